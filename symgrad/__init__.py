@@ -1,0 +1,55 @@
+"""symgrad: reverse-mode autodiff with PyTorch's API, cross-checked against SymPy.
+
+Every differentiable op is written three times (a numpy forward, a hand-written VJP rule
+and a textbook SymPy mirror); ``symgrad.verify`` proves that they agree.
+
+>>> import symgrad as sg
+>>> w = sg.tensor([1.0, 2.0], requires_grad=True)
+>>> (w * w).sum().backward()
+>>> w.grad
+tensor([2., 4.])
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from symgrad._dtype import (bool_ as bool, dtype, float16, float32, float64, get_default_dtype,  # noqa: A004
+                            int8, int16, int32, int64, set_default_dtype, uint8)
+from symgrad._printing import get_printoptions, set_printoptions
+from symgrad.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
+                                        set_grad_enabled)
+from symgrad.tensor import Size, Tensor
+from symgrad import ops
+from symgrad.ops import *  # noqa: F401,F403
+from symgrad.ops import TENSOR_METHODS as _METHODS
+from symgrad.factories import *  # noqa: F401,F403
+from symgrad import autograd, nn  # noqa: F401
+
+__version__ = "0.1.0"
+
+half, float, double = float16, float32, float64  # noqa: A001
+short, int, long = int16, int32, int64  # noqa: A001
+
+_LAZY_MODULES = ("symbolic", "verify", "testing", "viz", "cli")
+
+
+def __getattr__(name: str) -> Any:
+    # The symbolic side and the verifier import SymPy; load them only when used.
+    if name in _LAZY_MODULES:
+        module = importlib.import_module(f"symgrad.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'symgrad' has no attribute {name!r}")
+
+
+def is_tensor(obj: Any) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> int:
+    return input.numel()
+
+
+globals().update({k: v for k, v in _METHODS.items() if k not in globals()})

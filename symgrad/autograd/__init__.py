@@ -1,0 +1,33 @@
+"""Autograd: grad mode, graph nodes and the reverse-mode engine (the core, knowing no op),
+plus PyTorch's entry points ``backward``, ``grad``, ``Function`` and ``functional``.
+
+The core modules import nothing above them; the entry points, which need ``Tensor``, are
+loaded on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from symgrad.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
+                                        set_grad_enabled)
+from symgrad.autograd.graph import AccumulateGrad, Node
+
+__all__ = ["backward", "grad", "Function", "functional", "no_grad", "enable_grad",
+           "set_grad_enabled", "is_grad_enabled", "inference_mode", "Node", "AccumulateGrad"]
+
+_LAZY = {"backward": "symgrad.autograd.api", "grad": "symgrad.autograd.api",
+         "Function": "symgrad.autograd.function", "FunctionCtx": "symgrad.autograd.function",
+         "functional": None}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'symgrad.autograd' has no attribute {name!r}")
+    if _LAZY[name] is None:
+        value = importlib.import_module(f"symgrad.autograd.{name}")
+    else:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,155 @@
+"""``backward`` and ``grad``: PyTorch's entry points into the reverse-mode pass.
+
+They turn tensors into graph roots and seed gradients, call the engine, and put the
+results where PyTorch puts them (``.grad`` of leaves, or a tuple returned to the caller).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from symgrad.autograd.engine import run_backward
+from symgrad.tensor import Tensor
+
+__all__ = ["backward", "grad"]
+
+
+def _as_list(x) -> list:
+    if x is None:
+        return []
+    if isinstance(x, Tensor):
+        return [x]
+    return list(x)
+
+
+def _root(t: Tensor, i: int):
+    if not isinstance(t, Tensor):
+        raise TypeError(f"outputs must be Tensors, got {type(t).__name__} at index {i}")
+    if t.grad_fn is not None:
+        return t.grad_fn
+    if t._requires_grad:
+        return t._grad_accumulator()
+    raise RuntimeError(
+        f"element {i} of tensors does not require grad and does not have a grad_fn: nothing "
+        "that requires grad was used to compute it (or it was computed under no_grad / "
+        "after .detach())")
+
+
+def _seed(t: Tensor, g, i: int, create_graph: bool, shared: set):
+    """The gradient a root starts with: given, or 1 for a one-element output."""
+    if g is None:
+        if t._data.size != 1:
+            raise RuntimeError(
+                f"grad can be implicitly created only for scalar outputs (output {i} has shape "
+                f"{tuple(t.shape)}); pass gradient=... of that shape, e.g. "
+                "symgrad.ones_like(out)")
+        seed = np.ones(t._data.shape, dtype=t._data.dtype)
+        return Tensor._wrap(seed) if create_graph else seed
+    if not isinstance(g, Tensor):
+        g = Tensor._wrap(np.asarray(g, dtype=t._data.dtype))
+    if tuple(g.shape) != tuple(t.shape):
+        raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} "
+                           f"and output[{i}] has a shape of {tuple(t.shape)}.")
+    if g._data.dtype.kind != t._data.dtype.kind:
+        raise RuntimeError(f"For complex or floating outputs, grad_output[{i}] must have a "
+                           f"floating dtype like the output; got {g.dtype!r} for an output of "
+                           f"dtype {t.dtype!r}")
+    if create_graph:
+        return g
+    data = g._data if g._data.dtype == t._data.dtype else g._data.astype(t._data.dtype)
+    shared.add(id(data))
+    return data
+
+
+def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs: Sequence[Tensor] | None = None) -> None:
+    """Accumulate d(tensors)/d(leaf) into each leaf's ``.grad`` (PyTorch's ``backward``)."""
+    outs = _as_list(tensors)
+    gs = _as_list(grad_tensors) if grad_tensors is not None else [None] * len(outs)
+    if len(gs) != len(outs):
+        raise RuntimeError(f"got {len(gs)} gradients for {len(outs)} tensors")
+    if retain_graph is None:
+        retain_graph = create_graph
+    shared: set = set()
+    roots = [_root(t, i) for i, t in enumerate(outs)]
+    seeds = [_seed(t, g, i, create_graph, shared) for i, (t, g) in enumerate(zip(outs, gs))]
+    inputs_l = _as_list(inputs) if inputs is not None else None
+    if inputs is not None and not inputs_l:
+        raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    capture = None
+    if inputs_l is not None:
+        capture = [_input_node(t, i) for i, t in enumerate(inputs_l)]
+    from symgrad.autograd.grad_mode import set_grad_enabled
+
+    with set_grad_enabled(create_graph):
+        got = run_backward(roots, seeds, retain_graph=retain_graph, create_graph=create_graph,
+                           capture=capture, accumulate=True, shared=shared)
+    if inputs_l is not None:
+        for t, node in zip(inputs_l, capture):
+            if t.grad_fn is not None and node in got:
+                t._store_retained(got[node][0])
+
+
+def _input_node(t: Tensor, i: int):
+    if not isinstance(t, Tensor):
+        raise TypeError(f"inputs must be Tensors, got {type(t).__name__} at index {i}")
+    if t.grad_fn is not None:
+        return t.grad_fn
+    if not t._requires_grad:
+        raise RuntimeError(f"One of the differentiated Tensors (index {i}) does not require grad")
+    return t._grad_accumulator()
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
+         create_graph: bool = False, only_inputs: bool = True, allow_unused: bool | None = None,
+         is_grads_batched: bool = False, materialize_grads: bool = False) -> tuple:
+    """The gradients of ``outputs`` with respect to ``inputs``, returned (not accumulated).
+
+    One entry per input; an input the outputs do not depend on raises unless
+    ``allow_unused=True`` (then its entry is None, or zeros with ``materialize_grads``).
+    """
+    if is_grads_batched:
+        raise NotImplementedError("is_grads_batched is not supported by symgrad")
+    outs = _as_list(outputs)
+    ins = _as_list(inputs)
+    if not ins:
+        raise RuntimeError("grad requires at least one input")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    gs = _as_list(grad_outputs) if grad_outputs is not None else [None] * len(outs)
+    if len(gs) != len(outs):
+        raise RuntimeError(f"grad_outputs has {len(gs)} entries for {len(outs)} outputs")
+    if retain_graph is None:
+        retain_graph = create_graph
+    shared: set = set()
+    roots = [_root(t, i) for i, t in enumerate(outs)]
+    seeds = [_seed(t, g, i, create_graph, shared) for i, (t, g) in enumerate(zip(outs, gs))]
+    capture = [_input_node(t, i) for i, t in enumerate(ins)]
+    from symgrad.autograd.grad_mode import set_grad_enabled
+
+    with set_grad_enabled(create_graph):
+        got = run_backward(roots, seeds, retain_graph=retain_graph, create_graph=create_graph,
+                           capture=capture, accumulate=False, shared=shared)
+    result = []
+    for i, (t, node) in enumerate(zip(ins, capture)):
+        if node not in got:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"The differentiated Tensor at index {i} appears to not have been used in "
+                    "the graph. Set allow_unused=True if this is the desired behavior.")
+            result.append(Tensor._wrap(np.zeros(t._data.shape, t._data.dtype))
+                          if materialize_grads else None)
+            continue
+        g, is_shared = got[node]
+        if isinstance(g, Tensor):
+            result.append(g)
+        else:
+            g = np.asarray(g)
+            if is_shared or g.base is not None or not g.flags.writeable:
+                g = g.copy()
+            if g.dtype != t._data.dtype:
+                g = g.astype(t._data.dtype)
+            result.append(Tensor._wrap(g))
+    return tuple(result)

@@ -1,0 +1,60 @@
+"""Graph nodes: what a tensor's ``grad_fn`` is, and the leaf sink ``AccumulateGrad``.
+
+A node knows its parents (``next_functions``) and how to turn the gradient of its output
+into gradients of its inputs (``apply``). It knows no op by name: op nodes are made by the
+op table (``symgrad.ops``), one subclass per PyTorch node name.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+__all__ = ["Node", "AccumulateGrad", "FREED_MESSAGE"]
+
+FREED_MESSAGE = (
+    "Trying to backward through the graph a second time, or to read values saved for "
+    "backward after they were freed. The values an op saves for its backward pass are "
+    "released when .backward() or autograd.grad() has used them; pass retain_graph=True "
+    "to the first call if you need to go through the graph again."
+)
+
+
+class Node:
+    """A recorded operation: the ``grad_fn`` of the tensors it produced."""
+
+    __slots__ = ("next_functions", "_pre_hooks", "__weakref__")
+
+    def name(self) -> str:
+        """The PyTorch name of this node, e.g. ``"AddBackward0"``."""
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    def apply(self, grad: Any, create_graph: bool) -> tuple:
+        """Gradients of the inputs (one per entry of ``next_functions``) from ``grad``."""
+        raise NotImplementedError(f"{self.name()} has no backward rule")
+
+    def release(self) -> None:
+        """Free what was saved for the backward pass (after a backward without retain_graph)."""
+
+    def register_prehook(self, fn: Callable) -> None:
+        """Call ``fn(grad)`` before this node runs; a non-None result replaces the gradient."""
+        hooks = self._pre_hooks
+        if hooks is None:
+            self._pre_hooks = hooks = []
+        hooks.append(fn)
+
+
+class AccumulateGrad(Node):
+    """The sink for a leaf tensor: adds the incoming gradient into ``variable.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable) -> None:
+        self.variable = variable
+        self.next_functions = ()
+        self._pre_hooks = None
+
+    def apply(self, grad: Any, create_graph: bool) -> tuple:
+        return ()

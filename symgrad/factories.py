@@ -1,0 +1,241 @@
+"""Making tensors: ``tensor``, ``ones``, ``zeros``, ``eye``, ``full``, ``arange``, ``randn`` ...
+
+Signatures follow PyTorch's (sizes as ``f(2, 3)`` or ``f((2, 3))``, keyword ``dtype`` and
+``requires_grad``). Random tensors come from one numpy Generator that ``manual_seed``
+resets, so a seeded script is reproducible (its numbers differ from PyTorch's).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+
+from symgrad import _dtype
+from symgrad.ops._util import size_args
+from symgrad.tensor import Tensor, to_array
+
+__all__ = ["tensor", "as_tensor", "from_numpy", "ones", "zeros", "empty", "eye", "full", "arange",
+           "linspace", "randn", "rand", "randint", "ones_like", "zeros_like", "full_like",
+           "empty_like", "randn_like", "rand_like", "manual_seed", "seed", "initial_seed"]
+
+_GEN: list = [np.random.default_rng(0), 0]
+
+
+def _rng() -> np.random.Generator:
+    return _GEN[0]
+
+
+def manual_seed(seed: int) -> "_GeneratorInfo":
+    """Reset the random generator (``randn``, ``rand``, ...) to a known state."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"manual_seed expected an int, got {type(seed).__name__}")
+    _GEN[0] = np.random.default_rng(int(seed) & 0xFFFF_FFFF_FFFF_FFFF)
+    _GEN[1] = int(seed)
+    return _GeneratorInfo(int(seed))
+
+
+class _GeneratorInfo:
+    def __init__(self, seed: int) -> None:
+        self._seed = seed
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def __repr__(self) -> str:
+        return f"<symgrad.Generator seed={self._seed}>"
+
+
+def seed() -> int:
+    s = int(np.random.SeedSequence().entropy % (2 ** 63))
+    manual_seed(s)
+    return s
+
+
+def initial_seed() -> int:
+    return _GEN[1]
+
+
+def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
+    t = Tensor._wrap(arr)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _float_dtype(dtype) -> np.dtype:
+    return _dtype.to_np(dtype) if dtype is not None else _dtype.get_default_dtype().np
+
+
+def tensor(data: Any, dtype=None, device=None, requires_grad: bool = False,
+           pin_memory: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (numbers, nested lists, arrays, SymPy values)."""
+    _device(device)
+    if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use "
+                      "sourceTensor.clone().detach() or "
+                      "sourceTensor.clone().detach().requires_grad_(True), rather than "
+                      "symgrad.tensor(sourceTensor).", UserWarning, stacklevel=2)
+    arr = np.array(to_array(data), copy=True)
+    if dtype is not None:
+        arr = arr.astype(_dtype.to_np(dtype), copy=False)
+    elif arr.dtype.kind == "u" and arr.dtype != np.uint8:
+        arr = arr.astype(np.int64)
+    elif arr.dtype.kind not in "fiubO":
+        raise TypeError(f"cannot make a tensor of numpy dtype {arr.dtype}")
+    return _finish(arr, requires_grad)
+
+
+def as_tensor(data: Any, dtype=None, device=None) -> Tensor:
+    """``data`` as a tensor, sharing memory with a numpy array where possible."""
+    _device(device)
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    arr = to_array(data)
+    if dtype is not None:
+        arr = arr.astype(_dtype.to_np(dtype), copy=False)
+    return Tensor._wrap(arr)
+
+
+def from_numpy(a: np.ndarray) -> Tensor:
+    """A tensor sharing memory with the numpy array ``a``."""
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(a).__name__})")
+    _dtype.from_numpy_dtype(a.dtype)
+    return Tensor._wrap(a)
+
+
+def _device(device) -> None:
+    if device is not None and str(device) != "cpu":
+        raise RuntimeError(f"symgrad runs on the CPU only; device {device!r} is not available")
+
+
+def _shape(size) -> tuple[int, ...]:
+    shape = size_args(size)
+    if any(s < 0 for s in shape):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: "
+                           f"{list(shape)}")
+    return shape
+
+
+def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones."""
+    _device(device)
+    return _finish(np.ones(_shape(size), _float_dtype(dtype)), requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros."""
+    _device(device)
+    return _finish(np.zeros(_shape(size), _float_dtype(dtype)), requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """An uninitialised tensor (zeros here: numpy's empty could leak garbage into checks)."""
+    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``size`` filled with ``fill_value`` (its dtype follows the value)."""
+    _device(device)
+    if dtype is None:
+        dtype = to_array(fill_value).dtype
+    else:
+        dtype = _dtype.to_np(dtype)
+    return _finish(np.full(_shape((size,) if not isinstance(size, int) else (size,)),
+                           fill_value, dtype=dtype), requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, dtype=None, device=None,
+        requires_grad: bool = False) -> Tensor:
+    """The identity matrix (``n`` x ``m``)."""
+    _device(device)
+    if n < 0 or (m is not None and m < 0):
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None,
+           requires_grad: bool = False) -> Tensor:
+    """``start, start + step, ...`` up to (not including) ``end``."""
+    _device(device)
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if vals[2] == 0:
+        raise RuntimeError("step must be nonzero")
+    if dtype is None:
+        is_int = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in vals)
+        np_dtype = np.int64 if is_int else _dtype.get_default_dtype().np
+    else:
+        np_dtype = _dtype.to_np(dtype)
+    n = max(0, math.ceil((vals[1] - vals[0]) / vals[2]))
+    arr = (vals[0] + vals[2] * np.arange(n, dtype=np.float64 if np.dtype(np_dtype).kind == "f"
+                                         else np.int64)).astype(np_dtype)
+    return _finish(arr, requires_grad)
+
+
+def linspace(start, end, steps: int, *, dtype=None, device=None,
+             requires_grad: bool = False) -> Tensor:
+    _device(device)
+    return _finish(np.linspace(start, end, steps, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples."""
+    _device(device)
+    arr = _rng().standard_normal(_shape(size)).astype(_float_dtype(dtype), copy=False)
+    return _finish(arr, requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples from [0, 1)."""
+    _device(device)
+    arr = _rng().random(_shape(size)).astype(_float_dtype(dtype), copy=False)
+    return _finish(arr, requires_grad)
+
+
+def randint(low, high=None, size=(), *, dtype=None, device=None,
+            requires_grad: bool = False) -> Tensor:
+    """Integers uniform in [low, high)."""
+    _device(device)
+    if high is None:
+        low, high = 0, low
+    arr = _rng().integers(low, high, size=_shape((size,) if isinstance(size, int) else size))
+    return _finish(arr.astype(_dtype.to_np(dtype) or np.int64), requires_grad)
+
+
+def _like(input: Tensor, dtype) -> tuple[tuple, np.dtype]:
+    return tuple(input.shape), (_dtype.to_np(dtype) if dtype is not None else input._data.dtype)
+
+
+def ones_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _finish(np.ones(shape, dt), requires_grad)
+
+
+def zeros_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _finish(np.zeros(shape, dt), requires_grad)
+
+
+def empty_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return zeros_like(input, dtype=dtype, requires_grad=requires_grad)
+
+
+def full_like(input: Tensor, fill_value, *, dtype=None, device=None,
+              requires_grad: bool = False) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _finish(np.full(shape, fill_value, dt), requires_grad)
+
+
+def randn_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _finish(_rng().standard_normal(shape).astype(dt), requires_grad)
+
+
+def rand_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _finish(_rng().random(shape).astype(dt), requires_grad)

@@ -1,0 +1,45 @@
+"""The op table: every operation as one record (forward, VJP rules, SymPy mirror, domain).
+
+Grouped by kind, one module each: ``elementwise``, ``reduction``, ``shape``, ``linalg``,
+``loss``; ``inplace`` writes results of those ops into existing tensors. ``OPS`` maps each
+op's name to its record.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from symgrad.ops._record import OPS, Domain, Kink, Op
+from symgrad.ops.elementwise import *  # noqa: F401,F403
+from symgrad.ops.elementwise import __all__ as _elementwise_all
+from symgrad.ops.inplace import copy_, fill_, index_put_, inplace  # noqa: F401
+from symgrad.ops.linalg import *  # noqa: F401,F403
+from symgrad.ops.linalg import __all__ as _linalg_all
+from symgrad.ops.loss import binary_cross_entropy_with_logits, mse_loss  # noqa: F401
+from symgrad.ops.reduction import *  # noqa: F401,F403
+from symgrad.ops.reduction import __all__ as _reduction_all
+from symgrad.ops.shape import *  # noqa: F401,F403
+from symgrad.ops.shape import __all__ as _shape_all
+
+from symgrad.ops import elementwise as _ew, linalg as _la, reduction as _red, shape as _sh
+
+#: Functions that are also Tensor methods (called with the tensor as first argument).
+TENSOR_METHODS: dict[str, Callable] = {}
+for _mod, _names in ((_ew, _elementwise_all), (_red, _reduction_all), (_sh, _shape_all),
+                     (_la, _linalg_all)):
+    for _n in _names:
+        TENSOR_METHODS[_n] = getattr(_mod, _n)
+for _n in ("numpy_T", "index", "to_dtype"):
+    TENSOR_METHODS.pop(_n, None)
+
+#: numpy ufuncs that run as symgrad ops when a Tensor is involved (``ndarray * tensor``).
+NUMPY_UFUNCS: dict[str, Callable] = {
+    "add": _ew.add, "subtract": _ew.sub, "multiply": _ew.mul, "true_divide": _ew.div,
+    "divide": _ew.div, "power": _ew.pow, "negative": _ew.neg, "exp": _ew.exp, "log": _ew.log,
+    "tanh": _ew.tanh, "matmul": _la.matmul, "equal": _ew.eq, "not_equal": _ew.ne,
+    "less": _ew.lt, "less_equal": _ew.le, "greater": _ew.gt, "greater_equal": _ew.ge,
+    "floor_divide": _ew.floor_divide, "remainder": _ew.remainder,
+    "reciprocal": _ew.reciprocal,
+}
+
+__all__ = ["OPS", "Op", "Domain", "Kink", "TENSOR_METHODS", "NUMPY_UFUNCS"]

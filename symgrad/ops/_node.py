@@ -1,0 +1,137 @@
+"""The graph node of an op: runs the op's rules on the saved values of one call.
+
+One class per PyTorch node name (``MulBackward0`` ...) is derived from ``OpNode`` by the op
+table; the class attribute ``op`` is the record. Broadcasting is undone here, for every
+rule, by ``unbroadcast``; dtypes are cast back to each argument's dtype here too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from symgrad.autograd.graph import FREED_MESSAGE, AccumulateGrad, Node
+from symgrad.ops.namespaces import NUMPY, tensor_namespace, unbroadcast
+
+__all__ = ["OpNode", "parent_meta"]
+
+_EMPTY: dict = {}
+_ndarray = np.ndarray
+
+
+def parent_meta(parent: Node) -> tuple[tuple, np.dtype]:
+    """Shape and dtype of the tensor a parent node produced (its gradient must match)."""
+    if type(parent) is AccumulateGrad:
+        d = parent.variable._data
+        return d.shape, d.dtype
+    return parent._shape, parent._dtype
+
+
+class OpNode(Node):
+    """A recorded call of an op: its arguments, output and parameters."""
+
+    __slots__ = ("_args", "_ans", "_params", "_shape", "_dtype", "_saved", "_freed")
+    op: Any = None
+
+    def apply(self, g: Any, create_graph: bool) -> list:
+        op = self.op
+        if self._freed and op.reads:
+            raise RuntimeError(FREED_MESSAGE + f" (node {self.name()})")
+        if self._saved:
+            self._check_versions()
+        params = self._params or _EMPTY
+        if create_graph:
+            xp = tensor_namespace()
+            args, ans = self._unpack()
+        else:
+            xp = NUMPY
+            args, ans = self._args, self._ans
+        outs: list = []
+        for i, ((parent, _), rule) in enumerate(zip(self.next_functions, op.vjp)):
+            if parent is None:
+                outs.append(None)
+                continue
+            if rule is None:
+                raise RuntimeError(
+                    f"the derivative of {op.name} with respect to its argument "
+                    f"'{op.arg_names[i]}' is not implemented ({self.name()}); pass that "
+                    "argument as a tensor that does not require grad (e.g. .detach())")
+            r = rule(xp, g, ans, *args, **params)
+            shape, dtype = parent_meta(parent)
+            if create_graph:
+                if tuple(r.shape) != shape:
+                    r = unbroadcast(xp, r, shape)
+                if r._data.dtype != dtype:
+                    r = r.to(dtype)
+            else:
+                if type(r) is not _ndarray:
+                    r = np.asarray(r)
+                if r.shape != shape:
+                    r = self._reduce(r, shape, i)
+                if r.dtype != dtype:
+                    r = r.astype(dtype)
+            outs.append(r)
+        return outs
+
+    def _reduce(self, r: np.ndarray, shape: tuple, i: int) -> np.ndarray:
+        try:
+            return unbroadcast(NUMPY, r, shape)
+        except RuntimeError:
+            raise RuntimeError(
+                f"{self.name()} returned a gradient of shape {tuple(r.shape)} for argument "
+                f"'{self.op.arg_names[i]}' of {self.op.name}, whose shape is {tuple(shape)}"
+            ) from None
+
+    def _check_versions(self) -> None:
+        for vc, version, label in self._saved:
+            if vc[0] != version:
+                raise RuntimeError(
+                    f"{self.name()} needs the value of {label} of {self.op.name} as it was when "
+                    f"{self.op.name} ran, but that tensor has since been modified by an in-place "
+                    f"operation (it is at version {vc[0]}; {self.op.name} saw version {version}). "
+                    "Use an out-of-place operation (x = x + 1 rather than x += 1) or .clone() "
+                    "the tensor before changing it.")
+
+    def _unpack(self) -> tuple[tuple, Any]:
+        """The saved values as Tensors that lead back into the graph (for create_graph)."""
+        from symgrad.tensor import Tensor
+
+        args = []
+        for a, (parent, _) in zip(self._args, self.next_functions):
+            if parent is None:
+                args.append(Tensor._wrap(a) if type(a) is _ndarray else a)
+            elif type(parent) is AccumulateGrad:
+                args.append(parent.variable)
+            else:
+                args.append(Tensor._wrap(a, parent, True))
+        ans = self._ans
+        if ans is not None:
+            ans = Tensor._wrap(ans, self, True)
+        return tuple(args), ans
+
+    def release(self) -> None:
+        """Free the saved arguments and output; constants stay (the mirror replays them)."""
+        self._freed = True
+        self._ans = None
+        self._args = tuple(a if e[0] is None else None
+                           for a, e in zip(self._args, self.next_functions))
+
+    def __call__(self, *grads):
+        """Run this node's rules on an explicit gradient, as PyTorch's ``grad_fn(grad)``."""
+        from symgrad.tensor import Tensor, as_tensor
+
+        if len(grads) != 1:
+            raise TypeError(f"{self.name()} takes one gradient, got {len(grads)}")
+        out = self.apply(as_tensor(grads[0])._data, False)
+        res = tuple(None if r is None else Tensor._wrap(r) for r in out)
+        return res if len(res) != 1 else res[0]
+
+    @property
+    def saved_values(self) -> dict[str, Any]:
+        """What this node saved for backward (argument names and ``result``)."""
+        names = self.op.arg_names
+        d = {n: a for n, a in zip(names, self._args) if a is not None}
+        if self._ans is not None:
+            d["result"] = self._ans
+        return d

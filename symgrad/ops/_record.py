@@ -1,0 +1,154 @@
+"""The op record: one operation written three times, side by side.
+
+``forward(xp, *args, **params)``   the numerically careful form, on an array namespace;
+``vjp[i](xp, g, ans, *args, **params)``  the hand-written rule for argument i, returning the
+                                   gradient in the output's (broadcast) shape: the node undoes
+                                   broadcasting with the one shared helper;
+``mirror(*args, **params)``        the same function as textbook SymPy; with
+                                   ``elementwise=True`` it is written for one entry.
+
+Rules read fixed names: ``g`` the incoming gradient, ``ans`` the op's output, then the
+forward arguments by name. A ``None`` rule means the argument is not differentiable.
+"""
+
+from __future__ import annotations
+
+import dis
+import inspect
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Sequence
+
+from symgrad.autograd.graph import Node
+from symgrad.ops._node import OpNode
+
+__all__ = ["Op", "Domain", "Kink", "OPS", "register", "REAL", "POSITIVE", "NONZERO", "UNIT"]
+
+inf = math.inf
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Where an argument is sampled: open intervals of the real line.
+
+    ``intervals`` is the mathematical domain minus the kinks (the rule proofs run on each
+    interval with matching SymPy assumptions); ``typical`` bounds the float64 samples of the
+    numeric tests, so that float64 itself stays accurate there.
+    """
+
+    intervals: tuple[tuple[float, float], ...] = ((-inf, inf),)
+    typical: tuple[float, float] = (-4.0, 4.0)
+    integer: bool = False
+
+    def clip(self, lo: float, hi: float) -> "Domain":
+        return replace(self, typical=(lo, hi))
+
+
+REAL = Domain()
+POSITIVE = Domain(((0.0, inf),), (0.05, 5.0))
+NONZERO = Domain(((-inf, 0.0), (0.0, inf)), (-4.0, 4.0))
+UNIT = Domain(((0.0, 1.0),), (0.02, 0.98))
+
+
+@dataclass(frozen=True)
+class Kink:
+    """Where an op is not differentiable, and the derivative the engine returns there.
+
+    ``at(*args, **params)`` takes the numpy arguments and returns a boolean mask in the
+    output's shape (True on a kink); ``convention`` says what the rule returns there, in
+    words (e.g. "relu'(0) = 0, as PyTorch").
+    """
+
+    at: Callable[..., Any]
+    convention: str
+
+
+@dataclass(eq=False)
+class Op:
+    """One differentiable (or explicitly non-differentiable) operation."""
+
+    name: str
+    grad_fn: str
+    forward: Callable[..., Any]
+    vjp: tuple[Callable[..., Any] | None, ...]
+    mirror: Callable[..., Any] | None
+    kind: str
+    elementwise: bool = False
+    domain: tuple[Domain, ...] = ()
+    kinks: Kink | None = None
+    promote: bool = False
+    view: bool = False
+    params: dict[str, Any] = field(default_factory=dict)
+    example: Callable[..., Any] | None = None
+    base: "Op | None" = None
+    doc: str = ""
+    # derived
+    arg_names: tuple[str, ...] = ()
+    reads: frozenset = frozenset()
+    node_class: type = Node
+
+    @property
+    def differentiable(self) -> bool:
+        return any(r is not None for r in self.vjp)
+
+    def variant(self, grad_fn: str) -> "Op":
+        """The same op under another PyTorch node name (e.g. SumBackward1 for sum over dims)."""
+        v = replace(self, grad_fn=grad_fn, base=self.base or self)
+        v.node_class = _node_class(grad_fn, v)
+        return v
+
+    def __repr__(self) -> str:
+        return f"<op {self.name} ({self.grad_fn})>"
+
+
+#: Every registered op by name, in the order of the table (variants are not listed).
+OPS: dict[str, Op] = {}
+
+def _node_class(name: str, op: Op) -> type:
+    """A node class named as PyTorch names it (``type(t.grad_fn).__name__``), bound to ``op``."""
+    return type(name, (OpNode,), {"__slots__": (), "op": op, "__module__": "symgrad.ops"})
+
+
+def register(name: str, grad_fn: str, *, forward, vjp, mirror, kind: str, **kw) -> Op:
+    """Add one op to the table and return its record."""
+    rules = vjp if isinstance(vjp, tuple) else (vjp,)
+    # Arguments are the positional parameters without defaults (after ``xp``); the rest
+    # (keyword-only or defaulted) are parameters such as ``dim`` or ``alpha``.
+    sig = list(inspect.signature(forward).parameters.values())[1:]
+    arg_names = tuple(p.name for p in sig if p.default is inspect.Parameter.empty and p.kind in (
+        inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD))
+    if len(rules) != len(arg_names):
+        raise TypeError(f"op {name}: {len(rules)} rules for arguments {arg_names}")
+    op = Op(name=name, grad_fn=grad_fn, forward=forward, vjp=rules, mirror=mirror, kind=kind,
+            arg_names=arg_names, **kw)
+    op.reads = frozenset().union(*(_reads(r) for r in rules if r is not None)) & (
+        set(arg_names) | {"ans"})
+    op.node_class = _node_class(grad_fn, op)
+    if name in OPS:
+        raise ValueError(f"op {name!r} is registered twice")
+    OPS[name] = op
+    return op
+
+
+def _reads(fn: Callable) -> set[str]:
+    """The parameter names a rule actually reads (so unused saved values can be freed)."""
+    try:
+        code = fn.__code__
+    except AttributeError:
+        return {"ans"} | set(_all_params(fn))
+    names: set[str] = set()
+    for ins in dis.get_instructions(code):
+        if ins.opname.startswith("LOAD_FAST") or ins.opname in ("LOAD_DEREF", "LOAD_CLOSURE"):
+            val = ins.argval
+            names.update(val if isinstance(val, tuple) else (val,))
+    if any(n.startswith("STORE_DEREF") or n == "MAKE_CELL"
+           for n in (i.opname for i in dis.get_instructions(code))):
+        names.update(code.co_cellvars)
+    return names
+
+
+def _all_params(fn) -> Sequence[str]:
+    try:
+        return list(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        return []

@@ -1,0 +1,95 @@
+"""Small helpers shared by the op tables: argument checks and shape arithmetic."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+
+from symgrad.tensor import Tensor
+
+__all__ = ["numel", "norm_dims", "broadcast_check", "shape_of", "is_scalar", "size_args", "sp"]
+
+
+def shape_of(a: Any) -> tuple:
+    """The shape of an array, tensor or Python number (numbers are 0-d)."""
+    s = getattr(a, "shape", None)
+    return tuple(s) if s is not None else ()
+
+
+def numel(*arrays: Any) -> int:
+    """Entries in the broadcast shape of ``arrays`` (a reduction's divisor)."""
+    return math.prod(np.broadcast_shapes(*(shape_of(a) for a in arrays if a is not None)))
+
+
+def norm_dims(dim: Any, ndim: int) -> tuple[int, ...] | None:
+    """``dim`` (None, an int or a sequence) as a sorted tuple of non-negative axes."""
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    n = max(ndim, 1)
+    out = []
+    for d in dims:
+        if not isinstance(d, (int, np.integer)) or isinstance(d, bool):
+            raise TypeError(f"dim must be an int or a sequence of ints, got {dim!r}")
+        if not -n <= d < n:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                             f"but got {d})")
+        out.append(int(d) % n)
+    if len(set(out)) != len(out):
+        raise RuntimeError(f"dim {dim!r} appears multiple times in the list of dims")
+    if ndim == 0:
+        return ()
+    return tuple(sorted(out))
+
+
+def is_scalar(x: Any) -> bool:
+    return isinstance(x, (int, float, bool, np.number)) and not isinstance(x, Tensor)
+
+
+def broadcast_check(*operands: Any) -> None:
+    """Raise PyTorch's message when the operands' shapes do not broadcast."""
+    shapes = [shape_of(o) for o in operands if isinstance(o, (Tensor, np.ndarray))]
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        a, b = shapes[0], shapes[1] if len(shapes) > 1 else ()
+        for k in range(1, max(len(a), len(b)) + 1):
+            da = a[-k] if k <= len(a) else 1
+            db = b[-k] if k <= len(b) else 1
+            if da != db and da != 1 and db != 1:
+                raise RuntimeError(
+                    f"The size of tensor a ({da}) must match the size of tensor b ({db}) at "
+                    f"non-singleton dimension {max(len(a), len(b)) - k} (shapes {a} and {b} "
+                    "do not broadcast)") from None
+        raise RuntimeError(f"shapes {shapes} cannot be broadcast together") from None
+
+
+def size_args(size: Sequence[Any]) -> tuple[int, ...]:
+    """``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` all mean the shape (2, 3)."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list, np.ndarray)):
+        size = tuple(size[0])
+    elif len(size) == 1 and isinstance(size[0], Tensor):
+        size = tuple(size[0].tolist()) if size[0].ndim else (int(size[0].item()),)
+    out = []
+    for s in size:
+        if isinstance(s, Tensor):
+            s = s.item()
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
+            raise TypeError(f"sizes must be ints, got {s!r} of type {type(s).__name__}")
+        out.append(int(s))
+    return tuple(out)
+
+
+class _LazySympy:
+    """``sp.exp`` is ``sympy.exp``, but SymPy is imported on first use, not at start-up."""
+
+    def __getattr__(self, name: str):
+        import sympy
+
+        return getattr(sympy, name)
+
+
+#: SymPy, imported on first use (mirrors run only when the symbolic side is used).
+sp: Any = _LazySympy()

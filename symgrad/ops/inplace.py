@@ -1,0 +1,181 @@
+"""In-place operations: ``add_``, ``+=``, ``zero_``, ``copy_``, ``t[i] = v`` ...
+
+An in-place op computes its result out of place with the op table (so the graph records
+the same node an out-of-place call would), then writes it into the tensor's storage and
+bumps the tensor's version counter. A node that saved the old value notices the bump
+and refuses to run, rather than computing a wrong gradient.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from symgrad.autograd.grad_mode import _state, no_grad
+from symgrad.ops._apply import apply
+from symgrad.ops._record import REAL, register
+from symgrad.ops.shape import _norm_index
+from symgrad.tensor import Tensor, as_tensor
+
+__all__ = ["inplace", "fill_", "copy_", "index_put_", "fill", "index_put"]
+
+
+def _records(t: Tensor, args) -> bool:
+    return _state.enabled and (t._requires_grad or any(
+        isinstance(a, Tensor) and a._requires_grad for a in args))
+
+
+def _check_target(t: Tensor, what: str) -> None:
+    if t.grad_fn is None and t._requires_grad:
+        raise RuntimeError(
+            f"a leaf Variable that requires grad is being used in an in-place operation "
+            f"({what}). Wrap the update in `with symgrad.no_grad():` (as in an optimizer step) "
+            "or work on a clone.")
+    if t._vc[1]:
+        raise RuntimeError(
+            f"in-place {what} on a tensor that shares storage with another tensor (a view, "
+            "or a tensor it is a view of) while gradients are recorded: symgrad would have to "
+            "rewrite the other tensor's history. Use the out-of-place form (y = y + 1) or "
+            "work on .clone().")
+
+
+def _write(t: Tensor, res: Tensor, what: str) -> None:
+    src = res._data
+    dst = t._data
+    if src.shape != dst.shape:
+        raise RuntimeError(f"output with shape {list(dst.shape)} doesn't match the broadcast "
+                           f"shape {list(src.shape)} ({what})")
+    if src.dtype != dst.dtype and not np.can_cast(src.dtype, dst.dtype, casting="same_kind"):
+        raise RuntimeError(f"result type {res.dtype.name} can't be cast to the desired output "
+                           f"type {t.dtype.name} ({what})")
+    if not dst.flags.writeable:
+        raise RuntimeError(f"unsupported operation: {what} writes into a tensor whose entries "
+                           "share memory (made by expand/broadcast_to); clone() it first")
+    np.copyto(dst, src, casting="unsafe")
+    t._vc[0] += 1
+
+
+def inplace(t: Tensor, fn: Callable[..., Tensor], *args: Any, **kwargs: Any) -> Tensor:
+    """Apply the out-of-place ``fn(t, *args)`` and store the result in ``t``."""
+    what = f"{getattr(fn, '__name__', 'op')}_"
+    if _records(t, args):
+        _check_target(t, what)
+        old = Tensor._wrap(t._data.copy(), t.grad_fn, t._requires_grad)
+        res = fn(old, *args, **kwargs)
+        _write(t, res, what)
+        if res._requires_grad:
+            t.grad_fn = res.grad_fn
+            t._requires_grad = True
+        return t
+    with no_grad():
+        res = fn(t, *args, **kwargs)
+    _write(t, res, what)
+    return t
+
+
+# ================================================================ fill and copy
+FILL = register(
+    "fill", "FillBackward0",
+    forward=lambda xp, x, v: xp.where(True, v, x),
+    vjp=(lambda xp, g, ans, x, v: xp.zeros_like(g),
+         lambda xp, g, ans, x, v: g),
+    mirror=lambda x, v: np.broadcast_to(np.asarray(v, dtype=object), np.shape(x)).copy(),
+    kind="shape", domain=(REAL, REAL),
+)
+COPY = FILL.variant("CopyBackwards")
+
+
+def fill(input: Tensor, value) -> Tensor:
+    """A tensor shaped like ``input`` filled with ``value`` (a number or a 0-d tensor)."""
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                           f"{value.ndim} dimensions.")
+    return apply(FILL, input, value)
+
+
+def fill_(t: Tensor, value) -> Tensor:
+    """Set every entry of ``t`` to ``value``."""
+    if not _records(t, (value,)):
+        v = value._data if isinstance(value, Tensor) else value
+        if t._data.dtype.kind in "iub" and isinstance(v, float) and not float(v).is_integer():
+            t._data[...] = v  # numpy truncates, as PyTorch does for fill_
+        else:
+            t._data[...] = v
+        t._vc[0] += 1
+        return t
+    return inplace(t, fill, value)
+
+
+def _copy(input: Tensor, src: Tensor) -> Tensor:
+    src = as_tensor(src)
+    try:
+        np.broadcast_to(src._data, input._data.shape)
+    except ValueError:
+        raise RuntimeError(f"The size of tensor a ({list(input.shape)}) must match the size of "
+                           f"tensor b ({list(src.shape)}) in copy_") from None
+    if src._data.dtype != input._data.dtype:
+        from symgrad.ops.shape import to_dtype
+
+        src = to_dtype(src, input.dtype)
+    return apply(COPY, input, src)
+
+
+_copy.__name__ = "copy"
+
+
+def copy_(t: Tensor, src) -> Tensor:
+    """Copy ``src`` (broadcast, cast to ``t``'s dtype) into ``t``."""
+    return inplace(t, _copy, src)
+
+
+# ================================================================ item assignment
+def _index_put_forward(xp, x, v, *, index):
+    out = x.copy()
+    out[index] = v
+    return out
+
+
+def _written(xp, x, index, g):
+    """True where ``x[index] = ...`` wrote."""
+    return xp.index_add(x.shape, index, xp.ones_like(g[index]), like=g) > 0
+
+
+INDEX_PUT = register(
+    "index_put", "IndexPutBackward0",
+    forward=_index_put_forward,
+    vjp=(lambda xp, g, ans, x, v, *, index: xp.where(_written(xp, x, index, g), 0.0, g),
+         lambda xp, g, ans, x, v, *, index: g[index]),
+    mirror=lambda x, v, *, index: _index_put_forward(None, np.asarray(x, dtype=object), v,
+                                                     index=index),
+    kind="shape", domain=(REAL, REAL),
+)
+COPY_SLICES = INDEX_PUT.variant("CopySlices")
+
+
+def index_put(input: Tensor, index: Any, value) -> Tensor:
+    """A copy of ``input`` with ``input[index] = value`` applied."""
+    idx = _norm_index(index)
+    items = idx if isinstance(idx, tuple) else (idx,)
+    op = INDEX_PUT if any(isinstance(i, np.ndarray) for i in items) else COPY_SLICES
+    try:
+        return apply(op, input, value, index=idx)
+    except ValueError as e:
+        raise RuntimeError(f"cannot assign a value of shape {np.shape(getattr(value, '_data', value))}"
+                           f" to the indexed part of a tensor of shape {tuple(input.shape)}: "
+                           f"{e}") from None
+
+
+def index_put_(t: Tensor, index: Any, value) -> None:
+    """``t[index] = value``."""
+    if not _records(t, (value,)):
+        v = value._data if isinstance(value, Tensor) else value
+        idx = _norm_index(index)
+        try:
+            t._data[idx] = v
+        except ValueError as e:
+            raise RuntimeError(f"cannot assign to t[{index!r}] of a tensor of shape "
+                               f"{tuple(t.shape)}: {e}") from None
+        t._vc[0] += 1
+        return
+    inplace(t, index_put, index, value)

@@ -1,0 +1,394 @@
+"""Array namespaces: the one vocabulary forwards and rules are written in.
+
+The same rule text runs four ways:
+
+* ``NUMPY``   float arrays, for speed (most entries are numpy's own functions);
+* ``MPMATH``  object arrays of mpmath numbers at high precision: the rule evaluated
+              (almost) exactly, which separates a wrong rule from float64 rounding;
+* ``SYMPY``   object arrays of SymPy expressions: the rule as a formula, for proofs;
+* ``tensor_namespace()``  symgrad Tensors, so the backward pass is itself recorded
+              (``create_graph=True``) and derivatives of derivatives work.
+
+Rules may use arithmetic operators, comparisons, indexing and the functions below;
+nothing else (in particular no ndarray methods such as ``g.sum()``).
+"""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = ["NUMPY", "MPMATH", "SYMPY", "tensor_namespace", "unbroadcast", "FUNCTIONS",
+           "to_mpmath", "to_exact", "is_namespace"]
+
+#: The functions every namespace provides (the vocabulary of forwards and rules).
+FUNCTIONS = (
+    "exp", "log", "log1p", "expm1", "sqrt", "tanh", "sin", "cos", "tan", "arctan", "arcsin",
+    "arccos", "sinh", "cosh", "abs", "sign", "sigmoid", "softplus", "logaddexp", "erf",
+    "maximum", "minimum", "where", "arctan2", "floor", "isfinite",
+    "sum", "prod", "amax", "amin", "matmul", "swapaxes", "transpose", "reshape",
+    "broadcast_to", "expand_dims", "squeeze", "concatenate", "stack", "zeros_like",
+    "ones_like", "index_add", "take_along_axis", "put_along_axis", "repeat_along", "astype",
+)
+
+
+def _np_sigmoid(x):
+    e = np.exp(-np.abs(x))
+    r = 1.0 / (1.0 + e)
+    return np.where(x >= 0, r, e * r)
+
+
+def _np_softplus(x):
+    return np.logaddexp(0.0, x)
+
+
+_np_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def _np_erf_typed(x):
+    x = np.asarray(x)
+    return np.asarray(_np_erf(x), dtype=x.dtype if x.dtype.kind == "f" else np.float64)
+
+
+def _np_index_add(shape, index, values, like):
+    """Zeros of ``shape`` with ``values`` added at ``index`` (repeated indices accumulate)."""
+    out = np.zeros(shape, dtype=like.dtype)
+    np.add.at(out, index, values)
+    return out
+
+
+def _np_put_along_axis(shape, indices, values, axis, like):
+    out = np.zeros(shape, dtype=like.dtype)
+    np.put_along_axis(out, indices, values, axis=axis)
+    return out
+
+
+def _np_repeat_along(a, axis, n):
+    return np.repeat(a, n, axis=axis)
+
+
+def _sum(a, axis=None, keepdims=False):
+    return np.sum(a, axis=axis, keepdims=keepdims)
+
+
+NUMPY = SimpleNamespace(
+    name="numpy",
+    exp=np.exp, log=np.log, log1p=np.log1p, expm1=np.expm1, sqrt=np.sqrt, tanh=np.tanh,
+    sin=np.sin, cos=np.cos, tan=np.tan, arctan=np.arctan, arcsin=np.arcsin, arccos=np.arccos,
+    sinh=np.sinh, cosh=np.cosh, abs=np.abs, sign=np.sign, sigmoid=_np_sigmoid,
+    softplus=_np_softplus, logaddexp=np.logaddexp, erf=_np_erf_typed, maximum=np.maximum,
+    minimum=np.minimum, where=np.where, arctan2=np.arctan2, floor=np.floor,
+    isfinite=np.isfinite,
+    sum=_sum, prod=np.prod, amax=np.amax, amin=np.amin, matmul=np.matmul, swapaxes=np.swapaxes,
+    transpose=np.transpose, reshape=np.reshape, broadcast_to=np.broadcast_to,
+    expand_dims=np.expand_dims, squeeze=np.squeeze, concatenate=np.concatenate,
+    stack=np.stack, zeros_like=np.zeros_like, ones_like=np.ones_like,
+    index_add=_np_index_add, take_along_axis=np.take_along_axis,
+    put_along_axis=_np_put_along_axis, repeat_along=_np_repeat_along,
+    astype=lambda a, dtype: a.astype(dtype),
+)
+
+
+# ---------------------------------------------------------------- object-array namespaces
+def _elementwise(fn: Callable, nin: int = 1) -> Callable:
+    uf = np.frompyfunc(fn, nin, 1)
+
+    def apply(*args):
+        out = uf(*args)
+        return out if isinstance(out, np.ndarray) else _object_scalar(out)
+
+    apply.__name__ = getattr(fn, "__name__", "elementwise")
+    return apply
+
+
+def _object_scalar(v) -> np.ndarray:
+    a = np.empty((), dtype=object)
+    a[()] = v
+    return a
+
+
+def _obj(x) -> np.ndarray:
+    if isinstance(x, np.ndarray):
+        return x if x.dtype == object else x.astype(object)
+    return _object_scalar(x)
+
+
+def _object_common(**fns) -> dict[str, Any]:
+    """The structural functions, shared by both object namespaces."""
+
+    def sum_(a, axis=None, keepdims=False):
+        return _obj(np.sum(_obj(a), axis=axis, keepdims=keepdims))
+
+    def prod_(a, axis=None, keepdims=False):
+        return _obj(np.prod(_obj(a), axis=axis, keepdims=keepdims))
+
+    def index_add(shape, index, values, like=None):
+        out = np.zeros(shape, dtype=int).astype(object)
+        np.add.at(out, index, values)
+        return out
+
+    def put_along_axis(shape, indices, values, axis, like=None):
+        out = np.zeros(shape, dtype=int).astype(object)
+        np.put_along_axis(out, indices, values, axis=axis)
+        return out
+
+    def matmul(a, b):
+        return _obj(np.matmul(_obj(a), _obj(b)))
+
+    base = dict(
+        sum=sum_, prod=prod_, matmul=matmul, swapaxes=np.swapaxes, transpose=np.transpose,
+        reshape=np.reshape, broadcast_to=np.broadcast_to, expand_dims=np.expand_dims,
+        squeeze=np.squeeze, concatenate=np.concatenate, stack=np.stack,
+        zeros_like=lambda a: np.zeros(np.shape(a), dtype=int).astype(object),
+        ones_like=lambda a: np.ones(np.shape(a), dtype=int).astype(object),
+        index_add=index_add, take_along_axis=np.take_along_axis,
+        put_along_axis=put_along_axis, repeat_along=_np_repeat_along,
+        astype=lambda a, dtype: a,
+    )
+    base.update(fns)
+    return base
+
+
+def _make_mpmath():
+    import mpmath
+
+    def where(c, a, b):
+        return _obj(np.where(np.asarray(c, dtype=object).astype(bool), _obj(a), _obj(b)))
+
+    def reduce_with(fn):
+        def red(a, axis=None, keepdims=False):
+            return _reduce_axes(_obj(a), axis, keepdims, fn)
+        return red
+
+    def sigmoid(x):
+        return 1 / (1 + mpmath.exp(-x))
+
+    def softplus(x):
+        return mpmath.log(1 + mpmath.exp(x))
+
+    def logaddexp(a, b):
+        return mpmath.log(mpmath.exp(a) + mpmath.exp(b))
+
+    def sign(x):
+        return mpmath.mpf(mpmath.sign(x))
+
+    def isfinite(x):
+        return bool(mpmath.isfinite(x))
+
+    fns = _object_common(
+        exp=_elementwise(mpmath.exp), log=_elementwise(_mp_log), log1p=_elementwise(mpmath.log1p),
+        expm1=_elementwise(mpmath.expm1), sqrt=_elementwise(_mp_sqrt),
+        tanh=_elementwise(mpmath.tanh), sin=_elementwise(mpmath.sin),
+        cos=_elementwise(mpmath.cos), tan=_elementwise(mpmath.tan),
+        arctan=_elementwise(mpmath.atan), arcsin=_elementwise(mpmath.asin),
+        arccos=_elementwise(mpmath.acos), sinh=_elementwise(mpmath.sinh),
+        cosh=_elementwise(mpmath.cosh), abs=_elementwise(abs), sign=_elementwise(sign),
+        sigmoid=_elementwise(sigmoid), softplus=_elementwise(softplus),
+        logaddexp=_elementwise(logaddexp, 2), erf=_elementwise(mpmath.erf),
+        maximum=_elementwise(_mp_max, 2), minimum=_elementwise(_mp_min, 2), where=where,
+        arctan2=_elementwise(mpmath.atan2, 2), floor=_elementwise(mpmath.floor),
+        isfinite=_elementwise(isfinite),
+        amax=reduce_with(max), amin=reduce_with(min),
+    )
+    return SimpleNamespace(name="mpmath", **fns)
+
+
+def _mp_log(x):
+    import mpmath
+
+    if x == 0:
+        return mpmath.mpf("-inf")
+    if x < 0:
+        return mpmath.mpf("nan")
+    return mpmath.log(x)
+
+
+def _mp_sqrt(x):
+    import mpmath
+
+    return mpmath.mpf("nan") if x < 0 else mpmath.sqrt(x)
+
+
+def _mp_max(a, b):
+    import mpmath
+
+    if mpmath.isnan(a) or mpmath.isnan(b):
+        return mpmath.mpf("nan")
+    return a if a >= b else b
+
+
+def _mp_min(a, b):
+    import mpmath
+
+    if mpmath.isnan(a) or mpmath.isnan(b):
+        return mpmath.mpf("nan")
+    return a if a <= b else b
+
+
+def _reduce_axes(a, axis, keepdims, fn):
+    if axis is None:
+        axes = tuple(range(a.ndim))
+    else:
+        axes = tuple(ax % a.ndim for ax in (axis if isinstance(axis, tuple) else (axis,)))
+    keep = [ax for ax in range(a.ndim) if ax not in axes]
+    moved = np.transpose(a, keep + list(axes)).reshape([a.shape[k] for k in keep] + [-1])
+    out = np.empty(moved.shape[:-1], dtype=object)
+    for idx in np.ndindex(*out.shape):
+        out[idx] = fn(list(moved[idx]))
+    if keepdims:
+        out = out.reshape([1 if ax in axes else a.shape[ax] for ax in range(a.ndim)])
+    return out
+
+
+def _make_sympy():
+    import sympy
+
+    def where(c, a, b):
+        c, a, b = np.broadcast_arrays(_obj(c), _obj(a), _obj(b))
+        out = np.empty(c.shape, dtype=object)
+        for idx in np.ndindex(*c.shape):
+            cond = c[idx]
+            if cond is True or cond == sympy.true:
+                out[idx] = a[idx]
+            elif cond is False or cond == sympy.false:
+                out[idx] = b[idx]
+            else:
+                out[idx] = sympy.Piecewise((a[idx], cond), (b[idx], True))
+        return out
+
+    def red(fn):
+        def r(a, axis=None, keepdims=False):
+            return _reduce_axes(_obj(a), axis, keepdims, lambda v: fn(*v))
+        return r
+
+    def sigmoid(x):
+        return 1 / (1 + sympy.exp(-x))
+
+    def softplus(x):
+        return sympy.log(1 + sympy.exp(x))
+
+    def logaddexp(a, b):
+        return sympy.log(sympy.exp(a) + sympy.exp(b))
+
+    def isfinite(x):
+        return sympy.Ne(sympy.Abs(x), sympy.oo)
+
+    fns = _object_common(
+        exp=_elementwise(sympy.exp), log=_elementwise(sympy.log), log1p=_elementwise(
+            lambda x: sympy.log(1 + x)), expm1=_elementwise(lambda x: sympy.exp(x) - 1),
+        sqrt=_elementwise(sympy.sqrt), tanh=_elementwise(sympy.tanh),
+        sin=_elementwise(sympy.sin), cos=_elementwise(sympy.cos), tan=_elementwise(sympy.tan),
+        arctan=_elementwise(sympy.atan), arcsin=_elementwise(sympy.asin),
+        arccos=_elementwise(sympy.acos), sinh=_elementwise(sympy.sinh),
+        cosh=_elementwise(sympy.cosh), abs=_elementwise(sympy.Abs),
+        sign=_elementwise(sympy.sign), sigmoid=_elementwise(sigmoid),
+        softplus=_elementwise(softplus), logaddexp=_elementwise(logaddexp, 2),
+        erf=_elementwise(sympy.erf), maximum=_elementwise(sympy.Max, 2),
+        minimum=_elementwise(sympy.Min, 2), where=where, arctan2=_elementwise(sympy.atan2, 2),
+        floor=_elementwise(sympy.floor), isfinite=_elementwise(isfinite),
+        amax=red(sympy.Max), amin=red(sympy.Min),
+    )
+    return SimpleNamespace(name="sympy", **fns)
+
+
+class _Lazy:
+    """Build a namespace on first use (mpmath and SymPy are only imported when needed)."""
+
+    def __init__(self, make: Callable[[], SimpleNamespace]) -> None:
+        self._make, self._ns = make, None
+
+    def __getattr__(self, name: str):
+        if self._ns is None:
+            self._ns = self._make()
+        return getattr(self._ns, name)
+
+
+MPMATH: Any = _Lazy(_make_mpmath)
+SYMPY: Any = _Lazy(_make_sympy)
+_TENSOR: list = []
+
+
+def tensor_namespace() -> SimpleNamespace:
+    """The namespace over symgrad Tensors: every function records, like any op call."""
+    if _TENSOR:
+        return _TENSOR[0]
+    from symgrad.ops import _tensor_ns
+
+    _TENSOR.append(_tensor_ns.build())
+    return _TENSOR[0]
+
+
+def is_namespace(xp, name: str) -> bool:
+    return getattr(xp, "name", None) == name
+
+
+# ---------------------------------------------------------------- broadcasting, undone once
+def unbroadcast(xp, g, shape: tuple) -> Any:
+    """Bring a rule's gradient to an argument's ``shape``: the one place broadcasting is undone.
+
+    Rules return gradients in the output's (broadcast) shape; this helper, called by the
+    node and never by a rule, sums away the leading axes broadcasting added and the axes
+    where the argument had size 1. A gradient that is smaller than the argument and
+    broadcasts to it (a reduction's rule returns ``g`` with kept dims) is expanded instead.
+    """
+    gshape = tuple(g.shape)
+    shape = tuple(shape)
+    if gshape == shape:
+        return g
+    try:
+        if np.broadcast_shapes(gshape, shape) == shape:
+            return xp.broadcast_to(g, shape)
+    except ValueError:
+        pass
+    lead = len(gshape) - len(shape)
+    if lead < 0:
+        raise RuntimeError(f"a gradient of shape {gshape} cannot be brought to shape {shape}")
+    if lead:
+        g = xp.sum(g, axis=tuple(range(lead)))
+    ones = tuple(i for i, s in enumerate(shape) if s == 1 and gshape[lead + i] != 1)
+    if ones:
+        g = xp.sum(g, axis=ones, keepdims=True)
+    if tuple(g.shape) != shape:
+        raise RuntimeError(f"a gradient of shape {gshape} cannot be brought to shape {shape}")
+    return g
+
+
+# ---------------------------------------------------------------- exact values
+def to_mpmath(a) -> np.ndarray:
+    """An object array of mpmath numbers equal to the float array ``a`` (exactly)."""
+    import mpmath
+
+    arr = np.asarray(a)
+    if arr.dtype == object:
+        return arr
+    if arr.dtype.kind == "b":
+        return arr
+    conv = np.frompyfunc(lambda v: mpmath.mpf(v), 1, 1)
+    out = conv(arr.astype(np.float64) if arr.dtype.kind == "f" else arr)
+    return out if isinstance(out, np.ndarray) else _object_scalar(out)
+
+
+def to_exact(a) -> np.ndarray:
+    """An object array of SymPy numbers equal to the array ``a`` (floats as exact rationals)."""
+    import sympy
+
+    arr = np.asarray(a)
+    if arr.dtype == object:
+        return arr
+    if arr.dtype.kind == "b":
+        return arr
+
+    def conv(v):
+        if isinstance(v, float):
+            if math.isnan(v):
+                return sympy.nan
+            if math.isinf(v):
+                return sympy.oo if v > 0 else -sympy.oo
+            return sympy.Rational(v)
+        return sympy.Integer(v)
+
+    out = np.frompyfunc(conv, 1, 1)(arr.astype(np.float64) if arr.dtype.kind == "f" else arr)
+    return out if isinstance(out, np.ndarray) else _object_scalar(out)

@@ -1,0 +1,834 @@
+"""``Tensor``: a numpy array plus the autograd state PyTorch users expect.
+
+The array lives in ``_data``; ``grad_fn`` is the node that made the tensor (None for
+leaves); leaves that require grad reach the graph through an ``AccumulateGrad`` node.
+Operations are not defined here: methods delegate to the op functions of ``symgrad.ops``,
+so every operation, method or function, goes through the one op table.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+import weakref
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+
+from symgrad import _dtype
+from symgrad._printing import tensor_repr
+from symgrad.autograd import grad_mode
+from symgrad.autograd.graph import AccumulateGrad
+
+__all__ = ["Tensor", "Size", "as_tensor", "to_array"]
+
+_OBJECT = np.dtype(object)
+
+_NON_LEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. It is not "
+    "filled in by backward(); call .retain_grad() on the tensor before backward() if you "
+    "want its gradient, or read .grad of the leaf tensor you meant."
+)
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple that prints as ``symgrad.Size([2, 3])``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"symgrad.Size({list(self)})"
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it."""
+
+    __slots__ = ("_data", "_requires_grad", "grad_fn", "_grad", "_vc", "_acc", "_extra",
+                 "__weakref__")
+    __array_priority__ = 1000
+
+    def __init__(self, data: Any = (), *, dtype=None, requires_grad: bool = False) -> None:
+        # ``Tensor(data)`` as in PyTorch gives the default floating dtype.
+        arr = np.array(to_array(data), dtype=_dtype.to_np(dtype) or _dtype.get_default_dtype().np)
+        self._data = arr
+        self._requires_grad = False
+        self.grad_fn = None
+        self._grad = None
+        self._vc = [0, False]
+        self._acc = None
+        self._extra = None
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @staticmethod
+    def _wrap(data: np.ndarray, grad_fn=None, requires_grad: bool = False) -> "Tensor":
+        """Make a tensor around ``data`` without copying or checking (internal fast path)."""
+        t = _new(Tensor)
+        t._data = data
+        t._requires_grad = requires_grad
+        t.grad_fn = grad_fn
+        t._grad = None
+        t._vc = [0, False]
+        t._acc = None
+        t._extra = None
+        return t
+
+    # ------------------------------------------------------------------ autograd state
+    @property
+    def data(self) -> "Tensor":
+        """The same storage, detached from the graph (and from its version counter)."""
+        return Tensor._wrap(self._data)
+
+    @data.setter
+    def data(self, value: "Tensor") -> None:
+        self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Make this leaf record operations (or stop); returns the tensor itself."""
+        requires_grad = bool(requires_grad)
+        if self.grad_fn is not None:
+            if not requires_grad:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables; to use a "
+                    "computed tensor without differentiating through it, use .detach()")
+            return self
+        if requires_grad and self._data.dtype.kind != "f":
+            raise RuntimeError(
+                "only Tensors of floating point dtype can require gradients (this one is "
+                f"{self.dtype!r}); convert it first, e.g. t.double()")
+        self._requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user (not by a recorded operation)."""
+        return self.grad_fn is None
+
+    @property
+    def grad(self) -> "Tensor | None":
+        if self.grad_fn is not None and not self.retains_grad:
+            warnings.warn(_NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: "Tensor | None") -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad must be a Tensor or None, got {type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(f"assigned grad has shape {tuple(value.shape)}, but the tensor "
+                                   f"has shape {tuple(self.shape)}")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(f"assigned grad has dtype {value.dtype!r}, but the tensor has "
+                                   f"dtype {self.dtype!r}")
+        self._grad = value
+
+    @property
+    def retains_grad(self) -> bool:
+        return bool(self._extra and self._extra.get("retains_grad"))
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in ``.grad`` after backward."""
+        if self.grad_fn is None:
+            if not self._requires_grad:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            return
+        if self.retains_grad:
+            return
+        self._extra_dict()["retains_grad"] = True
+        ref = weakref.ref(self)
+
+        def keep(g):
+            t = ref()
+            if t is not None and t.grad_fn is not None:
+                t._store_retained(g)
+            return None
+
+        self.grad_fn.register_prehook(keep)
+
+    def _store_retained(self, g) -> None:
+        if isinstance(g, Tensor):
+            self._grad = g if self._grad is None else self._grad + g
+        elif self._grad is None:
+            self._grad = Tensor._wrap(np.array(g, dtype=self._data.dtype, copy=True))
+        else:
+            self._grad = Tensor._wrap(self._grad._data + g)
+
+    def register_hook(self, hook: Callable[["Tensor"], "Tensor | None"]):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
+        replaces the gradient. Returns a handle whose ``remove()`` unregisters it."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+
+        def wrapped(g):
+            raw = not isinstance(g, Tensor)
+            r = hook(Tensor._wrap(g) if raw else g)
+            if r is None:
+                return None
+            if not isinstance(r, Tensor):
+                raise TypeError(f"a tensor hook must return a Tensor or None, got {type(r).__name__}")
+            if tuple(r.shape) != tuple(self.shape):
+                raise RuntimeError(f"hook returned a gradient of shape {tuple(r.shape)}, expected "
+                                   f"{tuple(self.shape)}")
+            return r._data if raw else r
+
+        if self.grad_fn is not None:
+            hooks = self.grad_fn._pre_hooks
+            if hooks is None:
+                self.grad_fn._pre_hooks = hooks = []
+        else:
+            hooks = self._extra_dict().setdefault("hooks", [])
+            acc = self._acc() if self._acc is not None else None
+            if acc is not None:
+                acc._pre_hooks = hooks
+        hooks.append(wrapped)
+        return _HookHandle(hooks, wrapped)
+
+    def _grad_accumulator(self) -> AccumulateGrad:
+        """The (shared) AccumulateGrad node of a leaf that requires grad."""
+        acc = self._acc() if self._acc is not None else None
+        if acc is None:
+            acc = AccumulateGrad(self)
+            if self._extra and "hooks" in self._extra:
+                acc._pre_hooks = self._extra["hooks"]
+            self._acc = weakref.ref(acc)
+        return acc
+
+    def _accumulate_grad(self, g, shared: bool, create_graph: bool) -> None:
+        """Add an incoming gradient into ``.grad`` (called by the engine for leaves)."""
+        if isinstance(g, Tensor):
+            if g._data.dtype != self._data.dtype:
+                g = g.to(self.dtype)
+            self._grad = g if self._grad is None else self._grad + g
+            return
+        if g.dtype != self._data.dtype:
+            g = g.astype(self._data.dtype)
+            shared = False
+        cur = self._grad
+        if cur is None:
+            if shared or g.base is not None or not g.flags.writeable:
+                g = g.copy()
+            self._grad = Tensor._wrap(g)
+        elif cur._requires_grad or not cur._data.flags.writeable:
+            with grad_mode.no_grad():
+                self._grad = cur + Tensor._wrap(g)
+        else:
+            cur._data += g
+            cur._vc[0] += 1
+
+    def detach(self) -> "Tensor":
+        """The same storage without history (shares the version counter, like PyTorch)."""
+        t = Tensor._wrap(self._data)
+        self._vc[1] = True
+        t._vc = self._vc
+        return t
+
+    def detach_(self) -> "Tensor":
+        """Make this tensor a leaf that does not require grad."""
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def backward(self, gradient: "Tensor | None" = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: "Sequence[Tensor] | None" = None) -> None:
+        """Accumulate the gradient of this tensor into the ``.grad`` of the leaves."""
+        from symgrad.autograd.api import backward
+
+        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph,
+                 inputs=inputs)
+
+    def _extra_dict(self) -> dict:
+        if self._extra is None:
+            self._extra = {}
+        return self._extra
+
+    # ------------------------------------------------------------------ metadata
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None):
+        """The shape, or the length of one dimension."""
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_axis(dim, self._data.ndim)]
+
+    @property
+    def dtype(self) -> _dtype.dtype:
+        return _dtype.from_numpy_dtype(self._data.dtype)
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def ndimension(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return self._data.size
+
+    def nelement(self) -> int:
+        return self._data.size
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    @property
+    def is_floating_point_(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_contiguous(self) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    def contiguous(self) -> "Tensor":
+        return self
+
+    def cpu(self) -> "Tensor":
+        return self
+
+    def cuda(self, *args, **kwargs):
+        raise RuntimeError("symgrad runs on the CPU only (numpy); there is no CUDA device")
+
+    @property
+    def _version(self) -> int:
+        return self._vc[0]
+
+    @property
+    def is_symbolic(self) -> bool:
+        """True when the entries are SymPy expressions."""
+        return self._data.dtype is _OBJECT
+
+    # ------------------------------------------------------------------ conversion
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to "
+                               "a Python scalar")
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The underlying array (shared, not copied)."""
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        if self._requires_grad:
+            raise RuntimeError("Can't convert a Tensor that requires grad to a numpy array. "
+                               "Use tensor.detach().numpy() instead.")
+        a = self._data
+        if dtype is not None and a.dtype != np.dtype(dtype):
+            return a.astype(dtype)
+        return a.copy() if copy else a
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        # numpy calls this for ``ndarray * tensor`` and ``np.exp(tensor)``: run our op instead.
+        fn = _UFUNCS.get(ufunc.__name__) if method == "__call__" and not kwargs else None
+        if fn is None:
+            return NotImplemented
+        return fn(*inputs)
+
+    def to(self, *args, dtype=None, **kwargs) -> "Tensor":
+        """Convert to another dtype (devices other than "cpu" are not available)."""
+        for a in args:
+            if isinstance(a, (_dtype.dtype, type)) or (a is not None and not isinstance(a, str)
+                                                         and not isinstance(a, Tensor)):
+                dtype = a
+            elif isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, str) and a != "cpu":
+                raise RuntimeError(f"symgrad runs on the CPU only; cannot move to {a!r}")
+        if dtype is None:
+            return self
+        return _F.to_dtype(self, dtype)
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return f"symgrad.{self.dtype.name}"
+        return self.to(dtype)
+
+    def double(self) -> "Tensor":
+        return self.to(_dtype.float64)
+
+    def float(self) -> "Tensor":
+        return self.to(_dtype.float32)
+
+    def half(self) -> "Tensor":
+        return self.to(_dtype.float16)
+
+    def long(self) -> "Tensor":
+        return self.to(_dtype.int64)
+
+    def int(self) -> "Tensor":
+        return self.to(_dtype.int32)
+
+    def bool(self) -> "Tensor":
+        return self.to(_dtype.bool_)
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} values is "
+                               "ambiguous")
+        v = self._data.reshape(()).item()
+        if self._data.dtype is _OBJECT:
+            try:
+                return bool(v)
+            except TypeError:
+                raise TypeError(f"cannot branch on the symbolic value {v}: Python control flow "
+                                "needs numbers. Verify such code on a numeric tensor (symgrad "
+                                "replays the recorded graph run by run).") from None
+        return bool(v)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __complex__(self) -> complex:
+        return complex(self.item())
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self) -> Iterator["Tensor"]:
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        for i in range(self._data.shape[0]):
+            yield self[i]
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self) -> str:
+        return tensor_repr(self)
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0 and self._data.dtype is not _OBJECT:
+            return self._data.item().__format__(spec)
+        return format(repr(self), spec)
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (self._data, self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy protocol")
+        t = Tensor._wrap(self._data.copy(), requires_grad=self._requires_grad)
+        if self._grad is not None:
+            t._grad = Tensor._wrap(self._grad._data.copy())
+        memo[id(self)] = t
+        return t
+
+    def __copy__(self):
+        return self.__deepcopy__({})
+
+    # ------------------------------------------------------------------ arithmetic
+    def __add__(self, other):
+        return _F.add(self, other)
+
+    def __radd__(self, other):
+        return _F.add(other, self)
+
+    def __sub__(self, other):
+        return _F.sub(self, other)
+
+    def __rsub__(self, other):
+        return _F.sub(other, self)
+
+    def __mul__(self, other):
+        return _F.mul(self, other)
+
+    def __rmul__(self, other):
+        return _F.mul(other, self)
+
+    def __truediv__(self, other):
+        return _F.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _F.div(other, self)
+
+    def __floordiv__(self, other):
+        return _F.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _F.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return _F.remainder(self, other)
+
+    def __rmod__(self, other):
+        return _F.remainder(other, self)
+
+    def __pow__(self, other):
+        return _F.pow(self, other)
+
+    def __rpow__(self, other):
+        return _F.pow(other, self)
+
+    def __matmul__(self, other):
+        return _F.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _F.matmul(other, self)
+
+    def __neg__(self):
+        return _F.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _F.abs(self)
+
+    def __eq__(self, other):  # type: ignore[override]
+        return _F.eq(self, other)
+
+    def __ne__(self, other):  # type: ignore[override]
+        return _F.ne(self, other)
+
+    def __lt__(self, other):
+        return _F.lt(self, other)
+
+    def __le__(self, other):
+        return _F.le(self, other)
+
+    def __gt__(self, other):
+        return _F.gt(self, other)
+
+    def __ge__(self, other):
+        return _F.ge(self, other)
+
+    def __invert__(self):
+        return _F.logical_not(self)
+
+    def __and__(self, other):
+        return _F.logical_and(self, other)
+
+    def __or__(self, other):
+        return _F.logical_or(self, other)
+
+    def __xor__(self, other):
+        return _F.logical_xor(self, other)
+
+    def __getitem__(self, index):
+        return _F.index(self, index)
+
+    def __setitem__(self, index, value) -> None:
+        _F.index_put_(self, index, value)
+
+    # in place: a new value computed by the op table, written into this tensor's storage
+    def __iadd__(self, other):
+        return _F.inplace(self, _F.add, other)
+
+    def __isub__(self, other):
+        return _F.inplace(self, _F.sub, other)
+
+    def __imul__(self, other):
+        return _F.inplace(self, _F.mul, other)
+
+    def __itruediv__(self, other):
+        return _F.inplace(self, _F.div, other)
+
+    def __ipow__(self, other):
+        return _F.inplace(self, _F.pow, other)
+
+    def __imatmul__(self, other):
+        return _F.inplace(self, _F.matmul, other)
+
+    def add_(self, other, *, alpha=1):
+        return _F.inplace(self, _F.add, other, alpha=alpha)
+
+    def sub_(self, other, *, alpha=1):
+        return _F.inplace(self, _F.sub, other, alpha=alpha)
+
+    def mul_(self, other):
+        return _F.inplace(self, _F.mul, other)
+
+    def div_(self, other, *, rounding_mode=None):
+        return _F.inplace(self, _F.div, other, rounding_mode=rounding_mode)
+
+    def pow_(self, exponent):
+        return _F.inplace(self, _F.pow, exponent)
+
+    def neg_(self):
+        return _F.inplace(self, _F.neg)
+
+    def exp_(self):
+        return _F.inplace(self, _F.exp)
+
+    def log_(self):
+        return _F.inplace(self, _F.log)
+
+    def sigmoid_(self):
+        return _F.inplace(self, _F.sigmoid)
+
+    def tanh_(self):
+        return _F.inplace(self, _F.tanh)
+
+    def relu_(self):
+        return _F.inplace(self, _F.relu)
+
+    def clamp_(self, min=None, max=None):
+        return _F.inplace(self, _F.clamp, min=min, max=max)
+
+    def clamp_min_(self, min):
+        return _F.inplace(self, _F.clamp, min=min)
+
+    def clamp_max_(self, max):
+        return _F.inplace(self, _F.clamp, max=max)
+
+    def zero_(self):
+        return _F.fill_(self, 0)
+
+    def fill_(self, value):
+        return _F.fill_(self, value)
+
+    def copy_(self, src):
+        return _F.copy_(self, src)
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0):
+        from symgrad.factories import _rng
+
+        return _F.copy_(self, Tensor._wrap(_rng().uniform(a, b, self._data.shape)))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0):
+        from symgrad.factories import _rng
+
+        return _F.copy_(self, Tensor._wrap(_rng().normal(mean, std, self._data.shape)))
+
+    # ------------------------------------------------------------------ methods
+    def add(self, other, *, alpha=1):
+        return _F.add(self, other, alpha=alpha)
+
+    def sub(self, other, *, alpha=1):
+        return _F.sub(self, other, alpha=alpha)
+
+    subtract = sub
+
+    def mul(self, other):
+        return _F.mul(self, other)
+
+    multiply = mul
+
+    def div(self, other, *, rounding_mode=None):
+        return _F.div(self, other, rounding_mode=rounding_mode)
+
+    divide = div
+    true_divide = div
+
+    def neg(self):
+        return _F.neg(self)
+
+    negative = neg
+
+    def pow(self, exponent):
+        return _F.pow(self, exponent)
+
+    def matmul(self, other):
+        return _F.matmul(self, other)
+
+    def clone(self, *, memory_format=None):
+        return _F.clone(self)
+
+    @property
+    def T(self) -> "Tensor":
+        return _F.numpy_T(self)
+
+    @property
+    def mT(self) -> "Tensor":
+        return _F.transpose(self, -2, -1)
+
+    # ------------------------------------------------------------------ factories on a tensor
+    def new_tensor(self, data, *, dtype=None, requires_grad=False):
+        from symgrad.factories import tensor
+
+        return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, requires_grad=False):
+        from symgrad.factories import zeros
+
+        return zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, requires_grad=False):
+        from symgrad.factories import ones
+
+        return ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, requires_grad=False):
+        from symgrad.factories import full
+
+        return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, requires_grad=False):
+        return self.new_zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+    # ------------------------------------------------------------------ notebooks
+    def _repr_latex_(self) -> str | None:
+        if self._data.dtype is not _OBJECT:
+            return None
+        from symgrad.symbolic.printing import latex_tensor
+
+        return latex_tensor(self)
+
+
+_new = object.__new__
+
+
+class _HookHandle:
+    """Returned by ``register_hook``; ``remove()`` takes the hook off again."""
+
+    def __init__(self, hooks: list, fn) -> None:
+        self._hooks, self._fn = hooks, fn
+
+    def remove(self) -> None:
+        if self._fn in self._hooks:
+            self._hooks.remove(self._fn)
+
+
+def _rebuild(data, requires_grad):
+    return Tensor._wrap(data, requires_grad=requires_grad)
+
+
+def _axis(dim: int, ndim: int) -> int:
+    if not -max(ndim, 1) <= dim < max(ndim, 1):
+        raise IndexError(f"Dimension out of range (expected to be in range of "
+                         f"[{-max(ndim, 1)}, {max(ndim, 1) - 1}], but got {dim})")
+    return dim % max(ndim, 1)
+
+
+def to_array(data: Any, dtype=None) -> np.ndarray:
+    """A numpy array for tensor data: numbers, nested lists, arrays, tensors, SymPy values.
+
+    Python floats take the default dtype, ints int64, bools bool; SymPy expressions give
+    a symbolic (object) array.
+    """
+    if isinstance(data, Tensor):
+        return data._data
+    if isinstance(data, np.ndarray):
+        return data
+    if isinstance(data, (bool, np.bool_)):
+        return np.array(data, dtype=np.bool_)
+    if isinstance(data, numbers.Integral):
+        return np.array(data, dtype=np.int64)
+    if isinstance(data, numbers.Real):
+        return np.array(data, dtype=_dtype.get_default_dtype().np)
+    if isinstance(data, (list, tuple)):
+        flat = _flatten(data)
+        if any(isinstance(x, Tensor) for x in flat):
+            data = _replace_tensors(data)
+            flat = _flatten(data)
+        if flat and all(isinstance(x, (bool, np.bool_)) for x in flat):
+            return np.array(data, dtype=np.bool_)
+        if flat and all(isinstance(x, (numbers.Integral, np.bool_)) for x in flat):
+            return np.array(data, dtype=np.int64)
+        if all(isinstance(x, numbers.Real) for x in flat):
+            dt = _dtype.get_default_dtype().np
+            if all(isinstance(x, np.floating) for x in flat) and flat:
+                dt = np.result_type(*flat)
+            return np.array(data, dtype=dt)
+        if _is_sympy_seq(flat):
+            return _object_array(data)
+        raise TypeError(f"cannot make a tensor from a sequence containing "
+                        f"{type(next(x for x in flat if not isinstance(x, numbers.Real))).__name__}")
+    if _is_sympy_seq([data]):
+        return _object_array(data)
+    if hasattr(data, "__array__"):
+        return np.asarray(data)
+    raise TypeError(f"cannot make a tensor from an object of type {type(data).__name__}")
+
+
+def _flatten(seq) -> list:
+    out, stack = [], [seq]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (list, tuple)):
+            stack.extend(reversed(x))
+        else:
+            out.append(x)
+    return out
+
+
+def _replace_tensors(seq):
+    if isinstance(seq, (list, tuple)):
+        return [_replace_tensors(x) for x in seq]
+    if isinstance(seq, Tensor):
+        return seq._data.tolist()
+    return seq
+
+
+def _is_sympy_seq(flat) -> bool:
+    import sys
+
+    sympy = sys.modules.get("sympy")
+    return sympy is not None and bool(flat) and all(
+        isinstance(x, (sympy.Basic, numbers.Number)) for x in flat)
+
+
+def _object_array(data) -> np.ndarray:
+    import sympy
+
+    arr = np.array(data, dtype=object)
+    return np.vectorize(sympy.sympify, otypes=[object])(arr) if arr.size else arr
+
+
+def as_tensor(x: Any, dtype=None) -> Tensor:
+    """``x`` itself if it is a Tensor, else a new tensor (no copy of numpy arrays)."""
+    if isinstance(x, Tensor):
+        return x if dtype is None else x.to(dtype)
+    arr = to_array(x)
+    if dtype is not None:
+        arr = arr.astype(_dtype.to_np(dtype), copy=False)
+    return Tensor._wrap(arr)
+
+
+from symgrad import ops as _F  # noqa: E402  (methods delegate to the op functions)
+
+# Every other method is the op function of the same name, called with the tensor first:
+# t.exp() is ops.exp(t), t.sum(dim=0) is ops.sum(t, dim=0).
+for _name, _fn in _F.TENSOR_METHODS.items():
+    if _name not in Tensor.__dict__:
+        setattr(Tensor, _name, _fn)
+_UFUNCS: dict[str, Callable] = _F.NUMPY_UFUNCS
