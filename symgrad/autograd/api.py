@@ -83,7 +83,7 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
         capture = [_input_node(t, i) for i, t in enumerate(inputs_l)]
     from symgrad.autograd.grad_mode import set_grad_enabled
 
-    with set_grad_enabled(create_graph):
+    with set_grad_enabled(create_graph), np.errstate(all="ignore"):
         got = run_backward(roots, seeds, retain_graph=retain_graph, create_graph=create_graph,
                            capture=capture, accumulate=True, shared=shared)
     if inputs_l is not None:
@@ -129,7 +129,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     capture = [_input_node(t, i) for i, t in enumerate(ins)]
     from symgrad.autograd.grad_mode import set_grad_enabled
 
-    with set_grad_enabled(create_graph):
+    with set_grad_enabled(create_graph), np.errstate(all="ignore"):
         got = run_backward(roots, seeds, retain_graph=retain_graph, create_graph=create_graph,
                            capture=capture, accumulate=False, shared=shared)
     result = []

@@ -8,7 +8,7 @@ for the backward pass itself to be recorded; the engine only ever adds them with
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from symgrad.autograd.graph import AccumulateGrad, Node
 
@@ -59,13 +59,17 @@ def run_backward(
     capture: Sequence[Node] | None = None,
     accumulate: bool = True,
     shared: set[int] | None = None,
+    apply: Callable[[Node, Any], Sequence[Any]] | None = None,
+    run_hooks: bool = True,
 ) -> dict[Node, tuple[Any, bool]]:
     """Propagate ``grads`` (one per root) back through the graph.
 
     Leaves receive their gradient through ``AccumulateGrad`` (when ``accumulate``). With
     ``capture``, only the part of the graph that leads to those nodes runs, and the gradient
     arriving at each of them is returned as ``{node: (grad, shared)}``; ``shared`` says the
-    array is also held elsewhere, so a caller that keeps it must copy it first.
+    array is also held elsewhere, so a caller that keeps it must copy it first. ``apply``
+    replaces ``node.apply`` (the verifier uses it to run the rules at high precision), and
+    ``run_hooks=False`` skips tensor hooks (and ``retain_grad``) for such side passes.
     """
     order, _ = topological_order(roots)
     targets = None if capture is None else set(capture)
@@ -90,7 +94,7 @@ def run_backward(
         g = buffers.pop(node, None)
         if g is None or (needed is not None and node not in needed):
             continue
-        hooks = node._pre_hooks
+        hooks = node._pre_hooks if run_hooks else None
         if hooks:
             for hook in hooks:
                 r = hook(g)
@@ -105,7 +109,7 @@ def run_backward(
             continue
         if needed is not None and not any(c in needed for c, _ in node.next_functions):
             continue
-        outs = node.apply(g, create_graph)
+        outs = node.apply(g, create_graph) if apply is None else apply(node, g)
         executed.append(node)
         g_shared = id(g) in shared
         for (child, _), r in zip(node.next_functions, outs):

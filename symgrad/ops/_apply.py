@@ -130,6 +130,8 @@ def mirror_call(op, args: list, params: dict) -> np.ndarray:
     """Evaluate ``op.mirror`` on object arrays (entry by entry for elementwise mirrors)."""
     if op.mirror is None:
         raise NotImplementedError(f"op {op.name} has no SymPy mirror")
+    if params:
+        params = {k: _exact_scalar(v) if isinstance(v, float) else v for k, v in params.items()}
     if op.elementwise:
         fn = op.mirror if not params else (lambda *a: op.mirror(*a, **params))
         arrays = [a for a in args if isinstance(a, np.ndarray)]

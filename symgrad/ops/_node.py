@@ -35,18 +35,21 @@ class OpNode(Node):
     op: Any = None
 
     def apply(self, g: Any, create_graph: bool) -> list:
-        op = self.op
-        if self._freed and op.reads:
+        if self._freed and self.op.reads:
             raise RuntimeError(FREED_MESSAGE + f" (node {self.name()})")
         if self._saved:
             self._check_versions()
-        params = self._params or _EMPTY
         if create_graph:
-            xp = tensor_namespace()
             args, ans = self._unpack()
-        else:
-            xp = NUMPY
-            args, ans = self._args, self._ans
+            return self.vjp_with(tensor_namespace(), g, args, ans)
+        return self.vjp_with(NUMPY, g, self._args, self._ans)
+
+    def vjp_with(self, xp: Any, g: Any, args: Any, ans: Any) -> list:
+        """Run the op's rules in namespace ``xp`` on the given values, one gradient per
+        input (None where no gradient is wanted), each brought to its argument's shape."""
+        op = self.op
+        params = self._params or _EMPTY
+        numeric = xp is NUMPY
         outs: list = []
         for i, ((parent, _), rule) in enumerate(zip(self.next_functions, op.vjp)):
             if parent is None:
@@ -59,24 +62,28 @@ class OpNode(Node):
                     "argument as a tensor that does not require grad (e.g. .detach())")
             r = rule(xp, g, ans, *args, **params)
             shape, dtype = parent_meta(parent)
-            if create_graph:
-                if tuple(r.shape) != shape:
-                    r = unbroadcast(xp, r, shape)
-                if r._data.dtype != dtype:
-                    r = r.to(dtype)
-            else:
+            if numeric:
                 if type(r) is not _ndarray:
                     r = np.asarray(r)
                 if r.shape != shape:
-                    r = self._reduce(r, shape, i)
+                    r = self._reduce(xp, r, shape, i)
                 if r.dtype != dtype:
                     r = r.astype(dtype)
+            else:
+                if tuple(np.shape(r)) != shape:
+                    r = self._reduce(xp, r, shape, i)
+                if xp.name == "tensor" and r._data.dtype != dtype:
+                    r = r.to(dtype)
             outs.append(r)
         return outs
 
-    def _reduce(self, r: np.ndarray, shape: tuple, i: int) -> np.ndarray:
+    def forward_with(self, xp: Any, args: Any) -> Any:
+        """Run the op's forward in namespace ``xp`` (e.g. at high precision)."""
+        return self.op.forward(xp, *args, **(self._params or _EMPTY))
+
+    def _reduce(self, xp: Any, r: Any, shape: tuple, i: int) -> Any:
         try:
-            return unbroadcast(NUMPY, r, shape)
+            return unbroadcast(xp, r, shape)
         except RuntimeError:
             raise RuntimeError(
                 f"{self.name()} returned a gradient of shape {tuple(r.shape)} for argument "
@@ -126,6 +133,12 @@ class OpNode(Node):
         out = self.apply(as_tensor(grads[0])._data, False)
         res = tuple(None if r is None else Tensor._wrap(r) for r in out)
         return res if len(res) != 1 else res[0]
+
+    def replay(self, args: list) -> np.ndarray:
+        """This op's SymPy mirror on symbolic (object-array) arguments."""
+        from symgrad.ops._apply import mirror_call
+
+        return mirror_call(self.op, args, self._params or {})
 
     @property
     def saved_values(self) -> dict[str, Any]:

@@ -1,0 +1,273 @@
+"""Closed-form derivatives of mirrored expressions, by ``sympy.diff`` and nothing else.
+
+Structure is used where it is free: an entry is differentiated only with respect to the
+symbols it contains (the others give 0 without calling SymPy), and a Hessian computes
+one triangle. Evaluation substitutes exact rationals and evaluates to many digits.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, Mapping
+
+import mpmath
+import numpy as np
+import sympy
+
+from symgrad.symbolic.mirror import MirrorInfo, info
+from symgrad.symbolic.mpeval import mp_eval
+from symgrad.tensor import Tensor
+
+__all__ = ["gradient", "jacobian", "hessian", "evaluate", "evaluate_mp", "stable_eval",
+           "directional", "as_object_array"]
+
+
+def as_object_array(x: Any) -> np.ndarray:
+    """An object array of SymPy expressions from a symbolic Tensor, array or expression."""
+    if isinstance(x, Tensor):
+        return x._data if x._data.dtype == object else x._data.astype(object)
+    if isinstance(x, np.ndarray):
+        return x if x.dtype == object else x.astype(object)
+    if isinstance(x, sympy.Basic):
+        a = np.empty((), dtype=object)
+        a[()] = x
+        return a
+    return np.asarray(x, dtype=object)
+
+
+def _wrt(expr: Any, wrt: Any) -> np.ndarray:
+    """Symbols to differentiate by: a symbolic tensor, or a numeric leaf of a mirror."""
+    if isinstance(wrt, Tensor) and wrt._data.dtype != object:
+        meta = info(expr)
+        if meta is None:
+            raise TypeError("wrt is a numeric tensor: pass the symbolic tensor of its symbols, "
+                            "or differentiate an expression made by symbolic.mirror()")
+        return meta.symbols_of(wrt)
+    arr = as_object_array(wrt)
+    for s in arr.reshape(-1):
+        if not isinstance(s, sympy.Symbol):
+            raise TypeError(f"can only differentiate with respect to symbols, got {s!r}")
+    return arr
+
+
+def _result(data: np.ndarray, expr: Any) -> Tensor:
+    t = Tensor._wrap(data)
+    meta = info(expr)
+    if meta is not None:
+        t._extra = {"mirror": meta}
+    return t
+
+
+def _diff(e: sympy.Expr, s: sympy.Symbol, free: set) -> sympy.Expr:
+    return sympy.diff(e, s) if s in free else sympy.S.Zero
+
+
+def gradient(expr: Any, wrt: Any) -> Tensor | tuple[Tensor, ...]:
+    """d(expr)/d(wrt) in closed form, shaped like ``wrt`` (a tuple for several ``wrt``)."""
+    if isinstance(wrt, (list, tuple)):
+        return tuple(gradient(expr, w) for w in wrt)
+    e = as_object_array(expr)
+    if e.size != 1:
+        raise ValueError(f"gradient() needs a single expression, got shape {e.shape}; use "
+                         "jacobian() for a tensor of outputs")
+    e = sympy.sympify(e.reshape(())[()])
+    syms = _wrt(expr, wrt)
+    free = e.free_symbols
+    out = np.empty(syms.shape, dtype=object)
+    for idx in np.ndindex(*syms.shape):
+        out[idx] = _diff(e, syms[idx], free)
+    return _result(out, expr)
+
+
+def jacobian(exprs: Any, wrt: Any) -> Tensor | tuple[Tensor, ...]:
+    """d(exprs[i...])/d(wrt[j...]) in closed form, with shape ``exprs.shape + wrt.shape``."""
+    if isinstance(wrt, (list, tuple)):
+        return tuple(jacobian(exprs, w) for w in wrt)
+    e = as_object_array(exprs)
+    syms = _wrt(exprs, wrt)
+    out = np.empty(e.shape + syms.shape, dtype=object)
+    flat_syms = list(syms.reshape(-1))
+    position = {s: k for k, s in enumerate(flat_syms)}
+    for oidx in np.ndindex(*e.shape):
+        ei = sympy.sympify(e[oidx])
+        row = [sympy.S.Zero] * len(flat_syms)
+        for s in ei.free_symbols:
+            k = position.get(s)
+            if k is not None:
+                row[k] = sympy.diff(ei, s)
+        out[oidx] = np.array(row, dtype=object).reshape(syms.shape) if syms.shape else row[0]
+    return _result(out, exprs)
+
+
+def hessian(expr: Any, wrt: Any) -> Tensor:
+    """Second derivatives of one expression, shape ``wrt.shape + wrt.shape`` (symmetric)."""
+    e = as_object_array(expr)
+    if e.size != 1:
+        raise ValueError("hessian() needs a single expression")
+    e = sympy.sympify(e.reshape(())[()])
+    syms = _wrt(expr, wrt)
+    flat = list(syms.reshape(-1))
+    n = len(flat)
+    first = {s: sympy.diff(e, s) for s in e.free_symbols & set(flat)}
+    h = np.full((n, n), sympy.S.Zero, dtype=object)
+    for i, j in itertools.combinations_with_replacement(range(n), 2):
+        d = first.get(flat[i])
+        if d is not None and flat[j] in d.free_symbols:
+            h[i, j] = h[j, i] = sympy.diff(d, flat[j])
+    return _result(h.reshape(syms.shape + syms.shape), expr)
+
+
+def directional(exprs: Any, direction: Mapping[Any, Any], order: int = 1) -> Tensor:
+    """The derivative of ``exprs`` along ``direction`` (symbol -> component), of any order.
+
+    One new symbol ``t`` is substituted (``s -> s + t*v``) and ``exprs`` differentiated by
+    ``t`` only, at ``t = 0``: a JVP (order 1) or a second directional derivative (order 2)
+    in closed form, however many symbols the expressions hold.
+    """
+    tt = sympy.Dummy("t")
+    shift = {s: s + tt * sympy.sympify(v) for s, v in direction.items()}
+    e = as_object_array(exprs)
+    out = np.empty(e.shape, dtype=object)
+    for idx in np.ndindex(*e.shape):
+        ei = sympy.sympify(e[idx])
+        if not (ei.free_symbols & set(shift)):
+            out[idx] = sympy.S.Zero
+            continue
+        d = sympy.diff(ei.xreplace(shift), tt, order)
+        out[idx] = d.xreplace({tt: 0})
+    return _result(out, exprs)
+
+
+def _point_of(exprs: Any, at: Mapping | None) -> dict:
+    meta: MirrorInfo | None = info(exprs)
+    point = dict(meta.point) if meta is not None else {}
+    if at:
+        for k, v in at.items():
+            if isinstance(k, Tensor):
+                syms = as_object_array(k) if k._data.dtype == object else meta.symbols_of(k)
+                vals = np.asarray(v._data if isinstance(v, Tensor) else v)
+                from symgrad.ops.namespaces import to_exact
+
+                point.update(zip(syms.reshape(-1), to_exact(np.broadcast_to(vals, syms.shape))
+                                 .reshape(-1)))
+            else:
+                point[k] = sympy.sympify(v)
+    return point
+
+
+def evaluate(exprs: Any, at: Mapping | None = None, *, digits: int = 50,
+             exact: bool = False) -> np.ndarray:
+    """Evaluate closed forms at a point.
+
+    ``at`` maps symbols (or numeric leaves / symbolic tensors) to values; by default the
+    point a mirrored expression was recorded at is used. Returns float64 values correctly
+    rounded from a ``digits``-digit evaluation, or mpmath numbers with ``exact=True``.
+    """
+    e = as_object_array(exprs)
+    point = _point_of(exprs, at)
+    vals = evaluate_mp(e, point, digits)
+    if exact:
+        return vals
+    with mpmath.workdps(digits):
+        out = np.array([float(v) for v in vals.reshape(-1)], dtype=np.float64)
+    return out.reshape(e.shape)
+
+
+def evaluate_mp(e: np.ndarray, point: Mapping, digits: int = 50) -> np.ndarray:
+    """Object array of mpmath numbers: ``e`` at ``point``, to ``digits`` significant digits.
+
+    Precision adapts: each value is computed at two working precisions and recomputed at
+    higher ones until both agree, so textbook forms with cancellation (``log(1 - s(z))`` at
+    z = 800) still come out right.
+    """
+    flat = [sympy.sympify(x) for x in e.reshape(-1)]
+    out = np.empty(len(flat), dtype=object)
+    todo = []
+    for k, x in enumerate(flat):
+        if x.is_Number:
+            with mpmath.workdps(digits + 10):
+                out[k] = _to_mp(x)
+        else:
+            todo.append(k)
+    if todo:
+        missing = set().union(*(flat[k].free_symbols for k in todo)) - set(point)
+        if missing:
+            names = ", ".join(sorted(str(m) for m in missing)[:5])
+            raise ValueError(f"no value for symbol(s) {names} at this point")
+        syms = sorted(set().union(*(flat[k].free_symbols for k in todo)), key=str)
+        exprs = [flat[k] for k in todo]
+        fn = sympy.lambdify(syms, exprs, modules="mpmath", cse=True)
+
+        def compute() -> list:
+            args = [_to_mp(point[s]) for s in syms]
+            try:
+                return fn(*args)
+            except (ZeroDivisionError, ValueError, TypeError, OverflowError):
+                # a low precision rounded something to 0: evaluate without exceptions
+                return mp_eval(exprs, dict(zip(syms, args)))
+
+        vals = stable_eval(compute, digits)
+        for k, v in zip(todo, vals):
+            out[k] = v
+    return out.reshape(e.shape)
+
+
+#: The most working digits adaptive evaluation will use before giving up on stability.
+MAX_DIGITS = 2000
+
+
+def stable_eval(compute, digits: int = 50) -> list:
+    """Run ``compute()`` (a list of mpmath results) at rising precision until two runs agree
+    to ``digits`` digits (entry by entry, relative to the largest finite entry) and every
+    entry is finite, or ``MAX_DIGITS`` is reached; the most precise values are returned.
+
+    (SymPy's own ``evalf`` is not used: it can lose a cancellation silently, e.g. in
+    ``-log(1 - 1/(exp(-800) + 1))/3``.)
+    """
+    dps = digits + 10
+    with mpmath.workdps(dps):
+        prev = [_real(v) for v in compute()]
+    while True:
+        dps = dps * 2 + 20
+        with mpmath.workdps(dps):
+            cur = [_real(v) for v in compute()]
+            finite = [abs(v) for v in cur if mpmath.isfinite(v)]
+            scale = max(finite, default=mpmath.mpf(0))
+            tol = scale * mpmath.mpf(10) ** (-digits)
+            same = all(_same(a, b, tol) for a, b in zip(prev, cur))
+            all_finite = len(finite) == len(cur)
+        if (same and all_finite) or dps > MAX_DIGITS:
+            return cur
+        prev = cur
+
+
+def _same(a, b, tol) -> bool:
+    if mpmath.isnan(a) or mpmath.isnan(b):
+        return bool(mpmath.isnan(a) and mpmath.isnan(b))
+    if not (mpmath.isfinite(a) and mpmath.isfinite(b)):
+        return a == b
+    return abs(a - b) <= tol
+
+
+def _real(v):
+    if isinstance(v, mpmath.mpc):
+        return v.real if v.imag == 0 else mpmath.mpf("nan")
+    return mpmath.mpf(v)
+
+
+def _to_mp(x: sympy.Basic):
+    if x is sympy.nan:
+        return mpmath.mpf("nan")
+    if x == sympy.oo:
+        return mpmath.mpf("inf")
+    if x == -sympy.oo:
+        return mpmath.mpf("-inf")
+    if x.is_Rational:
+        return mpmath.mpf(x.p) / x.q
+    v = x.evalf(mpmath.mp.dps)
+    if v.is_real is False or (not v.is_Number and v.has(sympy.I)):
+        return mpmath.mpc(complex(v))
+    if not v.is_Number:
+        raise ValueError(f"cannot evaluate {x} to a number (free symbols "
+                         f"{sorted(map(str, x.free_symbols))})")
+    return mpmath.mpf(v)

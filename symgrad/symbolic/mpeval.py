@@ -1,0 +1,202 @@
+"""Evaluate SymPy expressions in mpmath without exceptions: 1/0 is inf, 0/0 is nan.
+
+``lambdify`` code raises ``ZeroDivisionError`` where a low working precision has rounded
+``1 - s(800)`` to zero; this evaluator returns a non-finite value instead, so the caller
+can raise the precision and try again. It walks each expression DAG iteratively with a
+cache, so shared subexpressions are computed once.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import mpmath
+import sympy
+
+__all__ = ["mp_eval"]
+
+_NAN = None
+
+
+def _nan():
+    return mpmath.mpf("nan")
+
+
+def _div(a, b):
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if a == 0 or mpmath.isnan(a):
+            return _nan()
+        return mpmath.mpf("inf") if a > 0 else mpmath.mpf("-inf")
+
+
+def _pow(a, b):
+    try:
+        r = a ** b
+    except ZeroDivisionError:
+        return mpmath.mpf("inf")
+    return r
+
+
+def _real(v):
+    if isinstance(v, mpmath.mpc):
+        return v.real if v.imag == 0 else _nan()
+    return v
+
+
+def _heaviside(x, h0=mpmath.mpf(0.5)):
+    if mpmath.isnan(x):
+        return _nan()
+    return mpmath.mpf(1) if x > 0 else (mpmath.mpf(0) if x < 0 else h0)
+
+
+def _sign(x):
+    if mpmath.isnan(x):
+        return _nan()
+    return mpmath.mpf(mpmath.sign(x))
+
+
+_FUNCS: dict[Any, Any] = {}
+
+
+def _funcs() -> dict:
+    if not _FUNCS:
+        F = sympy.functions
+        _FUNCS.update({
+            sympy.exp: mpmath.exp, sympy.log: lambda x: _real(mpmath.log(x)) if x != 0 else
+            mpmath.mpf("-inf"), sympy.sin: mpmath.sin, sympy.cos: mpmath.cos,
+            sympy.tan: mpmath.tan, sympy.tanh: mpmath.tanh, sympy.sinh: mpmath.sinh,
+            sympy.cosh: mpmath.cosh, sympy.atan: mpmath.atan,
+            sympy.asin: lambda x: _real(mpmath.asin(x)),
+            sympy.acos: lambda x: _real(mpmath.acos(x)), sympy.erf: mpmath.erf,
+            sympy.Abs: abs, sympy.sign: _sign, sympy.floor: mpmath.floor,
+            sympy.ceiling: mpmath.ceil, sympy.atan2: mpmath.atan2,
+            F.Heaviside: _heaviside, sympy.erfc: mpmath.erfc,
+            sympy.sqrt: lambda x: _real(mpmath.sqrt(x)),
+        })
+    return _FUNCS
+
+
+def _apply(e: sympy.Basic, vals: list) -> Any:
+    if e.is_Add:
+        return mpmath.fsum(vals)
+    if e.is_Mul:
+        r = mpmath.mpf(1)
+        for v in vals:
+            if isinstance(v, bool):
+                v = mpmath.mpf(v)
+            r = r * v
+        return r
+    if e.is_Pow:
+        b, x = vals
+        if x == -1:
+            return _div(mpmath.mpf(1), b)
+        return _real(_pow(b, x))
+    if isinstance(e, (sympy.Max, sympy.Min)):
+        if any(mpmath.isnan(v) for v in vals):
+            return _nan()
+        return max(vals) if isinstance(e, sympy.Max) else min(vals)
+    if isinstance(e, sympy.Piecewise):
+        return _piecewise(e, vals)
+    if isinstance(e, sympy.Mod):
+        a, b = vals
+        return a - b * mpmath.floor(_div(a, b))
+    if e.is_Relational:
+        a, b = vals
+        if mpmath.isnan(a) or mpmath.isnan(b):
+            return isinstance(e, sympy.Ne)
+        return {sympy.StrictGreaterThan: a > b, sympy.GreaterThan: a >= b,
+                sympy.StrictLessThan: a < b, sympy.LessThan: a <= b, sympy.Eq: a == b,
+                sympy.Ne: a != b}[type(e)]
+    if isinstance(e, sympy.And):
+        return all(vals)
+    if isinstance(e, sympy.Or):
+        return any(vals)
+    if isinstance(e, sympy.Not):
+        return not vals[0]
+    if isinstance(e, sympy.Xor):
+        return sum(bool(v) for v in vals) % 2 == 1
+    if isinstance(e, sympy.functions.Heaviside):
+        return _heaviside(*vals)
+    fn = _funcs().get(e.func)
+    if fn is None:
+        mp_fn = getattr(mpmath, e.func.__name__.lower(), None)
+        if mp_fn is None:
+            raise NotImplementedError(f"cannot evaluate {e.func.__name__} in mpmath")
+        fn = mp_fn
+    try:
+        return _real(fn(*vals))
+    except ZeroDivisionError:
+        return _nan()
+    except ValueError:
+        return _nan()
+
+
+def _piecewise(e: sympy.Piecewise, vals: list) -> Any:
+    # vals alternates expression value, condition value
+    for k in range(0, len(vals), 2):
+        if vals[k + 1]:
+            return vals[k]
+    return _nan()
+
+
+def _leaf(e: sympy.Basic, point: Mapping) -> Any:
+    if e.is_Symbol:
+        try:
+            return point[e]
+        except KeyError:
+            raise ValueError(f"no value for symbol {e} at this point") from None
+    if e is sympy.true or e == sympy.true:
+        return True
+    if e is sympy.false or e == sympy.false:
+        return False
+    if e.is_Rational:
+        return _div(mpmath.mpf(e.p), mpmath.mpf(e.q))
+    if e.is_Float:
+        return mpmath.mpf(e._mpf_)
+    if e is sympy.nan:
+        return _nan()
+    if e == sympy.oo:
+        return mpmath.mpf("inf")
+    if e == -sympy.oo:
+        return mpmath.mpf("-inf")
+    if e is sympy.zoo:
+        return _nan()
+    if e is sympy.pi:
+        return +mpmath.pi
+    if e is sympy.E:
+        return mpmath.e + 0
+    if e.is_NumberSymbol:
+        return mpmath.mpf(e.evalf(mpmath.mp.dps))
+    return None
+
+
+def mp_eval(exprs: list, point: Mapping, cache: dict | None = None) -> list:
+    """Values of ``exprs`` at ``point`` (symbol -> mpmath number), at the current precision."""
+    cache = {} if cache is None else cache
+    out = []
+    for root in exprs:
+        root = sympy.sympify(root)
+        stack: list[tuple[sympy.Basic, bool]] = [(root, False)]
+        while stack:
+            e, expanded = stack.pop()
+            if e in cache:
+                continue
+            if not e.args or e.is_Symbol or e.is_Number:
+                v = _leaf(e, point)
+                if v is None:
+                    raise NotImplementedError(f"cannot evaluate {e!r}")
+                cache[e] = v
+                continue
+            if isinstance(e, sympy.Piecewise):
+                args = [a for pair in e.args for a in pair]
+            else:
+                args = list(e.args)
+            if expanded:
+                cache[e] = _apply(e, [cache[a] for a in args])
+            else:
+                stack.append((e, True))
+                stack.extend((a, False) for a in args if a not in cache)
+        out.append(cache[root])
+    return out

@@ -1,0 +1,158 @@
+"""Comparing a float64 result with an exact (high-precision) value, and the verdicts.
+
+Two questions, two different yardsticks:
+
+* Is the *rule* right? The rule is re-run at ``HP_DIGITS`` digits and compared with the
+  exact derivative. Both are good to ~50 digits, float64 to ~16, so any threshold in
+  between separates "wrong formula" from "rounding"; ``RULE_TOLERANCE`` (1e-30, relative
+  to the tensor's largest entry) sits in the middle of that gap. Nothing needs tuning.
+* Did *float64* deliver it? The float64 result is compared with the correctly rounded
+  exact value in ULPs of the tensor's largest entry, against an a-priori rounding budget
+  that grows with the number of recorded operations (``ulp_budget``). Values that
+  underflow to 0 or overflow to inf exactly as the exact value does agree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import mpmath
+import numpy as np
+
+__all__ = ["Comparison", "compare", "hp_close", "ulp_budget", "HP_DIGITS", "RULE_TOLERANCE",
+           "AGREE", "MISMATCH", "INACCURATE", "KINK", "FORWARD_MISMATCH", "VERDICTS"]
+
+HP_DIGITS = 50
+RULE_TOLERANCE = mpmath.mpf("1e-30")
+
+AGREE = "agree"
+MISMATCH = "rule mismatch"
+INACCURATE = "numerically inaccurate"
+KINK = "non-differentiable point"
+FORWARD_MISMATCH = "forward mismatch"
+VERDICTS = (AGREE, MISMATCH, INACCURATE, KINK, FORWARD_MISMATCH)
+
+_TINY = np.finfo(np.float64).tiny
+
+
+def ulp_budget(n_ops: int) -> float:
+    """ULPs (of the largest exact entry) that float64 may lose over ``n_ops`` recorded ops.
+
+    A standard a-priori bound: each op adds a few roundings; 4 per op plus a floor of 16.
+    """
+    return 4.0 * n_ops + 16.0
+
+
+@dataclass
+class Comparison:
+    """How a float64 array compares with its exact value."""
+
+    max_abs: float = 0.0
+    max_rel: float = 0.0
+    max_ulps: float = 0.0
+    worst: tuple = ()
+    worst_numeric: float = 0.0
+    worst_exact: float = 0.0
+    within: bool = True
+    nonfinite: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"max_abs_error": _json_float(self.max_abs), "max_rel_error":
+                _json_float(self.max_rel), "max_ulps": _json_float(self.max_ulps),
+                "worst_index": list(self.worst), "worst_numeric": _json_float(self.worst_numeric),
+                "worst_exact": _json_float(self.worst_exact)}
+
+
+def _json_float(x: float):
+    if isinstance(x, float) and not math.isfinite(x):
+        return str(x)
+    return x
+
+
+def _isnan(v) -> bool:
+    return isinstance(v, (mpmath.mpf, float)) and mpmath.isnan(v)
+
+
+def compare(numeric: np.ndarray, exact: np.ndarray, budget: float) -> Comparison:
+    """Errors of ``numeric`` (float64) against ``exact`` (mpmath numbers), same shape."""
+    num = np.asarray(numeric, dtype=np.float64)
+    ex = np.asarray(exact, dtype=object)
+    c = Comparison()
+    if num.size == 0:
+        return c
+    with mpmath.workdps(HP_DIGITS + 10):
+        finite = [v for v in ex.reshape(-1) if mpmath.isfinite(v)]
+        scale = max((abs(v) for v in finite), default=mpmath.mpf(0))
+        fl_scale = float(scale) if scale else 0.0
+        spacing = np.spacing(min(abs(fl_scale), np.finfo(np.float64).max)) if fl_scale else \
+            np.spacing(0.0)
+        spacing = max(spacing, np.spacing(0.0))
+        worst_key = -1.0
+        for idx in np.ndindex(*num.shape):
+            n, e = float(num[idx]), ex[idx]
+            if _isnan(e):
+                if not math.isnan(n):
+                    c.within = False
+                    c.notes.append(f"exact value undefined at {idx}, float64 gave {n}")
+                continue
+            fe = float(e)                     # correctly rounded (±inf on overflow)
+            if not mpmath.isfinite(e) or math.isinf(fe):
+                ok = n == fe
+                err = 0.0 if ok else math.inf
+                ulps = 0.0 if ok else math.inf
+                rel = 0.0 if ok else math.inf
+            elif not math.isfinite(n):
+                c.nonfinite = True
+                err = ulps = rel = math.inf
+            else:
+                d = abs(mpmath.mpf(n) - e)
+                err = float(d)
+                ulps = float(d / spacing)
+                rel = float(d / abs(e)) if e != 0 else (0.0 if d == 0 else math.inf)
+                if abs(fe) < _TINY and abs(n) <= _TINY:   # both in the subnormal range
+                    ulps = min(ulps, float(d / np.spacing(0.0)))
+            key = ulps
+            if key > worst_key:
+                worst_key = key
+                c.worst, c.worst_numeric, c.worst_exact = idx, n, fe
+            c.max_abs = max(c.max_abs, err)
+            c.max_rel = max(c.max_rel, rel)
+            c.max_ulps = max(c.max_ulps, ulps)
+        if c.max_ulps > budget:
+            c.within = False
+    return c
+
+
+def hp_close(a: np.ndarray, b: np.ndarray) -> tuple[bool, float, tuple]:
+    """Whether two high-precision arrays agree to ``RULE_TOLERANCE`` (normwise), with the
+    relative discrepancy and the index where it is largest."""
+    a = np.asarray(a, dtype=object)
+    b = np.asarray(b, dtype=object)
+    if a.shape != b.shape:
+        return False, math.inf, ()
+    with mpmath.workdps(HP_DIGITS + 10):
+        scale = mpmath.mpf(0)
+        for v in list(a.reshape(-1)) + list(b.reshape(-1)):
+            if mpmath.isfinite(v):
+                scale = max(scale, abs(v))
+        worst, where = mpmath.mpf(0), ()
+        for idx in np.ndindex(*a.shape):
+            x, y = a[idx], b[idx]
+            if _isnan(x) or _isnan(y):
+                if not (_isnan(x) and _isnan(y)):
+                    return False, math.inf, idx
+                continue
+            if not (mpmath.isfinite(x) and mpmath.isfinite(y)):
+                if x != y:
+                    return False, math.inf, idx
+                continue
+            d = abs(x - y)
+            if d > worst:
+                worst, where = d, idx
+        if scale == 0:
+            return worst == 0, float(worst), where
+        rel = worst / scale
+        return rel <= RULE_TOLERANCE, float(rel), where
