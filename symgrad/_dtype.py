@@ -99,7 +99,8 @@ def to_np(d) -> np.dtype | None:
     except TypeError:
         raise
     except Exception:
-        raise TypeError(f"dtype must be a symgrad dtype such as symgrad.float64, got {d!r}") from None
+        raise TypeError(f"dtype must be a symgrad dtype such as symgrad.float64, "
+                        f"got {d!r}") from None
 
 
 _KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "O": 3}

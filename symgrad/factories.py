@@ -28,7 +28,7 @@ def _rng() -> np.random.Generator:
     return _GEN[0]
 
 
-def manual_seed(seed: int) -> "_GeneratorInfo":
+def manual_seed(seed: int) -> _GeneratorInfo:
     """Reset the random generator (``randn``, ``rand``, ...) to a known state."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"manual_seed expected an int, got {type(seed).__name__}")

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numbers
 import warnings
 import weakref
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -67,7 +68,7 @@ class Tensor:
             self.requires_grad_(True)
 
     @staticmethod
-    def _wrap(data: np.ndarray, grad_fn=None, requires_grad: bool = False) -> "Tensor":
+    def _wrap(data: np.ndarray, grad_fn=None, requires_grad: bool = False) -> Tensor:
         """Make a tensor around ``data`` without copying or checking (internal fast path)."""
         t = _new(Tensor)
         t._data = data
@@ -81,12 +82,12 @@ class Tensor:
 
     # ------------------------------------------------------------------ autograd state
     @property
-    def data(self) -> "Tensor":
+    def data(self) -> Tensor:
         """The same storage, detached from the graph (and from its version counter)."""
         return Tensor._wrap(self._data)
 
     @data.setter
-    def data(self, value: "Tensor") -> None:
+    def data(self, value: Tensor) -> None:
         self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
 
     @property
@@ -97,7 +98,7 @@ class Tensor:
     def requires_grad(self, value: bool) -> None:
         self.requires_grad_(value)
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Make this leaf record operations (or stop); returns the tensor itself."""
         requires_grad = bool(requires_grad)
         if self.grad_fn is not None:
@@ -119,16 +120,17 @@ class Tensor:
         return self.grad_fn is None
 
     @property
-    def grad(self) -> "Tensor | None":
+    def grad(self) -> Tensor | None:
         if self.grad_fn is not None and not self.retains_grad:
             warnings.warn(_NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
         return self._grad
 
     @grad.setter
-    def grad(self, value: "Tensor | None") -> None:
+    def grad(self, value: Tensor | None) -> None:
         if value is not None:
             if not isinstance(value, Tensor):
-                raise TypeError(f"assigned grad must be a Tensor or None, got {type(value).__name__}")
+                raise TypeError("assigned grad must be a Tensor or None, got "
+                                f"{type(value).__name__}")
             if value.shape != self.shape:
                 raise RuntimeError(f"assigned grad has shape {tuple(value.shape)}, but the tensor "
                                    f"has shape {tuple(self.shape)}")
@@ -168,7 +170,7 @@ class Tensor:
         else:
             self._grad = Tensor._wrap(self._grad._data + g)
 
-    def register_hook(self, hook: Callable[["Tensor"], "Tensor | None"]):
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]):
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
         replaces the gradient. Returns a handle whose ``remove()`` unregisters it."""
         if not self._requires_grad:
@@ -180,7 +182,8 @@ class Tensor:
             if r is None:
                 return None
             if not isinstance(r, Tensor):
-                raise TypeError(f"a tensor hook must return a Tensor or None, got {type(r).__name__}")
+                raise TypeError("a tensor hook must return a Tensor or None, got "
+                                f"{type(r).__name__}")
             if tuple(r.shape) != tuple(self.shape):
                 raise RuntimeError(f"hook returned a gradient of shape {tuple(r.shape)}, expected "
                                    f"{tuple(self.shape)}")
@@ -230,21 +233,21 @@ class Tensor:
             cur._data += g
             cur._vc[0] += 1
 
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         """The same storage without history (shares the version counter, like PyTorch)."""
         t = Tensor._wrap(self._data)
         self._vc[1] = True
         t._vc = self._vc
         return t
 
-    def detach_(self) -> "Tensor":
+    def detach_(self) -> Tensor:
         """Make this tensor a leaf that does not require grad."""
         self.grad_fn = None
         self._requires_grad = False
         return self
 
-    def backward(self, gradient: "Tensor | None" = None, retain_graph: bool | None = None,
-                 create_graph: bool = False, inputs: "Sequence[Tensor] | None" = None) -> None:
+    def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Sequence[Tensor] | None = None) -> None:
         """Accumulate the gradient of this tensor into the ``.grad`` of the leaves."""
         from symgrad.autograd.api import backward
 
@@ -308,10 +311,10 @@ class Tensor:
     def is_contiguous(self) -> bool:
         return bool(self._data.flags.c_contiguous)
 
-    def contiguous(self) -> "Tensor":
+    def contiguous(self) -> Tensor:
         return self
 
-    def cpu(self) -> "Tensor":
+    def cpu(self) -> Tensor:
         return self
 
     def cuda(self, *args, **kwargs):
@@ -360,7 +363,7 @@ class Tensor:
             return NotImplemented
         return fn(*inputs)
 
-    def to(self, *args, dtype=None, **kwargs) -> "Tensor":
+    def to(self, *args, dtype=None, **kwargs) -> Tensor:
         """Convert to another dtype (devices other than "cpu" are not available)."""
         for a in args:
             if isinstance(a, (_dtype.dtype, type)) or (a is not None and not isinstance(a, str)
@@ -379,22 +382,22 @@ class Tensor:
             return f"symgrad.{self.dtype.name}"
         return self.to(dtype)
 
-    def double(self) -> "Tensor":
+    def double(self) -> Tensor:
         return self.to(_dtype.float64)
 
-    def float(self) -> "Tensor":
+    def float(self) -> Tensor:
         return self.to(_dtype.float32)
 
-    def half(self) -> "Tensor":
+    def half(self) -> Tensor:
         return self.to(_dtype.float16)
 
-    def long(self) -> "Tensor":
+    def long(self) -> Tensor:
         return self.to(_dtype.int64)
 
-    def int(self) -> "Tensor":
+    def int(self) -> Tensor:
         return self.to(_dtype.int32)
 
-    def bool(self) -> "Tensor":
+    def bool(self) -> Tensor:
         return self.to(_dtype.bool_)
 
     def __bool__(self) -> bool:
@@ -430,7 +433,7 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return self._data.shape[0]
 
-    def __iter__(self) -> Iterator["Tensor"]:
+    def __iter__(self) -> Iterator[Tensor]:
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         for i in range(self._data.shape[0]):
@@ -674,11 +677,11 @@ class Tensor:
         return _F.clone(self)
 
     @property
-    def T(self) -> "Tensor":
+    def T(self) -> Tensor:
         return _F.numpy_T(self)
 
     @property
-    def mT(self) -> "Tensor":
+    def mT(self) -> Tensor:
         return _F.transpose(self, -2, -1)
 
     # ------------------------------------------------------------------ factories on a tensor
@@ -771,8 +774,8 @@ def to_array(data: Any, dtype=None) -> np.ndarray:
             return np.array(data, dtype=dt)
         if _is_sympy_seq(flat):
             return _object_array(data)
-        raise TypeError(f"cannot make a tensor from a sequence containing "
-                        f"{type(next(x for x in flat if not isinstance(x, numbers.Real))).__name__}")
+        bad = next(x for x in flat if not isinstance(x, numbers.Real))
+        raise TypeError(f"cannot make a tensor from a sequence containing {type(bad).__name__}")
     if _is_sympy_seq([data]):
         return _object_array(data)
     if hasattr(data, "__array__"):

@@ -6,7 +6,7 @@ results where PyTorch puts them (``.grad`` of leaves, or a tuple returned to the
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

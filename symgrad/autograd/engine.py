@@ -8,7 +8,8 @@ for the backward pass itself to be recorded; the engine only ever adds them with
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 from symgrad.autograd.graph import AccumulateGrad, Node
 

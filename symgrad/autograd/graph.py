@@ -7,7 +7,8 @@ op table (``symgrad.ops``), one subclass per PyTorch node name.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 __all__ = ["Node", "AccumulateGrad", "FREED_MESSAGE"]
 

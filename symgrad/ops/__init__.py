@@ -7,7 +7,7 @@ op's name to its record.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from symgrad.ops._record import OPS, Domain, Kink, Op
 from symgrad.ops.elementwise import *  # noqa: F401,F403

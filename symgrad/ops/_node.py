@@ -20,6 +20,12 @@ _EMPTY: dict = {}
 _ndarray = np.ndarray
 
 
+def _object_scalar(v: Any) -> np.ndarray:
+    a = np.empty((), dtype=object)
+    a[()] = v
+    return a
+
+
 def parent_meta(parent: Node) -> tuple[tuple, np.dtype]:
     """Shape and dtype of the tensor a parent node produced (its gradient must match)."""
     if type(parent) is AccumulateGrad:
@@ -70,6 +76,8 @@ class OpNode(Node):
                 if r.dtype != dtype:
                     r = r.astype(dtype)
             else:
+                if xp.name != "tensor" and not isinstance(r, _ndarray):
+                    r = _object_scalar(r)
                 if tuple(np.shape(r)) != shape:
                     r = self._reduce(xp, r, shape, i)
                 if xp.name == "tensor" and r._data.dtype != dtype:

@@ -17,7 +17,8 @@ import dis
 import inspect
 import math
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 from symgrad.autograd.graph import Node
 from symgrad.ops._node import OpNode
@@ -40,7 +41,7 @@ class Domain:
     typical: tuple[float, float] = (-4.0, 4.0)
     integer: bool = False
 
-    def clip(self, lo: float, hi: float) -> "Domain":
+    def clip(self, lo: float, hi: float) -> Domain:
         return replace(self, typical=(lo, hi))
 
 
@@ -79,8 +80,10 @@ class Op:
     promote: bool = False
     view: bool = False
     params: dict[str, Any] = field(default_factory=dict)
-    example: Callable[..., Any] | None = None
-    base: "Op | None" = None
+    # (argument shapes, parameters) pairs the rule proofs run on; derived from ``kind`` and
+    # ``params`` when empty. A shape of None passes None (an omitted optional argument).
+    examples: tuple = ()
+    base: Op | None = None
     doc: str = ""
     # derived
     arg_names: tuple[str, ...] = ()
@@ -91,7 +94,7 @@ class Op:
     def differentiable(self) -> bool:
         return any(r is not None for r in self.vjp)
 
-    def variant(self, grad_fn: str) -> "Op":
+    def variant(self, grad_fn: str) -> Op:
         """The same op under another PyTorch node name (e.g. SumBackward1 for sum over dims)."""
         v = replace(self, grad_fn=grad_fn, base=self.base or self)
         v.node_class = _node_class(grad_fn, v)

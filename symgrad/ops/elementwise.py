@@ -164,8 +164,9 @@ POW = register(
 POW_TENSOR = register(
     "pow_tensor", "PowBackward1",
     forward=lambda xp, x, y: x ** y,
-    vjp=(lambda xp, g, ans, x, y: xp.where(y == 0, 0.0, g * y * x ** (y - 1)),
-         lambda xp, g, ans, x, y: xp.where((x == 0) & (y >= 0), 0.0, g * ans * xp.log(x))),
+    vjp=(lambda xp, g, ans, x, y: xp.where(xp.equal(y, 0), 0.0, g * y * x ** (y - 1)),
+         lambda xp, g, ans, x, y: xp.where(
+             xp.logical_and(xp.equal(x, 0), xp.greater_equal(y, 0)), 0.0, g * ans * xp.log(x))),
     mirror=lambda x, y: x ** y,
     kind="elementwise", elementwise=True, promote=True, domain=(POSITIVE, REAL),
     doc="tensor ** tensor",
@@ -175,7 +176,8 @@ POW_SCALAR_BASE = register(
     "pow_scalar_base", "PowBackward2",
     forward=lambda xp, y, *, base: base ** y,
     vjp=lambda xp, g, ans, y, *, base: (
-        g * ans * xp.log(base) if base != 0 else xp.where(y >= 0, 0.0, g * ans * xp.log(base))),
+        g * ans * xp.log(base) if base != 0 else
+        xp.where(xp.greater_equal(y, 0), 0.0, g * ans * xp.log(base))),
     mirror=lambda y, *, base: base ** y,
     kind="elementwise", elementwise=True, domain=(REAL,),
     params={"base": (2, 0.5, 3.25)},
@@ -259,7 +261,7 @@ def tanh(input) -> Tensor:
 RELU = register(
     "relu", "ReluBackward0",
     forward=lambda xp, x: xp.maximum(x, 0),
-    vjp=lambda xp, g, ans, x: xp.where(ans > 0, g, 0),
+    vjp=lambda xp, g, ans, x: xp.where(xp.greater(ans, 0), g, 0),
     mirror=lambda x: sp.Max(x, 0),
     kind="elementwise", elementwise=True, domain=(NONZERO,),
     kinks=Kink(lambda x: x == 0, "relu'(0) = 0, as in PyTorch"),

@@ -8,7 +8,8 @@ and refuses to run, rather than computing a wrong gradient.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
@@ -82,6 +83,7 @@ FILL = register(
          lambda xp, g, ans, x, v: g),
     mirror=lambda x, v: np.broadcast_to(np.asarray(v, dtype=object), np.shape(x)).copy(),
     kind="shape", domain=(REAL, REAL),
+    examples=((((2, 3), ()), {}), (((2, 3), (3,)), {})),
 )
 COPY = FILL.variant("CopyBackwards")
 
@@ -138,7 +140,7 @@ def _index_put_forward(xp, x, v, *, index):
 
 def _written(xp, x, index, g):
     """True where ``x[index] = ...`` wrote."""
-    return xp.index_add(x.shape, index, xp.ones_like(g[index]), like=g) > 0
+    return xp.greater(xp.index_add(x.shape, index, xp.ones_like(g[index]), like=g), 0)
 
 
 INDEX_PUT = register(
@@ -149,6 +151,8 @@ INDEX_PUT = register(
     mirror=lambda x, v, *, index: _index_put_forward(None, np.asarray(x, dtype=object), v,
                                                      index=index),
     kind="shape", domain=(REAL, REAL),
+    examples=((((3, 4), (2,)), {"index": (0, slice(1, 3))}),
+              (((4,), (2,)), {"index": np.array([3, 1])})),
 )
 COPY_SLICES = INDEX_PUT.variant("CopySlices")
 
@@ -161,7 +165,8 @@ def index_put(input: Tensor, index: Any, value) -> Tensor:
     try:
         return apply(op, input, value, index=idx)
     except ValueError as e:
-        raise RuntimeError(f"cannot assign a value of shape {np.shape(getattr(value, '_data', value))}"
+        vshape = np.shape(getattr(value, '_data', value))
+        raise RuntimeError(f"cannot assign a value of shape {vshape}"
                            f" to the indexed part of a tensor of shape {tuple(input.shape)}: "
                            f"{e}") from None
 

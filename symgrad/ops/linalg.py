@@ -41,6 +41,8 @@ MATMUL = register(
     vjp=(_matmul_vjp_a, _matmul_vjp_b),
     mirror=lambda a, b: np.matmul(a, b),
     kind="linalg", domain=(REAL, REAL),
+    examples=((((2, 3), (3, 2)), {}), (((3,), (3, 2)), {}), (((2, 3), (3,)), {}),
+              (((3,), (3,)), {}), (((2, 2, 3), (3, 2)), {}), (((3,), (2, 3, 2)), {})),
 )
 _BY_NDIM = {
     (2, 2): MATMUL,

@@ -80,7 +80,9 @@ BCE_WITH_LOGITS = register(
     kind="loss",
     domain=(Domain(typical=(-6.0, 6.0)), UNIT, Domain(((0.0, float("inf")),), (0.2, 2.0)),
             Domain(((0.0, float("inf")),), (0.2, 3.0))),
-    params={"reduction": REDUCTIONS},
+    examples=tuple((((2, 3), (2, 3), None, None), {"reduction": r}) for r in REDUCTIONS) + (
+        (((2, 3), (2, 3), (3,), (3,)), {"reduction": "mean"}),
+        (((2, 3), (2, 3), (2, 1), None), {"reduction": "sum"})),
 )
 
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import math
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
@@ -32,7 +33,11 @@ FUNCTIONS = (
     "sum", "prod", "amax", "amin", "matmul", "swapaxes", "transpose", "reshape",
     "broadcast_to", "expand_dims", "squeeze", "concatenate", "stack", "zeros_like",
     "ones_like", "index_add", "take_along_axis", "put_along_axis", "repeat_along", "astype",
+    "greater", "greater_equal", "less", "less_equal", "equal", "not_equal", "logical_and",
+    "logical_or", "logical_not",
 )
+# Comparisons are functions, not operators: numpy turns ``a > b`` on object arrays into
+# Python bools, which SymPy symbols cannot give; ``xp.greater`` keeps the relation.
 
 
 def _np_sigmoid(x):
@@ -89,6 +94,9 @@ NUMPY = SimpleNamespace(
     index_add=_np_index_add, take_along_axis=np.take_along_axis,
     put_along_axis=_np_put_along_axis, repeat_along=_np_repeat_along,
     astype=lambda a, dtype: a.astype(dtype),
+    greater=np.greater, greater_equal=np.greater_equal, less=np.less, less_equal=np.less_equal,
+    equal=np.equal, not_equal=np.not_equal, logical_and=np.logical_and,
+    logical_or=np.logical_or, logical_not=np.logical_not,
 )
 
 
@@ -192,6 +200,9 @@ def _make_mpmath():
         arctan2=_elementwise(mpmath.atan2, 2), floor=_elementwise(mpmath.floor),
         isfinite=_elementwise(isfinite),
         amax=reduce_with(max), amin=reduce_with(min),
+        greater=np.greater, greater_equal=np.greater_equal, less=np.less,
+        less_equal=np.less_equal, equal=np.equal, not_equal=np.not_equal,
+        logical_and=np.logical_and, logical_or=np.logical_or, logical_not=np.logical_not,
     )
     return SimpleNamespace(name="mpmath", **fns)
 
@@ -290,6 +301,12 @@ def _make_sympy():
         minimum=_elementwise(sympy.Min, 2), where=where, arctan2=_elementwise(sympy.atan2, 2),
         floor=_elementwise(sympy.floor), isfinite=_elementwise(isfinite),
         amax=red(sympy.Max), amin=red(sympy.Min),
+        greater=_elementwise(sympy.Gt, 2), greater_equal=_elementwise(sympy.Ge, 2),
+        less=_elementwise(sympy.Lt, 2), less_equal=_elementwise(sympy.Le, 2),
+        equal=_elementwise(lambda a, b: sympy.Eq(a, b), 2),
+        not_equal=_elementwise(lambda a, b: sympy.Ne(a, b), 2),
+        logical_and=_elementwise(sympy.And, 2), logical_or=_elementwise(sympy.Or, 2),
+        logical_not=_elementwise(sympy.Not),
     )
     return SimpleNamespace(name="sympy", **fns)
 

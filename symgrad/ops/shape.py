@@ -29,6 +29,7 @@ RESHAPE = register(
     vjp=lambda xp, g, ans, x, *, shape: xp.reshape(g, x.shape),
     mirror=lambda x, *, shape: np.reshape(x, shape),
     kind="shape", view=True, domain=(REAL,),
+    examples=((((2, 3),), {"shape": (3, 2)}), (((2, 3),), {"shape": (6,)})),
 )
 
 
@@ -143,7 +144,8 @@ PERMUTE = register(
     forward=lambda xp, x, *, dims: xp.transpose(x, dims),
     vjp=lambda xp, g, ans, x, *, dims: xp.transpose(g, tuple(np.argsort(dims))),
     mirror=lambda x, *, dims: np.transpose(x, dims),
-    kind="shape", view=True, domain=(REAL,), params={"dims": ((1, 0),)},
+    kind="shape", view=True, domain=(REAL,),
+    examples=((((2, 3),), {"dims": (1, 0)}), (((2, 3, 2),), {"dims": (2, 0, 1)})),
 )
 
 
@@ -189,6 +191,7 @@ EXPAND = register(
     vjp=lambda xp, g, ans, x, *, shape: g,
     mirror=lambda x, *, shape: np.broadcast_to(x, shape),
     kind="shape", view=True, domain=(REAL,),
+    examples=((((3, 1),), {"shape": (2, 3, 4)}),),
 )
 
 
@@ -230,6 +233,7 @@ SQUEEZE = register(
     vjp=lambda xp, g, ans, x, *, dim: xp.reshape(g, x.shape),
     mirror=lambda x, *, dim: np.squeeze(x, axis=dim),
     kind="shape", view=True, domain=(REAL,),
+    examples=((((2, 1, 3),), {"dim": (1,)}),),
 )
 SQUEEZE_DIM = SQUEEZE.variant("SqueezeBackward1")
 
@@ -271,6 +275,8 @@ INDEX = register(
     vjp=lambda xp, g, ans, x, *, index: xp.index_add(x.shape, index, g, like=g),
     mirror=lambda x, *, index: x[index],
     kind="shape", view=True, domain=(REAL,),
+    examples=((((3, 4),), {"index": (slice(0, 2), 1)}), (((4,),), {"index": np.array([0, 2, 2])}),
+              (((3, 2),), {"index": np.array([[True, False], [False, True], [True, True]])})),
 )
 SELECT = INDEX.variant("SelectBackward0")
 SLICE = INDEX.variant("SliceBackward0")
@@ -340,6 +346,7 @@ TO_DTYPE = register(
     vjp=lambda xp, g, ans, x, *, dtype: g,
     mirror=lambda x, *, dtype: x,
     kind="shape", domain=(REAL,),
+    examples=((((2, 3),), {"dtype": np.dtype(np.float64)}),),
 )
 
 

@@ -8,7 +8,8 @@ one triangle. Evaluation substitutes exact rationals and evaluates to many digit
 from __future__ import annotations
 
 import itertools
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 import mpmath
 import numpy as np
@@ -196,15 +197,9 @@ def evaluate_mp(e: np.ndarray, point: Mapping, digits: int = 50) -> np.ndarray:
             raise ValueError(f"no value for symbol(s) {names} at this point")
         syms = sorted(set().union(*(flat[k].free_symbols for k in todo)), key=str)
         exprs = [flat[k] for k in todo]
-        fn = sympy.lambdify(syms, exprs, modules="mpmath", cse=True)
 
         def compute() -> list:
-            args = [_to_mp(point[s]) for s in syms]
-            try:
-                return fn(*args)
-            except (ZeroDivisionError, ValueError, TypeError, OverflowError):
-                # a low precision rounded something to 0: evaluate without exceptions
-                return mp_eval(exprs, dict(zip(syms, args)))
+            return mp_eval(exprs, {s: _to_mp(point[s]) for s in syms})
 
         vals = stable_eval(compute, digits)
         for k, v in zip(todo, vals):

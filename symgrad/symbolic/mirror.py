@@ -9,7 +9,8 @@ The graph is walked iteratively, so long chains replay without recursion.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -36,7 +37,7 @@ class MirrorInfo:
                 return syms
         raise KeyError("this tensor is not a leaf of the mirrored graph (did it require grad?)")
 
-    def merge(self, other: "MirrorInfo | None") -> "MirrorInfo":
+    def merge(self, other: MirrorInfo | None) -> MirrorInfo:
         if other is None or other is self:
             return self
         out = MirrorInfo()

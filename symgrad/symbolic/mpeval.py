@@ -8,7 +8,8 @@ cache, so shared subexpressions are computed once.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 import mpmath
 import sympy
@@ -45,7 +46,8 @@ def _real(v):
     return v
 
 
-def _heaviside(x, h0=mpmath.mpf(0.5)):
+def _heaviside(x, h0=None):
+    h0 = mpmath.mpf(0.5) if h0 is None else h0
     if mpmath.isnan(x):
         return _nan()
     return mpmath.mpf(1) if x > 0 else (mpmath.mpf(0) if x < 0 else h0)

@@ -7,7 +7,7 @@ import sympy
 
 from symgrad.tensor import Tensor
 
-__all__ = ["latex_tensor", "short"]
+__all__ = ["latex_tensor", "short", "readable"]
 
 
 def latex_tensor(t: Tensor) -> str:
@@ -20,7 +20,15 @@ def latex_tensor(t: Tensor) -> str:
     return f"${sympy.latex(sympy.Array(a.tolist()))}$"
 
 
+def readable(expr):
+    """``expr`` with long exact rationals (float64 constants) shown as 6-digit decimals."""
+    if not isinstance(expr, sympy.Basic):
+        return expr
+    ugly = {r: sympy.Float(r, 6) for r in expr.atoms(sympy.Rational) if abs(r.q) > 1000}
+    return expr.xreplace(ugly) if ugly else expr
+
+
 def short(expr, width: int = 60) -> str:
-    """One line of ``expr`` (SymPy's text), cut to ``width`` characters."""
-    s = " ".join(str(expr).split())
+    """One line of ``expr`` (SymPy's text, constants readable), cut to ``width`` characters."""
+    s = " ".join(str(readable(expr)).split())
     return s if len(s) <= width else s[: width - 3] + "..."

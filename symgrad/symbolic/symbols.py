@@ -11,7 +11,7 @@ tensor(w[0]**2 + w[1]**2, dtype=symbolic)
 from __future__ import annotations
 
 import itertools
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import sympy

@@ -14,7 +14,8 @@ the convention used instead of a verdict about the rule.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 import mpmath
 import numpy as np
@@ -31,7 +32,7 @@ from symgrad.symbolic.printing import short
 from symgrad.tensor import Tensor, as_tensor
 from symgrad.verify.compare import (AGREE, FORWARD_MISMATCH, HP_DIGITS, INACCURATE, KINK,
                                     MISMATCH, Comparison, compare, hp_close, ulp_budget)
-from symgrad.verify.highprec import HighPrecision, stable_gradients
+from symgrad.verify.highprec import HighPrecision, recorded_gradients, stable_gradients
 from symgrad.verify.localize import localize
 from symgrad.verify.report import KinkFinding, Report, Row
 
@@ -217,11 +218,14 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
         cts = [seed_ct]
     if root is not None:
         hp_out, hp_grads = stable_gradients(root, [to_mpmath(c) for c in cts], used_nodes)
+        rec_grads = _inherited(root, cts, used_nodes)
     else:
         hp_out, hp_grads = to_mpmath(out._data), [[] for _ in cts]
-    hp_by_leaf = {}
+        rec_grads = [[] for _ in cts]
+    hp_by_leaf, rec_by_leaf = {}, {}
     for k, node in enumerate(used_nodes):
         hp_by_leaf[node] = [row[k] for row in hp_grads]
+        rec_by_leaf[node] = [row[k] for row in rec_grads]
 
     # ---- forward value
     exact_out = derive.evaluate_mp(exprs, meta.point, HP_DIGITS)
@@ -247,13 +251,15 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
         syms = meta.symbols_of(leaf) if any(t is leaf for t, _ in meta.leaves) else None
         used = lnode is not None and lnode in reachable
         hp_rows = hp_by_leaf.get(lnode) or [_zeros_mp(leaf._data.shape) for _ in cts]
+        rec_rows = rec_by_leaf.get(lnode) or [_zeros_mp(leaf._data.shape) for _ in cts]
         if mode == "jacobian":
-            row = _jacobian_row(out, m, leaf, label, syms, hp_rows, used, budget, cts)
+            row = _jacobian_row(out, m, leaf, label, syms, hp_rows, rec_rows, used, budget, cts)
         elif use_dirs:
-            row = _directional_row(out, m, leaf, label, syms, hp_rows[0], used, budget,
-                                   seed_ct, k_dirs, rng)
+            row = _directional_row(out, m, leaf, label, syms, hp_rows[0], rec_rows[0], used,
+                                   budget, seed_ct, k_dirs, rng)
         else:
-            row = _full_row(out, m, leaf, label, syms, hp_rows[0], used, budget, seed_ct, mode)
+            row = _full_row(out, m, leaf, label, syms, hp_rows[0], rec_rows[0], used, budget,
+                            seed_ct, mode)
         if lnode in kinked and row.verdict != AGREE:
             row.detail = ("the input sits on a non-differentiable point of an op (see kinks); "
                           f"the exact-derivative verdict would be '{row.verdict}'")
@@ -270,6 +276,27 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
         report.notes.append(f"{total} input entries: derivatives compared along {k_dirs} random "
                             "directions each (one symbol t per direction), not entry by entry")
     return report
+
+
+def _inherited(root, cts: list, leaves: list) -> list[list]:
+    """Per cotangent and leaf, the rules' result on the recorded float64 values at high
+    precision and at 48 and 50 bits; ``compare`` allows the float64 result to be as far
+    from exact as the farthest of these (twice over): that much is rounding."""
+    runs = [recorded_gradients(root, [to_mpmath(c) for c in cts], leaves)] + [
+        recorded_gradients(root, cts, leaves, bits=b) for b in (48, 50)]
+    return [[_Spread([run[i][k] for run in runs]) for k in range(len(leaves))]
+            for i in range(len(cts))]
+
+
+class _Spread(np.ndarray):
+    """Object array of tuples of candidate values (one per run), entry by entry."""
+
+    def __new__(cls, arrays: list):
+        arrs = [np.asarray(a, dtype=object) for a in arrays]
+        out = np.empty(arrs[0].shape, dtype=object)
+        for idx in np.ndindex(*out.shape):
+            out[idx] = tuple(a[idx] for a in arrs)
+        return out.view(cls)
 
 
 def _floats(a: np.ndarray) -> np.ndarray:
@@ -316,7 +343,7 @@ def _representative(exprs: np.ndarray, label: str, out_label: str = "out") -> st
     return f"d{out_label}/d{label} = 0"
 
 
-def _full_row(out, m, leaf, label, syms, hp_val, used, budget, ct, mode) -> Row:
+def _full_row(out, m, leaf, label, syms, hp_val, rec_val, used, budget, ct, mode) -> Row:
     numeric = _numeric_grad(out, leaf, ct, used)
     if syms is None:
         exact_exprs = np.zeros(leaf._data.shape, dtype=object)
@@ -325,7 +352,7 @@ def _full_row(out, m, leaf, label, syms, hp_val, used, budget, ct, mode) -> Row:
         exact_exprs = derive.gradient(target, Tensor._wrap(syms))._data
     exact = derive.evaluate_mp(exact_exprs, info(m).point, HP_DIGITS)
     hp_ok, _, _ = hp_close(hp_val, exact)
-    comp = compare(numeric, exact, budget)
+    comp = compare(numeric, exact, budget, rec_val)
     return Row(name=label, shape=tuple(leaf.shape), what=mode, verdict=_verdict(comp, hp_ok),
                comparison=comp, method="full", closed_form=_representative(exact_exprs, label),
                numeric=numeric, exact=_floats(exact))
@@ -341,15 +368,18 @@ def _weighted_sum(m: Tensor, ct: np.ndarray) -> Tensor:
     return t
 
 
-def _directional_row(out, m, leaf, label, syms, hp_g, used, budget, ct, k, rng) -> Row:
+def _directional_row(out, m, leaf, label, syms, hp_g, rec_g, used, budget, ct, k, rng) -> Row:
     numeric_g = _numeric_grad(out, leaf, ct, used)
     target = m if out._data.size == 1 and np.all(ct == 1) else _weighted_sum(m, ct)
-    nums, exacts, hps = [], [], []
+    nums, exacts, hps, recs = [], [], [], []
     for _ in range(k):
         v = _rational_vector(rng, leaf._data.shape)
         nums.append(float(np.sum(numeric_g * v)))
         with mpmath.workdps(HP_DIGITS + 10):
             hps.append(mpmath.fsum(hp_g[i] * mpmath.mpf(v[i]) for i in np.ndindex(*v.shape)))
+            runs = len(rec_g.reshape(-1)[0]) if rec_g.size else 0
+            recs.append(tuple(mpmath.fsum(rec_g[i][r] * mpmath.mpf(v[i])
+                                          for i in np.ndindex(*v.shape)) for r in range(runs)))
         if syms is None:
             exacts.append(mpmath.mpf(0))
             continue
@@ -358,27 +388,32 @@ def _directional_row(out, m, leaf, label, syms, hp_g, used, budget, ct, k, rng) 
         exacts.append(derive.evaluate_mp(d, info(m).point, HP_DIGITS).reshape(-1)[0])
     exact = np.array(exacts, dtype=object)
     hp_ok, _, _ = hp_close(np.array(hps, dtype=object), exact)
-    comp = compare(np.array(nums), exact, budget + leaf._data.size)
+    inherited = np.empty(len(recs), dtype=object)
+    for i, r in enumerate(recs):
+        inherited[i] = r
+    comp = compare(np.array(nums), exact, budget + leaf._data.size, inherited)
     return Row(name=label, shape=tuple(leaf.shape), what=out._data.size == 1 and "gradient" or
                "vjp", verdict=_verdict(comp, hp_ok), comparison=comp,
                method=f"directional ({k} directions)", numeric=np.array(nums),
                exact=_floats(exact))
 
 
-def _jacobian_row(out, m, leaf, label, syms, hp_rows, used, budget, cts) -> Row:
+def _jacobian_row(out, m, leaf, label, syms, hp_rows, rec_rows, used, budget, cts) -> Row:
     oshape, ishape = out._data.shape, leaf._data.shape
     numeric = np.zeros(oshape + ishape, dtype=np.float64)
     hp_val = np.empty(oshape + ishape, dtype=object)
-    for oidx, e, hp_row in zip(np.ndindex(*oshape), cts, hp_rows):
+    rec_val = np.empty(oshape + ishape, dtype=object)
+    for oidx, e, hp_row, rec_row in zip(np.ndindex(*oshape), cts, hp_rows, rec_rows):
         numeric[oidx] = _numeric_grad(out, leaf, e, used)
         hp_val[oidx] = hp_row
+        rec_val[oidx] = rec_row
     if syms is None:
         exact_exprs = np.zeros(oshape + ishape, dtype=object)
     else:
         exact_exprs = derive.jacobian(m, Tensor._wrap(syms))._data
     exact = derive.evaluate_mp(exact_exprs, info(m).point, HP_DIGITS)
     hp_ok, _, _ = hp_close(hp_val, exact)
-    comp = compare(numeric, exact, budget)
+    comp = compare(numeric, exact, budget, rec_val)
     return Row(name=label, shape=oshape + ishape, what="jacobian", verdict=_verdict(comp, hp_ok),
                comparison=comp, method="full", closed_form=_representative(
                    exact_exprs.reshape(-1)[: max(1, int(np.prod(ishape)))].reshape(ishape)

@@ -7,7 +7,8 @@ the exact derivative or does not.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import mpmath
 import numpy as np
@@ -17,7 +18,7 @@ from symgrad.autograd.graph import AccumulateGrad, Node
 from symgrad.ops.namespaces import MPMATH, to_mpmath, unbroadcast
 from symgrad.verify.compare import HP_DIGITS
 
-__all__ = ["HighPrecision", "stable_gradients"]
+__all__ = ["HighPrecision", "stable_gradients", "recorded_gradients"]
 
 
 def _obj(x: Any) -> np.ndarray:
@@ -118,3 +119,50 @@ def stable_gradients(root: Node, cotangents: Sequence[np.ndarray], leaves: Seque
             pos += size
         grads.append(row)
     return value, grads
+
+
+def _at_prec(a: Any) -> Any:
+    """A recorded value as mpmath number(s), rounded to the current precision."""
+    if isinstance(a, np.ndarray) and a.dtype != object and a.dtype.kind == "f":
+        conv = np.frompyfunc(lambda v: +mpmath.mpf(v), 1, 1)
+        return _obj(conv(a))
+    if isinstance(a, float):
+        return +mpmath.mpf(a)
+    return HighPrecision._const(a)
+
+
+def recorded_gradients(root: Node, cotangents: Sequence[np.ndarray], leaves: Sequence[Node],
+                       bits: int | None = None) -> list[list]:
+    """The rules run on the *float64 values the engine recorded*, in mpmath at high
+    precision, or at ``bits`` of precision (e.g. 48) to see rounding noise.
+
+    At high precision, the distance from the exact derivative is what rounding the forward
+    values to float64 costs on this path (``s(x)(1 - s(x))`` from a rounded ``s(x)`` near
+    1). At a few bits below float64's 53, the distance also shows how much the rules'
+    own formulas amplify rounding (``1 - t*t`` with ``t`` near 1). Errors of that size are
+    rounding, not a wrong rule and not a lost value.
+    """
+    def apply(node: Node, g: Any) -> list:
+        args = [_at_prec(a) for a in node._args]
+        ans = node._ans
+        return node.vjp_with(MPMATH, g, args, None if ans is None else _at_prec(ans))
+
+    out = []
+    ctx = mpmath.workprec(bits) if bits else mpmath.workdps(HP_DIGITS + 10)
+    with ctx:
+        for ct in cotangents:
+            got = run_backward([root], [_at_prec(np.asarray(ct, dtype=np.float64))
+                                        if not (isinstance(ct, np.ndarray) and ct.dtype == object)
+                                        else ct], retain_graph=True, create_graph=False,
+                               capture=list(leaves), accumulate=False, apply=apply,
+                               run_hooks=False)
+            row = []
+            for leaf in leaves:
+                shape = leaf.variable._data.shape
+                if leaf in got:
+                    g = _obj(got[leaf][0])
+                    row.append(unbroadcast(MPMATH, g, shape) if g.shape != shape else g)
+                else:
+                    row.append(np.full(shape, mpmath.mpf(0), dtype=object))
+            out.append(row)
+    return out

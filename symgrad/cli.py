@@ -1,0 +1,141 @@
+"""The ``symgrad`` command: ``verify`` (built-in cases), ``rules`` (the op table's proofs),
+``tutorial`` (the autograd tutorial replayed).
+
+Exit status: 0 when everything agrees, 1 when something disagrees, 2 for bad usage (one
+line on stderr, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+
+class UsageError(Exception):
+    """Bad command-line usage: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse would print usage and exit(2)
+        raise UsageError(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="symgrad", description="Cross-check reverse-mode autodiff against exact "
+                "SymPy derivatives.")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+    v = sub.add_parser("verify", help="run the built-in verification cases (tutorial first)")
+    v.add_argument("--case", action="append", metavar="NAME",
+                   help="run only this case (repeatable); see --list")
+    v.add_argument("--list", action="store_true", help="list the cases and exit")
+    v.add_argument("--json", action="store_true", help="print the results as JSON")
+    v.add_argument("--verbose", "-v", action="store_true",
+                   help="print every case's full report, not only the summary")
+    r = sub.add_parser("rules", help="prove every op's VJP rule against sympy.diff of its mirror")
+    r.add_argument("--op", action="append", metavar="NAME", help="only this op (repeatable)")
+    r.add_argument("--json", action="store_true", help="print the results as JSON")
+    r.add_argument("--points", type=int, default=20, help="sample points when SymPy cannot "
+                   "decide (default 20)")
+    sub.add_parser("tutorial", help="replay the PyTorch autograd tutorial's cells on symgrad")
+    return p
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from symgrad.verify import cases
+
+    if args.list:
+        for c in cases.CASES.values():
+            print(f"{c.name:<30} {c.title}")
+        return 0
+    names = args.case or list(cases.CASES)
+    unknown = [n for n in names if n not in cases.CASES]
+    if unknown:
+        raise UsageError(f"unknown case {unknown[0]!r}; `symgrad verify --list` shows the cases")
+    results = cases.run_all(names)
+    ok = all(r.ok for r in results)
+    if args.json:
+        print(json.dumps({"ok": ok, "cases": [r.to_dict() for r in results]}, indent=2))
+        return 0 if ok else 1
+    if args.verbose or args.case:
+        for r in results:
+            print(r.details())
+            print()
+    print(f"{'case':<30} {'result':<10} {'checks':>7} {'worst ulps':>11} {'time':>7}")
+    for r in results:
+        print(f"{r.name:<30} {'agree' if r.ok else 'DISAGREES':<10} "
+              f"{r.n_passed:>3}/{r.n_checks:<3} {r.worst_ulps:>11.1f} {r.seconds:>6.2f}s")
+        if not r.ok and not (args.verbose or args.case):
+            for line in r.details().splitlines()[1:]:
+                if "FAIL" in line or "FOUND" in line or "error" in line or "DISAGREES" in line:
+                    print(f"    {line.strip()}")
+    n_bad = sum(not r.ok for r in results)
+    print(f"{len(results) - n_bad} of {len(results)} cases agree." if n_bad else
+          f"All {len(results)} cases agree with the exact derivatives.")
+    return 0 if ok else 1
+
+
+def _rules(args: argparse.Namespace) -> int:
+    from symgrad.ops import OPS
+    from symgrad.verify.rules import check_rules
+
+    if args.op:
+        unknown = [n for n in args.op if n not in OPS]
+        if unknown:
+            raise UsageError(f"unknown op {unknown[0]!r}; ops are: {', '.join(OPS)}")
+    if args.points < 1:
+        raise UsageError("--points must be at least 1")
+    results = check_rules(args.op, points=args.points)
+    ok = all(r.ok for r in results)
+    if args.json:
+        print(json.dumps({"ok": ok, "ops": [r.to_dict() for r in results]}, indent=2))
+        return 0 if ok else 1
+    print(f"{'op':<36} {'kind':<12} {'verdict':<10} {'time':>7}  detail")
+    for r in results:
+        print(f"{r.op:<36} {r.kind:<12} {r.verdict:<10} {r.seconds:>6.2f}s  {r.detail}")
+    counts = {v: sum(r.verdict == v for r in results) for v in ("proved", "agree", "MISMATCH")}
+    print(f"{len(results)} rules: {counts['proved']} proved, {counts['agree']} agree at sampled "
+          f"points, {counts['MISMATCH']} mismatch.")
+    return 0 if ok else 1
+
+
+def _tutorial(args: argparse.Namespace) -> int:
+    from symgrad.verify.tutorial import replay
+
+    return 0 if replay(sys.stdout) else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    try:
+        args = _parser().parse_args(argv)
+        if args.version:
+            import symgrad
+
+            print(f"symgrad {symgrad.__version__}")
+            return 0
+        if args.command is None:
+            raise UsageError("missing command: use one of verify, rules, tutorial "
+                             "(symgrad --help)")
+        return {"verify": _verify, "rules": _rules, "tutorial": _tutorial}[args.command](args)
+    except UsageError as e:
+        print(f"symgrad: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("symgrad: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,66 @@
+"""The command line: exit status 0 / 1 / 2, one-line errors, JSON output."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from symgrad.cli import main
+
+
+def test_verify_all_cases_agree(capsys):
+    assert main(["verify"]) == 0
+    out = capsys.readouterr().out
+    assert "tutorial_linear_bce" in out.splitlines()[1]
+    assert "cases agree" in out
+
+
+def test_verify_list_and_case(capsys):
+    assert main(["verify", "--list"]) == 0
+    names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert names[0] == "tutorial_linear_bce"
+    assert main(["verify", "--case", "tutorial_jacobian"]) == 0
+    assert "25x25" in capsys.readouterr().out
+
+
+def test_verify_json(capsys):
+    assert main(["verify", "--case", "tutorial_linear_bce", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] is True and data["cases"][0]["name"] == "tutorial_linear_bce"
+
+
+@pytest.mark.parametrize("argv", [["verify", "--case", "nope"], ["frobnicate"], [],
+                                  ["verify", "--bogus"], ["rules", "--op", "nope"]])
+def test_bad_usage_exits_2_with_one_line(argv, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("symgrad: error:") and err.count("\n") == 1
+
+
+def test_disagreement_exits_1(monkeypatch, capsys):
+    from symgrad.ops import OPS
+
+    op = OPS["sigmoid"]
+    monkeypatch.setattr(op, "vjp", (lambda xp, g, ans, x: g * ans * (1 - ans) * 1.01,))
+    assert main(["rules", "--op", "sigmoid"]) == 1
+    assert "MISMATCH" in capsys.readouterr().out
+
+
+def test_rules_command(capsys):
+    assert main(["rules", "--op", "exp", "--op", "mul"]) == 0
+    out = capsys.readouterr().out
+    assert "exp" in out and "proved" in out
+
+
+def test_tutorial_replay(capsys):
+    assert main(["tutorial"]) == 0
+    out = capsys.readouterr().out
+    assert "In [8]:" in out and "grad_fn=<PowBackward0>" in out
+    assert "x[i]*(sigmoid(z[j]) - y[j])/3" in out
+
+
+def test_python_dash_m():
+    r = subprocess.run([sys.executable, "-m", "symgrad", "verify", "--list"],
+                       capture_output=True, text=True, check=False)
+    assert r.returncode == 0 and "tutorial_linear_bce" in r.stdout

@@ -1,0 +1,153 @@
+"""The verifier's verdicts: no false alarm on correct code, every kind of error named."""
+
+import numpy as np
+import pytest
+
+import symgrad as sg
+from symgrad import verify
+from symgrad.nn import functional as F
+from symgrad.ops import OPS
+from symgrad.verify import AGREE, FORWARD_MISMATCH, INACCURATE, KINK, MISMATCH
+
+
+@pytest.fixture
+def mutate():
+    """Temporarily replace attributes of op records (restored after the test)."""
+    saved = []
+
+    def set_(op, **kw):
+        for k, v in kw.items():
+            saved.append((op, k, getattr(op, k)))
+            setattr(op, k, v)
+
+    yield set_
+    for op, k, v in reversed(saved):
+        setattr(op, k, v)
+
+
+def _tutorial(w, b):
+    return F.binary_cross_entropy_with_logits(sg.matmul(sg.ones(5), w) + b, sg.zeros(3))
+
+
+def test_correct_code_agrees():
+    sg.manual_seed(1)
+    r = verify.check(_tutorial, sg.randn(5, 3), sg.randn(3))
+    assert r.ok, r.table()
+    assert [row.verdict for row in r.rows] == [AGREE, AGREE, AGREE]
+    assert r.row("w").comparison.max_ulps <= 4
+
+
+def test_wrong_rule_is_a_mismatch_and_its_node_is_named(mutate):
+    mutate(OPS["sigmoid"], vjp=(lambda xp, g, ans, x: g * ans * (1 - ans) * (1 + 1e-10),))
+    x = sg.randn(4, 3)
+    r = verify.check(lambda w: sg.sigmoid(x @ w).sum(), sg.randn(3, 2))
+    assert not r.ok
+    assert r.row("w").verdict == MISMATCH
+    (f,) = r.findings
+    assert f.node == "SigmoidBackward0" and f.argument == "x" and f.kind == "rule"
+    assert "exp(-x)" in f.expected
+    assert "SigmoidBackward0" in r.table()
+
+
+def test_wrong_forward_is_named_as_forward(mutate):
+    mutate(OPS["tanh"], forward=lambda xp, x: xp.sin(x))
+    r = verify.check(lambda a: sg.tanh(a).sum(), sg.tensor([0.3, 0.7]))
+    assert r.rows[0].verdict == FORWARD_MISMATCH
+    assert r.findings[0].kind == "forward" and r.findings[0].node == "TanhBackward0"
+
+
+def test_missing_broadcast_reduction_is_caught(mutate):
+    # a rule returning a gradient that is not the derivative of its argument
+    mutate(OPS["mul"], vjp=(OPS["mul"].vjp[0], lambda xp, g, ans, x, y: g * x * 2))
+    r = verify.check(lambda a, b: (a * b).sum(), sg.rand(2, 3), sg.rand(3))
+    assert r.row("b").verdict == MISMATCH and r.row("a").verdict == AGREE
+
+
+def test_numerically_inaccurate_is_not_a_rule_mismatch():
+    r = verify.check(lambda z: sg.log(1 + sg.exp(z)).sum(), sg.tensor([800.0, 1.0]))
+    assert r.rows[0].verdict == INACCURATE
+    assert r.row("z").verdict == INACCURATE
+    assert not r.findings
+
+
+def test_extremes_do_not_raise_false_alarms():
+    z = sg.tensor([800.0, -800.0, 1e-300, 40.0, -1000.0])
+    y = sg.tensor([0.0, 1.0, 0.5, 1.0, 0.0])
+    assert verify.check(lambda z: F.binary_cross_entropy_with_logits(z, y), z).ok
+    assert verify.check(lambda z: (sg.sigmoid(z) + sg.tanh(z) + sg.exp(z / 1000)).sum(), z).ok
+
+
+def test_kink_is_reported_with_convention():
+    r = verify.check(lambda z: sg.relu(z).sum(), sg.tensor([0.0, 1.0, -3.0]))
+    assert r.ok
+    assert r.row("z").verdict == KINK
+    (k,) = r.kinks
+    assert k.node == "ReluBackward0" and k.positions == [(0,)]
+    assert (k.left, k.right, k.used) == (0.0, 1.0, 0.0)
+
+
+def test_jacobian_and_vjp_modes():
+    r = verify.check(lambda a: (a + 1).pow(2), sg.eye(3), mode="jacobian")
+    assert r.ok and r.row("a").shape == (3, 3, 3, 3)
+    r = verify.check(lambda a: a.exp() * 2, sg.rand(4), mode="vjp")
+    assert r.ok
+
+
+def test_large_inputs_switch_to_directional_checks(monkeypatch):
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("symgrad.verify.check"), "MAX_FULL_SYMBOLS", 20)
+    sg.manual_seed(0)
+    x = sg.randn(6)
+    r = verify.check(lambda w: (sg.tanh(x @ w)).sum(), sg.randn(6, 4))
+    assert r.ok
+    assert r.row("w").method.startswith("directional")
+    assert any("random directions" in n for n in r.notes)
+
+
+def test_directional_checks_catch_a_wrong_rule(mutate):
+    mutate(OPS["tanh"], vjp=(lambda xp, g, ans, x: g * (1 - ans * ans) * 1.0001,))
+    r = verify.check(lambda w: sg.tanh(w).sum(), sg.rand(5), directions=2)
+    assert r.row("w").verdict == MISMATCH
+
+
+def test_report_serialises():
+    r = verify.check(lambda a: (a * a).sum(), sg.tensor([1.0, 2.0]))
+    d = r.to_dict()
+    assert d["ok"] is True and d["rows"][1]["verdict"] == AGREE
+    assert "<table>" in r._repr_html_()
+
+
+def test_symbolic_side_is_independent_of_the_rules(mutate):
+    """With every VJP rule replaced by one that raises, the symbolic derivation still works."""
+    def boom(*args, **kwargs):
+        raise AssertionError("a VJP rule was called")
+
+    for op in OPS.values():
+        if op.differentiable:
+            mutate(op, vjp=tuple(None if r is None else boom for r in op.vjp))
+    w = sg.randn(5, 3, requires_grad=True)
+    b = sg.randn(3, requires_grad=True)
+    loss = _tutorial(w, b)
+    m = sg.symbolic.mirror(loss)
+    g = sg.symbolic.evaluate(sg.symbolic.gradient(m, w))
+    with pytest.raises(AssertionError, match="VJP rule was called"):
+        loss.backward()
+    z = sg.matmul(sg.ones(5), w.detach()) + b.detach()
+    s = 1 / (1 + np.exp(-z.numpy()))
+    np.testing.assert_allclose(g, np.outer(np.ones(5), s / 3), rtol=1e-14)
+
+
+def test_assert_gradients_match_message(mutate):
+    from symgrad.testing import assert_gradients_match
+
+    assert_gradients_match(lambda a: (a.exp() * a).sum(), sg.rand(3))
+    mutate(OPS["exp"], vjp=(lambda xp, g, ans, x: g * ans * 1.001,))
+    with pytest.raises(AssertionError) as e:
+        assert_gradients_match(lambda a: (a.exp() * a).sum(), sg.rand(3))
+    assert "ExpBackward0" in str(e.value) and "rule mismatch" in str(e.value)
+
+
+def test_symgrad_check_fixture(symgrad_check):
+    report = symgrad_check(lambda a: (a.tanh() ** 2).sum(), sg.rand(4))
+    assert report.ok
