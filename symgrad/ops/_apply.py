@@ -90,7 +90,10 @@ def _snapshot(op, args, out: Tensor) -> tuple:
     saved = []
     names = op.arg_names
     for i, a in enumerate(args):
-        if i < len(names) and names[i] in op.reads and isinstance(a, Tensor):
+        if op.variadic:
+            if "*" in op.reads and isinstance(a, Tensor):
+                saved.append((a._vc, a._vc[0], f"its argument '{names[0]}[{i}]'"))
+        elif i < len(names) and names[i] in op.reads and isinstance(a, Tensor):
             saved.append((a._vc, a._vc[0], f"its argument '{names[i]}'"))
     if "ans" in op.reads:
         saved.append((out._vc, out._vc[0], "its output"))

@@ -56,17 +56,22 @@ class OpNode(Node):
         op = self.op
         params = self._params or _EMPTY
         numeric = xp is NUMPY
+        variadic = op.variadic
+        rules = op.vjp if not variadic else op.vjp * len(self.next_functions)
         outs: list = []
-        for i, ((parent, _), rule) in enumerate(zip(self.next_functions, op.vjp)):
+        for i, ((parent, _), rule) in enumerate(zip(self.next_functions, rules)):
             if parent is None:
                 outs.append(None)
                 continue
             if rule is None:
                 raise RuntimeError(
                     f"the derivative of {op.name} with respect to its argument "
-                    f"'{op.arg_names[i]}' is not implemented ({self.name()}); pass that "
+                    f"'{self.arg_name(i)}' is not implemented ({self.name()}); pass that "
                     "argument as a tensor that does not require grad (e.g. .detach())")
-            r = rule(xp, g, ans, *args, **params)
+            if variadic:
+                r = rule(xp, g, ans, *args, i=i, **params)
+            else:
+                r = rule(xp, g, ans, *args, **params)
             shape, dtype = parent_meta(parent)
             if numeric:
                 if type(r) is not _ndarray:
@@ -89,13 +94,18 @@ class OpNode(Node):
         """Run the op's forward in namespace ``xp`` (e.g. at high precision)."""
         return self.op.forward(xp, *args, **(self._params or _EMPTY))
 
+    def arg_name(self, i: int) -> str:
+        """The name of argument ``i`` in messages (``tensors[2]`` for variadic ops)."""
+        names = self.op.arg_names
+        return f"{names[0]}[{i}]" if self.op.variadic else names[i]
+
     def _reduce(self, xp: Any, r: Any, shape: tuple, i: int) -> Any:
         try:
             return unbroadcast(xp, r, shape)
         except RuntimeError:
             raise RuntimeError(
-                f"{self.name()} returned a gradient of shape {tuple(r.shape)} for argument "
-                f"'{self.op.arg_names[i]}' of {self.op.name}, whose shape is {tuple(shape)}"
+                f"{self.name()} returned a gradient of shape {tuple(np.shape(r))} for argument "
+                f"'{self.arg_name(i)}' of {self.op.name}, whose shape is {tuple(shape)}"
             ) from None
 
     def _check_versions(self) -> None:

@@ -83,6 +83,9 @@ class Op:
     # (argument shapes, parameters) pairs the rule proofs run on; derived from ``kind`` and
     # ``params`` when empty. A shape of None passes None (an omitted optional argument).
     examples: tuple = ()
+    # Variadic ops (cat, stack) take any number of tensors: ``forward(xp, *tensors, ...)``,
+    # one rule ``vjp[0](xp, g, ans, *tensors, i=..., ...)`` gives the gradient of tensor i.
+    variadic: bool = False
     base: Op | None = None
     doc: str = ""
     # derived
@@ -120,12 +123,19 @@ def register(name: str, grad_fn: str, *, forward, vjp, mirror, kind: str, **kw) 
     sig = list(inspect.signature(forward).parameters.values())[1:]
     arg_names = tuple(p.name for p in sig if p.default is inspect.Parameter.empty and p.kind in (
         inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD))
-    if len(rules) != len(arg_names):
+    if kw.get("variadic"):
+        star = [p.name for p in sig if p.kind is inspect.Parameter.VAR_POSITIONAL]
+        arg_names = tuple(star) or ("tensors",)
+        if len(rules) != 1:
+            raise TypeError(f"variadic op {name} takes one rule (with keyword i)")
+    elif len(rules) != len(arg_names):
         raise TypeError(f"op {name}: {len(rules)} rules for arguments {arg_names}")
     op = Op(name=name, grad_fn=grad_fn, forward=forward, vjp=rules, mirror=mirror, kind=kind,
             arg_names=arg_names, **kw)
     op.reads = frozenset().union(*(_reads(r) for r in rules if r is not None)) & (
         set(arg_names) | {"ans"})
+    if op.variadic and op.reads - {"ans"}:
+        op.reads = op.reads | {"*"}
     op.node_class = _node_class(grad_fn, op)
     if name in OPS:
         raise ValueError(f"op {name!r} is registered twice")

@@ -17,9 +17,10 @@ from symgrad.ops._record import REAL, register
 from symgrad.ops._util import size_args
 from symgrad.tensor import Tensor, _axis
 
-__all__ = ["reshape", "view", "flatten", "transpose", "t", "numpy_T", "permute", "expand",
-           "broadcast_to", "squeeze", "unsqueeze", "index", "to_dtype", "clone", "view_as",
-           "reshape_as", "expand_as", "swapaxes", "movedim", "unflatten"]
+__all__ = ["cat", "concat", "concatenate", "stack", "reshape", "view", "flatten", "transpose",
+           "t", "numpy_T", "permute", "expand", "broadcast_to", "squeeze", "unsqueeze", "index",
+           "to_dtype", "clone", "view_as", "reshape_as", "expand_as", "swapaxes", "movedim",
+           "unflatten"]
 
 
 # ================================================================ reshape / view
@@ -266,6 +267,67 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
                          f"but got {dim})")
     return apply(UNSQUEEZE, input, dim=dim % n)
+
+
+# ================================================================ joining (variadic)
+def _cat_vjp(xp, g, ans, *tensors, i, dim):
+    start = sum(t.shape[dim] for t in tensors[:i])
+    return g[(slice(None),) * dim + (slice(start, start + tensors[i].shape[dim]),)]
+
+
+CAT = register(
+    "cat", "CatBackward0",
+    forward=lambda xp, *tensors, dim: xp.concatenate(tensors, axis=dim),
+    vjp=_cat_vjp,
+    mirror=lambda *tensors, dim: np.concatenate(tensors, axis=dim),
+    kind="shape", variadic=True,
+    examples=((((2, 3), (1, 3)), {"dim": 0}), (((2, 1), (2, 2), (2, 1)), {"dim": 1})),
+)
+
+
+def _tensor_list(tensors, name: str) -> list:
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{name}(): argument 'tensors' must be a tuple or list of Tensors, "
+                        f"not {type(tensors).__name__}")
+    if not tensors:
+        raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
+    return [t if isinstance(t, Tensor) else Tensor._wrap(np.asarray(t)) for t in tensors]
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    """Join tensors along an existing dimension."""
+    ts = _tensor_list(tensors, "cat")
+    ref = ts[0]._data
+    d = _axis(dim, ref.ndim)
+    for k, t in enumerate(ts[1:], start=1):
+        s, r = t._data.shape, ref.shape
+        if len(s) != len(r) or any(a != b for j, (a, b) in enumerate(zip(s, r)) if j != d):
+            raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected "
+                               f"size {r} but got size {s} for tensor number {k} in the list.")
+    return apply(CAT, *ts, dim=d)
+
+
+concat = concatenate = cat
+
+STACK = register(
+    "stack", "StackBackward0",
+    forward=lambda xp, *tensors, dim: xp.stack(tensors, axis=dim),
+    vjp=lambda xp, g, ans, *tensors, i, dim: g[(slice(None),) * dim + (i,)],
+    mirror=lambda *tensors, dim: np.stack(tensors, axis=dim),
+    kind="shape", variadic=True,
+    examples=((((2, 3), (2, 3)), {"dim": 0}), (((2,), (2,), (2,)), {"dim": 1})),
+)
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    """Join tensors of equal shape along a new dimension."""
+    ts = _tensor_list(tensors, "stack")
+    shape = ts[0]._data.shape
+    for k, t in enumerate(ts[1:], start=1):
+        if t._data.shape != shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shape)} "
+                               f"at entry 0 and {list(t._data.shape)} at entry {k}")
+    return apply(STACK, *ts, dim=_axis(dim, len(shape) + 1))
 
 
 # ================================================================ indexing

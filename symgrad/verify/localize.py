@@ -119,9 +119,9 @@ def localize(hp: HighPrecision, seed: int = 0) -> list[NodeFinding]:
             continue
         args = hp.args[node]
         ans = np.asarray(hp.values[node], dtype=object)
-        shapes = {n: tuple(np.shape(a)) for n, a in zip(op.arg_names, args)
+        shapes = {node.arg_name(i): tuple(np.shape(a)) for i, a in enumerate(args)
                   if isinstance(a, np.ndarray)}
-        sym_args, point = _symbolic_args(op, args)
+        sym_args, point = _symbolic_args(node, args)
         exact_out = _evaluate(np.asarray(node.replay(list(sym_args)), dtype=object), point)
         ok, rel, where = hp_close(ans, exact_out.reshape(ans.shape))
         if not ok:
@@ -132,7 +132,8 @@ def localize(hp: HighPrecision, seed: int = 0) -> list[NodeFinding]:
                 discrepancy=rel, position=pos))
             continue
         u = _rational_array(rng, ans.shape)
-        for k, ((parent, _), rule) in enumerate(zip(node.next_functions, op.vjp)):
+        rules = op.vjp if not op.variadic else op.vjp * len(node.next_functions)
+        for k, ((parent, _), rule) in enumerate(zip(node.next_functions, rules)):
             if parent is None or rule is None:
                 continue
             with mpmath.workdps(hp.dps):
@@ -150,17 +151,18 @@ def localize(hp: HighPrecision, seed: int = 0) -> list[NodeFinding]:
                 bad = not rel_d <= RULE_TOLERANCE
             if bad:
                 findings.append(NodeFinding(
-                    node=node.name(), op=op.name, kind="rule", argument=op.arg_names[k],
+                    node=node.name(), op=op.name, kind="rule", argument=node.arg_name(k),
                     shapes=shapes, expected=local_closed_form(node, k),
                     rule_value=_value(rule_dot), exact_value=_value(exact),
                     discrepancy=_value(rel_d), position=pos))
     return findings
 
 
-def _symbolic_args(op, args: list) -> tuple[list, dict]:
+def _symbolic_args(node, args: list) -> tuple[list, dict]:
     """Symbols standing for the node's array arguments, and their high-precision values."""
     sym_args, point = [], {}
-    for n, a in zip(op.arg_names, args):
+    for i, a in enumerate(args):
+        n = node.arg_name(i).replace("[", "").replace("]", "")
         if isinstance(a, np.ndarray) and a.dtype == object and a.size and not isinstance(
                 a.reshape(-1)[0], (bool, np.bool_)):
             syms = np.empty(a.shape, dtype=object)

@@ -151,8 +151,15 @@ def _exact_vjp(ans: np.ndarray, g: np.ndarray, arg: np.ndarray) -> np.ndarray:
     return out
 
 
+def _rule(op: Op, k: int):
+    return op.vjp[0] if op.variadic else op.vjp[k]
+
+
 def _rule_value(op: Op, k: int, g, ans, args, params) -> np.ndarray:
-    r = op.vjp[k](SYMPY, g, ans, *args, **params)
+    if op.variadic:
+        r = op.vjp[0](SYMPY, g, ans, *args, i=k, **params)
+    else:
+        r = op.vjp[k](SYMPY, g, ans, *args, **params)
     r = np.asarray(r, dtype=object) if not isinstance(r, np.ndarray) else r.astype(object)
     shape = np.shape(args[k])
     return unbroadcast(SYMPY, r, shape) if r.shape != shape else r
@@ -164,7 +171,8 @@ def _differences(op: Op, shapes: tuple, params: dict, pieces: tuple, order: int,
     symbols to sample and their intervals."""
     args: list[Any] = []
     sym_intervals: dict = {}
-    for n, shape, piece, dom in zip(op.arg_names, shapes, pieces, _domains(op)):
+    names = [f"t{i}" for i in range(len(shapes))] if op.variadic else op.arg_names
+    for n, shape, piece, dom in zip(names, shapes, pieces, _domains(op, len(shapes))):
         if shape is None:
             args.append(None)
             continue
@@ -178,37 +186,39 @@ def _differences(op: Op, shapes: tuple, params: dict, pieces: tuple, order: int,
     for s in g.reshape(-1):
         sym_intervals[s] = ((-math.inf, math.inf), (-2.0, 2.0))
     diffs, labels = [], []
-    for k, rule in enumerate(op.vjp):
+    for k in range(len(args)):
+        rule = _rule(op, k)
         if rule is None or args[k] is None:
             continue
         rv = _rule_value(op, k, g, ans, args, params)
         if order == 1:
             ex = _exact_vjp(ans, g, args[k])
             diffs.append(np.asarray(rv - ex, dtype=object))
-            labels.append(op.arg_names[k])
+            labels.append(names[k])
         else:
             # second order: d(rule_k)/d(a_m) == d/d(a_m) of the exact VJP, for every m
             ex = _exact_vjp(ans, g, args[k])
             for m, am in enumerate(args):
-                if am is None or op.vjp[m] is None:
+                if am is None or _rule(op, m) is None:
                     continue
                 d_rule = _exact_vjp(rv, np.ones(rv.shape, dtype=object), am)
                 d_ex = _exact_vjp(ex, np.ones(ex.shape, dtype=object), am)
                 diffs.append(np.asarray(d_rule - d_ex, dtype=object))
-                labels.append(f"{op.arg_names[k]},{op.arg_names[m]}")
+                labels.append(f"{names[k]},{names[m]}")
     return list(zip(labels, diffs)), args, sym_intervals
 
 
-def _domains(op: Op):
+def _domains(op: Op, n: int | None = None):
     from symgrad.ops._record import REAL
 
-    doms = list(op.domain) + [REAL] * (len(op.arg_names) - len(op.domain))
+    n = len(op.arg_names) if n is None else n
+    doms = list(op.domain)[:n] + [REAL] * max(0, n - len(op.domain))
     return doms
 
 
 def _check_example(op: Op, shapes: tuple, params: dict, points: int, rng, order: int,
                    ) -> tuple[str, str, dict | None]:
-    doms = _domains(op)
+    doms = _domains(op, len(shapes))
     piece_lists = [d.intervals if s is not None else ((-math.inf, math.inf),)
                    for d, s in zip(doms, shapes)]
     verdict = PROVED
