@@ -1,0 +1,359 @@
+"""Custom ops in PyTorch's style, plus a SymPy mirror so symgrad can verify them.
+
+>>> import numpy as np, sympy, symgrad as sg
+>>> class Cube(sg.autograd.Function):
+...     elementwise = True
+...     @staticmethod
+...     def forward(ctx, x):
+...         ctx.save_for_backward(x)
+...         return x ** 3
+...     @staticmethod
+...     def backward(ctx, g):
+...         (x,) = ctx.saved_tensors
+...         return 3 * g * x * x
+...     @staticmethod
+...     def mirror(x):
+...         return x ** 3
+>>> t = sg.tensor([1.0, 2.0], requires_grad=True)
+>>> Cube.apply(t).sum().backward()
+>>> t.grad
+tensor([ 3., 12.])
+
+``forward`` receives numpy arrays for tensor arguments (other arguments as given) and
+returns an array or a Tensor; ``backward`` receives and returns Tensors (None for an input
+that gets no gradient), so running it with ``create_graph=True`` records a graph.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from symgrad.autograd.graph import Node
+from symgrad.autograd.grad_mode import _state, no_grad
+from symgrad.tensor import Tensor
+
+__all__ = ["Function", "FunctionCtx", "once_differentiable"]
+
+
+class FunctionCtx:
+    """What ``forward`` leaves for ``backward``: saved values and which inputs need grads."""
+
+    def __init__(self) -> None:
+        self._saved: tuple = ()
+        self._saved_ids: tuple = ()
+        self.needs_input_grad: tuple[bool, ...] = ()
+        self.materialize_grads = True
+        self._node: FunctionNode | None = None
+        self._inputs: tuple = ()
+        self._output: Tensor | None = None
+        self._freed = False
+
+    def save_for_backward(self, *values: Any) -> None:
+        """Keep tensors or arrays for backward (inputs and the output stay in the graph)."""
+        self._saved = tuple(values)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """The saved values as Tensors; saved inputs and outputs are the original tensors, so
+        a backward run with ``create_graph=True`` differentiates through them."""
+        if self._freed:
+            from symgrad.autograd.graph import FREED_MESSAGE
+
+            raise RuntimeError(FREED_MESSAGE)
+        return tuple(self._as_tensor(v) for v in self._saved)
+
+    def _as_tensor(self, v: Any) -> Any:
+        if v is None or isinstance(v, Tensor):
+            return v
+        if isinstance(v, np.ndarray):
+            for t in self._inputs:
+                if isinstance(t, Tensor) and t._data is v:
+                    return t
+            out = self._output
+            if out is not None and out._data is v:
+                return out
+            return Tensor._wrap(v)
+        return v
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self.materialize_grads = bool(value)
+
+    def mark_non_differentiable(self, *args: Any) -> None:
+        """Accepted for compatibility; outputs of custom functions are differentiable."""
+
+    def mark_dirty(self, *args: Any) -> None:
+        raise NotImplementedError("in-place custom functions are not supported by symgrad")
+
+
+class FunctionNode(Node):
+    """The graph node of one ``Function.apply`` call."""
+
+    __slots__ = ("fn", "ctx", "_args", "_shapes", "_dtypes", "_shape", "_dtype", "_params",
+                 "_ans")
+
+    def name(self) -> str:
+        return f"{self.fn.__name__}Backward"
+
+    # ------------------------------------------------------------------ numeric backward
+    def apply(self, g: Any, create_graph: bool) -> list:
+        grad = g if isinstance(g, Tensor) else Tensor._wrap(g)
+        fn, ctx = self.fn, self.ctx
+        if create_graph:
+            outs = fn.backward(ctx, grad)
+        else:
+            with no_grad():
+                outs = fn.backward(ctx, grad)
+        return self._check(outs, create_graph)
+
+    def _check(self, outs: Any, create_graph: bool) -> list:
+        from symgrad.ops.namespaces import NUMPY, unbroadcast
+
+        if not isinstance(outs, tuple):
+            outs = (outs,)
+        n = len(self.next_functions)
+        if len(outs) != n:
+            raise RuntimeError(f"function {self.name()} returned an incorrect number of "
+                               f"gradients (expected {n}, got {len(outs)})")
+        result: list = []
+        for i, (r, (parent, _)) in enumerate(zip(outs, self.next_functions)):
+            if parent is None or r is None:
+                result.append(None)
+                continue
+            shape, dtype = self._shapes[i], self._dtypes[i]
+            if create_graph:
+                r = r if isinstance(r, Tensor) else Tensor._wrap(np.asarray(r, dtype=dtype))
+                if tuple(r.shape) != shape:
+                    r = self._fit(r, shape, i, unbroadcast, _tensor_xp())
+                result.append(r)
+                continue
+            a = r._data if isinstance(r, Tensor) else np.asarray(r)
+            if a.dtype == object:
+                result.append(a)
+                continue
+            if a.shape != shape:
+                a = self._fit(a, shape, i, unbroadcast, NUMPY)
+            result.append(a.astype(dtype, copy=False))
+        return result
+
+    def _fit(self, r, shape, i, unbroadcast, xp):
+        try:
+            return unbroadcast(xp, r, shape)
+        except (RuntimeError, ValueError):
+            raise RuntimeError(
+                f"function {self.name()} returned an invalid gradient at index {i} "
+                f"(argument '{self.arg_name(i)}') - got shape {list(np.shape(r))} but expected "
+                f"shape compatible with {list(shape)}") from None
+
+    def arg_name(self, i: int) -> str:
+        import inspect
+
+        try:
+            names = list(inspect.signature(self.fn.forward).parameters)[1:]
+            return names[i]
+        except (TypeError, ValueError, IndexError):
+            return str(i)
+
+    def release(self) -> None:
+        self.ctx._freed = True
+        self.ctx._saved = ()
+
+    # ------------------------------------------------------------------ symbolic side
+    def replay(self, args: list) -> np.ndarray:
+        """The function's SymPy mirror on symbolic arguments (never its backward)."""
+        fn = self.fn
+        mirror = getattr(fn, "mirror", None)
+        if mirror is None:
+            raise TypeError(f"{fn.__name__} has no mirror: add a static mirror(*args) written "
+                            "in SymPy so symgrad can verify it")
+        if getattr(fn, "elementwise", False):
+            out = np.frompyfunc(mirror, len(args), 1)(*args)
+        else:
+            out = mirror(*args)
+        if not isinstance(out, np.ndarray):
+            a = np.empty((), dtype=object)
+            a[()] = out
+            out = a
+        return out.astype(object) if out.dtype != object else out
+
+    def forward_with(self, xp: Any, args: Any) -> Any:
+        """At high precision the mirror stands in for the numpy-only forward."""
+        from symgrad.symbolic.mpeval import mp_eval
+
+        out = self.replay([_to_sympy(a) for a in args])
+        vals = mp_eval(list(out.reshape(-1)), {})
+        return np.array(vals, dtype=object).reshape(out.shape)
+
+    def vjp_with(self, xp: Any, g: Any, args: Any, ans: Any) -> list:
+        """Run the user's backward on exact values (symgrad ops on object arrays evaluate
+        their mirrors), so a wrong formula is told apart from rounding."""
+        from symgrad.symbolic.mpeval import mp_eval
+
+        ctx = FunctionCtx()
+        ctx.needs_input_grad = self.ctx.needs_input_grad
+        ctx._inputs = tuple(Tensor._wrap(_obj(_to_sympy(a))) if isinstance(a, np.ndarray)
+                            else a for a in args)
+        ctx._output = Tensor._wrap(_obj(_to_sympy(ans)))
+        saved = []
+        for v, ident in zip(self.ctx._saved, self.ctx._saved_ids):
+            if ident is not None and ident[0] == "in":
+                saved.append(ctx._inputs[ident[1]]._data)
+            elif ident is not None and ident[0] == "out":
+                saved.append(ctx._output._data)
+            elif isinstance(v, np.ndarray):
+                saved.append(_obj(_to_sympy(v.astype(np.float64) if v.dtype.kind == "f"
+                                            else v)))
+            else:
+                saved.append(v)
+        ctx._saved = tuple(saved)
+        gt = Tensor._wrap(_obj(_to_sympy(g)))
+        with no_grad():
+            try:
+                outs = self.fn.backward(ctx, gt)
+            except Exception as e:  # noqa: BLE001 - explained to the user below
+                raise TypeError(f"{self.fn.__name__}.backward could not run on exact values "
+                                f"({type(e).__name__}: {e}); write it with symgrad "
+                                "operations so that symgrad can evaluate it exactly") from None
+        outs = self._check(outs, False)
+        res = []
+        for r in outs:
+            if r is None:
+                res.append(None)
+                continue
+            a = np.asarray(r, dtype=object)
+            vals = mp_eval(list(a.reshape(-1)), {})
+            res.append(np.array(vals, dtype=object).reshape(a.shape))
+        return res
+
+
+def _obj(a: Any) -> np.ndarray:
+    if isinstance(a, np.ndarray):
+        return a if a.dtype == object else a.astype(object)
+    out = np.empty((), dtype=object)
+    out[()] = a
+    return out
+
+
+def _to_sympy(a: Any) -> Any:
+    """Numbers (float, mpmath) as exact-enough SymPy numbers, entry by entry."""
+    import mpmath
+    import sympy
+
+    from symgrad.ops.namespaces import to_exact
+
+    if isinstance(a, np.ndarray) and a.dtype != object:
+        return to_exact(a)
+    if isinstance(a, np.ndarray):
+        out = np.empty(a.shape, dtype=object)
+        for idx in np.ndindex(*a.shape):
+            v = a[idx]
+            out[idx] = sympy.Float(v, mpmath.mp.dps) if isinstance(v, mpmath.mpf) else v
+        return out
+    if isinstance(a, mpmath.mpf):
+        return sympy.Float(a, mpmath.mp.dps)
+    return a
+
+
+def _tensor_xp():
+    from symgrad.ops.namespaces import tensor_namespace
+
+    return tensor_namespace()
+
+
+class _FunctionMeta(type):
+    def __repr__(cls) -> str:
+        return f"<symgrad.autograd.Function {cls.__name__}>"
+
+
+class Function(metaclass=_FunctionMeta):
+    """Base class of custom ops: static ``forward(ctx, *args)``, ``backward(ctx, *grads)``
+    and (for verification) ``mirror(*args)``; call with ``Fn.apply(*args)``."""
+
+    #: Set True when ``mirror`` is written for one entry and applies entry by entry.
+    elementwise: bool = False
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, *args: Any) -> Any:
+        raise NotImplementedError("a Function subclass must define a static forward(ctx, ...)")
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, *grads: Any) -> Any:
+        raise NotImplementedError("a Function subclass must define a static backward(ctx, ...)")
+
+    @classmethod
+    def apply(cls, *args: Any) -> Tensor:
+        """Run ``forward`` on numpy values and record one node for ``backward``."""
+        ctx = FunctionCtx()
+        tensors = [a if isinstance(a, Tensor) else None for a in args]
+        if any(t is not None and t._data.dtype == object for t in tensors):
+            return cls._apply_symbolic(args)
+        raw = [a._data if isinstance(a, Tensor) else a for a in args]
+        with no_grad():
+            out = cls.forward(ctx, *raw)
+        if isinstance(out, tuple):
+            raise NotImplementedError(f"{cls.__name__}.forward returned a tuple: symgrad custom "
+                                      "functions return one tensor")
+        data = out._data if isinstance(out, Tensor) else np.asarray(out)
+        if data.dtype.kind not in "fc" and data.dtype != object:
+            data = data.astype(np.float64) if data.dtype.kind in "iub" else data
+        needs = tuple(bool(t is not None and t._requires_grad) for t in tensors)
+        ctx.needs_input_grad = needs
+        record = _state.enabled and any(needs)
+        result = Tensor._wrap(data)
+        ctx._inputs = tuple(args)
+        if not record:
+            return result
+        node = FunctionNode()
+        node.fn = cls
+        node.ctx = ctx
+        node.next_functions = tuple(
+            ((t.grad_fn if t.grad_fn is not None else t._grad_accumulator()), 0)
+            if t is not None and t._requires_grad else (None, 0) for t in tensors)
+        node._args = tuple(raw)
+        node._shapes = tuple(np.shape(a) for a in raw)
+        node._dtypes = tuple(getattr(a, "dtype", np.dtype(np.float64)) for a in raw)
+        node._shape, node._dtype = data.shape, data.dtype
+        node._params = None
+        node._ans = data
+        node._pre_hooks = None
+        result.grad_fn = node
+        result._requires_grad = True
+        ctx._output = result
+        ctx._node = node
+        ctx._saved_ids = tuple(_identify(v, raw, data) for v in ctx._saved)
+        return result
+
+    @classmethod
+    def _apply_symbolic(cls, args: tuple) -> Tensor:
+        node = FunctionNode()
+        node.fn = cls
+        from symgrad.ops.namespaces import to_exact
+
+        vals = [a._data if isinstance(a, Tensor) else a for a in args]
+        vals = [to_exact(v) if isinstance(v, np.ndarray) and v.dtype != object else v
+                for v in vals]
+        return Tensor._wrap(node.replay(vals))
+
+
+def _identify(v: Any, raw: list, out: np.ndarray):
+    if isinstance(v, Tensor):
+        v = v._data
+    for i, a in enumerate(raw):
+        if isinstance(a, np.ndarray) and a is v:
+            return ("in", i)
+    if v is out:
+        return ("out", 0)
+    return None
+
+
+def once_differentiable(fn):
+    """Decorator accepted for compatibility: marks a backward that is not itself
+    differentiable (symgrad then runs it without recording, as with create_graph=False)."""
+    def wrapper(ctx, *grads):
+        with no_grad():
+            return fn(ctx, *grads)
+    wrapper.__name__ = getattr(fn, "__name__", "backward")
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
