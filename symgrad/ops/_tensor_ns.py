@@ -2,12 +2,13 @@
 
 This is what makes ``create_graph=True`` work without a second set of rules: the same
 rule text that runs on numpy arrays runs here on Tensors, and every function call is an
-ordinary (recorded) op call.
+ordinary (recorded) op call, so derivatives of derivatives come from the same table.
 """
 
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import Any, Callable
 
 import numpy as np
 
@@ -17,70 +18,50 @@ from symgrad.tensor import Tensor, as_tensor
 __all__ = ["build"]
 
 
-def _t(x):
-    return x if isinstance(x, Tensor) else as_tensor(x)
+def _t(x: Any) -> Any:
+    """Arrays become (constant) tensors; Python numbers stay numbers."""
+    if isinstance(x, Tensor) or isinstance(x, (int, float, bool)):
+        return x
+    return as_tensor(x)
 
 
-def _sum(a, axis=None, keepdims=False):
-    return ops.sum(_t(a), dim=axis, keepdim=keepdims)
+def _op(name: str) -> Callable:
+    """The op function ``name`` of symgrad.ops, looked up when first called."""
+    def call(*args, **kwargs):
+        fn = getattr(ops, name, None)
+        if fn is None:
+            raise NotImplementedError(
+                f"symgrad has no differentiable op '{name}' yet, so a rule that uses it cannot "
+                "run with create_graph=True")
+        return fn(*[_t(a) for a in args], **kwargs)
+    call.__name__ = name
+    return call
 
 
 def _where(c, a, b):
     return ops.where(_t(c), a, b)
 
 
-def _index_add(shape, index, values, like=None):
-    return ops.index_put(ops.zeros_like_shape(shape, _t(values)), index, values, accumulate=True)
+def _sum(a, axis=None, keepdims=False):
+    return ops.sum(_t(a), dim=axis, keepdim=keepdims)
 
 
-def _unsupported(name):
-    def f(*args, **kwargs):
-        raise NotImplementedError(
-            f"'{name}' has no differentiable symgrad op yet, so a rule using it cannot be run "
-            "with create_graph=True")
-    return f
+def _prod(a, axis=None, keepdims=False):
+    a = _t(a)
+    if axis is None:
+        return ops.prod(a) if not keepdims else ops.prod(a).reshape((1,) * a.ndim)
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    for ax in sorted((x % a.ndim for x in axes), reverse=True):
+        a = ops.prod(a, ax, keepdim=keepdims)
+    return a
 
 
-def build() -> SimpleNamespace:
-    fns = {}
-    direct = {
-        "exp": "exp", "log": "log", "log1p": "log1p", "expm1": "expm1", "sqrt": "sqrt",
-        "tanh": "tanh", "sin": "sin", "cos": "cos", "tan": "tan", "arctan": "atan",
-        "arcsin": "asin", "arccos": "acos", "sinh": "sinh", "cosh": "cosh", "abs": "abs",
-        "sign": "sign", "sigmoid": "sigmoid", "softplus": "softplus", "logaddexp": "logaddexp",
-        "erf": "erf", "maximum": "maximum", "minimum": "minimum", "arctan2": "atan2",
-        "floor": "floor", "isfinite": "isfinite", "matmul": "matmul", "prod": None,
-    }
-    for name, target in direct.items():
-        fn = getattr(ops, target, None) if target else None
-        fns[name] = fn if fn is not None else _unsupported(name)
-    fns.update(
-        name="tensor",
-        sum=_sum,
-        prod=lambda a, axis=None, keepdims=False: ops.prod(_t(a), dim=axis, keepdim=keepdims)
-        if hasattr(ops, "prod") else _unsupported("prod")(),
-        amax=lambda a, axis=None, keepdims=False: ops.amax(_t(a), dim=axis, keepdim=keepdims),
-        amin=lambda a, axis=None, keepdims=False: ops.amin(_t(a), dim=axis, keepdim=keepdims),
-        where=_where,
-        swapaxes=lambda a, i, j: ops.transpose(_t(a), i, j),
-        transpose=lambda a, axes=None: ops.permute(
-            _t(a), *(axes if axes is not None else range(_t(a).ndim - 1, -1, -1))),
-        reshape=lambda a, shape: ops.reshape(_t(a), tuple(shape)),
-        broadcast_to=lambda a, shape: ops.expand(_t(a), tuple(shape)),
-        expand_dims=_expand_dims,
-        squeeze=lambda a, axis=None: ops.squeeze(_t(a), axis),
-        concatenate=lambda seq, axis=0: ops.cat([_t(s) for s in seq], dim=axis),
-        stack=lambda seq, axis=0: ops.stack([_t(s) for s in seq], dim=axis),
-        zeros_like=lambda a: Tensor._wrap(np.zeros(tuple(_t(a).shape), _t(a)._data.dtype)),
-        ones_like=lambda a: Tensor._wrap(np.ones(tuple(_t(a).shape), _t(a)._data.dtype)),
-        index_add=_index_add,
-        take_along_axis=lambda a, idx, axis: ops.take_along_dim(_t(a), idx, axis),
-        put_along_axis=lambda shape, idx, values, axis, like=None: ops.scatter_into(
-            shape, idx, values, axis),
-        repeat_along=lambda a, axis, n: ops.repeat_interleave(_t(a), n, dim=axis),
-        astype=lambda a, dtype: ops.to_dtype(_t(a), dtype),
-    )
-    return SimpleNamespace(**fns)
+def _reduce_max(name: str):
+    def red(a, axis=None, keepdims=False):
+        fn = getattr(ops, name)
+        return fn(_t(a), dim=axis, keepdim=keepdims) if axis is not None else (
+            fn(_t(a)) if not keepdims else fn(_t(a)).reshape((1,) * _t(a).ndim))
+    return red
 
 
 def _expand_dims(a, axis):
@@ -90,3 +71,92 @@ def _expand_dims(a, axis):
     for ax in sorted(d % n for d in axes):
         t = ops.unsqueeze(t, ax)
     return t
+
+
+def _squeeze(a, axis=None):
+    t = _t(a)
+    if axis is None:
+        return ops.squeeze(t)
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    for ax in sorted((d % t.ndim for d in axes), reverse=True):
+        t = ops.squeeze(t, ax)
+    return t
+
+
+def _transpose(a, axes=None):
+    t = _t(a)
+    axes = tuple(range(t.ndim - 1, -1, -1)) if axes is None else tuple(axes)
+    return ops.permute(t, *axes)
+
+
+def _zeros_like(a):
+    t = _t(a)
+    return Tensor._wrap(np.zeros(tuple(np.shape(t._data)), t._data.dtype))
+
+
+def _ones_like(a):
+    t = _t(a)
+    return Tensor._wrap(np.ones(tuple(np.shape(t._data)), t._data.dtype))
+
+
+def _index_add(shape, index, values, like=None):
+    from symgrad.ops.scatter import index_add_into
+
+    return index_add_into(_t(values), shape, index)
+
+
+def _take_along(a, indices, axis):
+    from symgrad.ops.scatter import take_along_dim
+
+    return take_along_dim(_t(a), indices, axis)
+
+
+def _put_along(shape, indices, values, axis, like=None):
+    from symgrad.ops.scatter import put_along_dim
+
+    return put_along_dim(_t(values), shape, indices, axis)
+
+
+def _compare(name: str):
+    def cmp(a, b):
+        return getattr(ops, name)(_t(a), _t(b))
+    return cmp
+
+
+def build() -> SimpleNamespace:
+    same = ("exp", "log", "log1p", "expm1", "sqrt", "tanh", "sin", "cos", "tan", "sinh", "cosh",
+            "abs", "sign", "sigmoid", "softplus", "logaddexp", "erf", "maximum", "minimum",
+            "floor", "isfinite", "matmul")
+    fns: dict[str, Any] = {n: _op(n) for n in same}
+    fns.update(
+        name="tensor",
+        arctan=_op("atan"), arcsin=_op("asin"), arccos=_op("acos"), arctan2=_op("atan2"),
+        sum=_sum, prod=_prod, amax=_reduce_max("amax"), amin=_reduce_max("amin"),
+        where=_where,
+        swapaxes=lambda a, i, j: ops.transpose(_t(a), i, j),
+        transpose=_transpose,
+        reshape=lambda a, shape: ops.reshape(_t(a), tuple(shape)),
+        broadcast_to=lambda a, shape: ops.expand(_t(a), tuple(shape)),
+        expand_dims=_expand_dims,
+        squeeze=_squeeze,
+        concatenate=lambda seq, axis=0: ops.cat([_t(s) for s in seq], dim=axis),
+        stack=lambda seq, axis=0: ops.stack([_t(s) for s in seq], dim=axis),
+        zeros_like=_zeros_like, ones_like=_ones_like,
+        index_add=_index_add, take_along_axis=_take_along, put_along_axis=_put_along,
+        repeat_along=lambda a, axis, n: _op("repeat_interleave")(a, n, dim=axis),
+        astype=lambda a, dtype: ops.to_dtype(_t(a), dtype),
+        greater=_compare("gt"), greater_equal=_compare("ge"), less=_compare("lt"),
+        less_equal=_compare("le"), equal=_compare("eq"), not_equal=_compare("ne"),
+        logical_and=_compare("logical_and"), logical_or=_compare("logical_or"),
+        logical_not=lambda a: ops.logical_not(_t(a)),
+    )
+    missing = set(_namespace_functions()) - set(fns)
+    if missing:
+        raise RuntimeError(f"the tensor namespace lacks {sorted(missing)}")
+    return SimpleNamespace(**fns)
+
+
+def _namespace_functions() -> tuple:
+    from symgrad.ops.namespaces import FUNCTIONS
+
+    return FUNCTIONS

@@ -23,7 +23,7 @@ from collections.abc import Callable
 import numpy as np
 
 __all__ = ["NUMPY", "MPMATH", "SYMPY", "tensor_namespace", "unbroadcast", "FUNCTIONS",
-           "to_mpmath", "to_exact", "is_namespace"]
+           "to_mpmath", "to_exact", "is_namespace", "along_index"]
 
 #: The functions every namespace provides (the vocabulary of forwards and rules).
 FUNCTIONS = (
@@ -65,9 +65,19 @@ def _np_index_add(shape, index, values, like):
     return out
 
 
+def along_index(indices: np.ndarray, axis: int) -> tuple:
+    """A fancy index addressing ``a[..., indices[...], ...]`` along ``axis`` (as
+    take_along_axis does), usable with ``np.add.at`` so repeated indices accumulate."""
+    indices = np.asarray(indices)
+    axis = axis % indices.ndim
+    grids = np.indices(indices.shape, sparse=True)
+    return tuple(indices if d == axis else grids[d] for d in range(indices.ndim))
+
+
 def _np_put_along_axis(shape, indices, values, axis, like):
+    """Zeros of ``shape`` with ``values`` added along ``axis`` at ``indices`` (accumulating)."""
     out = np.zeros(shape, dtype=like.dtype)
-    np.put_along_axis(out, indices, values, axis=axis)
+    np.add.at(out, along_index(indices, axis), np.broadcast_to(values, np.shape(indices)))
     return out
 
 
@@ -140,7 +150,7 @@ def _object_common(**fns) -> dict[str, Any]:
 
     def put_along_axis(shape, indices, values, axis, like=None):
         out = np.zeros(shape, dtype=int).astype(object)
-        np.put_along_axis(out, indices, values, axis=axis)
+        np.add.at(out, along_index(indices, axis), np.broadcast_to(values, np.shape(indices)))
         return out
 
     def matmul(a, b):

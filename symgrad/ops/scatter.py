@@ -1,0 +1,81 @@
+"""Gather and scatter-add: the ops that move values to and from indexed positions.
+
+They are each other's rule (the gradient of a gather is a scatter-add and back), which is
+also what makes rules that use them differentiable again under ``create_graph=True``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from symgrad.ops._apply import apply
+from symgrad.ops._record import REAL, register
+from symgrad.ops.namespaces import SYMPY
+from symgrad.tensor import Tensor, _axis, as_tensor
+
+__all__ = ["take_along_dim", "index_add_into", "put_along_dim"]
+
+
+def _indices(idx: Any) -> np.ndarray:
+    a = idx._data if isinstance(idx, Tensor) else np.asarray(idx)
+    if a.dtype.kind not in "iu":
+        raise RuntimeError(f"indices must be an integer tensor, got dtype {a.dtype}")
+    return a
+
+
+TAKE_ALONG = register(
+    "take_along_dim", "GatherBackward0",
+    forward=lambda xp, x, *, indices, dim: xp.take_along_axis(x, indices, dim),
+    vjp=lambda xp, g, ans, x, *, indices, dim: xp.put_along_axis(x.shape, indices, g, dim,
+                                                                 like=g),
+    mirror=lambda x, *, indices, dim: np.take_along_axis(x, indices, dim),
+    kind="shape", domain=(REAL,),
+    examples=((((3, 4),), {"indices": np.array([[0], [2], [2]]), "dim": 1}),
+              (((3, 2),), {"indices": np.array([[0, 1], [0, 0]]), "dim": 0})),
+)
+
+
+def take_along_dim(input: Tensor, indices: Any, dim: int) -> Tensor:
+    """``input`` read at ``indices`` along ``dim`` (numpy's take_along_axis, PyTorch's
+    gather / take_along_dim); repeated indices accumulate in the gradient."""
+    idx = _indices(indices)
+    d = _axis(dim, input.ndim)
+    if idx.ndim != input.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as input "
+                           f"tensor ({idx.ndim} vs {input.ndim})")
+    return apply(TAKE_ALONG, input, indices=idx, dim=d)
+
+
+PUT_ALONG = register(
+    "put_along_dim", "ScatterAddBackward0",
+    forward=lambda xp, v, *, shape, indices, dim: xp.put_along_axis(shape, indices, v, dim,
+                                                                    like=v),
+    vjp=lambda xp, g, ans, v, *, shape, indices, dim: xp.take_along_axis(g, indices, dim),
+    mirror=lambda v, *, shape, indices, dim: SYMPY.put_along_axis(shape, indices, v, dim),
+    kind="shape", domain=(REAL,),
+    examples=((((3, 1),), {"shape": (3, 4), "indices": np.array([[0], [2], [2]]), "dim": 1}),),
+)
+
+
+def put_along_dim(values: Tensor, shape: tuple, indices: Any, dim: int) -> Tensor:
+    """Zeros of ``shape`` with ``values`` added at ``indices`` along ``dim``."""
+    return apply(PUT_ALONG, as_tensor(values), shape=tuple(shape), indices=_indices(indices),
+                 dim=dim)
+
+
+INDEX_ADD = register(
+    "index_add_into", "IndexPutBackward0",
+    forward=lambda xp, v, *, shape, index: xp.index_add(shape, index, v, like=v),
+    vjp=lambda xp, g, ans, v, *, shape, index: g[index],
+    mirror=lambda v, *, shape, index: SYMPY.index_add(shape, index, v),
+    kind="shape", domain=(REAL,),
+    examples=((((3,),), {"shape": (4,), "index": np.array([1, 1, 3])}),
+              (((2,),), {"shape": (2, 3), "index": (0, slice(1, 3))})),
+)
+
+
+def index_add_into(values: Tensor, shape: tuple, index: Any) -> Tensor:
+    """Zeros of ``shape`` with ``values`` added at ``zeros[index]`` (repeats accumulate)."""
+    return apply(INDEX_ADD, as_tensor(values), shape=tuple(shape), index=index)
