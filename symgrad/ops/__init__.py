@@ -17,6 +17,7 @@ from symgrad.ops.linalg import *  # noqa: F401,F403
 from symgrad.ops.linalg import __all__ as _linalg_all
 from symgrad.ops.loss import binary_cross_entropy_with_logits, mse_loss  # noqa: F401
 from symgrad.ops.reduction import *  # noqa: F401,F403
+from symgrad.ops.scatter import take_along_dim  # noqa: F401
 from symgrad.ops.reduction import __all__ as _reduction_all
 from symgrad.ops.shape import *  # noqa: F401,F403
 from symgrad.ops.shape import __all__ as _shape_all
@@ -31,6 +32,7 @@ for _mod, _names in ((_ew, _elementwise_all), (_red, _reduction_all), (_sh, _sha
         TENSOR_METHODS[_n] = getattr(_mod, _n)
 for _n in ("numpy_T", "index", "to_dtype"):
     TENSOR_METHODS.pop(_n, None)
+TENSOR_METHODS["take_along_dim"] = take_along_dim
 
 #: numpy ufuncs that run as symgrad ops when a Tensor is involved (``ndarray * tensor``).
 NUMPY_UFUNCS: dict[str, Callable] = {
