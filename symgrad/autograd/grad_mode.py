@@ -13,6 +13,9 @@ __all__ = ["is_grad_enabled", "no_grad", "enable_grad", "set_grad_enabled", "inf
 
 class _State(threading.local):
     enabled = True
+    # The verifier sets this while it builds a graph of derivatives: then every op records a
+    # node, constants included, so the graph can be replayed exactly (no baked-in roundings).
+    record_all = False
 
 
 _state = _State()

@@ -32,6 +32,7 @@ def apply(op, *args: Any, **params: Any) -> Tensor:
     record = _state.enabled
     needs_grad = False
     symbolic = False
+    const_edges = None
     for a in args:
         if isinstance(a, Tensor):
             d = a._data
@@ -42,6 +43,9 @@ def apply(op, *args: Any, **params: Any) -> Tensor:
                 needs_grad = True
                 fn = a.grad_fn
                 edges.append((fn if fn is not None else a._grad_accumulator(), 0))
+            elif record and a.grad_fn is not None:      # a constant recorded by record_all
+                const_edges = (const_edges or ()) + (len(edges),)
+                edges.append((a.grad_fn, 0))
             else:
                 edges.append(_NO_EDGE)
         else:
@@ -55,7 +59,7 @@ def apply(op, *args: Any, **params: Any) -> Tensor:
         out = op.forward(NUMPY, *datas, **params)
     if type(out) is not _ndarray:
         out = np.asarray(out)
-    if not needs_grad or not op.differentiable:
+    if not (needs_grad and op.differentiable) and not (_state.record_all and record):
         t = Tensor._wrap(out)
         if op.view and out.base is not None:
             t._vc = _share(args[0]._vc)
@@ -69,7 +73,8 @@ def apply(op, *args: Any, **params: Any) -> Tensor:
     node._dtype = out.dtype
     node._pre_hooks = None
     node._freed = False
-    t = Tensor._wrap(out, node, True)
+    node._const = const_edges
+    t = Tensor._wrap(out, node, needs_grad and op.differentiable)
     if op.view and out.base is not None:
         t._vc = _share(args[0]._vc)
     if op.reads:

@@ -37,7 +37,7 @@ def parent_meta(parent: Node) -> tuple[tuple, np.dtype]:
 class OpNode(Node):
     """A recorded call of an op: its arguments, output and parameters."""
 
-    __slots__ = ("_args", "_ans", "_params", "_shape", "_dtype", "_saved", "_freed")
+    __slots__ = ("_args", "_ans", "_params", "_shape", "_dtype", "_saved", "_freed", "_const")
     op: Any = None
 
     def apply(self, g: Any, create_graph: bool) -> list:
@@ -59,8 +59,9 @@ class OpNode(Node):
         variadic = op.variadic
         rules = op.vjp if not variadic else op.vjp * len(self.next_functions)
         outs: list = []
+        const = self._const
         for i, ((parent, _), rule) in enumerate(zip(self.next_functions, rules)):
-            if parent is None:
+            if parent is None or (const and i in const):
                 outs.append(None)
                 continue
             if rule is None:
@@ -123,13 +124,14 @@ class OpNode(Node):
         from symgrad.tensor import Tensor
 
         args = []
-        for a, (parent, _) in zip(self._args, self.next_functions):
+        const = self._const or ()
+        for i, (a, (parent, _)) in enumerate(zip(self._args, self.next_functions)):
             if parent is None:
                 args.append(Tensor._wrap(a) if type(a) is _ndarray else a)
             elif type(parent) is AccumulateGrad:
                 args.append(parent.variable)
             else:
-                args.append(Tensor._wrap(a, parent, True))
+                args.append(Tensor._wrap(a, parent, i not in const))
         ans = self._ans
         if ans is not None:
             ans = Tensor._wrap(ans, self, True)

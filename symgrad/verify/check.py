@@ -41,6 +41,8 @@ __all__ = ["check", "MODES", "MAX_FULL_SYMBOLS"]
 MODES = ("gradient", "jacobian", "vjp")
 #: Above this many input entries, derivatives are checked along random directions.
 MAX_FULL_SYMBOLS = 400
+#: The same for Hessians (whose size is the square of the number of entries).
+MAX_HESSIAN_SYMBOLS = 40
 
 
 def _input_names(fn: Callable, n: int, names: Sequence[str] | None) -> list[str]:
@@ -165,7 +167,7 @@ def _verdict(comp: Comparison, hp_ok: bool) -> str:
 def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
           names: Sequence[str] | None = None, cotangent: Any = None,
           directions: int | None = None, seed: int = 0, title: str | None = None,
-          localize_on_mismatch: bool = True) -> Report:
+          localize_on_mismatch: bool = True, order: int = 1) -> Report:
     """Verify the derivatives of ``fn`` at ``inputs`` against exact symbolic ones.
 
     ``mode``: "gradient" (scalar output), "jacobian" (every output entry) or "vjp" (a
@@ -173,6 +175,8 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
     differentiated (all floating inputs if none does); symbols are named after ``fn``'s
     parameters. With more than ``MAX_FULL_SYMBOLS`` input entries (or ``directions=k``),
     derivatives are compared along k random directions instead of entry by entry.
+    ``order=2`` also compares the Hessian built with ``create_graph=True`` (blocks per pair
+    of inputs, or ``v^T H w`` for random v, w when the inputs are large).
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -186,6 +190,10 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
         raise TypeError(f"check() expects fn to return one Tensor, got {type(out).__name__}")
     if out._data.dtype.kind != "f":
         raise TypeError(f"check() needs a floating-point output, got {out.dtype!r}")
+    if order not in (1, 2):
+        raise ValueError(f"order must be 1 or 2, got {order!r}")
+    if order == 2 and (mode != "gradient" or out._data.size != 1):
+        raise ValueError("order=2 compares Hessians of a scalar output (mode='gradient')")
     if mode == "gradient" and out._data.size != 1:
         raise ValueError(f"mode='gradient' needs a scalar output, got shape {tuple(out.shape)}; "
                          "use mode='jacobian' or mode='vjp'")
@@ -197,8 +205,8 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
 
     root = out.grad_fn if out.grad_fn is not None else (
         out._grad_accumulator() if out._requires_grad else None)
-    order = topological_order([root])[0] if root is not None else []
-    n_ops = max(1, len(order))
+    nodes = topological_order([root])[0] if root is not None else []
+    n_ops = max(1, len(nodes))
     budget = ulp_budget(n_ops)
 
     m = mirror(out, names=dict(zip(leaf_labels, leaves)))
@@ -206,7 +214,7 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
     exprs = m._data
     seed_ct = _cotangent(out, mode, cotangent, rng)
     leaf_nodes = _leaf_nodes(out, leaves) if root is not None else []
-    reachable = set(order)
+    reachable = set(nodes)
     used_nodes = [n for n in leaf_nodes if n in reachable]
     if mode == "jacobian":
         cts = []
@@ -241,7 +249,7 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
     total = sum(leaf._data.size for leaf in leaves)
     use_dirs = directions is not None or total > MAX_FULL_SYMBOLS
     k_dirs = directions or 3
-    kinks = _kinks(order) if order else []
+    kinks = _kinks(nodes) if nodes else []
     report.kinks = [k for _, k in kinks]
     kinked = set()
     for node, _ in kinks:
@@ -266,6 +274,14 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
             row.verdict = KINK
         report.rows.append(row)
 
+    if order == 2 and root is not None:
+        from symgrad.verify.second import hessian_rows
+
+        syms_list = [meta.symbols_of(t) if any(t is q for q, _ in meta.leaves) else None
+                     for t in leaves]
+        report.rows.extend(hessian_rows(out, m, leaves, leaf_labels, syms_list, budget,
+                                        total > MAX_HESSIAN_SYMBOLS or directions is not None,
+                                        k_dirs, rng))
     if localize_on_mismatch and root is not None and any(
             r.verdict in (MISMATCH, FORWARD_MISMATCH) for r in report.rows):
         report.findings = localize(HighPrecision(root), seed=seed)
