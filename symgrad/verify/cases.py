@@ -329,6 +329,43 @@ def _tutorial_implicit_scalar(res: CaseResult) -> None:
     res.fact("a second backward() without retain_graph", "RuntimeError", raised)
 
 
+def _textbook_bce_hessian(t: dict[str, sg.Tensor]) -> tuple[np.ndarray, str]:
+    """d2loss/dw[i,j]dw[k,l] = x[i] x[k] s(z[j]) (1 - s(z[j])) / 3 when j == l, else 0."""
+    x, w, b = (t[k]._data for k in "xwb")
+    n_in, n = w.shape
+    h = np.empty((n_in, n, n_in, n), dtype=object)
+    with mpmath.workdps(HP_DIGITS + 10):
+        xs = [mpmath.mpf(v) for v in x]
+        z = [mpmath.fsum(xs[i] * mpmath.mpf(w[i, j]) for i in range(n_in)) + mpmath.mpf(b[j])
+             for j in range(n)]
+        s = [1 / (1 + mpmath.exp(-zj)) for zj in z]
+        for i, j, k, ll in np.ndindex(n_in, n, n_in, n):
+            h[i, j, k, ll] = xs[i] * xs[k] * s[j] * (1 - s[j]) / n if j == ll else mpmath.mpf(0)
+    return h, (f"d2loss/dw[i,j]dw[k,l] = x[i]*x[k]*sigmoid(z[j])*(1 - sigmoid(z[j]))/{n} if "
+               "j == l else 0")
+
+
+@case("tutorial_hessian", "the tutorial's loss twice differentiated: Hessian in w against "
+      "x[i]*x[k]*s(z[j])*(1-s(z[j]))/3")
+def _tutorial_hessian(res: CaseResult) -> None:
+    t = tutorial_tensors()
+    x, y = t["x"], t["y"]
+
+    def loss(w, b):
+        return F.binary_cross_entropy_with_logits(sg.matmul(x, w) + b, y)
+
+    h = sg.autograd.functional.hessian(lambda w: loss(w, t["b"]), t["w"].detach())
+    res.fact("autograd.functional.hessian shape", (5, 3, 5, 3), tuple(h.shape))
+    exact, form = _textbook_bce_hessian(t)
+    report = Report(title="autograd.functional.hessian against the closed form",
+                    mode="closed form")
+    report.rows.append(_closed_form_row("hessian w,w", h._data, exact, form))
+    res.reports.append(report)
+    res.closed_forms.append(form)
+    res.reports.append(check(loss, t["w"], t["b"], order=2,
+                             title="verify.check(order=2): every Hessian block in w and b"))
+
+
 def _control_flow(x: sg.Tensor) -> sg.Tensor:
     """A program whose graph depends on the data: a loop and a branch."""
     y = x * 2

@@ -32,6 +32,11 @@ def _zeros_mp(shape) -> np.ndarray:
     return z
 
 
+def _first_entry(label: str, t: Tensor) -> str:
+    shape = t._data.shape
+    return f"{label}[{','.join('0' for _ in shape)}]" if shape else label
+
+
 def _first(out: Tensor, leaves: list[Tensor]) -> list[Tensor]:
     """The gradient as a recorded graph, constants' arithmetic included (so that replaying
     it at high precision recomputes e.g. 1/n exactly instead of reading float64's 1/n)."""
@@ -129,7 +134,7 @@ def hessian_rows(out: Tensor, m: Tensor, leaves: list[Tensor], labels: list[str]
                             closed_form=_representative(
                                 exprs.reshape(-1)[:max(1, tj._data.size)]
                                 .reshape(tj._data.shape) if exprs.size else exprs,
-                                lj, f"(dout/d{li}[0])"),
+                                lj, f"(dout/d{_first_entry(li, gi)})"),
                             numeric=numeric, exact=np.array(
                                 [float(v) for v in exact.reshape(-1)]).reshape(block_shape)))
     return rows
