@@ -8,7 +8,8 @@ being differentiable themselves (``create_graph=True``).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 

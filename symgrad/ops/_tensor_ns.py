@@ -8,7 +8,8 @@ ordinary (recorded) op call, so derivatives of derivatives come from the same ta
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 

@@ -8,7 +8,8 @@ input is reported, with the points where something other than "agree" happened.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
