@@ -25,41 +25,74 @@ _new = object.__new__
 _F64 = np.dtype(np.float64)
 
 
+def _quiet_context():
+    """Enter/exit functions that silence numpy's floating-point warnings for one call.
+
+    PyTorch never warns about inf or nan; numpy would, once per call site. ``np.errstate``
+    costs about a microsecond, so where numpy exposes its error-state context variable we
+    set it directly (about 0.1 us).
+    """
+    try:
+        from numpy._core._ufunc_config import _extobj_contextvar, _make_extobj
+
+        quiet = _make_extobj(all="ignore")
+        cv = _extobj_contextvar
+
+        def enter():
+            return cv.set(quiet)
+
+        return enter, cv.reset
+    except (ImportError, AttributeError, TypeError):  # pragma: no cover - other numpy versions
+        def enter():
+            e = np.errstate(all="ignore")
+            e.__enter__()
+            return e
+
+        return enter, lambda e: e.__exit__(None, None, None)
+
+
+_quiet_enter, _quiet_exit = _quiet_context()
+
+
 def apply(op, *args: Any, **params: Any) -> Tensor:
     """Run ``op`` on ``args`` (Tensors or Python numbers); parameters go by keyword."""
     datas = []
     edges = []
     record = _state.enabled
     needs_grad = False
-    symbolic = False
     const_edges = None
     for a in args:
         if isinstance(a, Tensor):
             d = a._data
-            datas.append(d)
             if d.dtype is _OBJECT:
-                symbolic = True
-            if record and a._requires_grad:
-                needs_grad = True
+                return apply_symbolic(op, [x._data if isinstance(x, Tensor) else x
+                                           for x in args], params)
+            datas.append(d)
+            if record:
                 fn = a.grad_fn
-                edges.append((fn if fn is not None else a._grad_accumulator(), 0))
-            elif record and a.grad_fn is not None:      # a constant recorded by record_all
-                const_edges = (const_edges or ()) + (len(edges),)
-                edges.append((a.grad_fn, 0))
-            else:
-                edges.append(_NO_EDGE)
+                if a._requires_grad:
+                    needs_grad = True
+                    edges.append((fn if fn is not None else a._grad_accumulator(), 0))
+                    continue
+                if fn is not None:                  # a constant recorded by record_all
+                    const_edges = (const_edges or ()) + (len(edges),)
+                    edges.append((fn, 0))
+                    continue
+            edges.append(_NO_EDGE)
         else:
             datas.append(a)
             edges.append(_NO_EDGE)
-    if symbolic:
-        return apply_symbolic(op, datas, params)
     if op.promote:
         datas = _promote(datas)
-    with np.errstate(all="ignore"):
-        out = op.forward(NUMPY, *datas, **params)
+    token = _quiet_enter()
+    try:
+        out = op.forward(NUMPY, *datas, **params) if params else op.forward(NUMPY, *datas)
+    finally:
+        _quiet_exit(token)
     if type(out) is not _ndarray:
         out = np.asarray(out)
-    if not (needs_grad and op.differentiable) and not (_state.record_all and record):
+    grad = needs_grad and op.grad_ok
+    if not grad and not (record and _state.record_all):
         t = Tensor._wrap(out)
         if op.view and out.base is not None:
             t._vc = _share(args[0]._vc)
@@ -67,20 +100,21 @@ def apply(op, *args: Any, **params: Any) -> Tensor:
     node = _new(op.node_class)
     node.next_functions = tuple(edges)
     node._args = tuple(datas)
-    node._ans = out if "ans" in op.reads else None
+    node._ans = out if op.saves_ans else None
     node._params = params or None
     node._shape = out.shape
     node._dtype = out.dtype
     node._pre_hooks = None
     node._freed = False
     node._const = const_edges
-    t = Tensor._wrap(out, node, needs_grad and op.differentiable)
+    t = Tensor._wrap(out, node, grad)
     if op.view and out.base is not None:
         t._vc = _share(args[0]._vc)
-    if op.reads:
-        node._saved = _snapshot(op, args, t)
-    else:
+    saved_idx = op.saved_idx
+    if saved_idx is None:
         node._saved = None
+    else:
+        node._saved = _snapshot(saved_idx, args, t, op.saves_ans)
     return t
 
 
@@ -90,41 +124,51 @@ def _share(vc: list) -> list:
     return vc
 
 
-def _snapshot(op, args, out: Tensor) -> tuple:
-    """Version counters of the values the rules will read, to detect in-place changes."""
-    saved = []
-    names = op.arg_names
-    for i, a in enumerate(args):
-        if op.variadic:
-            if "*" in op.reads and isinstance(a, Tensor):
-                saved.append((a._vc, a._vc[0], f"its argument '{names[0]}[{i}]'"))
-        elif i < len(names) and names[i] in op.reads and isinstance(a, Tensor):
-            saved.append((a._vc, a._vc[0], f"its argument '{names[i]}'"))
-    if "ans" in op.reads:
-        saved.append((out._vc, out._vc[0], "its output"))
+def _snapshot(saved_idx: tuple, args: tuple, out: Tensor, ans: bool) -> tuple:
+    """Version counters of the values the rules will read, to detect in-place changes.
+
+    Entries are ``(counter, version, argument index)``; index -1 is the op's output.
+    """
+    saved = [(a._vc, a._vc[0], i) for i, a in enumerate(args)
+             if (saved_idx == "*" or i in saved_idx) and isinstance(a, Tensor)]
+    if ans:
+        saved.append((out._vc, out._vc[0], -1))
     return tuple(saved)
 
 
 def _promote(datas: list) -> list:
     """PyTorch's type promotion for the array arguments of an elementwise op."""
+    if len(datas) == 2:                       # the common cases, decided without allocating
+        a, b = datas
+        ta, tb = type(a), type(b)
+        if ta is _ndarray:
+            if tb is _ndarray:
+                if a.dtype == b.dtype:
+                    return datas
+            elif a.dtype.kind == "f" and tb in (float, int, bool):
+                return datas
+        elif tb is _ndarray and b.dtype.kind == "f" and ta in (float, int, bool):
+            return datas
+    return _promote_slow(datas)
+
+
+def _promote_slow(datas: list) -> list:
     arrays = [d for d in datas if type(d) is _ndarray]
     if not arrays:
         return datas
-    dt = arrays[0].dtype
-    if len(arrays) > 1:
-        dt = arrays[0]
-        res = arrays[0].dtype
-        for b in arrays[1:]:
-            if b.dtype != res:
-                res = _dtype.result_type(dt if dt.dtype == res else np.empty((1,) * dt.ndim, res),
-                                         b)
-        dt = res
+    res = arrays[0].dtype
+    ref = arrays[0]
+    for b in arrays[1:]:
+        if b.dtype != res:
+            res = _dtype.result_type(ref if ref.dtype == res else np.empty((1,) * ref.ndim, res),
+                                     b)
+            ref = b if b.dtype == res else ref
     has_float_scalar = any(isinstance(d, float) for d in datas if type(d) is not _ndarray)
-    if dt.kind in "biu" and has_float_scalar:
-        dt = _dtype.get_default_dtype().np
-    if all(type(d) is not _ndarray or d.dtype == dt for d in datas):
+    if res.kind in "biu" and has_float_scalar:
+        res = _dtype.get_default_dtype().np
+    if all(type(d) is not _ndarray or d.dtype == res for d in datas):
         return datas
-    return [d.astype(dt) if type(d) is _ndarray and d.dtype != dt else d for d in datas]
+    return [d.astype(res) if type(d) is _ndarray and d.dtype != res else d for d in datas]
 
 
 def apply_symbolic(op, datas: list, params: dict) -> Tensor:

@@ -110,8 +110,9 @@ class OpNode(Node):
             ) from None
 
     def _check_versions(self) -> None:
-        for vc, version, label in self._saved:
+        for vc, version, i in self._saved:
             if vc[0] != version:
+                label = "its output" if i < 0 else f"its argument '{self.arg_name(i)}'"
                 raise RuntimeError(
                     f"{self.name()} needs the value of {label} of {self.op.name} as it was when "
                     f"{self.op.name} ran, but that tensor has since been modified by an in-place "

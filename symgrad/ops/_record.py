@@ -88,19 +88,30 @@ class Op:
     variadic: bool = False
     base: Op | None = None
     doc: str = ""
-    # derived
+    # derived at registration (read on the hot path)
     arg_names: tuple[str, ...] = ()
     reads: frozenset = frozenset()
     node_class: type = Node
+    grad_ok: bool = False                 # some argument has a rule
+    saves_ans: bool = False               # the rules read the output
+    saved_idx: Any = None                 # argument indices the rules read ("*": all), or None
 
     @property
     def differentiable(self) -> bool:
-        return any(r is not None for r in self.vjp)
+        return self.grad_ok
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name == "vjp" and self.node_class is not Node:
+            # a rule was replaced (tests do this to plant a bug): re-derive what it reads
+            _set_reads(self)
+            _derive(self)
 
     def variant(self, grad_fn: str) -> Op:
         """The same op under another PyTorch node name (e.g. SumBackward1 for sum over dims)."""
         v = replace(self, grad_fn=grad_fn, base=self.base or self)
         v.node_class = _node_class(grad_fn, v)
+        _derive(v)
         return v
 
     def __repr__(self) -> str:
@@ -132,15 +143,32 @@ def register(name: str, grad_fn: str, *, forward, vjp, mirror, kind: str, **kw) 
         raise TypeError(f"op {name}: {len(rules)} rules for arguments {arg_names}")
     op = Op(name=name, grad_fn=grad_fn, forward=forward, vjp=rules, mirror=mirror, kind=kind,
             arg_names=arg_names, **kw)
-    op.reads = frozenset().union(*(_reads(r) for r in rules if r is not None)) & (
-        set(arg_names) | {"ans"})
-    if op.variadic and op.reads - {"ans"}:
-        op.reads = op.reads | {"*"}
+    _set_reads(op)
     op.node_class = _node_class(grad_fn, op)
+    _derive(op)
     if name in OPS:
         raise ValueError(f"op {name!r} is registered twice")
     OPS[name] = op
     return op
+
+
+def _set_reads(op: Op) -> None:
+    reads = frozenset().union(*(_reads(r) for r in op.vjp if r is not None)) & (
+        set(op.arg_names) | {"ans"})
+    if op.variadic and reads - {"ans"}:
+        reads = reads | {"*"}
+    object.__setattr__(op, "reads", reads)
+
+
+def _derive(op: Op) -> None:
+    """Precompute what the hot path asks of a record."""
+    op.grad_ok = any(r is not None for r in op.vjp)
+    op.saves_ans = "ans" in op.reads
+    if op.variadic:
+        op.saved_idx = "*" if "*" in op.reads else None
+    else:
+        idx = tuple(i for i, n in enumerate(op.arg_names) if n in op.reads)
+        op.saved_idx = idx if (idx or op.saves_ans) else None
 
 
 def _reads(fn: Callable) -> set[str]:
