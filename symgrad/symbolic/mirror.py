@@ -16,6 +16,7 @@ import numpy as np
 
 from symgrad.autograd.engine import topological_order
 from symgrad.autograd.graph import AccumulateGrad
+from symgrad.ops._apply import _exact_scalar
 from symgrad.ops.namespaces import to_exact
 from symgrad.symbolic.symbols import symbol_array
 from symgrad.tensor import Tensor
@@ -117,7 +118,7 @@ def mirror(t: Tensor, names: Mapping[str, Tensor] | None = None, *,
 
     def constant(a: Any) -> Any:
         if not isinstance(a, np.ndarray):
-            return a
+            return _exact_scalar(a)          # Python floats as exact rationals, not Floats
         if id(a) in const_cache:
             return const_cache[id(a)]
         if constants == "symbols" and a.dtype.kind == "f":

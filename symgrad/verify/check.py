@@ -32,7 +32,8 @@ from symgrad.symbolic.printing import short
 from symgrad.tensor import Tensor, as_tensor
 from symgrad.verify.compare import (AGREE, FORWARD_MISMATCH, HP_DIGITS, INACCURATE, KINK,
                                     MISMATCH, Comparison, compare, hp_close, ulp_budget)
-from symgrad.verify.highprec import HighPrecision, recorded_gradients, stable_gradients
+from symgrad.verify.highprec import (HighPrecision, recorded_gradients, rounded_forwards,
+                                      stable_gradients)
 from symgrad.verify.localize import localize
 from symgrad.verify.report import KinkFinding, Report, Row
 
@@ -225,10 +226,13 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
     else:
         cts = [seed_ct]
     if root is not None:
-        hp_out, hp_grads = stable_gradients(root, [to_mpmath(c) for c in cts], used_nodes)
+        hpres = stable_gradients(root, [to_mpmath(c) for c in cts], used_nodes)
+        hp_out, hp_grads = hpres.value, hpres.grads
+        fwd_scale, bwd_scale = hpres.forward_scale, max(hpres.backward_scales, default=0)
         rec_grads = _inherited(root, cts, used_nodes)
     else:
         hp_out, hp_grads = to_mpmath(out._data), [[] for _ in cts]
+        fwd_scale = bwd_scale = 0
         rec_grads = [[] for _ in cts]
     hp_by_leaf, rec_by_leaf = {}, {}
     for k, node in enumerate(used_nodes):
@@ -237,9 +241,16 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
 
     # ---- forward value
     exact_out = derive.evaluate_mp(exprs, meta.point, HP_DIGITS)
-    comp = compare(out._data, exact_out, budget)
+    fwd_runs = rounded_forwards(root) if root is not None else []
+    fwd_inherited = None
+    if fwd_runs:
+        fwd_inherited = np.empty(np.shape(exact_out), dtype=object)
+        for idx in np.ndindex(*fwd_inherited.shape):
+            fwd_inherited[idx] = tuple(np.asarray(r, dtype=object).reshape(
+                fwd_inherited.shape)[idx] for r in fwd_runs)
+    comp = compare(out._data, exact_out, budget, fwd_inherited)
     fwd_hp_ok, _, _ = hp_close(np.asarray(hp_out, dtype=object).reshape(np.shape(exact_out)),
-                               exact_out)
+                               exact_out, fwd_scale)
     report.rows.append(Row(
         name="output", shape=tuple(out.shape), what="forward",
         verdict=(FORWARD_MISMATCH if not fwd_hp_ok else (AGREE if comp.within else INACCURATE)),
@@ -261,13 +272,14 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
         hp_rows = hp_by_leaf.get(lnode) or [_zeros_mp(leaf._data.shape) for _ in cts]
         rec_rows = rec_by_leaf.get(lnode) or [_zeros_mp(leaf._data.shape) for _ in cts]
         if mode == "jacobian":
-            row = _jacobian_row(out, m, leaf, label, syms, hp_rows, rec_rows, used, budget, cts)
+            row = _jacobian_row(out, m, leaf, label, syms, hp_rows, rec_rows, used, budget, cts,
+                                bwd_scale)
         elif use_dirs:
             row = _directional_row(out, m, leaf, label, syms, hp_rows[0], rec_rows[0], used,
-                                   budget, seed_ct, k_dirs, rng)
+                                   budget, seed_ct, k_dirs, rng, bwd_scale)
         else:
             row = _full_row(out, m, leaf, label, syms, hp_rows[0], rec_rows[0], used, budget,
-                            seed_ct, mode)
+                            seed_ct, mode, bwd_scale)
         if lnode in kinked and row.verdict != AGREE:
             row.detail = ("the input sits on a non-differentiable point of an op (see kinks); "
                           f"the exact-derivative verdict would be '{row.verdict}'")
@@ -359,7 +371,8 @@ def _representative(exprs: np.ndarray, label: str, out_label: str = "out") -> st
     return f"d{out_label}/d{label} = 0"
 
 
-def _full_row(out, m, leaf, label, syms, hp_val, rec_val, used, budget, ct, mode) -> Row:
+def _full_row(out, m, leaf, label, syms, hp_val, rec_val, used, budget, ct, mode,
+              scale=0) -> Row:
     numeric = _numeric_grad(out, leaf, ct, used)
     if syms is None:
         exact_exprs = np.zeros(leaf._data.shape, dtype=object)
@@ -367,7 +380,7 @@ def _full_row(out, m, leaf, label, syms, hp_val, rec_val, used, budget, ct, mode
         target = m if mode == "gradient" else _weighted_sum(m, ct)
         exact_exprs = derive.gradient(target, Tensor._wrap(syms))._data
     exact = derive.evaluate_mp(exact_exprs, info(m).point, HP_DIGITS)
-    hp_ok, _, _ = hp_close(hp_val, exact)
+    hp_ok, _, _ = hp_close(hp_val, exact, scale)
     comp = compare(numeric, exact, budget, rec_val)
     return Row(name=label, shape=tuple(leaf.shape), what=mode, verdict=_verdict(comp, hp_ok),
                comparison=comp, method="full", closed_form=_representative(exact_exprs, label),
@@ -384,7 +397,8 @@ def _weighted_sum(m: Tensor, ct: np.ndarray) -> Tensor:
     return t
 
 
-def _directional_row(out, m, leaf, label, syms, hp_g, rec_g, used, budget, ct, k, rng) -> Row:
+def _directional_row(out, m, leaf, label, syms, hp_g, rec_g, used, budget, ct, k, rng,
+                     scale=0) -> Row:
     numeric_g = _numeric_grad(out, leaf, ct, used)
     target = m if out._data.size == 1 and np.all(ct == 1) else _weighted_sum(m, ct)
     nums, exacts, hps, recs = [], [], [], []
@@ -403,7 +417,7 @@ def _directional_row(out, m, leaf, label, syms, hp_g, rec_g, used, budget, ct, k
         d = derive.directional(target, direction)._data
         exacts.append(derive.evaluate_mp(d, info(m).point, HP_DIGITS).reshape(-1)[0])
     exact = np.array(exacts, dtype=object)
-    hp_ok, _, _ = hp_close(np.array(hps, dtype=object), exact)
+    hp_ok, _, _ = hp_close(np.array(hps, dtype=object), exact, scale)
     inherited = np.empty(len(recs), dtype=object)
     for i, r in enumerate(recs):
         inherited[i] = r
@@ -414,7 +428,8 @@ def _directional_row(out, m, leaf, label, syms, hp_g, rec_g, used, budget, ct, k
                exact=_floats(exact))
 
 
-def _jacobian_row(out, m, leaf, label, syms, hp_rows, rec_rows, used, budget, cts) -> Row:
+def _jacobian_row(out, m, leaf, label, syms, hp_rows, rec_rows, used, budget, cts,
+                  scale=0) -> Row:
     oshape, ishape = out._data.shape, leaf._data.shape
     numeric = np.zeros(oshape + ishape, dtype=np.float64)
     hp_val = np.empty(oshape + ishape, dtype=object)
@@ -428,7 +443,7 @@ def _jacobian_row(out, m, leaf, label, syms, hp_rows, rec_rows, used, budget, ct
     else:
         exact_exprs = derive.jacobian(m, Tensor._wrap(syms))._data
     exact = derive.evaluate_mp(exact_exprs, info(m).point, HP_DIGITS)
-    hp_ok, _, _ = hp_close(hp_val, exact)
+    hp_ok, _, _ = hp_close(hp_val, exact, scale)
     comp = compare(numeric, exact, budget, rec_val)
     return Row(name=label, shape=oshape + ishape, what="jacobian", verdict=_verdict(comp, hp_ok),
                comparison=comp, method="full", closed_form=_representative(

@@ -18,7 +18,7 @@ from symgrad.autograd.graph import AccumulateGrad, Node
 from symgrad.ops.namespaces import MPMATH, to_mpmath, unbroadcast
 from symgrad.verify.compare import HP_DIGITS
 
-__all__ = ["HighPrecision", "stable_gradients", "recorded_gradients"]
+__all__ = ["HighPrecision", "stable_gradients", "recorded_gradients", "rounded_forwards"]
 
 
 def _obj(x: Any) -> np.ndarray:
@@ -63,8 +63,12 @@ class HighPrecision:
     def backward(self, seed: np.ndarray, leaves: Sequence[Node]) -> list[np.ndarray | None]:
         """Gradients of ``<seed, root>`` at the leaves, with the rules run in mpmath."""
 
+        mags = [_magnitude(seed)]
+
         def apply(node: Node, g: Any) -> list:
-            return node.vjp_with(MPMATH, g, self.args[node], self.values[node])
+            outs = node.vjp_with(MPMATH, g, self.args[node], self.values[node])
+            mags.extend(_magnitude(r) for r in outs if r is not None)
+            return outs
 
         with mpmath.workdps(self.dps):
             got = run_backward([self.root], [_obj(seed)], retain_graph=True, create_graph=False,
@@ -78,17 +82,48 @@ class HighPrecision:
                 out.append(unbroadcast(MPMATH, g, shape) if g.shape != shape else g)
             else:
                 out.append(None)
+        self.backward_scale = max(mags)
         return out
+
+    @property
+    def forward_scale(self):
+        """The largest finite magnitude any node's value takes (the size of the terms)."""
+        return max((_magnitude(v) for v in self.values.values()), default=mpmath.mpf(0))
+
+
+def _magnitude(a: Any):
+    """Largest finite absolute entry of a value (0 if none)."""
+    arr = np.asarray(a, dtype=object).reshape(-1)
+    best = mpmath.mpf(0)
+    for v in arr:
+        if isinstance(v, (bool, np.bool_)):
+            continue
+        try:
+            if mpmath.isfinite(v) and abs(v) > best:
+                best = abs(v)
+        except (TypeError, ValueError):
+            continue
+    return best
+
+
+class HPResult:
+    """What ``stable_gradients`` found: the output value, per cotangent the gradient at
+    each leaf, and the magnitudes of the terms involved (forward and backward)."""
+
+    def __init__(self, value, grads, forward_scale, backward_scales) -> None:
+        self.value, self.grads = value, grads
+        self.forward_scale, self.backward_scales = forward_scale, backward_scales
 
 
 def stable_gradients(root: Node, cotangents: Sequence[np.ndarray], leaves: Sequence[Node],
-                     digits: int = HP_DIGITS) -> tuple[np.ndarray, list[list]]:
+                     digits: int = HP_DIGITS) -> HPResult:
     """The root's value and, per cotangent, the rule-computed gradient at each leaf, all at
     a precision raised until two runs agree to ``digits`` digits (so cancellation inside a
     correct rule at extreme inputs never reads as a wrong rule)."""
     from symgrad.symbolic.derive import stable_eval
 
     shapes: list = []
+    scales: list = []
 
     def compute() -> list:
         hp = HighPrecision(root, dps=mpmath.mp.dps)
@@ -96,8 +131,12 @@ def stable_gradients(root: Node, cotangents: Sequence[np.ndarray], leaves: Seque
         flat = list(out.reshape(-1))
         shapes.clear()
         shapes.append(out.shape)
+        scales.clear()
+        scales.append(hp.forward_scale)
         for ct in cotangents:
-            for g, leaf in zip(hp.backward(ct, leaves), leaves):
+            grads_ct = hp.backward(ct, leaves)
+            scales.append(hp.backward_scale)
+            for g, leaf in zip(grads_ct, leaves):
                 shape = leaf.variable._data.shape
                 arr = np.asarray(g, dtype=object) if g is not None else np.full(
                     shape, mpmath.mpf(0), dtype=object)
@@ -118,7 +157,7 @@ def stable_gradients(root: Node, cotangents: Sequence[np.ndarray], leaves: Seque
             row.append(np.array(flat[pos:pos + size], dtype=object).reshape(shape))
             pos += size
         grads.append(row)
-    return value, grads
+    return HPResult(value, grads, scales[0], scales[1:])
 
 
 def _at_prec(a: Any) -> Any:
@@ -165,4 +204,15 @@ def recorded_gradients(root: Node, cotangents: Sequence[np.ndarray], leaves: Seq
                 else:
                     row.append(np.full(shape, mpmath.mpf(0), dtype=object))
             out.append(row)
+    return out
+
+
+def rounded_forwards(root: Node, bits: tuple[int, ...] = (48, 50)) -> list[np.ndarray]:
+    """The graph's output recomputed from its inputs at a few bits below float64 (inputs
+    rounded too): how much rounding alone moves the value on this computation path."""
+    out = []
+    for b in bits:
+        with mpmath.workprec(b):
+            hp = HighPrecision(root, dps=mpmath.mp.dps)
+            out.append(np.asarray(hp.values[root], dtype=object))
     return out

@@ -65,8 +65,9 @@ def _grad_rows(root, cts: list, leaf_nodes: list, shapes: list) -> tuple[list, l
     live = [n for n in leaf_nodes if n in used]
     if root is None or not live:
         z = [[_zeros_mp(s) for s in shapes] for _ in cts]
-        return z, [[_spread([zz]) for zz in row] for row in z]
-    _, hp = stable_gradients(root, [to_mpmath(c) for c in cts], live)
+        return z, [[_spread([zz]) for zz in row] for row in z], 0
+    res = stable_gradients(root, [to_mpmath(c) for c in cts], live)
+    hp = res.grads
     runs = [recorded_gradients(root, [to_mpmath(c) for c in cts], live)] + [
         recorded_gradients(root, cts, live, bits=b) for b in (48, 50)]
     hp_rows, rec_rows = [], []
@@ -83,7 +84,7 @@ def _grad_rows(root, cts: list, leaf_nodes: list, shapes: list) -> tuple[list, l
                 rrow.append(_spread([z]))
         hp_rows.append(hrow)
         rec_rows.append(rrow)
-    return hp_rows, rec_rows
+    return hp_rows, rec_rows, max(res.backward_scales, default=0)
 
 
 def hessian_rows(out: Tensor, m: Tensor, leaves: list[Tensor], labels: list[str],
@@ -106,7 +107,7 @@ def hessian_rows(out: Tensor, m: Tensor, leaves: list[Tensor], labels: list[str]
             e[idx] = 1.0
             cts.append(e)
         root = gi.grad_fn
-        hp_rows, rec_rows = _grad_rows(root, cts, leaf_nodes, shapes)
+        hp_rows, rec_rows, scale = _grad_rows(root, cts, leaf_nodes, shapes)
         for j, (lj, tj) in enumerate(zip(labels, leaves)):
             block_shape = gi._data.shape + tj._data.shape
             numeric = np.zeros(block_shape)
@@ -125,7 +126,7 @@ def hessian_rows(out: Tensor, m: Tensor, leaves: list[Tensor], labels: list[str]
             else:
                 exprs = derive.jacobian(exact_first[i], Tensor._wrap(syms[j]))._data
             exact = derive.evaluate_mp(exprs, point, HP_DIGITS)
-            hp_ok, _, _ = hp_close(hp, exact)
+            hp_ok, _, _ = hp_close(hp, exact, scale)
             comp = compare(numeric, exact, budget, rec)
             from symgrad.verify.check import _representative, _verdict
 
@@ -144,7 +145,7 @@ def _directional_row(grads, m, leaves, labels, syms, leaf_nodes, shapes, point, 
                      k_dirs, rng) -> Row:
     from symgrad.verify.check import _rational_vector, _verdict
 
-    nums, exacts, hps, recs = [], [], [], []
+    nums, exacts, hps, recs, scales = [], [], [], [], [0]
     for _ in range(k_dirs):
         vs = [_rational_vector(rng, s) for s in shapes]
         ws = [_rational_vector(rng, s) for s in shapes]
@@ -153,7 +154,8 @@ def _directional_row(grads, m, leaves, labels, syms, leaf_nodes, shapes, point, 
             hw = autograd_grad([gw], leaves, retain_graph=True, allow_unused=True,
                                materialize_grads=True)
             nums.append(float(sum(np.sum(h._data * v) for h, v in zip(hw, vs))))
-            hp_rows, rec_rows = _grad_rows(gw.grad_fn, [np.ones(())], leaf_nodes, shapes)
+            hp_rows, rec_rows, scale = _grad_rows(gw.grad_fn, [np.ones(())], leaf_nodes, shapes)
+            scales.append(scale)
             with mpmath.workdps(HP_DIGITS + 10):
                 hps.append(mpmath.fsum(mpmath.fsum(h[i] * mpmath.mpf(v[i])
                                                    for i in np.ndindex(*v.shape))
@@ -175,7 +177,7 @@ def _directional_row(grads, m, leaves, labels, syms, leaf_nodes, shapes, point, 
         d2 = derive.directional(d1, dv)._data
         exacts.append(derive.evaluate_mp(d2, point, HP_DIGITS).reshape(-1)[0])
     exact = np.array(exacts, dtype=object)
-    hp_ok, _, _ = hp_close(np.array(hps, dtype=object), exact)
+    hp_ok, _, _ = hp_close(np.array(hps, dtype=object), exact, max(scales))
     inherited = np.empty(len(recs), dtype=object)
     for i, r in enumerate(recs):
         inherited[i] = r
