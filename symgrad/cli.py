@@ -36,11 +36,15 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--json", action="store_true", help="print the results as JSON")
     v.add_argument("--verbose", "-v", action="store_true",
                    help="print every case's full report, not only the summary")
+    v.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="stop after this long and report the cases finished so far")
     r = sub.add_parser("rules", help="prove every op's VJP rule against sympy.diff of its mirror")
     r.add_argument("--op", action="append", metavar="NAME", help="only this op (repeatable)")
     r.add_argument("--json", action="store_true", help="print the results as JSON")
     r.add_argument("--points", type=int, default=20, help="sample points when SymPy cannot "
                    "decide (default 20)")
+    r.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="stop after this long and report the ops finished so far")
     sub.add_parser("tutorial", help="replay the PyTorch autograd tutorial's cells on symgrad")
     return p
 
@@ -56,11 +60,12 @@ def _verify(args: argparse.Namespace) -> int:
     unknown = [n for n in names if n not in cases.CASES]
     if unknown:
         raise UsageError(f"unknown case {unknown[0]!r}; `symgrad verify --list` shows the cases")
-    results = cases.run_all(names)
-    ok = all(r.ok for r in results)
+    results, stopped = _run_bounded(cases.run, names, args.timeout)
+    ok = all(r.ok for r in results) and stopped is None
     if args.json:
-        print(json.dumps({"ok": ok, "cases": [r.to_dict() for r in results]}, indent=2))
-        return 0 if ok else 1
+        print(json.dumps({"ok": ok, "complete": stopped is None, "stopped": stopped,
+                          "cases": [r.to_dict() for r in results]}, indent=2))
+        return _status(ok, stopped)
     if args.verbose or args.case:
         for r in results:
             print(r.details())
@@ -74,9 +79,13 @@ def _verify(args: argparse.Namespace) -> int:
                 if "FAIL" in line or "FOUND" in line or "error" in line or "DISAGREES" in line:
                     print(f"    {line.strip()}")
     n_bad = sum(not r.ok for r in results)
-    print(f"{len(results) - n_bad} of {len(results)} cases agree." if n_bad else
-          f"All {len(results)} cases agree with the exact derivatives.")
-    return 0 if ok else 1
+    if stopped is not None:
+        print(f"{stopped}: {len(results)} of {len(names)} cases ran "
+              f"({len(results) - n_bad} agree); the rest did not run.")
+    else:
+        print(f"{len(results) - n_bad} of {len(results)} cases agree." if n_bad else
+              f"All {len(results)} cases agree with the exact derivatives.")
+    return _status(ok, stopped)
 
 
 def _rules(args: argparse.Namespace) -> int:
@@ -89,17 +98,71 @@ def _rules(args: argparse.Namespace) -> int:
             raise UsageError(f"unknown op {unknown[0]!r}; ops are: {', '.join(OPS)}")
     if args.points < 1:
         raise UsageError("--points must be at least 1")
-    results = check_rules(args.op, points=args.points)
-    ok = all(r.ok for r in results)
+    names = args.op or [n for n, op in OPS.items() if op.differentiable and op.mirror is not None]
+    results, stopped = _run_bounded(
+        lambda n: check_rules([n], points=args.points)[0], names, args.timeout)
+    ok = all(r.ok for r in results) and stopped is None
     if args.json:
-        print(json.dumps({"ok": ok, "ops": [r.to_dict() for r in results]}, indent=2))
-        return 0 if ok else 1
+        print(json.dumps({"ok": ok, "complete": stopped is None, "stopped": stopped,
+                          "ops": [r.to_dict() for r in results]}, indent=2))
+        return _status(ok, stopped)
     print(f"{'op':<36} {'kind':<12} {'verdict':<10} {'time':>7}  detail")
     for r in results:
         print(f"{r.op:<36} {r.kind:<12} {r.verdict:<10} {r.seconds:>6.2f}s  {r.detail}")
     counts = {v: sum(r.verdict == v for r in results) for v in ("proved", "agree", "MISMATCH")}
     print(f"{len(results)} rules: {counts['proved']} proved, {counts['agree']} agree at sampled "
           f"points, {counts['MISMATCH']} mismatch.")
+    if stopped is not None:
+        print(f"{stopped}: {len(results)} of {len(names)} ops checked; the rest did not run.")
+    return _status(ok, stopped)
+
+
+class _Timeout(BaseException):
+    """Raised by the --timeout alarm; a BaseException so no case's error handling eats it."""
+
+
+def _run_bounded(run_one, names, timeout):
+    """Run ``run_one`` over ``names``; stop on Ctrl-C or after ``timeout`` seconds and
+    return what finished, with the reason for stopping (None when complete)."""
+    import signal
+    import threading
+    import time
+
+    results = []
+    deadline = None if timeout is None else time.monotonic() + timeout
+    use_alarm = timeout is not None and threading.current_thread() is threading.main_thread()
+    if timeout is not None and timeout <= 0:
+        raise UsageError("--timeout must be positive")
+
+    def on_alarm(*_):
+        raise _Timeout
+
+    old = signal.signal(signal.SIGALRM, on_alarm) if use_alarm else None
+    try:
+        for name in names:
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return results, f"timed out after {timeout:g}s"
+                if use_alarm:
+                    signal.setitimer(signal.ITIMER_REAL, left)
+            results.append(run_one(name))
+            if use_alarm:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        return results, None
+    except _Timeout:
+        return results, f"timed out after {timeout:g}s"
+    except KeyboardInterrupt:
+        return results, "interrupted"
+    finally:
+        if use_alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+
+
+def _status(ok: bool, stopped: str | None) -> int:
+    if stopped == "interrupted":
+        return 130
     return 0 if ok else 1
 
 

@@ -64,3 +64,27 @@ def test_python_dash_m():
     r = subprocess.run([sys.executable, "-m", "symgrad", "verify", "--list"],
                        capture_output=True, text=True, check=False)
     assert r.returncode == 0 and "tutorial_linear_bce" in r.stdout
+
+
+def test_timeout_reports_what_finished(capsys):
+    assert main(["verify", "--timeout", "0.05"]) == 1
+    out = capsys.readouterr().out
+    assert "timed out after 0.05s" in out and "did not run" in out
+
+
+def test_timeout_must_be_positive(capsys):
+    assert main(["verify", "--timeout", "0"]) == 2
+    assert "positive" in capsys.readouterr().err
+
+
+def test_ctrl_c_prints_the_partial_report():
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "symgrad", "rules"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (out, err)
+    assert "interrupted" in out and "Traceback" not in err

@@ -107,15 +107,22 @@ def _is_zero(e: sympy.Expr) -> bool | None:
     def timeout(*_):
         raise TimeoutError
 
+    # Keep an outer timer (symgrad rules --timeout) running: take the shorter of the two and
+    # give the outer one back its remaining time afterwards.
+    outer = signal.getitimer(signal.ITIMER_REAL)[0]
+    start = time.monotonic()
     old = signal.signal(signal.SIGALRM, timeout)
-    signal.alarm(_SIMPLIFY_SECONDS)
+    signal.setitimer(signal.ITIMER_REAL, min(_SIMPLIFY_SECONDS, outer) if outer else
+                     _SIMPLIFY_SECONDS)
     try:
         return True if sympy.simplify(e) == 0 else None
     except (TimeoutError, RecursionError, TypeError, ValueError, AttributeError):
         return None
     finally:
-        signal.alarm(0)
+        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+        if outer:
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - start), 1e-3))
 
 
 def _sample_values(interval: tuple[float, float], rng: np.random.Generator, n: int,
