@@ -311,8 +311,8 @@ class Tensor:
     def is_contiguous(self) -> bool:
         return bool(self._data.flags.c_contiguous)
 
-    def contiguous(self) -> Tensor:
-        return self
+    def contiguous(self, memory_format=None) -> Tensor:
+        return _F.contiguous(self)
 
     def cpu(self) -> Tensor:
         return self
@@ -436,8 +436,7 @@ class Tensor:
     def __iter__(self) -> Iterator[Tensor]:
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        for i in range(self._data.shape[0]):
-            yield self[i]
+        return iter(_F.unbind(self, 0))
 
     def __hash__(self) -> int:
         return id(self)
@@ -624,7 +623,7 @@ class Tensor:
         return _F.inplace(self, _F.clamp, max=max)
 
     def zero_(self):
-        return _F.fill_(self, 0)
+        return _F.zero_(self)
 
     def fill_(self, value):
         return _F.fill_(self, value)
@@ -682,7 +681,13 @@ class Tensor:
 
     @property
     def mT(self) -> Tensor:
+        if self._data.ndim < 2:
+            raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
+                               f"Got {self._data.ndim}-D tensor.")
         return _F.transpose(self, -2, -1)
+
+    def where(self, condition, other) -> Tensor:
+        return _F.where(condition, self, other)
 
     # ------------------------------------------------------------------ factories on a tensor
     def new_tensor(self, data, *, dtype=None, requires_grad=False):

@@ -296,3 +296,34 @@ def test_float32_gradients_keep_dtype():
     a = sg.rand(3, dtype=sg.float32, requires_grad=True)
     (a * sg.tensor(2.0)).sum().backward()
     assert a.grad.dtype == sg.float32
+
+
+def test_functional_namespace_has_pytorchs_entries():
+    x = sg.tensor([[-1.0, 0.5, 2.0]], requires_grad=True)
+    for name in ["relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "softplus", "silu",
+                 "logsigmoid", "hardtanh", "relu6", "linear", "cross_entropy", "nll_loss",
+                 "binary_cross_entropy", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div"]:
+        assert callable(getattr(F, name)), name
+    with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
+        s = F.softmax(x)
+    assert s.grad_fn.name() == "SoftmaxBackward0"
+    np.testing.assert_allclose(s.sum(1).detach().numpy(), [1.0])
+    y = x * 1
+    F.relu(y, inplace=True)
+    assert y.grad_fn.name() == "ReluBackward0" and y.min().item() == 0.0
+
+
+def test_iteration_and_fill_record_pytorchs_nodes():
+    x = sg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    rows = list(x)
+    assert [r.grad_fn.name() for r in rows] == ["UnbindBackward0"] * 2
+    (rows[0] * 2 + rows[1]).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[2.0, 2.0], [1.0, 1.0]])
+    y = x * 1
+    assert y.fill_(3.0).grad_fn.name() == "FillBackward2"
+    assert y.fill_(sg.tensor(3.0)).grad_fn.name() == "FillBackward3"
+    assert y.zero_().grad_fn.name() == "ZeroBackward0"
+    y[...] = 1.0
+    assert y.grad_fn.name() == "FillBackward3"
+    with pytest.raises(RuntimeError, match="matrices"):
+        _ = sg.ones(3).mT

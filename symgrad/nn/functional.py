@@ -1,8 +1,78 @@
-"""``symgrad.nn.functional``: PyTorch's functional API over the op table."""
+"""``symgrad.nn.functional``: PyTorch's functional API over the op table.
+
+Most entries are the ops themselves; the wrappers here only add what PyTorch's functional
+signatures add on top (``inplace=``, and softmax's deprecated implicit ``dim``).
+"""
 
 from __future__ import annotations
 
-from symgrad.ops import relu, sigmoid, tanh  # noqa: F401
-from symgrad.ops.loss import binary_cross_entropy_with_logits, mse_loss  # noqa: F401
+import warnings
 
-__all__ = ["binary_cross_entropy_with_logits", "mse_loss", "relu", "sigmoid", "tanh"]
+from symgrad.ops import elementwise as _ew
+from symgrad.ops import reduction as _red
+from symgrad.ops.elementwise import (elu, gelu, hardtanh, leaky_relu, logsigmoid,  # noqa: F401
+                                     relu6, silu, softplus)
+from symgrad.ops.linalg import linear  # noqa: F401
+from symgrad.ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
+                              cross_entropy, huber_loss, kl_div, l1_loss, mse_loss, nll_loss,
+                              smooth_l1_loss)
+from symgrad.tensor import Tensor
+
+__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "elu",
+           "elu_", "gelu", "hardtanh", "hardtanh_", "huber_loss", "kl_div", "l1_loss",
+           "leaky_relu", "leaky_relu_", "linear", "log_softmax", "logsigmoid", "mse_loss",
+           "nll_loss", "relu", "relu_", "relu6", "sigmoid", "silu", "smooth_l1_loss", "softmax",
+           "softplus", "tanh"]
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``max(input, 0)``; with ``inplace`` the result is written into ``input``."""
+    return input.relu_() if inplace else _ew.relu(input)
+
+
+def relu_(input: Tensor) -> Tensor:
+    return input.relu_()
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return _ew.sigmoid(input)
+
+
+def tanh(input: Tensor) -> Tensor:
+    return _ew.tanh(input)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return elu(input, alpha, inplace=True)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def _implicit_dim(name: str, ndim: int, stacklevel: int = 3) -> int:
+    # PyTorch still accepts a missing dim, warns, and picks 0 for 0-, 1- and 3-d inputs
+    # and 1 otherwise; code ported from old tutorials relies on it.
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  "to include dim=X as an argument.", UserWarning, stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+            dtype=None) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``dim``."""
+    if dim is None:
+        dim = _implicit_dim("softmax", input.dim(), _stacklevel)
+    return _red.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+                dtype=None) -> Tensor:
+    """``x - logsumexp(x)`` along ``dim``, without overflow."""
+    if dim is None:
+        dim = _implicit_dim("log_softmax", input.dim(), _stacklevel)
+    return _red.log_softmax(input, dim, dtype=dtype)

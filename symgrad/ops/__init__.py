@@ -12,10 +12,9 @@ from collections.abc import Callable
 from symgrad.ops._record import OPS, Domain, Kink, Op
 from symgrad.ops.elementwise import *  # noqa: F401,F403
 from symgrad.ops.elementwise import __all__ as _elementwise_all
-from symgrad.ops.inplace import copy_, fill_, index_put_, inplace  # noqa: F401
+from symgrad.ops.inplace import copy_, fill_, index_put_, inplace, zero_  # noqa: F401
 from symgrad.ops.linalg import *  # noqa: F401,F403
 from symgrad.ops.linalg import __all__ as _linalg_all
-from symgrad.ops.loss import binary_cross_entropy_with_logits, mse_loss  # noqa: F401
 from symgrad.ops.reduction import *  # noqa: F401,F403
 from symgrad.ops.scatter import take_along_dim  # noqa: F401
 from symgrad.ops.reduction import __all__ as _reduction_all
@@ -30,7 +29,9 @@ for _mod, _names in ((_ew, _elementwise_all), (_red, _reduction_all), (_sh, _sha
                      (_la, _linalg_all)):
     for _n in _names:
         TENSOR_METHODS[_n] = getattr(_mod, _n)
-for _n in ("numpy_T", "index", "to_dtype"):
+# torch.Tensor has no methods for nn.functional's activations (t.gelu() is an error there).
+for _n in ("numpy_T", "index", "to_dtype", "leaky_relu", "elu", "gelu", "softplus", "silu",
+           "logsigmoid", "hardtanh", "relu6"):
     TENSOR_METHODS.pop(_n, None)
 TENSOR_METHODS["take_along_dim"] = take_along_dim
 
@@ -41,7 +42,12 @@ NUMPY_UFUNCS: dict[str, Callable] = {
     "tanh": _ew.tanh, "matmul": _la.matmul, "equal": _ew.eq, "not_equal": _ew.ne,
     "less": _ew.lt, "less_equal": _ew.le, "greater": _ew.gt, "greater_equal": _ew.ge,
     "floor_divide": _ew.floor_divide, "remainder": _ew.remainder,
-    "reciprocal": _ew.reciprocal,
+    "reciprocal": _ew.reciprocal, "sin": _ew.sin, "cos": _ew.cos, "tan": _ew.tan,
+    "sqrt": _ew.sqrt, "absolute": _ew.abs, "sign": _ew.sign, "expm1": _ew.expm1,
+    "log1p": _ew.log1p, "log2": _ew.log2, "log10": _ew.log10, "square": _ew.square,
+    "sinh": _ew.sinh, "cosh": _ew.cosh, "arcsin": _ew.asin, "arccos": _ew.acos,
+    "arctan": _ew.atan, "arctan2": _ew.atan2, "maximum": _ew.maximum, "minimum": _ew.minimum,
+    "floor": _ew.floor, "ceil": _ew.ceil, "trunc": _ew.trunc,
 }
 
 __all__ = ["OPS", "Op", "Domain", "Kink", "TENSOR_METHODS", "NUMPY_UFUNCS"]

@@ -11,6 +11,8 @@ from types import SimpleNamespace
 from typing import Any
 from collections.abc import Callable
 
+import math
+
 import numpy as np
 
 from symgrad import ops
@@ -118,6 +120,13 @@ def _put_along(shape, indices, values, axis, like=None):
     return put_along_dim(_t(values), shape, indices, axis)
 
 
+def _logaddexp(a, b):
+    a, b = _t(a), _t(b)
+    m = np.maximum(a._data, b._data)
+    m = Tensor._wrap(np.where(np.isfinite(m), m, 0.0))  # a constant shift: exact, no overflow
+    return m + ops.log(ops.exp(a - m) + ops.exp(b - m))
+
+
 def _compare(name: str):
     def cmp(a, b):
         return getattr(ops, name)(_t(a), _t(b))
@@ -126,11 +135,14 @@ def _compare(name: str):
 
 def build() -> SimpleNamespace:
     same = ("exp", "log", "log1p", "expm1", "sqrt", "tanh", "sin", "cos", "tan", "sinh", "cosh",
-            "abs", "sign", "sigmoid", "softplus", "logaddexp", "erf", "maximum", "minimum",
-            "floor", "isfinite", "matmul")
+            "abs", "sign", "sigmoid", "erf", "maximum", "minimum", "floor", "matmul")
     fns: dict[str, Any] = {n: _op(n) for n in same}
     fns.update(
         name="tensor",
+        # numpy's softplus is exact everywhere; ops.softplus switches to x past a threshold.
+        softplus=lambda a: ops.softplus(_t(a), threshold=math.inf),
+        logaddexp=_logaddexp,
+        isfinite=lambda a: Tensor._wrap(np.isfinite(_t(a)._data)),
         arctan=_op("atan"), arcsin=_op("asin"), arccos=_op("acos"), arctan2=_op("atan2"),
         sum=_sum, prod=_prod, amax=_reduce_max("amax"), amin=_reduce_max("amin"),
         where=_where,

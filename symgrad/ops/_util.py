@@ -10,7 +10,8 @@ import numpy as np
 
 from symgrad.tensor import Tensor
 
-__all__ = ["numel", "norm_dims", "broadcast_check", "shape_of", "is_scalar", "size_args", "sp"]
+__all__ = ["numel", "norm_dims", "broadcast_check", "shape_of", "is_scalar", "size_args", "sp",
+           "type_name"]
 
 
 def shape_of(a: Any) -> tuple:
@@ -94,3 +95,16 @@ class _LazySympy:
 
 #: SymPy, imported on first use (mirrors run only when the symbolic side is used).
 sp: Any = _LazySympy()
+
+
+_SCALAR_TYPE_NAMES = {"float64": "Double", "float32": "Float", "float16": "Half", "int64": "Long",
+                      "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                      "bool": "Bool"}
+
+
+def type_name(x: Any) -> str:
+    """PyTorch's scalar-type name (``Double``, ``Long``) of a tensor or dtype, for messages
+    that read as PyTorch's do."""
+    data = getattr(x, "_data", None)
+    name = data.dtype.name if data is not None else getattr(x, "name", str(x))
+    return _SCALAR_TYPE_NAMES.get(name, name)

@@ -1,4 +1,5 @@
-"""Elementwise ops: arithmetic, exp/log, activations, comparisons.
+"""Elementwise ops: arithmetic, exp/log, trigonometric and hyperbolic functions, rounding,
+activations, clamp, maximum/minimum, atan2, where, comparisons.
 
 Each record reads top to bottom as: forward (numpy-careful), one rule per argument, the
 textbook SymPy mirror (for one entry), the sampling domain and any kinks. Binary ops
@@ -7,16 +8,30 @@ broadcast; their rules return gradients in the broadcast shape and the node sums
 
 from __future__ import annotations
 
+import math
+import warnings
 from typing import Any
 
+import numpy as np
+
+from symgrad import _dtype
 from symgrad.ops._apply import apply
 from symgrad.ops._record import NONZERO, POSITIVE, REAL, Domain, Kink, register
-from symgrad.ops._util import broadcast_check, sp
+from symgrad.ops._util import broadcast_check, sp, type_name
 from symgrad.tensor import Tensor
 
 __all__ = ["add", "sub", "rsub", "mul", "div", "neg", "pow", "exp", "log", "sigmoid", "tanh",
            "relu", "eq", "ne", "lt", "le", "gt", "ge", "logical_not", "logical_and",
-           "logical_or", "logical_xor", "floor_divide", "remainder", "reciprocal"]
+           "logical_or", "logical_xor", "floor_divide", "remainder", "reciprocal",
+           # unary
+           "sin", "cos", "tan", "sqrt", "rsqrt", "abs", "sign", "expm1", "log1p", "log2",
+           "log10", "square", "sinh", "cosh", "asin", "acos", "atan", "arcsin", "arccos",
+           "arctan", "erf", "floor", "ceil", "round", "trunc",
+           # activations (torch.nn.functional)
+           "leaky_relu", "elu", "gelu", "softplus", "silu", "logsigmoid", "hardtanh", "relu6",
+           # clamping and binary
+           "clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "atan2", "arctan2",
+           "where"]
 
 
 def _binary(op, x, y, **params) -> Tensor:
@@ -25,6 +40,13 @@ def _binary(op, x, y, **params) -> Tensor:
     except ValueError:
         broadcast_check(x, y)
         raise
+
+
+def _floating(x: Any) -> Any:
+    """Integer and bool tensors as the default float dtype (PyTorch: ``sqrt(int) -> float``)."""
+    if isinstance(x, Tensor) and x._data.dtype.kind in "biu":
+        return Tensor._wrap(x._data.astype(_dtype.get_default_dtype().np))
+    return x
 
 
 # ================================================================ arithmetic
@@ -132,7 +154,7 @@ RECIPROCAL = register(
 
 def reciprocal(input) -> Tensor:
     """``1 / input``."""
-    return apply(RECIPROCAL, input)
+    return apply(RECIPROCAL, _floating(input))
 
 
 NEG = register(
@@ -212,7 +234,7 @@ EXP = register(
 
 def exp(input) -> Tensor:
     """``e ** input``."""
-    return apply(EXP, input)
+    return apply(EXP, _floating(input))
 
 
 LOG = register(
@@ -226,7 +248,7 @@ LOG = register(
 
 def log(input) -> Tensor:
     """Natural logarithm (``nan`` below 0, ``-inf`` at 0, as numpy and PyTorch)."""
-    return apply(LOG, input)
+    return apply(LOG, _floating(input))
 
 
 # ================================================================ activations
@@ -241,7 +263,7 @@ SIGMOID = register(
 
 def sigmoid(input) -> Tensor:
     """``1 / (1 + exp(-input))``, computed without overflow for any input."""
-    return apply(SIGMOID, input)
+    return apply(SIGMOID, _floating(input))
 
 
 TANH = register(
@@ -255,7 +277,7 @@ TANH = register(
 
 def tanh(input) -> Tensor:
     """Hyperbolic tangent."""
-    return apply(TANH, input)
+    return apply(TANH, _floating(input))
 
 
 RELU = register(
@@ -309,8 +331,6 @@ REMAINDER = register(
 
 
 def _trunc(a):
-    import numpy as np
-
     return np.trunc(a)
 
 
@@ -363,3 +383,915 @@ def floor_divide(input, other) -> Tensor:
 def remainder(input, other) -> Tensor:
     """Python-style modulus, the sign of ``other`` (not differentiable)."""
     return _binary(REMAINDER, input, other)
+
+
+# ================================================================ more unary ops
+# Constants come from xp (``xp.log(2)``, ``_pi(xp)``), never as float literals, so that the
+# SymPy and mpmath runs of a rule see the exact value rather than a float's rounding.
+# Integer inputs of the float-valued functions become the default float dtype, as in PyTorch.
+def _c(value) -> Any:
+    """A constant computed by numpy as a Python float, which (unlike np.float64) does not
+    promote float32 arrays to float64; other namespaces' values pass through."""
+    return float(value) if isinstance(value, np.floating) else value
+
+
+def _pi(xp) -> Any:
+    return _c(xp.arccos(-1))
+
+
+def _sgn(xp, x) -> Any:
+    """sign(x), with sign(nan) = 0 as PyTorch (numpy gives nan)."""
+    return xp.where(xp.equal(x, x), xp.sign(x), 0)
+
+
+# ---------------------------------------------------------------- trigonometric
+SIN = register(
+    "sin", "SinBackward0",
+    forward=lambda xp, x: xp.sin(x),
+    vjp=lambda xp, g, ans, x: g * xp.cos(x),
+    mirror=lambda x: sp.sin(x),
+    kind="elementwise", elementwise=True, domain=(REAL,),
+)
+
+
+def sin(input) -> Tensor:
+    """Sine (radians)."""
+    return apply(SIN, _floating(input))
+
+
+COS = register(
+    "cos", "CosBackward0",
+    forward=lambda xp, x: xp.cos(x),
+    vjp=lambda xp, g, ans, x: -g * xp.sin(x),
+    mirror=lambda x: sp.cos(x),
+    kind="elementwise", elementwise=True, domain=(REAL,),
+)
+
+
+def cos(input) -> Tensor:
+    """Cosine (radians)."""
+    return apply(COS, _floating(input))
+
+
+TAN = register(
+    "tan", "TanBackward0",
+    forward=lambda xp, x: xp.tan(x),
+    vjp=lambda xp, g, ans, x: g * (1 + ans * ans),
+    mirror=lambda x: sp.tan(x),
+    kind="elementwise", elementwise=True,
+    domain=(Domain(((-math.pi / 2, math.pi / 2),), typical=(-1.3, 1.3)),),
+)
+
+
+def tan(input) -> Tensor:
+    """Tangent (radians); its poles are at pi/2 + k*pi."""
+    return apply(TAN, _floating(input))
+
+
+ASIN = register(
+    "asin", "AsinBackward0",
+    forward=lambda xp, x: xp.arcsin(x),
+    vjp=lambda xp, g, ans, x: g / xp.sqrt(1 - x * x),
+    mirror=lambda x: sp.asin(x),
+    kind="elementwise", elementwise=True,
+    domain=(Domain(((-1.0, 1.0),), typical=(-0.95, 0.95)),),
+    kinks=Kink(lambda x: np.equal(np.abs(x), 1), "asin'(+-1) = inf (the ends of the domain), "
+               "as PyTorch"),
+)
+
+
+def asin(input) -> Tensor:
+    """Inverse sine; ``nan`` outside [-1, 1]."""
+    return apply(ASIN, _floating(input))
+
+
+ACOS = register(
+    "acos", "AcosBackward0",
+    forward=lambda xp, x: xp.arccos(x),
+    vjp=lambda xp, g, ans, x: -g / xp.sqrt(1 - x * x),
+    mirror=lambda x: sp.acos(x),
+    kind="elementwise", elementwise=True,
+    domain=(Domain(((-1.0, 1.0),), typical=(-0.95, 0.95)),),
+    kinks=Kink(lambda x: np.equal(np.abs(x), 1), "acos'(+-1) = -inf (the ends of the domain), "
+               "as PyTorch"),
+)
+
+
+def acos(input) -> Tensor:
+    """Inverse cosine; ``nan`` outside [-1, 1]."""
+    return apply(ACOS, _floating(input))
+
+
+ATAN = register(
+    "atan", "AtanBackward0",
+    forward=lambda xp, x: xp.arctan(x),
+    vjp=lambda xp, g, ans, x: g / (1 + x * x),
+    mirror=lambda x: sp.atan(x),
+    kind="elementwise", elementwise=True, domain=(REAL,),
+)
+
+
+def atan(input) -> Tensor:
+    """Inverse tangent."""
+    return apply(ATAN, _floating(input))
+
+
+arcsin, arccos, arctan = asin, acos, atan
+
+# ---------------------------------------------------------------- hyperbolic
+SINH = register(
+    "sinh", "SinhBackward0",
+    forward=lambda xp, x: xp.sinh(x),
+    vjp=lambda xp, g, ans, x: g * xp.cosh(x),
+    mirror=lambda x: sp.sinh(x),
+    kind="elementwise", elementwise=True, domain=(REAL,),
+)
+
+
+def sinh(input) -> Tensor:
+    """Hyperbolic sine."""
+    return apply(SINH, _floating(input))
+
+
+COSH = register(
+    "cosh", "CoshBackward0",
+    forward=lambda xp, x: xp.cosh(x),
+    vjp=lambda xp, g, ans, x: g * xp.sinh(x),
+    mirror=lambda x: sp.cosh(x),
+    kind="elementwise", elementwise=True, domain=(REAL,),
+)
+
+
+def cosh(input) -> Tensor:
+    """Hyperbolic cosine."""
+    return apply(COSH, _floating(input))
+
+
+# ---------------------------------------------------------------- roots, exp and log forms
+SQRT = register(
+    "sqrt", "SqrtBackward0",
+    forward=lambda xp, x: xp.sqrt(x),
+    vjp=lambda xp, g, ans, x: g / (2 * ans),
+    mirror=lambda x: sp.sqrt(x),
+    kind="elementwise", elementwise=True, domain=(POSITIVE,),
+    kinks=Kink(lambda x: np.equal(x, 0), "sqrt'(0) = inf (g / (2 * sqrt(0)); -inf at -0.0), "
+               "as PyTorch"),
+)
+
+
+def sqrt(input) -> Tensor:
+    """Square root; ``nan`` below 0."""
+    return apply(SQRT, _floating(input))
+
+
+RSQRT = register(
+    "rsqrt", "RsqrtBackward0",
+    forward=lambda xp, x: 1 / xp.sqrt(x),
+    vjp=lambda xp, g, ans, x: -g * ans * ans * ans / 2,
+    mirror=lambda x: 1 / sp.sqrt(x),
+    kind="elementwise", elementwise=True, domain=(POSITIVE,),
+)
+
+
+def rsqrt(input) -> Tensor:
+    """``1 / sqrt(input)``."""
+    return apply(RSQRT, _floating(input))
+
+
+def square(input) -> Tensor:
+    """``input ** 2``: PyTorch records it as ``pow`` (PowBackward0); integers stay integers."""
+    return pow(input, 2)
+
+
+EXPM1 = register(
+    "expm1", "Expm1Backward0",
+    forward=lambda xp, x: xp.expm1(x),
+    vjp=lambda xp, g, ans, x: g * (ans + 1),
+    mirror=lambda x: sp.exp(x) - 1,
+    kind="elementwise", elementwise=True, domain=(REAL,),
+)
+
+
+def expm1(input) -> Tensor:
+    """``exp(input) - 1``, accurate near 0."""
+    return apply(EXPM1, _floating(input))
+
+
+LOG1P = register(
+    "log1p", "Log1PBackward0",
+    forward=lambda xp, x: xp.log1p(x),
+    vjp=lambda xp, g, ans, x: g / (x + 1),
+    mirror=lambda x: sp.log(1 + x),
+    kind="elementwise", elementwise=True,
+    domain=(Domain(((-1.0, math.inf),), typical=(-0.9, 4.0)),),
+)
+
+
+def log1p(input) -> Tensor:
+    """``log(1 + input)``, accurate near 0."""
+    return apply(LOG1P, _floating(input))
+
+
+LOG2 = register(
+    "log2", "Log2Backward0",
+    forward=lambda xp, x: xp.log(x) / _c(xp.log(2)),
+    vjp=lambda xp, g, ans, x: g / (x * _c(xp.log(2))),
+    mirror=lambda x: sp.log(x) / sp.log(2),
+    kind="elementwise", elementwise=True, domain=(POSITIVE,),
+)
+
+
+def log2(input) -> Tensor:
+    """Base-2 logarithm."""
+    return apply(LOG2, _floating(input))
+
+
+LOG10 = register(
+    "log10", "Log10Backward0",
+    forward=lambda xp, x: xp.log(x) / _c(xp.log(10)),
+    vjp=lambda xp, g, ans, x: g / (x * _c(xp.log(10))),
+    mirror=lambda x: sp.log(x) / sp.log(10),
+    kind="elementwise", elementwise=True, domain=(POSITIVE,),
+)
+
+
+def log10(input) -> Tensor:
+    """Base-10 logarithm."""
+    return apply(LOG10, _floating(input))
+
+
+ERF = register(
+    "erf", "ErfBackward0",
+    forward=lambda xp, x: xp.erf(x),
+    vjp=lambda xp, g, ans, x: g * 2 * xp.exp(-x * x) / _c(xp.sqrt(_pi(xp))),
+    mirror=lambda x: sp.erf(x),
+    kind="elementwise", elementwise=True, domain=(REAL,),
+)
+
+
+def erf(input) -> Tensor:
+    """The error function ``2/sqrt(pi) * integral_0^x exp(-t**2) dt``."""
+    return apply(ERF, _floating(input))
+
+
+# ---------------------------------------------------------------- abs and sign
+ABS = register(
+    "abs", "AbsBackward0",
+    forward=lambda xp, x: xp.abs(x),
+    vjp=lambda xp, g, ans, x: g * _sgn(xp, x),
+    mirror=lambda x: sp.Abs(x),
+    kind="elementwise", elementwise=True, domain=(NONZERO,),
+    kinks=Kink(lambda x: np.equal(x, 0), "abs'(0) = 0 (the sign of 0), as PyTorch"),
+)
+
+
+def abs(input) -> Tensor:
+    """``|input|``; integers stay integers."""
+    return apply(ABS, input)
+
+
+SIGN = register(
+    "sign", "SignBackward0",
+    forward=lambda xp, x: _sgn(xp, x),
+    vjp=lambda xp, g, ans, x: xp.zeros_like(g),
+    mirror=lambda x: sp.Piecewise((1, x > 0), (-1, x < 0), (0, True)),
+    kind="elementwise", elementwise=True, domain=(NONZERO,),
+    kinks=Kink(lambda x: np.equal(x, 0), "sign' = 0 everywhere, at its jump at 0 too, "
+               "as PyTorch"),
+)
+
+
+def sign(input) -> Tensor:
+    """-1, 0 or 1 (0 for nan, as PyTorch); its derivative is 0."""
+    return apply(SIGN, input)
+
+
+# ---------------------------------------------------------------- rounding
+# Piecewise constant: the derivative is 0 between the jumps and PyTorch returns 0 at the
+# jumps too. The mirrors use ``_floor_ae``, a SymPy floor whose derivative is 0 (SymPy's
+# own floor leaves ``Derivative(floor(x), x)`` unevaluated).
+_FLOOR_AE: list = []
+
+
+def _floor_ae(x) -> Any:
+    """``floor(x)`` for the mirrors, with ``d/dx floor(x) = 0`` (true away from the jumps)."""
+    if not _FLOOR_AE:
+        import sympy
+
+        class floor(sympy.Function):  # printed (and evaluated by mpmath) as floor
+            @classmethod
+            def eval(cls, arg):
+                return sympy.floor(arg) if arg.is_Number else None
+
+            def fdiff(self, argindex=1):
+                return sympy.S.Zero
+
+        _FLOOR_AE.append(floor)
+    return _FLOOR_AE[0](x)
+
+
+def _round_half_even(xp, x) -> Any:
+    """Round to the nearest integer, ties to even, with only ``xp.floor`` (x - floor(x) is
+    exact in floating point, so this is exact too)."""
+    r = xp.floor(x)
+    d = x - r
+    out = xp.where(xp.greater(d, 0.5), r + 1,
+                   xp.where(xp.less(d, 0.5), r, 2 * xp.floor((r + 1) / 2)))
+    out = xp.where(xp.equal(out, 0), x * 0, out)  # -0.3 rounds to -0.0, as PyTorch
+    return xp.where(xp.isfinite(x), out, x)
+
+
+def _round(xp, x, decimals) -> Any:
+    if decimals == 0:
+        return _round_half_even(xp, x)
+    if decimals > 0:
+        s = 10.0 ** decimals
+        return _round_half_even(xp, x * s) / s
+    s = 10.0 ** -decimals
+    return _round_half_even(xp, x / s) * s
+
+
+def _round_mirror(x, decimals=0) -> Any:
+    s = sp.Integer(10) ** decimals
+    y = x * s
+    r = _floor_ae(y)
+    half = sp.Rational(1, 2)
+    return sp.Piecewise((r + 1, y - r > half), (r, y - r < half),
+                        (2 * _floor_ae((r + 1) / 2), True)) / s
+
+
+def _integers(x) -> Any:
+    return np.equal(np.floor(x), x)
+
+
+FLOOR = register(
+    "floor", "FloorBackward0",
+    forward=lambda xp, x: xp.floor(x),
+    vjp=lambda xp, g, ans, x: xp.zeros_like(g),
+    mirror=lambda x: _floor_ae(x),
+    kind="elementwise", elementwise=True, domain=(REAL,),
+    kinks=Kink(_integers, "floor' = 0, at its jumps (the integers) too, as PyTorch"),
+)
+
+
+def _integral(input) -> Tensor | None:
+    """floor/ceil/round/trunc of an integer tensor: a copy, as PyTorch (numpy gives floats)."""
+    if isinstance(input, Tensor) and input._data.dtype.kind in "iu":
+        return Tensor._wrap(input._data.copy())
+    return None
+
+
+def floor(input) -> Tensor:
+    """The largest integer <= input (a float tensor stays float); its derivative is 0."""
+    same = _integral(input)
+    return same if same is not None else apply(FLOOR, input)
+
+
+CEIL = register(
+    "ceil", "CeilBackward0",
+    forward=lambda xp, x: -xp.floor(-x),
+    vjp=lambda xp, g, ans, x: xp.zeros_like(g),
+    mirror=lambda x: -_floor_ae(-x),
+    kind="elementwise", elementwise=True, domain=(REAL,),
+    kinks=Kink(_integers, "ceil' = 0, at its jumps (the integers) too, as PyTorch"),
+)
+
+
+def ceil(input) -> Tensor:
+    """The smallest integer >= input; its derivative is 0."""
+    same = _integral(input)
+    return same if same is not None else apply(CEIL, input)
+
+
+TRUNC = register(
+    "trunc", "TruncBackward0",
+    forward=lambda xp, x: xp.where(xp.less(x, 0), -xp.floor(-x), xp.floor(x)),
+    vjp=lambda xp, g, ans, x: xp.zeros_like(g),
+    mirror=lambda x: sp.Piecewise((-_floor_ae(-x), x < 0), (_floor_ae(x), True)),
+    kind="elementwise", elementwise=True, domain=(REAL,),
+    kinks=Kink(lambda x: _integers(x) & np.not_equal(x, 0),
+               "trunc' = 0, at its jumps (the nonzero integers) too, as PyTorch"),
+)
+
+
+def trunc(input) -> Tensor:
+    """Round towards zero; its derivative is 0."""
+    same = _integral(input)
+    return same if same is not None else apply(TRUNC, input)
+
+
+ROUND = register(
+    "round", "RoundBackward0",
+    forward=lambda xp, x, *, decimals=0: _round(xp, x, decimals),
+    vjp=lambda xp, g, ans, x, *, decimals=0: xp.zeros_like(g),
+    mirror=_round_mirror,
+    kind="elementwise", elementwise=True, domain=(REAL,),
+    params={"decimals": (0, 2, -1)},
+    kinks=Kink(lambda x, *, decimals=0: np.equal(np.abs(np.fmod(x * 10.0 ** decimals, 1)), 0.5),
+               "round' = 0, at its jumps (halfway between integers) too, as PyTorch"),
+)
+ROUND_DECIMALS = ROUND.variant("RoundBackward1")
+
+
+def round(input, *, decimals: int = 0) -> Tensor:
+    """Round half to even (as PyTorch and numpy), to ``decimals`` decimal places."""
+    if decimals == 0:
+        same = _integral(input)
+        return same if same is not None else apply(ROUND, input)
+    return apply(ROUND_DECIMALS, input, decimals=int(decimals))
+
+
+# ================================================================ more activations
+# torch.nn.functional's pointwise activations. ``inplace=True`` writes the result into the
+# input (PyTorch names some of those nodes ...Backward1, as here).
+def _in_place(input: Tensor, op, name: str, **params) -> Tensor:
+    from symgrad.ops.inplace import inplace
+
+    def fn(t):
+        return apply(op, t, **params)
+
+    fn.__name__ = name
+    return inplace(input, fn)
+
+
+LEAKY_RELU = register(
+    "leaky_relu", "LeakyReluBackward0",
+    forward=lambda xp, x, negative_slope=0.01: xp.where(xp.greater(x, 0), x, x * negative_slope),
+    vjp=lambda xp, g, ans, x, negative_slope=0.01: xp.where(
+        xp.greater(x, 0), g, g * negative_slope),
+    mirror=lambda x, negative_slope=0.01: sp.Piecewise((x, x > 0), (negative_slope * x, True)),
+    kind="elementwise", elementwise=True, domain=(NONZERO,),
+    params={"negative_slope": (0.01, 0.2)},
+    kinks=Kink(lambda x, negative_slope=0.01: np.equal(x, 0),
+               "leaky_relu'(0) = negative_slope (the left slope), as PyTorch"),
+)
+LEAKY_RELU_INPLACE = LEAKY_RELU.variant("LeakyReluBackward1")
+
+
+def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """``input`` where positive, ``negative_slope * input`` elsewhere."""
+    if inplace:
+        return _in_place(input, LEAKY_RELU_INPLACE, "leaky_relu",
+                         negative_slope=float(negative_slope))
+    return apply(LEAKY_RELU, _floating(input), negative_slope=float(negative_slope))
+
+
+ELU = register(
+    "elu", "EluBackward0",
+    forward=lambda xp, x, alpha=1.0: xp.where(xp.greater(x, 0), x, alpha * xp.expm1(x)),
+    # exp(min(x, 0)): the branch not taken cannot overflow (no inf * 0 = nan upstream)
+    vjp=lambda xp, g, ans, x, alpha=1.0: xp.where(
+        xp.less_equal(x, 0), g * alpha * xp.exp(xp.minimum(x, 0)), g),
+    mirror=lambda x, alpha=1.0: sp.Piecewise((x, x > 0), (alpha * (sp.exp(x) - 1), True)),
+    kind="elementwise", elementwise=True, domain=(NONZERO,),
+    params={"alpha": (1.0, 2.0, 0.5)},
+    kinks=Kink(lambda x, alpha=1.0: np.equal(x, 0) & (alpha != 1),
+               "elu'(0) = alpha (the left derivative), as PyTorch; smooth at 0 when alpha = 1"),
+)
+ELU_INPLACE = ELU.variant("EluBackward1")
+
+
+def elu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``input`` where positive, ``alpha * (exp(input) - 1)`` elsewhere."""
+    if inplace:
+        return _in_place(input, ELU_INPLACE, "elu", alpha=float(alpha))
+    return apply(ELU, _floating(input), alpha=float(alpha))
+
+
+def _gelu(xp, x, approximate) -> Any:
+    if approximate == "tanh":
+        inner = _c(xp.sqrt(2 / _pi(xp))) * (x + x * x * x * 44715 / 1000000)
+        return x * (1 + xp.tanh(inner)) / 2
+    return x * (1 + xp.erf(x / _c(xp.sqrt(2)))) / 2
+
+
+def _gelu_grad(xp, x, approximate) -> Any:
+    if approximate == "tanh":
+        k = _c(xp.sqrt(2 / _pi(xp)))
+        t = xp.tanh(k * (x + x * x * x * 44715 / 1000000))
+        return (1 + t) / 2 + x * (1 - t * t) * k * (1 + x * x * 134145 / 1000000) / 2
+    cdf = (1 + xp.erf(x / _c(xp.sqrt(2)))) / 2
+    pdf = xp.exp(-x * x / 2) / _c(xp.sqrt(2 * _pi(xp)))
+    return cdf + x * pdf
+
+
+def _gelu_mirror(x, approximate="none") -> Any:
+    if approximate == "tanh":
+        kappa = sp.Rational(44715, 1000000)
+        return x / 2 * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (x + kappa * x ** 3)))
+    return x / 2 * (1 + sp.erf(x / sp.sqrt(2)))
+
+
+GELU = register(
+    "gelu", "GeluBackward0",
+    forward=lambda xp, x, approximate="none": _gelu(xp, x, approximate),
+    vjp=lambda xp, g, ans, x, approximate="none": g * _gelu_grad(xp, x, approximate),
+    mirror=_gelu_mirror,
+    kind="elementwise", elementwise=True, domain=(REAL,),
+    params={"approximate": ("none", "tanh")},
+)
+
+
+def gelu(input, approximate: str = "none") -> Tensor:
+    """``input * Phi(input)`` (Phi the standard normal CDF), or its tanh approximation."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    if approximate == "none":
+        return apply(GELU, _floating(input))
+    return apply(GELU, _floating(input), approximate=approximate)
+
+
+SOFTPLUS = register(
+    "softplus", "SoftplusBackward0",
+    forward=lambda xp, x, beta=1.0, threshold=20.0: xp.where(
+        xp.greater(x * beta, threshold), x, xp.softplus(x * beta) / beta),
+    vjp=lambda xp, g, ans, x, beta=1.0, threshold=20.0: xp.where(
+        xp.greater(x * beta, threshold), g, g * xp.sigmoid(x * beta)),
+    # PyTorch's function, linear region included (it is not log(1 + exp) there)
+    mirror=lambda x, beta=1.0, threshold=20.0: sp.Piecewise(
+        (x, beta * x > threshold), (sp.log(1 + sp.exp(beta * x)) / beta, True)),
+    kind="elementwise", elementwise=True, domain=(REAL,),
+    examples=((((3,),), {"beta": 1.0, "threshold": 20.0}),
+              (((3,),), {"beta": 2.0, "threshold": 1.0})),
+    kinks=Kink(lambda x, beta=1.0, threshold=20.0: np.equal(x * beta, threshold),
+               "softplus jumps where beta * x == threshold (linear above); there the rule is "
+               "sigmoid(beta * x), the log(1 + exp) side, as PyTorch"),
+)
+
+
+def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta * input)) / beta``, and ``input`` itself where beta*input >
+    threshold (as PyTorch); computed without overflow."""
+    return apply(SOFTPLUS, _floating(input), beta=float(beta), threshold=float(threshold))
+
+
+def _silu_grad(xp, x) -> Any:
+    s = xp.sigmoid(x)
+    return s * (1 + x * (1 - s))
+
+
+SILU = register(
+    "silu", "SiluBackward0",
+    forward=lambda xp, x: x * xp.sigmoid(x),
+    vjp=lambda xp, g, ans, x: g * _silu_grad(xp, x),
+    mirror=lambda x: x / (1 + sp.exp(-x)),
+    kind="elementwise", elementwise=True, domain=(Domain(typical=(-8.0, 8.0)),),
+)
+
+
+def silu(input, inplace: bool = False) -> Tensor:
+    """``input * sigmoid(input)`` (swish)."""
+    if inplace:
+        return _in_place(input, SILU, "silu")
+    return apply(SILU, _floating(input))
+
+
+LOGSIGMOID = register(
+    "logsigmoid", "LogSigmoidBackward0",
+    forward=lambda xp, x: -xp.softplus(-x),
+    vjp=lambda xp, g, ans, x: g * xp.sigmoid(-x),
+    mirror=lambda x: sp.log(1 / (1 + sp.exp(-x))),
+    kind="elementwise", elementwise=True, domain=(Domain(typical=(-8.0, 8.0)),),
+)
+
+
+def logsigmoid(input) -> Tensor:
+    """``log(sigmoid(input))``, computed without overflow or log(0)."""
+    return apply(LOGSIGMOID, _floating(input))
+
+
+HARDTANH = register(
+    "hardtanh", "HardtanhBackward0",
+    forward=lambda xp, x, min_val=-1.0, max_val=1.0: xp.minimum(xp.maximum(x, min_val), max_val),
+    # PyTorch's test: 0 where x <= min_val or x >= max_val (so nan passes g through)
+    vjp=lambda xp, g, ans, x, min_val=-1.0, max_val=1.0: xp.where(
+        xp.logical_or(xp.less_equal(x, min_val), xp.greater_equal(x, max_val)), 0, g),
+    # written so that its derivative at a bound is PyTorch's 0 (the flat side)
+    mirror=lambda x, min_val=-1.0, max_val=1.0: sp.Piecewise(
+        (min_val, x <= min_val), (max_val, x >= max_val), (x, True)),
+    kind="elementwise", elementwise=True, domain=(Domain(typical=(-2.0, 2.0)),),
+    examples=((((3,),), {"min_val": -1.0, "max_val": 1.0}),
+              (((3,),), {"min_val": 0.0, "max_val": 6.0})),
+    kinks=Kink(lambda x, min_val=-1.0, max_val=1.0: np.equal(x, min_val) | np.equal(x, max_val),
+               "hardtanh' = 0 at x == min_val and at x == max_val, as PyTorch"),
+)
+
+
+def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False,
+             ) -> Tensor:
+    """``input`` clamped to [min_val, max_val]."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    params = {"min_val": float(min_val), "max_val": float(max_val)}
+    if inplace:
+        return _in_place(input, HARDTANH, "hardtanh", **params)
+    return apply(HARDTANH, _floating(input), **params)
+
+
+def relu6(input, inplace: bool = False) -> Tensor:
+    """``min(max(input, 0), 6)``: PyTorch records it as hardtanh (HardtanhBackward0)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+# ================================================================ clamp
+# Number bounds are parameters (one argument, ClampBackward1); tensor bounds are arguments
+# with their own rules (ClampBackward0). At a bound the input keeps its gradient.
+def _clamp(xp, x, lo, hi) -> Any:
+    if lo is not None:
+        x = xp.maximum(x, lo)
+    if hi is not None:
+        x = xp.minimum(x, hi)
+    return x
+
+
+def _between(xp, x, lo, hi) -> Any:
+    """lo <= x <= hi (a None bound is no bound; nan is outside)."""
+    if lo is None:
+        return xp.less_equal(x, hi)
+    if hi is None:
+        return xp.greater_equal(x, lo)
+    return xp.logical_and(xp.greater_equal(x, lo), xp.less_equal(x, hi))
+
+
+def _clamp_mirror(x, min=None, max=None) -> Any:
+    """The clamp, written so that its derivative at a bound is PyTorch's choice: x when
+    min <= x <= max, max when x > max or max < min, min when x < min."""
+    if max is None:
+        return sp.Piecewise((x, x >= min), (min, True))
+    if min is None:
+        return sp.Piecewise((x, x <= max), (max, True))
+    return sp.Piecewise((max, (x > max) | (max < min)), (min, x < min), (x, True))
+
+
+def _on_bound(x, lo, hi) -> Any:
+    mask = np.zeros(np.shape(x), dtype=bool)
+    for b in (lo, hi):
+        if b is not None:
+            mask = mask | np.equal(x, b)
+    return mask
+
+
+CLAMP = register(
+    "clamp", "ClampBackward1",
+    forward=lambda xp, x, min=None, max=None: _clamp(xp, x, min, max),
+    vjp=lambda xp, g, ans, x, min=None, max=None: xp.where(_between(xp, x, min, max), g, 0),
+    mirror=_clamp_mirror,
+    kind="elementwise", elementwise=True, domain=(NONZERO,),
+    examples=((((3,),), {"min": -1.0, "max": 1.0}), (((3,),), {"min": 0.0}),
+              (((3,),), {"max": 0.0}), (((3,),), {"min": 1.0, "max": -1.0})),
+    kinks=Kink(lambda x, min=None, max=None: _on_bound(x, min, max),
+               "clamp' = 1 at x == min and at x == max (min <= x <= max), as PyTorch; "
+               "0 everywhere when min > max"),
+)
+CLAMP_MIN = CLAMP.variant("ClampMinBackward0")
+CLAMP_MAX = CLAMP.variant("ClampMaxBackward0")
+
+CLAMP_TENSOR = register(
+    "clamp_tensor", "ClampBackward0",
+    forward=lambda xp, x, min, max: xp.minimum(xp.maximum(x, min), max),
+    vjp=(lambda xp, g, ans, x, min, max: xp.where(_between(xp, x, min, max), g, 0),
+         lambda xp, g, ans, x, min, max: xp.where(
+             xp.logical_and(xp.less(x, min), xp.less(min, max)), g, 0),
+         lambda xp, g, ans, x, min, max: xp.where(
+             xp.logical_or(xp.greater(x, max), xp.less(max, min)), g, 0)),
+    mirror=_clamp_mirror,
+    kind="elementwise", elementwise=True, promote=True,
+    # min < 0 < max: the proofs never sample the kink min == max (max < min: see the tests)
+    domain=(NONZERO, Domain(((-math.inf, 0.0),), typical=(-2.0, 0.0)), POSITIVE),
+    examples=((((), (), ()), {}),),
+    kinks=Kink(lambda x, min, max: _on_bound(x, min, max) | np.equal(min, max),
+               "at x == min or x == max the input gets the gradient (min <= x <= max); min "
+               "gets it where x < min < max, max where x > max or max < min (so where "
+               "min == max > x neither bound does), as PyTorch"),
+)
+
+CLAMP_MIN_TENSOR = register(
+    "clamp_min_tensor", "ClampMinBackward1",
+    forward=lambda xp, x, min: xp.maximum(x, min),
+    vjp=(lambda xp, g, ans, x, min: xp.where(xp.greater_equal(x, min), g, 0),
+         lambda xp, g, ans, x, min: xp.where(xp.less(x, min), g, 0)),
+    mirror=lambda x, min: _clamp_mirror(x, min=min),
+    kind="elementwise", elementwise=True, promote=True, domain=(REAL, REAL),
+    examples=((((), ()), {}),),
+    kinks=Kink(lambda x, min: np.equal(x, min),
+               "at x == min the input gets the gradient, min does not, as PyTorch"),
+)
+CLAMP_MIN_TENSOR_CLAMP = CLAMP_MIN_TENSOR.variant("ClampBackward0")
+
+CLAMP_MAX_TENSOR = register(
+    "clamp_max_tensor", "ClampMaxBackward1",
+    forward=lambda xp, x, max: xp.minimum(x, max),
+    vjp=(lambda xp, g, ans, x, max: xp.where(xp.less_equal(x, max), g, 0),
+         lambda xp, g, ans, x, max: xp.where(xp.greater(x, max), g, 0)),
+    mirror=lambda x, max: _clamp_mirror(x, max=max),
+    kind="elementwise", elementwise=True, promote=True, domain=(REAL, REAL),
+    examples=((((), ()), {}),),
+    kinks=Kink(lambda x, max: np.equal(x, max),
+               "at x == max the input gets the gradient, max does not, as PyTorch"),
+)
+CLAMP_MAX_TENSOR_CLAMP = CLAMP_MAX_TENSOR.variant("ClampBackward0")
+
+
+def _number_bound(b) -> Any:
+    if b is None or isinstance(b, bool) or not isinstance(b, (int, float, np.number)):
+        if b is None:
+            return None
+        raise TypeError(f"clamp() expects its bounds to be numbers or Tensors, got "
+                        f"{type(b).__name__}")
+    return b.item() if isinstance(b, np.number) else b
+
+
+def _apply_checked(op, *args, **params) -> Tensor:
+    try:
+        return apply(op, *args, **params)
+    except ValueError:
+        broadcast_check(*args)
+        raise
+
+
+def clamp(input, min=None, max=None) -> Tensor:
+    """``input`` limited to [min, max]; either bound may be None, numbers or tensors."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        if not all(b is None or isinstance(b, Tensor) for b in (min, max)):
+            raise TypeError("clamp() received an invalid combination of arguments: min and max "
+                            "must both be Tensors (or None), or both numbers (or None)")
+        if max is None:
+            return _apply_checked(CLAMP_MIN_TENSOR_CLAMP, input, min)
+        if min is None:
+            return _apply_checked(CLAMP_MAX_TENSOR_CLAMP, input, max)
+        return _apply_checked(CLAMP_TENSOR, input, min, max)
+    return _clamp_numbers(CLAMP, input, min=_number_bound(min), max=_number_bound(max))
+
+
+def _clamp_numbers(op, input, **bounds) -> Tensor:
+    bounds = {k: v for k, v in bounds.items() if v is not None}
+    if any(isinstance(v, float) for v in bounds.values()):
+        input = _floating(input)
+    return apply(op, input, **bounds)
+
+
+clip = clamp
+
+
+def clamp_min(input, min) -> Tensor:
+    """``max(input, min)`` (PyTorch's clamp with a lower bound only)."""
+    if isinstance(min, Tensor):
+        return _apply_checked(CLAMP_MIN_TENSOR, input, min)
+    return _clamp_numbers(CLAMP_MIN, input, min=_number_bound(min))
+
+
+def clamp_max(input, max) -> Tensor:
+    """``min(input, max)`` (PyTorch's clamp with an upper bound only)."""
+    if isinstance(max, Tensor):
+        return _apply_checked(CLAMP_MAX_TENSOR, input, max)
+    return _clamp_numbers(CLAMP_MAX, input, max=_number_bound(max))
+
+
+# ================================================================ binary: maximum, atan2, where
+MAXIMUM = register(
+    "maximum", "MaximumBackward0",
+    forward=lambda xp, x, y: xp.maximum(x, y),
+    # a tie splits g in halves; nan (neither < nor ==) passes g to both, as PyTorch
+    vjp=(lambda xp, g, ans, x, y: xp.where(xp.less(x, y), 0, xp.where(xp.equal(x, y), g / 2, g)),
+         lambda xp, g, ans, x, y: xp.where(xp.greater(x, y), 0,
+                                           xp.where(xp.equal(x, y), g / 2, g))),
+    mirror=lambda x, y: sp.Max(x, y),
+    kind="elementwise", elementwise=True, promote=True, domain=(REAL, REAL),
+    examples=((((), ()), {}),),
+    kinks=Kink(lambda x, y: np.equal(x, y), "a tie x == y splits the gradient in halves "
+               "(g/2 to each), as PyTorch"),
+)
+
+
+def maximum(input, other) -> Tensor:
+    """Entrywise larger of two tensors (nan if either is nan), broadcasting."""
+    return _binary(MAXIMUM, input, other)
+
+
+MINIMUM = register(
+    "minimum", "MinimumBackward0",
+    forward=lambda xp, x, y: xp.minimum(x, y),
+    vjp=(lambda xp, g, ans, x, y: xp.where(xp.greater(x, y), 0,
+                                           xp.where(xp.equal(x, y), g / 2, g)),
+         lambda xp, g, ans, x, y: xp.where(xp.less(x, y), 0, xp.where(xp.equal(x, y), g / 2, g))),
+    mirror=lambda x, y: sp.Min(x, y),
+    kind="elementwise", elementwise=True, promote=True, domain=(REAL, REAL),
+    examples=((((), ()), {}),),
+    kinks=Kink(lambda x, y: np.equal(x, y), "a tie x == y splits the gradient in halves "
+               "(g/2 to each), as PyTorch"),
+)
+
+
+def minimum(input, other) -> Tensor:
+    """Entrywise smaller of two tensors (nan if either is nan), broadcasting."""
+    return _binary(MINIMUM, input, other)
+
+
+def _inv_norm2(xp, y, x) -> Any:
+    """1 / (x**2 + y**2), and 0 at the origin (PyTorch's atan2 gradient there is 0)."""
+    d = x * x + y * y
+    zero = xp.equal(d, 0)
+    return xp.where(zero, 0, 1 / xp.where(zero, 1, d))
+
+
+ATAN2 = register(
+    "atan2", "Atan2Backward0",
+    forward=lambda xp, y, x: xp.arctan2(y, x),
+    vjp=(lambda xp, g, ans, y, x: g * x * _inv_norm2(xp, y, x),
+         lambda xp, g, ans, y, x: -g * y * _inv_norm2(xp, y, x)),
+    mirror=lambda y, x: sp.atan2(y, x),
+    kind="elementwise", elementwise=True, promote=True, domain=(NONZERO, REAL),
+    kinks=Kink(lambda y, x: np.equal(y, 0) & np.less_equal(x, 0),
+               "at (0, 0) both gradients are 0; on the branch cut y = 0, x < 0 (a jump of "
+               "2*pi) the rule gives the one-sided derivatives x/r**2 and -y/r**2; as PyTorch"),
+)
+
+
+def _all_integral(*operands) -> bool:
+    for o in operands:
+        kind = o._data.dtype.kind if isinstance(o, Tensor) else (
+            "f" if isinstance(o, float) else "i")
+        if kind not in "biu":
+            return False
+    return True
+
+
+def atan2(input, other) -> Tensor:
+    """The angle of the point (other, input): ``atan2(y=input, x=other)``, in (-pi, pi]."""
+    if _all_integral(input, other):
+        input, other = _floating(input), _floating(other)
+    return _binary(ATAN2, input, other)
+
+
+arctan2 = atan2
+
+def _truth(c) -> Any:
+    """A condition entry as a SymPy truth value (a number is true when nonzero, as numpy)."""
+    return sp.Ne(c, 0) if getattr(c, "is_number", False) else c
+
+
+WHERE = register(
+    "where", "WhereBackward0",
+    forward=lambda xp, condition, x, y: xp.where(condition, x, y),
+    vjp=(None,
+         lambda xp, g, ans, condition, x, y: xp.where(condition, g, 0),
+         lambda xp, g, ans, condition, x, y: xp.where(condition, 0, g)),
+    mirror=lambda condition, x, y: sp.Piecewise((x, _truth(condition)), (y, True)),
+    kind="elementwise", elementwise=True, domain=(REAL, REAL, REAL),
+)
+
+def _where_condition(condition) -> Tensor:
+    if not isinstance(condition, Tensor):
+        raise TypeError(f"where(): argument 'condition' (position 1) must be Tensor, not "
+                        f"{type(condition).__name__}")
+    dt = condition._data.dtype
+    if dt == np.uint8:
+        warnings.warn("where received a uint8 condition tensor. This behavior is deprecated; "
+                      "use a boolean condition instead.", UserWarning, stacklevel=3)
+        return Tensor._wrap(condition._data.astype(bool))
+    if dt.kind not in "bO":
+        name = type_name(dt)
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {name}")
+    return condition
+
+
+def _where_operands(input, other) -> list:
+    """``input`` and ``other`` as tensors of their promoted dtype (numbers become 0-d)."""
+    ops_ = [input, other]
+    tensors = [o for o in ops_ if isinstance(o, Tensor)]
+    if tensors:
+        from symgrad.ops._apply import _promote
+
+        promoted = _promote([o._data if isinstance(o, Tensor) else o for o in ops_])
+        dt = next(d.dtype for d in promoted if isinstance(d, np.ndarray))
+    elif any(isinstance(o, float) for o in ops_):
+        dt = _dtype.get_default_dtype().np
+    elif all(isinstance(o, bool) for o in ops_):
+        dt = np.dtype(bool)
+    else:
+        dt = np.dtype(np.int64)
+    out = []
+    for o in ops_:
+        if not isinstance(o, Tensor):
+            o = Tensor._wrap(np.asarray(o, dtype=dt))
+        elif o._data.dtype != dt:
+            o = o.to(_dtype.from_numpy_dtype(dt))
+        out.append(o)
+    return out
+
+
+def where(condition, input=None, other=None) -> Tensor | tuple[Tensor, ...]:
+    """``input`` where ``condition`` holds, else ``other`` (broadcasting; numbers allowed).
+    With the condition alone: the indices of its True entries, one tensor per dimension."""
+    if input is None and other is None:
+        cond = _where_condition(condition)
+        return tuple(Tensor._wrap(i) for i in np.nonzero(cond._data))
+    if input is None or other is None:
+        raise TypeError("where() takes a condition and both input and other (or the "
+                        "condition alone)")
+    cond = _where_condition(condition)
+    x, y = _where_operands(input, other)
+    return _apply_checked(WHERE, cond, x, y)

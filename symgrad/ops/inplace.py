@@ -76,8 +76,10 @@ def inplace(t: Tensor, fn: Callable[..., Tensor], *args: Any, **kwargs: Any) -> 
 
 
 # ================================================================ fill and copy
+# PyTorch's node names: FillBackward2 for a number, FillBackward3 for a 0-d tensor (and for
+# t[...] = number), ZeroBackward0 for zero_(), CopyBackwards for copy_.
 FILL = register(
-    "fill", "FillBackward0",
+    "fill", "FillBackward2",
     forward=lambda xp, x, v: xp.where(True, v, x),
     vjp=(lambda xp, g, ans, x, v: xp.zeros_like(g),
          lambda xp, g, ans, x, v: g),
@@ -85,6 +87,8 @@ FILL = register(
     kind="shape", domain=(REAL, REAL),
     examples=((((2, 3), ()), {}), (((2, 3), (3,)), {})),
 )
+FILL_TENSOR = FILL.variant("FillBackward3")
+ZERO = FILL.variant("ZeroBackward0")
 COPY = FILL.variant("CopyBackwards")
 
 
@@ -93,7 +97,19 @@ def fill(input: Tensor, value) -> Tensor:
     if isinstance(value, Tensor) and value.ndim != 0:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                            f"{value.ndim} dimensions.")
-    return apply(FILL, input, value)
+    return apply(FILL_TENSOR if isinstance(value, Tensor) else FILL, input, value)
+
+
+def _zero(input: Tensor) -> Tensor:
+    return apply(ZERO, input, 0)
+
+
+_zero.__name__ = "zero"
+
+
+def zero_(t: Tensor) -> Tensor:
+    """Set every entry of ``t`` to 0."""
+    return fill_(t, 0) if not _records(t, ()) else inplace(t, _zero)
 
 
 def fill_(t: Tensor, value) -> Tensor:
@@ -155,13 +171,53 @@ INDEX_PUT = register(
               (((4,), (2,)), {"index": np.array([3, 1])})),
 )
 COPY_SLICES = INDEX_PUT.variant("CopySlices")
+FILL_ALL = INDEX_PUT.variant("FillBackward3")
+COPY_ALL = INDEX_PUT.variant("CopyBackwards")
+
+
+def _setitem_op(index: Any, shape: tuple, value: Any):
+    """The record under PyTorch's node name for ``t[index] = value``.
+
+    PyTorch first applies the basic part of the index (ints, ``None``, bools and partial
+    slices make a view; ``...`` and full slices do not), then writes through it: a write
+    into a view is CopySlices; otherwise an advanced index makes IndexPutBackward0, and a
+    write to the whole tensor is a fill (a number) or a copy (a tensor).
+    """
+    items = index if isinstance(index, tuple) else (index,)
+
+    def consumed(item: Any) -> int:  # how many of the tensor's dimensions an item indexes
+        if item is None or item is Ellipsis or isinstance(item, bool):
+            return 0
+        arr = item._data if isinstance(item, Tensor) else np.asarray(item)
+        return arr.ndim if arr.dtype == bool else 1
+
+    basic = advanced = False
+    dim = 0
+    for k, item in enumerate(items):
+        if item is Ellipsis:
+            dim = len(shape) - sum(consumed(i) for i in items[k + 1:])
+        elif isinstance(item, slice):
+            n = shape[dim] if dim < len(shape) else 0
+            start, stop, step = item.indices(n)
+            basic |= not (start == 0 and stop == n and step == 1)
+        elif isinstance(item, (list, np.ndarray, Tensor)) and np.ndim(
+                item._data if isinstance(item, Tensor) else item) >= 1:
+            advanced = True
+        else:
+            basic = True  # an int, a 0-d tensor, None or a bool: a view
+        if item is not Ellipsis:
+            dim += consumed(item)
+    if basic:
+        return COPY_SLICES
+    if advanced:
+        return INDEX_PUT
+    return COPY_ALL if isinstance(value, Tensor) and value.ndim else FILL_ALL
 
 
 def index_put(input: Tensor, index: Any, value) -> Tensor:
     """A copy of ``input`` with ``input[index] = value`` applied."""
-    idx = _norm_index(index)
-    items = idx if isinstance(idx, tuple) else (idx,)
-    op = INDEX_PUT if any(isinstance(i, np.ndarray) for i in items) else COPY_SLICES
+    idx = _norm_index(index, input._data.shape)
+    op = _setitem_op(index, input._data.shape, value)
     try:
         return apply(op, input, value, index=idx)
     except ValueError as e:
@@ -175,7 +231,7 @@ def index_put_(t: Tensor, index: Any, value) -> None:
     """``t[index] = value``."""
     if not _records(t, (value,)):
         v = value._data if isinstance(value, Tensor) else value
-        idx = _norm_index(index)
+        idx = _norm_index(index, t._data.shape)
         try:
             t._data[idx] = v
         except ValueError as e:

@@ -1,18 +1,24 @@
-"""Linear algebra: ``matmul`` in every combination of 1-d, 2-d and batched operands.
+"""Linear algebra: ``matmul`` in every combination of 1-d, 2-d and batched operands,
+``addmm`` (beta * input + alpha * mat1 @ mat2) and ``linear`` built from them.
 
-One record covers all cases; the node name follows what PyTorch records for each case
+One record covers all matmul cases; the node name follows what PyTorch records for each case
 (``MmBackward0`` for matrix @ matrix, ``MvBackward0``, ``DotBackward0``, ...).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from symgrad.ops._apply import apply
 from symgrad.ops._record import REAL, register
+from symgrad.ops._util import type_name
 from symgrad.tensor import Tensor, as_tensor
 
-__all__ = ["matmul", "mm", "mv", "dot", "bmm", "outer"]
+# ``linear`` is torch.nn.functional.linear only (not a torch.* function nor a Tensor
+# method), so it is not in __all__ (whose names become Tensor methods).
+__all__ = ["matmul", "mm", "mv", "dot", "bmm", "outer", "addmm"]
 
 
 def _matmul_vjp_a(xp, g, ans, a, b):
@@ -129,3 +135,127 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
     if input.ndim != 1 or vec2.ndim != 1:
         raise RuntimeError("outer: expected two 1D tensors")
     return unsqueeze(input, 1) * vec2
+
+
+# ================================================================ addmm
+def _scaled(v, s):
+    return v if s == 1 else v * s
+
+
+def _addmm_forward(xp, input, mat1, mat2, *, beta=1, alpha=1):
+    prod = _scaled(xp.matmul(mat1, mat2), alpha)
+    if beta == 0:                         # PyTorch ignores input then (nan and inf included)
+        return prod
+    return _scaled(input, beta) + prod
+
+
+ADDMM = register(
+    "addmm", "AddmmBackward0",
+    forward=_addmm_forward,
+    vjp=(lambda xp, g, ans, input, mat1, mat2, *, beta=1, alpha=1: _scaled(g, beta),
+         lambda xp, g, ans, input, mat1, mat2, *, beta=1, alpha=1: _scaled(
+             xp.matmul(g, xp.swapaxes(mat2, 0, 1)), alpha),
+         lambda xp, g, ans, input, mat1, mat2, *, beta=1, alpha=1: _scaled(
+             xp.matmul(xp.swapaxes(mat1, 0, 1), g), alpha)),
+    mirror=lambda input, mat1, mat2, *, beta=1, alpha=1: (
+        beta * np.asarray(input, dtype=object) + alpha * np.matmul(mat1, mat2)),
+    kind="linalg", domain=(REAL, REAL, REAL),
+    examples=((((2,), (2, 3), (3, 2)), {}), (((2, 1), (2, 2), (2, 1)), {"beta": 0.5, "alpha": 2.0}),
+              (((), (1, 2), (2, 2)), {"beta": 0}), (((1, 2), (1, 2), (2, 2)), {"alpha": -1.5})),
+)
+
+def _same_dtype(a: Tensor, b: Tensor, what: str) -> None:
+    da, db = a._data.dtype, b._data.dtype
+    if da != db and object not in (da, db):
+        raise RuntimeError(f"{what} must have the same dtype, but got {type_name(a)} and "
+                           f"{type_name(b)}")
+
+
+def _mm_shapes(rows: int, k: int, mat2_shape: tuple) -> None:
+    if k != mat2_shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and "
+                           f"{mat2_shape[0]}x{mat2_shape[1]})")
+
+
+def _expandable(input: Tensor, size: tuple) -> None:
+    """PyTorch's checks for ``input.expand(size)`` (addmm's input against the product)."""
+    shape = tuple(input.shape)
+    if len(shape) > len(size):
+        raise RuntimeError(f"expand(symgrad.{input.dtype.name}{{{list(shape)}}}, "
+                           f"size={list(size)}): the number of sizes provided ({len(size)}) "
+                           "must be greater or equal to the number of dimensions in the tensor "
+                           f"({len(shape)})")
+    lead = len(size) - len(shape)
+    for i, s in enumerate(shape):
+        if s != 1 and s != size[lead + i]:
+            raise RuntimeError(f"The expanded size of the tensor ({size[lead + i]}) must match "
+                               f"the existing size ({s}) at non-singleton dimension {lead + i}."
+                               f"  Target sizes: {list(size)}.  Tensor sizes: {list(shape)}")
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """``beta * input + alpha * (mat1 @ mat2)`` for matrices ``mat1``, ``mat2``; ``input``
+    broadcasts to the product's shape (with ``beta=0`` it is ignored, nan included)."""
+    input, mat1, mat2 = as_tensor(input), as_tensor(mat1), as_tensor(mat2)
+    for name, m in (("mat1", mat1), ("mat2", mat2)):
+        if m.ndim != 2:
+            raise RuntimeError(f"{name} must be a matrix, got {m.ndim}-D tensor")
+    _mm_shapes(mat1.shape[0], mat1.shape[1], tuple(mat2.shape))
+    _expandable(input, (mat1.shape[0], mat2.shape[1]))
+    _same_dtype(mat1, mat2, "mat1 and mat2")
+    _same_dtype(input, mat2, "self and mat2")
+    params = {k: v for k, v in (("beta", beta), ("alpha", alpha)) if v != 1}
+    return apply(ADDMM, input, mat1, mat2, **params)
+
+
+# ================================================================ linear
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``input @ weight.T + bias`` (torch.nn.functional.linear), recorded as PyTorch records
+    it: ``addmm`` for a 2-d input with a bias (a contiguous n-d input with a 1-d bias is
+    flattened to 2-d around it: ViewBackward0), ``matmul`` (+ ``add``) otherwise."""
+    from symgrad.ops.shape import reshape, t
+
+    x, w = as_tensor(input), as_tensor(weight)
+    if x.ndim == 0 or w.ndim == 0:
+        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are "
+                           f"{x.ndim}D and {w.ndim}D")
+    wt = t(w)
+    rows, k = math.prod(x.shape[:-1]), x.shape[-1]
+    if bias is not None:
+        b = as_tensor(bias)
+        if x.ndim == 2:
+            return addmm(b, x, wt)
+        if b.ndim == 1 and x._data.flags.c_contiguous:
+            if wt.ndim != 2:
+                raise RuntimeError(f"mat2 must be a matrix, got {wt.ndim}-D tensor")
+            _mm_shapes(rows, k, tuple(wt.shape))
+            out = addmm(b, reshape(x, (rows, k)), wt)
+            return reshape(out, (*x.shape[:-1], wt.shape[1]))
+    out = _linear_matmul(x, wt, rows, k)
+    if bias is None:
+        return out
+    shape = tuple(out.shape)
+    try:
+        full = np.broadcast_shapes(shape, tuple(b.shape))
+    except ValueError:
+        full = None
+    if full != shape:
+        if full is None:
+            return out + b                # the usual "size of tensor a ... must match" error
+        raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape "
+                           f"{list(full)}")
+    return out + b
+
+
+def _linear_matmul(x: Tensor, wt: Tensor, rows: int, k: int) -> Tensor:
+    if wt.ndim == 2:
+        _mm_shapes(rows, k, tuple(wt.shape))
+    elif x.ndim == 1:
+        return dot(x, wt)
+    elif k != wt.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{k}), vec "
+                           f"({wt.shape[0]})")
+    if x._data.dtype != wt._data.dtype and object not in (x._data.dtype, wt._data.dtype):
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                           f"{type_name(x).lower()} != {type_name(wt).lower()}")
+    return matmul(x, wt)

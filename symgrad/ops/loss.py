@@ -1,20 +1,33 @@
-"""Losses: binary cross-entropy with logits and mean squared error.
+"""Losses: cross-entropy and negative log-likelihood, binary cross-entropy (on logits and on
+probabilities), and the regression losses (mean squared, L1, smooth L1, Huber).
 
 Forwards are written to be exact in float64 for any input (``softplus(-z)`` instead of
-``log(sigmoid(z))``); mirrors are the textbook definitions, so the verifier also checks
-that the careful form computes the same function.
+``log(sigmoid(z))``, a shifted log-softmax); mirrors are the textbook definitions, so the
+verifier also checks that the careful form computes the same function. Where PyTorch builds
+a loss out of other ops (``cross_entropy`` is ``log_softmax`` then ``nll_loss``; class
+probabilities, label smoothing and ``weight=`` for the regression losses are sums and
+products), the public function composes the same ops, so the recorded graph is PyTorch's.
+
+Class-index targets are integer data, not variables: they travel as the ``target``
+parameter of the ``nll_loss`` record (like the indices of ``take_along_dim``) and are read
+with plain numpy, never with the namespace.
 """
 
 from __future__ import annotations
 
+import math
+import warnings
+
 import numpy as np
 
+from symgrad.autograd.grad_mode import is_grad_enabled
 from symgrad.ops._apply import apply
-from symgrad.ops._record import REAL, UNIT, Domain, register
-from symgrad.ops._util import numel, sp
+from symgrad.ops._record import POSITIVE, REAL, UNIT, Domain, Kink, register
+from symgrad.ops._util import numel, sp, type_name
 from symgrad.tensor import Tensor, as_tensor
 
-__all__ = ["binary_cross_entropy_with_logits", "mse_loss", "REDUCTIONS"]
+__all__ = ["binary_cross_entropy_with_logits", "binary_cross_entropy", "mse_loss", "l1_loss",
+           "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy", "kl_div", "REDUCTIONS"]
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -118,9 +131,10 @@ def _legacy_reduction(size_average, reduce, reduction: str) -> str:
         return reduction
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
-    if not reduce:
-        return "none"
-    return "mean" if size_average else "sum"
+    out = "none" if not reduce else "mean" if size_average else "sum"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                  f"reduction='{out}' instead.", UserWarning, stacklevel=3)
+    return out
 
 
 # ================================================================ mean squared error
@@ -136,16 +150,654 @@ MSE = register(
 
 
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
-             reduction: str = "mean") -> Tensor:
-    """Mean (or summed, or per-entry) squared difference."""
+             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Mean (or summed, or per-entry) squared difference; ``weight`` (input's shape) weighs
+    each entry, and its ``mean`` divides by the sum of the weights (as PyTorch 2.13)."""
+    target = as_tensor(target)
+    _warn_if_broadcast(input, target)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if weight is not None:
+        return _weighted(apply(MSE, input, target, reduction="none"), weight, input, reduction,
+                         mean_by_weight=True)
+    _check_reduction(reduction)
+    return apply(MSE, input, target, reduction=reduction)
+
+
+def _warn_if_broadcast(input: Tensor, target: Tensor) -> None:
+    if tuple(target.shape) != tuple(input.shape):
+        warnings.warn(f"Using a target size ({target.size()}) that is different to the input "
+                      f"size ({input.size()}). This will likely lead to incorrect results due "
+                      "to broadcasting. Please ensure they have the same size.",
+                      UserWarning, stacklevel=3)
+
+
+def _weighted(loss: Tensor, weight, input: Tensor, reduction: str, *,
+              mean_by_weight: bool) -> Tensor:
+    """PyTorch 2.13's ``weight=`` of the regression losses, composed of ordinary ops:
+    per-entry losses times the weights, then summed, or divided by the summed weights
+    (``mse_loss``, ``l1_loss``) or by the number of entries (``huber_loss``)."""
+    weight = as_tensor(weight)
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError("Weights and input must have the same size.")
+    out = loss * weight
+    if reduction == "none":
+        return out
+    if reduction == "sum":
+        return out.sum()
+    if reduction == "mean":
+        return out.sum() / weight.sum() if mean_by_weight else out.mean()
+    raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', "
+                     "'sum'.")
+
+
+# ================================================================ shared checks
+def _numeric(t: Tensor) -> bool:
+    return t._data.dtype != object
+
+
+def _is_float(t: Tensor) -> bool:
+    return t._data.dtype.kind == "f" or t._data.dtype == object
+
+
+def _on_kink(mask, reduction: str) -> np.ndarray:
+    """A per-entry kink mask in the loss's output shape (one flag once reduced)."""
+    mask = np.asarray(mask)
+    return mask if reduction == "none" else np.asarray(mask.any())
+
+
+def _no_grad_for(name: str, arg: str, t: Tensor | None) -> None:
+    """PyTorch refuses, at the call, a differentiable tensor where it has no derivative."""
+    if t is not None and t.requires_grad and is_grad_enabled():
+        raise RuntimeError(f"The function '{name}' is not differentiable with respect to "
+                           f"argument '{arg}'. This input cannot have requires_grad True.")
+
+
+def _entry_loss(entry, *arrays):
+    """A textbook per-entry formula over broadcast object arrays (for the mirrors)."""
+    arrays = np.broadcast_arrays(*(np.asarray(a, dtype=object) for a in arrays))
+    out = np.frompyfunc(entry, len(arrays), 1)(*arrays)
+    return np.asarray(out, dtype=object)
+
+
+# ================================================================ L1
+def _l1_vjp(sign):
+    def rule(xp, g, ans, x, y, reduction="mean"):
+        return sign * _g_for(g, reduction, x, y) * xp.sign(x - y)
+    return rule
+
+
+L1 = register(
+    "l1_loss", "MeanBackward0",
+    forward=lambda xp, x, y, reduction="mean": _reduce(xp, xp.abs(x - y), reduction),
+    vjp=(_l1_vjp(1), _l1_vjp(-1)),
+    mirror=lambda x, y, reduction="mean": _reduce_mirror(
+        _entry_loss(lambda x, y: sp.Abs(x - y), x, y), reduction),
+    kind="loss", domain=(REAL, REAL), params={"reduction": REDUCTIONS},
+    kinks=Kink(lambda x, y, reduction="mean": _on_kink(np.equal(x, y), reduction),
+               "d|input - target| = sign(0) = 0 where input == target, as PyTorch (whose "
+               "target gradient there is -0.0)"),
+)
+# PyTorch composes l1_loss as abs(input - target), then mean / sum: the node carries the
+# name of the last of those ops.
+_L1_BY_REDUCTION = {"mean": L1, "sum": L1.variant("SumBackward0"),
+                    "none": L1.variant("AbsBackward0")}
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+            reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Mean (or summed, or per-entry) absolute difference; ``weight`` as in ``mse_loss``."""
+    target = as_tensor(target)
+    _warn_if_broadcast(input, target)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if weight is not None:
+        return _weighted(apply(_L1_BY_REDUCTION["none"], input, target, reduction="none"),
+                         weight, input, reduction, mean_by_weight=True)
+    _check_reduction(reduction)
+    return _l1(input, target, reduction)
+
+
+def _l1(input: Tensor, target: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean" and _numeric(input) and not _is_float(input):
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: {type_name(input)}")
+    return apply(_L1_BY_REDUCTION[reduction], input, target, reduction=reduction)
+
+
+# ================================================================ smooth L1 and Huber
+# Both are quadratic for |d| < beta (delta) and linear outside. At |d| = beta the first
+# derivative is continuous (only the second jumps); there the rules use the linear branch's
+# slope, which equals the quadratic one's (PyTorch takes the quadratic: same value). The rules
+# are written branch for branch like the mirrors' derivatives, so SymPy proves them.
+def _smooth_l1(xp, d, beta):
+    a = xp.abs(d)
+    return xp.where(xp.less(a, beta), 0.5 * d * d / beta, a - 0.5 * beta)
+
+
+def _smooth_l1_vjp(sign):
+    # as PyTorch, the target's rule is the input's with the roles swapped (slope(y - x)), so
+    # at input == target both gradients are +0.0
+    def rule(xp, g, ans, x, y, reduction="mean", beta=1.0):
+        d = x - y if sign > 0 else y - x
+        slope = xp.where(xp.less(xp.abs(d), beta), d / beta, xp.sign(d))
+        return _g_for(g, reduction, x, y) * slope
+    return rule
+
+
+def _smooth_l1_entry(beta):
+    return lambda x, y: sp.Piecewise(((x - y) ** 2 / (2 * beta), sp.Abs(x - y) < beta),
+                                     (sp.Abs(x - y) - beta / 2, True))
+
+
+def _at_threshold(x, y, reduction="mean", beta=None, delta=None):
+    t = beta if beta is not None else delta if delta is not None else 1.0
+    return _on_kink(np.equal(np.abs(np.subtract(x, y)), t), reduction)
+
+
+_PIECES = tuple((((3,), (3,)), {"reduction": r, "beta": 1.0}) for r in REDUCTIONS) + (
+    (((2, 2), (2,)), {"reduction": "mean", "beta": 0.5}),)
+
+SMOOTH_L1 = register(
+    "smooth_l1_loss", "SmoothL1LossBackward0",
+    forward=lambda xp, x, y, reduction="mean", beta=1.0: _reduce(
+        xp, _smooth_l1(xp, x - y, beta), reduction),
+    vjp=(_smooth_l1_vjp(1), _smooth_l1_vjp(-1)),
+    mirror=lambda x, y, reduction="mean", beta=1.0: _reduce_mirror(
+        _entry_loss(_smooth_l1_entry(beta), x, y), reduction),
+    kind="loss", domain=(REAL, REAL), examples=_PIECES,
+    kinks=Kink(_at_threshold, "|input - target| = beta: quadratic meets linear; the slope "
+                              "(+-1) is continuous there (the rules give PyTorch's +-1), the "
+                              "curvature jumps from 1/beta to 0"),
+)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """Quadratic below ``beta``, absolute above; ``beta=0`` is ``l1_loss``."""
+    target = as_tensor(target)
+    _warn_if_broadcast(input, target)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if beta == 0.0:
+        return _l1(input, target, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if _numeric(input) and not _is_float(input):
+        raise NotImplementedError(f"\"smooth_l1_cpu\" not implemented for '{type_name(input)}'")
+    return apply(SMOOTH_L1, input, target, reduction=reduction, beta=float(beta))
+
+
+def _huber(xp, d, delta):
+    a = xp.abs(d)
+    return xp.where(xp.less(a, delta), 0.5 * d * d, delta * (a - 0.5 * delta))
+
+
+def _huber_vjp(sign):
+    def rule(xp, g, ans, x, y, reduction="mean", delta=1.0):
+        d = x - y if sign > 0 else y - x
+        slope = xp.where(xp.less(xp.abs(d), delta), d, delta * xp.sign(d))
+        return _g_for(g, reduction, x, y) * slope
+    return rule
+
+
+def _huber_entry(delta):
+    return lambda x, y: sp.Piecewise(((x - y) ** 2 / 2, sp.Abs(x - y) < delta),
+                                     (delta * (sp.Abs(x - y) - delta / 2), True))
+
+
+HUBER = register(
+    "huber_loss", "HuberLossBackward0",
+    forward=lambda xp, x, y, reduction="mean", delta=1.0: _reduce(
+        xp, _huber(xp, x - y, delta), reduction),
+    vjp=(_huber_vjp(1), _huber_vjp(-1)),
+    mirror=lambda x, y, reduction="mean", delta=1.0: _reduce_mirror(
+        _entry_loss(_huber_entry(delta), x, y), reduction),
+    kind="loss", domain=(REAL, REAL),
+    examples=tuple((s, {"reduction": p["reduction"], "delta": p["beta"]}) for s, p in _PIECES),
+    kinks=Kink(_at_threshold, "|input - target| = delta: quadratic meets linear; the slope "
+                              "(+-delta) is continuous there (the rules give PyTorch's "
+                              "+-delta), the curvature jumps from 1 to 0"),
+)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
+    """Quadratic below ``delta``, ``delta``-scaled absolute above; ``weight`` as PyTorch 2.13
+    (per entry; its ``mean`` is the mean of the weighted losses)."""
+    target = as_tensor(target)
+    _warn_if_broadcast(input, target)
+    if weight is None:
+        _check_reduction(reduction)
+    elif tuple(as_tensor(weight).shape) != tuple(input.shape):
+        raise ValueError("Weights and input must have the same size.")
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    if _numeric(input) and not _is_float(input):
+        raise NotImplementedError(f"\"huber_cpu\" not implemented for '{type_name(input)}'")
+    if weight is not None:
+        return _weighted(apply(HUBER, input, target, reduction="none", delta=float(delta)),
+                         weight, input, reduction, mean_by_weight=False)
+    return apply(HUBER, input, target, reduction=reduction, delta=float(delta))
+
+
+# ================================================================ BCE on probabilities
+# PyTorch clamps each log at -100 in the forward, and its rules divide by
+# max(p (1 - p), EPSILON) with EPSILON the float32 constant 1e-12 (9.99999996e-13); the
+# target's rule is -logit(p), unclamped. Where p (1 - p) < EPSILON (which contains the
+# region where a log is clamped, p < e^-100) the rules are PyTorch's values, not the
+# derivatives of the clamped forward: that is the declared clamp region, outside the
+# domain the proofs run on. (-logit(p) is written log(1 - p) - log(p): the same value up to
+# rounding, and the form SymPy cancels against the mirror's derivative.)
+_BCE_EPS = float(np.float32(1e-12))
+_BCE_P = Domain(((1e-11, 1 - 1e-11),), typical=(0.02, 0.98))
+
+
+def _bce_forward(xp, p, y, w, reduction="mean"):
+    v = (y - 1) * xp.maximum(xp.log1p(-p), -100.0) - y * xp.maximum(xp.log(p), -100.0)
+    return _reduce(xp, v if w is None else v * w, reduction)
+
+
+def _bce_vjp_p(xp, g, ans, p, y, w, reduction="mean"):
+    r = _g_for(g, reduction, p) * (p - y) / xp.maximum((1 - p) * p, _BCE_EPS)
+    return r if w is None else r * w
+
+
+def _bce_vjp_y(xp, g, ans, p, y, w, reduction="mean"):
+    r = _g_for(g, reduction, p) * (xp.log1p(-p) - xp.log(p))
+    return r if w is None else r * w
+
+
+def _bce_mirror(p, y, w, reduction="mean"):
+    w = 1 if w is None else w
+    v = _entry_loss(lambda p, y, w: -w * (y * sp.log(p) + (1 - y) * sp.log(1 - p)), p, y, w)
+    return _reduce_mirror(v, reduction)
+
+
+BCE = register(
+    "binary_cross_entropy", "BinaryCrossEntropyBackward0",
+    forward=_bce_forward,
+    vjp=(_bce_vjp_p, _bce_vjp_y, None),
+    mirror=_bce_mirror,
+    kind="loss", domain=(_BCE_P, UNIT, Domain(((0.0, math.inf),), (0.2, 2.0))),
+    examples=((((2,), (2,), (1,)), {"reduction": "none"}),
+              (((1,), (1,), None), {"reduction": "mean"})),
+    kinks=Kink(lambda p, y, w, reduction="mean": _on_kink(
+        np.broadcast_to(np.less(p * (1 - p), _BCE_EPS), np.broadcast_shapes(
+            np.shape(p), np.shape(y), np.shape(w) if w is not None else ())), reduction),
+        "clamp region p (1 - p) < 1e-12 (PyTorch's float32 EPSILON, p = 0 and 1 included): "
+        "the forward clamps log(p) and log(1 - p) at -100; the rules return PyTorch's "
+        "values there, d/dp = (p - y) / max(p (1 - p), 1e-12) and d/dy = -logit(p) "
+        "(unclamped, +-inf at p = 0, 1)"),
+)
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of probabilities ``input`` against ``target`` (logs clamped at
+    -100, as PyTorch); prefer ``binary_cross_entropy_with_logits``, exact for any logit."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     target = as_tensor(target)
     if tuple(target.shape) != tuple(input.shape):
-        import warnings
+        raise ValueError(f"Using a target size ({target.size()}) that is different to the "
+                         f"input size ({input.size()}) is deprecated. Please ensure they have "
+                         "the same size.")
+    w = None
+    if weight is not None:
+        w = as_tensor(weight)
+        _expand_weight(w, tuple(target.shape), tuple(input.shape))
+    if _numeric(input):
+        if not _is_float(input):
+            raise NotImplementedError(
+                f"\"binary_cross_entropy\" not implemented for '{type_name(input)}'")
+        if _numeric(target) and target._data.dtype != input._data.dtype:
+            raise RuntimeError(f"Found dtype {type_name(target)} but expected "
+                               f"{type_name(input)}")
+        p = input._data
+        if not np.all((p >= 0) & (p <= 1)):
+            raise RuntimeError("all elements of input should be between 0 and 1")
+    if _numeric(target):
+        y = target._data
+        if not np.all((y >= 0) & (y <= 1)):
+            raise RuntimeError("all elements of target should be between 0 and 1")
+    _no_grad_for("binary_cross_entropy", "weight", w)
+    return apply(BCE, input, target, w, reduction=reduction)
 
-        warnings.warn(f"Using a target size ({tuple(target.shape)}) that is different to the "
-                      f"input size ({tuple(input.shape)}). This will likely lead to incorrect "
-                      "results due to broadcasting. Please ensure they have the same size.",
-                      UserWarning, stacklevel=2)
-    return apply(MSE, input, target, reduction=reduction)
+
+def _expand_weight(w: Tensor, target_shape: tuple, input_shape: tuple) -> None:
+    """PyTorch's checks for ``weight.expand(broadcast_shapes(target, weight))``."""
+    ws = tuple(w.shape)
+    n = max(len(ws), len(target_shape))
+    full = []
+    for k in range(1, n + 1):
+        a = ws[-k] if k <= len(ws) else 1
+        b = target_shape[-k] if k <= len(target_shape) else 1
+        if a != b and a != 1 and b != 1:
+            raise RuntimeError(
+                f"Attempting to broadcast a dimension of length {a} at {-k}! Mismatching "
+                f"argument at index 1 had {w.size()}; but expected shape should be "
+                f"broadcastable to {list(target_shape)}")
+        full.append(max(a, b) if min(a, b) != 0 else 0)
+    full = tuple(reversed(full))
+    if full != input_shape:
+        raise RuntimeError(f"output with shape {list(input_shape)} doesn't match the broadcast "
+                           f"shape {list(full)}")
+
+
+# ================================================================ negative log-likelihood
+# loss_i = -w[t_i] x[i, t_i] (0 where t_i == ignore_index); "mean" divides the sum by the
+# summed weights of the counted targets, so an all-ignored batch gives 0/0 = nan (PyTorch).
+def _nll_layout(shape: tuple, target: np.ndarray, ignore_index: int):
+    """Integer bookkeeping of the target (plain numpy): which entries count, the target
+    with ignored entries pointed at class 0, where each target sits in the input, and the
+    class axis."""
+    axis = 0 if len(shape) == 1 else 1
+    valid = np.not_equal(target, ignore_index)
+    safe = np.where(valid, target, 0)
+    if len(shape) == 1:
+        index = (safe,)
+    else:
+        grids = np.indices(np.shape(target), sparse=True)
+        index = (grids[0], safe) + tuple(grids[1:])
+    return valid, safe, index, axis
+
+
+def _one_hot(shape: tuple, safe: np.ndarray, valid: np.ndarray, axis: int) -> np.ndarray:
+    """1 at [i, t_i] for each counted target, else 0 (an int array of the input's shape)."""
+    classes = np.arange(shape[axis]).reshape([-1 if d == axis else 1 for d in range(len(shape))])
+    hot = np.equal(np.expand_dims(safe, axis), classes) & np.expand_dims(valid, axis)
+    return hot.astype(np.int64)
+
+
+def _target_weights(xp, w, safe, valid, like):
+    """The weight of each target entry; 0 where ignored."""
+    counted = xp.astype(valid * 1, like.dtype)
+    return counted if w is None else w[safe] * counted
+
+
+def _nll_forward(xp, x, w, *, target, ignore_index=-100, reduction="mean"):
+    valid, safe, index, _ = _nll_layout(x.shape, target, ignore_index)
+    wt = _target_weights(xp, w, safe, valid, x)
+    v = xp.where(valid, -wt * x[index], 0)
+    if reduction == "none":
+        return v
+    total = xp.sum(v)
+    return total if reduction == "sum" else total / xp.sum(wt)
+
+
+def _nll_vjp_x(xp, g, ans, x, w, *, target, ignore_index=-100, reduction="mean"):
+    valid, safe, _, axis = _nll_layout(x.shape, target, ignore_index)
+    wt = _target_weights(xp, w, safe, valid, x)
+    if reduction == "mean":
+        g = g / xp.sum(wt)
+    coef = -g * wt
+    if not valid.all():          # ignored entries get 0, even when g / sum(wt) is nan (0 / 0)
+        coef = xp.where(valid, coef, 0)
+    return xp.expand_dims(coef, axis) * _one_hot(x.shape, safe, valid, axis)
+
+
+def _nll_mirror(x, w, *, target, ignore_index=-100, reduction="mean"):
+    """-sum_c y_ic w_c x_ic with y the one-hot target; "mean" divides by sum_ic y_ic w_c."""
+    x = np.asarray(x, dtype=object)
+    valid, safe, _, axis = _nll_layout(x.shape, target, ignore_index)
+    n_classes = x.shape[axis]
+    w = np.ones(n_classes, dtype=np.int64) if w is None else np.asarray(w, dtype=object)
+    y = _one_hot(x.shape, safe, valid, axis) * np.reshape(
+        w, [-1 if d == axis else 1 for d in range(x.ndim)])
+    loss = -np.sum(y * x, axis=axis)
+    if reduction == "none":
+        return loss
+    return np.sum(loss) if reduction == "sum" else np.sum(loss) / np.sum(y)
+
+
+NLL = register(
+    "nll_loss", "NllLossBackward0",
+    forward=_nll_forward,
+    vjp=(_nll_vjp_x, None),
+    mirror=_nll_mirror,
+    kind="loss", domain=(REAL, POSITIVE),
+    examples=(
+        (((3,), None), {"target": np.array(1)}),
+        (((2, 3), None), {"target": np.array([0, 2]), "reduction": "none"}),
+        (((2, 3), None), {"target": np.array([2, 2]), "reduction": "sum"}),
+        (((2, 3), (3,)), {"target": np.array([2, -100]), "reduction": "mean"}),
+        (((3, 2), (2,)), {"target": np.array([1, 0, 1]), "ignore_index": 0}),
+        (((1, 3, 2), (3,)), {"target": np.array([[0, 2]]), "reduction": "none"}),
+    ),
+)
+NLL2D = NLL.variant("NllLoss2DBackward0")
+
+
+def _class_target(target, fn: str) -> np.ndarray:
+    if not isinstance(target, Tensor):
+        raise TypeError(f"{fn}(): argument 'target' (position 2) must be Tensor, not "
+                        f"{type(target).__name__}")
+    t = target._data
+    if t.dtype != np.int64 and t.dtype != np.uint8:
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                           f"{type_name(target)}")
+    return t.astype(np.int64)          # a copy: later in-place changes do not reach the node
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+             ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of class indices ``target`` under log-probabilities ``input``
+    of shape (C,), (N, C) or (N, C, d1, ...); ``weight`` per class."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if not isinstance(target, Tensor):
+        _class_target(target, "nll_loss_nd")
+    return _nll_nd(input, target, weight, ignore_index, reduction)
+
+
+def _nll_nd(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: str) -> Tensor:
+    """PyTorch's nll_loss_nd: 1-d and 2-d inputs are NllLoss, 4-d NllLoss2d, and 3-d or >4-d
+    inputs are viewed as (N, C, 1, -1) for NllLoss2d (and the result viewed back)."""
+    from symgrad.ops.shape import reshape
+
+    shape, tshape = tuple(input.shape), tuple(target.shape)
+    nd = len(shape)
+    if nd < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {nd})")
+    if nd != 1 and shape[0] != (tshape[0] if tshape else 0):
+        raise ValueError(f"Expected input batch_size ({shape[0]}) to match target batch_size "
+                         f"({tshape[0] if tshape else 0}).")
+    w = None if weight is None else as_tensor(weight)
+    if nd <= 2:
+        if len(tshape) > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        if nd == 1 and len(tshape) == 1 and tshape[0] != 1:
+            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: "
+                             f"{tshape[0]}")
+        if w is not None and (w.ndim != 1 or w.shape[0] != shape[-1]):
+            raise RuntimeError(f"weight tensor should be defined either for all {shape[-1]} "
+                               f"classes or no classes but got weight tensor of shape: "
+                               f"{list(w.shape)}")
+        t = _class_target(target, "nll_loss_nd")
+        if nd == 1:
+            t = t.reshape(())
+        return _nll_apply(NLL, "nll_loss_forward", input, t, w, ignore_index, reduction)
+    if nd == 4:
+        if len(tshape) != 3:
+            raise RuntimeError(f"only batches of spatial targets supported (3D tensors) but got "
+                               f"targets of dimension: {len(tshape)}")
+    elif tshape[1:] != shape[2:]:
+        raise RuntimeError(f"Expected target size {[shape[0], *shape[2:]]}, got {list(tshape)}")
+    if w is not None and (w.ndim != 1 or w.shape[0] != shape[1]):
+        raise RuntimeError("weight tensor should be defined either for all or no classes")
+    if nd == 4 and (shape[0] != tshape[0] or shape[2:] != tshape[1:]):
+        raise RuntimeError(f"size mismatch (got input: {list(shape)} , target: {list(tshape)}")
+    t = _class_target(target, "nll_loss_nd")
+    if nd == 4:
+        return _nll_apply(NLL2D, "nll_loss2d_forward", input, t, w, ignore_index, reduction)
+    rest = math.prod(shape[2:])
+    flat = reshape(input, (shape[0], shape[1], 1, rest))
+    out = _nll_apply(NLL2D, "nll_loss2d_forward", flat, t.reshape(shape[0], 1, rest), w,
+                     ignore_index, reduction)
+    return out if reduction != "none" else reshape(out, (shape[0], *shape[2:]))
+
+
+def _nll_apply(op, kernel: str, input: Tensor, t: np.ndarray, w: Tensor | None,
+               ignore_index: int, reduction: str) -> Tensor:
+    if _numeric(input):
+        if not _is_float(input):
+            frame = "nll_loss_out_frame" if op is NLL else "nll_loss2d_forward_out_frame"
+            raise NotImplementedError(f"\"{frame}\" not implemented for '{type_name(input)}'")
+        if w is not None and _numeric(w) and w._data.dtype != input._data.dtype:
+            raise RuntimeError(f"expected scalar type {type_name(input)} but found "
+                               f"{type_name(w)}")
+    n_classes = input.shape[0 if input.ndim == 1 else 1]
+    bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
+    if bad.any():
+        raise IndexError(f"Target {t[bad].flat[0]} is out of bounds.")
+    _no_grad_for(kernel, "weight", w)
+    params = {"target": t, "reduction": reduction}
+    if ignore_index != -100:
+        params["ignore_index"] = int(ignore_index)
+    return apply(op, input, w, **params)
+
+
+# ================================================================ cross-entropy
+def _log_softmax(input: Tensor, dim: int) -> Tensor:
+    """reduction.log_softmax (imported here: ``reduction`` is loaded after this module)."""
+    from symgrad.ops.reduction import log_softmax
+
+    return log_softmax(input, dim)
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                  size_average=None, ignore_index: int = -100, reduce=None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Cross-entropy of the logits ``input`` (class dimension 1, or 0 for a 1-d input)
+    against class indices, or against class probabilities of the input's shape.
+
+    With class indices it is ``nll_loss(log_softmax(input))``, as PyTorch records it; class
+    probabilities, label smoothing and weights compose ordinary ops the same way PyTorch
+    does. The shifted log-softmax keeps it exact for logits of any size (+-1000 included).
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if not isinstance(target, Tensor):
+        _class_target(target, "cross_entropy_loss")
+    if not isinstance(input, Tensor):
+        input = as_tensor(input)
+    if _numeric(input) and not _is_float(input):
+        raise NotImplementedError(
+            f"\"log_softmax_lastdim_kernel_impl\" not implemented for '{type_name(input)}'")
+    class_dim = 0 if input.ndim == 1 else 1
+    if tuple(input.shape) == tuple(target.shape):
+        if _numeric(target) and not _is_float(target):
+            raise RuntimeError(f"Expected floating point type for target with class "
+                               f"probabilities, got {type_name(target)}")
+        if ignore_index >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
+        return _cross_entropy_probs(input, target, weight, reduction, label_smoothing,
+                                    class_dim)
+    if label_smoothing > 0.0:
+        _check_smoothing(label_smoothing)
+        return _cross_entropy_smoothed(input, target, weight, ignore_index, reduction,
+                                       label_smoothing, class_dim)
+    return _nll_nd(_log_softmax(input, class_dim), target, weight, ignore_index, reduction)
+
+
+def _check_smoothing(label_smoothing: float) -> None:
+    if label_smoothing > 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
+                           f"{label_smoothing:g}")
+
+
+def _class_shaped(w: Tensor, ndim: int, class_dim: int) -> Tensor:
+    """A per-class weight viewed to broadcast along the class dimension."""
+    if ndim <= 1:
+        return w
+    return w.reshape([-1 if d == class_dim else 1 for d in range(ndim)])
+
+
+def _cross_entropy_probs(input, target, weight, reduction, label_smoothing, class_dim):
+    n_classes = input.shape[class_dim] if input.ndim else 1
+    w = None if weight is None else as_tensor(weight)
+    if w is not None and (w.ndim != 1 or w.shape[0] != n_classes):
+        raise RuntimeError(f"cross_entropy: weight tensor should be defined either for all "
+                           f"{n_classes} classes or no classes but got weight tensor of shape: "
+                           f"{list(w.shape)}")
+    logp = _log_softmax(input, class_dim)
+    if label_smoothing > 0.0:
+        _check_smoothing(label_smoothing)
+        target = target * (1 - label_smoothing) + label_smoothing / n_classes
+    terms = logp * target
+    if w is not None:
+        terms = terms * _class_shaped(w, input.ndim, class_dim)
+    if reduction == "none":
+        return -terms.sum(class_dim)
+    if reduction == "sum":
+        return -terms.sum()
+    return -terms.sum() / (input.numel() // n_classes)     # 0 rows: 0/0 = nan, as PyTorch
+
+
+def _cross_entropy_smoothed(input, target, weight, ignore_index, reduction, label_smoothing,
+                            class_dim):
+    """(1 - s) nll + (s / C) * (the cross-entropy against the uniform distribution)."""
+    logp = _log_softmax(input, class_dim)
+    nll = _nll_nd(logp, target, weight, ignore_index, reduction)
+    n_classes = input.shape[class_dim]
+    w = None if weight is None else as_tensor(weight)
+    t = target._data
+    counted = np.not_equal(t, ignore_index)
+    if w is None:
+        smooth = -logp.sum(class_dim)
+    else:
+        smooth = -(logp * _class_shaped(w, input.ndim, class_dim)).sum(class_dim)
+    if not counted.all():
+        keep = counted.astype(smooth._data.dtype if _numeric(smooth) else np.int64)
+        smooth = smooth * keep                                  # PyTorch's masked_fill_(0)
+    if reduction == "none":
+        ret = smooth
+    elif reduction == "sum":
+        ret = smooth.sum()
+    elif w is None:
+        ret = smooth.sum() / as_tensor(np.sum(counted))
+    else:
+        ret = smooth.sum() / w[t[counted].astype(np.int64)].sum()
+    return (1 - label_smoothing) * nll + ret * (label_smoothing / n_classes)
+
+
+# ================================================================ Kullback-Leibler divergence
+def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
+           reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """``target * (log(target) - input)`` per entry, ``input`` being log-probabilities
+    (``exp(target) * (target - input)`` with ``log_target``); ``batchmean`` divides the sum
+    by the batch size. Composed of ordinary ops, as PyTorch composes it."""
+    target = as_tensor(target)
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce, reduction)
+    elif reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
+                      "support size.'batchmean' divides only by the batch size, and aligns with "
+                      "the KL div math definition.'mean' will be changed to behave the same as "
+                      "'batchmean' in the next major release.", UserWarning, stacklevel=2)
+    base = "sum" if reduction == "batchmean" else reduction
+    _check_reduction(base)
+    if any(_numeric(t) and not _is_float(t) for t in (input, target)):
+        raise RuntimeError("kl_div: Integral inputs not supported.")
+    if log_target:
+        out = target.exp() * (target - input)
+    else:
+        out = _xlogx(target) - target * input
+    if base == "sum":
+        out = out.sum()
+    elif base == "mean":
+        out = out.mean()
+    if reduction == "batchmean" and input.ndim != 0:
+        out = out / input.shape[0]
+    return out
+
+
+def _xlogx(t: Tensor):
+    """``t log t``, 0 where t == 0 (PyTorch's xlogy(t, t)); a constant unless ``t`` is a
+    variable (or symbolic)."""
+    if _numeric(t) and not (t.requires_grad and is_grad_enabled()):
+        a = t._data
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return Tensor._wrap(np.where(a == 0, 0.0, a * np.log(a)).astype(a.dtype))
+    from symgrad.ops.elementwise import where
+
+    return where(t == 0, 0.0, t * t.log())

@@ -394,7 +394,8 @@ def to_mpmath(a) -> np.ndarray:
     if arr.dtype.kind == "b":
         return arr
     conv = np.frompyfunc(lambda v: mpmath.mpf(v), 1, 1)
-    out = conv(arr.astype(np.float64) if arr.dtype.kind == "f" else arr)
+    with np.errstate(invalid="ignore"):  # nan converts to mpf nan, silently
+        out = conv(arr.astype(np.float64) if arr.dtype.kind == "f" else arr)
     return out if isinstance(out, np.ndarray) else _object_scalar(out)
 
 
