@@ -151,3 +151,16 @@ def test_assert_gradients_match_message(mutate):
 def test_symgrad_check_fixture(symgrad_check):
     report = symgrad_check(lambda a: (a.tanh() ** 2).sum(), sg.rand(4))
     assert report.ok
+
+
+@pytest.mark.parametrize("fn, verdict", [
+    (lambda x: x.sqrt().sum(), AGREE),                  # inf at 0, exactly as the limit
+    (lambda x: (1 / x).sum(), AGREE),
+    (lambda x: (x * x.log()).sum(), KINK),              # log's rule makes 0/0 = nan at 0
+])
+def test_singular_points_are_reported_not_raised(fn, verdict):
+    # mpmath refuses 1/0; the verifier must still answer (and say where it happened).
+    x = sg.tensor([0.0, 1.5], requires_grad=True)
+    r = verify.check(fn, x)
+    assert r.rows[1].verdict == verdict
+    assert any("divide(s) by exactly zero" in n for n in r.notes)

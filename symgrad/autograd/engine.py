@@ -51,6 +51,19 @@ def topological_order(roots: Sequence[Node]) -> tuple[list[Node], dict[Node, int
     return order, deps
 
 
+def _repeated_ids(outs: Sequence[Any]) -> set[int]:
+    """Ids of the arrays a node hands to more than one input (they must not be mutated)."""
+    seen: set[int] = set()
+    repeated: set[int] = set()
+    for o in outs:
+        if o is not None:
+            i = id(o)
+            if i in seen:
+                repeated.add(i)
+            seen.add(i)
+    return repeated
+
+
 def run_backward(
     roots: Sequence[Node],
     grads: Sequence[Any],
@@ -113,10 +126,11 @@ def run_backward(
         outs = node.apply(g, create_graph) if apply is None else apply(node, g)
         executed.append(node)
         g_shared = id(g) in shared
+        repeated = _repeated_ids(outs) if len(outs) > 1 else ()
         for (child, _), r in zip(node.next_functions, outs):
             if child is None or r is None or (needed is not None and child not in needed):
                 continue
-            if (r is g and g_shared) or sum(o is r for o in outs) > 1:
+            if (r is g and g_shared) or id(r) in repeated:
                 shared.add(id(r))
             prev = buffers.get(child)
             buffers[child] = r if prev is None else prev + r

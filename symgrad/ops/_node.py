@@ -7,6 +7,7 @@ rule, by ``unbroadcast``; dtypes are cast back to each argument's dtype here too
 
 from __future__ import annotations
 
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -57,7 +58,9 @@ class OpNode(Node):
         params = self._params or _EMPTY
         numeric = xp is NUMPY
         variadic = op.variadic
-        rules = op.vjp if not variadic else op.vjp * len(self.next_functions)
+        rules = op.vjp if not variadic else repeat(op.vjp[0])
+        if variadic and op.saved_idx is None:
+            args = ()  # the rule reads no argument: passing n of them n times is O(n^2)
         outs: list = []
         const = self._const
         for i, ((parent, _), rule) in enumerate(zip(self.next_functions, rules)):

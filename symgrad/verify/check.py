@@ -111,14 +111,11 @@ def _kinks(order: list) -> list[tuple[Any, KinkFinding]]:
     found = []
     for node in reversed(order):
         op = getattr(node, "op", None)
-        if op is None or op.kinks is None or node._args is None:
+        if op is None or op.kinks is None or node._args is None or node._freed:
             continue
-        try:
-            args = [a for a in node._args]
-            if any(a is None for a in args):
-                continue
+        try:  # optional arguments (a loss's weight=None) stay None: the kink test handles them
             with np.errstate(all="ignore"):
-                mask = np.asarray(op.kinks.at(*args, **(node._params or {})))
+                mask = np.asarray(op.kinks.at(*node._args, **(node._params or {})))
         except Exception:  # noqa: BLE001 - a kink test that cannot run finds nothing
             continue
         if mask.any():
@@ -265,6 +262,14 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
     kinked = set()
     for node, _ in kinks:
         kinked |= _upstream_leaves(node)
+    singular = hpres.singular if root is not None else []
+    for node in singular:
+        kinked |= _upstream_leaves(node)
+    if singular:
+        report.notes.append(
+            "at this point " + ", ".join(sorted({n.name() for n in singular})) + " divide(s) by "
+            "exactly zero (a singular point: the derivative is infinite or undefined there); "
+            "those rules ran in float64, as the engine runs them")
 
     for leaf, label, lnode in zip(leaves, leaf_labels, leaf_nodes or [None] * len(leaves)):
         syms = meta.symbols_of(leaf) if any(t is leaf for t, _ in meta.leaves) else None

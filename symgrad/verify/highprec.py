@@ -15,6 +15,7 @@ import numpy as np
 
 from symgrad.autograd.engine import run_backward, topological_order
 from symgrad.autograd.graph import AccumulateGrad, Node
+from symgrad.ops._node import parent_meta
 from symgrad.ops.namespaces import MPMATH, to_mpmath, unbroadcast
 from symgrad.verify.compare import HP_DIGITS
 
@@ -29,6 +30,91 @@ def _obj(x: Any) -> np.ndarray:
     return a
 
 
+def _float_fallback(fn: Any, *values: Any) -> Any:
+    """``fn`` run on float64 copies of ``values`` (results back as mpmath objects).
+
+    mpmath raises where float64 gives inf or nan (an exact 1/0, e.g. sqrt's rule at 0): the
+    node at such a singular point then runs as numpy runs it, which is what the float64
+    engine did there too; its value is compared with the exact derivative as usual.
+    """
+    from symgrad.ops.namespaces import NUMPY
+
+    def to_float(v: Any) -> Any:
+        if isinstance(v, np.ndarray) and v.dtype == object:
+            return np.array([float(x) for x in v.reshape(-1)], dtype=np.float64).reshape(v.shape)
+        if isinstance(v, mpmath.mpf):
+            return float(v)
+        if isinstance(v, (list, tuple)):
+            return type(v)(to_float(x) for x in v)
+        return v
+
+    with np.errstate(all="ignore"):
+        out = fn(NUMPY, *(to_float(v) for v in values))
+    if isinstance(out, (list, tuple)):
+        return type(out)(None if o is None else _obj(np.asarray(o)) for o in out)
+    return _obj(np.asarray(out))
+
+
+def _entrywise(call: Any, values: list, shape: tuple) -> list:
+    """``call`` on each entry of ``values`` (broadcast to ``shape``) in mpmath, and in
+    float64 only for the entries where mpmath divides by zero; one object array per output.
+
+    Used for elementwise ops, so that one singular entry leaves the others exact.
+    """
+    full = [np.broadcast_to(_obj(v), shape) if v is not None else None for v in values]
+    cols: list | None = None
+    for idx in np.ndindex(*shape):
+        entry = [_obj(v[idx]) if v is not None else None for v in full]
+        try:
+            outs = call(MPMATH, *entry)
+        except ZeroDivisionError:
+            outs = _float_fallback(call, *entry)
+        if cols is None:
+            cols = [None if o is None else np.empty(shape, dtype=object) for o in outs]
+        for col, o in zip(cols, outs):
+            if col is not None:
+                col[idx] = np.asarray(o, dtype=object).reshape(())[()]
+    return cols if cols is not None else []
+
+
+def mp_vjp(node: Node, g: Any, args: Any, ans: Any, fallbacks: list | None = None) -> list:
+    """``node``'s rules in mpmath; where mpmath refuses an exact division by zero (sqrt's
+    rule at 0), the entries concerned run in float64, as the engine ran them."""
+    try:
+        return node.vjp_with(MPMATH, g, args, ans)
+    except ZeroDivisionError:
+        if fallbacks is not None:
+            fallbacks.append(node)
+    op = getattr(node, "op", None)
+    if op is None or not op.elementwise or op.variadic or np.ndim(g) == 0:
+        return _float_fallback(node.vjp_with, g, args, ans)
+    params = node._params or {}
+    const = node._const or ()
+    live = [p is not None and r is not None and i not in const
+            for i, ((p, _), r) in enumerate(zip(node.next_functions, op.vjp))]
+
+    def rules(xp: Any, g: Any, ans: Any, *a: Any) -> list:
+        return [r(xp, g, ans, *a, **params) if ok else None for r, ok in zip(op.vjp, live)]
+
+    cols = _entrywise(rules, [g, ans, *args], np.shape(g))
+    return [None if c is None else unbroadcast(MPMATH, c, parent_meta(p)[0])
+            for c, (p, _) in zip(cols, node.next_functions)]
+
+
+def mp_forward(node: Node, args: list, fallbacks: list | None = None) -> np.ndarray:
+    """``node``'s forward in mpmath, with the same float64 fallback as ``mp_vjp``."""
+    try:
+        return _obj(node.forward_with(MPMATH, args))
+    except ZeroDivisionError:
+        if fallbacks is not None:
+            fallbacks.append(node)
+    op = getattr(node, "op", None)
+    shape = tuple(node._shape)
+    if op is None or not op.elementwise or op.variadic or not shape:
+        return _float_fallback(lambda xp, a: node.forward_with(xp, a), args)
+    return _entrywise(lambda xp, *a: [node.forward_with(xp, list(a))], list(args), shape)[0]
+
+
 class HighPrecision:
     """Forward values of every node of a graph, and backward passes, in mpmath at ``dps``
     working digits (the current mpmath precision by default)."""
@@ -39,6 +125,7 @@ class HighPrecision:
         self.order, _ = topological_order([root])
         self.values: dict[Node, np.ndarray] = {}
         self.args: dict[Node, list] = {}
+        self.float_nodes: list[str] = []  # nodes that hit an exact division by zero
         with mpmath.workdps(self.dps):
             for node in reversed(self.order):
                 if type(node) is AccumulateGrad:
@@ -47,10 +134,9 @@ class HighPrecision:
                 args = [self.values[p] if p is not None else self._const(a)
                         for (p, _), a in zip(node.next_functions, node._args)]
                 self.args[node] = args
-                forward_with = getattr(node, "forward_with", None)
-                if forward_with is None:
+                if getattr(node, "forward_with", None) is None:
                     raise TypeError(f"{node.name()} cannot run at high precision")
-                self.values[node] = _obj(forward_with(MPMATH, args))
+                self.values[node] = mp_forward(node, args, self.float_nodes)
 
     @staticmethod
     def _const(a: Any) -> Any:
@@ -66,7 +152,7 @@ class HighPrecision:
         mags = [_magnitude(seed)]
 
         def apply(node: Node, g: Any) -> list:
-            outs = node.vjp_with(MPMATH, g, self.args[node], self.values[node])
+            outs = mp_vjp(node, g, self.args[node], self.values[node], self.float_nodes)
             mags.extend(_magnitude(r) for r in outs if r is not None)
             return outs
 
@@ -110,9 +196,10 @@ class HPResult:
     """What ``stable_gradients`` found: the output value, per cotangent the gradient at
     each leaf, and the magnitudes of the terms involved (forward and backward)."""
 
-    def __init__(self, value, grads, forward_scale, backward_scales) -> None:
+    def __init__(self, value, grads, forward_scale, backward_scales, singular=()) -> None:
         self.value, self.grads = value, grads
         self.forward_scale, self.backward_scales = forward_scale, backward_scales
+        self.singular = list(dict.fromkeys(singular))  # nodes whose rules divided by 0
 
 
 def stable_gradients(root: Node, cotangents: Sequence[np.ndarray], leaves: Sequence[Node],
@@ -124,9 +211,11 @@ def stable_gradients(root: Node, cotangents: Sequence[np.ndarray], leaves: Seque
 
     shapes: list = []
     scales: list = []
+    singular: list = []
 
     def compute() -> list:
         hp = HighPrecision(root, dps=mpmath.mp.dps)
+        singular[:] = hp.float_nodes
         out = np.asarray(hp.values[root], dtype=object)
         flat = list(out.reshape(-1))
         shapes.clear()
@@ -136,6 +225,7 @@ def stable_gradients(root: Node, cotangents: Sequence[np.ndarray], leaves: Seque
         for ct in cotangents:
             grads_ct = hp.backward(ct, leaves)
             scales.append(hp.backward_scale)
+            singular.extend(hp.float_nodes)
             for g, leaf in zip(grads_ct, leaves):
                 shape = leaf.variable._data.shape
                 arr = np.asarray(g, dtype=object) if g is not None else np.full(
@@ -157,14 +247,15 @@ def stable_gradients(root: Node, cotangents: Sequence[np.ndarray], leaves: Seque
             row.append(np.array(flat[pos:pos + size], dtype=object).reshape(shape))
             pos += size
         grads.append(row)
-    return HPResult(value, grads, scales[0], scales[1:])
+    return HPResult(value, grads, scales[0], scales[1:], singular)
 
 
 def _at_prec(a: Any) -> Any:
     """A recorded value as mpmath number(s), rounded to the current precision."""
     if isinstance(a, np.ndarray) and a.dtype != object and a.dtype.kind == "f":
         conv = np.frompyfunc(lambda v: +mpmath.mpf(v), 1, 1)
-        return _obj(conv(a))
+        with np.errstate(invalid="ignore"):
+            return _obj(conv(a))
     if isinstance(a, float):
         return +mpmath.mpf(a)
     return HighPrecision._const(a)
@@ -184,7 +275,7 @@ def recorded_gradients(root: Node, cotangents: Sequence[np.ndarray], leaves: Seq
     def apply(node: Node, g: Any) -> list:
         args = [_at_prec(a) for a in node._args]
         ans = node._ans
-        return node.vjp_with(MPMATH, g, args, None if ans is None else _at_prec(ans))
+        return mp_vjp(node, g, args, None if ans is None else _at_prec(ans))
 
     out = []
     ctx = mpmath.workprec(bits) if bits else mpmath.workdps(HP_DIGITS + 10)

@@ -19,10 +19,9 @@ import numpy as np
 import sympy
 
 from symgrad.autograd.graph import AccumulateGrad
-from symgrad.ops.namespaces import MPMATH
 from symgrad.symbolic.printing import short
 from symgrad.verify.compare import HP_DIGITS, RULE_TOLERANCE, hp_close
-from symgrad.verify.highprec import HighPrecision
+from symgrad.verify.highprec import HighPrecision, mp_vjp
 
 __all__ = ["NodeFinding", "localize", "local_closed_form"]
 
@@ -161,7 +160,7 @@ def localize(hp: HighPrecision, seed: int = 0) -> list[NodeFinding]:
             if parent is None or rule is None:
                 continue
             with mpmath.workdps(hp.dps):
-                grads = node.vjp_with(MPMATH, _mp(u), args, hp.values[node])
+                grads = mp_vjp(node, _mp(u), args, hp.values[node])
                 r = np.asarray(grads[k], dtype=object)
                 v = _rational_array(rng, r.shape)
                 terms = [r[i] * (mpmath.mpf(v[i].p) / v[i].q) for i in np.ndindex(*r.shape)]
