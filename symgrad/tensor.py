@@ -47,6 +47,9 @@ class Size(tuple):
         return n
 
 
+_backward: Callable | None = None
+
+
 class Tensor:
     """An n-dimensional array that can record the operations applied to it."""
 
@@ -249,10 +252,11 @@ class Tensor:
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Sequence[Tensor] | None = None) -> None:
         """Accumulate the gradient of this tensor into the ``.grad`` of the leaves."""
-        from symgrad.autograd.api import backward
-
-        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph,
-                 inputs=inputs)
+        global _backward
+        if _backward is None:  # autograd.api imports this module: bind it on first use
+            from symgrad.autograd.api import backward as _backward
+        _backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph,
+                  inputs=inputs)
 
     def _extra_dict(self) -> dict:
         if self._extra is None:

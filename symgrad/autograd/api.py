@@ -10,10 +10,25 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from symgrad._quiet import quiet_enter, quiet_exit
 from symgrad.autograd.engine import run_backward
+from symgrad.autograd.grad_mode import _state
 from symgrad.tensor import Tensor
 
 __all__ = ["backward", "grad"]
+
+
+def _run(roots, seeds, *, create_graph: bool, **kwargs) -> dict:
+    """The engine, with recording on only for ``create_graph`` and numpy's floating-point
+    warnings off (a context manager each would cost more than a small graph's backward)."""
+    prev = _state.enabled
+    _state.enabled = create_graph
+    token = quiet_enter()
+    try:
+        return run_backward(roots, seeds, create_graph=create_graph, **kwargs)
+    finally:
+        quiet_exit(token)
+        _state.enabled = prev
 
 
 def _as_list(x) -> list:
@@ -81,11 +96,8 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
     capture = None
     if inputs_l is not None:
         capture = [_input_node(t, i) for i, t in enumerate(inputs_l)]
-    from symgrad.autograd.grad_mode import set_grad_enabled
-
-    with set_grad_enabled(create_graph), np.errstate(all="ignore"):
-        got = run_backward(roots, seeds, retain_graph=retain_graph, create_graph=create_graph,
-                           capture=capture, accumulate=True, shared=shared)
+    got = _run(roots, seeds, retain_graph=retain_graph, create_graph=create_graph,
+               capture=capture, accumulate=True, shared=shared)
     if inputs_l is not None:
         for t, node in zip(inputs_l, capture):
             if t.grad_fn is not None and node in got:
@@ -127,11 +139,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     roots = [_root(t, i) for i, t in enumerate(outs)]
     seeds = [_seed(t, g, i, create_graph, shared) for i, (t, g) in enumerate(zip(outs, gs))]
     capture = [_input_node(t, i) for i, t in enumerate(ins)]
-    from symgrad.autograd.grad_mode import set_grad_enabled
-
-    with set_grad_enabled(create_graph), np.errstate(all="ignore"):
-        got = run_backward(roots, seeds, retain_graph=retain_graph, create_graph=create_graph,
-                           capture=capture, accumulate=False, shared=shared)
+    got = _run(roots, seeds, retain_graph=retain_graph, create_graph=create_graph,
+               capture=capture, accumulate=False, shared=shared)
     result = []
     for i, (t, node) in enumerate(zip(ins, capture)):
         if node not in got:

@@ -21,33 +21,20 @@ def topological_order(roots: Sequence[Node]) -> tuple[list[Node], dict[Node, int
 
     Also returns, per node, how many edges of the reachable graph point at it.
     """
-    deps: dict[Node, int] = {}
-    stack = [r for r in roots]
-    seen = set(stack)
-    while stack:
-        node = stack.pop()
-        for child, _ in node.next_functions:
-            if child is None:
-                continue
-            if child in seen:
-                deps[child] += 1
-            else:
-                seen.add(child)
-                deps[child] = 1
-                stack.append(child)
+    deps = _dependencies(roots)
     remaining = dict(deps)
     order: list[Node] = []
     ready = [r for r in dict.fromkeys(roots) if r not in remaining]
+    pop, push, emit = ready.pop, ready.append, order.append
     while ready:
-        node = ready.pop()
-        order.append(node)
+        node = pop()
+        emit(node)
         for child, _ in node.next_functions:
-            if child is None:
-                continue
-            left = remaining[child] - 1
-            remaining[child] = left
-            if left == 0:
-                ready.append(child)
+            if child is not None:
+                left = remaining[child] - 1
+                remaining[child] = left
+                if not left:
+                    push(child)
     return order, deps
 
 
@@ -85,6 +72,9 @@ def run_backward(
     replaces ``node.apply`` (the verifier uses it to run the rules at high precision), and
     ``run_hooks=False`` skips tensor hooks (and ``retain_grad``) for such side passes.
     """
+    if capture is None and apply is None:
+        return _run_all(roots, grads, retain_graph, create_graph, accumulate,
+                        set() if shared is None else shared, run_hooks)
     order, _ = topological_order(roots)
     targets = None if capture is None else set(capture)
     needed = None
@@ -104,8 +94,9 @@ def run_backward(
 
     captured: dict[Node, tuple[Any, bool]] = {}
     executed: list[Node] = []
+    pop, get = buffers.pop, buffers.get
     for node in order:
-        g = buffers.pop(node, None)
+        g = pop(node, None)
         if g is None or (needed is not None and node not in needed):
             continue
         hooks = node._pre_hooks if run_hooks else None
@@ -125,16 +116,92 @@ def run_backward(
             continue
         outs = node.apply(g, create_graph) if apply is None else apply(node, g)
         executed.append(node)
-        g_shared = id(g) in shared
-        repeated = _repeated_ids(outs) if len(outs) > 1 else ()
+        # An array handed on unchanged (add's rule returns g itself) or to two inputs is
+        # shared: whoever keeps it must copy before adding into it.
+        g_shared = shared and id(g) in shared
+        n = len(outs)
+        repeated = () if n < 2 else (
+            ((id(outs[0]),) if outs[0] is outs[1] and outs[0] is not None else ())
+            if n == 2 else _repeated_ids(outs))
         for (child, _), r in zip(node.next_functions, outs):
             if child is None or r is None or (needed is not None and child not in needed):
                 continue
-            if (r is g and g_shared) or id(r) in repeated:
+            if (g_shared and r is g) or (repeated and id(r) in repeated):
                 shared.add(id(r))
-            prev = buffers.get(child)
+            prev = get(child)
             buffers[child] = r if prev is None else prev + r
     if not retain_graph:
         for node in executed:
             node.release()
     return captured
+
+
+def _dependencies(roots: Sequence[Node]) -> dict[Node, int]:
+    """Per reachable node, how many edges of the graph point at it."""
+    deps: dict[Node, int] = {}
+    stack = list(roots)
+    seen = set(stack)
+    push, add = stack.append, seen.add
+    while stack:
+        for child, _ in stack.pop().next_functions:
+            if child is None:
+                continue
+            if child in seen:
+                deps[child] += 1
+            else:
+                add(child)
+                deps[child] = 1
+                push(child)
+    return deps
+
+
+def _run_all(roots: Sequence[Node], grads: Sequence[Any], retain_graph: bool,
+             create_graph: bool, accumulate: bool, shared: set[int], run_hooks: bool) -> dict:
+    """``run_backward`` for a whole graph (the common case): one pass that runs each node
+    as soon as every node feeding it has run, as PyTorch's engine does."""
+    deps = _dependencies(roots)
+    buffers: dict[Node, Any] = {}
+    for root, g in zip(roots, grads):
+        prev = buffers.get(root)
+        buffers[root] = g if prev is None else prev + g
+    ready = [r for r in dict.fromkeys(roots) if r not in deps]
+    pop_ready, push_ready, pop, get = ready.pop, ready.append, buffers.pop, buffers.get
+    while ready:
+        node = pop_ready()
+        g = pop(node, None)
+        edges = node.next_functions
+        if g is not None:
+            hooks = node._pre_hooks if run_hooks else None
+            if hooks:
+                for hook in hooks:
+                    r = hook(g)
+                    if r is not None:
+                        shared.discard(id(g))
+                        g = r
+            if type(node) is AccumulateGrad:
+                if accumulate:
+                    node.variable._accumulate_grad(g, id(g) in shared, create_graph)
+                continue
+            outs = node.apply(g, create_graph)
+            if not retain_graph:
+                node.release()  # its saved values are no longer needed: free them now
+            g_shared = shared and id(g) in shared
+            n = len(outs)
+            repeated = () if n < 2 else (
+                ((id(outs[0]),) if outs[0] is outs[1] and outs[0] is not None else ())
+                if n == 2 else _repeated_ids(outs))
+        else:
+            outs = (None,) * len(edges)  # nothing reached this node: only release its children
+        for (child, _), r in zip(edges, outs):
+            if child is None:
+                continue
+            if r is not None:
+                if (g_shared and r is g) or (repeated and id(r) in repeated):
+                    shared.add(id(r))
+                prev = get(child)
+                buffers[child] = r if prev is None else prev + r
+            left = deps[child] - 1
+            deps[child] = left
+            if not left:
+                push_ready(child)
+    return {}

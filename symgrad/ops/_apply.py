@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from symgrad import _dtype
+from symgrad._quiet import quiet_enter as _quiet_enter, quiet_exit as _quiet_exit
 from symgrad.autograd.grad_mode import _state
 from symgrad.ops.namespaces import NUMPY, to_exact
 from symgrad.tensor import Tensor
@@ -25,33 +26,6 @@ _new = object.__new__
 _F64 = np.dtype(np.float64)
 
 
-def _quiet_context():
-    """Enter/exit functions that silence numpy's floating-point warnings for one call.
-
-    PyTorch never warns about inf or nan; numpy would, once per call site. ``np.errstate``
-    costs about a microsecond, so where numpy exposes its error-state context variable we
-    set it directly (about 0.1 us).
-    """
-    try:
-        from numpy._core._ufunc_config import _extobj_contextvar, _make_extobj
-
-        quiet = _make_extobj(all="ignore")
-        cv = _extobj_contextvar
-
-        def enter():
-            return cv.set(quiet)
-
-        return enter, cv.reset
-    except (ImportError, AttributeError, TypeError):  # pragma: no cover - other numpy versions
-        def enter():
-            e = np.errstate(all="ignore")
-            e.__enter__()
-            return e
-
-        return enter, lambda e: e.__exit__(None, None, None)
-
-
-_quiet_enter, _quiet_exit = _quiet_context()
 
 
 def apply(op, *args: Any, **params: Any) -> Tensor:

@@ -76,7 +76,11 @@ class OpNode(Node):
                 r = rule(xp, g, ans, *args, i=i, **params)
             else:
                 r = rule(xp, g, ans, *args, **params)
-            shape, dtype = parent_meta(parent)
+            if type(parent) is AccumulateGrad:
+                d = parent.variable._data
+                shape, dtype = d.shape, d.dtype
+            else:
+                shape, dtype = parent._shape, parent._dtype
             if numeric:
                 if type(r) is not _ndarray:
                     r = np.asarray(r)
@@ -145,8 +149,8 @@ class OpNode(Node):
         """Free the saved arguments and output; constants stay (the mirror replays them)."""
         self._freed = True
         self._ans = None
-        self._args = tuple(a if e[0] is None else None
-                           for a, e in zip(self._args, self.next_functions))
+        self._args = tuple([a if e[0] is None else None
+                            for a, e in zip(self._args, self.next_functions)])
 
     def __call__(self, *grads):
         """Run this node's rules on an explicit gradient, as PyTorch's ``grad_fn(grad)``."""

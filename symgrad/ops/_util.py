@@ -22,7 +22,19 @@ def shape_of(a: Any) -> tuple:
 
 def numel(*arrays: Any) -> int:
     """Entries in the broadcast shape of ``arrays`` (a reduction's divisor)."""
-    return math.prod(np.broadcast_shapes(*(shape_of(a) for a in arrays if a is not None)))
+    shape = None
+    for a in arrays:
+        if a is None:
+            continue
+        s = getattr(a, "shape", ())
+        if not s:  # numbers and 0-d arrays broadcast to anything
+            continue
+        if shape is None or shape == s:
+            shape = s
+        else:  # shapes differ: let numpy broadcast them (rarer, and ~10x slower)
+            return math.prod(np.broadcast_shapes(*(shape_of(a) for a in arrays
+                                                   if a is not None)))
+    return math.prod(shape) if shape else 1
 
 
 def norm_dims(dim: Any, ndim: int) -> tuple[int, ...] | None:

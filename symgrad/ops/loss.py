@@ -57,15 +57,22 @@ def _weights(w, pw, y):
 
 # ================================================================ BCE with logits
 def _bce_logits_forward(xp, z, y, w, pw, reduction="mean"):
-    w, pw = _weights(w, pw, y)
     # -w [pw y log s(z) + (1-y) log(1-s(z))] = w [(1-y) z + (pw y + 1 - y) softplus(-z)]
-    v = w * ((1 - y) * z + (pw * y + 1 - y) * xp.softplus(-z))
-    return _reduce(xp, v, reduction)
+    # (with pw = 1 the second factor is 1); no exp of a large logit anywhere.
+    if pw is None:
+        v = (1 - y) * z + xp.softplus(-z)
+    else:
+        v = (1 - y) * z + (pw * y + 1 - y) * xp.softplus(-z)
+    return _reduce(xp, v if w is None else w * v, reduction)
 
 
 def _bce_logits_vjp_z(xp, g, ans, z, y, w, pw, reduction="mean"):
-    w, pw = _weights(w, pw, y)
-    return _g_for(g, reduction, z, y, w, pw) * w * ((pw * y + 1 - y) * xp.sigmoid(z) - pw * y)
+    if pw is None:
+        d = xp.sigmoid(z) - y
+    else:
+        d = (pw * y + 1 - y) * xp.sigmoid(z) - pw * y
+    d = _g_for(g, reduction, z, y, w, pw) * d
+    return d if w is None else w * d
 
 
 def _bce_logits_vjp_y(xp, g, ans, z, y, w, pw, reduction="mean"):
@@ -111,13 +118,14 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     target = as_tensor(target)
-    if tuple(target.shape) != tuple(input.shape):
+    if target._data.shape != input._data.shape:
         raise ValueError(f"Target size ({tuple(target.shape)}) must be the same as input size "
                          f"({tuple(input.shape)})")
     w = None if weight is None else as_tensor(weight)
     pw = None if pos_weight is None else as_tensor(pos_weight)
     try:
-        np.broadcast_shapes(*(a._data.shape for a in (input, target, w, pw) if a is not None))
+        if w is not None or pw is not None:
+            np.broadcast_shapes(*(a._data.shape for a in (input, target, w, pw) if a is not None))
     except ValueError:
         raise RuntimeError(f"weight {None if w is None else tuple(w.shape)} and pos_weight "
                            f"{None if pw is None else tuple(pw.shape)} must broadcast to the "
@@ -492,9 +500,11 @@ def _nll_layout(shape: tuple, target: np.ndarray, ignore_index: int):
     class axis."""
     axis = 0 if len(shape) == 1 else 1
     valid = np.not_equal(target, ignore_index)
-    safe = np.where(valid, target, 0)
+    safe = target if valid.all() else np.where(valid, target, 0)
     if len(shape) == 1:
         index = (safe,)
+    elif len(shape) == 2:
+        index = (np.arange(shape[0]), safe)
     else:
         grids = np.indices(np.shape(target), sparse=True)
         index = (grids[0], safe) + tuple(grids[1:])
@@ -516,6 +526,9 @@ def _target_weights(xp, w, safe, valid, like):
 
 def _nll_forward(xp, x, w, *, target, ignore_index=-100, reduction="mean"):
     valid, safe, index, _ = _nll_layout(x.shape, target, ignore_index)
+    if w is None and reduction != "none" and safe is target:  # every target counts, weight 1
+        total = -xp.sum(x[index])
+        return total if reduction == "sum" else total / int(np.size(target))
     wt = _target_weights(xp, w, safe, valid, x)
     v = xp.where(valid, -wt * x[index], 0)
     if reduction == "none":
@@ -525,14 +538,19 @@ def _nll_forward(xp, x, w, *, target, ignore_index=-100, reduction="mean"):
 
 
 def _nll_vjp_x(xp, g, ans, x, w, *, target, ignore_index=-100, reduction="mean"):
-    valid, safe, _, axis = _nll_layout(x.shape, target, ignore_index)
+    # d loss / d x[i, c] = -g w[t_i] [c == t_i] (/ sum of weights for "mean"): one entry
+    # per target, scattered into zeros of x's shape.
+    valid, safe, index, _ = _nll_layout(x.shape, target, ignore_index)
+    if w is None and reduction != "none" and safe is target:  # every target counts, weight 1
+        coef = -g if reduction == "sum" else -g / int(np.size(target))
+        return xp.index_add(x.shape, index, xp.broadcast_to(coef, np.shape(target)), like=x)
     wt = _target_weights(xp, w, safe, valid, x)
     if reduction == "mean":
         g = g / xp.sum(wt)
     coef = -g * wt
     if not valid.all():          # ignored entries get 0, even when g / sum(wt) is nan (0 / 0)
         coef = xp.where(valid, coef, 0)
-    return xp.expand_dims(coef, axis) * _one_hot(x.shape, safe, valid, axis)
+    return xp.index_add(x.shape, index, xp.broadcast_to(coef, np.shape(target)), like=x)
 
 
 def _nll_mirror(x, w, *, target, ignore_index=-100, reduction="mean"):
@@ -594,7 +612,7 @@ def _nll_nd(input: Tensor, target: Tensor, weight, ignore_index: int, reduction:
     inputs are viewed as (N, C, 1, -1) for NllLoss2d (and the result viewed back)."""
     from symgrad.ops.shape import reshape
 
-    shape, tshape = tuple(input.shape), tuple(target.shape)
+    shape, tshape = input._data.shape, target._data.shape
     nd = len(shape)
     if nd < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {nd})")
@@ -645,8 +663,11 @@ def _nll_apply(op, kernel: str, input: Tensor, t: np.ndarray, w: Tensor | None,
         if w is not None and _numeric(w) and w._data.dtype != input._data.dtype:
             raise RuntimeError(f"expected scalar type {type_name(input)} but found "
                                f"{type_name(w)}")
-    n_classes = input.shape[0 if input.ndim == 1 else 1]
-    bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
+    n_classes = input._data.shape[0 if input._data.ndim == 1 else 1]
+    if t.size and (t.min() < 0 or t.max() >= n_classes):
+        bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
+    else:
+        bad = np.zeros(1, dtype=bool)
     if bad.any():
         raise IndexError(f"Target {t[bad].flat[0]} is out of bounds.")
     _no_grad_for(kernel, "weight", w)
@@ -683,8 +704,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if _numeric(input) and not _is_float(input):
         raise NotImplementedError(
             f"\"log_softmax_lastdim_kernel_impl\" not implemented for '{type_name(input)}'")
-    class_dim = 0 if input.ndim == 1 else 1
-    if tuple(input.shape) == tuple(target.shape):
+    class_dim = 0 if input._data.ndim == 1 else 1
+    if input._data.shape == target._data.shape:
         if _numeric(target) and not _is_float(target):
             raise RuntimeError(f"Expected floating point type for target with class "
                                f"probabilities, got {type_name(target)}")

@@ -40,6 +40,16 @@ FUNCTIONS = (
 # Python bools, which SymPy symbols cannot give; ``xp.greater`` keeps the relation.
 
 
+def _np_expand_dims(a, axis):
+    # np.expand_dims normalises its axis argument in Python (~3 us); one int is a reshape.
+    if type(axis) is int and type(a) is np.ndarray:
+        s = a.shape
+        ax = axis + len(s) + 1 if axis < 0 else axis
+        if 0 <= ax <= len(s):
+            return a.reshape(s[:ax] + (1,) + s[ax:])
+    return np.expand_dims(a, axis)
+
+
 def _np_sigmoid(x):
     e = np.exp(-np.abs(x))
     r = 1.0 / (1.0 + e)
@@ -86,6 +96,8 @@ def _np_repeat_along(a, axis, n):
 
 
 def _sum(a, axis=None, keepdims=False):
+    if type(a) is np.ndarray:  # the method skips np.sum's Python dispatch (~1 us)
+        return a.sum(axis=axis, keepdims=keepdims)
     return np.sum(a, axis=axis, keepdims=keepdims)
 
 
@@ -99,7 +111,7 @@ NUMPY = SimpleNamespace(
     isfinite=np.isfinite,
     sum=_sum, prod=np.prod, amax=np.amax, amin=np.amin, matmul=np.matmul, swapaxes=np.swapaxes,
     transpose=np.transpose, reshape=np.reshape, broadcast_to=np.broadcast_to,
-    expand_dims=np.expand_dims, squeeze=np.squeeze, concatenate=np.concatenate,
+    expand_dims=_np_expand_dims, squeeze=np.squeeze, concatenate=np.concatenate,
     stack=np.stack, zeros_like=np.zeros_like, ones_like=np.ones_like,
     index_add=_np_index_add, take_along_axis=np.take_along_axis,
     put_along_axis=_np_put_along_axis, repeat_along=_np_repeat_along,
@@ -365,6 +377,9 @@ def unbroadcast(xp, g, shape: tuple) -> Any:
     shape = tuple(shape)
     if gshape == shape:
         return g
+    lead = len(gshape) - len(shape)
+    if lead > 0 and gshape[lead:] == shape:  # only leading axes added: the common bias case
+        return xp.sum(g, axis=tuple(range(lead)))
     try:
         if np.broadcast_shapes(gshape, shape) == shape:
             return xp.broadcast_to(g, shape)
