@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 __all__ = ["main"]
 
@@ -38,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="print every case's full report, not only the summary")
     v.add_argument("--timeout", type=float, metavar="SECONDS",
                    help="stop after this long and report the cases finished so far")
+    v.add_argument("--graph", metavar="DIR",
+                   help="draw each case's recorded graph into DIR (<case>.dot, and .svg when "
+                   "Graphviz 'dot' is installed); disagreeing nodes are red")
     r = sub.add_parser("rules", help="prove every op's VJP rule against sympy.diff of its mirror")
     r.add_argument("--op", action="append", metavar="NAME", help="only this op (repeatable)")
     r.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -60,7 +64,11 @@ def _verify(args: argparse.Namespace) -> int:
     unknown = [n for n in names if n not in cases.CASES]
     if unknown:
         raise UsageError(f"unknown case {unknown[0]!r}; `symgrad verify --list` shows the cases")
-    results, stopped = _run_bounded(cases.run, names, args.timeout)
+    graph_dir = _graph_dir(args.graph) if args.graph is not None else None
+    results, stopped = _run_bounded(cases.run, names, args.timeout,
+                                    progress=None if args.json else "verify")
+    if graph_dir is not None:
+        _write_graphs(results, graph_dir)
     ok = all(r.ok for r in results) and stopped is None
     if args.json:
         print(json.dumps({"ok": ok, "complete": stopped is None, "stopped": stopped,
@@ -100,7 +108,8 @@ def _rules(args: argparse.Namespace) -> int:
         raise UsageError("--points must be at least 1")
     names = args.op or [n for n, op in OPS.items() if op.differentiable and op.mirror is not None]
     results, stopped = _run_bounded(
-        lambda n: check_rules([n], points=args.points)[0], names, args.timeout)
+        lambda n: check_rules([n], points=args.points)[0], names, args.timeout,
+        progress=None if args.json else "rules")
     ok = all(r.ok for r in results) and stopped is None
     if args.json:
         print(json.dumps({"ok": ok, "complete": stopped is None, "stopped": stopped,
@@ -121,9 +130,64 @@ class _Timeout(BaseException):
     """Raised by the --timeout alarm; a BaseException so no case's error handling eats it."""
 
 
-def _run_bounded(run_one, names, timeout):
+def _graph_dir(arg: str) -> Path:
+    """The --graph directory, created now so a bad path fails before the cases run."""
+    d = Path(arg)
+    if d.exists() and not d.is_dir():
+        raise UsageError(f"--graph: {arg!r} exists and is not a directory")
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"--graph: cannot create directory {arg!r} ({e.strerror or e})") \
+            from None
+    return d
+
+
+def _write_graphs(results, graph_dir: Path) -> None:
+    """DIR/<case>.dot for every case, rendered to .svg when Graphviz is installed."""
+    import shutil
+
+    from symgrad import viz
+    from symgrad.verify.report import Report
+
+    have_dot = shutil.which("dot") is not None
+    for r in results:
+        if r.graph is None:
+            text = viz._note(f"{r.name}: no graph recorded" + (f" ({r.error})" if r.error
+                                                               else ""))
+        else:
+            found = Report(title=r.name, mode="case",
+                           findings=[f for rep in r.reports for f in rep.findings])
+            text = viz.to_dot(r.graph, report=found, names=r.graph_names)
+        if not have_dot:
+            (graph_dir / f"{r.name}.dot").write_text(text, encoding="utf-8")
+            continue
+        try:
+            viz.render(text, graph_dir / r.name, "svg")
+        except RuntimeError as e:
+            print(f"symgrad: note: {e}", file=sys.stderr)
+    if not have_dot:
+        print(f"symgrad: note: Graphviz 'dot' not found, so only .dot files were written to "
+              f"{graph_dir} (install Graphviz, e.g. the Debian package 'graphviz', for .svg)",
+              file=sys.stderr)
+
+
+def _progress_bar(total: int, label: str | None):
+    """A tqdm bar on stderr when it is a terminal and tqdm is installed, else None."""
+    if label is None or not sys.stderr.isatty():
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, desc=label, unit="case" if label == "verify" else "op",
+                file=sys.stderr, leave=False, dynamic_ncols=True)
+
+
+def _run_bounded(run_one, names, timeout, progress: str | None = None):
     """Run ``run_one`` over ``names``; stop on Ctrl-C or after ``timeout`` seconds and
-    return what finished, with the reason for stopping (None when complete)."""
+    return what finished, with the reason for stopping (None when complete). With
+    ``progress`` (a label) a progress bar is shown on a terminal's stderr."""
     import signal
     import threading
     import time
@@ -138,8 +202,11 @@ def _run_bounded(run_one, names, timeout):
         raise _Timeout
 
     old = signal.signal(signal.SIGALRM, on_alarm) if use_alarm else None
+    bar = _progress_bar(len(names), progress)
     try:
         for name in names:
+            if bar is not None:
+                bar.set_postfix_str(str(name), refresh=True)
             if deadline is not None:
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -149,6 +216,8 @@ def _run_bounded(run_one, names, timeout):
             results.append(run_one(name))
             if use_alarm:
                 signal.setitimer(signal.ITIMER_REAL, 0)
+            if bar is not None:
+                bar.update(1)
         return results, None
     except _Timeout:
         return results, f"timed out after {timeout:g}s"
@@ -158,6 +227,8 @@ def _run_bounded(run_one, names, timeout):
         if use_alarm:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, old)
+        if bar is not None:
+            bar.close()
 
 
 def _status(ok: bool, stopped: str | None) -> int:

@@ -50,6 +50,10 @@ class CaseResult:
     closed_forms: list[str] = field(default_factory=list)
     seconds: float = 0.0
     error: str | None = None
+    # the tensor whose recorded graph the case is about, and names for its tensors
+    # (``symgrad verify --graph`` draws it; not part of the verdict or of ``to_dict``)
+    graph: Any = field(default=None, repr=False, compare=False)
+    graph_names: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -75,6 +79,10 @@ class CaseResult:
             ok = bool(np.all(expected == observed)) if isinstance(expected, np.ndarray) else \
                 expected == observed
         self.facts.append(Fact(label, expected, observed, bool(ok)))
+
+    def record_graph(self, t: Any, **names: Any) -> None:
+        """Keep ``t`` (and names for its tensors) so the case's graph can be drawn."""
+        self.graph, self.graph_names = t, names
 
     def details(self) -> str:
         lines = [f"== {self.name}: {self.title}  -> {'OK' if self.ok else 'DISAGREES'} "
@@ -194,6 +202,7 @@ def _tutorial_linear_bce(res: CaseResult) -> None:
     loss = F.binary_cross_entropy_with_logits(z, y)
     res.fact("z.grad_fn", "AddBackward0", z.grad_fn.name())
     res.fact("loss.grad_fn", "BinaryCrossEntropyWithLogitsBackward0", loss.grad_fn.name())
+    res.record_graph(loss, x=x, y=y, w=w, b=b, z=z, loss=loss)
     loss.backward()
     gw, gb, form = _textbook_bce_gradient(t)
     report = Report(title="w.grad and b.grad from loss.backward() against the tutorial's "
@@ -219,7 +228,9 @@ def _tutorial_requires_grad_later(res: CaseResult) -> None:
     b_late.requires_grad = True
     res.fact("after requires_grad_(True)", True, w_late.requires_grad and b_late.requires_grad)
     for w, b in ((t["w"], t["b"]), (w_late, b_late)):
-        F.binary_cross_entropy_with_logits(sg.matmul(t["x"], w) + b, t["y"]).backward()
+        loss = F.binary_cross_entropy_with_logits(sg.matmul(t["x"], w) + b, t["y"])
+        loss.backward()
+    res.record_graph(loss, w=w_late, b=b_late, loss=loss)
     res.fact("w.grad identical either way (bit for bit)", True,
              bool(np.array_equal(t["w"].grad._data, w_late.grad._data)))
     res.fact("b.grad identical either way (bit for bit)", True,
@@ -235,6 +246,7 @@ def _tutorial_no_grad_detach(res: CaseResult) -> None:
     t = tutorial_tensors()
     x, w, b = t["x"], t["w"], t["b"]
     z = sg.matmul(x, w) + b
+    res.record_graph(z, x=x, w=w, b=b, z=z)
     res.fact("z.requires_grad", True, z.requires_grad)
     with sg.no_grad():
         z2 = sg.matmul(x, w) + b
@@ -273,6 +285,7 @@ _NOTEBOOK_FIRST_CALL = np.array([[4., 2, 2, 2, 2], [2, 4, 2, 2, 2], [2, 2, 4, 2,
 def _tutorial_jacobian(res: CaseResult) -> None:
     inp = sg.eye(5, requires_grad=True)
     out = (inp + 1).pow(2)
+    res.record_graph(out, inp=inp, out=out)
     res.fact("out.grad_fn", "PowBackward0", out.grad_fn.name())
     rep = check(lambda inp: (inp + 1).pow(2), inp.detach(), mode="jacobian",
                 title="verify.check: full Jacobian of (inp+1)**2 at inp = eye(5)")
@@ -327,6 +340,7 @@ def _tutorial_implicit_scalar(res: CaseResult) -> None:
     except RuntimeError as e:
         raised = "RuntimeError" if "retain_graph" in str(e) else f"RuntimeError: {e}"
     res.fact("a second backward() without retain_graph", "RuntimeError", raised)
+    res.record_graph(loss, w=t["w"], b=t["b"], loss=loss)
 
 
 def _textbook_bce_hessian(t: dict[str, sg.Tensor]) -> tuple[np.ndarray, str]:
@@ -364,6 +378,8 @@ def _tutorial_hessian(res: CaseResult) -> None:
     res.closed_forms.append(form)
     res.reports.append(check(loss, t["w"], t["b"], order=2,
                              title="verify.check(order=2): every Hessian block in w and b"))
+    out = loss(t["w"], t["b"])
+    res.record_graph(out, x=x, y=y, w=t["w"], b=t["b"], loss=out)
 
 
 def _control_flow(x: sg.Tensor) -> sg.Tensor:
@@ -387,7 +403,10 @@ def _control_flow_case(res: CaseResult) -> None:
     for p in points:
         x = p.clone().requires_grad_(True)
         with sg.enable_grad():
-            n_nodes = _count_nodes(_control_flow(x))
+            out = _control_flow(x)
+            n_nodes = _count_nodes(out)
+        if res.graph is None:
+            res.record_graph(out, x=x, out=out)
         res.reports.append(check(_control_flow, p, title=f"run at x = {p.tolist()} "
                                  f"({n_nodes} recorded nodes)"))
 
@@ -409,6 +428,7 @@ def _extreme_logits(res: CaseResult) -> None:
     with sg.enable_grad():
         zz = z.clone().requires_grad_(True)
         loss = F.binary_cross_entropy_with_logits(zz, y, reduction="sum")
+        res.record_graph(loss, z=zz, y=y, loss=loss)
         loss.backward()
     res.fact("loss and gradient are finite", True,
              bool(np.isfinite(loss.item()) and np.all(np.isfinite(zz.grad._data))))
