@@ -218,7 +218,7 @@ def _evaluate(exprs: np.ndarray, point: dict) -> np.ndarray:
 
 def _directional(node, sym_args: list, point: dict, k: int, v: np.ndarray, u: np.ndarray):
     """``d/dt <u, mirror(..., a_k + t v, ...)>`` at ``t = 0``, evaluated to high precision."""
-    t = sympy.Dummy("t")
+    t = sympy.Dummy("t", real=True)  # a complex t turns Abs into re/im derivatives
     shifted = list(sym_args)
     base = np.asarray(sym_args[k], dtype=object)
     shifted[k] = base + t * v
