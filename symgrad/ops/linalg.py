@@ -41,11 +41,36 @@ def _matmul_vjp_b(xp, g, ans, a, b):
     return xp.matmul(xp.swapaxes(a, -1, -2), g)
 
 
+def _matmul_mirror(a, b):
+    """``c[..., i, j] = sum_k a[..., i, k] b[..., k, j]``, each sum built in one step.
+
+    ``np.matmul`` on object arrays adds the products one at a time, and SymPy re-flattens
+    the growing sum at every step: quadratic in k. Same value, one ``Add`` per entry.
+    """
+    from symgrad.ops._util import sp
+
+    a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
+    va, vb = a.ndim == 1, b.ndim == 1
+    if va:
+        a = a[None, :]
+    if vb:
+        b = b[:, None]
+    terms = np.moveaxis(a[..., :, :, None] * b[..., None, :, :], -2, -1)  # (..., n, m, k)
+    out = np.empty(terms.shape[:-1], dtype=object)
+    for idx in np.ndindex(*out.shape):
+        out[idx] = sp.Add(*terms[idx])
+    if vb:
+        out = out[..., 0]
+    if va:
+        out = out[..., 0, :] if not vb else out[..., 0]
+    return out
+
+
 MATMUL = register(
     "matmul", "MmBackward0",
     forward=lambda xp, a, b: xp.matmul(a, b),
     vjp=(_matmul_vjp_a, _matmul_vjp_b),
-    mirror=lambda a, b: np.matmul(a, b),
+    mirror=_matmul_mirror,
     kind="linalg", domain=(REAL, REAL),
     examples=((((2, 3), (3, 2)), {}), (((3,), (3, 2)), {}), (((2, 3), (3,)), {}),
               (((3,), (3,)), {}), (((2, 2, 3), (3, 2)), {}), (((3,), (2, 3, 2)), {})),
@@ -158,7 +183,7 @@ ADDMM = register(
          lambda xp, g, ans, input, mat1, mat2, *, beta=1, alpha=1: _scaled(
              xp.matmul(xp.swapaxes(mat1, 0, 1), g), alpha)),
     mirror=lambda input, mat1, mat2, *, beta=1, alpha=1: (
-        beta * np.asarray(input, dtype=object) + alpha * np.matmul(mat1, mat2)),
+        beta * np.asarray(input, dtype=object) + alpha * _matmul_mirror(mat1, mat2)),
     kind="linalg", domain=(REAL, REAL, REAL),
     examples=((((2,), (2, 3), (3, 2)), {}), (((2, 1), (2, 2), (2, 1)), {"beta": 0.5, "alpha": 2.0}),
               (((), (1, 2), (2, 2)), {"beta": 0}), (((1, 2), (1, 2), (2, 2)), {"alpha": -1.5})),

@@ -80,13 +80,28 @@ def _bce_logits_vjp_y(xp, g, ans, z, y, w, pw, reduction="mean"):
     return _g_for(g, reduction, z, y, w, pw) * w * ((pw - 1) * xp.softplus(-z) - z)
 
 
+#: Above this many free symbols in its argument, a mirror builds exp/log without SymPy's
+#: automatic evaluation (its simplification attempts and assumption queries on a large sum
+#: cost seconds and rarely simplify anything; the function and its derivative are the same).
+#: (Leaving the arithmetic unevaluated too halves check() at 200x100 but makes
+#: ``sympy.diff`` of the result several times slower, so only the heads are lazy.)
+_LAZY_SYMBOLS = 8
+
+
+def _lazy(f, a):
+    """``f(a)``, unevaluated when ``a`` is large (see ``_LAZY_SYMBOLS``)."""
+    if getattr(a, "free_symbols", None) is not None and len(a.free_symbols) > _LAZY_SYMBOLS:
+        return f(a, evaluate=False)
+    return f(a)
+
+
 def _bce_logits_mirror(z, y, w, pw, reduction="mean"):
     w, pw = _weights(w, pw, y)
     z, y, w, pw = np.broadcast_arrays(*(np.asarray(a, dtype=object) for a in (z, y, w, pw)))
 
     def entry(z, y, w, pw):
-        s = 1 / (1 + sp.exp(-z))
-        return -w * (pw * y * sp.log(s) + (1 - y) * sp.log(1 - s))
+        s = 1 / (1 + _lazy(sp.exp, -z))
+        return -w * (pw * y * _lazy(sp.log, s) + (1 - y) * _lazy(sp.log, 1 - s))
 
     v = np.frompyfunc(entry, 4, 1)(z, y, w, pw)
     return _reduce_mirror(np.asarray(v, dtype=object), reduction)

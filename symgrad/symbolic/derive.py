@@ -16,11 +16,11 @@ import numpy as np
 import sympy
 
 from symgrad.symbolic.mirror import MirrorInfo, info
-from symgrad.symbolic.mpeval import mp_eval
+from symgrad.symbolic.mpeval import mp_eval, mp_jvp
 from symgrad.tensor import Tensor
 
 __all__ = ["gradient", "jacobian", "hessian", "evaluate", "evaluate_mp", "stable_eval",
-           "directional", "as_object_array"]
+           "directional", "directional_mp", "as_object_array"]
 
 
 def as_object_array(x: Any) -> np.ndarray:
@@ -75,9 +75,31 @@ def gradient(expr: Any, wrt: Any) -> Tensor | tuple[Tensor, ...]:
     syms = _wrt(expr, wrt)
     free = e.free_symbols
     out = np.empty(syms.shape, dtype=object)
+    terms = _terms_by_symbol(e) if syms.size > 1 else None
     for idx in np.ndindex(*syms.shape):
-        out[idx] = _diff(e, syms[idx], free)
+        s = syms[idx]
+        if terms is None:
+            out[idx] = _diff(e, s, free)
+        else:  # d(sum of terms)/ds = sum of d(term)/ds over the terms holding s
+            out[idx] = sympy.Add(*[sympy.diff(t, s) for t in terms.get(s, ())])
     return _result(out, expr)
+
+
+def _terms_by_symbol(e: sympy.Expr) -> dict | None:
+    """For a sum, each symbol's terms (None for anything else).
+
+    ``sympy.diff`` of a sum differentiates every term, and each term's test "does it hold
+    s?" recomputes its free symbols (SymPy does not cache them): per symbol, a walk of the
+    whole expression. Finding the terms once per gradient keeps that walk to the terms
+    that hold the symbol; ``Add._eval_derivative`` builds the same sum from the same terms.
+    """
+    if not e.is_Add:
+        return None
+    found: dict = {}
+    for t in e.args:
+        for s in t.free_symbols:
+            found.setdefault(s, []).append(t)
+    return found
 
 
 def jacobian(exprs: Any, wrt: Any) -> Tensor | tuple[Tensor, ...]:
@@ -139,6 +161,37 @@ def directional(exprs: Any, direction: Mapping[Any, Any], order: int = 1) -> Ten
     return _result(out, exprs)
 
 
+def directional_mp(exprs: Any, direction: Mapping[Any, Any], point: Mapping,
+                   digits: int = 50) -> np.ndarray:
+    """The value of ``directional(exprs, direction)`` at ``point`` (mpmath numbers, to
+    ``digits`` digits, precision raised as in ``evaluate_mp``), without building it.
+
+    Forward mode over the expression DAG (``mpeval.mp_jvp``): every node's partial
+    derivatives come from ``sympy.diff`` of that node's head, so nothing but the mirror and
+    SymPy is read; rebuilding the substituted expression (``s -> s + t*v``, which SymPy
+    re-simplifies node by node) is what costs the time on large sums.
+    """
+    e = as_object_array(exprs)
+    flat = [sympy.sympify(x) for x in e.reshape(-1)]
+    free = set().union(*(x.free_symbols for x in flat)) if flat else set()
+    missing = free - set(point)
+    if missing:
+        names = ", ".join(sorted(str(m) for m in missing)[:5])
+        raise ValueError(f"no value for symbol(s) {names} at this point")
+    tangent_exact = {s: sympy.sympify(v) for s, v in direction.items() if s in free}
+
+    def compute() -> list:
+        at = {s: _to_mp(point[s]) for s in free}
+        tangent = {s: _to_mp(v) for s, v in tangent_exact.items()}
+        return mp_jvp(flat, at, tangent)
+
+    vals = stable_eval(compute, digits)
+    out = np.empty(len(flat), dtype=object)
+    for k, v in enumerate(vals):
+        out[k] = v
+    return out.reshape(e.shape)
+
+
 def _point_of(exprs: Any, at: Mapping | None) -> dict:
     meta: MirrorInfo | None = info(exprs)
     point = dict(meta.point) if meta is not None else {}
@@ -184,12 +237,15 @@ def evaluate_mp(e: np.ndarray, point: Mapping, digits: int = 50) -> np.ndarray:
     flat = [sympy.sympify(x) for x in e.reshape(-1)]
     out = np.empty(len(flat), dtype=object)
     todo = []
-    for k, x in enumerate(flat):
-        if x.is_Number:
-            with mpmath.workdps(digits + 10):
+    with mpmath.workdps(digits + 10):
+        zero = mpmath.mpf(0)
+        for k, x in enumerate(flat):
+            if x is sympy.S.Zero:
+                out[k] = zero
+            elif x.is_Number:
                 out[k] = _to_mp(x)
-        else:
-            todo.append(k)
+            else:
+                todo.append(k)
     if todo:
         missing = set().union(*(flat[k].free_symbols for k in todo)) - set(point)
         if missing:

@@ -202,3 +202,98 @@ def mp_eval(exprs: list, point: Mapping, cache: dict | None = None) -> list:
                 stack.extend((a, False) for a in args if a not in cache)
         out.append(cache[root])
     return out
+
+
+_DUMMIES: list = []
+_LOCAL: dict = {}
+
+
+def _dummy(k: int) -> sympy.Dummy:
+    while len(_DUMMIES) <= k:
+        _DUMMIES.append(sympy.Dummy(f"a{len(_DUMMIES)}", real=True))
+    return _DUMMIES[k]
+
+
+def _local_partials(e: sympy.Basic, active: list) -> tuple:
+    """``sympy.diff`` of ``e``'s head with respect to its active arguments: ``e.func`` applied
+    to fresh real dummies in the active places (the other arguments kept as they are),
+    differentiated by each dummy. Cached per head, so each distinct op is derived once."""
+    args = list(e.args)
+    template_args = [_dummy(k) if k in active else a for k, a in enumerate(args)]
+    template = e.func(*template_args)
+    key = (template, tuple(active))
+    got = _LOCAL.get(key)
+    if got is None:
+        got = tuple(sympy.diff(template, _dummy(k)) for k in active)
+        if len(_LOCAL) > 4096:
+            _LOCAL.clear()
+        _LOCAL[key] = got
+    return got
+
+
+def mp_jvp(exprs: list, point: Mapping, tangent: Mapping) -> list:
+    """Directional derivatives of ``exprs`` at ``point`` along ``tangent`` (symbol -> mpmath
+    component; absent symbols do not move), at the current precision.
+
+    Forward mode over the expression DAG: each node's derivative is the chain rule over its
+    arguments, with the node's own partial derivatives from ``sympy.diff`` of its head (sums
+    and products by the sum and product rules). The same function ``sympy.diff`` of the whole
+    substituted expression gives, without rebuilding (and re-simplifying) the expression.
+    """
+    exprs = [sympy.sympify(x) for x in exprs]
+    vals: dict = {}
+    mp_eval(exprs, point, vals)
+    dcache: dict = {}
+    out = []
+    for root in exprs:
+        stack: list[tuple[sympy.Basic, bool]] = [(root, False)]
+        while stack:
+            e, expanded = stack.pop()
+            if e in dcache:
+                continue
+            if not e.args or e.is_Symbol or e.is_Number:
+                t = tangent.get(e) if e.is_Symbol else None
+                dcache[e] = None if t is None else t
+                continue
+            if e.is_Relational or isinstance(e, sympy.logic.boolalg.Boolean):
+                dcache[e] = None
+                continue
+            if isinstance(e, sympy.Piecewise):
+                args = [ec.expr for ec in e.args]
+            else:
+                args = list(e.args)
+            if not expanded:
+                stack.append((e, True))
+                stack.extend((a, False) for a in args if a not in dcache)
+                continue
+            dcache[e] = _jvp_node(e, args, vals, dcache, point)
+        d = dcache[root]
+        out.append(mpmath.mpf(0) if d is None else d)
+    return out
+
+
+def _jvp_node(e: sympy.Basic, args: list, vals: dict, dcache: dict, point: Mapping) -> Any:
+    if isinstance(e, sympy.Piecewise):
+        for ec in e.args:
+            if vals[ec.cond]:
+                return dcache[ec.expr]
+        return _nan()
+    active = [k for k, a in enumerate(args) if dcache[a] is not None]
+    if not active:
+        return None
+    if e.is_Add:
+        return mpmath.fsum(dcache[args[k]] for k in active)
+    if e.is_Mul:
+        terms = []
+        for k in active:
+            r = dcache[args[k]]
+            for j, a in enumerate(args):
+                if j != k:
+                    r = r * vals[a]
+            terms.append(r)
+        return mpmath.fsum(terms)
+    partials = _local_partials(e, active)
+    at = dict(point)
+    at.update({_dummy(k): vals[args[k]] for k in active})
+    pv = mp_eval(list(partials), at)
+    return mpmath.fsum(p * dcache[args[k]] for p, k in zip(pv, active))

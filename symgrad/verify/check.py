@@ -32,8 +32,8 @@ from symgrad.symbolic.printing import short
 from symgrad.tensor import Tensor, as_tensor
 from symgrad.verify.compare import (AGREE, FORWARD_MISMATCH, HP_DIGITS, INACCURATE, KINK,
                                     MISMATCH, Comparison, compare, hp_close, ulp_budget)
-from symgrad.verify.highprec import (HighPrecision, recorded_gradients, rounded_forwards,
-                                      stable_gradients)
+from symgrad.verify.highprec import (HighPrecision, mp_array, recorded_gradients,
+                                      rounded_forwards, stable_gradients)
 from symgrad.verify.localize import localize
 from symgrad.verify.report import KinkFinding, Report, Row
 
@@ -223,7 +223,7 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
     else:
         cts = [seed_ct]
     if root is not None:
-        hpres = stable_gradients(root, [to_mpmath(c) for c in cts], used_nodes)
+        hpres = stable_gradients(root, [mp_array(c) for c in cts], used_nodes)
         hp_out, hp_grads = hpres.value, hpres.grads
         fwd_scale, bwd_scale = hpres.forward_scale, max(hpres.backward_scales, default=0)
         rec_grads = _inherited(root, cts, used_nodes)
@@ -315,7 +315,7 @@ def _inherited(root, cts: list, leaves: list) -> list[list]:
     """Per cotangent and leaf, the rules' result on the recorded float64 values at high
     precision and at 48 and 50 bits; ``compare`` allows the float64 result to be as far
     from exact as the farthest of these (twice over): that much is rounding."""
-    runs = [recorded_gradients(root, [to_mpmath(c) for c in cts], leaves)] + [
+    runs = [recorded_gradients(root, [mp_array(c) for c in cts], leaves)] + [
         recorded_gradients(root, cts, leaves, bits=b) for b in (48, 50)]
     return [[_Spread([run[i][k] for run in runs]) for k in range(len(leaves))]
             for i in range(len(cts))]
@@ -327,8 +327,9 @@ class _Spread(np.ndarray):
     def __new__(cls, arrays: list):
         arrs = [np.asarray(a, dtype=object) for a in arrays]
         out = np.empty(arrs[0].shape, dtype=object)
-        for idx in np.ndindex(*out.shape):
-            out[idx] = tuple(a[idx] for a in arrs)
+        flat = out.reshape(-1)  # a view: filled entry by entry (tuples are not broadcast)
+        for i, t in enumerate(zip(*(a.reshape(-1) for a in arrs))):
+            flat[i] = t
         return out.view(cls)
 
 
@@ -419,8 +420,12 @@ def _directional_row(out, m, leaf, label, syms, hp_g, rec_g, used, budget, ct, k
             exacts.append(mpmath.mpf(0))
             continue
         direction = {syms[i]: sympy.Rational(v[i]) for i in np.ndindex(*v.shape)}
-        d = derive.directional(target, direction)._data
-        exacts.append(derive.evaluate_mp(d, info(m).point, HP_DIGITS).reshape(-1)[0])
+        try:  # forward mode over the mirror: the same value, without rebuilding it
+            val = derive.directional_mp(target._data, direction, info(m).point, HP_DIGITS)
+        except NotImplementedError:  # a head mpmath cannot evaluate: the closed form
+            d = derive.directional(target, direction)._data
+            val = derive.evaluate_mp(d, info(m).point, HP_DIGITS)
+        exacts.append(val.reshape(-1)[0])
     exact = np.array(exacts, dtype=object)
     hp_ok, _, _ = hp_close(np.array(hps, dtype=object), exact, scale)
     inherited = np.empty(len(recs), dtype=object)

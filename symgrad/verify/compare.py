@@ -112,6 +112,11 @@ def compare(numeric: np.ndarray, exact: np.ndarray, budget: float,
         worst_key = -1.0
         for idx in np.ndindex(*num.shape):
             n, e = float(num[idx]), ex[idx]
+            if n == 0.0 and type(e) is mpmath.mpf and not e:   # exact zero: no error at all
+                if worst_key < 0:
+                    worst_key = 0.0
+                    c.worst, c.worst_numeric, c.worst_exact = idx, n, 0.0
+                continue
             if _isnan(e):
                 if not math.isnan(n):
                     c.within = False

@@ -19,7 +19,8 @@ from symgrad.ops._node import parent_meta
 from symgrad.ops.namespaces import MPMATH, to_mpmath, unbroadcast
 from symgrad.verify.compare import HP_DIGITS
 
-__all__ = ["HighPrecision", "stable_gradients", "recorded_gradients", "rounded_forwards"]
+__all__ = ["HighPrecision", "stable_gradients", "recorded_gradients", "rounded_forwards",
+           "mp_array"]
 
 
 def _obj(x: Any) -> np.ndarray:
@@ -182,7 +183,7 @@ def _magnitude(a: Any):
     arr = np.asarray(a, dtype=object).reshape(-1)
     best = mpmath.mpf(0)
     for v in arr:
-        if isinstance(v, (bool, np.bool_)):
+        if isinstance(v, (bool, np.bool_)) or (type(v) is mpmath.mpf and not v):
             continue
         try:
             if mpmath.isfinite(v) and abs(v) > best:
@@ -250,12 +251,31 @@ def stable_gradients(root: Node, cotangents: Sequence[np.ndarray], leaves: Seque
     return HPResult(value, grads, scales[0], scales[1:], singular)
 
 
+def mp_array(a: Any, rounded: bool = False) -> np.ndarray:
+    """``to_mpmath`` of a float array, converting each distinct value once (one-hot
+    cotangents and recorded values repeat a few values many times); ``rounded`` rounds the
+    values to the current precision (``+mpf``), as ``_at_prec`` needs. mpf numbers are
+    immutable, so entries may share one object."""
+    arr = np.asarray(a)
+    if arr.dtype == object or arr.dtype.kind != "f" or arr.size < 16:
+        if rounded and arr.dtype != object and arr.dtype.kind == "f":
+            conv = np.frompyfunc(lambda v: +mpmath.mpf(v), 1, 1)
+            with np.errstate(invalid="ignore"):
+                return _obj(conv(arr))
+        return to_mpmath(arr)
+    arr = arr.astype(np.float64, copy=False)
+    uniq, inverse = np.unique(arr.reshape(-1), return_inverse=True)
+    with np.errstate(invalid="ignore"):
+        conv = [(+mpmath.mpf(v)) if rounded else mpmath.mpf(v) for v in uniq.tolist()]
+    table = np.empty(len(conv), dtype=object)
+    table[:] = conv
+    return table[inverse.reshape(-1)].reshape(arr.shape)
+
+
 def _at_prec(a: Any) -> Any:
     """A recorded value as mpmath number(s), rounded to the current precision."""
     if isinstance(a, np.ndarray) and a.dtype != object and a.dtype.kind == "f":
-        conv = np.frompyfunc(lambda v: +mpmath.mpf(v), 1, 1)
-        with np.errstate(invalid="ignore"):
-            return _obj(conv(a))
+        return _obj(mp_array(a, rounded=True))
     if isinstance(a, float):
         return +mpmath.mpf(a)
     return HighPrecision._const(a)
@@ -272,10 +292,15 @@ def recorded_gradients(root: Node, cotangents: Sequence[np.ndarray], leaves: Seq
     own formulas amplify rounding (``1 - t*t`` with ``t`` near 1). Errors of that size are
     rounding, not a wrong rule and not a lost value.
     """
+    converted: dict = {}  # per node: its recorded values at this run's precision, made once
+
     def apply(node: Node, g: Any) -> list:
-        args = [_at_prec(a) for a in node._args]
-        ans = node._ans
-        return mp_vjp(node, g, args, None if ans is None else _at_prec(ans))
+        got = converted.get(node)
+        if got is None:
+            ans = node._ans
+            got = converted[node] = ([_at_prec(a) for a in node._args],
+                                     None if ans is None else _at_prec(ans))
+        return mp_vjp(node, g, got[0], got[1])
 
     out = []
     ctx = mpmath.workprec(bits) if bits else mpmath.workdps(HP_DIGITS + 10)

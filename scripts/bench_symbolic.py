@@ -1,0 +1,260 @@
+"""Verifier and closed-form speed against naive SymPy (issue 6, symbolic part).
+
+    python scripts/bench_symbolic.py [--quick] [--limit SECONDS] [--json]
+
+Two workloads, each at three sizes:
+
+* ``linear``: ``F.binary_cross_entropy_with_logits(sg.matmul(x, w) + b, y)`` with x of
+  length n, w n x m, b m (5x3, 50x30, 200x100);
+* ``jacobian``: the full Jacobian of ``(inp + 1) ** 2`` at ``inp = eye(k)`` (k = 5, 10, 20,
+  i.e. up to a 400 x 400 Jacobian).
+
+Columns, all wall-clock seconds measured in this run:
+
+* ``check``: ``symgrad.verify.check`` (mode "gradient" resp. "jacobian"), the whole
+  verifier (exact derivative, high-precision rules, comparison);
+* ``closed form``: symgrad's symbolic side alone: ``symbolic.mirror`` + ``symbolic.gradient``
+  (``jacobian``) + exact evaluation at the point (``symbolic.evaluate``);
+* ``naive``: the baseline of the issue: the loss built as one SymPy expression of symbols
+  ``w_ij, b_j`` (resp. ``a_ij``), then per parameter ``sympy.diff`` + ``sympy.lambdify``
+  (mpmath, 50 digits) evaluated at the point (resp. ``sympy.Matrix.jacobian`` + one
+  ``lambdify``);
+* ratios to ``naive``; ``same``: whether the closed-form values (rounded to float64) equal
+  the naive ones bit for bit.
+
+Each measurement runs in a forked subprocess and is cut after ``--limit`` seconds (default
+120); it is then reported as "> limit". The verdicts of ``check`` are shown too, so a
+speed-up that changes one is visible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import mpmath  # noqa: E402
+import sympy  # noqa: E402
+
+import symgrad as sg  # noqa: E402
+from symgrad import symbolic  # noqa: E402
+from symgrad.nn import functional as F  # noqa: E402
+from symgrad.verify import check  # noqa: E402
+
+LINEAR_SIZES = [(5, 3), (50, 30), (200, 100)]
+JACOBIAN_SIZES = [5, 10, 20]
+DIGITS = 50
+
+
+# ---------------------------------------------------------------- workloads
+
+def linear_point(n: int, m: int):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(n)
+    w = rng.standard_normal((n, m)) / np.sqrt(n)
+    b = rng.standard_normal(m) * 0.1
+    y = (rng.random(m) > 0.5).astype(np.float64)
+    return x, w, b, y
+
+
+def linear_fn(x, y):
+    xt, yt = sg.tensor(x), sg.tensor(y)
+
+    def fn(w, b):
+        return F.binary_cross_entropy_with_logits(sg.matmul(xt, w) + b, yt)
+
+    return fn
+
+
+def jac_fn(inp):
+    return (inp + 1) ** 2
+
+
+def linear_check(n: int, m: int) -> dict:
+    x, w, b, y = linear_point(n, m)
+    rep = check(linear_fn(x, y), sg.tensor(w), sg.tensor(b))
+    return {"verdicts": [r.verdict for r in rep.rows]}
+
+
+def linear_closed(n: int, m: int) -> dict:
+    x, w, b, y = linear_point(n, m)
+    wt = sg.tensor(w, requires_grad=True)
+    bt = sg.tensor(b, requires_grad=True)
+    out = linear_fn(x, y)(wt, bt)
+    expr = symbolic.mirror(out, names={"w": wt, "b": bt})
+    gw, gb = symbolic.gradient(expr, [wt, bt])
+    vals = np.concatenate([symbolic.evaluate(gw, digits=DIGITS).reshape(-1),
+                           symbolic.evaluate(gb, digits=DIGITS).reshape(-1)])
+    return {"values": vals.tolist()}
+
+
+def linear_naive(n: int, m: int) -> dict:
+    x, w, b, y = linear_point(n, m)
+    W = [[sympy.Symbol(f"w_{i}_{j}") for j in range(m)] for i in range(n)]
+    B = [sympy.Symbol(f"b_{j}") for j in range(m)]
+    X = [sympy.Rational(v) for v in x]
+    Y = [sympy.Rational(v) for v in y]
+    terms = []
+    for j in range(m):
+        z = sympy.Add(*[X[i] * W[i][j] for i in range(n)]) + B[j]
+        s = 1 / (1 + sympy.exp(-z))
+        terms.append(-(Y[j] * sympy.log(s) + (1 - Y[j]) * sympy.log(1 - s)))
+    loss = sympy.Add(*terms) / m
+    params = [W[i][j] for i in range(n) for j in range(m)] + B
+    with mpmath.workdps(DIGITS + 10):
+        point = [mpmath.mpf(v) for v in w.reshape(-1)] + [mpmath.mpf(v) for v in b]
+        vals = []
+        for p in params:
+            f = sympy.lambdify(params, sympy.diff(loss, p), "mpmath")
+            vals.append(float(f(*point)))
+    return {"values": vals}
+
+
+def jac_check(k: int) -> dict:
+    rep = check(jac_fn, sg.tensor(np.eye(k)), mode="jacobian")
+    return {"verdicts": [r.verdict for r in rep.rows]}
+
+
+def jac_closed(k: int) -> dict:
+    inp = sg.tensor(np.eye(k), requires_grad=True)
+    expr = symbolic.mirror(jac_fn(inp), names={"inp": inp})
+    j = symbolic.jacobian(expr, inp)
+    return {"values": symbolic.evaluate(j, digits=DIGITS).reshape(-1).tolist()}
+
+
+def jac_naive(k: int) -> dict:
+    A = sympy.Matrix(k, k, lambda i, j: sympy.Symbol(f"a_{i}_{j}"))
+    syms = list(A)
+    out = sympy.Matrix([(a + 1) ** 2 for a in syms])
+    J = out.jacobian(syms)
+    f = sympy.lambdify(syms, J, "mpmath")
+    with mpmath.workdps(DIGITS + 10):
+        vals = f(*[mpmath.mpf(v) for v in np.eye(k).reshape(-1)])
+        return {"values": [float(v) for v in vals]}
+
+
+CASES = {
+    "linear": (linear_check, linear_closed, linear_naive),
+    "jacobian": (jac_check, jac_closed, jac_naive),
+}
+
+
+# ---------------------------------------------------------------- measurement
+
+def _child(conn, fn, args) -> None:
+    try:
+        t0 = time.perf_counter()
+        res = fn(*args)
+        res["time"] = time.perf_counter() - t0
+        conn.send(res)
+    except Exception as e:  # noqa: BLE001 - reported in the table
+        conn.send({"error": f"{type(e).__name__}: {e}"})
+    finally:
+        conn.close()
+
+
+def measure(fn, args, limit: float) -> dict:
+    """``fn(*args)`` in a forked process; its result dict with "time", or {"timeout": True}."""
+    ctx = mp.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    p = ctx.Process(target=_child, args=(send, fn, args))
+    p.start()
+    send.close()
+    res = None
+    if recv.poll(limit):
+        try:
+            res = recv.recv()
+        except EOFError:
+            res = None
+    if res is None:
+        p.terminate()
+        p.join()
+        return {"timeout": p.exitcode is not None and p.exitcode < 0, "error": None
+                if p.exitcode is None or p.exitcode < 0 else f"exit {p.exitcode}"}
+    p.join()
+    return res
+
+
+def _fmt_time(r: dict, limit: float) -> str:
+    if r.get("timeout"):
+        return f"> {limit:g}"
+    if r.get("error"):
+        return "error"
+    return f"{r['time']:.3f}"
+
+
+def _ratio(a: dict, b: dict) -> str:
+    if "time" not in a or "time" not in b:
+        return "-"
+    return f"{a['time'] / b['time']:.3g}"
+
+
+def _same(a: dict, b: dict) -> str:
+    if "values" not in a or "values" not in b:
+        return "-"
+    return "yes" if a["values"] == b["values"] else "NO"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="only the smallest size of each case")
+    ap.add_argument("--limit", type=float, default=120.0,
+                    help="seconds per measurement before it is cut (default 120)")
+    ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    ap.add_argument("--only", choices=sorted(CASES), help="run one workload only")
+    args = ap.parse_args(argv)
+
+    plan = []
+    if args.only in (None, "linear"):
+        plan += [("linear", f"{n}x{m}", (n, m)) for n, m in LINEAR_SIZES[:1 if args.quick else 3]]
+    if args.only in (None, "jacobian"):
+        plan += [("jacobian", f"k={k} ({k * k}x{k * k})", (k,))
+                 for k in JACOBIAN_SIZES[:1 if args.quick else 3]]
+
+    rows = []
+    for case, label, cargs in plan:
+        fc, fs, fn = CASES[case]
+        r = {"case": case, "size": label}
+        for key, f in (("check", fc), ("closed", fs), ("naive", fn)):
+            r[key] = measure(f, cargs, args.limit)
+            if not args.json:
+                print(f"  {case} {label} {key}: {_fmt_time(r[key], args.limit)}",
+                      file=sys.stderr, flush=True)
+        rows.append(r)
+
+    if args.json:
+        out = []
+        for r in rows:
+            d = {"case": r["case"], "size": r["size"]}
+            for key in ("check", "closed", "naive"):
+                m = r[key]
+                d[key] = {"time": m.get("time"), "timeout": bool(m.get("timeout")),
+                          "error": m.get("error")}
+                if "verdicts" in m:
+                    d[key]["verdicts"] = m["verdicts"]
+            d["closed_equals_naive"] = _same(r["closed"], r["naive"])
+            out.append(d)
+        print(json.dumps({"limit": args.limit, "results": out}, indent=2))
+        return 0
+
+    head = (f"{'case':<9} {'size':<16} {'check s':>9} {'closed s':>9} {'naive s':>9} "
+            f"{'check/naive':>11} {'closed/naive':>12} {'same':>5}  verdicts")
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        verdicts = ",".join(r["check"].get("verdicts", [])) or "-"
+        print(f"{r['case']:<9} {r['size']:<16} {_fmt_time(r['check'], args.limit):>9} "
+              f"{_fmt_time(r['closed'], args.limit):>9} {_fmt_time(r['naive'], args.limit):>9} "
+              f"{_ratio(r['check'], r['naive']):>11} {_ratio(r['closed'], r['naive']):>12} "
+              f"{_same(r['closed'], r['naive']):>5}  {verdicts}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
