@@ -147,7 +147,7 @@ def directional(exprs: Any, direction: Mapping[Any, Any], order: int = 1) -> Ten
     ``t`` only, at ``t = 0``: a JVP (order 1) or a second directional derivative (order 2)
     in closed form, however many symbols the expressions hold.
     """
-    tt = sympy.Dummy("t")
+    tt = sympy.Dummy("t", real=True)  # a complex t turns Abs into re/im derivatives
     shift = {s: s + tt * sympy.sympify(v) for s, v in direction.items()}
     e = as_object_array(exprs)
     out = np.empty(e.shape, dtype=object)
