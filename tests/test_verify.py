@@ -164,3 +164,31 @@ def test_singular_points_are_reported_not_raised(fn, verdict):
     r = verify.check(fn, x)
     assert r.rows[1].verdict == verdict
     assert any("divide(s) by exactly zero" in n for n in r.notes)
+
+
+def test_jvp_mode_matches_the_functional_jvp_and_catches_a_wrong_rule(mutate):
+    a = sg.randn(3, 4)
+    v = np.arange(12.0).reshape(3, 4) / 8
+
+    def f(a):
+        return (a.tanh() * 2).exp()
+
+    r = verify.check(f, a, mode="jvp", tangent=[v])
+    assert r.ok and r.row("a").what == "jvp"
+    _, jv = sg.autograd.functional.jvp(f, a, sg.tensor(v))
+    np.testing.assert_allclose(r.row("a").numeric, jv.numpy(), rtol=1e-14)
+    np.testing.assert_allclose(r.row("a").exact, jv.numpy(), rtol=1e-14)
+    mutate(OPS["tanh"], vjp=(lambda xp, g, ans, x: g * (1 - ans * ans) * (1 + 1e-9),))
+    bad = verify.check(f, a, mode="jvp", tangent=[v])
+    assert bad.row("a").verdict == MISMATCH and bad.findings[0].node == "TanhBackward0"
+
+
+def test_central_differences_are_a_witness_not_the_judge():
+    # Richardson-extrapolated central differences land near the exact value here ...
+    r = verify.check(lambda w: (w.sin() * w).sum(), sg.tensor([0.3, -1.2, 2.0]))
+    assert r.ok and r.row("w").fd_rel_err < 1e-8
+    assert "cd rel err" in r.table() and "central_difference_rel_error" in r.to_dict()["rows"][1]
+    # ... and far from it at 1e-300 (the step leaves log's domain): no effect on the verdict.
+    r = verify.check(lambda x: x.log().sum(), sg.tensor([1e-300, 2e-300]))
+    assert r.ok and r.row("x").verdict == AGREE
+    assert r.row("x").fd_rel_err is None or not r.row("x").fd_rel_err < 1e-3

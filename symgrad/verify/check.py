@@ -1,6 +1,7 @@
 """``check``: one function at one point, numeric derivatives against exact ones.
 
-Three witnesses are computed from the same recorded run:
+Three witnesses are computed from the same recorded run (and central differences, shown
+beside them for the reader, never judged):
 
 1. the engine's float64 derivative (the thing under test);
 2. the exact derivative: ``sympy.diff`` of the graph replayed with op mirrors;
@@ -30,6 +31,7 @@ from symgrad.symbolic import derive
 from symgrad.symbolic.mirror import info, mirror
 from symgrad.symbolic.printing import short
 from symgrad.tensor import Tensor, as_tensor
+from symgrad.verify import witness
 from symgrad.verify.compare import (AGREE, FORWARD_MISMATCH, HP_DIGITS, INACCURATE, KINK,
                                     MISMATCH, Comparison, compare, hp_close, ulp_budget)
 from symgrad.verify.highprec import (HighPrecision, mp_array, recorded_gradients,
@@ -39,7 +41,7 @@ from symgrad.verify.report import KinkFinding, Report, Row
 
 __all__ = ["check", "MODES", "MAX_FULL_SYMBOLS"]
 
-MODES = ("gradient", "jacobian", "vjp")
+MODES = ("gradient", "jacobian", "vjp", "jvp")
 #: Above this many input entries, derivatives are checked along random directions.
 MAX_FULL_SYMBOLS = 400
 #: The same for Hessians (whose size is the square of the number of entries).
@@ -165,16 +167,21 @@ def _verdict(comp: Comparison, hp_ok: bool) -> str:
 def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
           names: Sequence[str] | None = None, cotangent: Any = None,
           directions: int | None = None, seed: int = 0, title: str | None = None,
-          localize_on_mismatch: bool = True, order: int = 1) -> Report:
+          localize_on_mismatch: bool = True, order: int = 1, tangent: Any = None) -> Report:
     """Verify the derivatives of ``fn`` at ``inputs`` against exact symbolic ones.
 
-    ``mode``: "gradient" (scalar output), "jacobian" (every output entry) or "vjp" (a
-    cotangent ``cotangent``, random by default). Inputs that require grad are the ones
-    differentiated (all floating inputs if none does); symbols are named after ``fn``'s
+    ``mode``: "gradient" (scalar output), "jacobian" (every output entry), "vjp" (a
+    cotangent ``cotangent``, random by default) or "jvp" (``J v`` for a tangent ``v`` per
+    input: ``tangent``, one array per differentiated input, random by default). Inputs
+    that require grad are the ones differentiated (all floating inputs if none does);
+    symbols are named after ``fn``'s
     parameters. With more than ``MAX_FULL_SYMBOLS`` input entries (or ``directions=k``),
     derivatives are compared along k random directions instead of entry by entry.
     ``order=2`` also compares the Hessian built with ``create_graph=True`` (blocks per pair
     of inputs, or ``v^T H w`` for random v, w when the inputs are large).
+
+    ``fn`` is also run (without recording) at nearby points for the report's central-
+    difference column, a witness that no verdict reads; it should have no side effects.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -214,7 +221,7 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
     leaf_nodes = _leaf_nodes(out, leaves) if root is not None else []
     reachable = set(nodes)
     used_nodes = [n for n in leaf_nodes if n in reachable]
-    if mode == "jacobian":
+    if mode in ("jacobian", "jvp"):
         cts = []
         for oidx in np.ndindex(*out._data.shape):
             e = np.zeros(out._data.shape)
@@ -271,14 +278,19 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
             "exactly zero (a singular point: the derivative is infinite or undefined there); "
             "those rules ran in float64, as the engine runs them")
 
-    for leaf, label, lnode in zip(leaves, leaf_labels, leaf_nodes or [None] * len(leaves)):
+    for leaf_k, (leaf, label, lnode) in enumerate(
+            zip(leaves, leaf_labels, leaf_nodes or [None] * len(leaves))):
         syms = meta.symbols_of(leaf) if any(t is leaf for t, _ in meta.leaves) else None
         used = lnode is not None and lnode in reachable
         hp_rows = hp_by_leaf.get(lnode) or [_zeros_mp(leaf._data.shape) for _ in cts]
         def rec_rows(lnode=lnode, shape=leaf._data.shape):
             return inherited.rows(lnode) or [_zeros_mp(shape) for _ in cts]
 
-        if mode == "jacobian":
+        if mode == "jvp":
+            v = _tangent(tangent, leaf_k, leaf, rng)
+            row = _jvp_row(out, m, leaf, label, syms, hp_rows, rec_rows, used, budget, cts, v,
+                           bwd_scale)
+        elif mode == "jacobian":
             row = _jacobian_row(out, m, leaf, label, syms, hp_rows, rec_rows, used, budget, cts,
                                 bwd_scale)
         elif use_dirs:
@@ -289,6 +301,7 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
             row = _full_row(out, m, leaf, label, syms, hp_rows[0],
                             lambda rec_rows=rec_rows: rec_rows()[0], used, budget,
                             seed_ct, mode, bwd_scale)
+        row.fd_rel_err = _witness(fn, args, diff_idx[leaf_k], mode, seed_ct, row)
         if lnode in kinked and row.verdict != AGREE:
             row.detail = ("the input sits on a non-differentiable point of an op (see kinks); "
                           f"the exact-derivative verdict would be '{row.verdict}'")
@@ -309,10 +322,73 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
         if not report.findings:
             report.notes.append("no single node disagrees with its mirror at this point; the "
                                 "difference comes from how the nodes are combined")
-    if use_dirs and mode != "jacobian":
+    if use_dirs and mode not in ("jacobian", "jvp"):
         report.notes.append(f"{total} input entries: derivatives compared along {k_dirs} random "
                             "directions each (one symbol t per direction), not entry by entry")
     return report
+
+
+def _witness(fn, args, k: int, mode: str, ct: np.ndarray, row: Row) -> float | None:
+    """Central differences for the same quantity as ``row`` (see ``witness``)."""
+    if row.exact is None:
+        return None
+    if mode == "jacobian":
+        est = witness.jacobian_columns(fn, args, k)
+    elif mode == "jvp":
+        est = witness.along(fn, args, k, row.directions[0])
+    else:
+        est = witness.central_difference(fn, args, k, ct, row.directions)
+    return witness.relative_error(est, row.exact)
+
+
+def _tangent(tangent: Any, k: int, leaf: Tensor, rng: np.random.Generator) -> np.ndarray:
+    shape = leaf._data.shape
+    if tangent is None:
+        return _rational_vector(rng, shape)
+    items = tangent if isinstance(tangent, (list, tuple)) else [tangent]
+    if k >= len(items):
+        raise ValueError(f"tangent has {len(items)} entries; one per differentiated input is "
+                         "needed")
+    t = items[k]
+    v = np.asarray(t._data if isinstance(t, Tensor) else t, dtype=np.float64)
+    if v.shape != shape:
+        raise ValueError(f"tangent[{k}] has shape {v.shape}, the input has shape {shape}")
+    return v
+
+
+def _jvp_row(out, m, leaf, label, syms, hp_rows, rec_rows, used, budget, cts, v,
+             scale=0) -> Row:
+    """``J v`` for one input: the engine's Jacobian rows contracted with ``v`` against the
+    exact directional derivative of the mirror along ``v``."""
+    oshape, ishape = out._data.shape, leaf._data.shape
+    numeric = np.zeros(oshape, dtype=np.float64)
+    hp_val = np.empty(oshape, dtype=object)
+    with mpmath.workdps(HP_DIGITS + 10):
+        vm = [mpmath.mpf(x) for x in v.reshape(-1)]
+        for oidx, e, hp_row in zip(np.ndindex(*oshape), cts, hp_rows):
+            numeric[oidx] = float(np.sum(_numeric_grad(out, leaf, e, used) * v))
+            hp_val[oidx] = mpmath.fsum(a * b for a, b in zip(hp_row.reshape(-1), vm))
+    if syms is None:
+        exact = np.array([mpmath.mpf(0)] * int(np.prod(oshape)), dtype=object).reshape(oshape)
+    else:
+        direction = {syms[i]: sympy.Rational(v[i]) for i in np.ndindex(*ishape)}
+        exact = derive.directional_mp(m._data, direction, info(m).point, HP_DIGITS)
+    hp_ok, _, _ = hp_close(hp_val, exact, scale)
+
+    def inherited() -> np.ndarray:
+        val = np.empty(oshape, dtype=object)
+        with mpmath.workdps(HP_DIGITS + 10):
+            for oidx, rec in zip(np.ndindex(*oshape), rec_rows()):
+                flat = rec.reshape(-1)
+                runs = len(flat[0]) if flat.size else 0
+                val[oidx] = tuple(mpmath.fsum(flat[j][r] * vm[j] for j in range(flat.size))
+                                  for r in range(runs))
+        return val
+
+    comp = _compare(numeric, exact, budget + leaf._data.size, inherited)
+    return Row(name=label, shape=oshape, what="jvp", verdict=_verdict(comp, hp_ok),
+               comparison=comp, method="full (J v)", numeric=numeric, exact=_floats(exact),
+               directions=[v])
 
 
 class _LazyInherited:
@@ -466,7 +542,7 @@ def _directional_row(out, m, leaf, label, syms, hp_g, rec_g, used, budget, ct, k
     return Row(name=label, shape=tuple(leaf.shape), what=out._data.size == 1 and "gradient" or
                "vjp", verdict=_verdict(comp, hp_ok), comparison=comp,
                method=f"directional ({k} directions)", numeric=np.array(nums),
-               exact=_floats(exact))
+               exact=_floats(exact), directions=vs)
 
 
 def _jacobian_row(out, m, leaf, label, syms, hp_rows, rec_rows, used, budget, cts,
