@@ -474,7 +474,8 @@ def _representative(exprs: np.ndarray, label: str, out_label: str = "out") -> st
         if e != 0:
             idx = np.unravel_index(k, exprs.shape)
             entry = f"{label}[{','.join(map(str, idx))}]" if exprs.ndim else label
-            return f"d{out_label}/d{entry} = {short(e, 100)}"
+            more = f"  (one entry shown, of {flat.size})" if flat.size > 1 else ""
+            return f"d{out_label}/d{entry} = {short(e, 100)}{more}"
     return f"d{out_label}/d{label} = 0"
 
 
