@@ -10,21 +10,6 @@ from symgrad.ops import OPS
 from symgrad.verify import AGREE, FORWARD_MISMATCH, INACCURATE, KINK, MISMATCH
 
 
-@pytest.fixture
-def mutate():
-    """Temporarily replace attributes of op records (restored after the test)."""
-    saved = []
-
-    def set_(op, **kw):
-        for k, v in kw.items():
-            saved.append((op, k, getattr(op, k)))
-            setattr(op, k, v)
-
-    yield set_
-    for op, k, v in reversed(saved):
-        setattr(op, k, v)
-
-
 def _tutorial(w, b):
     return F.binary_cross_entropy_with_logits(sg.matmul(sg.ones(5), w) + b, sg.zeros(3))
 

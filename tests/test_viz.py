@@ -20,21 +20,6 @@ from symgrad.verify.report import Report
 BAR_MARKS = ("%|", "it/s", "case/s", "█", "\r")
 
 
-@pytest.fixture
-def mutate():
-    """Temporarily replace attributes of op records (restored after the test)."""
-    saved = []
-
-    def set_(op, **kw):
-        for k, v in kw.items():
-            saved.append((op, k, getattr(op, k)))
-            setattr(op, k, v)
-
-    yield set_
-    for op, k, v in reversed(saved):
-        setattr(op, k, v)
-
-
 def _wrong_sigmoid(mutate):
     mutate(OPS["sigmoid"], vjp=(lambda xp, g, ans, x: g * ans * (1 - ans) * (1 + 1e-10),))
 

@@ -38,8 +38,11 @@ def topological_order(roots: Sequence[Node]) -> tuple[list[Node], dict[Node, int
     return order, deps
 
 
-def _repeated_ids(outs: Sequence[Any]) -> set[int]:
+def _repeated_ids(outs: Sequence[Any]) -> Sequence[int]:
     """Ids of the arrays a node hands to more than one input (they must not be mutated)."""
+    if len(outs) == 2:  # the common binary op, without building sets
+        a, b = outs
+        return (id(a),) if a is b and a is not None else ()
     seen: set[int] = set()
     repeated: set[int] = set()
     for o in outs:
@@ -49,6 +52,16 @@ def _repeated_ids(outs: Sequence[Any]) -> set[int]:
                 repeated.add(i)
             seen.add(i)
     return repeated
+
+
+def _call_hooks(hooks: Sequence[Callable], g: Any, shared: set[int]) -> Any:
+    """Run a node's pre-hooks on its gradient; a hook's non-None result replaces it."""
+    for hook in hooks:
+        r = hook(g)
+        if r is not None:
+            shared.discard(id(g))
+            g = r
+    return g
 
 
 def run_backward(
@@ -101,11 +114,7 @@ def run_backward(
             continue
         hooks = node._pre_hooks if run_hooks else None
         if hooks:
-            for hook in hooks:
-                r = hook(g)
-                if r is not None:
-                    shared.discard(id(g))
-                    g = r
+            g = _call_hooks(hooks, g, shared)
         if targets is not None and node in targets:
             captured[node] = (g, id(g) in shared)
         if type(node) is AccumulateGrad:
@@ -119,10 +128,7 @@ def run_backward(
         # An array handed on unchanged (add's rule returns g itself) or to two inputs is
         # shared: whoever keeps it must copy before adding into it.
         g_shared = shared and id(g) in shared
-        n = len(outs)
-        repeated = () if n < 2 else (
-            ((id(outs[0]),) if outs[0] is outs[1] and outs[0] is not None else ())
-            if n == 2 else _repeated_ids(outs))
+        repeated = _repeated_ids(outs) if len(outs) > 1 else ()
         for (child, _), r in zip(node.next_functions, outs):
             if child is None or r is None or (needed is not None and child not in needed):
                 continue
@@ -173,11 +179,7 @@ def _run_all(roots: Sequence[Node], grads: Sequence[Any], retain_graph: bool,
         if g is not None:
             hooks = node._pre_hooks if run_hooks else None
             if hooks:
-                for hook in hooks:
-                    r = hook(g)
-                    if r is not None:
-                        shared.discard(id(g))
-                        g = r
+                g = _call_hooks(hooks, g, shared)
             if type(node) is AccumulateGrad:
                 if accumulate:
                     node.variable._accumulate_grad(g, id(g) in shared, create_graph)
@@ -186,10 +188,7 @@ def _run_all(roots: Sequence[Node], grads: Sequence[Any], retain_graph: bool,
             if not retain_graph:
                 node.release()  # its saved values are no longer needed: free them now
             g_shared = shared and id(g) in shared
-            n = len(outs)
-            repeated = () if n < 2 else (
-                ((id(outs[0]),) if outs[0] is outs[1] and outs[0] is not None else ())
-                if n == 2 else _repeated_ids(outs))
+            repeated = _repeated_ids(outs) if len(outs) > 1 else ()
         else:
             outs = (None,) * len(edges)  # nothing reached this node: only release its children
         for (child, _), r in zip(edges, outs):
