@@ -177,3 +177,15 @@ def test_central_differences_are_a_witness_not_the_judge():
     r = verify.check(lambda x: x.log().sum(), sg.tensor([1e-300, 2e-300]))
     assert r.ok and r.row("x").verdict == AGREE
     assert r.row("x").fd_rel_err is None or not r.row("x").fd_rel_err < 1e-3
+
+
+def test_elementwise_jacobian_shortcut_still_judges_every_entry(mutate):
+    # An elementwise graph's Jacobian is diagonal; the shortcut must not hide a wrong rule
+    # nor turn a broadcast graph (whose Jacobian is not diagonal) into a diagonal one.
+    a = sg.randn(3, 3)
+    assert verify.check(lambda a: a.tanh() * 2, a, mode="jacobian").ok
+    r = verify.check(lambda a, b: (a + b).tanh(), a, sg.randn(3), mode="jacobian")
+    assert r.ok and r.row("b").numeric.shape == (3, 3, 3)
+    mutate(OPS["tanh"], vjp=(lambda xp, g, ans, x: g * (1 - ans * ans) * (1 + 1e-12),))
+    bad = verify.check(lambda a: a.tanh() * 2, a, mode="jacobian")
+    assert bad.row("a").verdict == MISMATCH and bad.findings[0].node == "TanhBackward0"
