@@ -25,6 +25,7 @@ from symgrad import ops
 from symgrad.ops import *  # noqa: F401,F403
 from symgrad.ops import TENSOR_METHODS as _METHODS
 from symgrad.factories import *  # noqa: F401,F403
+from symgrad.ops.reduction import return_types  # noqa: F401
 from symgrad import autograd, nn  # noqa: F401
 
 __version__ = "0.1.0"
@@ -53,3 +54,4 @@ def numel(input: Tensor) -> int:
 
 
 globals().update({k: v for k, v in _METHODS.items() if k not in globals()})
+globals().update({k: v for k, v in ops.FUNCTIONS_ONLY.items() if k not in globals()})

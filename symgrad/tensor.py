@@ -617,6 +617,15 @@ class Tensor:
     def relu_(self):
         return _F.inplace(self, _F.relu)
 
+    def abs_(self):
+        return _F.inplace(self, _F.abs)
+
+    def sqrt_(self):
+        return _F.inplace(self, _F.sqrt)
+
+    def masked_fill_(self, mask, value):
+        return _F.inplace(self, _F.masked_fill, mask, value)
+
     def clamp_(self, min=None, max=None):
         return _F.inplace(self, _F.clamp, min=min, max=max)
 

@@ -20,6 +20,9 @@ from symgrad.ops.scatter import take_along_dim  # noqa: F401
 from symgrad.ops.reduction import __all__ as _reduction_all
 from symgrad.ops.shape import *  # noqa: F401,F403
 from symgrad.ops.shape import __all__ as _shape_all
+from symgrad.ops.scan import cumsum  # noqa: F401
+from symgrad.ops import compose as _compose
+from symgrad.ops.compose import *  # noqa: F401,F403
 
 from symgrad.ops import elementwise as _ew, linalg as _la, reduction as _red, shape as _sh
 
@@ -34,6 +37,13 @@ for _n in ("numpy_T", "index", "to_dtype", "leaky_relu", "elu", "gelu", "softplu
            "logsigmoid", "hardtanh", "relu6"):
     TENSOR_METHODS.pop(_n, None)
 TENSOR_METHODS["take_along_dim"] = take_along_dim
+TENSOR_METHODS["cumsum"] = cumsum
+for _n in _compose.__all__:
+    if _n not in _compose.NOT_METHODS:
+        TENSOR_METHODS[_n] = getattr(_compose, _n)
+
+#: Functions of the ``symgrad`` namespace that are not Tensor methods.
+FUNCTIONS_ONLY: dict[str, Callable] = {n: getattr(_compose, n) for n in _compose.NOT_METHODS}
 
 #: numpy ufuncs that run as symgrad ops when a Tensor is involved (``ndarray * tensor``).
 NUMPY_UFUNCS: dict[str, Callable] = {
@@ -50,4 +60,4 @@ NUMPY_UFUNCS: dict[str, Callable] = {
     "floor": _ew.floor, "ceil": _ew.ceil, "trunc": _ew.trunc,
 }
 
-__all__ = ["OPS", "Op", "Domain", "Kink", "TENSOR_METHODS", "NUMPY_UFUNCS"]
+__all__ = ["OPS", "Op", "Domain", "Kink", "TENSOR_METHODS", "NUMPY_UFUNCS", "FUNCTIONS_ONLY"]

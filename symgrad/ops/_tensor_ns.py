@@ -139,6 +139,7 @@ def build() -> SimpleNamespace:
     fns: dict[str, Any] = {n: _op(n) for n in same}
     fns.update(
         name="tensor",
+        cumsum=lambda a, axis: ops.cumsum(_t(a), axis),
         # numpy's softplus is exact everywhere; ops.softplus switches to x past a threshold.
         softplus=lambda a: ops.softplus(_t(a), threshold=math.inf),
         logaddexp=_logaddexp,
