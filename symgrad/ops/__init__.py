@@ -21,6 +21,7 @@ from symgrad.ops.reduction import __all__ as _reduction_all
 from symgrad.ops.shape import *  # noqa: F401,F403
 from symgrad.ops.shape import __all__ as _shape_all
 from symgrad.ops.scan import cumsum  # noqa: F401
+from symgrad.ops.einsum import einsum  # noqa: F401
 from symgrad.ops import compose as _compose
 from symgrad.ops.compose import *  # noqa: F401,F403
 
@@ -44,6 +45,7 @@ for _n in _compose.__all__:
 
 #: Functions of the ``symgrad`` namespace that are not Tensor methods.
 FUNCTIONS_ONLY: dict[str, Callable] = {n: getattr(_compose, n) for n in _compose.NOT_METHODS}
+FUNCTIONS_ONLY["einsum"] = einsum
 
 #: numpy ufuncs that run as symgrad ops when a Tensor is involved (``ndarray * tensor``).
 NUMPY_UFUNCS: dict[str, Callable] = {

@@ -140,6 +140,7 @@ def build() -> SimpleNamespace:
     fns.update(
         name="tensor",
         cumsum=lambda a, axis: ops.cumsum(_t(a), axis),
+        einsum=lambda equation, *a: ops.einsum(equation, *[_t(x) for x in a]),
         # numpy's softplus is exact everywhere; ops.softplus switches to x past a threshold.
         softplus=lambda a: ops.softplus(_t(a), threshold=math.inf),
         logaddexp=_logaddexp,

@@ -34,7 +34,7 @@ FUNCTIONS = (
     "broadcast_to", "expand_dims", "squeeze", "concatenate", "stack", "zeros_like",
     "ones_like", "index_add", "take_along_axis", "put_along_axis", "repeat_along", "astype",
     "greater", "greater_equal", "less", "less_equal", "equal", "not_equal", "logical_and",
-    "logical_or", "logical_not", "cumsum",
+    "logical_or", "logical_not", "cumsum", "einsum",
 )
 # Comparisons are functions, not operators: numpy turns ``a > b`` on object arrays into
 # Python bools, which SymPy symbols cannot give; ``xp.greater`` keeps the relation.
@@ -115,7 +115,7 @@ NUMPY = SimpleNamespace(
     stack=np.stack, zeros_like=np.zeros_like, ones_like=np.ones_like,
     index_add=_np_index_add, take_along_axis=np.take_along_axis,
     put_along_axis=_np_put_along_axis, repeat_along=_np_repeat_along,
-    astype=lambda a, dtype: a.astype(dtype), cumsum=np.cumsum,
+    astype=lambda a, dtype: a.astype(dtype), cumsum=np.cumsum, einsum=np.einsum,
     greater=np.greater, greater_equal=np.greater_equal, less=np.less, less_equal=np.less_equal,
     equal=np.equal, not_equal=np.not_equal, logical_and=np.logical_and,
     logical_or=np.logical_or, logical_not=np.logical_not,
@@ -171,8 +171,11 @@ def _object_common(**fns) -> dict[str, Any]:
     def cumsum(a, axis):
         return _obj(np.cumsum(_obj(a), axis=axis))
 
+    def einsum(equation, *operands):
+        return _obj(np.einsum(equation, *[_obj(o) for o in operands]))
+
     base = dict(
-        cumsum=cumsum, sum=sum_, prod=prod_, matmul=matmul, swapaxes=np.swapaxes,
+        cumsum=cumsum, einsum=einsum, sum=sum_, prod=prod_, matmul=matmul, swapaxes=np.swapaxes,
         transpose=np.transpose,
         reshape=np.reshape, broadcast_to=np.broadcast_to, expand_dims=np.expand_dims,
         squeeze=np.squeeze, concatenate=np.concatenate, stack=np.stack,
