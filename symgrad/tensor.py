@@ -626,6 +626,15 @@ class Tensor:
     def masked_fill_(self, mask, value):
         return _F.inplace(self, _F.masked_fill, mask, value)
 
+    def index_add_(self, dim, index, source, *, alpha=1):
+        return _F.inplace(self, _F.index_add, dim, index, source, alpha=alpha)
+
+    def scatter_add_(self, dim, index, src):
+        return _F.inplace(self, _F.scatter_add, dim, index, src)
+
+    def scatter_(self, dim, index, src=None, *, value=None):
+        return _F.inplace(self, _F.scatter, dim, index, src, value=value)
+
     def clamp_(self, min=None, max=None):
         return _F.inplace(self, _F.clamp, min=min, max=max)
 

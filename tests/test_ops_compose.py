@@ -41,6 +41,18 @@ PROGRAMS = {
     "nan_to_num": (lambda m, a: m.nan_to_num(a.log()).sum(), [A]),
     "hstack_vstack": (lambda m, a, b: (m.hstack([a, b]).sum(0) ** 2).sum()
                       + (m.vstack([a[0], b[1]]) ** 3).sum(), [A, B]),
+    "tile": (lambda m, a: (m.tile(a, (2, 1, 2)) ** 2).sum(), [A]),
+    "repeat_interleave": (lambda m, a: (m.repeat_interleave(a, m.tensor([1, 0, 3]), dim=0)
+                                        .exp()).sum(), [A]),
+    "scatter_add": (lambda m, a, b: (m.scatter_add(a, 0, m.tensor([[0, 1, 2, 0], [2, 0, 1, 1]]),
+                                                   b[:2]) ** 2).sum(), [A, B]),
+    "scatter": (lambda m, a, b: (m.scatter(a, 0, m.tensor([[0, 1, 2, 0]]), b[:1]) ** 2).sum(),
+                [A, B]),
+    "index_add": (lambda m, a, b: (m.index_add(a, 0, m.tensor([2, 0]), b[:2], alpha=2) ** 2)
+                  .sum(), [A, B]),
+    "var_mean": (lambda m, a: (m.var_mean(a, 1)[0] * m.std_mean(a, 0)[1].sum()).sum(), [A]),
+    "meshgrid": (lambda m, u: sum((g * (k + 1)).sin().sum() for k, g in enumerate(
+        m.meshgrid(u, u[:2], indexing="xy"))), [V]),
 }
 
 

@@ -25,10 +25,11 @@ __all__ = ["addcmul", "addcdiv", "lerp", "logaddexp", "exp2", "hypot", "logit", 
            "tril", "triu", "diagonal", "diag", "trace", "nan_to_num", "masked_select", "sort",
            "argsort", "topk", "isnan", "isinf", "isfinite", "isposinf", "isneginf", "all",
            "any", "isclose", "allclose", "equal", "count_nonzero", "type_as", "hstack",
-           "vstack"]
+           "vstack", "tile", "repeat_interleave", "scatter_add", "scatter", "index_add",
+           "var_mean", "std_mean", "meshgrid"]
 
 #: Functions here that torch.Tensor has no method for.
-NOT_METHODS = ("hstack", "vstack")
+NOT_METHODS = ("hstack", "vstack", "var_mean", "std_mean", "meshgrid")
 
 
 def _const(a: np.ndarray) -> Tensor:
@@ -329,3 +330,114 @@ def hstack(tensors) -> Tensor:
 def vstack(tensors) -> Tensor:
     """Join as rows (1-d tensors become rows of a matrix)."""
     return sh.cat([_at_least(as_tensor(t), 2) for t in tensors], 0)
+
+
+# ================================================================ repeating and scattering
+def tile(input, dims) -> Tensor:
+    """``input`` repeated ``dims[i]`` times along each dimension (missing leading ones)."""
+    x = as_tensor(input)
+    dims = tuple(dims) if not isinstance(dims, int) else (dims,)
+    dims = (1,) * builtins.max(0, x._data.ndim - len(dims)) + dims
+    return sh.repeat(x, *dims)
+
+
+def repeat_interleave(input, repeats, dim: int | None = None) -> Tensor:
+    """Each slice along ``dim`` repeated ``repeats`` times in place (a flattened input
+    when ``dim`` is None); the gradient adds the copies back."""
+    x = as_tensor(input)
+    if dim is None:
+        x, dim = sh.reshape(x, (-1,)), 0
+    d = _axis(dim, builtins.max(x._data.ndim, 1))
+    reps = np.asarray(repeats._data if isinstance(repeats, Tensor) else repeats)
+    if reps.dtype.kind not in "iu" or np.any(reps < 0):
+        raise RuntimeError("repeats must be non-negative integers")
+    index = np.repeat(np.arange(x._data.shape[d]), reps)
+    return sh.index_select(x, d, Tensor._wrap(index.astype(np.int64)))
+
+
+def _scatter_src(src, index: np.ndarray, like: Tensor) -> Tensor:
+    if not isinstance(src, Tensor):  # a number: the same value at every index
+        return Tensor._wrap(np.full(index.shape, src, dtype=like._data.dtype))
+    if src._data.shape != index.shape:  # PyTorch reads src only where index has entries
+        src = src[tuple(slice(0, n) for n in index.shape)]
+    return src
+
+
+def scatter_add(input, dim: int, index, src) -> Tensor:
+    """``input`` with ``src[...]`` added at ``index`` along ``dim`` (repeats add up)."""
+    from symgrad.ops.scatter import _indices, put_along_dim
+
+    x = as_tensor(input)
+    idx = _indices(index)
+    d = _axis(dim, x._data.ndim)
+    return ew.add(x, put_along_dim(_scatter_src(src, idx, x), x._data.shape, idx, d))
+
+
+def scatter(input, dim: int, index, src=None, *, value=None, reduce=None) -> Tensor:
+    """``input`` with ``src`` (or ``value``) written at ``index`` along ``dim``.
+
+    Where an index repeats, PyTorch keeps one of the writes, unspecified which; here the
+    writes add up, so give each position one write (the usual case)."""
+    from symgrad.ops.scatter import _indices, put_along_dim
+
+    if reduce is not None:
+        raise NotImplementedError("scatter(reduce=...) is not supported; use scatter_add")
+    x = as_tensor(input)
+    idx = _indices(index)
+    d = _axis(dim, x._data.ndim)
+    written = np.zeros(x._data.shape, dtype=bool)
+    np.put_along_axis(written, idx, True, d)
+    new = put_along_dim(_scatter_src(src if src is not None else value, idx, x),
+                        x._data.shape, idx, d)
+    return ew.where(_const(written), new, x)
+
+
+def index_add(input, dim: int, index, source, *, alpha=1) -> Tensor:
+    """``input`` with ``alpha * source`` slices added at positions ``index`` of ``dim``."""
+    from symgrad.ops.scatter import _indices, index_add_into
+
+    x = as_tensor(input)
+    idx = _indices(index)
+    d = _axis(dim, builtins.max(x._data.ndim, 1))
+    src = as_tensor(source) if alpha == 1 else ew.mul(source, alpha)
+    where_ = (slice(None),) * d + (idx,)
+    return ew.add(x, index_add_into(src, x._data.shape, where_))
+
+
+# ================================================================ statistics, grids
+def var_mean(input, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+             correction=None) -> tuple[Tensor, Tensor]:
+    from symgrad.ops.reduction import mean, var
+
+    return (var(input, dim, unbiased, keepdim, correction=correction),
+            mean(input, dim, keepdim))
+
+
+def std_mean(input, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+             correction=None) -> tuple[Tensor, Tensor]:
+    from symgrad.ops.reduction import mean, std
+
+    return (std(input, dim, unbiased, keepdim, correction=correction),
+            mean(input, dim, keepdim))
+
+
+def meshgrid(*tensors, indexing: str = "ij") -> tuple[Tensor, ...]:
+    """Coordinate grids of 1-d tensors (``indexing="xy"`` swaps the first two axes)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    ts = [as_tensor(t) for t in tensors]
+    n = len(ts)
+    order = list(range(n))
+    if indexing == "xy" and n >= 2:
+        order[0], order[1] = 1, 0
+    shape = [0] * n
+    for k, t in enumerate(ts):
+        shape[order[k]] = t._data.size
+    out = []
+    for k, t in enumerate(ts):
+        view = [1] * n
+        view[order[k]] = t._data.size
+        out.append(sh.expand(sh.reshape(t, tuple(view)), tuple(shape)))
+    return tuple(out)
