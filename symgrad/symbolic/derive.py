@@ -20,7 +20,47 @@ from symgrad.symbolic.mpeval import mp_eval, mp_jvp
 from symgrad.tensor import Tensor
 
 __all__ = ["gradient", "jacobian", "hessian", "evaluate", "evaluate_mp", "stable_eval",
-           "directional", "directional_mp", "as_object_array"]
+           "directional", "directional_mp", "as_object_array", "PointCache"]
+
+
+class PointCache:
+    """What repeated evaluations at one point share: the point's values and every evaluated
+    subexpression's value, per working precision, and the roots' free symbols.
+
+    ``evaluate_mp`` and ``directional_mp`` at the same point (the forward value, then each
+    direction) otherwise convert the whole point and re-evaluate the whole mirror at each
+    precision of every call; values are the same, since a node's value depends only on the
+    point and the precision. Only for one ``point`` mapping that is not changed meanwhile
+    (``check`` makes one per call).
+    """
+
+    def __init__(self, point: Mapping) -> None:
+        self.point = point
+        self._at: dict[int, dict] = {}
+        self._vals: dict[int, dict] = {}
+        self._free: dict[int, tuple[Any, set]] = {}   # id(root) -> (root, its free symbols)
+
+    def at(self, syms) -> dict:
+        """The point's values at the current precision, converted once (``syms`` at least)."""
+        at = self._at.setdefault(mpmath.mp.prec, {})
+        for s in syms:
+            if s not in at:
+                at[s] = _to_mp(self.point[s])
+        return at
+
+    def values(self) -> dict:
+        """The ``mp_eval`` cache at the current precision."""
+        return self._vals.setdefault(mpmath.mp.prec, {})
+
+    def free_symbols(self, x: sympy.Basic) -> set:
+        got = self._free.get(id(x))
+        if got is None or got[0] is not x:
+            got = self._free[id(x)] = (x, x.free_symbols)
+        return got[1]
+
+
+def _free_of(x: sympy.Basic, cache: PointCache | None) -> set:
+    return x.free_symbols if cache is None else cache.free_symbols(x)
 
 
 def as_object_array(x: Any) -> np.ndarray:
@@ -162,18 +202,21 @@ def directional(exprs: Any, direction: Mapping[Any, Any], order: int = 1) -> Ten
 
 
 def directional_mp(exprs: Any, direction: Mapping[Any, Any], point: Mapping,
-                   digits: int = 50) -> np.ndarray:
+                   digits: int = 50, cache: PointCache | None = None) -> np.ndarray:
     """The value of ``directional(exprs, direction)`` at ``point`` (mpmath numbers, to
     ``digits`` digits, precision raised as in ``evaluate_mp``), without building it.
 
     Forward mode over the expression DAG (``mpeval.mp_jvp``): every node's partial
     derivatives come from ``sympy.diff`` of that node's head, so nothing but the mirror and
     SymPy is read; rebuilding the substituted expression (``s -> s + t*v``, which SymPy
-    re-simplifies node by node) is what costs the time on large sums.
+    re-simplifies node by node) is what costs the time on large sums. ``cache`` (a
+    ``PointCache`` of ``point``) shares the point's and the nodes' values between calls.
     """
+    if cache is not None and cache.point is not point:
+        raise ValueError("cache belongs to another point")
     e = as_object_array(exprs)
     flat = [sympy.sympify(x) for x in e.reshape(-1)]
-    free = set().union(*(x.free_symbols for x in flat)) if flat else set()
+    free = set().union(*(_free_of(x, cache) for x in flat)) if flat else set()
     missing = free - set(point)
     if missing:
         names = ", ".join(sorted(str(m) for m in missing)[:5])
@@ -181,9 +224,10 @@ def directional_mp(exprs: Any, direction: Mapping[Any, Any], point: Mapping,
     tangent_exact = {s: sympy.sympify(v) for s, v in direction.items() if s in free}
 
     def compute() -> list:
-        at = {s: _to_mp(point[s]) for s in free}
         tangent = {s: _to_mp(v) for s, v in tangent_exact.items()}
-        return mp_jvp(flat, at, tangent)
+        if cache is None:
+            return mp_jvp(flat, {s: _to_mp(point[s]) for s in free}, tangent)
+        return mp_jvp(flat, cache.at(free), tangent, cache.values())
 
     vals = stable_eval(compute, digits)
     out = np.empty(len(flat), dtype=object)
@@ -227,13 +271,16 @@ def evaluate(exprs: Any, at: Mapping | None = None, *, digits: int = 50,
     return out.reshape(e.shape)
 
 
-def evaluate_mp(e: np.ndarray, point: Mapping, digits: int = 50) -> np.ndarray:
+def evaluate_mp(e: np.ndarray, point: Mapping, digits: int = 50,
+                cache: PointCache | None = None) -> np.ndarray:
     """Object array of mpmath numbers: ``e`` at ``point``, to ``digits`` significant digits.
 
     Precision adapts: each value is computed at two working precisions and recomputed at
     higher ones until both agree, so textbook forms with cancellation (``log(1 - s(z))`` at
-    z = 800) still come out right.
+    z = 800) still come out right. ``cache``: see ``directional_mp``.
     """
+    if cache is not None and cache.point is not point:
+        raise ValueError("cache belongs to another point")
     flat = [sympy.sympify(x) for x in e.reshape(-1)]
     out = np.empty(len(flat), dtype=object)
     todo = []
@@ -247,15 +294,18 @@ def evaluate_mp(e: np.ndarray, point: Mapping, digits: int = 50) -> np.ndarray:
             else:
                 todo.append(k)
     if todo:
-        missing = set().union(*(flat[k].free_symbols for k in todo)) - set(point)
+        free = set().union(*(_free_of(flat[k], cache) for k in todo))
+        missing = free - set(point)
         if missing:
             names = ", ".join(sorted(str(m) for m in missing)[:5])
             raise ValueError(f"no value for symbol(s) {names} at this point")
-        syms = sorted(set().union(*(flat[k].free_symbols for k in todo)), key=str)
+        syms = sorted(free, key=str)
         exprs = [flat[k] for k in todo]
 
         def compute() -> list:
-            return mp_eval(exprs, {s: _to_mp(point[s]) for s in syms})
+            if cache is None:
+                return mp_eval(exprs, {s: _to_mp(point[s]) for s in syms})
+            return mp_eval(exprs, cache.at(syms), cache.values())
 
         vals = stable_eval(compute, digits)
         for k, v in zip(todo, vals):
@@ -307,14 +357,14 @@ def _real(v):
 
 
 def _to_mp(x: sympy.Basic):
+    if x.is_Rational:  # first: the comparisons with oo below sympify their other side
+        return mpmath.mpf(x.p) / x.q
     if x is sympy.nan:
         return mpmath.mpf("nan")
     if x == sympy.oo:
         return mpmath.mpf("inf")
     if x == -sympy.oo:
         return mpmath.mpf("-inf")
-    if x.is_Rational:
-        return mpmath.mpf(x.p) / x.q
     v = x.evalf(mpmath.mp.dps)
     if v.is_real is False or (not v.is_Number and v.has(sympy.I)):
         return mpmath.mpc(complex(v))

@@ -8,13 +8,14 @@ cache, so shared subexpressions are computed once.
 
 from __future__ import annotations
 
+from collections import ChainMap
 from typing import Any
 from collections.abc import Mapping
 
 import mpmath
 import sympy
 
-__all__ = ["mp_eval"]
+__all__ = ["mp_eval", "mp_jvp"]
 
 _NAN = None
 
@@ -149,12 +150,12 @@ def _leaf(e: sympy.Basic, point: Mapping) -> Any:
             return point[e]
         except KeyError:
             raise ValueError(f"no value for symbol {e} at this point") from None
+    if e.is_Rational:  # first: ``Rational == true`` below sympifies its other side (slow)
+        return _div(mpmath.mpf(e.p), mpmath.mpf(e.q))
     if e is sympy.true or e == sympy.true:
         return True
     if e is sympy.false or e == sympy.false:
         return False
-    if e.is_Rational:
-        return _div(mpmath.mpf(e.p), mpmath.mpf(e.q))
     if e.is_Float:
         return mpmath.mpf(e._mpf_)
     if e is sympy.nan:
@@ -231,7 +232,7 @@ def _local_partials(e: sympy.Basic, active: list) -> tuple:
     return got
 
 
-def mp_jvp(exprs: list, point: Mapping, tangent: Mapping) -> list:
+def mp_jvp(exprs: list, point: Mapping, tangent: Mapping, vals: dict | None = None) -> list:
     """Directional derivatives of ``exprs`` at ``point`` along ``tangent`` (symbol -> mpmath
     component; absent symbols do not move), at the current precision.
 
@@ -239,9 +240,10 @@ def mp_jvp(exprs: list, point: Mapping, tangent: Mapping) -> list:
     arguments, with the node's own partial derivatives from ``sympy.diff`` of its head (sums
     and products by the sum and product rules). The same function ``sympy.diff`` of the whole
     substituted expression gives, without rebuilding (and re-simplifying) the expression.
+    ``vals``: an ``mp_eval`` cache of values at this point and precision, reused (and filled).
     """
     exprs = [sympy.sympify(x) for x in exprs]
-    vals: dict = {}
+    vals = {} if vals is None else vals
     mp_eval(exprs, point, vals)
     dcache: dict = {}
     out = []
@@ -293,7 +295,7 @@ def _jvp_node(e: sympy.Basic, args: list, vals: dict, dcache: dict, point: Mappi
             terms.append(r)
         return mpmath.fsum(terms)
     partials = _local_partials(e, active)
-    at = dict(point)
-    at.update({_dummy(k): vals[args[k]] for k in active})
+    # the dummies' values in front of the point (not a copy of it: that is per node)
+    at = ChainMap({_dummy(k): vals[args[k]] for k in active}, point)
     pv = mp_eval(list(partials), at)
     return mpmath.fsum(p * dcache[args[k]] for p, k in zip(pv, active))

@@ -251,7 +251,10 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
         hp_by_leaf[node] = [row[k] for row in hp_grads]
 
     # ---- forward value
-    exact_out = derive.evaluate_mp(exprs, meta.point, HP_DIGITS)
+    # the forward value and every directional derivative are evaluated at this one point:
+    # its values and the mirror's node values are computed once per precision
+    at_point = derive.PointCache(meta.point)
+    exact_out = derive.evaluate_mp(exprs, meta.point, HP_DIGITS, cache=at_point)
     fwd_runs = rounded_forwards(root) if root is not None else []
     fwd_inherited = None
     if fwd_runs:
@@ -296,14 +299,14 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
         if mode == "jvp":
             v = _tangent(tangent, leaf_k, leaf, rng)
             row = _jvp_row(out, m, leaf, label, syms, hp_rows, rec_rows, used, budget, cts, v,
-                           bwd_scale)
+                           bwd_scale, cache=at_point)
         elif mode == "jacobian":
             row = _jacobian_row(out, m, leaf, label, syms, hp_rows, rec_rows, used, budget, cts,
                                 bwd_scale)
         elif use_dirs:
             row = _directional_row(out, m, leaf, label, syms, hp_rows[0],
                                    lambda rec_rows=rec_rows: rec_rows()[0], used,
-                                   budget, seed_ct, k_dirs, rng, bwd_scale)
+                                   budget, seed_ct, k_dirs, rng, bwd_scale, cache=at_point)
         else:
             row = _full_row(out, m, leaf, label, syms, hp_rows[0],
                             lambda rec_rows=rec_rows: rec_rows()[0], used, budget,
@@ -364,7 +367,7 @@ def _tangent(tangent: Any, k: int, leaf: Tensor, rng: np.random.Generator) -> np
 
 
 def _jvp_row(out, m, leaf, label, syms, hp_rows, rec_rows, used, budget, cts, v,
-             scale=0) -> Row:
+             scale=0, cache=None) -> Row:
     """``J v`` for one input: the engine's Jacobian rows contracted with ``v`` against the
     exact directional derivative of the mirror along ``v``."""
     oshape, ishape = out._data.shape, leaf._data.shape
@@ -379,7 +382,7 @@ def _jvp_row(out, m, leaf, label, syms, hp_rows, rec_rows, used, budget, cts, v,
         exact = np.array([mpmath.mpf(0)] * int(np.prod(oshape)), dtype=object).reshape(oshape)
     else:
         direction = {syms[i]: sympy.Rational(v[i]) for i in np.ndindex(*ishape)}
-        exact = derive.directional_mp(m._data, direction, info(m).point, HP_DIGITS)
+        exact = derive.directional_mp(m._data, direction, info(m).point, HP_DIGITS, cache=cache)
     hp_ok, _, _ = hp_close(hp_val, exact, scale)
 
     def inherited() -> np.ndarray:
@@ -535,7 +538,7 @@ def _weighted_sum(m: Tensor, ct: np.ndarray) -> Tensor:
 
 
 def _directional_row(out, m, leaf, label, syms, hp_g, rec_g, used, budget, ct, k, rng,
-                     scale=0) -> Row:
+                     scale=0, cache=None) -> Row:
     numeric_g = _numeric_grad(out, leaf, ct, used)
     target = m if out._data.size == 1 and np.all(ct == 1) else _weighted_sum(m, ct)
     nums, exacts, hps, vs = [], [], [], []
@@ -550,7 +553,8 @@ def _directional_row(out, m, leaf, label, syms, hp_g, rec_g, used, budget, ct, k
             continue
         direction = {syms[i]: sympy.Rational(v[i]) for i in np.ndindex(*v.shape)}
         try:  # forward mode over the mirror: the same value, without rebuilding it
-            val = derive.directional_mp(target._data, direction, info(m).point, HP_DIGITS)
+            val = derive.directional_mp(target._data, direction, info(m).point, HP_DIGITS,
+                                        cache=cache)
         except NotImplementedError:  # a head mpmath cannot evaluate: the closed form
             d = derive.directional(target, direction)._data
             val = derive.evaluate_mp(d, info(m).point, HP_DIGITS)
