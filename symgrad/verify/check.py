@@ -501,6 +501,15 @@ def _zeros_mp(shape) -> np.ndarray:
 
 
 def _representative(exprs: np.ndarray, label: str, out_label: str = "out") -> str:
+    """One formula in index notation for all entries when one fits (checked against
+    them), else the first nonzero entry, saying which."""
+    if exprs.ndim and exprs.size > 1:
+        from symgrad.symbolic.index_form import index_form
+
+        line = index_form(exprs, label, exprs.shape, out_name=out_label, d="d", width=100,
+                          budget=0.5)
+        if line is not None:
+            return line
     flat = exprs.reshape(-1)
     for k, e in enumerate(flat):
         if e != 0:
