@@ -95,6 +95,18 @@ def _np_repeat_along(a, axis, n):
     return np.repeat(a, n, axis=axis)
 
 
+def _amax(a, axis=None, keepdims=False):
+    if type(a) is np.ndarray:  # the method skips np.amax's Python dispatch
+        return a.max(axis=axis, keepdims=keepdims)
+    return np.amax(a, axis=axis, keepdims=keepdims)
+
+
+def _amin(a, axis=None, keepdims=False):
+    if type(a) is np.ndarray:
+        return a.min(axis=axis, keepdims=keepdims)
+    return np.amin(a, axis=axis, keepdims=keepdims)
+
+
 def _sum(a, axis=None, keepdims=False):
     if type(a) is np.ndarray:  # the method skips np.sum's Python dispatch (~1 us)
         return a.sum(axis=axis, keepdims=keepdims)
@@ -109,7 +121,7 @@ NUMPY = SimpleNamespace(
     softplus=_np_softplus, logaddexp=np.logaddexp, erf=_np_erf_typed, maximum=np.maximum,
     minimum=np.minimum, where=np.where, arctan2=np.arctan2, floor=np.floor,
     isfinite=np.isfinite,
-    sum=_sum, prod=np.prod, amax=np.amax, amin=np.amin, matmul=np.matmul, swapaxes=np.swapaxes,
+    sum=_sum, prod=np.prod, amax=_amax, amin=_amin, matmul=np.matmul, swapaxes=np.swapaxes,
     transpose=np.transpose, reshape=np.reshape, broadcast_to=np.broadcast_to,
     expand_dims=_np_expand_dims, squeeze=np.squeeze, concatenate=np.concatenate,
     stack=np.stack, zeros_like=np.zeros_like, ones_like=np.ones_like,
