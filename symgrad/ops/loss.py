@@ -80,7 +80,7 @@ def _bce_logits_vjp_y(xp, g, ans, z, y, w, pw, reduction="mean"):
     return _g_for(g, reduction, z, y, w, pw) * w * ((pw - 1) * xp.softplus(-z) - z)
 
 
-#: Above this many free symbols in its argument, a mirror builds exp/log without SymPy's
+#: Above this many free symbols in its argument, a mirror builds exp/log/1/x without SymPy's
 #: automatic evaluation (its simplification attempts and assumption queries on a large sum
 #: cost seconds and rarely simplify anything; the function and its derivative are the same).
 #: (Leaving the arithmetic unevaluated too halves check() at 200x100 but makes
@@ -100,7 +100,9 @@ def _bce_logits_mirror(z, y, w, pw, reduction="mean"):
     z, y, w, pw = np.broadcast_arrays(*(np.asarray(a, dtype=object) for a in (z, y, w, pw)))
 
     def entry(z, y, w, pw):
-        s = 1 / (1 + _lazy(sp.exp, -z))
+        big = len(getattr(z, "free_symbols", ())) > _LAZY_SYMBOLS
+        e = sp.exp(-z, evaluate=not big)
+        s = sp.Pow(1 + e, -1, evaluate=False) if big else 1 / (1 + e)
         # A term whose coefficient is exactly 0 (y = 0 or y = 1) is left out: the same
         # value for real z (both logs are finite), and building 0 * log(...) would make
         # SymPy ask whether the log is finite, which costs seconds on a long sum z.
