@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import itertools
 from typing import Any
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import mpmath
 import numpy as np
 import sympy
 
 from symgrad.symbolic.mirror import MirrorInfo, info
-from symgrad.symbolic.mpeval import mp_eval, mp_jvp
+from symgrad.symbolic.mpeval import mp_eval, mp_jvp_many
 from symgrad.tensor import Tensor
 
 __all__ = ["gradient", "jacobian", "hessian", "evaluate", "evaluate_mp", "stable_eval",
-           "directional", "directional_mp", "as_object_array", "PointCache"]
+           "directional", "directional_mp", "directional_mp_many", "as_object_array",
+           "PointCache"]
 
 
 class PointCache:
@@ -212,6 +213,13 @@ def directional_mp(exprs: Any, direction: Mapping[Any, Any], point: Mapping,
     re-simplifies node by node) is what costs the time on large sums. ``cache`` (a
     ``PointCache`` of ``point``) shares the point's and the nodes' values between calls.
     """
+    return directional_mp_many(exprs, [direction], point, digits, cache)[0]
+
+
+def directional_mp_many(exprs: Any, directions: Sequence[Mapping[Any, Any]], point: Mapping,
+                        digits: int = 50, cache: PointCache | None = None) -> list[np.ndarray]:
+    """``directional_mp`` along each of ``directions``, in one forward-mode walk per
+    precision step (the values and local partials are shared by all directions)."""
     if cache is not None and cache.point is not point:
         raise ValueError("cache belongs to another point")
     e = as_object_array(exprs)
@@ -221,19 +229,24 @@ def directional_mp(exprs: Any, direction: Mapping[Any, Any], point: Mapping,
     if missing:
         names = ", ".join(sorted(str(m) for m in missing)[:5])
         raise ValueError(f"no value for symbol(s) {names} at this point")
-    tangent_exact = {s: sympy.sympify(v) for s, v in direction.items() if s in free}
+    exact = [{s: sympy.sympify(v) for s, v in d.items() if s in free} for d in directions]
 
     def compute() -> list:
-        tangent = {s: _to_mp(v) for s, v in tangent_exact.items()}
+        tangents = [{s: _to_mp(v) for s, v in t.items()} for t in exact]
         if cache is None:
-            return mp_jvp(flat, {s: _to_mp(point[s]) for s in free}, tangent)
-        return mp_jvp(flat, cache.at(free), tangent, cache.values())
+            rows = mp_jvp_many(flat, {s: _to_mp(point[s]) for s in free}, tangents)
+        else:
+            rows = mp_jvp_many(flat, cache.at(free), tangents, cache.values())
+        return [row[j] for j in range(len(tangents)) for row in rows]
 
     vals = stable_eval(compute, digits)
-    out = np.empty(len(flat), dtype=object)
-    for k, v in enumerate(vals):
-        out[k] = v
-    return out.reshape(e.shape)
+    out = []
+    for j in range(len(directions)):
+        arr = np.empty(len(flat), dtype=object)
+        for k in range(len(flat)):
+            arr[k] = vals[j * len(flat) + k]
+        out.append(arr.reshape(e.shape))
+    return out
 
 
 def _point_of(exprs: Any, at: Mapping | None) -> dict:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 import mpmath
 import sympy
 
-__all__ = ["mp_eval", "mp_jvp"]
+__all__ = ["mp_eval", "mp_jvp", "mp_jvp_many"]
 
 _NAN = None
 
@@ -242,9 +242,18 @@ def mp_jvp(exprs: list, point: Mapping, tangent: Mapping, vals: dict | None = No
     substituted expression gives, without rebuilding (and re-simplifying) the expression.
     ``vals``: an ``mp_eval`` cache of values at this point and precision, reused (and filled).
     """
+    return [r[0] for r in mp_jvp_many(exprs, point, [tangent], vals)]
+
+
+def mp_jvp_many(exprs: list, point: Mapping, tangents: list[Mapping],
+                vals: dict | None = None) -> list[list]:
+    """``mp_jvp`` along several tangents in one walk of the DAG (per expression, one value
+    per tangent): the values and local partials, the costly part, are shared."""
     exprs = [sympy.sympify(x) for x in exprs]
     vals = {} if vals is None else vals
     mp_eval(exprs, point, vals)
+    k = len(tangents)
+    zero = mpmath.mpf(0)
     dcache: dict = {}
     out = []
     for root in exprs:
@@ -254,8 +263,9 @@ def mp_jvp(exprs: list, point: Mapping, tangent: Mapping, vals: dict | None = No
             if e in dcache:
                 continue
             if not e.args or e.is_Symbol or e.is_Number:
-                t = tangent.get(e) if e.is_Symbol else None
-                dcache[e] = None if t is None else t
+                t = [tg.get(e) for tg in tangents] if e.is_Symbol else [None]
+                dcache[e] = None if all(x is None for x in t) else [
+                    zero if x is None else x for x in t]
                 continue
             if e.is_Relational or isinstance(e, sympy.logic.boolalg.Boolean):
                 dcache[e] = None
@@ -268,34 +278,38 @@ def mp_jvp(exprs: list, point: Mapping, tangent: Mapping, vals: dict | None = No
                 stack.append((e, True))
                 stack.extend((a, False) for a in args if a not in dcache)
                 continue
-            dcache[e] = _jvp_node(e, args, vals, dcache, point)
+            dcache[e] = _jvp_node(e, args, vals, dcache, point, k)
         d = dcache[root]
-        out.append(mpmath.mpf(0) if d is None else d)
+        out.append([zero] * k if d is None else d)
     return out
 
 
-def _jvp_node(e: sympy.Basic, args: list, vals: dict, dcache: dict, point: Mapping) -> Any:
+def _jvp_node(e: sympy.Basic, args: list, vals: dict, dcache: dict, point: Mapping,
+              k: int) -> Any:
     if isinstance(e, sympy.Piecewise):
         for ec in e.args:
             if vals[ec.cond]:
                 return dcache[ec.expr]
-        return _nan()
-    active = [k for k, a in enumerate(args) if dcache[a] is not None]
+        return [_nan()] * k
+    active = [a for a, arg in enumerate(args) if dcache[arg] is not None]
     if not active:
         return None
     if e.is_Add:
-        return mpmath.fsum(dcache[args[k]] for k in active)
+        ds = [dcache[args[a]] for a in active]
+        return [mpmath.fsum(d[j] for d in ds) for j in range(k)]
     if e.is_Mul:
         terms = []
-        for k in active:
-            r = dcache[args[k]]
-            for j, a in enumerate(args):
-                if j != k:
-                    r = r * vals[a]
-            terms.append(r)
-        return mpmath.fsum(terms)
+        for a in active:
+            c = None
+            for b, arg in enumerate(args):
+                if b != a:
+                    c = vals[arg] if c is None else c * vals[arg]
+            terms.append((c, dcache[args[a]]))
+        return [mpmath.fsum(d[j] if c is None else d[j] * c for c, d in terms)
+                for j in range(k)]
     partials = _local_partials(e, active)
     # the dummies' values in front of the point (not a copy of it: that is per node)
-    at = ChainMap({_dummy(k): vals[args[k]] for k in active}, point)
+    at = ChainMap({_dummy(a): vals[args[a]] for a in active}, point)
     pv = mp_eval(list(partials), at)
-    return mpmath.fsum(p * dcache[args[k]] for p, k in zip(pv, active))
+    ds = [dcache[args[a]] for a in active]
+    return [mpmath.fsum(p * d[j] for p, d in zip(pv, ds)) for j in range(k)]

@@ -550,24 +550,25 @@ def _directional_row(out, m, leaf, label, syms, hp_g, rec_g, used, budget, ct, k
                      scale=0, cache=None) -> Row:
     numeric_g = _numeric_grad(out, leaf, ct, used)
     target = m if out._data.size == 1 and np.all(ct == 1) else _weighted_sum(m, ct)
-    nums, exacts, hps, vs = [], [], [], []
+    nums, hps, vs = [], [], []
     for _ in range(k):
         v = _rational_vector(rng, leaf._data.shape)
         vs.append(v)
         nums.append(float(np.sum(numeric_g * v)))
         with mpmath.workdps(HP_DIGITS + 10):
             hps.append(mpmath.fsum(hp_g[i] * mpmath.mpf(v[i]) for i in np.ndindex(*v.shape)))
-        if syms is None:
-            exacts.append(mpmath.mpf(0))
-            continue
-        direction = {syms[i]: sympy.Rational(v[i]) for i in np.ndindex(*v.shape)}
-        try:  # forward mode over the mirror: the same value, without rebuilding it
-            val = derive.directional_mp(target._data, direction, info(m).point, HP_DIGITS,
-                                        cache=cache)
-        except NotImplementedError:  # a head mpmath cannot evaluate: the closed form
-            d = derive.directional(target, direction)._data
-            val = derive.evaluate_mp(d, info(m).point, HP_DIGITS)
-        exacts.append(val.reshape(-1)[0])
+    if syms is None:
+        exacts = [mpmath.mpf(0)] * k
+    else:
+        directions = [{syms[i]: sympy.Rational(v[i]) for i in np.ndindex(*v.shape)}
+                      for v in vs]
+        try:  # forward mode over the mirror, all directions in one walk
+            vals = derive.directional_mp_many(target._data, directions, info(m).point,
+                                              HP_DIGITS, cache=cache)
+        except NotImplementedError:  # a head mpmath cannot evaluate: the closed forms
+            vals = [derive.evaluate_mp(derive.directional(target, d)._data, info(m).point,
+                                       HP_DIGITS) for d in directions]
+        exacts = [val.reshape(-1)[0] for val in vals]
     exact = np.array(exacts, dtype=object)
     hp_ok, _, _ = hp_close(np.array(hps, dtype=object), exact, scale)
 
