@@ -10,8 +10,8 @@ import numpy as np
 
 from symgrad.tensor import Tensor
 
-__all__ = ["numel", "norm_dims", "broadcast_check", "shape_of", "is_scalar", "size_args", "sp",
-           "type_name"]
+__all__ = ["numel", "norm_dims", "broadcast_check", "broadcast_mismatch", "shape_of",
+           "is_scalar", "size_args", "sp", "type_name"]
 
 
 def shape_of(a: Any) -> tuple:
@@ -62,6 +62,17 @@ def is_scalar(x: Any) -> bool:
     return isinstance(x, (int, float, bool, np.number)) and not isinstance(x, Tensor)
 
 
+def broadcast_mismatch(a: tuple, b: tuple) -> tuple[int, int, int] | None:
+    """The first dimension, counted from the end (k = 1, 2, ...), where shapes ``a`` and
+    ``b`` do not broadcast, as ``(k, a's size, b's size)``; None when they broadcast."""
+    for k in range(1, max(len(a), len(b)) + 1):
+        da = a[-k] if k <= len(a) else 1
+        db = b[-k] if k <= len(b) else 1
+        if da != db and da != 1 and db != 1:
+            return k, da, db
+    return None
+
+
 def broadcast_check(*operands: Any) -> None:
     """Raise PyTorch's message when the operands' shapes do not broadcast."""
     shapes = [shape_of(o) for o in operands if isinstance(o, (Tensor, np.ndarray))]
@@ -69,14 +80,13 @@ def broadcast_check(*operands: Any) -> None:
         np.broadcast_shapes(*shapes)
     except ValueError:
         a, b = shapes[0], shapes[1] if len(shapes) > 1 else ()
-        for k in range(1, max(len(a), len(b)) + 1):
-            da = a[-k] if k <= len(a) else 1
-            db = b[-k] if k <= len(b) else 1
-            if da != db and da != 1 and db != 1:
-                raise RuntimeError(
-                    f"The size of tensor a ({da}) must match the size of tensor b ({db}) at "
-                    f"non-singleton dimension {max(len(a), len(b)) - k} (shapes {a} and {b} "
-                    "do not broadcast)") from None
+        bad = broadcast_mismatch(a, b)
+        if bad is not None:
+            k, da, db = bad
+            raise RuntimeError(
+                f"The size of tensor a ({da}) must match the size of tensor b ({db}) at "
+                f"non-singleton dimension {max(len(a), len(b)) - k} (shapes {a} and {b} "
+                "do not broadcast)") from None
         raise RuntimeError(f"shapes {shapes} cannot be broadcast together") from None
 
 

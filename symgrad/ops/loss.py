@@ -23,7 +23,7 @@ import numpy as np
 from symgrad.autograd.grad_mode import is_grad_enabled
 from symgrad.ops._apply import apply
 from symgrad.ops._record import POSITIVE, REAL, UNIT, Domain, Kink, register
-from symgrad.ops._util import numel, sp, type_name
+from symgrad.ops._util import broadcast_mismatch, numel, sp, type_name
 from symgrad.tensor import Tensor, as_tensor
 
 __all__ = ["binary_cross_entropy_with_logits", "binary_cross_entropy", "mse_loss", "l1_loss",
@@ -497,18 +497,14 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
 def _expand_weight(w: Tensor, target_shape: tuple, input_shape: tuple) -> None:
     """PyTorch's checks for ``weight.expand(broadcast_shapes(target, weight))``."""
     ws = tuple(w.shape)
-    n = max(len(ws), len(target_shape))
-    full = []
-    for k in range(1, n + 1):
-        a = ws[-k] if k <= len(ws) else 1
-        b = target_shape[-k] if k <= len(target_shape) else 1
-        if a != b and a != 1 and b != 1:
-            raise RuntimeError(
-                f"Attempting to broadcast a dimension of length {a} at {-k}! Mismatching "
-                f"argument at index 1 had {w.size()}; but expected shape should be "
-                f"broadcastable to {list(target_shape)}")
-        full.append(max(a, b) if min(a, b) != 0 else 0)
-    full = tuple(reversed(full))
+    bad = broadcast_mismatch(ws, tuple(target_shape))
+    if bad is not None:
+        k, a, _ = bad
+        raise RuntimeError(
+            f"Attempting to broadcast a dimension of length {a} at {-k}! Mismatching "
+            f"argument at index 1 had {w.size()}; but expected shape should be "
+            f"broadcastable to {list(target_shape)}")
+    full = tuple(np.broadcast_shapes(ws, tuple(target_shape)))
     if full != input_shape:
         raise RuntimeError(f"output with shape {list(input_shape)} doesn't match the broadcast "
                            f"shape {list(full)}")
