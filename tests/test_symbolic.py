@@ -81,3 +81,49 @@ def test_symbolic_constants_give_textbook_forms():
     m = S.mirror(loss, constants="symbols")
     names = {str(s) for s in m._data[()].free_symbols}
     assert {"x[0]", "y[0]", "w[0,0]"} <= names
+
+
+def _direct_jacobian(exprs, syms):
+    return np.array([[sympy.diff(e, s) for s in syms] for e in exprs], dtype=object)
+
+
+def test_jacobian_templates_equal_direct_diff():
+    # entries that are one template up to renaming (elementwise, layer rows) and ones that
+    # are not; symbols with different assumptions must not share a placeholder
+    a = S.symbols("a", (6,))
+    p = S.symbols("p", (3,), positive=True)
+    w = S.symbols("w", (3, 6))
+    exprs = list(((a + 1) ** 2 * a.tanh())._data) + list((w @ a)._data) + [
+        sympy.Max(a._data[0], 0) * p._data[0], sympy.sqrt(p._data[1]) * a._data[1],
+        sympy.sqrt(a._data[2] ** 2) * a._data[3], sympy.Integer(3)]
+    syms = list(a._data) + list(p._data) + list(w._data.reshape(-1))
+    got = S.jacobian(np.array(exprs, dtype=object), np.array(syms, dtype=object))._data
+    want = _direct_jacobian(exprs, syms)
+    assert got.shape == want.shape
+    for g, d in zip(got.reshape(-1), want.reshape(-1)):
+        assert g == d or sympy.simplify(g - d) == 0
+
+
+def test_jacobian_templates_differentiate_each_template_once():
+    from symgrad.symbolic.derive import Templates
+
+    a = S.symbols("a", (50,))
+    t = Templates({s: k for k, s in enumerate(a._data)})
+    for s in a._data:
+        e = sympy.exp(s) * sympy.sin(s) + s
+        assert t.diff(e, e.free_symbols, [s]) == {s: sympy.diff(e, s)}
+    assert (t.misses, t.hits) == (1, 49)
+
+
+def test_evaluate_sparse_jacobian_keeps_zeros_exact():
+    x = sg.tensor([[0.5, -1.0], [2.0, 0.25]], requires_grad=True)
+    m = S.mirror((x + 1) ** 2)
+    J = S.jacobian(m, x)
+    vals = S.evaluate(J)
+    want = np.zeros((2, 2, 2, 2))
+    for i in range(2):
+        for j in range(2):
+            want[i, j, i, j] = 2 * (x.detach().numpy()[i, j] + 1)
+    np.testing.assert_array_equal(vals, want)
+    exact = S.evaluate(J, exact=True)
+    assert exact.dtype == object and exact[0, 0, 1, 1] == 0 and exact[1, 1, 1, 1] == 2.5

@@ -1,5 +1,6 @@
 """The verifier's verdicts: no false alarm on correct code, every kind of error named."""
 
+import mpmath
 import numpy as np
 import pytest
 
@@ -189,3 +190,47 @@ def test_elementwise_jacobian_shortcut_still_judges_every_entry(mutate):
     mutate(OPS["tanh"], vjp=(lambda xp, g, ans, x: g * (1 - ans * ans) * (1 + 1e-12),))
     bad = verify.check(lambda a: a.tanh() * 2, a, mode="jacobian")
     assert bad.row("a").verdict == MISMATCH and bad.findings[0].node == "TanhBackward0"
+
+
+def test_compare_with_support_equals_the_full_scan():
+    from symgrad.verify.compare import compare, hp_close
+
+    rng = np.random.default_rng(3)
+    for trial in range(30):
+        shape = (4, 5)
+        exact = np.full(shape, mpmath.mpf(0), dtype=object)
+        support = np.sort(rng.choice(20, size=rng.integers(0, 8), replace=False))
+        for k in support:
+            exact.reshape(-1)[k] = mpmath.mpf(rng.normal()) / 3
+        numeric = np.array([float(v) for v in exact.reshape(-1)]).reshape(shape)
+        if trial % 3 == 0:   # a stray nonzero where the exact value is 0, or a bad entry
+            numeric.reshape(-1)[rng.integers(20)] += 1e-3
+        if trial % 5 == 0 and support.size:
+            numeric.reshape(-1)[support[0]] *= 1 + 1e-9
+        full = compare(numeric, exact, 20.0)
+        sparse = compare(numeric, exact, 20.0, support=support)
+        assert vars(full) == vars(sparse)
+        assert hp_close(exact, exact * 1, 0) == hp_close(exact, exact * 1, 0, support=support)
+
+
+def test_jacobian_witness_groups_columns_that_share_no_row():
+    from symgrad.verify import witness
+
+    x = sg.tensor(np.linspace(-2, 3, 12).reshape(3, 4))
+    fn = lambda a: (a + 1) ** 2 * a.tanh()  # noqa: E731 - elementwise: one group
+    rows = cols = np.arange(12)
+    assert len(witness._groups((rows, cols), 12, 12)) == 1
+    grouped = witness.jacobian_columns(fn, [x], 0, (rows, cols))
+    per_column = witness.jacobian_columns(fn, [x], 0)
+    np.testing.assert_allclose(grouped, per_column, rtol=1e-12, atol=1e-15)
+    # a dense row (a sum) leaves nothing to group
+    dense = (np.repeat(np.arange(12), 12), np.tile(np.arange(12), 12))
+    assert witness._groups(dense, 12, 12) is None
+
+
+def test_large_elementwise_jacobian_is_checked_entry_by_entry():
+    rep = verify.check(lambda inp: (inp + 1) ** 2, sg.tensor(np.eye(20)), mode="jacobian")
+    row = rep.rows[1]
+    assert rep.ok and row.shape == (20, 20, 20, 20) and row.method == "full"
+    assert row.exact[3, 4, 3, 4] == 2.0 and row.exact[3, 4, 4, 3] == 0.0
+    assert row.fd_rel_err is not None and row.fd_rel_err < 1e-8

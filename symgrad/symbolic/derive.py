@@ -1,8 +1,9 @@
 """Closed-form derivatives of mirrored expressions, by ``sympy.diff`` and nothing else.
 
 Structure is used where it is free: an entry is differentiated only with respect to the
-symbols it contains (the others give 0 without calling SymPy), and a Hessian computes
-one triangle. Evaluation substitutes exact rationals and evaluates to many digits.
+symbols it contains (the others give 0 without calling SymPy), entries that are one
+expression up to renaming symbols are differentiated once, and a Hessian computes one
+triangle. Evaluation substitutes exact rationals and evaluates to many digits.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from symgrad.symbolic.mirror import MirrorInfo, info
 from symgrad.symbolic.mpeval import mp_eval, mp_jvp_many
 from symgrad.tensor import Tensor
 
-__all__ = ["gradient", "jacobian", "hessian", "evaluate", "evaluate_mp", "stable_eval",
-           "directional", "directional_mp", "directional_mp_many", "as_object_array",
-           "PointCache"]
+__all__ = ["gradient", "jacobian", "jacobian_entries", "Templates", "hessian", "evaluate",
+           "evaluate_mp", "stable_eval", "directional", "directional_mp", "directional_mp_many",
+           "as_object_array", "PointCache"]
 
 
 class PointCache:
@@ -149,18 +150,86 @@ def jacobian(exprs: Any, wrt: Any) -> Tensor | tuple[Tensor, ...]:
         return tuple(jacobian(exprs, w) for w in wrt)
     e = as_object_array(exprs)
     syms = _wrt(exprs, wrt)
-    out = np.empty(e.shape + syms.shape, dtype=object)
+    out = np.full(e.shape + syms.shape, sympy.S.Zero, dtype=object)
+    flat = out.reshape(-1)  # a view
+    for k, d in jacobian_entries(e, syms).items():
+        flat[k] = d
+    return _result(out, exprs)
+
+
+def jacobian_entries(exprs: np.ndarray, syms: np.ndarray) -> dict[int, sympy.Expr]:
+    """The Jacobian's entries that can be nonzero, by flat index into ``exprs.shape +
+    syms.shape``: each output entry is differentiated by the symbols it holds, the rest of
+    its row is 0. Entries that are one expression up to renaming its symbols (an
+    elementwise op's, a layer's rows) are differentiated once (``Templates``)."""
     flat_syms = list(syms.reshape(-1))
     position = {s: k for k, s in enumerate(flat_syms)}
-    for oidx in np.ndindex(*e.shape):
-        ei = sympy.sympify(e[oidx])
-        row = [sympy.S.Zero] * len(flat_syms)
-        for s in ei.free_symbols:
-            k = position.get(s)
-            if k is not None:
-                row[k] = sympy.diff(ei, s)
-        out[oidx] = np.array(row, dtype=object).reshape(syms.shape) if syms.shape else row[0]
-    return _result(out, exprs)
+    templates = Templates(position)
+    width = len(flat_syms)
+    found: dict[int, sympy.Expr] = {}
+    for row, x in enumerate(exprs.reshape(-1)):
+        ei = sympy.sympify(x)
+        free = ei.free_symbols
+        targets = [s for s in free if s in position]
+        if not targets:
+            continue
+        for s, d in templates.diff(ei, free, targets).items():
+            found[row * width + position[s]] = d
+    return dict(sorted(found.items()))
+
+
+class Templates:
+    """``sympy.diff`` once per expression template.
+
+    An expression is renamed to placeholders (its symbols in a fixed order: by ``rank``,
+    then by name), differentiated by a placeholder, and the derivative renamed back. The
+    renaming is a bijection between symbols of equal assumptions, so this is exactly
+    ``sympy.diff(e, s)``; the elementwise op's ``f(a[i])`` for every ``i``, or a layer's
+    ``sum_j W[i,j] x[j]`` for every row ``i``, then cost one ``diff`` per placeholder instead
+    of one per entry. Expressions that share no template (after a few tries) are
+    differentiated directly.
+    """
+
+    _TRIES = 16
+
+    def __init__(self, rank: Mapping) -> None:
+        self.rank = rank
+        self._derivs: dict = {}
+        self._holders: dict = {}
+        self._kind: dict = {}
+        self.hits = self.misses = 0
+
+    def _order(self, s: sympy.Symbol) -> tuple:
+        r = self.rank.get(s)
+        return (0, r, "") if r is not None else (1, 0, str(s))
+
+    def _holder(self, k: int, s: sympy.Symbol) -> sympy.Dummy:
+        kind = self._kind.get(s)
+        if kind is None:
+            kind = self._kind[s] = frozenset(s.assumptions0.items())
+        h = self._holders.get((k, kind))
+        if h is None:
+            h = self._holders[(k, kind)] = sympy.Dummy(f"x{k}", **dict(kind))
+        return h
+
+    def diff(self, e: sympy.Expr, free: set, targets: Sequence) -> dict:
+        """``{s: d(e)/ds}`` for each symbol ``s`` of ``targets`` (all in ``free``)."""
+        if self.misses >= self._TRIES and not self.hits:
+            return {s: sympy.diff(e, s) for s in targets}
+        fwd = {s: self._holder(k, s) for k, s in enumerate(sorted(free, key=self._order))}
+        tpl = e.xreplace(fwd)
+        back = {h: s for s, h in fwd.items()}
+        out = {}
+        for s in targets:
+            key = (tpl, fwd[s])
+            d = self._derivs.get(key)
+            if d is None:
+                self.misses += 1
+                d = self._derivs[key] = sympy.diff(tpl, fwd[s])
+            else:
+                self.hits += 1
+            out[s] = d.xreplace(back)
+        return out
 
 
 def hessian(expr: Any, wrt: Any) -> Tensor:
@@ -276,11 +345,12 @@ def evaluate(exprs: Any, at: Mapping | None = None, *, digits: int = 50,
     """
     e = as_object_array(exprs)
     point = _point_of(exprs, at)
-    vals = evaluate_mp(e, point, digits)
+    keys, vals = _evaluate_nonzero(e, point, digits)
     if exact:
-        return vals
+        return _scatter(e.shape, keys, vals)
+    out = np.zeros(e.size, dtype=np.float64)
     with mpmath.workdps(digits):
-        out = np.array([float(v) for v in vals.reshape(-1)], dtype=np.float64)
+        out[keys] = [float(v) for v in vals]
     return out.reshape(e.shape)
 
 
@@ -292,38 +362,56 @@ def evaluate_mp(e: np.ndarray, point: Mapping, digits: int = 50,
     higher ones until both agree, so textbook forms with cancellation (``log(1 - s(z))`` at
     z = 800) still come out right. ``cache``: see ``directional_mp``.
     """
+    keys, vals = _evaluate_nonzero(e, point, digits, cache)
+    return _scatter(e.shape, keys, vals)
+
+
+_MP_ZERO = mpmath.mpf(0)
+
+
+def _scatter(shape: tuple, keys: np.ndarray, vals: list) -> np.ndarray:
+    out = np.full(shape, _MP_ZERO, dtype=object)   # mpf is immutable: one zero serves all
+    flat = out.reshape(-1)   # a view
+    for k, v in zip(keys.tolist(), vals):
+        flat[k] = v
+    return out
+
+
+def _evaluate_nonzero(e: np.ndarray, point: Mapping, digits: int = 50,
+                      cache: PointCache | None = None) -> tuple[np.ndarray, list]:
+    """``evaluate_mp``'s values where ``e`` is not SymPy's 0: flat indices and values (a
+    large Jacobian is mostly zeros, which need no look beyond ``is``)."""
     if cache is not None and cache.point is not point:
         raise ValueError("cache belongs to another point")
-    flat = [sympy.sympify(x) for x in e.reshape(-1)]
-    out = np.empty(len(flat), dtype=object)
+    zero = sympy.S.Zero
+    raw = e.reshape(-1).tolist()
+    keys = [k for k, x in enumerate(raw) if x is not zero]
+    vals: list = [None] * len(keys)
     todo = []
     with mpmath.workdps(digits + 10):
-        zero = mpmath.mpf(0)
-        for k, x in enumerate(flat):
-            if x is sympy.S.Zero:
-                out[k] = zero
-            elif x.is_Number:
-                out[k] = _to_mp(x)
+        for j, k in enumerate(keys):
+            x = raw[k] = sympy.sympify(raw[k])
+            if x.is_Number:
+                vals[j] = _to_mp(x)
             else:
-                todo.append(k)
+                todo.append(j)
     if todo:
-        free = set().union(*(_free_of(flat[k], cache) for k in todo))
+        exprs = [raw[keys[j]] for j in todo]
+        free = set().union(*(_free_of(x, cache) for x in exprs))
         missing = free - set(point)
         if missing:
             names = ", ".join(sorted(str(m) for m in missing)[:5])
             raise ValueError(f"no value for symbol(s) {names} at this point")
         syms = sorted(free, key=str)
-        exprs = [flat[k] for k in todo]
 
         def compute() -> list:
             if cache is None:
                 return mp_eval(exprs, {s: _to_mp(point[s]) for s in syms})
             return mp_eval(exprs, cache.at(syms), cache.values())
 
-        vals = stable_eval(compute, digits)
-        for k, v in zip(todo, vals):
-            out[k] = v
-    return out.reshape(e.shape)
+        for j, v in zip(todo, stable_eval(compute, digits)):
+            vals[j] = v
+    return np.asarray(keys, dtype=np.intp), vals
 
 
 #: The most working digits adaptive evaluation will use before giving up on stability.

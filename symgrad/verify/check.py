@@ -236,11 +236,15 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
         hp_out, fwd_scale = hpres.value, hpres.forward_scale
         bwd_scale = max(hpres.backward_scales, default=0)
         hp_grads = [[_masked(d, c) for d in hpres.grads[0]] for c in cts]
+        n_out = out._data.size
+        hp_support = np.arange(n_out) * (n_out + 1)   # row i, column i
     elif root is not None:
+        hp_support = None
         hpres = stable_gradients(root, [mp_array(c) for c in cts], used_nodes)
         hp_out, hp_grads = hpres.value, hpres.grads
         fwd_scale, bwd_scale = hpres.forward_scale, max(hpres.backward_scales, default=0)
     else:
+        hp_support = None
         hp_out, hp_grads = to_mpmath(out._data), [[] for _ in cts]
         fwd_scale = bwd_scale = 0
     # The rules on the recorded float64 values (rounding's share of the error) cost as
@@ -296,13 +300,16 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
         def rec_rows(lnode=lnode, shape=leaf._data.shape):
             return inherited.rows(lnode) or [_zeros_mp(shape) for _ in cts]
 
+        pattern = None
         if mode == "jvp":
             v = _tangent(tangent, leaf_k, leaf, rng)
             row = _jvp_row(out, m, leaf, label, syms, hp_rows, rec_rows, used, budget, cts, v,
                            bwd_scale, cache=at_point)
         elif mode == "jacobian":
-            row = _jacobian_row(out, m, leaf, label, syms, hp_rows, rec_rows, used, budget, cts,
-                                bwd_scale)
+            row, keys = _jacobian_row(out, m, leaf, label, syms, hp_rows, rec_rows, used,
+                                      budget, cts, bwd_scale,
+                                      hp_support if lnode in hp_by_leaf else [])
+            pattern = divmod(keys, max(1, leaf._data.size))
         elif use_dirs:
             row = _directional_row(out, m, leaf, label, syms, hp_rows[0],
                                    lambda rec_rows=rec_rows: rec_rows()[0], used,
@@ -311,7 +318,7 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
             row = _full_row(out, m, leaf, label, syms, hp_rows[0],
                             lambda rec_rows=rec_rows: rec_rows()[0], used, budget,
                             seed_ct, mode, bwd_scale)
-        row.fd_rel_err = _witness(fn, args, diff_idx[leaf_k], mode, seed_ct, row)
+        row.fd_rel_err = _witness(fn, args, diff_idx[leaf_k], mode, seed_ct, row, pattern)
         if lnode in kinked and row.verdict != AGREE:
             row.detail = ("the input sits on a non-differentiable point of an op (see kinks); "
                           f"the exact-derivative verdict would be '{row.verdict}'")
@@ -338,12 +345,14 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
     return report
 
 
-def _witness(fn, args, k: int, mode: str, ct: np.ndarray, row: Row) -> float | None:
-    """Central differences for the same quantity as ``row`` (see ``witness``)."""
+def _witness(fn, args, k: int, mode: str, ct: np.ndarray, row: Row, pattern=None
+             ) -> float | None:
+    """Central differences for the same quantity as ``row`` (see ``witness``); ``pattern``:
+    where the exact Jacobian can be nonzero."""
     if row.exact is None:
         return None
     if mode == "jacobian":
-        est = witness.jacobian_columns(fn, args, k)
+        est = witness.jacobian_columns(fn, args, k, pattern)
     elif mode == "jvp":
         est = witness.along(fn, args, k, row.directions[0])
     else:
@@ -590,29 +599,46 @@ def _directional_row(out, m, leaf, label, syms, hp_g, rec_g, used, budget, ct, k
 
 
 def _jacobian_row(out, m, leaf, label, syms, hp_rows, rec_rows, used, budget, cts,
-                  scale=0) -> Row:
+                  scale=0, hp_support=None) -> tuple[Row, np.ndarray]:
+    """Every entry of one input's Jacobian. Only the entries whose output holds the input
+    entry's symbol can be nonzero: those are differentiated, evaluated and compared (with
+    the engine's nonzeros), the rest is checked to be 0 wholesale. ``hp_support``: flat
+    indices outside which the rules' rows are known to be 0 (None: look). Returns the row
+    and the flat indices of the entries that can be nonzero."""
     oshape, ishape = out._data.shape, leaf._data.shape
-    numeric = np.zeros(oshape + ishape, dtype=np.float64)
-    hp_val = np.empty(oshape + ishape, dtype=object)
+    shape = oshape + ishape
+    numeric = np.zeros(shape, dtype=np.float64)
+    hp_val = np.empty(shape, dtype=object)
     for oidx, e, hp_row in zip(np.ndindex(*oshape), cts, hp_rows):
         numeric[oidx] = _numeric_grad(out, leaf, e, used)
         hp_val[oidx] = hp_row
 
     def rec_val() -> np.ndarray:
-        val = np.empty(oshape + ishape, dtype=object)
+        val = np.empty(shape, dtype=object)
         for oidx, rec_row in zip(np.ndindex(*oshape), rec_rows()):
             val[oidx] = rec_row
         return val
 
-    if syms is None:
-        exact_exprs = np.zeros(oshape + ishape, dtype=object)
-    else:
-        exact_exprs = derive.jacobian(m, Tensor._wrap(syms))._data
-    exact = derive.evaluate_mp(exact_exprs, info(m).point, HP_DIGITS)
-    hp_ok, _, _ = hp_close(hp_val, exact, scale)
-    comp = _compare(numeric, exact, budget, rec_val)
-    return Row(name=label, shape=oshape + ishape, what="jacobian", verdict=_verdict(comp, hp_ok),
-               comparison=comp, method="full", closed_form=_representative(
-                   exact_exprs.reshape(-1)[: max(1, int(np.prod(ishape)))].reshape(ishape)
-                   if exact_exprs.size else exact_exprs, label),
-               numeric=numeric, exact=_floats(exact))
+    entries = derive.jacobian_entries(m._data, syms) if syms is not None else {}
+    keys = np.fromiter(entries, dtype=np.intp, count=len(entries))
+    exprs = np.empty(len(entries), dtype=object)
+    exprs[:] = list(entries.values())
+    values = derive.evaluate_mp(exprs, info(m).point, HP_DIGITS)
+    exact = _zeros_mp(shape)
+    exact.reshape(-1)[keys] = values
+    if hp_support is None:
+        hp_support = [k for k, v in enumerate(hp_val.reshape(-1))
+                      if not (type(v) is mpmath.mpf and not v)]
+    hp_ok, _, _ = hp_close(hp_val, exact, scale, support=np.union1d(keys, hp_support))
+    comp = compare(numeric, exact, budget, support=keys)
+    if not comp.within:
+        comp = compare(numeric, exact, budget, rec_val(), support=keys)
+    width = max(1, int(np.prod(ishape)))
+    first = np.full(ishape, sympy.S.Zero, dtype=object)
+    for k in keys[keys < width]:
+        first.reshape(-1)[k] = entries[int(k)]
+    exact_f = np.zeros(shape, dtype=np.float64)
+    exact_f.reshape(-1)[keys] = _floats(values)
+    return Row(name=label, shape=shape, what="jacobian", verdict=_verdict(comp, hp_ok),
+               comparison=comp, method="full", closed_form=_representative(first, label),
+               numeric=numeric, exact=exact_f), keys

@@ -88,7 +88,8 @@ def _isnan(v) -> bool:
 
 
 def compare(numeric: np.ndarray, exact: np.ndarray, budget: float,
-            inherited: np.ndarray | None = None) -> Comparison:
+            inherited: np.ndarray | None = None, support: np.ndarray | None = None
+            ) -> Comparison:
     """Errors of ``numeric`` (float64) against ``exact`` (mpmath numbers), same shape.
 
     ``inherited`` (optional, same shape): per entry, the value (or a tuple of values) the
@@ -96,21 +97,35 @@ def compare(numeric: np.ndarray, exact: np.ndarray, budget: float,
     float64 precision. Their distance from ``exact`` is rounding error of this computation
     path; an entry whose error stays within twice the largest of them plus the ULP budget
     is within rounding.
+
+    ``support`` (optional, sorted flat indices): ``exact`` is exactly 0 everywhere else, so
+    entries there where ``numeric`` is 0 too are skipped without a look (most of a large
+    Jacobian); the result is the same as without it.
     """
     num = np.asarray(numeric, dtype=np.float64)
     ex = np.asarray(exact, dtype=object)
     c = Comparison()
     if num.size == 0:
         return c
+    if support is None:
+        entries, skipped = zip(range(num.size), np.ndindex(*num.shape)), None
+    else:
+        live = np.union1d(np.asarray(support, dtype=np.intp), np.flatnonzero(num))
+        entries = ((int(f), _unravel(int(f), num.shape)) for f in live)
+        skipped = _first_missing(live, num.size)
     with mpmath.workdps(HP_DIGITS + 10):
-        finite = [v for v in ex.reshape(-1) if mpmath.isfinite(v)]
+        values = ex.reshape(-1) if support is None else ex.reshape(-1)[live]
+        finite = [v for v in values if mpmath.isfinite(v)]
         scale = max((abs(v) for v in finite), default=mpmath.mpf(0))
         fl_scale = float(scale) if scale else 0.0
         spacing = np.spacing(min(abs(fl_scale), np.finfo(np.float64).max)) if fl_scale else \
             np.spacing(0.0)
         spacing = max(spacing, np.spacing(0.0))
         worst_key = -1.0
-        for idx in np.ndindex(*num.shape):
+        for f, idx in entries:
+            if worst_key < 0 and skipped is not None and skipped < f:
+                worst_key = 0.0   # a skipped zero came first: as if seen in order
+                c.worst, c.worst_numeric, c.worst_exact = _unravel(skipped, num.shape), 0.0, 0.0
             n, e = float(num[idx]), ex[idx]
             if n == 0.0 and type(e) is mpmath.mpf and not e:   # exact zero: no error at all
                 if worst_key < 0:
@@ -161,6 +176,8 @@ def compare(numeric: np.ndarray, exact: np.ndarray, budget: float,
             c.max_abs = max(c.max_abs, err)
             c.max_rel = max(c.max_rel, rel)
             c.max_ulps = max(c.max_ulps, ulps)
+        if worst_key < 0 and skipped is not None:
+            c.worst, c.worst_numeric, c.worst_exact = _unravel(skipped, num.shape), 0.0, 0.0
         if c.max_cmp > budget or c.lost_digits:
             c.within = False
         if c.lost_digits:
@@ -172,17 +189,30 @@ def compare(numeric: np.ndarray, exact: np.ndarray, budget: float,
     return c
 
 
+def _unravel(f: int, shape: tuple) -> tuple:
+    return tuple(int(i) for i in np.unravel_index(f, shape)) if shape else ()
+
+
+def _first_missing(live: np.ndarray, size: int) -> int | None:
+    """The smallest index in ``range(size)`` not in the sorted unique array ``live``."""
+    if live.size == size:
+        return None
+    gaps = np.flatnonzero(live != np.arange(live.size))
+    return int(gaps[0]) if gaps.size else int(live.size)
+
+
 def _both_zero(x: Any, y: Any) -> bool:
     return type(x) is mpmath.mpf and type(y) is mpmath.mpf and not x and not y
 
 
-def hp_close(a: np.ndarray, b: np.ndarray, floor: Any = 0) -> tuple[bool, float, tuple]:
+def hp_close(a: np.ndarray, b: np.ndarray, floor: Any = 0, support: np.ndarray | None = None
+             ) -> tuple[bool, float, tuple]:
     """Whether two high-precision arrays agree to ``RULE_TOLERANCE`` (normwise), with the
     relative discrepancy and the index where it is largest.
 
     ``floor``: the magnitude of the terms the values were computed from; a difference far
     below it is cancellation beyond the working precision (1 - tanh(x)^2 - 1 at x = 1e-173),
-    not a wrong rule.
+    not a wrong rule. ``support`` (optional flat indices): both are exactly 0 elsewhere.
     """
     a = np.asarray(a, dtype=object)
     b = np.asarray(b, dtype=object)
@@ -190,7 +220,8 @@ def hp_close(a: np.ndarray, b: np.ndarray, floor: Any = 0) -> tuple[bool, float,
         return False, math.inf, ()
     flat_a, flat_b = a.reshape(-1), b.reshape(-1)
     # Exact zeros on both sides (most of a Jacobian) cannot change the verdict: skip them.
-    live = [k for k in range(flat_a.size) if not _both_zero(flat_a[k], flat_b[k])]
+    live = [k for k in (range(flat_a.size) if support is None else map(int, support))
+            if not _both_zero(flat_a[k], flat_b[k])]
     with mpmath.workdps(HP_DIGITS + 10):
         scale = mpmath.mpf(floor) if floor else mpmath.mpf(0)
         for k in live:

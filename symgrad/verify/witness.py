@@ -67,9 +67,16 @@ def central_difference(fn: Callable[..., Tensor], args: Sequence[Tensor], k: int
         return None
 
 
-def jacobian_columns(fn: Callable[..., Tensor], args: Sequence[Tensor], k: int
+def jacobian_columns(fn: Callable[..., Tensor], args: Sequence[Tensor], k: int,
+                     pattern: tuple[np.ndarray, np.ndarray] | None = None
                      ) -> np.ndarray | None:
-    """d fn(*args)[i...] / d args[k][j...] by central differences, shape out + input."""
+    """d fn(*args)[i...] / d args[k][j...] by central differences, shape out + input.
+
+    ``pattern``: (rows, columns) of the flat entries that can be nonzero (from the exact
+    Jacobian). Columns that share no row are then shifted together, one evaluation for
+    the group (Curtis, Powell and Reid): an elementwise function needs one instead of one
+    per entry, and each row sees exactly the shift a column-by-column estimate gives it.
+    """
     x0 = np.asarray(args[k]._data, dtype=np.float64)
 
     def value(x: np.ndarray) -> np.ndarray:
@@ -79,20 +86,59 @@ def jacobian_columns(fn: Callable[..., Tensor], args: Sequence[Tensor], k: int
             return np.asarray(fn(*trial)._data, dtype=np.float64)
 
     try:
-        cols = {}
-        for idx in np.ndindex(*x0.shape):
-            def shifted(t: float, idx: tuple = idx) -> np.ndarray:
-                x = x0.copy()
-                x[idx] += t
-                return value(x)
-            cols[idx] = _derivative(shifted, abs(float(x0[idx])))
         oshape = value(x0).shape
-        out = np.empty(oshape + x0.shape)
-        for idx, col in cols.items():
-            out[(Ellipsis,) + idx] = col
-        return out
+        n_out, n_in = int(np.prod(oshape)), x0.size
+        groups = _groups(pattern, n_out, n_in) if pattern is not None else None
+        out = np.zeros((n_out, n_in))
+        if groups is None:
+            flat0 = x0.reshape(-1)
+            for j in range(n_in):
+                def shifted(t: float, j: int = j) -> np.ndarray:
+                    x = flat0.copy()
+                    x[j] += t
+                    return value(x.reshape(x0.shape))
+                out[:, j] = _derivative(shifted, abs(float(flat0[j]))).reshape(-1)
+            return out.reshape(oshape + x0.shape)
+        rows, cols = pattern
+        steps = np.maximum(1.0, np.abs(x0.reshape(-1)))
+        for members in groups:
+            v = np.zeros(n_in)
+            v[members] = steps[members]
+            jv = _derivative(lambda t, v=v: value(x0 + t * v.reshape(x0.shape)), 0.0)
+            jv = jv.reshape(-1)
+            sel = np.isin(cols, members)
+            out[rows[sel], cols[sel]] = jv[rows[sel]] / v[cols[sel]]
+        return out.reshape(oshape + x0.shape)
     except (ValueError, RuntimeError, ArithmeticError):
         return None
+
+
+def _groups(pattern: tuple[np.ndarray, np.ndarray], n_out: int, n_in: int
+            ) -> list[np.ndarray] | None:
+    """Columns in groups that share no row (greedy); None when grouping cannot save much
+    (a row with many entries forces as many groups)."""
+    rows, cols = (np.asarray(p, dtype=np.intp) for p in pattern)
+    if n_in < 2 or (rows.size and np.bincount(rows, minlength=n_out).max() > n_in // 4):
+        return None
+    order = np.argsort(cols, kind="stable")
+    starts = np.searchsorted(cols[order], np.arange(n_in + 1))
+    used: list[np.ndarray] = []
+    members: list[list[int]] = []
+    for c in range(n_in):
+        rs = rows[order[starts[c]:starts[c + 1]]]
+        for u, m in zip(used, members):
+            if not u[rs].any():
+                u[rs] = True
+                m.append(c)
+                break
+        else:
+            if len(used) >= n_in // 4:
+                return None
+            u = np.zeros(n_out, dtype=bool)
+            u[rs] = True
+            used.append(u)
+            members.append([c])
+    return [np.asarray(m, dtype=np.intp) for m in members]
 
 
 def along(fn: Callable[..., Tensor], args: Sequence[Tensor], k: int, v: np.ndarray
