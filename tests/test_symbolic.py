@@ -127,3 +127,57 @@ def test_evaluate_sparse_jacobian_keeps_zeros_exact():
     np.testing.assert_array_equal(vals, want)
     exact = S.evaluate(J, exact=True)
     assert exact.dtype == object and exact[0, 0, 1, 1] == 0 and exact[1, 1, 1, 1] == 2.5
+
+
+_POOL = [sympy.Symbol(f"s{k}", real=True) for k in range(12)] + [sympy.Symbol("p", positive=True)]
+_COEFFS = [sympy.Integer(0), sympy.Integer(1), sympy.Integer(-1), sympy.Rational(3, 8),
+           sympy.Rational(-5, 2), sympy.Integer(7)]
+
+
+def _random_terms(rng, n):
+    terms = []
+    for _ in range(n):
+        c, s = _COEFFS[rng.integers(len(_COEFFS))], _POOL[rng.integers(len(_POOL))]
+        kind = rng.integers(6)
+        if kind == 0:
+            terms.append(sympy.tanh(s) * c)       # not a c*s term: the ordinary path
+        elif kind == 1:
+            terms.append(c)                        # a number
+        else:
+            terms.append(c * s)
+    return terms
+
+
+def test_fast_sums_equal_sympy_construction():
+    from symgrad.ops import _sums
+
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        n = int(rng.integers(0, 14))
+        terms = _random_terms(rng, n)
+        if rng.integers(2):   # mostly distinct symbols with plain coefficients: the fast path
+            syms = rng.permutation(len(_POOL))[:n]
+            terms = [_COEFFS[rng.integers(len(_COEFFS))] * _POOL[k] for k in syms]
+        want = sympy.Add(*terms)
+        got = _sums.add_terms(terms)
+        assert got == want and sympy.srepr(got) == sympy.srepr(want)
+        other = sympy.Add(*_random_terms(rng, int(rng.integers(0, 12))))
+        assert sympy.srepr(_sums.add(got, other)) == sympy.srepr(got + other)
+        assert sympy.srepr(_sums.add(other, got)) == sympy.srepr(other + got)
+        assert sympy.srepr(_sums.neg(got)) == sympy.srepr(-got)
+    for c in _COEFFS:
+        for s in (_POOL[0], _POOL[-1], sympy.Integer(2), sympy.exp(_POOL[1])):
+            assert sympy.srepr(_sums.times(c, s)) == sympy.srepr(c * s)
+            assert sympy.srepr(_sums.times(s, c)) == sympy.srepr(s * c)
+
+
+def test_linear_layer_mirror_is_sympys_sum():
+    x = sg.tensor([0.5, -1.25, 0.0, 1.0, -1.0, 2.0, 3.0, 0.125, 1.5, -0.5])
+    w = sg.randn(10, 3, requires_grad=True)
+    b = sg.randn(3, requires_grad=True)
+    m = S.mirror(-(x @ w + b), names={"w": w, "b": b})
+    ws, bs = S.info(m).symbols_of(w), S.info(m).symbols_of(b)
+    for j in range(3):
+        want = -(sympy.Add(*[sympy.Rational(float(x.numpy()[k])) * ws[k, j]
+                             for k in range(10)]) + bs[j])
+        assert sympy.srepr(m._data[j]) == sympy.srepr(want)

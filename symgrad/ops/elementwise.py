@@ -50,12 +50,18 @@ def _floating(x: Any) -> Any:
 
 
 # ================================================================ arithmetic
+def _add_mirror(x, y):
+    from symgrad.ops import _sums   # imports SymPy: not at start-up
+
+    return _sums.add(x, y)
+
+
 ADD = register(
     "add", "AddBackward0",
     forward=lambda xp, x, y, alpha=1: x + y if alpha == 1 else x + alpha * y,
     vjp=(lambda xp, g, ans, x, y, alpha=1: g,
          lambda xp, g, ans, x, y, alpha=1: g if alpha == 1 else g * alpha),
-    mirror=lambda x, y, alpha=1: x + alpha * y,
+    mirror=lambda x, y, alpha=1: _add_mirror(x, y if alpha == 1 else alpha * y),
     kind="elementwise", elementwise=True, promote=True, domain=(REAL, REAL),
 )
 

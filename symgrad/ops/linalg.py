@@ -45,9 +45,10 @@ def _matmul_mirror(a, b):
     """``c[..., i, j] = sum_k a[..., i, k] b[..., k, j]``, each sum built in one step.
 
     ``np.matmul`` on object arrays adds the products one at a time, and SymPy re-flattens
-    the growing sum at every step: quadratic in k. Same value, one ``Add`` per entry.
+    the growing sum at every step: quadratic in k. Same value, one ``Add`` per entry (built
+    directly for constants times symbols, see ``_sums``).
     """
-    from symgrad.ops._util import sp
+    from symgrad.ops import _sums
 
     a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
     va, vb = a.ndim == 1, b.ndim == 1
@@ -55,10 +56,11 @@ def _matmul_mirror(a, b):
         a = a[None, :]
     if vb:
         b = b[:, None]
-    terms = np.moveaxis(a[..., :, :, None] * b[..., None, :, :], -2, -1)  # (..., n, m, k)
+    products = np.frompyfunc(_sums.times, 2, 1)(a[..., :, :, None], b[..., None, :, :])
+    terms = np.moveaxis(np.asarray(products, dtype=object), -2, -1)  # (..., n, m, k)
     out = np.empty(terms.shape[:-1], dtype=object)
     for idx in np.ndindex(*out.shape):
-        out[idx] = sp.Add(*terms[idx])
+        out[idx] = _sums.add_terms(list(terms[idx]))
     if vb:
         out = out[..., 0]
     if va:

@@ -99,9 +99,11 @@ def _bce_logits_mirror(z, y, w, pw, reduction="mean"):
     w, pw = _weights(w, pw, y)
     z, y, w, pw = np.broadcast_arrays(*(np.asarray(a, dtype=object) for a in (z, y, w, pw)))
 
+    from symgrad.ops import _sums   # imports SymPy: not at start-up
+
     def entry(z, y, w, pw):
         big = len(getattr(z, "free_symbols", ())) > _LAZY_SYMBOLS
-        e = sp.exp(-z, evaluate=not big)
+        e = sp.exp(_sums.neg(z), evaluate=not big)
         s = sp.Pow(1 + e, -1, evaluate=False) if big else 1 / (1 + e)
         # A term whose coefficient is exactly 0 (y = 0 or y = 1) is left out: the same
         # value for real z (both logs are finite), and building 0 * log(...) would make
