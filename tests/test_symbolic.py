@@ -181,3 +181,27 @@ def test_linear_layer_mirror_is_sympys_sum():
         want = -(sympy.Add(*[sympy.Rational(float(x.numpy()[k])) * ws[k, j]
                              for k in range(10)]) + bs[j])
         assert sympy.srepr(m._data[j]) == sympy.srepr(want)
+
+
+def test_long_linear_sums_evaluate_as_the_generic_walk(monkeypatch):
+    import mpmath
+
+    from symgrad.symbolic import mpeval
+
+    xs = [sympy.Symbol(f"x{k}", real=True) for k in range(40)]
+    cs = [sympy.Rational(k - 20, 7) for k in range(40)]
+    lin = sympy.Add(*[c * x for c, x in zip(cs, xs)]) + xs[0] * 0 + sympy.Symbol("y", real=True)
+    e = sympy.tanh(lin) * lin
+    y = sympy.Symbol("y", real=True)
+    exact_point = {x: sympy.Rational(k, 4) for k, x in enumerate(xs)}
+    exact_point[y] = sympy.Rational(1, 8)
+    point = {s: mpmath.mpf(v.p) / v.q for s, v in exact_point.items()}
+    tangent = {x: mpmath.mpf(1 + k % 3) / 8 for k, x in enumerate(xs)}
+    with mpmath.workdps(40):
+        fast = mpeval.mp_eval([e], point) + mpeval.mp_jvp([e], point, tangent)
+        monkeypatch.setattr(mpeval, "_LINEAR_MIN", 10 ** 9)   # the generic walk only
+        slow = mpeval.mp_eval([e], point) + mpeval.mp_jvp([e], point, tangent)
+        d = sum(sympy.diff(e, x) * sympy.Rational(1 + k % 3, 8) for k, x in enumerate(xs))
+        exact = mpmath.mpf(str(d.subs(exact_point).evalf(45)))
+        assert fast == slow
+        assert abs(fast[1] - exact) < mpmath.mpf(10) ** -30 * abs(exact)

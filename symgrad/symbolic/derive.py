@@ -301,7 +301,9 @@ def directional_mp_many(exprs: Any, directions: Sequence[Mapping[Any, Any]], poi
     exact = [{s: sympy.sympify(v) for s, v in d.items() if s in free} for d in directions]
 
     def compute() -> list:
-        tangents = [{s: _to_mp(v) for s, v in t.items()} for t in exact]
+        conv: dict = {}   # a random direction has a few distinct components
+        tangents = [{s: conv[v] if v in conv else conv.setdefault(v, _to_mp(v))
+                     for s, v in t.items()} for t in exact]
         if cache is None:
             rows = mp_jvp_many(flat, {s: _to_mp(point[s]) for s in free}, tangents)
         else:

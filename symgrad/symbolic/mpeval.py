@@ -192,6 +192,12 @@ def mp_eval(exprs: list, point: Mapping, cache: dict | None = None) -> list:
                     raise NotImplementedError(f"cannot evaluate {e!r}")
                 cache[e] = v
                 continue
+            if not expanded and e.is_Add:
+                terms = _linear_terms(e)
+                if terms is not None:
+                    cache[e] = mpmath.fsum(_coefficient(c, cache) * _leaf(x, point)
+                                           for c, x in terms)
+                    continue
             if isinstance(e, sympy.Piecewise):
                 args = [a for pair in e.args for a in pair]
             else:
@@ -203,6 +209,38 @@ def mp_eval(exprs: list, point: Mapping, cache: dict | None = None) -> list:
                 stack.extend((a, False) for a in args if a not in cache)
         out.append(cache[root])
     return out
+
+
+#: Sums with at least this many terms are checked for the linear-layer shape below.
+_LINEAR_MIN = 16
+
+
+def _linear_terms(e: sympy.Basic) -> list | None:
+    """``[(c, s), ...]`` for a long sum of rational-times-symbol terms (a linear layer's
+    output; c None for a bare symbol), else None. Such a sum is evaluated (and its
+    derivative taken) in one step, without a cache entry and a stack visit per product."""
+    args = e.args
+    if len(args) < _LINEAR_MIN:
+        return None
+    out = []
+    for t in args:
+        if t.is_Symbol:
+            out.append((None, t))
+        elif t.is_Mul and len(t.args) == 2 and t.args[0].is_Rational and t.args[1].is_Symbol:
+            out.append(t.args)
+        else:
+            return None
+    return out
+
+
+def _coefficient(c: Any, cache: dict) -> Any:
+    """The value of a rational coefficient (1 for None), converted once per cache."""
+    if c is None:
+        return 1
+    v = cache.get(c)
+    if v is None:
+        v = cache[c] = _leaf(c, {})
+    return v
 
 
 _DUMMIES: list = []
@@ -270,6 +308,11 @@ def mp_jvp_many(exprs: list, point: Mapping, tangents: list[Mapping],
             if e.is_Relational or isinstance(e, sympy.logic.boolalg.Boolean):
                 dcache[e] = None
                 continue
+            if not expanded and e.is_Add:
+                terms = _linear_terms(e)
+                if terms is not None:
+                    dcache[e] = _linear_jvp(terms, tangents, vals)
+                    continue
             if isinstance(e, sympy.Piecewise):
                 args = [ec.expr for ec in e.args]
             else:
@@ -282,6 +325,16 @@ def mp_jvp_many(exprs: list, point: Mapping, tangents: list[Mapping],
         d = dcache[root]
         out.append([zero] * k if d is None else d)
     return out
+
+
+def _linear_jvp(terms: list, tangents: list[Mapping], vals: dict) -> list | None:
+    """The derivative of ``sum c*s`` along each tangent: ``sum c*t[s]`` (None: constant)."""
+    moving = [(c, x) for c, x in terms if any(x in tg for tg in tangents)]
+    if not moving:
+        return None
+    zero = mpmath.mpf(0)
+    return [mpmath.fsum(_coefficient(c, vals) * tg.get(x, zero) for c, x in moving)
+            for tg in tangents]
 
 
 def _jvp_node(e: sympy.Basic, args: list, vals: dict, dcache: dict, point: Mapping,

@@ -383,7 +383,7 @@ def _jvp_row(out, m, leaf, label, syms, hp_rows, rec_rows, used, budget, cts, v,
     numeric = np.zeros(oshape, dtype=np.float64)
     hp_val = np.empty(oshape, dtype=object)
     with mpmath.workdps(HP_DIGITS + 10):
-        vm = [mpmath.mpf(x) for x in v.reshape(-1)]
+        vm = _mp_entries(v)
         for oidx, e, hp_row in zip(np.ndindex(*oshape), cts, hp_rows):
             numeric[oidx] = float(np.sum(_numeric_grad(out, leaf, e, used) * v))
             hp_val[oidx] = mpmath.fsum(a * b for a, b in zip(hp_row.reshape(-1), vm))
@@ -555,6 +555,13 @@ def _weighted_sum(m: Tensor, ct: np.ndarray) -> Tensor:
     return t
 
 
+def _mp_entries(v: np.ndarray) -> list:
+    """``v``'s entries as mpmath numbers, each distinct value converted once."""
+    conv: dict = {}
+    return [conv[x] if x in conv else conv.setdefault(x, mpmath.mpf(x))
+            for x in v.reshape(-1).tolist()]
+
+
 def _directional_row(out, m, leaf, label, syms, hp_g, rec_g, used, budget, ct, k, rng,
                      scale=0, cache=None) -> Row:
     numeric_g = _numeric_grad(out, leaf, ct, used)
@@ -565,7 +572,8 @@ def _directional_row(out, m, leaf, label, syms, hp_g, rec_g, used, budget, ct, k
         vs.append(v)
         nums.append(float(np.sum(numeric_g * v)))
         with mpmath.workdps(HP_DIGITS + 10):
-            hps.append(mpmath.fsum(hp_g[i] * mpmath.mpf(v[i]) for i in np.ndindex(*v.shape)))
+            vm = _mp_entries(v)
+            hps.append(mpmath.fsum(a * b for a, b in zip(hp_g.reshape(-1), vm)))
     if syms is None:
         exacts = [mpmath.mpf(0)] * k
     else:
@@ -586,9 +594,11 @@ def _directional_row(out, m, leaf, label, syms, hp_g, rec_g, used, budget, ct, k
         runs = len(g.reshape(-1)[0]) if g.size else 0
         out = np.empty(len(vs), dtype=object)
         with mpmath.workdps(HP_DIGITS + 10):
+            flat = g.reshape(-1)
             for j, v in enumerate(vs):
-                out[j] = tuple(mpmath.fsum(g[i][r] * mpmath.mpf(v[i])
-                                           for i in np.ndindex(*v.shape)) for r in range(runs))
+                vm = _mp_entries(v)
+                out[j] = tuple(mpmath.fsum(gi[r] * x for gi, x in zip(flat, vm))
+                               for r in range(runs))
         return out
 
     comp = _compare(np.array(nums), exact, budget + leaf._data.size, inherited)
