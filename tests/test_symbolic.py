@@ -87,9 +87,13 @@ def _direct_jacobian(exprs, syms):
     return np.array([[sympy.diff(e, s) for s in syms] for e in exprs], dtype=object)
 
 
-def test_jacobian_templates_equal_direct_diff():
+@pytest.mark.parametrize("template_rows", [1, 10 ** 9])
+def test_jacobian_templates_equal_direct_diff(monkeypatch, template_rows):
     # entries that are one template up to renaming (elementwise, layer rows) and ones that
     # are not; symbols with different assumptions must not share a placeholder
+    from symgrad.symbolic import derive
+
+    monkeypatch.setattr(derive, "_TEMPLATE_ROWS", template_rows)
     a = S.symbols("a", (6,))
     p = S.symbols("p", (3,), positive=True)
     w = S.symbols("w", (3, 6))

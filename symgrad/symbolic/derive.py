@@ -157,6 +157,10 @@ def jacobian(exprs: Any, wrt: Any) -> Tensor | tuple[Tensor, ...]:
     return _result(out, exprs)
 
 
+#: Jacobians with at least this many output entries share derivatives through ``Templates``.
+_TEMPLATE_ROWS = 64
+
+
 def jacobian_entries(exprs: np.ndarray, syms: np.ndarray) -> dict[int, sympy.Expr]:
     """The Jacobian's entries that can be nonzero, by flat index into ``exprs.shape +
     syms.shape``: each output entry is differentiated by the symbols it holds, the rest of
@@ -164,7 +168,8 @@ def jacobian_entries(exprs: np.ndarray, syms: np.ndarray) -> dict[int, sympy.Exp
     elementwise op's, a layer's rows) are differentiated once (``Templates``)."""
     flat_syms = list(syms.reshape(-1))
     position = {s: k for k, s in enumerate(flat_syms)}
-    templates = Templates(position)
+    # renaming costs about what a small Jacobian's few diffs cost: templates for many rows
+    templates = Templates(position) if exprs.size >= _TEMPLATE_ROWS else None
     width = len(flat_syms)
     found: dict[int, sympy.Expr] = {}
     for row, x in enumerate(exprs.reshape(-1)):
@@ -172,6 +177,10 @@ def jacobian_entries(exprs: np.ndarray, syms: np.ndarray) -> dict[int, sympy.Exp
         free = ei.free_symbols
         targets = [s for s in free if s in position]
         if not targets:
+            continue
+        if templates is None:
+            for s in targets:
+                found[row * width + position[s]] = sympy.diff(ei, s)
             continue
         for s, d in templates.diff(ei, free, targets).items():
             found[row * width + position[s]] = d
