@@ -23,8 +23,10 @@ Columns, all wall-clock seconds measured in this run:
   the naive ones bit for bit.
 
 Each measurement runs in a forked subprocess and is cut after ``--limit`` seconds (default
-120); it is then reported as "> limit". The verdicts of ``check`` are shown too, so a
-speed-up that changes one is visible.
+120); it is then reported as "> limit". Before the timed call, the subprocess runs the same
+column on the smallest workload (1x1, resp. k = 1) untimed, so first-use costs (lazy
+imports, SymPy's caches) are not charged to one size: every column is measured warm.
+The verdicts of ``check`` are shown too, so a speed-up that changes one is visible.
 """
 
 from __future__ import annotations
@@ -147,8 +149,13 @@ CASES = {
 
 # ---------------------------------------------------------------- measurement
 
-def _child(conn, fn, args) -> None:
+WARM_ARGS = {"linear": (1, 1), "jacobian": (1,)}
+
+
+def _child(conn, fn, args, warm=None) -> None:
     try:
+        if warm is not None:
+            fn(*warm)
         t0 = time.perf_counter()
         res = fn(*args)
         res["time"] = time.perf_counter() - t0
@@ -159,11 +166,12 @@ def _child(conn, fn, args) -> None:
         conn.close()
 
 
-def measure(fn, args, limit: float) -> dict:
-    """``fn(*args)`` in a forked process; its result dict with "time", or {"timeout": True}."""
+def measure(fn, args, limit: float, warm=None) -> dict:
+    """``fn(*args)`` in a forked process (after an untimed ``fn(*warm)``); its result dict
+    with "time", or {"timeout": True}."""
     ctx = mp.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
-    p = ctx.Process(target=_child, args=(send, fn, args))
+    p = ctx.Process(target=_child, args=(send, fn, args, warm))
     p.start()
     send.close()
     res = None
@@ -222,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         fc, fs, fn = CASES[case]
         r = {"case": case, "size": label}
         for key, f in (("check", fc), ("closed", fs), ("naive", fn)):
-            r[key] = measure(f, cargs, args.limit)
+            r[key] = measure(f, cargs, args.limit, WARM_ARGS[case])
             if not args.json:
                 print(f"  {case} {label} {key}: {_fmt_time(r[key], args.limit)}",
                       file=sys.stderr, flush=True)

@@ -42,12 +42,15 @@ class PointCache:
         self._vals: dict[int, dict] = {}
         self._free: dict[int, tuple[Any, set]] = {}   # id(root) -> (root, its free symbols)
 
-    def at(self, syms) -> dict:
-        """The point's values at the current precision, converted once (``syms`` at least)."""
-        at = self._at.setdefault(mpmath.mp.prec, {})
+    def at(self, syms=()) -> dict:
+        """The point's values at the current precision, each converted once (``syms`` now,
+        any other on first use)."""
+        prec = mpmath.mp.prec
+        at = self._at.get(prec)
+        if at is None:
+            at = self._at[prec] = _LazyPoint(self.point, prec)
         for s in syms:
-            if s not in at:
-                at[s] = _to_mp(self.point[s])
+            at[s]
         return at
 
     def values(self) -> dict:
@@ -59,6 +62,21 @@ class PointCache:
         if got is None or got[0] is not x:
             got = self._free[id(x)] = (x, x.free_symbols)
         return got[1]
+
+
+class _LazyPoint(dict):
+    """A point's values as mpmath numbers (at ``prec`` bits), each converted on first use:
+    a sparse Jacobian's few entries need not collect their free symbols first."""
+
+    def __init__(self, point: Mapping, prec: int) -> None:
+        super().__init__()
+        self.point, self.prec = point, prec
+
+    def __missing__(self, s: Any) -> Any:
+        v = self.point[s]   # KeyError for a symbol without a value (mp_eval names it)
+        with mpmath.workprec(self.prec):
+            got = self[s] = _to_mp(v)
+        return got
 
 
 def _free_of(x: sympy.Basic, cache: PointCache | None) -> set:
@@ -408,17 +426,11 @@ def _evaluate_nonzero(e: np.ndarray, point: Mapping, digits: int = 50,
                 todo.append(j)
     if todo:
         exprs = [raw[keys[j]] for j in todo]
-        free = set().union(*(_free_of(x, cache) for x in exprs))
-        missing = free - set(point)
-        if missing:
-            names = ", ".join(sorted(str(m) for m in missing)[:5])
-            raise ValueError(f"no value for symbol(s) {names} at this point")
-        syms = sorted(free, key=str)
 
-        def compute() -> list:
+        def compute() -> list:   # a symbol without a value raises ValueError naming it
             if cache is None:
-                return mp_eval(exprs, {s: _to_mp(point[s]) for s in syms})
-            return mp_eval(exprs, cache.at(syms), cache.values())
+                return mp_eval(exprs, _LazyPoint(point, mpmath.mp.prec))
+            return mp_eval(exprs, cache.at(), cache.values())
 
         for j, v in zip(todo, stable_eval(compute, digits)):
             vals[j] = v
