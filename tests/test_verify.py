@@ -214,18 +214,18 @@ def test_compare_with_support_equals_the_full_scan():
 
 
 def test_jacobian_witness_groups_columns_that_share_no_row():
-    from symgrad.verify import witness
+    from symgrad.verify import sparsity, witness
 
     x = sg.tensor(np.linspace(-2, 3, 12).reshape(3, 4))
     fn = lambda a: (a + 1) ** 2 * a.tanh()  # noqa: E731 - elementwise: one group
     rows = cols = np.arange(12)
-    assert len(witness._groups((rows, cols), 12, 12)) == 1
+    assert len(sparsity.groups((rows, cols), 12, 12)) == 1
     grouped = witness.jacobian_columns(fn, [x], 0, (rows, cols))
     per_column = witness.jacobian_columns(fn, [x], 0)
     np.testing.assert_allclose(grouped, per_column, rtol=1e-12, atol=1e-15)
     # a dense row (a sum) leaves nothing to group
     dense = (np.repeat(np.arange(12), 12), np.tile(np.arange(12), 12))
-    assert witness._groups(dense, 12, 12) is None
+    assert sparsity.groups(dense, 12, 12) is None
 
 
 def test_large_elementwise_jacobian_is_checked_entry_by_entry():
@@ -234,3 +234,37 @@ def test_large_elementwise_jacobian_is_checked_entry_by_entry():
     assert rep.ok and row.shape == (20, 20, 20, 20) and row.method == "full"
     assert row.exact[3, 4, 3, 4] == 2.0 and row.exact[3, 4, 4, 3] == 0.0
     assert row.fd_rel_err is not None and row.fd_rel_err < 1e-8
+
+
+@pytest.mark.parametrize("fn", [
+    lambda a: (a + 1) ** 2 * a.tanh(),               # diagonal: one probe
+    lambda a: a[:, :2] * a[:, 2:].exp(),             # two entries per row: two probes
+    lambda a: a.sum(1, keepdim=True) * a.sigmoid(),  # dense rows: closed forms
+])
+def test_jacobian_by_probes_equals_closed_forms(monkeypatch, fn):
+    import sys
+
+    check_mod = sys.modules["symgrad.verify.check"]
+    x = sg.tensor(np.linspace(-1.5, 2.0, 12).reshape(3, 4))
+    probes = verify.check(fn, x, mode="jacobian")
+    monkeypatch.setattr(check_mod, "MAX_PROBES", 0)
+    closed = verify.check(fn, x, mode="jacobian")
+    assert probes.ok and closed.ok
+    np.testing.assert_array_equal(probes.rows[1].exact, closed.rows[1].exact)
+    assert probes.rows[1].closed_form == closed.rows[1].closed_form
+
+
+def test_sparsity_pattern_reads_the_symbols_each_entry_holds():
+    from symgrad import symbolic
+    from symgrad.verify import sparsity
+
+    a = symbolic.symbols("a", (2, 3))
+    out = (a[:, :1] * a).exp()._data        # entry (i, j) holds a[i,0] and a[i,j]
+    rows, cols = sparsity.pattern(out, a._data)
+    got = sorted(zip(rows.tolist(), cols.tolist()))
+    want = sorted({(i * 3 + j, i * 3 + c) for i in range(2) for j in range(3) for c in (0, j)})
+    assert got == want
+    groups = sparsity.groups((rows, cols), 6, 6, most=6)
+    for g in groups:   # no two columns of a group share a row
+        hit = [r for r, c in zip(rows, cols) if c in set(g.tolist())]
+        assert len(hit) == len(set(hit))

@@ -257,12 +257,13 @@ def _local_partials(e: sympy.Basic, active: list) -> tuple:
     """``sympy.diff`` of ``e``'s head with respect to its active arguments: ``e.func`` applied
     to fresh real dummies in the active places (the other arguments kept as they are),
     differentiated by each dummy. Cached per head, so each distinct op is derived once."""
-    args = list(e.args)
-    template_args = [_dummy(k) if k in active else a for k, a in enumerate(args)]
-    template = e.func(*template_args)
-    key = (template, tuple(active))
+    args = e.args
+    # keyed by the head and its inactive arguments: the template is built on a miss only
+    key = (e.func, tuple(None if k in active else a for k, a in enumerate(args)),
+           tuple(active))
     got = _LOCAL.get(key)
     if got is None:
+        template = e.func(*[_dummy(k) if k in active else a for k, a in enumerate(args)])
         got = tuple(sympy.diff(template, _dummy(k)) for k in active)
         if len(_LOCAL) > 4096:
             _LOCAL.clear()

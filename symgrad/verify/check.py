@@ -31,7 +31,7 @@ from symgrad.symbolic import derive
 from symgrad.symbolic.mirror import info, mirror
 from symgrad.symbolic.printing import short
 from symgrad.tensor import Tensor, as_tensor
-from symgrad.verify import witness
+from symgrad.verify import sparsity, witness
 from symgrad.verify.compare import (AGREE, FORWARD_MISMATCH, HP_DIGITS, INACCURATE, KINK,
                                     MISMATCH, Comparison, compare, hp_close, ulp_budget)
 from symgrad.verify.highprec import (HighPrecision, mp_array, recorded_gradients,
@@ -308,7 +308,8 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
         elif mode == "jacobian":
             row, keys = _jacobian_row(out, m, leaf, label, syms, hp_rows, rec_rows, used,
                                       budget, cts, bwd_scale,
-                                      hp_support if lnode in hp_by_leaf else [])
+                                      hp_support if lnode in hp_by_leaf else [],
+                                      cache=at_point)
             pattern = divmod(keys, max(1, leaf._data.size))
         elif use_dirs:
             row = _directional_row(out, m, leaf, label, syms, hp_rows[0],
@@ -608,8 +609,50 @@ def _directional_row(out, m, leaf, label, syms, hp_g, rec_g, used, budget, ct, k
                exact=_floats(exact), directions=vs)
 
 
+#: A Jacobian whose columns fall into at most this many groups sharing no row is computed
+#: by forward mode over the mirror, one tangent per group (see ``_exact_jacobian``).
+MAX_PROBES = 16
+
+
+def _exact_jacobian(m: Tensor, syms: np.ndarray | None, cache=None
+                    ) -> tuple[np.ndarray, list]:
+    """The exact Jacobian's entries that can be nonzero: flat indices and mpmath values.
+
+    Output entries hold few of the symbols (an elementwise op: one each), so columns that
+    share no row are moved together: forward mode over the mirror (each node's partials
+    by ``sympy.diff`` of its head) along one tangent per group gives every entry, in one
+    walk. Otherwise each entry is differentiated in closed form and evaluated.
+    """
+    if syms is None:
+        return np.empty(0, dtype=np.intp), []
+    exprs = m._data
+    rows, cols = sparsity.pattern(exprs, syms)
+    width = max(1, syms.size)
+    keys = rows * width + cols
+    grouped = sparsity.groups((rows, cols), exprs.size, syms.size, most=MAX_PROBES)
+    if grouped is not None:
+        flat_syms = syms.reshape(-1)
+        group_of = np.empty(syms.size, dtype=np.intp)
+        for g, members in enumerate(grouped):
+            group_of[members] = g
+        tangents = [{flat_syms[c]: 1 for c in members} for members in grouped]
+        try:
+            probes = derive.directional_mp_many(exprs, tangents, info(m).point, HP_DIGITS,
+                                                cache=cache)
+        except NotImplementedError:  # a head mpmath cannot evaluate: the closed forms
+            pass
+        else:
+            flat = [p.reshape(-1) for p in probes]
+            return keys, [flat[g][r] for r, g in zip(rows.tolist(), group_of[cols].tolist())]
+    entries = derive.jacobian_entries(exprs, syms)
+    keys = np.fromiter(entries, dtype=np.intp, count=len(entries))
+    vals = np.empty(len(entries), dtype=object)
+    vals[:] = list(entries.values())
+    return keys, list(derive.evaluate_mp(vals, info(m).point, HP_DIGITS))
+
+
 def _jacobian_row(out, m, leaf, label, syms, hp_rows, rec_rows, used, budget, cts,
-                  scale=0, hp_support=None) -> tuple[Row, np.ndarray]:
+                  scale=0, hp_support=None, cache=None) -> tuple[Row, np.ndarray]:
     """Every entry of one input's Jacobian. Only the entries whose output holds the input
     entry's symbol can be nonzero: those are differentiated, evaluated and compared (with
     the engine's nonzeros), the rest is checked to be 0 wholesale. ``hp_support``: flat
@@ -629,11 +672,7 @@ def _jacobian_row(out, m, leaf, label, syms, hp_rows, rec_rows, used, budget, ct
             val[oidx] = rec_row
         return val
 
-    entries = derive.jacobian_entries(m._data, syms) if syms is not None else {}
-    keys = np.fromiter(entries, dtype=np.intp, count=len(entries))
-    exprs = np.empty(len(entries), dtype=object)
-    exprs[:] = list(entries.values())
-    values = derive.evaluate_mp(exprs, info(m).point, HP_DIGITS)
+    keys, values = _exact_jacobian(m, syms, cache)
     exact = _zeros_mp(shape)
     exact.reshape(-1)[keys] = values
     if hp_support is None:
@@ -643,10 +682,10 @@ def _jacobian_row(out, m, leaf, label, syms, hp_rows, rec_rows, used, budget, ct
     comp = compare(numeric, exact, budget, support=keys)
     if not comp.within:
         comp = compare(numeric, exact, budget, rec_val(), support=keys)
-    width = max(1, int(np.prod(ishape)))
-    first = np.full(ishape, sympy.S.Zero, dtype=object)
-    for k in keys[keys < width]:
-        first.reshape(-1)[k] = entries[int(k)]
+    first = np.full(ishape, sympy.S.Zero, dtype=object)   # the first row's closed forms
+    if syms is not None and m._data.size:
+        for k, d in derive.jacobian_entries(m._data.reshape(-1)[:1], syms).items():
+            first.reshape(-1)[k] = d
     exact_f = np.zeros(shape, dtype=np.float64)
     exact_f.reshape(-1)[keys] = _floats(values)
     return Row(name=label, shape=shape, what="jacobian", verdict=_verdict(comp, hp_ok),

@@ -15,6 +15,7 @@ import numpy as np
 
 from symgrad.autograd.grad_mode import no_grad
 from symgrad.tensor import Tensor
+from symgrad.verify import sparsity
 
 __all__ = ["along", "central_difference", "jacobian_columns", "relative_error"]
 
@@ -88,7 +89,7 @@ def jacobian_columns(fn: Callable[..., Tensor], args: Sequence[Tensor], k: int,
     try:
         oshape = value(x0).shape
         n_out, n_in = int(np.prod(oshape)), x0.size
-        groups = _groups(pattern, n_out, n_in) if pattern is not None else None
+        groups = sparsity.groups(pattern, n_out, n_in) if pattern is not None else None
         out = np.zeros((n_out, n_in))
         if groups is None:
             flat0 = x0.reshape(-1)
@@ -111,34 +112,6 @@ def jacobian_columns(fn: Callable[..., Tensor], args: Sequence[Tensor], k: int,
         return out.reshape(oshape + x0.shape)
     except (ValueError, RuntimeError, ArithmeticError):
         return None
-
-
-def _groups(pattern: tuple[np.ndarray, np.ndarray], n_out: int, n_in: int
-            ) -> list[np.ndarray] | None:
-    """Columns in groups that share no row (greedy); None when grouping cannot save much
-    (a row with many entries forces as many groups)."""
-    rows, cols = (np.asarray(p, dtype=np.intp) for p in pattern)
-    if n_in < 2 or (rows.size and np.bincount(rows, minlength=n_out).max() > n_in // 4):
-        return None
-    order = np.argsort(cols, kind="stable")
-    starts = np.searchsorted(cols[order], np.arange(n_in + 1))
-    used: list[np.ndarray] = []
-    members: list[list[int]] = []
-    for c in range(n_in):
-        rs = rows[order[starts[c]:starts[c + 1]]]
-        for u, m in zip(used, members):
-            if not u[rs].any():
-                u[rs] = True
-                m.append(c)
-                break
-        else:
-            if len(used) >= n_in // 4:
-                return None
-            u = np.zeros(n_out, dtype=bool)
-            u[rs] = True
-            used.append(u)
-            members.append([c])
-    return [np.asarray(m, dtype=np.intp) for m in members]
 
 
 def along(fn: Callable[..., Tensor], args: Sequence[Tensor], k: int, v: np.ndarray
