@@ -209,3 +209,26 @@ def test_long_linear_sums_evaluate_as_the_generic_walk(monkeypatch):
         exact = mpmath.mpf(str(d.subs(exact_point).evalf(45)))
         assert fast == slow
         assert abs(fast[1] - exact) < mpmath.mpf(10) ** -30 * abs(exact)
+
+
+def test_gradient_by_reverse_mode_equals_closed_forms():
+    import mpmath
+
+    from symgrad.symbolic import derive
+
+    rng = np.random.default_rng(4)
+    x = sg.tensor(rng.normal(size=(3, 5)))
+    w1 = sg.tensor(rng.normal(size=(5, 4)), requires_grad=True)
+    w2 = sg.tensor(rng.normal(size=(4, 3)), requires_grad=True)
+    h = F.leaky_relu(x @ w1, 0.1) + (x @ w1).abs().sqrt() * sg.maximum(x @ w1, sg.zeros(3, 4))
+    out = F.cross_entropy(h.tanh() @ w2, sg.tensor([0, 2, 1]), reduction="none")
+    m = S.mirror(out, names={"w1": w1, "w2": w2})
+    ct = np.array([0.5, -1.25, 2.0])
+    target = sum(sympy.Rational(c) * e for c, e in zip(ct, m._data))
+    for leaf in (w1, w2):
+        syms = S.info(m).symbols_of(leaf)
+        fast = derive.gradient_mp(m._data, syms, S.info(m).point, weights=ct)
+        closed = derive.evaluate_mp(S.gradient(target, syms)._data, S.info(m).point)
+        assert fast.shape == syms.shape
+        for a, b in zip(fast.reshape(-1), closed.reshape(-1)):
+            assert abs(a - b) <= mpmath.mpf(10) ** -45 * max(1, abs(b))

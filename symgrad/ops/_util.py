@@ -11,7 +11,7 @@ import numpy as np
 from symgrad.tensor import Tensor
 
 __all__ = ["numel", "norm_dims", "broadcast_check", "broadcast_mismatch", "shape_of",
-           "is_scalar", "size_args", "sp", "type_name"]
+           "is_scalar", "size_args", "sp", "type_name", "lazy_head", "LAZY_SYMBOLS"]
 
 
 def shape_of(a: Any) -> tuple:
@@ -117,6 +117,22 @@ class _LazySympy:
 
 #: SymPy, imported on first use (mirrors run only when the symbolic side is used).
 sp: Any = _LazySympy()
+
+#: Above this many free symbols in its argument, a mirror builds a function head (exp, log,
+#: tanh, ...) without SymPy's automatic evaluation: its simplification attempts and
+#: assumption queries on a large sum cost seconds (a small MLP's tanh layer: most of its
+#: mirror) and rarely simplify anything; the function and its derivative are the same.
+#: (Leaving the arithmetic unevaluated too halves check() at 200x100 but makes
+#: ``sympy.diff`` of the result several times slower, so only the heads are lazy.)
+LAZY_SYMBOLS = 8
+
+
+def lazy_head(f: Any, a: Any) -> Any:
+    """``f(a)``, unevaluated when ``a`` is large (see ``LAZY_SYMBOLS``)."""
+    free = getattr(a, "free_symbols", None)
+    if free is not None and len(free) > LAZY_SYMBOLS:
+        return f(a, evaluate=False)
+    return f(a)
 
 
 _SCALAR_TYPE_NAMES = {"float64": "Double", "float32": "Float", "float16": "Half", "int64": "Long",

@@ -17,7 +17,7 @@ import numpy as np
 from symgrad import _dtype
 from symgrad.ops._apply import apply
 from symgrad.ops._record import NONZERO, POSITIVE, REAL, Domain, Kink, register
-from symgrad.ops._util import broadcast_check, sp, type_name
+from symgrad.ops._util import broadcast_check, lazy_head, sp, type_name
 from symgrad.tensor import Tensor
 
 __all__ = ["add", "sub", "rsub", "mul", "div", "neg", "pow", "exp", "log", "sigmoid", "tanh",
@@ -233,7 +233,7 @@ EXP = register(
     "exp", "ExpBackward0",
     forward=lambda xp, x: xp.exp(x),
     vjp=lambda xp, g, ans, x: g * ans,
-    mirror=lambda x: sp.exp(x),
+    mirror=lambda x: lazy_head(sp.exp, x),
     kind="elementwise", elementwise=True, domain=(Domain(typical=(-10.0, 10.0)),),
 )
 
@@ -247,7 +247,7 @@ LOG = register(
     "log", "LogBackward0",
     forward=lambda xp, x: xp.log(x),
     vjp=lambda xp, g, ans, x: g / x,
-    mirror=lambda x: sp.log(x),
+    mirror=lambda x: lazy_head(sp.log, x),
     kind="elementwise", elementwise=True, domain=(POSITIVE,),
 )
 
@@ -262,7 +262,7 @@ SIGMOID = register(
     "sigmoid", "SigmoidBackward0",
     forward=lambda xp, x: xp.sigmoid(x),
     vjp=lambda xp, g, ans, x: g * ans * (1 - ans),
-    mirror=lambda x: 1 / (1 + sp.exp(-x)),
+    mirror=lambda x: 1 / (1 + lazy_head(sp.exp, -x)),
     kind="elementwise", elementwise=True, domain=(Domain(typical=(-8.0, 8.0)),),
 )
 
@@ -276,7 +276,7 @@ TANH = register(
     "tanh", "TanhBackward0",
     forward=lambda xp, x: xp.tanh(x),
     vjp=lambda xp, g, ans, x: g * (1 - ans * ans),
-    mirror=lambda x: sp.tanh(x),
+    mirror=lambda x: lazy_head(sp.tanh, x),
     kind="elementwise", elementwise=True, domain=(REAL,),
 )
 
@@ -415,7 +415,7 @@ SIN = register(
     "sin", "SinBackward0",
     forward=lambda xp, x: xp.sin(x),
     vjp=lambda xp, g, ans, x: g * xp.cos(x),
-    mirror=lambda x: sp.sin(x),
+    mirror=lambda x: lazy_head(sp.sin, x),
     kind="elementwise", elementwise=True, domain=(REAL,),
 )
 
@@ -429,7 +429,7 @@ COS = register(
     "cos", "CosBackward0",
     forward=lambda xp, x: xp.cos(x),
     vjp=lambda xp, g, ans, x: -g * xp.sin(x),
-    mirror=lambda x: sp.cos(x),
+    mirror=lambda x: lazy_head(sp.cos, x),
     kind="elementwise", elementwise=True, domain=(REAL,),
 )
 
@@ -443,7 +443,7 @@ TAN = register(
     "tan", "TanBackward0",
     forward=lambda xp, x: xp.tan(x),
     vjp=lambda xp, g, ans, x: g * (1 + ans * ans),
-    mirror=lambda x: sp.tan(x),
+    mirror=lambda x: lazy_head(sp.tan, x),
     kind="elementwise", elementwise=True,
     domain=(Domain(((-math.pi / 2, math.pi / 2),), typical=(-1.3, 1.3)),),
 )
@@ -492,7 +492,7 @@ ATAN = register(
     "atan", "AtanBackward0",
     forward=lambda xp, x: xp.arctan(x),
     vjp=lambda xp, g, ans, x: g / (1 + x * x),
-    mirror=lambda x: sp.atan(x),
+    mirror=lambda x: lazy_head(sp.atan, x),
     kind="elementwise", elementwise=True, domain=(REAL,),
 )
 
@@ -509,7 +509,7 @@ SINH = register(
     "sinh", "SinhBackward0",
     forward=lambda xp, x: xp.sinh(x),
     vjp=lambda xp, g, ans, x: g * xp.cosh(x),
-    mirror=lambda x: sp.sinh(x),
+    mirror=lambda x: lazy_head(sp.sinh, x),
     kind="elementwise", elementwise=True, domain=(REAL,),
 )
 
@@ -523,7 +523,7 @@ COSH = register(
     "cosh", "CoshBackward0",
     forward=lambda xp, x: xp.cosh(x),
     vjp=lambda xp, g, ans, x: g * xp.sinh(x),
-    mirror=lambda x: sp.cosh(x),
+    mirror=lambda x: lazy_head(sp.cosh, x),
     kind="elementwise", elementwise=True, domain=(REAL,),
 )
 
@@ -573,7 +573,7 @@ EXPM1 = register(
     "expm1", "Expm1Backward0",
     forward=lambda xp, x: xp.expm1(x),
     vjp=lambda xp, g, ans, x: g * (ans + 1),
-    mirror=lambda x: sp.exp(x) - 1,
+    mirror=lambda x: lazy_head(sp.exp, x) - 1,
     kind="elementwise", elementwise=True, domain=(REAL,),
 )
 
@@ -587,7 +587,7 @@ LOG1P = register(
     "log1p", "Log1PBackward0",
     forward=lambda xp, x: xp.log1p(x),
     vjp=lambda xp, g, ans, x: g / (x + 1),
-    mirror=lambda x: sp.log(1 + x),
+    mirror=lambda x: lazy_head(sp.log, 1 + x),
     kind="elementwise", elementwise=True,
     domain=(Domain(((-1.0, math.inf),), typical=(-0.9, 4.0)),),
 )
@@ -630,7 +630,7 @@ ERF = register(
     "erf", "ErfBackward0",
     forward=lambda xp, x: xp.erf(x),
     vjp=lambda xp, g, ans, x: g * 2 * xp.exp(-x * x) / _c(xp.sqrt(_pi(xp))),
-    mirror=lambda x: sp.erf(x),
+    mirror=lambda x: lazy_head(sp.erf, x),
     kind="elementwise", elementwise=True, domain=(REAL,),
 )
 
@@ -940,7 +940,7 @@ SILU = register(
     "silu", "SiluBackward0",
     forward=lambda xp, x: x * xp.sigmoid(x),
     vjp=lambda xp, g, ans, x: g * _silu_grad(xp, x),
-    mirror=lambda x: x / (1 + sp.exp(-x)),
+    mirror=lambda x: x / (1 + lazy_head(sp.exp, -x)),
     kind="elementwise", elementwise=True, domain=(Domain(typical=(-8.0, 8.0)),),
 )
 
@@ -956,7 +956,7 @@ LOGSIGMOID = register(
     "logsigmoid", "LogSigmoidBackward0",
     forward=lambda xp, x: -xp.softplus(-x),
     vjp=lambda xp, g, ans, x: g * xp.sigmoid(-x),
-    mirror=lambda x: sp.log(1 / (1 + sp.exp(-x))),
+    mirror=lambda x: lazy_head(sp.log, 1 / (1 + lazy_head(sp.exp, -x))),
     kind="elementwise", elementwise=True, domain=(Domain(typical=(-8.0, 8.0)),),
 )
 

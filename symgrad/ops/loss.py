@@ -574,6 +574,14 @@ def _nll_vjp_x(xp, g, ans, x, w, *, target, ignore_index=-100, reduction="mean")
     return xp.index_add(x.shape, index, xp.broadcast_to(coef, np.shape(target)), like=x)
 
 
+def _picked(y, x):
+    """``y * x`` for a one-hot weight ``y``: 0 and ``x`` itself need no SymPy product (whose
+    ``0 * x`` asks whether a large log-softmax ``x`` is finite: most of a small MLP's mirror)."""
+    if y == 0:
+        return 0
+    return x if y == 1 else y * x
+
+
 def _nll_mirror(x, w, *, target, ignore_index=-100, reduction="mean"):
     """-sum_c y_ic w_c x_ic with y the one-hot target; "mean" divides by sum_ic y_ic w_c."""
     x = np.asarray(x, dtype=object)
@@ -582,7 +590,7 @@ def _nll_mirror(x, w, *, target, ignore_index=-100, reduction="mean"):
     w = np.ones(n_classes, dtype=np.int64) if w is None else np.asarray(w, dtype=object)
     y = _one_hot(x.shape, safe, valid, axis) * np.reshape(
         w, [-1 if d == axis else 1 for d in range(x.ndim)])
-    loss = -np.sum(y * x, axis=axis)
+    loss = -np.sum(np.frompyfunc(_picked, 2, 1)(y, x), axis=axis)
     if reduction == "none":
         return loss
     return np.sum(loss) if reduction == "sum" else np.sum(loss) / np.sum(y)

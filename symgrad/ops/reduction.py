@@ -17,7 +17,7 @@ import numpy as np
 from symgrad import _dtype
 from symgrad.ops._apply import apply
 from symgrad.ops._record import NONZERO, REAL, Kink, register
-from symgrad.ops._util import norm_dims, sp, type_name
+from symgrad.ops._util import lazy_head, norm_dims, sp, type_name
 from symgrad.tensor import Tensor
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin",
@@ -163,7 +163,7 @@ def _each(fn, x):
 
 
 def _log_sum_exp(*v):
-    return sp.log(sp.Add(*[sp.exp(e) for e in v]))
+    return lazy_head(sp.log, sp.Add(*[lazy_head(sp.exp, e) for e in v]))
 
 
 def _shift(xp, x, dim):

@@ -17,12 +17,12 @@ import numpy as np
 import sympy
 
 from symgrad.symbolic.mirror import MirrorInfo, info
-from symgrad.symbolic.mpeval import mp_eval, mp_jvp_many
+from symgrad.symbolic.mpeval import mp_eval, mp_jvp_many, mp_vjp
 from symgrad.tensor import Tensor
 
 __all__ = ["gradient", "jacobian", "jacobian_entries", "Templates", "hessian", "evaluate",
            "evaluate_mp", "stable_eval", "directional", "directional_mp", "directional_mp_many",
-           "as_object_array", "PointCache"]
+           "gradient_mp", "as_object_array", "PointCache"]
 
 
 class PointCache:
@@ -310,6 +310,39 @@ def directional_mp(exprs: Any, direction: Mapping[Any, Any], point: Mapping,
     ``PointCache`` of ``point``) shares the point's and the nodes' values between calls.
     """
     return directional_mp_many(exprs, [direction], point, digits, cache)[0]
+
+
+def gradient_mp(exprs: Any, wrt: np.ndarray, point: Mapping, weights: Any = None,
+                digits: int = 50, cache: PointCache | None = None) -> np.ndarray:
+    """The value of ``gradient(sum(weights * exprs), wrt)`` at ``point`` (mpmath numbers to
+    ``digits`` digits, precision raised as in ``evaluate_mp``), without building it.
+
+    Reverse mode over the expression DAG (``mpeval.mp_vjp``), every node's partials from
+    ``sympy.diff`` of its head: one sweep gives all symbols, where the closed forms take
+    a ``sympy.diff`` of the whole expression per symbol (seconds for a small MLP's
+    cross-entropy). ``weights`` default to 1; ``cache`` as in ``directional_mp``.
+    """
+    if cache is not None and cache.point is not point:
+        raise ValueError("cache belongs to another point")
+    e = as_object_array(exprs)
+    flat = [sympy.sympify(x) for x in e.reshape(-1)]
+    w = np.ones(len(flat)) if weights is None else np.asarray(weights, dtype=np.float64)
+    if w.size != len(flat):
+        raise ValueError(f"{w.size} weights for {len(flat)} expressions")
+    syms = list(np.asarray(wrt, dtype=object).reshape(-1))
+
+    def compute() -> list:
+        conv: dict = {}
+        ws = [conv[x] if x in conv else conv.setdefault(x, mpmath.mpf(x))
+              for x in w.reshape(-1).tolist()]
+        if cache is None:
+            return mp_vjp(flat, ws, _LazyPoint(point, mpmath.mp.prec), syms)
+        return mp_vjp(flat, ws, cache.at(), syms, cache.values())
+
+    out = np.empty(len(syms), dtype=object)
+    for k, v in enumerate(stable_eval(compute, digits)):
+        out[k] = v
+    return out.reshape(np.shape(wrt))
 
 
 def directional_mp_many(exprs: Any, directions: Sequence[Mapping[Any, Any]], point: Mapping,

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 import mpmath
 import sympy
 
-__all__ = ["mp_eval", "mp_jvp", "mp_jvp_many"]
+__all__ = ["mp_eval", "mp_jvp", "mp_jvp_many", "mp_vjp"]
 
 _NAN = None
 
@@ -326,6 +326,103 @@ def mp_jvp_many(exprs: list, point: Mapping, tangents: list[Mapping],
         d = dcache[root]
         out.append([zero] * k if d is None else d)
     return out
+
+
+def mp_vjp(exprs: list, weights: list, point: Mapping, wrt: list,
+           vals: dict | None = None) -> list:
+    """The gradient of ``sum_i weights[i] * exprs[i]`` with respect to each symbol of
+    ``wrt``, at ``point``, at the current precision: reverse mode over the expression DAG.
+
+    Each node's adjoint is passed to its arguments times the node's partial derivatives,
+    which come from ``sympy.diff`` of the node's head exactly as in ``mp_jvp`` (sums and
+    products by the sum and product rules): every symbol's derivative in one sweep, where
+    ``sympy.diff`` of the whole expression walks it again for every symbol.
+    """
+    exprs = [sympy.sympify(x) for x in exprs]
+    vals = {} if vals is None else vals
+    mp_eval(exprs, point, vals)
+    wanted = set(wrt)
+    active: dict = {}    # node -> whether it depends on a wanted symbol
+    order: list = []     # active inner nodes, each after its arguments
+    for root in exprs:
+        stack: list[tuple[sympy.Basic, bool]] = [(root, False)]
+        while stack:
+            e, expanded = stack.pop()
+            if e in active:
+                continue
+            if not e.args or e.is_Symbol or e.is_Number:
+                active[e] = e in wanted
+                continue
+            if e.is_Relational or isinstance(e, sympy.logic.boolalg.Boolean):
+                active[e] = False
+                continue
+            if not expanded and e.is_Add:
+                terms = _linear_terms(e)
+                if terms is not None:
+                    for _, x in terms:
+                        active[x] = x in wanted
+                    active[e] = any(active[x] for _, x in terms)
+                    if active[e]:
+                        order.append(e)
+                    continue
+            args = _diff_args(e)
+            if not expanded:
+                stack.append((e, True))
+                stack.extend((a, False) for a in args if a not in active)
+                continue
+            active[e] = any(active[a] for a in args)
+            if active[e]:
+                order.append(e)
+    parts: dict = {}     # node -> contributions to its adjoint
+    for root, w in zip(exprs, weights):
+        if active.get(root):
+            parts.setdefault(root, []).append(w)
+    for e in reversed(order):
+        contrib = parts.pop(e, None)
+        if contrib is None:
+            continue
+        adj = mpmath.fsum(contrib)
+        for arg, partial in _vjp_node(e, vals, active, point):
+            parts.setdefault(arg, []).append(adj * partial)
+    zero = mpmath.mpf(0)
+    return [mpmath.fsum(parts[s]) if s in parts else zero for s in wrt]
+
+
+def _diff_args(e: sympy.Basic) -> list:
+    """The arguments a derivative flows through (a Piecewise's conditions do not)."""
+    if isinstance(e, sympy.Piecewise):
+        return [ec.expr for ec in e.args]
+    return list(e.args)
+
+
+def _vjp_node(e: sympy.Basic, vals: dict, active: dict, point: Mapping) -> list:
+    """(argument, partial derivative value) for the active arguments of ``e``."""
+    if e.is_Add:
+        terms = _linear_terms(e)
+        if terms is not None:
+            return [(x, _coefficient(c, vals)) for c, x in terms if active.get(x)]
+        one = mpmath.mpf(1)
+        return [(a, one) for a in e.args if active[a]]
+    if isinstance(e, sympy.Piecewise):
+        for ec in e.args:
+            if vals[ec.cond]:
+                return [(ec.expr, mpmath.mpf(1))] if active[ec.expr] else []
+        return [(ec.expr, _nan()) for ec in e.args if active[ec.expr]]
+    args = e.args
+    idx = [k for k, a in enumerate(args) if active[a]]
+    if e.is_Mul:
+        out = []
+        for k in idx:
+            p = mpmath.mpf(1)
+            for b, arg in enumerate(args):
+                if b != k:
+                    v = vals[arg]
+                    p = p * (mpmath.mpf(v) if isinstance(v, bool) else v)
+            out.append((args[k], p))
+        return out
+    partials = _local_partials(e, idx)
+    at = ChainMap({_dummy(k): vals[args[k]] for k in idx}, point)
+    return list(zip((args[k] for k in idx), mp_eval(list(partials), at)))
 
 
 def _linear_jvp(terms: list, tangents: list[Mapping], vals: dict) -> list | None:

@@ -318,7 +318,7 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
         else:
             row = _full_row(out, m, leaf, label, syms, hp_rows[0],
                             lambda rec_rows=rec_rows: rec_rows()[0], used, budget,
-                            seed_ct, mode, bwd_scale)
+                            seed_ct, mode, bwd_scale, cache=at_point)
         row.fd_rel_err = _witness(fn, args, diff_idx[leaf_k], mode, seed_ct, row, pattern)
         if lnode in kinked and row.verdict != AGREE:
             row.detail = ("the input sits on a non-differentiable point of an op (see kinks); "
@@ -340,6 +340,12 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
         if not report.findings:
             report.notes.append("no single node disagrees with its mirror at this point; the "
                                 "difference comes from how the nodes are combined")
+    unshown = [r.name for r in report.rows if r.method == "full" and r.what in (
+        "gradient", "vjp") and not r.closed_form]
+    if unshown:
+        report.notes.append(f"no closed form shown for {', '.join(unshown)}: the expression "
+                            f"has more than {MAX_SHOWN_TREE} nodes (the exact values come from "
+                            "reverse mode over the mirror)")
     if use_dirs and mode not in ("jacobian", "jvp"):
         report.notes.append(f"{total} input entries: derivatives compared along {k_dirs} random "
                             "directions each (one symbol t per direction), not entry by entry")
@@ -530,20 +536,96 @@ def _representative(exprs: np.ndarray, label: str, out_label: str = "out") -> st
     return f"d{out_label}/d{label} = 0"
 
 
+#: Closed forms of every entry are built for the report only when the number of entries
+#: times the size of the expression stays below this (``sympy.diff`` walks the whole
+#: expression per entry: seconds for a small MLP); otherwise one entry is shown, up to
+#: ``MAX_SHOWN_TREE`` nodes of expression, and none beyond.
+MAX_CLOSED_FORM_WORK = 20_000
+MAX_SHOWN_TREE = 2_000
+
+
 def _full_row(out, m, leaf, label, syms, hp_val, rec_val, used, budget, ct, mode,
-              scale=0) -> Row:
+              scale=0, cache=None) -> Row:
+    """Every entry of one input's gradient (or VJP): exact values by reverse mode over the
+    mirror, closed forms for the report."""
     numeric = _numeric_grad(out, leaf, ct, used)
     if syms is None:
         exact_exprs = np.zeros(leaf._data.shape, dtype=object)
+        exact = derive.evaluate_mp(exact_exprs, info(m).point, HP_DIGITS)
+        closed = _representative(exact_exprs, label)
     else:
-        target = m if mode == "gradient" else _weighted_sum(m, ct)
-        exact_exprs = derive.gradient(target, Tensor._wrap(syms))._data
-    exact = derive.evaluate_mp(exact_exprs, info(m).point, HP_DIGITS)
+        exact_exprs = None
+        try:
+            exact = derive.gradient_mp(m._data, syms, info(m).point, weights=ct,
+                                       digits=HP_DIGITS, cache=cache)
+        except NotImplementedError:  # a head mpmath cannot evaluate: the closed forms
+            exact_exprs = _gradient_exprs(m, syms, ct, mode)
+            exact = derive.evaluate_mp(exact_exprs, info(m).point, HP_DIGITS)
+        else:
+            _closed_where_singular(exact, lambda k: derive.gradient(
+                _gradient_target(m, ct, mode), Tensor._wrap(syms.reshape(-1)[k:k + 1]))._data,
+                info(m).point)
+        if exact_exprs is None and _tree_size(m._data, MAX_CLOSED_FORM_WORK // max(
+                1, syms.size)) is not None:
+            exact_exprs = _gradient_exprs(m, syms, ct, mode)
+        if exact_exprs is not None:
+            closed = _representative(exact_exprs, label)
+        elif _tree_size(m._data, MAX_SHOWN_TREE) is not None:
+            closed = _one_closed_form(m, syms, ct, mode, exact, label)
+        else:   # sympy.diff of this expression alone would take seconds: none shown
+            closed = ""
     hp_ok, _, _ = hp_close(hp_val, exact, scale)
     comp = _compare(numeric, exact, budget, rec_val)
     return Row(name=label, shape=tuple(leaf.shape), what=mode, verdict=_verdict(comp, hp_ok),
-               comparison=comp, method="full", closed_form=_representative(exact_exprs, label),
+               comparison=comp, method="full", closed_form=closed,
                numeric=numeric, exact=_floats(exact))
+
+
+def _gradient_target(m: Tensor, ct: np.ndarray, mode: str) -> Tensor:
+    return m if mode == "gradient" else _weighted_sum(m, ct)
+
+
+def _gradient_exprs(m: Tensor, syms: np.ndarray, ct: np.ndarray, mode: str) -> np.ndarray:
+    return derive.gradient(_gradient_target(m, ct, mode), Tensor._wrap(syms))._data
+
+
+def _closed_where_singular(values: np.ndarray, closed_form, point) -> None:
+    """Entries that the chain rule over the mirror's nodes leaves inf or nan are replaced
+    by their closed form's value: at a singular point a node-by-node product such as
+    ``x * (1/x)`` is ``0 * inf``, where the closed form has cancelled it (``d(x log x)/dx
+    = log(x) + 1`` is -inf at 0, not nan). ``closed_form(k)``: flat entry k's expression."""
+    flat = values.reshape(-1)   # a view of the object array
+    for k, v in enumerate(flat):
+        if not mpmath.isfinite(v):
+            e = np.asarray(closed_form(k), dtype=object).reshape(-1)
+            flat[k] = derive.evaluate_mp(e, point, HP_DIGITS)[0]
+
+
+def _tree_size(exprs: np.ndarray, limit: int) -> int | None:
+    """Nodes of the expressions as trees (what ``sympy.diff`` walks), None above ``limit``."""
+    n = 0
+    stack = list(exprs.reshape(-1))
+    while stack:
+        e = stack.pop()
+        n += 1
+        if n > limit:
+            return None
+        stack.extend(getattr(e, "args", ()))
+    return n
+
+
+def _one_closed_form(m: Tensor, syms: np.ndarray, ct: np.ndarray, mode: str,
+                     exact: np.ndarray, label: str) -> str:
+    """The closed form of the first entry whose exact value is not 0."""
+    flat = exact.reshape(-1)
+    k = next((i for i, v in enumerate(flat) if v), 0)
+    idx = np.unravel_index(k, exact.shape) if exact.ndim else ()
+    w = ct.reshape(-1)
+    terms = [sympy.Rational(float(c)) * e for c, e in zip(w, m._data.reshape(-1)) if c]
+    d = sympy.diff(sympy.Add(*terms), syms.reshape(-1)[k])
+    entry = f"{label}[{','.join(str(int(i)) for i in idx)}]" if exact.ndim else label
+    more = f"  (one entry shown, of {flat.size})" if flat.size > 1 else ""
+    return f"dout/d{entry} = {short(d, 100)}{more}"
 
 
 def _weighted_sum(m: Tensor, ct: np.ndarray) -> Tensor:
@@ -580,13 +662,27 @@ def _directional_row(out, m, leaf, label, syms, hp_g, rec_g, used, budget, ct, k
     else:
         directions = [{syms[i]: sympy.Rational(v[i]) for i in np.ndindex(*v.shape)}
                       for v in vs]
+        def closed(d) -> np.ndarray:
+            return derive.evaluate_mp(derive.directional(target, d)._data, info(m).point,
+                                      HP_DIGITS)
+
         try:  # forward mode over the mirror, all directions in one walk
             vals = derive.directional_mp_many(target._data, directions, info(m).point,
                                               HP_DIGITS, cache=cache)
         except NotImplementedError:  # a head mpmath cannot evaluate: the closed forms
-            vals = [derive.evaluate_mp(derive.directional(target, d)._data, info(m).point,
-                                       HP_DIGITS) for d in directions]
+            vals = [closed(d) for d in directions]
         exacts = [val.reshape(-1)[0] for val in vals]
+        if not all(mpmath.isfinite(x) for x in exacts):
+            # inf or nan node by node (0 * inf at a singular point): the gradient, with
+            # closed forms for its non-finite entries, projected on each direction
+            g = derive.gradient_mp(target._data, syms, info(m).point, digits=HP_DIGITS,
+                                   cache=cache)
+            _closed_where_singular(g, lambda k: derive.gradient(
+                target, Tensor._wrap(syms.reshape(-1)[k:k + 1]))._data, info(m).point)
+            with mpmath.workdps(HP_DIGITS + 10):
+                exacts = [x if mpmath.isfinite(x) else mpmath.fsum(
+                    a * b for a, b in zip(g.reshape(-1), _mp_entries(v)))
+                    for x, v in zip(exacts, vs)]
     exact = np.array(exacts, dtype=object)
     hp_ok, _, _ = hp_close(np.array(hps, dtype=object), exact, scale)
 
@@ -643,7 +739,11 @@ def _exact_jacobian(m: Tensor, syms: np.ndarray | None, cache=None
             pass
         else:
             flat = [p.reshape(-1) for p in probes]
-            return keys, [flat[g][r] for r, g in zip(rows.tolist(), group_of[cols].tolist())]
+            values = np.empty(len(keys), dtype=object)
+            values[:] = [flat[g][r] for r, g in zip(rows.tolist(), group_of[cols].tolist())]
+            _closed_where_singular(values, lambda k: sympy.diff(
+                exprs.reshape(-1)[rows[k]], syms.reshape(-1)[cols[k]]), info(m).point)
+            return keys, list(values)
     entries = derive.jacobian_entries(exprs, syms)
     keys = np.fromiter(entries, dtype=np.intp, count=len(entries))
     vals = np.empty(len(entries), dtype=object)
