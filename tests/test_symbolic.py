@@ -232,3 +232,45 @@ def test_gradient_by_reverse_mode_equals_closed_forms():
         assert fast.shape == syms.shape
         for a, b in zip(fast.reshape(-1), closed.reshape(-1)):
             assert abs(a - b) <= mpmath.mpf(10) ** -45 * max(1, abs(b))
+
+
+def test_hessian_vector_products_equal_closed_forms():
+    import mpmath
+
+    from symgrad.symbolic import derive
+
+    rng = np.random.default_rng(5)
+    x = sg.tensor(rng.normal(size=(2, 3)))
+    w = sg.tensor(rng.normal(size=(3, 2)), requires_grad=True)
+    b = sg.tensor(rng.normal(size=(2,)), requires_grad=True)
+    z = x @ w + b
+    out = (F.leaky_relu(z, 0.2) * z.sigmoid() + z.abs().sqrt() * z.tanh()).exp().sum(1)
+    m = S.mirror(out, names={"w": w, "b": b})
+    ct = np.array([0.75, -2.0])
+    syms = np.concatenate([S.info(m).symbols_of(w).reshape(-1), S.info(m).symbols_of(b)])
+    tangents = [{s: 1} for s in syms] + [{s: sympy.Rational(k - 3, 4)
+                                          for k, s in enumerate(syms)}]
+    cols = derive.hvp_mp(m._data, syms, S.info(m).point, tangents, weights=ct)
+    target = sum(sympy.Rational(c) * e for c, e in zip(ct, m._data))
+    H = derive.evaluate_mp(S.hessian(target, syms)._data, S.info(m).point)
+    tol = mpmath.mpf(10) ** -45
+    for q in range(syms.size):
+        for p in range(syms.size):
+            assert abs(cols[q][p] - H[p, q]) <= tol * max(1, abs(H[p, q]))
+    v = [sympy.Rational(k - 3, 4) for k in range(syms.size)]
+    with mpmath.workdps(60):
+        for p in range(syms.size):
+            hv = mpmath.fsum(H[p, q] * mpmath.mpf(v[q].p) / v[q].q for q in range(syms.size))
+            assert abs(cols[-1][p] - hv) <= tol * max(1, abs(hv))
+
+
+def test_dirac_delta_evaluates_to_zero_off_the_kink():
+    import mpmath
+
+    from symgrad.symbolic.mpeval import mp_eval
+
+    a = sympy.Symbol("a", real=True)
+    e = sympy.diff(sympy.Max(a, 0), a, 2)     # DiracDelta(a)
+    assert e.has(sympy.DiracDelta)
+    assert mp_eval([e], {a: mpmath.mpf("0.5")})[0] == 0
+    assert mpmath.isnan(mp_eval([e], {a: mpmath.mpf(0)})[0])

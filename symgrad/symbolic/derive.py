@@ -17,12 +17,13 @@ import numpy as np
 import sympy
 
 from symgrad.symbolic.mirror import MirrorInfo, info
-from symgrad.symbolic.mpeval import mp_eval, mp_jvp_many, mp_vjp
+from symgrad.symbolic.mpeval import mp_eval, mp_jvp_many
+from symgrad.symbolic.mpreverse import mp_hvp, mp_vjp
 from symgrad.tensor import Tensor
 
 __all__ = ["gradient", "jacobian", "jacobian_entries", "Templates", "hessian", "evaluate",
            "evaluate_mp", "stable_eval", "directional", "directional_mp", "directional_mp_many",
-           "gradient_mp", "as_object_array", "PointCache"]
+           "gradient_mp", "hvp_mp", "as_object_array", "PointCache"]
 
 
 class PointCache:
@@ -343,6 +344,48 @@ def gradient_mp(exprs: Any, wrt: np.ndarray, point: Mapping, weights: Any = None
     for k, v in enumerate(stable_eval(compute, digits)):
         out[k] = v
     return out.reshape(np.shape(wrt))
+
+
+def hvp_mp(exprs: Any, wrt: np.ndarray, point: Mapping, tangents: Sequence[Mapping[Any, Any]],
+           weights: Any = None, digits: int = 50, cache: PointCache | None = None
+           ) -> list[np.ndarray]:
+    """``H t`` for each tangent ``t`` (symbol -> component), ``H`` the Hessian of
+    ``sum(weights * exprs)`` by the symbols ``wrt`` (rows) at ``point``: mpmath values
+    shaped like ``wrt``, to ``digits`` digits, without building a closed form.
+
+    Forward over reverse mode over the expression DAG (``mpreverse.mp_hvp``), first and
+    second partials of each node's head by ``sympy.diff``: a full Hessian is one sweep
+    with a unit tangent per symbol, where closed forms take ``sympy.diff`` twice per entry.
+    """
+    if cache is not None and cache.point is not point:
+        raise ValueError("cache belongs to another point")
+    e = as_object_array(exprs)
+    flat = [sympy.sympify(x) for x in e.reshape(-1)]
+    w = np.ones(len(flat)) if weights is None else np.asarray(weights, dtype=np.float64)
+    syms = list(np.asarray(wrt, dtype=object).reshape(-1))
+    exact = [{s: sympy.sympify(v) for s, v in t.items()} for t in tangents]
+
+    def compute() -> list:
+        conv: dict = {}
+
+        def mp(v):
+            return conv[v] if v in conv else conv.setdefault(v, _to_mp(sympy.sympify(v)))
+
+        ws = [mp(x) for x in w.reshape(-1).tolist()]
+        ts = [{s: mp(v) for s, v in t.items()} for t in exact]
+        if cache is None:
+            rows = mp_hvp(flat, ws, _LazyPoint(point, mpmath.mp.prec), syms, ts)
+        else:
+            rows = mp_hvp(flat, ws, cache.at(), syms, ts, cache.values())
+        return [v for row in rows for v in row]
+
+    vals = stable_eval(compute, digits) if tangents else []
+    out = []
+    for t in range(len(tangents)):
+        arr = np.empty(len(syms), dtype=object)
+        arr[:] = vals[t * len(syms):(t + 1) * len(syms)]
+        out.append(arr.reshape(np.shape(wrt)))
+    return out
 
 
 def directional_mp_many(exprs: Any, directions: Sequence[Mapping[Any, Any]], point: Mapping,

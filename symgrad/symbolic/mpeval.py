@@ -15,7 +15,7 @@ from collections.abc import Mapping
 import mpmath
 import sympy
 
-__all__ = ["mp_eval", "mp_jvp", "mp_jvp_many", "mp_vjp"]
+__all__ = ["mp_eval", "mp_jvp", "mp_jvp_many", "jvp_walk", "diff_args"]
 
 _NAN = None
 
@@ -54,6 +54,14 @@ def _heaviside(x, h0=None):
     return mpmath.mpf(1) if x > 0 else (mpmath.mpf(0) if x < 0 else h0)
 
 
+def _dirac(x, k=None):
+    """DiracDelta (or its k-th derivative) at real x: 0 away from 0, undefined at 0 (the
+    second derivative of a kink such as max(x, 0))."""
+    if mpmath.isnan(x) or x == 0:
+        return _nan()
+    return mpmath.mpf(0)
+
+
 def _sign(x):
     if mpmath.isnan(x):
         return _nan()
@@ -75,7 +83,7 @@ def _funcs() -> dict:
             sympy.acos: lambda x: _real(mpmath.acos(x)), sympy.erf: mpmath.erf,
             sympy.Abs: abs, sympy.sign: _sign, sympy.floor: mpmath.floor,
             sympy.ceiling: mpmath.ceil, sympy.atan2: mpmath.atan2,
-            F.Heaviside: _heaviside, sympy.erfc: mpmath.erfc,
+            F.Heaviside: _heaviside, sympy.erfc: mpmath.erfc, sympy.DiracDelta: _dirac,
             sympy.sqrt: lambda x: _real(mpmath.sqrt(x)),
         })
     return _FUNCS
@@ -289,12 +297,21 @@ def mp_jvp_many(exprs: list, point: Mapping, tangents: list[Mapping],
     """``mp_jvp`` along several tangents in one walk of the DAG (per expression, one value
     per tangent): the values and local partials, the costly part, are shared."""
     exprs = [sympy.sympify(x) for x in exprs]
+    dcache = jvp_walk(exprs, point, tangents, vals)
+    zero = mpmath.mpf(0)
+    return [[zero] * len(tangents) if dcache[root] is None else dcache[root] for root in exprs]
+
+
+def jvp_walk(exprs: list, point: Mapping, tangents: list[Mapping],
+             vals: dict | None = None) -> dict:
+    """Forward mode over the DAG of ``exprs`` (SymPy expressions): every node's derivative
+    along each tangent (a list, one value per tangent; None where it is constant), the
+    terms of a long linear sum aside. ``vals`` is filled with the nodes' values."""
     vals = {} if vals is None else vals
     mp_eval(exprs, point, vals)
     k = len(tangents)
     zero = mpmath.mpf(0)
     dcache: dict = {}
-    out = []
     for root in exprs:
         stack: list[tuple[sympy.Basic, bool]] = [(root, False)]
         while stack:
@@ -314,115 +331,20 @@ def mp_jvp_many(exprs: list, point: Mapping, tangents: list[Mapping],
                 if terms is not None:
                     dcache[e] = _linear_jvp(terms, tangents, vals)
                     continue
-            if isinstance(e, sympy.Piecewise):
-                args = [ec.expr for ec in e.args]
-            else:
-                args = list(e.args)
+            args = diff_args(e)
             if not expanded:
                 stack.append((e, True))
                 stack.extend((a, False) for a in args if a not in dcache)
                 continue
             dcache[e] = _jvp_node(e, args, vals, dcache, point, k)
-        d = dcache[root]
-        out.append([zero] * k if d is None else d)
-    return out
+    return dcache
 
 
-def mp_vjp(exprs: list, weights: list, point: Mapping, wrt: list,
-           vals: dict | None = None) -> list:
-    """The gradient of ``sum_i weights[i] * exprs[i]`` with respect to each symbol of
-    ``wrt``, at ``point``, at the current precision: reverse mode over the expression DAG.
-
-    Each node's adjoint is passed to its arguments times the node's partial derivatives,
-    which come from ``sympy.diff`` of the node's head exactly as in ``mp_jvp`` (sums and
-    products by the sum and product rules): every symbol's derivative in one sweep, where
-    ``sympy.diff`` of the whole expression walks it again for every symbol.
-    """
-    exprs = [sympy.sympify(x) for x in exprs]
-    vals = {} if vals is None else vals
-    mp_eval(exprs, point, vals)
-    wanted = set(wrt)
-    active: dict = {}    # node -> whether it depends on a wanted symbol
-    order: list = []     # active inner nodes, each after its arguments
-    for root in exprs:
-        stack: list[tuple[sympy.Basic, bool]] = [(root, False)]
-        while stack:
-            e, expanded = stack.pop()
-            if e in active:
-                continue
-            if not e.args or e.is_Symbol or e.is_Number:
-                active[e] = e in wanted
-                continue
-            if e.is_Relational or isinstance(e, sympy.logic.boolalg.Boolean):
-                active[e] = False
-                continue
-            if not expanded and e.is_Add:
-                terms = _linear_terms(e)
-                if terms is not None:
-                    for _, x in terms:
-                        active[x] = x in wanted
-                    active[e] = any(active[x] for _, x in terms)
-                    if active[e]:
-                        order.append(e)
-                    continue
-            args = _diff_args(e)
-            if not expanded:
-                stack.append((e, True))
-                stack.extend((a, False) for a in args if a not in active)
-                continue
-            active[e] = any(active[a] for a in args)
-            if active[e]:
-                order.append(e)
-    parts: dict = {}     # node -> contributions to its adjoint
-    for root, w in zip(exprs, weights):
-        if active.get(root):
-            parts.setdefault(root, []).append(w)
-    for e in reversed(order):
-        contrib = parts.pop(e, None)
-        if contrib is None:
-            continue
-        adj = mpmath.fsum(contrib)
-        for arg, partial in _vjp_node(e, vals, active, point):
-            parts.setdefault(arg, []).append(adj * partial)
-    zero = mpmath.mpf(0)
-    return [mpmath.fsum(parts[s]) if s in parts else zero for s in wrt]
-
-
-def _diff_args(e: sympy.Basic) -> list:
+def diff_args(e: sympy.Basic) -> list:
     """The arguments a derivative flows through (a Piecewise's conditions do not)."""
     if isinstance(e, sympy.Piecewise):
         return [ec.expr for ec in e.args]
     return list(e.args)
-
-
-def _vjp_node(e: sympy.Basic, vals: dict, active: dict, point: Mapping) -> list:
-    """(argument, partial derivative value) for the active arguments of ``e``."""
-    if e.is_Add:
-        terms = _linear_terms(e)
-        if terms is not None:
-            return [(x, _coefficient(c, vals)) for c, x in terms if active.get(x)]
-        one = mpmath.mpf(1)
-        return [(a, one) for a in e.args if active[a]]
-    if isinstance(e, sympy.Piecewise):
-        for ec in e.args:
-            if vals[ec.cond]:
-                return [(ec.expr, mpmath.mpf(1))] if active[ec.expr] else []
-        return [(ec.expr, _nan()) for ec in e.args if active[ec.expr]]
-    args = e.args
-    idx = [k for k, a in enumerate(args) if active[a]]
-    if e.is_Mul:
-        out = []
-        for k in idx:
-            p = mpmath.mpf(1)
-            for b, arg in enumerate(args):
-                if b != k:
-                    v = vals[arg]
-                    p = p * (mpmath.mpf(v) if isinstance(v, bool) else v)
-            out.append((args[k], p))
-        return out
-    partials = _local_partials(e, idx)
-    at = ChainMap({_dummy(k): vals[args[k]] for k in idx}, point)
-    return list(zip((args[k] for k in idx), mp_eval(list(partials), at)))
 
 
 def _linear_jvp(terms: list, tangents: list[Mapping], vals: dict) -> list | None:

@@ -99,7 +99,7 @@ def hessian_rows(out: Tensor, m: Tensor, leaves: list[Tensor], labels: list[str]
         return [_directional_row(grads, m, leaves, labels, syms, leaf_nodes, shapes, point,
                                  budget, k_dirs, rng)]
     rows = []
-    exact_first = [derive.gradient(m, Tensor._wrap(s)) if s is not None else None for s in syms]
+    blocks = _exact_blocks(m, syms, point)
     for i, (gi, li) in enumerate(zip(grads, labels)):
         cts = []
         for idx in np.ndindex(*gi._data.shape):
@@ -121,24 +121,77 @@ def hessian_rows(out: Tensor, m: Tensor, leaves: list[Tensor], labels: list[str]
                     numeric[idx] = r._data
                 hp[idx] = hp_rows[c][j]
                 rec[idx] = rec_rows[c][j]
-            if exact_first[i] is None or syms[j] is None:
-                exprs = np.zeros(block_shape, dtype=object)
-            else:
-                exprs = derive.jacobian(exact_first[i], Tensor._wrap(syms[j]))._data
-            exact = derive.evaluate_mp(exprs, point, HP_DIGITS)
+            exact = blocks[i][j] if blocks[i][j] is not None else _zeros_mp(block_shape)
             hp_ok, _, _ = hp_close(hp, exact, scale)
             comp = compare(numeric, exact, budget, rec)
-            from symgrad.verify.check import _representative, _verdict
+            from symgrad.verify.check import _verdict
 
             rows.append(Row(name=f"{li},{lj}", shape=block_shape, what="hessian",
                             verdict=_verdict(comp, hp_ok), comparison=comp, method="full",
-                            closed_form=_representative(
-                                exprs.reshape(-1)[:max(1, tj._data.size)]
-                                .reshape(tj._data.shape) if exprs.size else exprs,
-                                lj, f"(dout/d{_first_entry(li, gi)})"),
+                            closed_form=_first_row_form(m, syms[i], syms[j], lj, tj,
+                                                        _first_entry(li, gi)),
                             numeric=numeric, exact=np.array(
                                 [float(v) for v in exact.reshape(-1)]).reshape(block_shape)))
     return rows
+
+
+def _exact_blocks(m: Tensor, syms: list, point) -> list[list]:
+    """The exact Hessian's blocks ``[i][j]`` (shape ``syms[i].shape + syms[j].shape``, None
+    for an input that is no leaf of the mirror): one forward-over-reverse sweep over the
+    mirror with a unit tangent per symbol; entries it leaves inf or nan (0 * inf at a
+    singular point) take their closed form's value."""
+    from symgrad.verify.check import _closed_where_singular
+
+    present = [s for s in syms if s is not None]
+    flat = np.array([x for s in present for x in s.reshape(-1)], dtype=object)
+    cols = derive.hvp_mp(m._data, flat, point, [{x: 1} for x in flat], digits=HP_DIGITS)
+    full = np.empty((flat.size, flat.size), dtype=object)
+    for q, col in enumerate(cols):
+        full[:, q] = col
+    _closed_where_singular(full, lambda k: sympy.diff(
+        m._data.reshape(-1)[0], flat[k // flat.size], flat[k % flat.size]), point)
+    starts = np.cumsum([0] + [s.size for s in present])
+    where = {id(s): n for n, s in enumerate(present)}
+    blocks = []
+    for si in syms:
+        row = []
+        for sj in syms:
+            if si is None or sj is None:
+                row.append(None)
+                continue
+            a, b = where[id(si)], where[id(sj)]
+            row.append(full[starts[a]:starts[a + 1], starts[b]:starts[b + 1]]
+                       .reshape(si.shape + sj.shape))
+        blocks.append(row)
+    return blocks
+
+
+def _first_row_form(m: Tensor, si, sj, lj: str, tj: Tensor, first: str) -> str:
+    """The closed form of the block's first row (d/d sj of dout/d si[0]), when it is cheap
+    to build (see ``check.MAX_CLOSED_FORM_WORK``); "" otherwise."""
+    from symgrad.verify.check import MAX_CLOSED_FORM_WORK, _representative, _tree_size
+
+    if si is None or sj is None:
+        return _representative(np.zeros(tj._data.shape, dtype=object), lj, f"(dout/d{first})")
+    if _tree_size(m._data, MAX_CLOSED_FORM_WORK // (1 + sj.size)) is None:
+        return ""
+    d1 = derive.gradient(m, Tensor._wrap(si.reshape(-1)[:1]))._data.reshape(())
+    exprs = derive.jacobian(d1, Tensor._wrap(sj))._data
+    return _representative(exprs, lj, f"(dout/d{first})")
+
+
+def _vhw(m: Tensor, dv: dict, dw: dict, point):
+    """``v^T H w`` exactly: ``H w`` by one forward-over-reverse sweep over the mirror,
+    or, where that is inf or nan (0 * inf at a singular point), the closed form of the
+    second directional derivative."""
+    syms = np.array(list(dv), dtype=object)
+    hw = derive.hvp_mp(m._data, syms, point, [dw], digits=HP_DIGITS)[0]
+    with mpmath.workdps(HP_DIGITS + 10):
+        val = mpmath.fsum(h * mpmath.mpf(dv[x].p) / dv[x].q for h, x in zip(hw, syms))
+    if mpmath.isfinite(val):
+        return val
+    d2 = derive.directional(derive.directional(m, dw), dv)._data
+    return derive.evaluate_mp(d2, point, HP_DIGITS).reshape(-1)[0]
 
 
 def _directional_row(grads, m, leaves, labels, syms, leaf_nodes, shapes, point, budget,
@@ -173,9 +226,7 @@ def _directional_row(grads, m, leaves, labels, syms, leaf_nodes, shapes, point, 
               for i in np.ndindex(*v.shape)}
         dw = {s[i]: sympy.Rational(w[i]) for s, w in zip(syms, ws) if s is not None
               for i in np.ndindex(*w.shape)}
-        d1 = derive.directional(m, dw)
-        d2 = derive.directional(d1, dv)._data
-        exacts.append(derive.evaluate_mp(d2, point, HP_DIGITS).reshape(-1)[0])
+        exacts.append(_vhw(m, dv, dw, point))
     exact = np.array(exacts, dtype=object)
     hp_ok, _, _ = hp_close(np.array(hps, dtype=object), exact, max(scales))
     inherited = np.empty(len(recs), dtype=object)

@@ -1,0 +1,206 @@
+"""Reverse mode over a SymPy expression DAG in mpmath: gradients and Hessian-vector products.
+
+The same chain rule as the forward-mode walk of ``mpeval`` (every node's partial
+derivatives from ``sympy.diff`` of the node's head, sums and products by the sum and
+product rules), run backwards: one sweep gives the derivative by every symbol, where
+``sympy.diff`` of the whole expression walks it again per symbol. Carrying a tangent
+along (forward over reverse) gives Hessian-vector products; second partials of a head
+come from ``sympy.diff`` of it twice.
+"""
+
+from __future__ import annotations
+
+from collections import ChainMap
+from typing import Any
+from collections.abc import Mapping
+
+import mpmath
+import sympy
+
+from symgrad.symbolic.mpeval import (_coefficient, _dummy, _linear_terms, _local_partials,
+                                     _nan, diff_args, jvp_walk, mp_eval)
+
+__all__ = ["mp_vjp", "mp_hvp"]
+
+
+def _reverse_order(exprs: list, wanted: set) -> tuple[dict, list]:
+    """Which nodes depend on a ``wanted`` symbol, and those inner nodes each after its
+    arguments (a long linear sum's terms are not visited: the sum is one step)."""
+    active: dict = {}
+    order: list = []
+    for root in exprs:
+        stack: list[tuple[sympy.Basic, bool]] = [(root, False)]
+        while stack:
+            e, expanded = stack.pop()
+            if e in active:
+                continue
+            if not e.args or e.is_Symbol or e.is_Number:
+                active[e] = e in wanted
+                continue
+            if e.is_Relational or isinstance(e, sympy.logic.boolalg.Boolean):
+                active[e] = False
+                continue
+            if not expanded and e.is_Add:
+                terms = _linear_terms(e)
+                if terms is not None:
+                    for _, x in terms:
+                        active[x] = x in wanted
+                    active[e] = any(active[x] for _, x in terms)
+                    if active[e]:
+                        order.append(e)
+                    continue
+            args = diff_args(e)
+            if not expanded:
+                stack.append((e, True))
+                stack.extend((a, False) for a in args if a not in active)
+                continue
+            active[e] = any(active[a] for a in args)
+            if active[e]:
+                order.append(e)
+    return active, order
+
+
+def mp_vjp(exprs: list, weights: list, point: Mapping, wrt: list,
+           vals: dict | None = None) -> list:
+    """The gradient of ``sum_i weights[i] * exprs[i]`` with respect to each symbol of
+    ``wrt``, at ``point``, at the current precision."""
+    exprs = [sympy.sympify(x) for x in exprs]
+    vals = {} if vals is None else vals
+    mp_eval(exprs, point, vals)
+    active, order = _reverse_order(exprs, set(wrt))
+    parts: dict = {}     # node -> contributions to its adjoint
+    for root, w in zip(exprs, weights):
+        if active.get(root):
+            parts.setdefault(root, []).append(w)
+    for e in reversed(order):
+        contrib = parts.pop(e, None)
+        if contrib is None:
+            continue
+        adj = mpmath.fsum(contrib)
+        for arg, partial in _first_partials(e, vals, active, point):
+            parts.setdefault(arg, []).append(adj * partial)
+    zero = mpmath.mpf(0)
+    return [mpmath.fsum(parts[s]) if s in parts else zero for s in wrt]
+
+
+def _first_partials(e: sympy.Basic, vals: dict, active: dict, point: Mapping) -> list:
+    """(argument, partial derivative value) for the active arguments of ``e``."""
+    if e.is_Add:
+        terms = _linear_terms(e)
+        if terms is not None:
+            return [(x, _coefficient(c, vals)) for c, x in terms if active.get(x)]
+        one = mpmath.mpf(1)
+        return [(a, one) for a in e.args if active[a]]
+    if isinstance(e, sympy.Piecewise):
+        for ec in e.args:
+            if vals[ec.cond]:
+                return [(ec.expr, mpmath.mpf(1))] if active[ec.expr] else []
+        return [(ec.expr, _nan()) for ec in e.args if active[ec.expr]]
+    args = e.args
+    idx = [k for k, a in enumerate(args) if active[a]]
+    if e.is_Mul:
+        return [(args[k], _product(args, vals, (k,))) for k in idx]
+    partials = _local_partials(e, idx)
+    at = ChainMap({_dummy(k): vals[args[k]] for k in idx}, point)
+    return list(zip((args[k] for k in idx), mp_eval(list(partials), at)))
+
+
+def _product(args: tuple, vals: dict, skip: tuple) -> Any:
+    p = mpmath.mpf(1)
+    for b, arg in enumerate(args):
+        if b not in skip:
+            v = vals[arg]
+            p = p * (mpmath.mpf(v) if isinstance(v, bool) else v)
+    return p
+
+
+def mp_hvp(exprs: list, weights: list, point: Mapping, wrt: list, tangents: list[Mapping],
+           vals: dict | None = None) -> list[list]:
+    """``H t`` restricted to ``wrt``, for each tangent ``t`` (symbol -> component), with
+    ``H`` the Hessian of ``sum_i weights[i] * exprs[i]`` at ``point``: per tangent, one
+    value per symbol of ``wrt``. Forward over reverse: each adjoint carries its derivative
+    along every tangent, which picks up the heads' second partials."""
+    exprs = [sympy.sympify(x) for x in exprs]
+    vals = {} if vals is None else vals
+    dots = jvp_walk(exprs, point, tangents, vals)
+    active, order = _reverse_order(exprs, set(wrt))
+    k = len(tangents)
+    parts: dict = {}     # node -> contributions to its adjoint
+    tparts: dict = {}    # node -> per tangent, contributions to the adjoint's derivative
+    for root, w in zip(exprs, weights):
+        if active.get(root):
+            parts.setdefault(root, []).append(w)
+    for e in reversed(order):
+        contrib = parts.pop(e, None)
+        if contrib is None:
+            continue
+        adj = mpmath.fsum(contrib)
+        tc = tparts.pop(e, None)
+        tadj = [mpmath.fsum(c) for c in tc] if tc is not None else None
+        for arg, p, pdot in _partials_and_tangents(e, vals, dots, active, point, k):
+            parts.setdefault(arg, []).append(adj * p)
+            if tadj is None and pdot is None:
+                continue
+            slots = tparts.setdefault(arg, [[] for _ in range(k)])
+            for t in range(k):
+                if tadj is not None:
+                    slots[t].append(tadj[t] * p)
+                if pdot is not None:
+                    slots[t].append(adj * pdot[t])
+    zero = mpmath.mpf(0)
+    return [[mpmath.fsum(tparts[s][t]) if s in tparts else zero for s in wrt]
+            for t in range(k)]
+
+
+def _partials_and_tangents(e: sympy.Basic, vals: dict, dots: dict, active: dict,
+                           point: Mapping, k: int) -> list:
+    """(argument, partial, the partial's derivative along each tangent or None) for the
+    active arguments of ``e``."""
+    if e.is_Add or isinstance(e, sympy.Piecewise):   # partials are constants there
+        return [(a, p, None) for a, p in _first_partials(e, vals, active, point)]
+    args = e.args
+    idx = [i for i, a in enumerate(args) if active[a]]
+    moving = [j for j, a in enumerate(args) if dots.get(a) is not None]
+    if e.is_Mul:
+        out = []
+        for i in idx:
+            others = [j for j in moving if j != i]
+            pdot = None
+            if others:
+                terms = [(dots[args[j]], _product(args, vals, (i, j))) for j in others]
+                pdot = [mpmath.fsum(d[t] * c for d, c in terms) for t in range(k)]
+            out.append((args[i], _product(args, vals, (i,)), pdot))
+        return out
+    firsts, seconds = _local_second(e, idx, moving)
+    at = ChainMap({_dummy(j): vals[args[j]] for j in sorted(set(idx) | set(moving))}, point)
+    pv = mp_eval(list(firsts) + [s for row in seconds for s in row], at)
+    out = []
+    for n, i in enumerate(idx):
+        row = pv[len(idx) + n * len(moving): len(idx) + (n + 1) * len(moving)]
+        pdot = None
+        if moving:
+            pdot = [mpmath.fsum(h * dots[args[j]][t] for h, j in zip(row, moving))
+                    for t in range(k)]
+        out.append((args[i], pv[n], pdot))
+    return out
+
+
+_SECOND: dict = {}
+
+
+def _local_second(e: sympy.Basic, idx: list, moving: list) -> tuple:
+    """``sympy.diff`` of ``e``'s head by each argument in ``idx`` (first partials), and of
+    those by each argument in ``moving`` (second partials), on a template with dummies in
+    those places; cached per head and constant arguments."""
+    places = set(idx) | set(moving)
+    key = (e.func, tuple(None if j in places else a for j, a in enumerate(e.args)),
+           tuple(idx), tuple(moving))
+    got = _SECOND.get(key)
+    if got is None:
+        template = e.func(*[_dummy(j) if j in places else a for j, a in enumerate(e.args)])
+        firsts = tuple(sympy.diff(template, _dummy(i)) for i in idx)
+        seconds = tuple(tuple(sympy.diff(f, _dummy(j)) for j in moving) for f in firsts)
+        if len(_SECOND) > 4096:
+            _SECOND.clear()
+        got = _SECOND[key] = (firsts, seconds)
+    return got
