@@ -472,6 +472,7 @@ def evaluate_mp(e: np.ndarray, point: Mapping, digits: int = 50,
 
 
 _MP_ZERO = mpmath.mpf(0)
+_MPF = type(_MP_ZERO)
 
 
 def _scatter(shape: tuple, keys: np.ndarray, vals: list) -> np.ndarray:
@@ -543,6 +544,8 @@ def stable_eval(compute, digits: int = 50) -> list:
 
 
 def _same(a, b, tol) -> bool:
+    if a == b:   # most of a Jacobian: exact zeros at both precisions
+        return True
     if mpmath.isnan(a) or mpmath.isnan(b):
         return bool(mpmath.isnan(a) and mpmath.isnan(b))
     if not (mpmath.isfinite(a) and mpmath.isfinite(b)):
@@ -551,6 +554,8 @@ def _same(a, b, tol) -> bool:
 
 
 def _real(v):
+    if type(v) is _MPF:
+        return v
     if isinstance(v, mpmath.mpc):
         return v.real if v.imag == 0 else mpmath.mpf("nan")
     return mpmath.mpf(v)
