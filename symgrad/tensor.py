@@ -24,6 +24,7 @@ from symgrad.autograd.graph import AccumulateGrad
 __all__ = ["Tensor", "Size", "as_tensor", "to_array"]
 
 _OBJECT = np.dtype(object)
+_ndarray = np.ndarray
 
 _NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. It is not "
@@ -216,6 +217,10 @@ class Tensor:
 
     def _accumulate_grad(self, g, shared: bool, create_graph: bool) -> None:
         """Add an incoming gradient into ``.grad`` (called by the engine for leaves)."""
+        if (self._grad is None and type(g) is _ndarray and not shared and g.base is None
+                and g.dtype == self._data.dtype and g.flags.writeable):
+            self._grad = Tensor._wrap(g)  # the common first gradient: kept as it is
+            return
         if isinstance(g, Tensor):
             if g._data.dtype != self._data.dtype:
                 g = g.to(self.dtype)

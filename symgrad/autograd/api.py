@@ -60,7 +60,8 @@ def _seed(t: Tensor, g, i: int, create_graph: bool, shared: set):
                 f"grad can be implicitly created only for scalar outputs (output {i} has shape "
                 f"{tuple(t.shape)}); pass gradient=... of that shape, e.g. "
                 "symgrad.ones_like(out)")
-        seed = np.ones(t._data.shape, dtype=t._data.dtype)
+        shape = t._data.shape  # np.array(1) is np.ones(()) without its Python layer
+        seed = np.ones(shape, dtype=t._data.dtype) if shape else np.array(1, t._data.dtype)
         return Tensor._wrap(seed) if create_graph else seed
     if not isinstance(g, Tensor):
         g = Tensor._wrap(np.asarray(g, dtype=t._data.dtype))
@@ -81,13 +82,19 @@ def _seed(t: Tensor, g, i: int, create_graph: bool, shared: set):
 def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
              create_graph: bool = False, inputs: Sequence[Tensor] | None = None) -> None:
     """Accumulate d(tensors)/d(leaf) into each leaf's ``.grad`` (PyTorch's ``backward``)."""
+    if retain_graph is None:
+        retain_graph = create_graph
+    shared: set = set()
+    if grad_tensors is None and inputs is None and type(tensors) is Tensor:
+        # ``loss.backward()``, the common call: one root, its seed implicit
+        root = _root(tensors, 0)
+        seed = _seed(tensors, None, 0, create_graph, shared)
+        _run([root], [seed], retain_graph=retain_graph, create_graph=create_graph, shared=shared)
+        return
     outs = _as_list(tensors)
     gs = _as_list(grad_tensors) if grad_tensors is not None else [None] * len(outs)
     if len(gs) != len(outs):
         raise RuntimeError(f"got {len(gs)} gradients for {len(outs)} tensors")
-    if retain_graph is None:
-        retain_graph = create_graph
-    shared: set = set()
     roots = [_root(t, i) for i, t in enumerate(outs)]
     seeds = [_seed(t, g, i, create_graph, shared) for i, (t, g) in enumerate(zip(outs, gs))]
     inputs_l = _as_list(inputs) if inputs is not None else None

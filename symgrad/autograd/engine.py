@@ -143,21 +143,19 @@ def run_backward(
 
 
 def _dependencies(roots: Sequence[Node]) -> dict[Node, int]:
-    """Per reachable node, how many edges of the graph point at it."""
+    """Per reachable node, how many edges of the graph point at it (a root that another
+    root leads to counts too: it runs after that root)."""
     deps: dict[Node, int] = {}
-    stack = list(roots)
-    seen = set(stack)
-    push, add = stack.append, seen.add
+    stack = list(dict.fromkeys(roots))
+    start = set(stack)
+    get, push, pop = deps.get, stack.append, stack.pop
     while stack:
-        for child, _ in stack.pop().next_functions:
-            if child is None:
-                continue
-            if child in seen:
-                deps[child] += 1
-            else:
-                add(child)
-                deps[child] = 1
-                push(child)
+        for child, _ in pop().next_functions:
+            if child is not None:
+                n = get(child, 0)
+                deps[child] = n + 1
+                if not n and child.next_functions and child not in start:
+                    push(child)  # (a node without parents, such as a leaf's, ends a path)
     return deps
 
 
@@ -172,35 +170,51 @@ def _run_all(roots: Sequence[Node], grads: Sequence[Any], retain_graph: bool,
         buffers[root] = g if prev is None else prev + g
     ready = [r for r in dict.fromkeys(roots) if r not in deps]
     pop_ready, push_ready, pop, get = ready.pop, ready.append, buffers.pop, buffers.get
+    accumulate_grad = AccumulateGrad
     while ready:
         node = pop_ready()
         g = pop(node, None)
         edges = node.next_functions
         if g is not None:
-            hooks = node._pre_hooks if run_hooks else None
-            if hooks:
-                g = _call_hooks(hooks, g, shared)
-            if type(node) is AccumulateGrad:
+            if run_hooks:
+                hooks = node._pre_hooks
+                if hooks:
+                    g = _call_hooks(hooks, g, shared)
+            if type(node) is accumulate_grad:
                 if accumulate:
                     node.variable._accumulate_grad(g, id(g) in shared, create_graph)
                 continue
             outs = node.apply(g, create_graph)
             if not retain_graph:
                 node.release()  # its saved values are no longer needed: free them now
-            g_shared = shared and id(g) in shared
-            repeated = _repeated_ids(outs) if len(outs) > 1 else ()
+            # An array handed to two inputs is shared: whoever keeps it must copy before
+            # adding into it. (``g`` handed on unchanged, as add's rule does, stays shared
+            # if it was: its id is already in ``shared``.)
+            if len(outs) == 2:
+                a, b = outs
+                if a is b and a is not None:
+                    shared.add(id(a))
+            elif len(outs) > 2:
+                shared.update(_repeated_ids(outs))
         else:
             outs = (None,) * len(edges)  # nothing reached this node: only release its children
         for (child, _), r in zip(edges, outs):
             if child is None:
                 continue
-            if r is not None:
-                if (g_shared and r is g) or (repeated and id(r) in repeated):
-                    shared.add(id(r))
-                prev = get(child)
-                buffers[child] = r if prev is None else prev + r
             left = deps[child] - 1
             deps[child] = left
+            if r is not None:
+                prev = get(child)
+                if (not left and type(child) is accumulate_grad and accumulate
+                        and not (run_hooks and child._pre_hooks)):
+                    # A leaf's last gradient: into .grad now, without a turn of the loop
+                    # (PyTorch also runs an AccumulateGrad as soon as it is ready).
+                    if prev is not None:
+                        del buffers[child]
+                        r = prev + r
+                    child.variable._accumulate_grad(r, id(r) in shared, create_graph)
+                    continue
+                buffers[child] = r if prev is None else prev + r
             if not left:
                 push_ready(child)
     return {}

@@ -24,6 +24,7 @@ _NO_EDGE = (None, 0)
 _ndarray = np.ndarray
 _new = object.__new__
 _F64 = np.dtype(np.float64)
+_wrap = Tensor._wrap
 
 
 
@@ -46,7 +47,12 @@ def apply(op, *args: Any, **params: Any) -> Tensor:
                 fn = a.grad_fn
                 if a._requires_grad:
                     needs_grad = True
-                    edges.append((fn if fn is not None else a._grad_accumulator(), 0))
+                    if fn is None:  # a leaf: its AccumulateGrad, made on first use
+                        acc = a._acc
+                        fn = acc() if acc is not None else None
+                        if fn is None:
+                            fn = a._grad_accumulator()
+                    edges.append((fn, 0))
                     continue
                 if fn is not None:                  # a constant recorded by record_all
                     const_edges = (const_edges or ()) + (len(edges),)
@@ -67,7 +73,7 @@ def apply(op, *args: Any, **params: Any) -> Tensor:
         out = np.asarray(out)
     grad = needs_grad and op.grad_ok
     if not grad and not (record and _state.record_all):
-        t = Tensor._wrap(out)
+        t = _wrap(out)
         if op.view and out.base is not None:
             t._vc = _share(args[0]._vc)
         return t
@@ -81,12 +87,15 @@ def apply(op, *args: Any, **params: Any) -> Tensor:
     node._pre_hooks = None
     node._freed = False
     node._const = const_edges
-    t = Tensor._wrap(out, node, grad)
+    t = _wrap(out, node, grad)
     if op.view and out.base is not None:
         t._vc = _share(args[0]._vc)
     saved_idx = op.saved_idx
     if saved_idx is None:
         node._saved = None
+    elif not saved_idx:  # the rules read the output only
+        vc = t._vc
+        node._saved = ((vc, vc[0], -1),)
     else:
         node._saved = _snapshot(saved_idx, args, t, op.saves_ans)
     return t
@@ -98,15 +107,22 @@ def _share(vc: list) -> list:
     return vc
 
 
-def _snapshot(saved_idx: tuple, args: tuple, out: Tensor, ans: bool) -> tuple:
+def _snapshot(saved_idx: Any, args: tuple, out: Tensor, ans: bool) -> tuple:
     """Version counters of the values the rules will read, to detect in-place changes.
 
     Entries are ``(counter, version, argument index)``; index -1 is the op's output.
     """
-    saved = [(a._vc, a._vc[0], i) for i, a in enumerate(args)
-             if (saved_idx == "*" or i in saved_idx) and isinstance(a, Tensor)]
+    saved = []
+    n = len(args)
+    for i in (range(n) if saved_idx == "*" else saved_idx):
+        if i < n:
+            a = args[i]
+            if isinstance(a, Tensor):
+                vc = a._vc
+                saved.append((vc, vc[0], i))
     if ans:
-        saved.append((out._vc, out._vc[0], -1))
+        vc = out._vc
+        saved.append((vc, vc[0], -1))
     return tuple(saved)
 
 

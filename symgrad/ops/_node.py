@@ -18,6 +18,8 @@ from symgrad.ops.namespaces import NUMPY, tensor_namespace, unbroadcast
 __all__ = ["OpNode", "parent_meta"]
 
 _EMPTY: dict = {}
+_NO_EDGE = (None, 0)
+_add_reduce = np.add.reduce
 _ndarray = np.ndarray
 
 
@@ -42,14 +44,60 @@ class OpNode(Node):
     op: Any = None
 
     def apply(self, g: Any, create_graph: bool) -> list:
-        if self._freed and self.op.reads:
+        op = self.op
+        if self._freed and op.reads:
             raise RuntimeError(FREED_MESSAGE + f" (node {self.name()})")
-        if self._saved:
-            self._check_versions()
+        saved = self._saved
+        if saved:
+            for vc, version, _ in saved:
+                if vc[0] != version:
+                    self._check_versions()
         if create_graph:
             args, ans = self._unpack()
             return self.vjp_with(tensor_namespace(), g, args, ans)
-        return self.vjp_with(NUMPY, g, self._args, self._ans)
+        if op.variadic:
+            return self.vjp_with(NUMPY, g, self._args, self._ans)
+        # vjp_with(NUMPY, ...) for a fixed-arity op, inlined: this is the backward pass's
+        # hot loop, and the branches other namespaces need cost more than the tiny rules.
+        rules = op.vjp
+        args, ans, const = self._args, self._ans, self._const
+        params = self._params or _EMPTY
+        outs: list = []
+        i = -1
+        for parent, _ in self.next_functions:
+            i += 1
+            if parent is None or (const and i in const):
+                outs.append(None)
+                continue
+            rule = rules[i]
+            if rule is None:
+                self._no_rule(i)
+            r = rule(NUMPY, g, ans, *args, **params)
+            if type(r) is not _ndarray:
+                r = np.asarray(r)
+            if type(parent) is AccumulateGrad:
+                d = parent.variable._data
+                shape, dtype = d.shape, d.dtype
+            else:
+                shape, dtype = parent._shape, parent._dtype
+            rs = r.shape
+            if rs != shape:
+                lead = len(rs) - len(shape)
+                if lead > 0 and rs[lead:] == shape:  # broadcasting added leading axes (a bias)
+                    r = _add_reduce(r, axis=tuple(range(lead)))  # = unbroadcast's r.sum(...)
+                else:
+                    r = self._reduce(NUMPY, r, shape, i)
+            if r.dtype != dtype:
+                r = r.astype(dtype)
+            outs.append(r)
+        return outs
+
+    def _no_rule(self, i: int) -> None:
+        op = self.op
+        raise RuntimeError(
+            f"the derivative of {op.name} with respect to its argument "
+            f"'{self.arg_name(i)}' is not implemented ({self.name()}); pass that "
+            "argument as a tensor that does not require grad (e.g. .detach())")
 
     def vjp_with(self, xp: Any, g: Any, args: Any, ans: Any) -> list:
         """Run the op's rules in namespace ``xp`` on the given values, one gradient per
@@ -68,10 +116,7 @@ class OpNode(Node):
                 outs.append(None)
                 continue
             if rule is None:
-                raise RuntimeError(
-                    f"the derivative of {op.name} with respect to its argument "
-                    f"'{self.arg_name(i)}' is not implemented ({self.name()}); pass that "
-                    "argument as a tensor that does not require grad (e.g. .detach())")
+                self._no_rule(i)
             if variadic:
                 r = rule(xp, g, ans, *args, i=i, **params)
             else:
@@ -149,8 +194,11 @@ class OpNode(Node):
         """Free the saved arguments and output; constants stay (the mirror replays them)."""
         self._freed = True
         self._ans = None
-        self._args = tuple([a if e[0] is None else None
-                            for a, e in zip(self._args, self.next_functions)])
+        edges = self.next_functions
+        if _NO_EDGE in edges:
+            self._args = tuple([a if e[0] is None else None for a, e in zip(self._args, edges)])
+        else:  # every argument leads into the graph: nothing to keep
+            self._args = (None,) * len(self._args)
 
     def __call__(self, *grads):
         """Run this node's rules on an explicit gradient, as PyTorch's ``grad_fn(grad)``."""

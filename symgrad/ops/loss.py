@@ -24,12 +24,15 @@ from symgrad.autograd.grad_mode import is_grad_enabled
 from symgrad.ops._apply import apply
 from symgrad.ops._record import POSITIVE, REAL, UNIT, Domain, Kink, register
 from symgrad.ops._util import broadcast_mismatch, numel, sp, type_name
+from symgrad.ops.namespaces import NUMPY
 from symgrad.tensor import Tensor, as_tensor
 
 __all__ = ["binary_cross_entropy_with_logits", "binary_cross_entropy", "mse_loss", "l1_loss",
            "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy", "kl_div", "REDUCTIONS"]
 
 REDUCTIONS = ("none", "mean", "sum")
+_and_reduce = np.logical_and.reduce
+_max_reduce = np.maximum.reduce
 
 
 def _reduce(xp, v, reduction):
@@ -518,10 +521,26 @@ def _expand_weight(w: Tensor, target_shape: tuple, input_shape: tuple) -> None:
 def _nll_layout(shape: tuple, target: np.ndarray, ignore_index: int):
     """Integer bookkeeping of the target (plain numpy): which entries count, the target
     with ignored entries pointed at class 0, where each target sits in the input, and the
-    class axis."""
+    class axis.
+
+    The forward and the rule of one call ask for the same layout: the last one is kept
+    for a target that cannot change (a read-only array, as ``nll_loss`` records)."""
+    last = _LAST_LAYOUT[0]
+    if last is not None and last[0] is target and last[1] == shape and last[2] == ignore_index:
+        return last[3]
+    layout = _layout_of(shape, target, ignore_index)
+    if type(target) is np.ndarray and not target.flags.writeable:
+        _LAST_LAYOUT[0] = (target, shape, ignore_index, layout)
+    return layout
+
+
+_LAST_LAYOUT: list = [None]
+
+
+def _layout_of(shape: tuple, target: np.ndarray, ignore_index: int):
     axis = 0 if len(shape) == 1 else 1
     valid = np.not_equal(target, ignore_index)
-    safe = target if valid.all() else np.where(valid, target, 0)
+    safe = target if _all(valid) else np.where(valid, target, 0)
     if len(shape) == 1:
         index = (safe,)
     elif len(shape) == 2:
@@ -530,6 +549,20 @@ def _nll_layout(shape: tuple, target: np.ndarray, ignore_index: int):
         grids = np.indices(np.shape(target), sparse=True)
         index = (grids[0], safe) + tuple(grids[1:])
     return valid, safe, index, axis
+
+
+def _all(a: np.ndarray) -> bool:
+    """``a.all()`` without the Python wrapper of the method (the call is on the hot path)."""
+    return bool(_and_reduce(a, axis=None))
+
+
+def _put_distinct(like: np.ndarray, index: tuple, values) -> np.ndarray:
+    """``NUMPY.index_add`` for an index whose positions are all distinct (an nll target
+    addresses one entry per target position): each entry is ``0 + value``, assigned in
+    one step instead of accumulated by ``np.add.at``. Same bits, ``-0.0`` included."""
+    out = np.zeros(like.shape, dtype=like.dtype)
+    out[index] = values + 0.0  # values has out's floating dtype; 0.0 does not change it
+    return out
 
 
 def _one_hot(shape: tuple, safe: np.ndarray, valid: np.ndarray, axis: int) -> np.ndarray:
@@ -564,6 +597,8 @@ def _nll_vjp_x(xp, g, ans, x, w, *, target, ignore_index=-100, reduction="mean")
     valid, safe, index, _ = _nll_layout(x.shape, target, ignore_index)
     if w is None and reduction != "none" and safe is target:  # every target counts, weight 1
         coef = -g if reduction == "sum" else -g / int(np.size(target))
+        if xp is NUMPY and x.dtype.kind == "f" and getattr(coef, "dtype", None) == x.dtype:
+            return _put_distinct(x, index, coef)
         return xp.index_add(x.shape, index, xp.broadcast_to(coef, np.shape(target)), like=x)
     wt = _target_weights(xp, w, safe, valid, x)
     if reduction == "mean":
@@ -622,7 +657,9 @@ def _class_target(target, fn: str) -> np.ndarray:
     if t.dtype != np.int64 and t.dtype != np.uint8:
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
                            f"{type_name(target)}")
-    return t.astype(np.int64)          # a copy: later in-place changes do not reach the node
+    t = t.astype(np.int64)  # a copy: later in-place changes do not reach the node,
+    t.flags.writeable = False  # nor any other (so its layout can be reused, see _nll_layout)
+    return t
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
@@ -639,8 +676,6 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
 def _nll_nd(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: str) -> Tensor:
     """PyTorch's nll_loss_nd: 1-d and 2-d inputs are NllLoss, 4-d NllLoss2d, and 3-d or >4-d
     inputs are viewed as (N, C, 1, -1) for NllLoss2d (and the result viewed back)."""
-    from symgrad.ops.shape import reshape
-
     shape, tshape = input._data.shape, target._data.shape
     nd = len(shape)
     if nd < 1:
@@ -676,6 +711,8 @@ def _nll_nd(input: Tensor, target: Tensor, weight, ignore_index: int, reduction:
     t = _class_target(target, "nll_loss_nd")
     if nd == 4:
         return _nll_apply(NLL2D, "nll_loss2d_forward", input, t, w, ignore_index, reduction)
+    from symgrad.ops.shape import reshape
+
     rest = math.prod(shape[2:])
     flat = reshape(input, (shape[0], shape[1], 1, rest))
     out = _nll_apply(NLL2D, "nll_loss2d_forward", flat, t.reshape(shape[0], 1, rest), w,
@@ -685,21 +722,23 @@ def _nll_nd(input: Tensor, target: Tensor, weight, ignore_index: int, reduction:
 
 def _nll_apply(op, kernel: str, input: Tensor, t: np.ndarray, w: Tensor | None,
                ignore_index: int, reduction: str) -> Tensor:
-    if _numeric(input):
-        if not _is_float(input):
-            frame = "nll_loss_out_frame" if op is NLL else "nll_loss2d_forward_out_frame"
-            raise NotImplementedError(f"\"{frame}\" not implemented for '{type_name(input)}'")
-        if w is not None and _numeric(w) and w._data.dtype != input._data.dtype:
-            raise RuntimeError(f"expected scalar type {type_name(input)} but found "
-                               f"{type_name(w)}")
+    kind = input._data.dtype.kind
+    if kind != "f" and kind != "O":
+        frame = "nll_loss_out_frame" if op is NLL else "nll_loss2d_forward_out_frame"
+        raise NotImplementedError(f"\"{frame}\" not implemented for '{type_name(input)}'")
+    if (kind == "f" and w is not None and _numeric(w)
+            and w._data.dtype != input._data.dtype):
+        raise RuntimeError(f"expected scalar type {type_name(input)} but found "
+                           f"{type_name(w)}")
     n_classes = input._data.shape[0 if input._data.ndim == 1 else 1]
-    if t.size and (t.min() < 0 or t.max() >= n_classes):
+    # One pass finds the common case, every target in [0, n_classes): read as unsigned, a
+    # negative target is huge. Only otherwise (ignored or bad targets) look closer.
+    if t.size and _max_reduce(t.view(np.uint64), axis=None) >= n_classes:
         bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
-    else:
-        bad = np.zeros(1, dtype=bool)
-    if bad.any():
-        raise IndexError(f"Target {t[bad].flat[0]} is out of bounds.")
-    _no_grad_for(kernel, "weight", w)
+        if bad.any():
+            raise IndexError(f"Target {t[bad].flat[0]} is out of bounds.")
+    if w is not None:
+        _no_grad_for(kernel, "weight", w)
     params = {"target": t, "reduction": reduction}
     if ignore_index != -100:
         params["ignore_index"] = int(ignore_index)
@@ -708,10 +747,17 @@ def _nll_apply(op, kernel: str, input: Tensor, t: np.ndarray, w: Tensor | None,
 
 # ================================================================ cross-entropy
 def _log_softmax(input: Tensor, dim: int) -> Tensor:
-    """reduction.log_softmax (imported here: ``reduction`` is loaded after this module)."""
-    from symgrad.ops.reduction import log_softmax
+    """reduction.log_softmax (found on first use: ``reduction`` is loaded after this module;
+    an import statement here would cost a microsecond per call)."""
+    fn = _LATE.get("log_softmax")
+    if fn is None:
+        from symgrad.ops.reduction import log_softmax as fn
 
-    return log_softmax(input, dim)
+        _LATE["log_softmax"] = fn
+    return fn(input, dim)
+
+
+_LATE: dict = {}
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -730,7 +776,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         _class_target(target, "cross_entropy_loss")
     if not isinstance(input, Tensor):
         input = as_tensor(input)
-    if _numeric(input) and not _is_float(input):
+    if input._data.dtype.kind not in "fO":  # neither floating nor symbolic
         raise NotImplementedError(
             f"\"log_softmax_lastdim_kernel_impl\" not implemented for '{type_name(input)}'")
     class_dim = 0 if input._data.ndim == 1 else 1

@@ -113,6 +113,10 @@ def _dims(input: Tensor, dim, name: str) -> tuple[int, ...] | None:
 
 def _one_dim(input: Tensor, dim, name: str) -> int | None:
     """A single ``dim`` (an int, as PyTorch requires) as an axis; None for a 0-d input."""
+    if type(dim) is int and isinstance(input, Tensor):  # the common call, checked directly
+        n = input._data.ndim
+        if n and -n <= dim < n:
+            return dim % n
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
         raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__}")
     dims = _dims(input, dim, name)
