@@ -23,7 +23,7 @@ import numpy as np
 from symgrad.autograd.grad_mode import is_grad_enabled
 from symgrad.ops._apply import apply
 from symgrad.ops._record import POSITIVE, REAL, UNIT, Domain, Kink, register
-from symgrad.ops._util import broadcast_mismatch, numel, sp, type_name
+from symgrad.ops._util import LAZY_SYMBOLS, broadcast_mismatch, lazy_head, numel, sp, type_name
 from symgrad.ops.namespaces import NUMPY
 from symgrad.tensor import Tensor, as_tensor
 
@@ -83,21 +83,6 @@ def _bce_logits_vjp_y(xp, g, ans, z, y, w, pw, reduction="mean"):
     return _g_for(g, reduction, z, y, w, pw) * w * ((pw - 1) * xp.softplus(-z) - z)
 
 
-#: Above this many free symbols in its argument, a mirror builds exp/log/1/x without SymPy's
-#: automatic evaluation (its simplification attempts and assumption queries on a large sum
-#: cost seconds and rarely simplify anything; the function and its derivative are the same).
-#: (Leaving the arithmetic unevaluated too halves check() at 200x100 but makes
-#: ``sympy.diff`` of the result several times slower, so only the heads are lazy.)
-_LAZY_SYMBOLS = 8
-
-
-def _lazy(f, a):
-    """``f(a)``, unevaluated when ``a`` is large (see ``_LAZY_SYMBOLS``)."""
-    if getattr(a, "free_symbols", None) is not None and len(a.free_symbols) > _LAZY_SYMBOLS:
-        return f(a, evaluate=False)
-    return f(a)
-
-
 def _bce_logits_mirror(z, y, w, pw, reduction="mean"):
     w, pw = _weights(w, pw, y)
     z, y, w, pw = np.broadcast_arrays(*(np.asarray(a, dtype=object) for a in (z, y, w, pw)))
@@ -105,15 +90,15 @@ def _bce_logits_mirror(z, y, w, pw, reduction="mean"):
     from symgrad.ops import _sums   # imports SymPy: not at start-up
 
     def entry(z, y, w, pw):
-        big = len(getattr(z, "free_symbols", ())) > _LAZY_SYMBOLS
+        big = len(getattr(z, "free_symbols", ())) > LAZY_SYMBOLS
         e = sp.exp(_sums.neg(z), evaluate=not big)
         s = sp.Pow(1 + e, -1, evaluate=False) if big else 1 / (1 + e)
         # A term whose coefficient is exactly 0 (y = 0 or y = 1) is left out: the same
         # value for real z (both logs are finite), and building 0 * log(...) would make
         # SymPy ask whether the log is finite, which costs seconds on a long sum z.
         a, b = pw * y, 1 - y
-        t1 = 0 if a == 0 else a * _lazy(sp.log, s)
-        t2 = 0 if b == 0 else b * _lazy(sp.log, 1 - s)
+        t1 = 0 if a == 0 else a * lazy_head(sp.log, s)
+        t2 = 0 if b == 0 else b * lazy_head(sp.log, 1 - s)
         return -w * (t1 + t2)
 
     v = np.frompyfunc(entry, 4, 1)(z, y, w, pw)
