@@ -274,3 +274,13 @@ def test_dirac_delta_evaluates_to_zero_off_the_kink():
     assert e.has(sympy.DiracDelta)
     assert mp_eval([e], {a: mpmath.mpf("0.5")})[0] == 0
     assert mpmath.isnan(mp_eval([e], {a: mpmath.mpf(0)})[0])
+
+
+def test_nested_piecewise_conditions_evaluate():
+    # softplus of softplus: SymPy merges the nested conditions into ITE(...)
+    for v in (0.0, 15.0, 25.0, -3.0):
+        a = sg.tensor(v, requires_grad=True)
+        out = F.softplus(F.softplus(a) + a)
+        m = S.mirror(out)
+        assert m._data[()].has(sympy.ITE) or v != 0.0
+        np.testing.assert_allclose(S.evaluate(m), out.detach().numpy(), rtol=1e-15)

@@ -126,6 +126,8 @@ def _apply(e: sympy.Basic, vals: list) -> Any:
         return any(vals)
     if isinstance(e, sympy.Not):
         return not vals[0]
+    if isinstance(e, sympy.ITE):   # SymPy's merge of nested Piecewise conditions
+        return vals[1] if vals[0] else vals[2]
     if isinstance(e, sympy.Xor):
         return sum(bool(v) for v in vals) % 2 == 1
     if isinstance(e, sympy.functions.Heaviside):
