@@ -2,12 +2,16 @@
 
     python scripts/bench_symbolic.py [--quick] [--limit SECONDS] [--json]
 
-Two workloads, each at three sizes:
+Three workloads, each at three sizes:
 
 * ``linear``: ``F.binary_cross_entropy_with_logits(sg.matmul(x, w) + b, y)`` with x of
   length n, w n x m, b m (5x3, 50x30, 200x100);
 * ``jacobian``: the full Jacobian of ``(inp + 1) ** 2`` at ``inp = eye(k)`` (k = 5, 10, 20,
-  i.e. up to a 400 x 400 Jacobian).
+  i.e. up to a 400 x 400 Jacobian);
+* ``mlp``: ``F.cross_entropy(tanh(x @ w1) @ w2, labels)`` for a batch x of b rows and d
+  features, h hidden units and k classes ("b x d x h x k"): the gradient at 4x10x8x3 (104
+  parameters) and 8x20x16x3 (368), and the full Hessian ("H", ``check(order=2)``,
+  ``symbolic.hessian``, ``diff`` twice) at 4x6x4x3 (36 parameters).
 
 Columns, all wall-clock seconds measured in this run:
 
@@ -141,15 +145,76 @@ def jac_naive(k: int) -> dict:
         return {"values": [float(v) for v in vals]}
 
 
+def mlp_point(b: int, d: int, h: int, k: int):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((b, d))
+    labels = np.arange(b) % k
+    w1 = rng.standard_normal((d, h)) / np.sqrt(d)
+    w2 = rng.standard_normal((h, k)) / np.sqrt(h)
+    return x, labels, w1, w2
+
+
+def mlp_fn(x, labels):
+    xt, lt = sg.tensor(x), sg.tensor(labels)
+
+    def fn(w1, w2):
+        return F.cross_entropy(sg.tanh(xt @ w1) @ w2, lt)
+
+    return fn
+
+
+def mlp_check(order: int, *size: int) -> dict:
+    x, labels, w1, w2 = mlp_point(*size)
+    rep = check(mlp_fn(x, labels), sg.tensor(w1), sg.tensor(w2), order=order)
+    return {"verdicts": [r.verdict for r in rep.rows]}
+
+
+def mlp_closed(order: int, *size: int) -> dict:
+    x, labels, w1, w2 = mlp_point(*size)
+    t1, t2 = sg.tensor(w1, requires_grad=True), sg.tensor(w2, requires_grad=True)
+    expr = symbolic.mirror(mlp_fn(x, labels)(t1, t2), names={"w1": t1, "w2": t2})
+    meta = symbolic.info(expr)
+    syms = np.concatenate([meta.symbols_of(t1).reshape(-1), meta.symbols_of(t2).reshape(-1)])
+    d = (symbolic.gradient(expr, sg.Tensor._wrap(syms)) if order == 1 else
+         symbolic.hessian(expr, sg.Tensor._wrap(syms)))
+    return {"values": symbolic.evaluate(d, digits=DIGITS).reshape(-1).tolist()}
+
+
+def mlp_naive(order: int, *size: int) -> dict:
+    x, labels, w1, w2 = mlp_point(*size)
+    b, d = x.shape
+    h, k = w2.shape
+    W1 = [[sympy.Symbol(f"u_{i}_{j}") for j in range(h)] for i in range(d)]
+    W2 = [[sympy.Symbol(f"v_{i}_{j}") for j in range(k)] for i in range(h)]
+    X = [[sympy.Rational(v) for v in row] for row in x]
+    terms = []
+    for r in range(b):
+        hid = [sympy.tanh(sum(X[r][i] * W1[i][j] for i in range(d))) for j in range(h)]
+        z = [sum(hid[j] * W2[j][c] for j in range(h)) for c in range(k)]
+        terms.append(sympy.log(sum(sympy.exp(zc) for zc in z)) - z[labels[r]])
+    loss = sympy.Add(*terms) / b
+    params = [s for row in W1 for s in row] + [s for row in W2 for s in row]
+    with mpmath.workdps(DIGITS + 10):
+        point = [mpmath.mpf(v) for v in np.concatenate([w1.reshape(-1), w2.reshape(-1)])]
+        vals = []
+        firsts = [sympy.diff(loss, p) for p in params]
+        exprs = firsts if order == 1 else [sympy.diff(f, q) for f in firsts for q in params]
+        for e in exprs:
+            vals.append(float(sympy.lambdify(params, e, "mpmath")(*point)))
+    return {"values": vals}
+
+
 CASES = {
     "linear": (linear_check, linear_closed, linear_naive),
     "jacobian": (jac_check, jac_closed, jac_naive),
+    "mlp": (mlp_check, mlp_closed, mlp_naive),
 }
+MLP_SIZES = [(1, (4, 10, 8, 3)), (1, (8, 20, 16, 3)), (2, (4, 6, 4, 3))]
 
 
 # ---------------------------------------------------------------- measurement
 
-WARM_ARGS = {"linear": (1, 1), "jacobian": (1,)}
+WARM_ARGS = {"linear": (1, 1), "jacobian": (1,), "mlp": (1, 1, 1, 1, 2)}
 
 
 def _child(conn, fn, args, warm=None) -> None:
@@ -224,6 +289,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "jacobian"):
         plan += [("jacobian", f"k={k} ({k * k}x{k * k})", (k,))
                  for k in JACOBIAN_SIZES[:1 if args.quick else 3]]
+    if args.only in (None, "mlp"):
+        plan += [("mlp", f"{'x'.join(map(str, sz))}{' H' if order == 2 else ''}",
+                  (order,) + sz) for order, sz in MLP_SIZES[:1 if args.quick else 3]]
 
     rows = []
     for case, label, cargs in plan:
