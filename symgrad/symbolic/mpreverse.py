@@ -64,54 +64,9 @@ def mp_vjp(exprs: list, weights: list, point: Mapping, wrt: list,
            vals: dict | None = None) -> list:
     """The gradient of ``sum_i weights[i] * exprs[i]`` with respect to each symbol of
     ``wrt``, at ``point``, at the current precision."""
-    exprs = [sympy.sympify(x) for x in exprs]
-    vals = {} if vals is None else vals
-    mp_eval(exprs, point, vals)
-    active, order = _reverse_order(exprs, set(wrt))
-    parts: dict = {}     # node -> contributions to its adjoint
-    for root, w in zip(exprs, weights):
-        if active.get(root):
-            parts.setdefault(root, []).append(w)
-    for e in reversed(order):
-        contrib = parts.pop(e, None)
-        if contrib is None:
-            continue
-        adj = mpmath.fsum(contrib)
-        for arg, partial in _first_partials(e, vals, active, point):
-            parts.setdefault(arg, []).append(adj * partial)
+    parts, _ = _sweep(exprs, weights, point, wrt, [], vals)
     zero = mpmath.mpf(0)
     return [mpmath.fsum(parts[s]) if s in parts else zero for s in wrt]
-
-
-def _first_partials(e: sympy.Basic, vals: dict, active: dict, point: Mapping) -> list:
-    """(argument, partial derivative value) for the active arguments of ``e``."""
-    if e.is_Add:
-        terms = _linear_terms(e)
-        if terms is not None:
-            return [(x, _coefficient(c, vals)) for c, x in terms if active.get(x)]
-        one = mpmath.mpf(1)
-        return [(a, one) for a in e.args if active[a]]
-    if isinstance(e, sympy.Piecewise):
-        for ec in e.args:
-            if vals[ec.cond]:
-                return [(ec.expr, mpmath.mpf(1))] if active[ec.expr] else []
-        return [(ec.expr, _nan()) for ec in e.args if active[ec.expr]]
-    args = e.args
-    idx = [k for k, a in enumerate(args) if active[a]]
-    if e.is_Mul:
-        return [(args[k], _product(args, vals, (k,))) for k in idx]
-    partials = _local_partials(e, idx)
-    at = ChainMap({_dummy(k): vals[args[k]] for k in idx}, point)
-    return list(zip((args[k] for k in idx), mp_eval(list(partials), at)))
-
-
-def _product(args: tuple, vals: dict, skip: tuple) -> Any:
-    p = mpmath.mpf(1)
-    for b, arg in enumerate(args):
-        if b not in skip:
-            v = vals[arg]
-            p = p * (mpmath.mpf(v) if isinstance(v, bool) else v)
-    return p
 
 
 def mp_hvp(exprs: list, weights: list, point: Mapping, wrt: list, tangents: list[Mapping],
@@ -120,9 +75,23 @@ def mp_hvp(exprs: list, weights: list, point: Mapping, wrt: list, tangents: list
     ``H`` the Hessian of ``sum_i weights[i] * exprs[i]`` at ``point``: per tangent, one
     value per symbol of ``wrt``. Forward over reverse: each adjoint carries its derivative
     along every tangent, which picks up the heads' second partials."""
+    _, tparts = _sweep(exprs, weights, point, wrt, tangents, vals)
+    zero = mpmath.mpf(0)
+    return [[mpmath.fsum(tparts[s][t]) if s in tparts else zero for s in wrt]
+            for t in range(len(tangents))]
+
+
+def _sweep(exprs: list, weights: list, point: Mapping, wrt: list, tangents: list[Mapping],
+           vals: dict | None) -> tuple[dict, dict]:
+    """The reverse sweep: per symbol, the contributions to its adjoint and (with
+    tangents) to the adjoint's derivative along each tangent."""
     exprs = [sympy.sympify(x) for x in exprs]
     vals = {} if vals is None else vals
-    dots = jvp_walk(exprs, point, tangents, vals)
+    if tangents:
+        dots = jvp_walk(exprs, point, tangents, vals)
+    else:
+        mp_eval(exprs, point, vals)
+        dots = {}
     active, order = _reverse_order(exprs, set(wrt))
     k = len(tangents)
     parts: dict = {}     # node -> contributions to its adjoint
@@ -137,7 +106,7 @@ def mp_hvp(exprs: list, weights: list, point: Mapping, wrt: list, tangents: list
         adj = mpmath.fsum(contrib)
         tc = tparts.pop(e, None)
         tadj = [mpmath.fsum(c) for c in tc] if tc is not None else None
-        for arg, p, pdot in _partials_and_tangents(e, vals, dots, active, point, k):
+        for arg, p, pdot in _partials(e, vals, dots, active, point, k):
             parts.setdefault(arg, []).append(adj * p)
             if tadj is None and pdot is None:
                 continue
@@ -147,17 +116,24 @@ def mp_hvp(exprs: list, weights: list, point: Mapping, wrt: list, tangents: list
                     slots[t].append(tadj[t] * p)
                 if pdot is not None:
                     slots[t].append(adj * pdot[t])
-    zero = mpmath.mpf(0)
-    return [[mpmath.fsum(tparts[s][t]) if s in tparts else zero for s in wrt]
-            for t in range(k)]
+    return parts, tparts
 
 
-def _partials_and_tangents(e: sympy.Basic, vals: dict, dots: dict, active: dict,
-                           point: Mapping, k: int) -> list:
-    """(argument, partial, the partial's derivative along each tangent or None) for the
-    active arguments of ``e``."""
-    if e.is_Add or isinstance(e, sympy.Piecewise):   # partials are constants there
-        return [(a, p, None) for a, p in _first_partials(e, vals, active, point)]
+def _partials(e: sympy.Basic, vals: dict, dots: dict, active: dict, point: Mapping,
+              k: int) -> list:
+    """(argument, partial derivative value, its derivative along each tangent or None) for
+    the active arguments of ``e``."""
+    if e.is_Add:   # partials are constants: 1, or a linear sum's coefficients
+        terms = _linear_terms(e)
+        if terms is not None:
+            return [(x, _coefficient(c, vals), None) for c, x in terms if active.get(x)]
+        one = mpmath.mpf(1)
+        return [(a, one, None) for a in e.args if active[a]]
+    if isinstance(e, sympy.Piecewise):   # the branch taken, unchanged
+        for ec in e.args:
+            if vals[ec.cond]:
+                return [(ec.expr, mpmath.mpf(1), None)] if active[ec.expr] else []
+        return [(ec.expr, _nan(), None) for ec in e.args if active[ec.expr]]
     args = e.args
     idx = [i for i, a in enumerate(args) if active[a]]
     moving = [j for j, a in enumerate(args) if dots.get(a) is not None]
@@ -171,18 +147,30 @@ def _partials_and_tangents(e: sympy.Basic, vals: dict, dots: dict, active: dict,
                 pdot = [mpmath.fsum(d[t] * c for d, c in terms) for t in range(k)]
             out.append((args[i], _product(args, vals, (i,)), pdot))
         return out
-    firsts, seconds = _local_second(e, idx, moving)
+    if not moving:
+        firsts, seconds = _local_partials(e, idx), ()
+    else:
+        firsts, seconds = _local_second(e, idx, moving)
     at = ChainMap({_dummy(j): vals[args[j]] for j in sorted(set(idx) | set(moving))}, point)
     pv = mp_eval(list(firsts) + [s for row in seconds for s in row], at)
     out = []
     for n, i in enumerate(idx):
-        row = pv[len(idx) + n * len(moving): len(idx) + (n + 1) * len(moving)]
         pdot = None
         if moving:
+            row = pv[len(idx) + n * len(moving): len(idx) + (n + 1) * len(moving)]
             pdot = [mpmath.fsum(h * dots[args[j]][t] for h, j in zip(row, moving))
                     for t in range(k)]
         out.append((args[i], pv[n], pdot))
     return out
+
+
+def _product(args: tuple, vals: dict, skip: tuple) -> Any:
+    p = mpmath.mpf(1)
+    for b, arg in enumerate(args):
+        if b not in skip:
+            v = vals[arg]
+            p = p * (mpmath.mpf(v) if isinstance(v, bool) else v)
+    return p
 
 
 _SECOND: dict = {}
