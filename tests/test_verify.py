@@ -287,3 +287,24 @@ def test_large_gradient_checks_without_building_every_closed_form():
                      sg.tensor(rng.normal(size=(20, 16))), sg.tensor(rng.normal(size=(16, 3))))
     assert r.ok and [row.method for row in r.rows[1:]] == ["full", "full"]
     assert any("no closed form shown for w1, w2" in n for n in r.notes)
+
+
+def test_hessian_through_a_kink_is_reported_as_a_kink_not_a_wrong_rule():
+    r = verify.check(lambda x: (F.relu(x) ** 2).sum(), sg.tensor([0.0, 1.0, -2.0]), order=2)
+    assert [row.verdict for row in r.rows] == [AGREE, AGREE, KINK]
+    assert not r.findings
+
+
+def test_jacobian_witness_sees_what_the_mirror_holds_fixed():
+    # the mirror fixes where()'s condition, so its row 0 does not hold x[0]; central
+    # differences cross the jump and must still show it
+    r = verify.check(lambda x, y: sg.where(x > 0, x * y, y * y), sg.tensor([0.0, 1.0, -2.0]),
+                     sg.tensor([0.3, -1.2, 0.7]), mode="jacobian")
+    assert r.rows[1].fd_rel_err > 1 and r.rows[2].fd_rel_err < 1e-8
+
+
+def test_jacobian_of_0d_and_empty_tensors():
+    r = verify.check(lambda x: x * x.exp(), sg.tensor(1.5), mode="jacobian")
+    assert r.ok and r.rows[1].shape == ()
+    r = verify.check(lambda x: x[:0] * 2, sg.tensor([1.0, 1.0, 1.0]), mode="jacobian")
+    assert r.ok and r.rows[1].closed_form == "dout/dx = 0"

@@ -320,10 +320,8 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
                             lambda rec_rows=rec_rows: rec_rows()[0], used, budget,
                             seed_ct, mode, bwd_scale, cache=at_point)
         row.fd_rel_err = _witness(fn, args, diff_idx[leaf_k], mode, seed_ct, row, pattern)
-        if lnode in kinked and row.verdict != AGREE:
-            row.detail = ("the input sits on a non-differentiable point of an op (see kinks); "
-                          f"the exact-derivative verdict would be '{row.verdict}'")
-            row.verdict = KINK
+        if lnode in kinked:
+            _at_kink(row)
         report.rows.append(row)
 
     if order == 2 and root is not None:
@@ -331,9 +329,15 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
 
         syms_list = [meta.symbols_of(t) if any(t is q for q, _ in meta.leaves) else None
                      for t in leaves]
-        report.rows.extend(hessian_rows(out, m, leaves, leaf_labels, syms_list, budget,
-                                        total > MAX_HESSIAN_SYMBOLS or directions is not None,
-                                        k_dirs, rng))
+        rows2 = hessian_rows(out, m, leaves, leaf_labels, syms_list, budget,
+                             total > MAX_HESSIAN_SYMBOLS or directions is not None, k_dirs, rng)
+        n = len(leaves)
+        for r, row in enumerate(rows2):   # blocks (i, j) in order, or one row for all
+            pair = ({leaf_nodes[r // n], leaf_nodes[r % n]} if len(rows2) == n * n
+                    else set(leaf_nodes))
+            if pair & kinked:
+                _at_kink(row)
+        report.rows.extend(rows2)
     if localize_on_mismatch and root is not None and any(
             r.verdict in (MISMATCH, FORWARD_MISMATCH) for r in report.rows):
         report.findings = localize(HighPrecision(root), seed=seed)
@@ -350,6 +354,15 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
         report.notes.append(f"{total} input entries: derivatives compared along {k_dirs} random "
                             "directions each (one symbol t per direction), not entry by entry")
     return report
+
+
+def _at_kink(row: Row) -> None:
+    """A derivative taken through a declared kink (or a singular point) is reported as
+    such: the exact value there is a convention or undefined, not a verdict on a rule."""
+    if row.verdict != AGREE:
+        row.detail = ("the input sits on a non-differentiable point of an op (see kinks); "
+                      f"the exact-derivative verdict would be '{row.verdict}'")
+        row.verdict = KINK
 
 
 def _witness(fn, args, k: int, mode: str, ct: np.ndarray, row: Row, pattern=None
@@ -415,6 +428,14 @@ def _jvp_row(out, m, leaf, label, syms, hp_rows, rec_rows, used, budget, cts, v,
     return Row(name=label, shape=oshape, what="jvp", verdict=_verdict(comp, hp_ok),
                comparison=comp, method="full (J v)", numeric=numeric, exact=_floats(exact),
                directions=[v])
+
+
+def put_block(dst: np.ndarray, idx: tuple, block: Any) -> None:
+    """``dst[idx] = block`` for an object array: a 0-d block (the derivative by a 0-d
+    input) is stored as its entry, not as an array inside the entry."""
+    if isinstance(block, np.ndarray) and block.ndim == 0:
+        block = block[()]
+    dst[idx] = block
 
 
 def _diagonal(nodes: list, shape: tuple) -> bool:
@@ -764,12 +785,12 @@ def _jacobian_row(out, m, leaf, label, syms, hp_rows, rec_rows, used, budget, ct
     hp_val = np.empty(shape, dtype=object)
     for oidx, e, hp_row in zip(np.ndindex(*oshape), cts, hp_rows):
         numeric[oidx] = _numeric_grad(out, leaf, e, used)
-        hp_val[oidx] = hp_row
+        put_block(hp_val, oidx, hp_row)
 
     def rec_val() -> np.ndarray:
         val = np.empty(shape, dtype=object)
         for oidx, rec_row in zip(np.ndindex(*oshape), rec_rows()):
-            val[oidx] = rec_row
+            put_block(val, oidx, rec_row)
         return val
 
     keys, values = _exact_jacobian(m, syms, cache)
@@ -782,7 +803,8 @@ def _jacobian_row(out, m, leaf, label, syms, hp_rows, rec_rows, used, budget, ct
     comp = compare(numeric, exact, budget, support=keys)
     if not comp.within:
         comp = compare(numeric, exact, budget, rec_val(), support=keys)
-    first = np.full(ishape, sympy.S.Zero, dtype=object)   # the first row's closed forms
+    # the first row's closed forms (an empty Jacobian: the empty array itself)
+    first = np.full(ishape if m._data.size else shape, sympy.S.Zero, dtype=object)
     if syms is not None and m._data.size:
         for k, d in derive.jacobian_entries(m._data.reshape(-1)[:1], syms).items():
             first.reshape(-1)[k] = d

@@ -98,6 +98,8 @@ def hessian_rows(out: Tensor, m: Tensor, leaves: list[Tensor], labels: list[str]
     if directional:
         return [_directional_row(grads, m, leaves, labels, syms, leaf_nodes, shapes, point,
                                  budget, k_dirs, rng)]
+    from symgrad.verify.check import put_block
+
     rows = []
     blocks = _exact_blocks(m, syms, point)
     for i, (gi, li) in enumerate(zip(grads, labels)):
@@ -119,8 +121,8 @@ def hessian_rows(out: Tensor, m: Tensor, leaves: list[Tensor], labels: list[str]
                                          retain_graph=True, allow_unused=True,
                                          materialize_grads=True)
                     numeric[idx] = r._data
-                hp[idx] = hp_rows[c][j]
-                rec[idx] = rec_rows[c][j]
+                put_block(hp, idx, hp_rows[c][j])
+                put_block(rec, idx, rec_rows[c][j])
             exact = blocks[i][j] if blocks[i][j] is not None else _zeros_mp(block_shape)
             hp_ok, _, _ = hp_close(hp, exact, scale)
             comp = compare(numeric, exact, budget, rec)
