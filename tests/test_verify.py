@@ -308,3 +308,12 @@ def test_jacobian_of_0d_and_empty_tensors():
     assert r.ok and r.rows[1].shape == ()
     r = verify.check(lambda x: x[:0] * 2, sg.tensor([1.0, 1.0, 1.0]), mode="jacobian")
     assert r.ok and r.rows[1].closed_form == "dout/dx = 0"
+
+
+def test_elementwise_jacobian_names_a_rule_that_mixes_entries(mutate):
+    # sum(g) * f'(x) / n equals the right rule for a cotangent of ones: the high-precision
+    # run must use a cotangent whose entries differ to call it a rule mismatch
+    mutate(OPS["tanh"], vjp=(lambda xp, g, ans, x: xp.sum(g) * (1 - ans * ans) / g.size,))
+    r = verify.check(lambda a: a.tanh(), sg.tensor(np.linspace(-1, 1, 6)), mode="jacobian")
+    assert r.rows[1].verdict == MISMATCH
+    assert r.findings and r.findings[0].node == "TanhBackward0"

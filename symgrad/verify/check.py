@@ -231,11 +231,15 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
         cts = [seed_ct]
     if root is not None and len(cts) > 1 and _diagonal(nodes, out._data.shape):
         # Every op is elementwise on the output's shape: the Jacobian is diagonal, so the
-        # rules' row for e_i is e_i times their result for a cotangent of ones.
-        hpres = stable_gradients(root, [mp_array(np.ones(out._data.shape))], used_nodes)
+        # rules' row for e_i is e_i times their result for a cotangent r, divided by r_i.
+        # r's entries differ (a cotangent of ones would hide a rule that sums g).
+        r = mp_array(_rational_vector(np.random.default_rng(seed), out._data.shape))
+        hpres = stable_gradients(root, [r], used_nodes)
         hp_out, fwd_scale = hpres.value, hpres.forward_scale
         bwd_scale = max(hpres.backward_scales, default=0)
-        hp_grads = [[_masked(d, c) for d in hpres.grads[0]] for c in cts]
+        with mpmath.workdps(HP_DIGITS + 10):
+            per_entry = [np.asarray(d, dtype=object) / r for d in hpres.grads[0]]
+        hp_grads = [[_masked(d, c) for d in per_entry] for c in cts]
         n_out = out._data.size
         hp_support = np.arange(n_out) * (n_out + 1)   # row i, column i
     elif root is not None:
