@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections import ChainMap
 from typing import Any
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 
 import mpmath
 import sympy
 
-__all__ = ["mp_eval", "mp_jvp", "mp_jvp_many", "jvp_walk", "diff_args"]
+__all__ = ["mp_eval", "mp_jvp", "mp_jvp_many", "jvp_walk", "diff_args", "walk", "LEAF",
+           "LINEAR", "NODE"]
 
 _NAN = None
 
@@ -185,40 +186,61 @@ def _leaf(e: sympy.Basic, point: Mapping) -> Any:
     return None
 
 
+#: What ``walk`` yields a node as.
+LEAF, LINEAR, NODE = "leaf", "linear", "node"
+
+
+def walk(roots: list, done: Container, args_of=lambda e: e.args):
+    """Each node of the expression DAGs of ``roots`` once, its arguments first, as
+    ``(kind, node, extra)``: LEAF (no arguments: a symbol or a number), LINEAR (a long sum
+    of coefficient*symbol terms, see ``_linear_terms``; extra is its terms, which are not
+    visited) or NODE (extra is its arguments, as ``args_of`` gives them). Iterative, so
+    deep expressions need no recursion. The caller enters each node in ``done`` before
+    asking for the next."""
+    for root in roots:
+        stack: list[tuple[sympy.Basic, Any]] = [(root, None)]
+        while stack:
+            e, args = stack.pop()
+            if e in done:
+                continue
+            if args is not None:
+                yield NODE, e, args
+                continue
+            if not e.args or e.is_Symbol or e.is_Number:
+                yield LEAF, e, None
+                continue
+            if e.is_Add:
+                terms = _linear_terms(e)
+                if terms is not None:
+                    yield LINEAR, e, terms
+                    continue
+            args = list(args_of(e))
+            stack.append((e, args))
+            stack.extend((a, None) for a in args if a not in done)
+
+
+def _eval_args(e: sympy.Basic) -> list:
+    """What a node's value is computed from (a Piecewise's conditions too)."""
+    if isinstance(e, sympy.Piecewise):
+        return [a for pair in e.args for a in pair]
+    return e.args
+
+
 def mp_eval(exprs: list, point: Mapping, cache: dict | None = None) -> list:
     """Values of ``exprs`` at ``point`` (symbol -> mpmath number), at the current precision."""
     cache = {} if cache is None else cache
-    out = []
-    for root in exprs:
-        root = sympy.sympify(root)
-        stack: list[tuple[sympy.Basic, bool]] = [(root, False)]
-        while stack:
-            e, expanded = stack.pop()
-            if e in cache:
-                continue
-            if not e.args or e.is_Symbol or e.is_Number:
-                v = _leaf(e, point)
-                if v is None:
-                    raise NotImplementedError(f"cannot evaluate {e!r}")
-                cache[e] = v
-                continue
-            if not expanded and e.is_Add:
-                terms = _linear_terms(e)
-                if terms is not None:
-                    cache[e] = mpmath.fsum(_coefficient(c, cache) * _leaf(x, point)
-                                           for c, x in terms)
-                    continue
-            if isinstance(e, sympy.Piecewise):
-                args = [a for pair in e.args for a in pair]
-            else:
-                args = list(e.args)
-            if expanded:
-                cache[e] = _apply(e, [cache[a] for a in args])
-            else:
-                stack.append((e, True))
-                stack.extend((a, False) for a in args if a not in cache)
-        out.append(cache[root])
-    return out
+    roots = [sympy.sympify(x) for x in exprs]
+    for kind, e, extra in walk(roots, cache, _eval_args):
+        if kind is NODE:
+            cache[e] = _apply(e, [cache[a] for a in extra])
+        elif kind is LINEAR:
+            cache[e] = mpmath.fsum(_coefficient(c, cache) * _leaf(x, point) for c, x in extra)
+        else:
+            v = _leaf(e, point)
+            if v is None:
+                raise NotImplementedError(f"cannot evaluate {e!r}")
+            cache[e] = v
+    return [cache[r] for r in roots]
 
 
 #: Sums with at least this many terms are checked for the linear-layer shape below.
@@ -314,36 +336,25 @@ def jvp_walk(exprs: list, point: Mapping, tangents: list[Mapping],
     k = len(tangents)
     zero = mpmath.mpf(0)
     dcache: dict = {}
-    for root in exprs:
-        stack: list[tuple[sympy.Basic, bool]] = [(root, False)]
-        while stack:
-            e, expanded = stack.pop()
-            if e in dcache:
-                continue
-            if not e.args or e.is_Symbol or e.is_Number:
-                t = [tg.get(e) for tg in tangents] if e.is_Symbol else [None]
-                dcache[e] = None if all(x is None for x in t) else [
-                    zero if x is None else x for x in t]
-                continue
-            if e.is_Relational or isinstance(e, sympy.logic.boolalg.Boolean):
-                dcache[e] = None
-                continue
-            if not expanded and e.is_Add:
-                terms = _linear_terms(e)
-                if terms is not None:
-                    dcache[e] = _linear_jvp(terms, tangents, vals)
-                    continue
-            args = diff_args(e)
-            if not expanded:
-                stack.append((e, True))
-                stack.extend((a, False) for a in args if a not in dcache)
-                continue
-            dcache[e] = _jvp_node(e, args, vals, dcache, point, k)
+    for kind, e, extra in walk(exprs, dcache, diff_args):
+        if kind is LEAF:
+            t = [tg.get(e) for tg in tangents] if e.is_Symbol else [None]
+            dcache[e] = None if all(x is None for x in t) else [
+                zero if x is None else x for x in t]
+        elif kind is LINEAR:
+            dcache[e] = _linear_jvp(extra, tangents, vals)
+        elif not extra:   # a condition: no derivative flows through it
+            dcache[e] = None
+        else:
+            dcache[e] = _jvp_node(e, extra, vals, dcache, point, k)
     return dcache
 
 
 def diff_args(e: sympy.Basic) -> list:
-    """The arguments a derivative flows through (a Piecewise's conditions do not)."""
+    """The arguments a derivative flows through: none for a condition, a Piecewise's
+    branches but not its conditions."""
+    if e.is_Relational or isinstance(e, sympy.logic.boolalg.Boolean):
+        return []
     if isinstance(e, sympy.Piecewise):
         return [ec.expr for ec in e.args]
     return list(e.args)

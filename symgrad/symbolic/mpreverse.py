@@ -17,8 +17,8 @@ from collections.abc import Mapping
 import mpmath
 import sympy
 
-from symgrad.symbolic.mpeval import (_coefficient, _dummy, _linear_terms, _local_partials,
-                                     _nan, diff_args, jvp_walk, mp_eval)
+from symgrad.symbolic.mpeval import (LEAF, LINEAR, _coefficient, _dummy, _linear_terms,
+                                     _local_partials, _nan, diff_args, jvp_walk, mp_eval, walk)
 
 __all__ = ["mp_vjp", "mp_hvp"]
 
@@ -28,35 +28,18 @@ def _reverse_order(exprs: list, wanted: set) -> tuple[dict, list]:
     arguments (a long linear sum's terms are not visited: the sum is one step)."""
     active: dict = {}
     order: list = []
-    for root in exprs:
-        stack: list[tuple[sympy.Basic, bool]] = [(root, False)]
-        while stack:
-            e, expanded = stack.pop()
-            if e in active:
-                continue
-            if not e.args or e.is_Symbol or e.is_Number:
-                active[e] = e in wanted
-                continue
-            if e.is_Relational or isinstance(e, sympy.logic.boolalg.Boolean):
-                active[e] = False
-                continue
-            if not expanded and e.is_Add:
-                terms = _linear_terms(e)
-                if terms is not None:
-                    for _, x in terms:
-                        active[x] = x in wanted
-                    active[e] = any(active[x] for _, x in terms)
-                    if active[e]:
-                        order.append(e)
-                    continue
-            args = diff_args(e)
-            if not expanded:
-                stack.append((e, True))
-                stack.extend((a, False) for a in args if a not in active)
-                continue
-            active[e] = any(active[a] for a in args)
-            if active[e]:
-                order.append(e)
+    for kind, e, extra in walk(exprs, active, diff_args):
+        if kind is LEAF:
+            active[e] = e in wanted
+            continue
+        if kind is LINEAR:
+            for _, x in extra:
+                active[x] = x in wanted
+            active[e] = any(active[x] for _, x in extra)
+        else:   # a condition has no arguments here: inactive
+            active[e] = any(active[a] for a in extra)
+        if active[e]:
+            order.append(e)
     return active, order
 
 
