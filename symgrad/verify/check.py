@@ -478,11 +478,11 @@ class _LazyInherited:
         return self._by_leaf.get(node)
 
 
-def _compare(numeric, exact, budget, inherited) -> Comparison:
+def _compare(numeric, exact, budget, inherited, support=None) -> Comparison:
     """``compare``, asking for the inherited rounding only when the budget alone fails
     (it can only widen what is within rounding, so the result is the same)."""
-    comp = compare(numeric, exact, budget)
-    return comp if comp.within else compare(numeric, exact, budget, inherited())
+    comp = compare(numeric, exact, budget, support=support)
+    return comp if comp.within else compare(numeric, exact, budget, inherited(), support)
 
 
 def _inherited(root, cts: list, leaves: list) -> list[list]:
@@ -804,9 +804,7 @@ def _jacobian_row(out, m, leaf, label, syms, hp_rows, rec_rows, used, budget, ct
         hp_support = [k for k, v in enumerate(hp_val.reshape(-1))
                       if not (type(v) is mpmath.mpf and not v)]
     hp_ok, _, _ = hp_close(hp_val, exact, scale, support=np.union1d(keys, hp_support))
-    comp = compare(numeric, exact, budget, support=keys)
-    if not comp.within:
-        comp = compare(numeric, exact, budget, rec_val(), support=keys)
+    comp = _compare(numeric, exact, budget, rec_val, support=keys)
     # the first row's closed forms (an empty Jacobian: the empty array itself)
     first = np.full(ishape if m._data.size else shape, sympy.S.Zero, dtype=object)
     if syms is not None and m._data.size:
