@@ -7,6 +7,8 @@ backward, so where numpy exposes its error-state context variable it is set dire
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 __all__ = ["quiet_enter", "quiet_exit"]
@@ -17,13 +19,8 @@ def _quiet_context():
     try:
         from numpy._core._ufunc_config import _extobj_contextvar, _make_extobj
 
-        quiet = _make_extobj(all="ignore")
         cv = _extobj_contextvar
-
-        def enter():
-            return cv.set(quiet)
-
-        return enter, cv.reset
+        return partial(cv.set, _make_extobj(all="ignore")), cv.reset
     except (ImportError, AttributeError, TypeError):  # pragma: no cover - other numpy versions
         def enter():
             e = np.errstate(all="ignore")

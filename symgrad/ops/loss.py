@@ -567,7 +567,7 @@ def _nll_forward(xp, x, w, *, target, ignore_index=-100, reduction="mean"):
     valid, safe, index, _ = _nll_layout(x.shape, target, ignore_index)
     if w is None and reduction != "none" and safe is target:  # every target counts, weight 1
         total = -xp.sum(x[index])
-        return total if reduction == "sum" else total / int(np.size(target))
+        return total if reduction == "sum" else total / target.size
     wt = _target_weights(xp, w, safe, valid, x)
     v = xp.where(valid, -wt * x[index], 0)
     if reduction == "none":
@@ -581,7 +581,7 @@ def _nll_vjp_x(xp, g, ans, x, w, *, target, ignore_index=-100, reduction="mean")
     # per target, scattered into zeros of x's shape.
     valid, safe, index, _ = _nll_layout(x.shape, target, ignore_index)
     if w is None and reduction != "none" and safe is target:  # every target counts, weight 1
-        coef = -g if reduction == "sum" else -g / int(np.size(target))
+        coef = -g if reduction == "sum" else -g / target.size
         if xp is NUMPY and x.dtype.kind == "f" and getattr(coef, "dtype", None) == x.dtype:
             return _put_distinct(x, index, coef)
         return xp.index_add(x.shape, index, xp.broadcast_to(coef, np.shape(target)), like=x)

@@ -95,21 +95,24 @@ def _np_repeat_along(a, axis, n):
     return np.repeat(a, n, axis=axis)
 
 
+_add_reduce, _max_reduce, _min_reduce = np.add.reduce, np.maximum.reduce, np.minimum.reduce
+
+
 def _amax(a, axis=None, keepdims=False):
-    if type(a) is np.ndarray:  # the method skips np.amax's Python dispatch
-        return a.max(axis=axis, keepdims=keepdims)
+    if type(a) is np.ndarray:  # the ufunc's reduce skips np.amax's (and .max's) Python layers
+        return _max_reduce(a, axis=axis, keepdims=keepdims)
     return np.amax(a, axis=axis, keepdims=keepdims)
 
 
 def _amin(a, axis=None, keepdims=False):
     if type(a) is np.ndarray:
-        return a.min(axis=axis, keepdims=keepdims)
+        return _min_reduce(a, axis=axis, keepdims=keepdims)
     return np.amin(a, axis=axis, keepdims=keepdims)
 
 
 def _sum(a, axis=None, keepdims=False):
-    if type(a) is np.ndarray:  # the method skips np.sum's Python dispatch (~1 us)
-        return a.sum(axis=axis, keepdims=keepdims)
+    if type(a) is np.ndarray:  # what np.sum and .sum call, without their Python layers
+        return _add_reduce(a, axis=axis, keepdims=keepdims)
     return np.sum(a, axis=axis, keepdims=keepdims)
 
 
