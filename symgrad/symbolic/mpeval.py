@@ -276,19 +276,90 @@ def _coefficient(c: Any, cache: dict) -> Any:
 
 
 _DUMMIES: list = []
+_PLACE: dict = {}    # dummy -> the argument position it stands for
 _LOCAL: dict = {}
 
 
 def _dummy(k: int) -> sympy.Dummy:
     while len(_DUMMIES) <= k:
-        _DUMMIES.append(sympy.Dummy(f"a{len(_DUMMIES)}", real=True))
+        d = sympy.Dummy(f"a{len(_DUMMIES)}", real=True)
+        _PLACE[d] = len(_DUMMIES)
+        _DUMMIES.append(d)
     return _DUMMIES[k]
+
+
+class Program:
+    """A few fixed expressions in a head's dummies (its partial derivatives), compiled to
+    straight-line steps for evaluation at many nodes: ``mp_eval``'s sympify, walk and cache
+    lookups are paid once per head instead of once per node. Each step is ``_apply`` or
+    ``_leaf`` as ``mp_eval`` runs it, so the values are the same."""
+
+    __slots__ = ("exprs", "steps", "outs", "consts", "size")
+
+    def __init__(self, exprs: list) -> None:
+        self.exprs = [sympy.sympify(x) for x in exprs]
+        slot: dict = {}
+        steps: list | None = []
+        for kind, e, extra in walk(self.exprs, slot, _eval_args):
+            if kind is LINEAR:   # a long linear sum (not in a head's partials): mp_eval it
+                steps = None
+                break
+            if kind is NODE:
+                steps.append((0, e, [slot[a] for a in extra]))
+                slot[e] = len(slot)
+            else:
+                steps.append(self._leaf_step(e, slot))
+        self.steps = steps
+        self.outs = [slot.get(x) for x in self.exprs]
+        self.size = len(slot)
+        self.consts: dict = {}   # precision -> the constants' values
+
+    @staticmethod
+    def _leaf_step(e: sympy.Basic, slot: dict) -> tuple:
+        k = len(slot)
+        slot[e] = k
+        if e in _PLACE:
+            return (1, _PLACE[e], None)   # an argument's value
+        if e.is_Symbol:
+            return (2, e, None)           # a symbol of the point
+        return (3, e, k)                  # a constant
+
+    def __call__(self, args: tuple, vals: Mapping, point: Mapping) -> list:
+        """The expressions' values with each dummy ``a<k>`` at ``vals[args[k]]``."""
+        if self.steps is None:
+            at = ChainMap({d: vals[args[k]] for d, k in _PLACE.items() if k < len(args)},
+                          point)
+            return mp_eval(self.exprs, at)
+        prec = mpmath.mp.prec
+        consts = self.consts.get(prec)
+        if consts is None:
+            consts = self.consts[prec] = {}
+        reg: list = [None] * self.size
+        k = 0
+        for kind, e, extra in self.steps:
+            if kind == 0:
+                v = _apply(e, [reg[j] for j in extra])
+            elif kind == 1:
+                v = vals[args[e]]
+            elif kind == 3:
+                v = consts.get(extra)
+                if v is None:
+                    v = _leaf(e, point)
+                    if v is None:
+                        raise NotImplementedError(f"cannot evaluate {e!r}")
+                    consts[extra] = v
+            else:
+                v = _leaf(e, point)
+            reg[k] = v
+            k += 1
+        return [reg[j] for j in self.outs]
 
 
 def _local_partials(e: sympy.Basic, active: list) -> tuple:
     """``sympy.diff`` of ``e``'s head with respect to its active arguments: ``e.func`` applied
     to fresh real dummies in the active places (the other arguments kept as they are),
-    differentiated by each dummy. Cached per head, so each distinct op is derived once."""
+    differentiated by each dummy; and those derivatives as one ``Program``. Cached per
+    head, so each distinct op is derived (and compiled) once."""
     args = e.args
     # keyed by the head and its inactive arguments: the template is built on a miss only
     key = (e.func, tuple(None if k in active else a for k, a in enumerate(args)),
@@ -296,10 +367,10 @@ def _local_partials(e: sympy.Basic, active: list) -> tuple:
     got = _LOCAL.get(key)
     if got is None:
         template = e.func(*[_dummy(k) if k in active else a for k, a in enumerate(args)])
-        got = tuple(sympy.diff(template, _dummy(k)) for k in active)
+        partials = tuple(sympy.diff(template, _dummy(k)) for k in active)
         if len(_LOCAL) > 4096:
             _LOCAL.clear()
-        _LOCAL[key] = got
+        got = _LOCAL[key] = (partials, Program(list(partials)))
     return got
 
 
@@ -393,9 +464,6 @@ def _jvp_node(e: sympy.Basic, args: list, vals: dict, dcache: dict, point: Mappi
             terms.append((c, dcache[args[a]]))
         return [mpmath.fsum(d[j] if c is None else d[j] * c for c, d in terms)
                 for j in range(k)]
-    partials = _local_partials(e, active)
-    # the dummies' values in front of the point (not a copy of it: that is per node)
-    at = ChainMap({_dummy(a): vals[args[a]] for a in active}, point)
-    pv = mp_eval(list(partials), at)
+    pv = _local_partials(e, active)[1](args, vals, point)
     ds = [dcache[args[a]] for a in active]
     return [mpmath.fsum(p * d[j] for p, d in zip(pv, ds)) for j in range(k)]

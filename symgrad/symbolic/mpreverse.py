@@ -10,15 +10,15 @@ come from ``sympy.diff`` of it twice.
 
 from __future__ import annotations
 
-from collections import ChainMap
 from typing import Any
 from collections.abc import Mapping
 
 import mpmath
 import sympy
 
-from symgrad.symbolic.mpeval import (LEAF, LINEAR, _coefficient, _dummy, _linear_terms,
-                                     _local_partials, _nan, diff_args, jvp_walk, mp_eval, walk)
+from symgrad.symbolic.mpeval import (LEAF, LINEAR, Program, _coefficient, _dummy,
+                                     _linear_terms, _local_partials, _nan, diff_args,
+                                     jvp_walk, mp_eval, walk)
 
 __all__ = ["mp_vjp", "mp_hvp"]
 
@@ -130,12 +130,8 @@ def _partials(e: sympy.Basic, vals: dict, dots: dict, active: dict, point: Mappi
                 pdot = [mpmath.fsum(d[t] * c for d, c in terms) for t in range(k)]
             out.append((args[i], _product(args, vals, (i,)), pdot))
         return out
-    if not moving:
-        firsts, seconds = _local_partials(e, idx), ()
-    else:
-        firsts, seconds = _local_second(e, idx, moving)
-    at = ChainMap({_dummy(j): vals[args[j]] for j in sorted(set(idx) | set(moving))}, point)
-    pv = mp_eval(list(firsts) + [s for row in seconds for s in row], at)
+    program = _local_partials(e, idx)[1] if not moving else _local_second(e, idx, moving)
+    pv = program(args, vals, point)
     out = []
     for n, i in enumerate(idx):
         pdot = None
@@ -159,10 +155,10 @@ def _product(args: tuple, vals: dict, skip: tuple) -> Any:
 _SECOND: dict = {}
 
 
-def _local_second(e: sympy.Basic, idx: list, moving: list) -> tuple:
-    """``sympy.diff`` of ``e``'s head by each argument in ``idx`` (first partials), and of
-    those by each argument in ``moving`` (second partials), on a template with dummies in
-    those places; cached per head and constant arguments."""
+def _local_second(e: sympy.Basic, idx: list, moving: list) -> Program:
+    """``sympy.diff`` of ``e``'s head by each argument in ``idx`` (first partials), then of
+    those by each argument in ``moving`` (second partials, row by row), on a template with
+    dummies in those places, as one ``Program``; cached per head and constant arguments."""
     places = set(idx) | set(moving)
     key = (e.func, tuple(None if j in places else a for j, a in enumerate(e.args)),
            tuple(idx), tuple(moving))
@@ -170,8 +166,8 @@ def _local_second(e: sympy.Basic, idx: list, moving: list) -> tuple:
     if got is None:
         template = e.func(*[_dummy(j) if j in places else a for j, a in enumerate(e.args)])
         firsts = tuple(sympy.diff(template, _dummy(i)) for i in idx)
-        seconds = tuple(tuple(sympy.diff(f, _dummy(j)) for j in moving) for f in firsts)
+        seconds = [sympy.diff(f, _dummy(j)) for f in firsts for j in moving]
         if len(_SECOND) > 4096:
             _SECOND.clear()
-        got = _SECOND[key] = (firsts, seconds)
+        got = _SECOND[key] = Program(list(firsts) + seconds)
     return got

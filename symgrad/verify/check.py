@@ -15,6 +15,7 @@ the convention used instead of a verdict about the rule.
 from __future__ import annotations
 
 import inspect
+from functools import partial
 from typing import Any
 from collections.abc import Callable, Sequence
 
@@ -37,7 +38,7 @@ from symgrad.verify.compare import (AGREE, FORWARD_MISMATCH, HP_DIGITS, INACCURA
 from symgrad.verify.highprec import (HighPrecision, mp_array, recorded_gradients,
                                       rounded_forwards, stable_gradients)
 from symgrad.verify.localize import localize
-from symgrad.verify.report import KinkFinding, Report, Row
+from symgrad.verify.report import KinkFinding, Report, Row, has_closed_form
 
 __all__ = ["check", "MODES", "MAX_FULL_SYMBOLS"]
 
@@ -349,7 +350,7 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
             report.notes.append("no single node disagrees with its mirror at this point; the "
                                 "difference comes from how the nodes are combined")
     unshown = [r.name for r in report.rows if r.method == "full" and r.what in (
-        "gradient", "vjp") and not r.closed_form]
+        "gradient", "vjp") and not has_closed_form(r)]
     if unshown:
         report.notes.append(f"no closed form shown for {', '.join(unshown)}: the expression "
                             f"has more than {MAX_SHOWN_TREE} nodes (the exact values come from "
@@ -590,13 +591,13 @@ def _full_row(out, m, leaf, label, syms, hp_val, rec_val, used, budget, ct, mode
             _closed_where_singular(exact, lambda k: derive.gradient(
                 _gradient_target(m, ct, mode), Tensor._wrap(syms.reshape(-1)[k:k + 1]))._data,
                 info(m).point)
-        if exact_exprs is None and _tree_size(m._data, MAX_CLOSED_FORM_WORK // max(
-                1, syms.size)) is not None:
-            exact_exprs = _gradient_exprs(m, syms, ct, mode)
+        # closed forms only for the report: built when it is first read (see Row)
         if exact_exprs is not None:
-            closed = _representative(exact_exprs, label)
+            closed = partial(_representative, exact_exprs, label)
+        elif _tree_size(m._data, MAX_CLOSED_FORM_WORK // max(1, syms.size)) is not None:
+            closed = partial(_all_closed_forms, m, syms, ct, mode, label)
         elif _tree_size(m._data, MAX_SHOWN_TREE) is not None:
-            closed = _one_closed_form(m, syms, ct, mode, exact, label)
+            closed = partial(_one_closed_form, m, syms, ct, mode, exact, label)
         else:   # sympy.diff of this expression alone would take seconds: none shown
             closed = ""
     hp_ok, _, _ = hp_close(hp_val, exact, scale)
@@ -612,6 +613,11 @@ def _gradient_target(m: Tensor, ct: np.ndarray, mode: str) -> Tensor:
 
 def _gradient_exprs(m: Tensor, syms: np.ndarray, ct: np.ndarray, mode: str) -> np.ndarray:
     return derive.gradient(_gradient_target(m, ct, mode), Tensor._wrap(syms))._data
+
+
+def _all_closed_forms(m: Tensor, syms: np.ndarray, ct: np.ndarray, mode: str,
+                      label: str) -> str:
+    return _representative(_gradient_exprs(m, syms, ct, mode), label)
 
 
 def _closed_where_singular(values: np.ndarray, closed_form, point) -> None:
@@ -805,13 +811,19 @@ def _jacobian_row(out, m, leaf, label, syms, hp_rows, rec_rows, used, budget, ct
                       if not (type(v) is mpmath.mpf and not v)]
     hp_ok, _, _ = hp_close(hp_val, exact, scale, support=np.union1d(keys, hp_support))
     comp = _compare(numeric, exact, budget, rec_val, support=keys)
-    # the first row's closed forms (an empty Jacobian: the empty array itself)
+    exact_f = np.zeros(shape, dtype=np.float64)
+    exact_f.reshape(-1)[keys] = _floats(values)
+    return Row(name=label, shape=shape, what="jacobian", verdict=_verdict(comp, hp_ok),
+               comparison=comp, method="full",
+               closed_form=partial(_jacobian_first_row, m, syms, label, shape, ishape),
+               numeric=numeric, exact=exact_f), keys
+
+
+def _jacobian_first_row(m: Tensor, syms: np.ndarray | None, label: str, shape: tuple,
+                    ishape: tuple) -> str:
+    """The closed forms of a Jacobian's first row (an empty Jacobian: the empty array)."""
     first = np.full(ishape if m._data.size else shape, sympy.S.Zero, dtype=object)
     if syms is not None and m._data.size:
         for k, d in derive.jacobian_entries(m._data.reshape(-1)[:1], syms).items():
             first.reshape(-1)[k] = d
-    exact_f = np.zeros(shape, dtype=np.float64)
-    exact_f.reshape(-1)[keys] = _floats(values)
-    return Row(name=label, shape=shape, what="jacobian", verdict=_verdict(comp, hp_ok),
-               comparison=comp, method="full", closed_form=_representative(first, label),
-               numeric=numeric, exact=exact_f), keys
+    return _representative(first, label)

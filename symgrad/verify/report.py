@@ -27,7 +27,7 @@ class Row:
     comparison: Comparison
     what: str = "gradient"               # "forward", "gradient", "jacobian", "vjp", ...
     method: str = "full"                 # "full" or "directional (k directions)"
-    closed_form: str = ""
+    closed_form: str = ""                # or a function building it: see _closed_form
     numeric: np.ndarray | None = None
     exact: np.ndarray | None = None
     detail: str = ""
@@ -51,6 +51,30 @@ class Row:
             d["numeric"] = np.asarray(self.numeric, dtype=float).tolist()
             d["exact"] = np.asarray(self.exact, dtype=float).tolist()
         return d
+
+
+def _closed_form(row: Row) -> str:
+    """The closed form shown for the row. ``check`` may leave a function that builds it:
+    a closed form is for the reader, and deriving it (``sympy.diff`` of the mirror, entry
+    by entry) can cost more than the verification, which does not read it. It is built on
+    first read, once."""
+    v = row.__dict__.get("_closed", "")
+    if callable(v):
+        v = row.__dict__["_closed"] = v()
+    return v
+
+
+def _set_closed_form(row: Row, value: Any) -> None:
+    row.__dict__["_closed"] = value
+
+
+Row.closed_form = property(_closed_form, _set_closed_form)   # dataclass field, read lazily
+
+
+def has_closed_form(row: Row) -> bool:
+    """Whether the row shows a closed form, without building a pending one."""
+    v = row.__dict__.get("_closed", "")
+    return callable(v) or bool(v)
 
 
 @dataclass

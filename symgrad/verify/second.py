@@ -8,6 +8,8 @@ to the mirror. Large inputs are compared through ``v^T H w`` for random ``v``, `
 
 from __future__ import annotations
 
+from functools import partial
+
 import mpmath
 import numpy as np
 import sympy
@@ -130,8 +132,8 @@ def hessian_rows(out: Tensor, m: Tensor, leaves: list[Tensor], labels: list[str]
 
             rows.append(Row(name=f"{li},{lj}", shape=block_shape, what="hessian",
                             verdict=_verdict(comp, hp_ok), comparison=comp, method="full",
-                            closed_form=_first_row_form(m, syms[i], syms[j], lj, tj,
-                                                        _first_entry(li, gi)),
+                            closed_form=partial(_first_row_form, m, syms[i], syms[j], lj,
+                                                tj, _first_entry(li, gi)),
                             numeric=numeric, exact=np.array(
                                 [float(v) for v in exact.reshape(-1)]).reshape(block_shape)))
     return rows
