@@ -2,8 +2,9 @@
 
     python scripts/bench_engine.py [--quick] [--json]
 
-Two workloads: the autograd tutorial's step (5x3 linear + BCE-with-logits, forward and
-backward) and an MLP step (64x784 -> 256 tanh -> 10, cross-entropy). For each, every
+Three workloads: the autograd tutorial's step (5x3 linear + BCE-with-logits, forward and
+backward), an MLP step (64x784 -> 256 tanh -> 10, cross-entropy) and the same MLP at
+2x3 -> 4 -> 10, where the engine's own overhead is all there is to measure. For each, every
 engine runs in the same process, interleaved, and the median of several timing rounds
 is reported with the ratio to the baseline. Peak memory is what tracemalloc sees numpy
 allocate during one step (numpy reports its buffers to tracemalloc; PyTorch's do not
@@ -119,15 +120,16 @@ def tutorial(seed: int = 0):
 
 
 # ------------------------------------------------------------------ MLP step
-def mlp(seed: int = 0):
+def mlp(seed: int = 0, batch: int = 64, features: int = 784, hidden: int = 256,
+        classes: int = 10):
     rng = np.random.default_rng(seed)
-    X = rng.standard_normal((64, 784))
-    labels = rng.integers(0, 10, 64)
-    W1 = rng.standard_normal((784, 256)) * 0.05
-    b1 = np.zeros(256)
-    W2 = rng.standard_normal((256, 10)) * 0.05
-    b2 = np.zeros(10)
-    onehot = np.eye(10)[labels]
+    X = rng.standard_normal((batch, features))
+    labels = rng.integers(0, classes, batch)
+    W1 = rng.standard_normal((features, hidden)) * 0.05
+    b1 = np.zeros(hidden)
+    W2 = rng.standard_normal((hidden, classes)) * 0.05
+    b2 = np.zeros(classes)
+    onehot = np.eye(classes)[labels]
 
     def by_hand():
         h = np.tanh(X @ W1 + b1)
@@ -135,8 +137,8 @@ def mlp(seed: int = 0):
         m = z.max(axis=1, keepdims=True)
         e = np.exp(z - m)
         s = e.sum(axis=1, keepdims=True)
-        loss = np.mean(np.log(s[:, 0]) + m[:, 0] - z[np.arange(64), labels])
-        dz = (e / s - onehot) / 64
+        loss = np.mean(np.log(s[:, 0]) + m[:, 0] - z[np.arange(batch), labels])
+        dz = (e / s - onehot) / batch
         gW2 = h.T @ dz
         gb2 = dz.sum(0)
         dh = (dz @ W2.T) * (1 - h * h)
@@ -177,6 +179,13 @@ def mlp(seed: int = 0):
     return out
 
 
+def tiny(seed: int = 0):
+    """The MLP step at 2x3 -> 4 tanh -> 10: the arithmetic is negligible, so this measures
+    what the engine adds per op and per node (the MLP step pays it too, more slowly once
+    its large products have evicted the interpreter's working set from the caches)."""
+    return mlp(seed, batch=2, features=3, hidden=4)
+
+
 def check_same(fns) -> None:
     """The engines must compute the same loss before their speed means anything."""
     ref = fns["by hand"]()[0]
@@ -192,7 +201,7 @@ def check_same(fns) -> None:
 def run(quick: bool) -> dict:
     rounds, min_time = (5, 0.1) if quick else (15, 0.2)
     results = {}
-    for name, make in (("tutorial step", tutorial), ("MLP step", mlp)):
+    for name, make in (("tutorial step", tutorial), ("MLP step", mlp), ("tiny MLP step", tiny)):
         fns = make()
         check_same(fns)
         times = timeit(fns, rounds, min_time)

@@ -1,6 +1,7 @@
 """Verifier and closed-form speed against naive SymPy (issue 6, symbolic part).
 
-    python scripts/bench_symbolic.py [--quick] [--limit SECONDS] [--json]
+    python scripts/bench_symbolic.py [--quick] [--limit SECONDS] [--json] [--only CASE]
+                                     [--columns check,closed,naive]
 
 Three workloads, each at three sizes:
 
@@ -16,7 +17,9 @@ Three workloads, each at three sizes:
 Columns, all wall-clock seconds measured in this run:
 
 * ``check``: ``symgrad.verify.check`` (mode "gradient" resp. "jacobian"), the whole
-  verifier (exact derivative, high-precision rules, comparison);
+  verifier (exact derivative, high-precision rules, comparison, verdicts);
+* ``+ text``: then ``str(report)``, which builds the closed forms the report shows (check
+  leaves them to the first read: no verdict needs them);
 * ``closed form``: symgrad's symbolic side alone: ``symbolic.mirror`` + ``symbolic.gradient``
   (``jacobian``) + exact evaluation at the point (``symbolic.evaluate``);
 * ``naive``: the baseline of the issue: the loss built as one SymPy expression of symbols
@@ -84,8 +87,7 @@ def jac_fn(inp):
 
 def linear_check(n: int, m: int) -> dict:
     x, w, b, y = linear_point(n, m)
-    rep = check(linear_fn(x, y), sg.tensor(w), sg.tensor(b))
-    return {"verdicts": [r.verdict for r in rep.rows]}
+    return _read(check(linear_fn(x, y), sg.tensor(w), sg.tensor(b)))
 
 
 def linear_closed(n: int, m: int) -> dict:
@@ -122,9 +124,15 @@ def linear_naive(n: int, m: int) -> dict:
     return {"values": vals}
 
 
+def _read(rep) -> dict:
+    """The verdicts, and how long the report's text takes to build (not check's time)."""
+    t0 = time.perf_counter()
+    str(rep)
+    return {"verdicts": [r.verdict for r in rep.rows], "text": time.perf_counter() - t0}
+
+
 def jac_check(k: int) -> dict:
-    rep = check(jac_fn, sg.tensor(np.eye(k)), mode="jacobian")
-    return {"verdicts": [r.verdict for r in rep.rows]}
+    return _read(check(jac_fn, sg.tensor(np.eye(k)), mode="jacobian"))
 
 
 def jac_closed(k: int) -> dict:
@@ -165,8 +173,7 @@ def mlp_fn(x, labels):
 
 def mlp_check(order: int, *size: int) -> dict:
     x, labels, w1, w2 = mlp_point(*size)
-    rep = check(mlp_fn(x, labels), sg.tensor(w1), sg.tensor(w2), order=order)
-    return {"verdicts": [r.verdict for r in rep.rows]}
+    return _read(check(mlp_fn(x, labels), sg.tensor(w1), sg.tensor(w2), order=order))
 
 
 def mlp_closed(order: int, *size: int) -> dict:
@@ -223,7 +230,7 @@ def _child(conn, fn, args, warm=None) -> None:
             fn(*warm)
         t0 = time.perf_counter()
         res = fn(*args)
-        res["time"] = time.perf_counter() - t0
+        res["time"] = time.perf_counter() - t0 - res.get("text", 0.0)
         conn.send(res)
     except Exception as e:  # noqa: BLE001 - reported in the table
         conn.send({"error": f"{type(e).__name__}: {e}"})
@@ -257,6 +264,8 @@ def measure(fn, args, limit: float, warm=None) -> dict:
 def _fmt_time(r: dict, limit: float) -> str:
     if r.get("timeout"):
         return f"> {limit:g}"
+    if r.get("error") == "not measured":
+        return "-"
     if r.get("error"):
         return "error"
     return f"{r['time']:.3f}"
@@ -281,7 +290,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="seconds per measurement before it is cut (default 120)")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
     ap.add_argument("--only", choices=sorted(CASES), help="run one workload only")
+    ap.add_argument("--columns", default="check,closed,naive",
+                    help="comma-separated columns to measure (default: all three)")
     args = ap.parse_args(argv)
+    columns = set(args.columns.split(","))
+    if not columns <= {"check", "closed", "naive"}:
+        ap.error(f"--columns takes check, closed and naive, got {args.columns!r}")
 
     plan = []
     if args.only in (None, "linear"):
@@ -298,6 +312,9 @@ def main(argv: list[str] | None = None) -> int:
         fc, fs, fn = CASES[case]
         r = {"case": case, "size": label}
         for key, f in (("check", fc), ("closed", fs), ("naive", fn)):
+            if key not in columns:
+                r[key] = {"error": "not measured"}
+                continue
             r[key] = measure(f, cargs, args.limit, WARM_ARGS[case])
             if not args.json:
                 print(f"  {case} {label} {key}: {_fmt_time(r[key], args.limit)}",
@@ -314,18 +331,20 @@ def main(argv: list[str] | None = None) -> int:
                           "error": m.get("error")}
                 if "verdicts" in m:
                     d[key]["verdicts"] = m["verdicts"]
+                    d[key]["text_time"] = m.get("text")
             d["closed_equals_naive"] = _same(r["closed"], r["naive"])
             out.append(d)
         print(json.dumps({"limit": args.limit, "results": out}, indent=2))
         return 0
 
-    head = (f"{'case':<9} {'size':<16} {'check s':>9} {'closed s':>9} {'naive s':>9} "
-            f"{'check/naive':>11} {'closed/naive':>12} {'same':>5}  verdicts")
+    head = (f"{'case':<9} {'size':<16} {'check s':>9} {'+ text s':>9} {'closed s':>9} "
+            f"{'naive s':>9} {'check/naive':>11} {'closed/naive':>12} {'same':>5}  verdicts")
     print(head)
     print("-" * len(head))
     for r in rows:
         verdicts = ",".join(r["check"].get("verdicts", [])) or "-"
-        print(f"{r['case']:<9} {r['size']:<16} {_fmt_time(r['check'], args.limit):>9} "
+        text = f"{r['check']['text']:.3f}" if "text" in r["check"] else "-"
+        print(f"{r['case']:<9} {r['size']:<16} {_fmt_time(r['check'], args.limit):>9} {text:>9} "
               f"{_fmt_time(r['closed'], args.limit):>9} {_fmt_time(r['naive'], args.limit):>9} "
               f"{_ratio(r['check'], r['naive']):>11} {_ratio(r['closed'], r['naive']):>12} "
               f"{_same(r['closed'], r['naive']):>5}  {verdicts}")

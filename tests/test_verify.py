@@ -317,3 +317,23 @@ def test_elementwise_jacobian_names_a_rule_that_mixes_entries(mutate):
     r = verify.check(lambda a: a.tanh(), sg.tensor(np.linspace(-1, 1, 6)), mode="jacobian")
     assert r.rows[1].verdict == MISMATCH
     assert r.findings and r.findings[0].node == "TanhBackward0"
+
+
+def test_closed_forms_are_built_on_first_read_only(monkeypatch):
+    # verdicts never read a closed form: check leaves them to the report's reader, who
+    # gets the same text, built once
+    import importlib
+
+    check_mod = importlib.import_module("symgrad.verify.check")
+    calls = []
+    real = check_mod._representative
+    monkeypatch.setattr(check_mod, "_representative",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    r = verify.check(lambda a, b: (a.tanh() * b).sum(), sg.tensor([0.5, -1.0]),
+                     sg.tensor([2.0, 3.0]), order=2)
+    assert r.ok and not calls
+    text = r.table()
+    n = len(calls)
+    assert n and "closed form: dout/da[i] = (1 - tanh(a[i])**2)*b[i]" in text
+    assert "d(dout/da[0])/db[0] = 1 - tanh(a[0])**2" in text
+    assert r.table() == text and r.to_dict()["rows"][1]["closed_form"] and len(calls) == n
