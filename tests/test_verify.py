@@ -337,3 +337,13 @@ def test_closed_forms_are_built_on_first_read_only(monkeypatch):
     assert n and "closed form: dout/da[i] = (1 - tanh(a[i])**2)*b[i]" in text
     assert "d(dout/da[0])/db[0] = 1 - tanh(a[0])**2" in text
     assert r.table() == text and r.to_dict()["rows"][1]["closed_form"] and len(calls) == n
+
+
+def test_a_pickled_report_carries_its_closed_forms_as_text():
+    import pickle
+
+    r = verify.check(lambda a: (a.tanh() * 2).sum(), sg.tensor([0.5, -1.0]))
+    back = pickle.loads(pickle.dumps(r))
+    assert back.rows[1].closed_form == "dout/da[i] = 2 - 2*tanh(a[i])**2  (one formula for all " \
+                                       "2 entries)"
+    assert back.table() == r.table()

@@ -68,7 +68,13 @@ def _set_closed_form(row: Row, value: Any) -> None:
     row.__dict__["_closed"] = value
 
 
+def _row_state(row: Row) -> dict:
+    _closed_form(row)   # a pickled or copied report is plain data, not the mirror behind it
+    return dict(row.__dict__)
+
+
 Row.closed_form = property(_closed_form, _set_closed_form)   # dataclass field, read lazily
+Row.__getstate__ = _row_state
 
 
 def has_closed_form(row: Row) -> bool:
