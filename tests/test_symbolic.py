@@ -284,3 +284,36 @@ def test_nested_piecewise_conditions_evaluate():
         m = S.mirror(out)
         assert m._data[()].has(sympy.ITE) or v != 0.0
         np.testing.assert_allclose(S.evaluate(m), out.detach().numpy(), rtol=1e-15)
+
+
+def test_compiled_head_partials_equal_mp_eval():
+    # forward and reverse mode evaluate each head's partials by a compiled Program: it must
+    # give mp_eval's values bit for bit (constants, point symbols, Piecewise, a long sum)
+    import mpmath
+    from collections import ChainMap
+
+    from symgrad.symbolic import mpeval
+
+    a0, a1 = mpeval._dummy(0), mpeval._dummy(1)
+    y = sympy.Symbol("y", real=True)
+    xs = sympy.symbols("x0:20", real=True)
+    long_sum = sympy.Add(*[sympy.Rational(k + 1, 3) * x for k, x in enumerate(xs)])
+    exprs = [a0 ** 2 * sympy.pi + sympy.exp(a1 * y), sympy.Max(a0, 0) / (1 + a1 ** 2),
+             sympy.Piecewise((a0 * y, a1 > 0), (sympy.tanh(a0), True)), sympy.Rational(3, 7),
+             1 / a1, a0 + long_sum]
+    args = (sympy.Symbol("u"), sympy.Symbol("v"))
+    point = {y: mpmath.mpf("0.75"), **{x: mpmath.mpf(k) / 5 for k, x in enumerate(xs)}}
+    programs = {len(exprs) - 1: mpeval.Program(exprs[:-1]), len(exprs): mpeval.Program(exprs)}
+    for u, v in [("-1.5", "2"), ("0.5", "-0.25"), ("2", "0")]:
+        vals = {args[0]: mpmath.mpf(u), args[1]: mpmath.mpf(v)}
+        for dps, some in [(30, exprs[:-1]), (80, exprs[:-1]), (30, exprs)]:
+            with mpmath.workdps(dps):
+                direct = mpeval.mp_eval(some, ChainMap({a0: vals[args[0]],
+                                                        a1: vals[args[1]]}, point))
+                program = programs[len(some)]   # one per list: its constants per precision
+                assert (program.steps is None) == (some is exprs)   # a long sum: mp_eval
+                compiled = program(args, vals, point)
+                assert [mpmath.nstr(x, dps) for x in compiled] == \
+                    [mpmath.nstr(x, dps) for x in direct]
+                assert all(c == d or (mpmath.isnan(c) and mpmath.isnan(d))
+                           for c, d in zip(compiled, direct))

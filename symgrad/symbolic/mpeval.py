@@ -327,8 +327,8 @@ class Program:
     def __call__(self, args: tuple, vals: Mapping, point: Mapping) -> list:
         """The expressions' values with each dummy ``a<k>`` at ``vals[args[k]]``."""
         if self.steps is None:
-            at = ChainMap({d: vals[args[k]] for d, k in _PLACE.items() if k < len(args)},
-                          point)
+            at = ChainMap({d: vals[args[k]] for d, k in _PLACE.items()
+                           if k < len(args) and args[k] in vals}, point)
             return mp_eval(self.exprs, at)
         prec = mpmath.mp.prec
         consts = self.consts.get(prec)

@@ -108,11 +108,14 @@ def compare(numeric: np.ndarray, exact: np.ndarray, budget: float,
     if num.size == 0:
         return c
     if support is None:
-        entries, skipped = zip(range(num.size), np.ndindex(*num.shape)), None
+        entries, skipped = range(num.size), None
     else:
         live = np.union1d(np.asarray(support, dtype=np.intp), np.flatnonzero(num))
-        entries = ((int(f), _unravel(int(f), num.shape)) for f in live)
+        entries = live.tolist()
         skipped = _first_missing(live, num.size)
+    shape = num.shape
+    num_flat, ex_flat = num.reshape(-1), ex.reshape(-1)
+    inh_flat = inherited.reshape(-1) if inherited is not None else None
     with mpmath.workdps(HP_DIGITS + 10):
         values = ex.reshape(-1) if support is None else ex.reshape(-1)[live]
         finite = [v for v in values if mpmath.isfinite(v)]
@@ -122,20 +125,21 @@ def compare(numeric: np.ndarray, exact: np.ndarray, budget: float,
             np.spacing(0.0)
         spacing = max(spacing, np.spacing(0.0))
         worst_key = -1.0
-        for f, idx in entries:
+        for f in entries:
             if worst_key < 0 and skipped is not None and skipped < f:
                 worst_key = 0.0   # a skipped zero came first: as if seen in order
-                c.worst, c.worst_numeric, c.worst_exact = _unravel(skipped, num.shape), 0.0, 0.0
-            n, e = float(num[idx]), ex[idx]
+                c.worst, c.worst_numeric, c.worst_exact = _unravel(skipped, shape), 0.0, 0.0
+            n, e = float(num_flat[f]), ex_flat[f]
             if n == 0.0 and type(e) is mpmath.mpf and not e:   # exact zero: no error at all
                 if worst_key < 0:
                     worst_key = 0.0
-                    c.worst, c.worst_numeric, c.worst_exact = idx, n, 0.0
+                    c.worst, c.worst_numeric, c.worst_exact = _unravel(f, shape), n, 0.0
                 continue
             if _isnan(e):
                 if not math.isnan(n):
                     c.within = False
-                    c.notes.append(f"exact value undefined at {idx}, float64 gave {n}")
+                    c.notes.append(f"exact value undefined at {_unravel(f, shape)}, float64 "
+                                   f"gave {n}")
                 continue
             fe = float(e)                     # correctly rounded (±inf on overflow)
             if not mpmath.isfinite(e) or math.isinf(fe):
@@ -153,8 +157,8 @@ def compare(numeric: np.ndarray, exact: np.ndarray, budget: float,
                 rel = float(d / abs(e)) if e != 0 else (0.0 if d == 0 else math.inf)
                 if abs(fe) < _TINY and abs(n) <= _TINY:   # both in the subnormal range
                     ulps = min(ulps, float(d / np.spacing(0.0)))
-            if inherited is not None and math.isfinite(ulps) and ulps > budget:
-                cands = inherited[idx] if isinstance(inherited[idx], tuple) else (inherited[idx],)
+            if inh_flat is not None and math.isfinite(ulps) and ulps > budget:
+                cands = inh_flat[f] if isinstance(inh_flat[f], tuple) else (inh_flat[f],)
                 if all(mpmath.isfinite(r) for r in cands) and mpmath.isfinite(e):
                     allowed = 2 * max(abs(r - e) for r in cands) + budget * spacing
                     if abs(mpmath.mpf(n) - e) <= allowed:
@@ -172,12 +176,12 @@ def compare(numeric: np.ndarray, exact: np.ndarray, budget: float,
             key = ulps
             if key > worst_key:
                 worst_key = key
-                c.worst, c.worst_numeric, c.worst_exact = idx, n, fe
+                c.worst, c.worst_numeric, c.worst_exact = _unravel(f, shape), n, fe
             c.max_abs = max(c.max_abs, err)
             c.max_rel = max(c.max_rel, rel)
             c.max_ulps = max(c.max_ulps, ulps)
         if worst_key < 0 and skipped is not None:
-            c.worst, c.worst_numeric, c.worst_exact = _unravel(skipped, num.shape), 0.0, 0.0
+            c.worst, c.worst_numeric, c.worst_exact = _unravel(skipped, shape), 0.0, 0.0
         if c.max_cmp > budget or c.lost_digits:
             c.within = False
         if c.lost_digits:
@@ -190,7 +194,12 @@ def compare(numeric: np.ndarray, exact: np.ndarray, budget: float,
 
 
 def _unravel(f: int, shape: tuple) -> tuple:
-    return tuple(int(i) for i in np.unravel_index(f, shape)) if shape else ()
+    """Flat index ``f`` as a tuple of ints (row-major), without numpy's call overhead."""
+    idx = []
+    for n in reversed(shape):
+        f, i = divmod(f, n)
+        idx.append(i)
+    return tuple(reversed(idx))
 
 
 def _first_missing(live: np.ndarray, size: int) -> int | None:
@@ -230,20 +239,18 @@ def hp_close(a: np.ndarray, b: np.ndarray, floor: Any = 0, support: np.ndarray |
                     scale = max(scale, abs(v))
         worst, where = mpmath.mpf(0), ()
         for k in live:
-            idx = np.unravel_index(k, a.shape) if a.ndim else ()
-            idx = tuple(int(i) for i in idx)
             x, y = flat_a[k], flat_b[k]
             if _isnan(x) or _isnan(y):
                 if not (_isnan(x) and _isnan(y)):
-                    return False, math.inf, idx
+                    return False, math.inf, _unravel(k, a.shape)
                 continue
             if not (mpmath.isfinite(x) and mpmath.isfinite(y)):
                 if x != y:
-                    return False, math.inf, idx
+                    return False, math.inf, _unravel(k, a.shape)
                 continue
             d = abs(x - y)
             if d > worst:
-                worst, where = d, idx
+                worst, where = d, _unravel(k, a.shape)
         if scale == 0:
             return worst == 0, float(worst), where
         rel = worst / scale
