@@ -17,7 +17,7 @@ import numpy as np
 import sympy
 
 from symgrad.symbolic.mirror import MirrorInfo, info
-from symgrad.symbolic.mpeval import mp_eval, mp_jvp_many
+from symgrad.symbolic.mpeval import Program
 from symgrad.symbolic.mpreverse import mp_hvp, mp_vjp
 from symgrad.tensor import Tensor
 
@@ -75,6 +75,9 @@ class _LazyPoint(dict):
 
     def __missing__(self, s: Any) -> Any:
         v = self.point[s]   # KeyError for a symbol without a value (mp_eval names it)
+        if mpmath.mp.prec == self.prec:   # the common case: no context to enter
+            got = self[s] = _to_mp(v)
+            return got
         with mpmath.workprec(self.prec):
             got = self[s] = _to_mp(v)
         return got
@@ -403,14 +406,16 @@ def directional_mp_many(exprs: Any, directions: Sequence[Mapping[Any, Any]], poi
         raise ValueError(f"no value for symbol(s) {names} at this point")
     exact = [{s: sympy.sympify(v) for s, v in d.items() if s in free} for d in directions]
 
+    program = Program(flat)   # compiled once, run per precision
+
     def compute() -> list:
         conv: dict = {}   # a random direction has a few distinct components
         tangents = [{s: conv[v] if v in conv else conv.setdefault(v, _to_mp(v))
                      for s, v in t.items()} for t in exact]
-        if cache is None:
-            rows = mp_jvp_many(flat, {s: _to_mp(point[s]) for s in free}, tangents)
-        else:
-            rows = mp_jvp_many(flat, cache.at(free), tangents, cache.values())
+        at = {s: _to_mp(point[s]) for s in free} if cache is None else cache.at(free)
+        zero = [mpmath.mpf(0)] * len(tangents)
+        rows = [zero if d is None else d
+                for d in program.jvp(program.run(at), at, tangents)]
         return [row[j] for j in range(len(tangents)) for row in rows]
 
     vals = stable_eval(compute, digits)
@@ -502,12 +507,15 @@ def _evaluate_nonzero(e: np.ndarray, point: Mapping, digits: int = 50,
             else:
                 todo.append(j)
     if todo:
-        exprs = [raw[keys[j]] for j in todo]
+        program = Program([raw[keys[j]] for j in todo])   # compiled once, run per precision
 
         def compute() -> list:   # a symbol without a value raises ValueError naming it
             if cache is None:
-                return mp_eval(exprs, _LazyPoint(point, mpmath.mp.prec))
-            return mp_eval(exprs, cache.at(), cache.values())
+                reg = program.run(_LazyPoint(point, mpmath.mp.prec))
+            else:   # every node's value, for later walks at this point and precision
+                reg = program.run(cache.at())
+                cache.values().update(zip(program.nodes, reg))
+            return [reg[j] for j in program.outs]
 
         for j, v in zip(todo, stable_eval(compute, digits)):
             vals[j] = v

@@ -8,14 +8,13 @@ cache, so shared subexpressions are computed once.
 
 from __future__ import annotations
 
-from collections import ChainMap
 from typing import Any
 from collections.abc import Container, Mapping
 
 import mpmath
 import sympy
 
-__all__ = ["mp_eval", "mp_jvp", "mp_jvp_many", "jvp_walk", "diff_args", "walk", "LEAF",
+__all__ = ["mp_eval", "mp_jvp", "mp_jvp_many", "jvp_walk", "diff_args", "walk", "Program", "LEAF",
            "LINEAR", "NODE"]
 
 _NAN = None
@@ -289,56 +288,86 @@ def _dummy(k: int) -> sympy.Dummy:
 
 
 class Program:
-    """A few fixed expressions in a head's dummies (its partial derivatives), compiled to
-    straight-line steps for evaluation at many nodes: ``mp_eval``'s sympify, walk and cache
-    lookups are paid once per head instead of once per node. Each step is ``_apply`` or
-    ``_leaf`` as ``mp_eval`` runs it, so the values are the same."""
+    """Fixed expressions compiled to straight-line steps, to be evaluated many times: at
+    each working precision of ``stable_eval``, or (a head's partial derivatives) at every
+    node with that head. ``mp_eval``'s sympify, walk and cache lookups are paid once, at
+    compile time. Each step runs ``_apply``, ``_leaf`` or a linear sum's ``fsum`` as
+    ``mp_eval`` does, and ``jvp`` the chain rule as ``jvp_walk`` does, so the values are
+    the same bit for bit."""
 
-    __slots__ = ("exprs", "steps", "outs", "consts", "size")
+    __slots__ = ("exprs", "steps", "outs", "consts", "size", "moves", "nodes")
+
+    # step kinds: a node, a dummy's argument, a symbol of the point, a constant, a long
+    # linear sum (extra: (coefficient slot or None, symbol slot) per term)
+    NODE, ARG, SYMBOL, CONST, LINEAR = range(5)
 
     def __init__(self, exprs: list) -> None:
         self.exprs = [sympy.sympify(x) for x in exprs]
         slot: dict = {}
-        steps: list | None = []
+        steps: list = []
         for kind, e, extra in walk(self.exprs, slot, _eval_args):
-            if kind is LINEAR:   # a long linear sum (not in a head's partials): mp_eval it
-                steps = None
-                break
-            if kind is NODE:
-                steps.append((0, e, [slot[a] for a in extra]))
-                slot[e] = len(slot)
+            if kind is LINEAR:   # its terms are not visited: their leaves become steps
+                terms = []
+                for c, x in extra:
+                    for leaf in (c, x):
+                        if leaf is not None and leaf not in slot:
+                            steps.append(self._leaf_step(leaf, slot))
+                    terms.append((None if c is None else slot[c], slot[x]))
+                steps.append((self.LINEAR, e, terms))
+            elif kind is NODE:
+                steps.append((self.NODE, e, [slot[a] for a in extra]))
             else:
                 steps.append(self._leaf_step(e, slot))
+                continue
+            slot[e] = len(slot)
         self.steps = steps
-        self.outs = [slot.get(x) for x in self.exprs]
+        self.nodes = list(slot)   # the expression of each step (slots are in step order)
+        self.outs = [slot[x] for x in self.exprs]
         self.size = len(slot)
         self.consts: dict = {}   # precision -> the constants' values
+        self.moves: list | None = None   # see _moving, on the first jvp
 
-    @staticmethod
-    def _leaf_step(e: sympy.Basic, slot: dict) -> tuple:
+    def _moving(self) -> list:
+        """Per step: whether a derivative flows through it to an expression (``diff_args``:
+        a node's arguments, a Piecewise's branches, nothing through a condition); 2 marks a
+        node whose own arguments carry it."""
+        moves = [0] * self.size
+        for j in self.outs:
+            moves[j] = 1
+        for j in range(self.size - 1, -1, -1):
+            kind, e, extra = self.steps[j]
+            if not moves[j] or kind != self.NODE:
+                continue
+            if e.is_Relational or isinstance(e, sympy.logic.boolalg.Boolean):
+                continue   # a condition: no derivative
+            moves[j] = 2
+            for a in (extra[0::2] if isinstance(e, sympy.Piecewise) else extra):
+                moves[a] = moves[a] or 1
+        return moves
+
+    def _leaf_step(self, e: sympy.Basic, slot: dict) -> tuple:
         k = len(slot)
         slot[e] = k
         if e in _PLACE:
-            return (1, _PLACE[e], None)   # an argument's value
+            return (self.ARG, _PLACE[e], None)   # an argument's value
         if e.is_Symbol:
-            return (2, e, None)           # a symbol of the point
-        return (3, e, k)                  # a constant
+            return (self.SYMBOL, e, None)
+        return (self.CONST, e, k)
 
-    def __call__(self, args: tuple, vals: Mapping, point: Mapping) -> list:
-        """The expressions' values with each dummy ``a<k>`` at ``vals[args[k]]``."""
-        if self.steps is None:
-            at = ChainMap({d: vals[args[k]] for d, k in _PLACE.items()
-                           if k < len(args) and args[k] in vals}, point)
-            return mp_eval(self.exprs, at)
+    def run(self, point: Mapping, args: tuple = (), vals: Any = None) -> list:
+        """Every step's value at the current precision (dummy ``a<k>`` at ``vals[args[k]]``)."""
         prec = mpmath.mp.prec
         consts = self.consts.get(prec)
         if consts is None:
             consts = self.consts[prec] = {}
         reg: list = [None] * self.size
+        fsum = mpmath.fsum
         k = 0
         for kind, e, extra in self.steps:
             if kind == 0:
                 v = _apply(e, [reg[j] for j in extra])
+            elif kind == 4:
+                v = fsum((1 if c is None else reg[c]) * reg[x] for c, x in extra)
             elif kind == 1:
                 v = vals[args[e]]
             elif kind == 3:
@@ -352,7 +381,70 @@ class Program:
                 v = _leaf(e, point)
             reg[k] = v
             k += 1
+        return reg
+
+    def __call__(self, args: tuple, vals: Any, point: Mapping) -> list:
+        """The expressions' values with each dummy ``a<k>`` at ``vals[args[k]]``."""
+        reg = self.run(point, args, vals)
         return [reg[j] for j in self.outs]
+
+    def jvp(self, reg: list, point: Mapping, tangents: list[Mapping]) -> list:
+        """Forward mode, as ``jvp_walk``: per expression, its derivative along each tangent
+        (None where it is constant), from ``reg = self.run(point)``."""
+        k = len(tangents)
+        zero = mpmath.mpf(0)
+        fsum = mpmath.fsum
+        dots: list = [None] * self.size
+        if self.moves is None:
+            self.moves = self._moving()
+        moves = self.moves
+        j = -1
+        for kind, e, extra in self.steps:
+            j += 1
+            if not moves[j]:
+                continue
+            if kind == 2:
+                t = [tg.get(e) for tg in tangents]
+                if any(x is not None for x in t):
+                    dots[j] = [zero if x is None else x for x in t]
+            elif kind == 4:
+                moving = [(c, x, self.steps[x][1]) for c, x in extra
+                          if any(self.steps[x][1] in tg for tg in tangents)]
+                if moving:
+                    dots[j] = [fsum((1 if c is None else reg[c]) * tg.get(s, zero)
+                                    for c, _, s in moving) for tg in tangents]
+            elif moves[j] == 2:
+                dots[j] = self._jvp_node(e, extra, reg, dots, point, k)
+        return [dots[j] for j in self.outs]
+
+    @staticmethod
+    def _jvp_node(e: sympy.Basic, slots: list, reg: list, dots: list, point: Mapping,
+                  k: int) -> Any:
+        """``_jvp_node`` on slots: the same arithmetic in the same order."""
+        if isinstance(e, sympy.Piecewise):   # slots: expression, condition, ...
+            for a in range(0, len(slots), 2):
+                if reg[slots[a + 1]]:
+                    return dots[slots[a]]
+            return [_nan()] * k
+        active = [a for a, s in enumerate(slots) if dots[s] is not None]
+        if not active:
+            return None
+        if e.is_Add:
+            ds = [dots[slots[a]] for a in active]
+            return [mpmath.fsum(d[j] for d in ds) for j in range(k)]
+        if e.is_Mul:
+            terms = []
+            for a in active:
+                c = None
+                for b, s in enumerate(slots):
+                    if b != a:
+                        c = reg[s] if c is None else c * reg[s]
+                terms.append((c, dots[slots[a]]))
+            return [mpmath.fsum(d[j] if c is None else d[j] * c for c, d in terms)
+                    for j in range(k)]
+        pv = _local_partials(e, active)[1](slots, reg, point)
+        ds = [dots[slots[a]] for a in active]
+        return [mpmath.fsum(p * d[j] for p, d in zip(pv, ds)) for j in range(k)]
 
 
 def _local_partials(e: sympy.Basic, active: list) -> tuple:
