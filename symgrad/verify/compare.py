@@ -117,9 +117,7 @@ def compare(numeric: np.ndarray, exact: np.ndarray, budget: float,
     num_flat, ex_flat = num.reshape(-1), ex.reshape(-1)
     inh_flat = inherited.reshape(-1) if inherited is not None else None
     with mpmath.workdps(HP_DIGITS + 10):
-        values = ex.reshape(-1) if support is None else ex.reshape(-1)[live]
-        finite = [v for v in values if mpmath.isfinite(v)]
-        scale = max((abs(v) for v in finite), default=mpmath.mpf(0))
+        scale = magnitude(ex if support is None else ex.reshape(-1)[live])
         fl_scale = float(scale) if scale else 0.0
         spacing = np.spacing(min(abs(fl_scale), np.finfo(np.float64).max)) if fl_scale else \
             np.spacing(0.0)
@@ -193,6 +191,41 @@ def compare(numeric: np.ndarray, exact: np.ndarray, budget: float,
     return c
 
 
+_MPF = type(mpmath.mpf(0))
+
+
+def magnitude(a: Any):
+    """Largest finite absolute entry of a value (0 if none)."""
+    arr = np.asarray(a, dtype=object).reshape(-1)
+    best = mpmath.mpf(0)
+    # A nonzero finite mpf is m * 2^e with m of bc bits: |v| lies in [2^(e+bc-1), 2^(e+bc)),
+    # so only the entries with the largest e + bc can be the largest; abs() is taken of
+    # those alone. (0, inf and nan have mantissa 0.)
+    top, lead = None, []
+    for v in arr.tolist():
+        if type(v) is _MPF:
+            _, man, exp, bc = v._mpf_
+            if not man:
+                continue
+            key = exp + bc
+            if top is None or key > top:
+                top, lead = key, [v]
+            elif key == top:
+                lead.append(v)
+            continue
+        if isinstance(v, (bool, np.bool_)):
+            continue
+        try:
+            if mpmath.isfinite(v) and abs(v) > best:
+                best = abs(v)
+        except (TypeError, ValueError):
+            continue
+    for v in lead:
+        if abs(v) > best:
+            best = abs(v)
+    return best
+
+
 def _unravel(f: int, shape: tuple) -> tuple:
     """Flat index ``f`` as a tuple of ints (row-major), without numpy's call overhead."""
     idx = []
@@ -233,10 +266,7 @@ def hp_close(a: np.ndarray, b: np.ndarray, floor: Any = 0, support: np.ndarray |
             if not _both_zero(flat_a[k], flat_b[k])]
     with mpmath.workdps(HP_DIGITS + 10):
         scale = mpmath.mpf(floor) if floor else mpmath.mpf(0)
-        for k in live:
-            for v in (flat_a[k], flat_b[k]):
-                if mpmath.isfinite(v):
-                    scale = max(scale, abs(v))
+        scale = max(scale, magnitude(flat_a[live]), magnitude(flat_b[live]))
         worst, where = mpmath.mpf(0), ()
         for k in live:
             x, y = flat_a[k], flat_b[k]

@@ -17,7 +17,7 @@ from symgrad.autograd.engine import run_backward, topological_order
 from symgrad.autograd.graph import AccumulateGrad, Node
 from symgrad.ops._node import parent_meta
 from symgrad.ops.namespaces import MPMATH, to_mpmath, unbroadcast
-from symgrad.verify.compare import HP_DIGITS
+from symgrad.verify.compare import HP_DIGITS, magnitude as _magnitude
 
 __all__ = ["HighPrecision", "stable_gradients", "recorded_gradients", "rounded_forwards",
            "mp_array"]
@@ -176,21 +176,6 @@ class HighPrecision:
     def forward_scale(self):
         """The largest finite magnitude any node's value takes (the size of the terms)."""
         return max((_magnitude(v) for v in self.values.values()), default=mpmath.mpf(0))
-
-
-def _magnitude(a: Any):
-    """Largest finite absolute entry of a value (0 if none)."""
-    arr = np.asarray(a, dtype=object).reshape(-1)
-    best = mpmath.mpf(0)
-    for v in arr:
-        if isinstance(v, (bool, np.bool_)) or (type(v) is mpmath.mpf and not v):
-            continue
-        try:
-            if mpmath.isfinite(v) and abs(v) > best:
-                best = abs(v)
-        except (TypeError, ValueError):
-            continue
-    return best
 
 
 class HPResult:
