@@ -42,6 +42,26 @@ class PointCache:
         self._at: dict[int, dict] = {}
         self._vals: dict[int, dict] = {}
         self._free: dict[int, tuple[Any, set]] = {}   # id(root) -> (root, its free symbols)
+        self._programs: dict[int, tuple[np.ndarray, Program]] = {}   # id(array) -> compiled
+        self._regs: dict[tuple[int, int], list] = {}   # (id(program), precision) -> values
+
+    def program(self, e: np.ndarray) -> Program:
+        """``e``'s entries (flat) compiled once: the forward value and every direction at
+        this point run the same program (while ``e`` is not changed)."""
+        got = self._programs.get(id(e))
+        if got is None or got[0] is not e:
+            got = self._programs[id(e)] = (e, Program(e.reshape(-1).tolist()))
+        return got[1]
+
+    def registers(self, program: Program) -> list:
+        """Every step's value of ``program`` at the current precision, computed once (and
+        entered in ``values()`` for walks over the same nodes)."""
+        key = (id(program), mpmath.mp.prec)
+        reg = self._regs.get(key)
+        if reg is None:
+            reg = self._regs[key] = program.run(self.at())
+            self.values().update(zip(program.nodes, reg))
+        return reg
 
     def at(self, syms=()) -> dict:
         """The point's values at the current precision, each converted once (``syms`` now,
@@ -406,16 +426,19 @@ def directional_mp_many(exprs: Any, directions: Sequence[Mapping[Any, Any]], poi
         raise ValueError(f"no value for symbol(s) {names} at this point")
     exact = [{s: sympy.sympify(v) for s, v in d.items() if s in free} for d in directions]
 
-    program = Program(flat)   # compiled once, run per precision
+    program = Program(flat) if cache is None else cache.program(e)   # run per precision
 
     def compute() -> list:
         conv: dict = {}   # a random direction has a few distinct components
         tangents = [{s: conv[v] if v in conv else conv.setdefault(v, _to_mp(v))
                      for s, v in t.items()} for t in exact]
-        at = {s: _to_mp(point[s]) for s in free} if cache is None else cache.at(free)
+        if cache is None:
+            at = {s: _to_mp(point[s]) for s in free}
+            reg = program.run(at)
+        else:
+            at, reg = cache.at(free), cache.registers(program)
         zero = [mpmath.mpf(0)] * len(tangents)
-        rows = [zero if d is None else d
-                for d in program.jvp(program.run(at), at, tangents)]
+        rows = [zero if d is None else d for d in program.jvp(reg, at, tangents)]
         return [row[j] for j in range(len(tangents)) for row in rows]
 
     vals = stable_eval(compute, digits)
@@ -507,15 +530,20 @@ def _evaluate_nonzero(e: np.ndarray, point: Mapping, digits: int = 50,
             else:
                 todo.append(j)
     if todo:
-        program = Program([raw[keys[j]] for j in todo])   # compiled once, run per precision
+        # compiled once, run per precision (with a cache: shared with directional_mp_many)
+        if cache is None:
+            program = Program([raw[keys[j]] for j in todo])
+            outs = program.outs
+        else:
+            program = cache.program(e)
+            outs = [program.outs[keys[j]] for j in todo]
 
         def compute() -> list:   # a symbol without a value raises ValueError naming it
             if cache is None:
                 reg = program.run(_LazyPoint(point, mpmath.mp.prec))
-            else:   # every node's value, for later walks at this point and precision
-                reg = program.run(cache.at())
-                cache.values().update(zip(program.nodes, reg))
-            return [reg[j] for j in program.outs]
+            else:
+                reg = cache.registers(program)
+            return [reg[j] for j in outs]
 
         for j, v in zip(todo, stable_eval(compute, digits)):
             vals[j] = v
