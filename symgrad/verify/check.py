@@ -460,8 +460,8 @@ def _diagonal(nodes: list, shape: tuple) -> bool:
 def _masked(diag: np.ndarray, unit: np.ndarray) -> np.ndarray:
     """``diag`` where ``unit`` is 1, exact zeros elsewhere (one row of a diagonal Jacobian)."""
     row = _zeros_mp(diag.shape)
-    for idx in zip(*np.nonzero(unit)):
-        row[idx] = diag[idx]
+    hot = unit != 0
+    row[hot] = diag[hot]
     return row
 
 
