@@ -389,8 +389,19 @@ class Program:
         return [reg[j] for j in self.outs]
 
     def jvp(self, reg: list, point: Mapping, tangents: list[Mapping]) -> list:
-        """Forward mode, as ``jvp_walk``: per expression, its derivative along each tangent
-        (None where it is constant), from ``reg = self.run(point)``."""
+        """Forward mode: per expression, its derivative along each tangent (a list; None
+        where it is constant), from ``reg = self.run(point)``."""
+        dots = self.dots(reg, point, tangents)
+        return [dots[j] for j in self.outs]
+
+    def dots(self, reg: list, point: Mapping, tangents: list[Mapping]) -> list:
+        """Every step's derivative along each tangent (None where it is constant, or where
+        no derivative flows: a condition, a long linear sum's terms).
+
+        Each node's derivative is the chain rule over its arguments, with the node's own
+        partial derivatives from ``sympy.diff`` of its head (``_local_partials``; sums and
+        products by the sum and product rules): what ``sympy.diff`` of the whole expression
+        gives, without rebuilding (and re-simplifying) it."""
         k = len(tangents)
         zero = mpmath.mpf(0)
         fsum = mpmath.fsum
@@ -415,12 +426,12 @@ class Program:
                                     for c, _, s in moving) for tg in tangents]
             elif moves[j] == 2:
                 dots[j] = self._jvp_node(e, extra, reg, dots, point, k)
-        return [dots[j] for j in self.outs]
+        return dots
 
     @staticmethod
     def _jvp_node(e: sympy.Basic, slots: list, reg: list, dots: list, point: Mapping,
                   k: int) -> Any:
-        """``_jvp_node`` on slots: the same arithmetic in the same order."""
+        """One node's derivative along each tangent, from its arguments' (by slot)."""
         if isinstance(e, sympy.Piecewise):   # slots: expression, condition, ...
             for a in range(0, len(slots), 2):
                 if reg[slots[a + 1]]:
@@ -494,23 +505,11 @@ def jvp_walk(exprs: list, point: Mapping, tangents: list[Mapping],
     """Forward mode over the DAG of ``exprs`` (SymPy expressions): every node's derivative
     along each tangent (a list, one value per tangent; None where it is constant), the
     terms of a long linear sum aside. ``vals`` is filled with the nodes' values."""
-    vals = {} if vals is None else vals
-    mp_eval(exprs, point, vals)
-    k = len(tangents)
-    zero = mpmath.mpf(0)
-    dcache: dict = {}
-    for kind, e, extra in walk(exprs, dcache, diff_args):
-        if kind is LEAF:
-            t = [tg.get(e) for tg in tangents] if e.is_Symbol else [None]
-            dcache[e] = None if all(x is None for x in t) else [
-                zero if x is None else x for x in t]
-        elif kind is LINEAR:
-            dcache[e] = _linear_jvp(extra, tangents, vals)
-        elif not extra:   # a condition: no derivative flows through it
-            dcache[e] = None
-        else:
-            dcache[e] = _jvp_node(e, extra, vals, dcache, point, k)
-    return dcache
+    program = Program(exprs)
+    reg = program.run(point)
+    if vals is not None:
+        vals.update(zip(program.nodes, reg))
+    return dict(zip(program.nodes, program.dots(reg, point, tangents)))
 
 
 def diff_args(e: sympy.Basic) -> list:
@@ -523,39 +522,3 @@ def diff_args(e: sympy.Basic) -> list:
     return list(e.args)
 
 
-def _linear_jvp(terms: list, tangents: list[Mapping], vals: dict) -> list | None:
-    """The derivative of ``sum c*s`` along each tangent: ``sum c*t[s]`` (None: constant)."""
-    moving = [(c, x) for c, x in terms if any(x in tg for tg in tangents)]
-    if not moving:
-        return None
-    zero = mpmath.mpf(0)
-    return [mpmath.fsum(_coefficient(c, vals) * tg.get(x, zero) for c, x in moving)
-            for tg in tangents]
-
-
-def _jvp_node(e: sympy.Basic, args: list, vals: dict, dcache: dict, point: Mapping,
-              k: int) -> Any:
-    if isinstance(e, sympy.Piecewise):
-        for ec in e.args:
-            if vals[ec.cond]:
-                return dcache[ec.expr]
-        return [_nan()] * k
-    active = [a for a, arg in enumerate(args) if dcache[arg] is not None]
-    if not active:
-        return None
-    if e.is_Add:
-        ds = [dcache[args[a]] for a in active]
-        return [mpmath.fsum(d[j] for d in ds) for j in range(k)]
-    if e.is_Mul:
-        terms = []
-        for a in active:
-            c = None
-            for b, arg in enumerate(args):
-                if b != a:
-                    c = vals[arg] if c is None else c * vals[arg]
-            terms.append((c, dcache[args[a]]))
-        return [mpmath.fsum(d[j] if c is None else d[j] * c for c, d in terms)
-                for j in range(k)]
-    pv = _local_partials(e, active)[1](args, vals, point)
-    ds = [dcache[args[a]] for a in active]
-    return [mpmath.fsum(p * d[j] for p, d in zip(pv, ds)) for j in range(k)]
