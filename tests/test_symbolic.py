@@ -169,10 +169,16 @@ def test_fast_sums_equal_sympy_construction():
         assert sympy.srepr(_sums.add(got, other)) == sympy.srepr(got + other)
         assert sympy.srepr(_sums.add(other, got)) == sympy.srepr(other + got)
         assert sympy.srepr(_sums.neg(got)) == sympy.srepr(-got)
-    for c in _COEFFS:
-        for s in (_POOL[0], _POOL[-1], sympy.Integer(2), sympy.exp(_POOL[1])):
+    for c in _COEFFS + [sympy.Rational(1, 3), sympy.Float(0.25)]:
+        for s in (_POOL[0], _POOL[-1], sympy.Integer(2), sympy.exp(_POOL[1]),
+                  sympy.Symbol("nc", commutative=False), sympy.Dummy("d")):
             assert sympy.srepr(_sums.times(c, s)) == sympy.srepr(c * s)
             assert sympy.srepr(_sums.times(s, c)) == sympy.srepr(s * c)
+            for got, want in ((_sums.add(s, c), s + c), (_sums.add(c, s), c + s)):
+                assert got == want and got.args == want.args and hash(got) == hash(want)
+                assert sympy.srepr(got) == sympy.srepr(want)
+                assert got.is_commutative == want.is_commutative
+                assert got.is_positive == want.is_positive and got.is_real == want.is_real
 
 
 def test_linear_layer_mirror_is_sympys_sum():

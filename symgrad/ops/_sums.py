@@ -97,8 +97,23 @@ def _terms_of(x: Any) -> tuple | None:
     return (x,) if _symbol_of(x) is not None else None
 
 
+def _offset(s: Any, c: Any) -> Any:
+    """``s + c`` for a commutative symbol ``s`` and a nonzero rational ``c``, as ``Add``
+    builds it (the coefficient first); None for other arguments."""
+    if _is_symbol(s) and _is_coeff(c) and c.p:
+        return sympy.Add._from_args((c, s), True)
+    return None
+
+
 def add(x: Any, y: Any) -> Any:
-    """``x + y``; two linear sums without a common symbol are merged directly."""
+    """``x + y``; two linear sums without a common symbol are merged directly, and a
+    symbol plus a constant (``x + 1``, the commonest elementwise offset) is built as
+    ``Add`` would build it, without its flattening."""
+    got = _offset(x, y)
+    if got is None:
+        got = _offset(y, x)
+    if got is not None:
+        return got
     tx = _terms_of(x) if isinstance(x, sympy.Basic) else None
     ty = _terms_of(y) if tx is not None and isinstance(y, sympy.Basic) else None
     if ty is not None and (len(tx) + len(ty) > 8):
