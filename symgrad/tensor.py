@@ -209,7 +209,7 @@ class Tensor:
         """The (shared) AccumulateGrad node of a leaf that requires grad."""
         acc = self._acc() if self._acc is not None else None
         if acc is None:
-            acc = AccumulateGrad(self)
+            acc = AccumulateGrad.of(self)
             if self._extra and "hooks" in self._extra:
                 acc._pre_hooks = self._extra["hooks"]
             self._acc = weakref.ref(acc)
@@ -260,8 +260,7 @@ class Tensor:
         global _backward
         if _backward is None:  # autograd.api imports this module: bind it on first use
             from symgrad.autograd.api import backward as _backward
-        _backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph,
-                  inputs=inputs)
+        _backward(self, gradient, retain_graph, create_graph, inputs)
 
     def _extra_dict(self) -> dict:
         if self._extra is None:
@@ -477,26 +476,16 @@ class Tensor:
         return self.__deepcopy__({})
 
     # ------------------------------------------------------------------ arithmetic
-    def __add__(self, other):
-        return _F.add(self, other)
-
+    # (__add__, __sub__, __mul__, __truediv__ and __matmul__ are the op functions
+    # themselves, set at the end of the module)
     def __radd__(self, other):
         return _F.add(other, self)
-
-    def __sub__(self, other):
-        return _F.sub(self, other)
 
     def __rsub__(self, other):
         return _F.sub(other, self)
 
-    def __mul__(self, other):
-        return _F.mul(self, other)
-
     def __rmul__(self, other):
         return _F.mul(other, self)
-
-    def __truediv__(self, other):
-        return _F.div(self, other)
 
     def __rtruediv__(self, other):
         return _F.div(other, self)
@@ -518,9 +507,6 @@ class Tensor:
 
     def __rpow__(self, other):
         return _F.pow(other, self)
-
-    def __matmul__(self, other):
-        return _F.matmul(self, other)
 
     def __rmatmul__(self, other):
         return _F.matmul(other, self)
@@ -866,4 +852,8 @@ from symgrad import ops as _F  # noqa: E402  (methods delegate to the op functio
 for _name, _fn in _F.TENSOR_METHODS.items():
     if _name not in Tensor.__dict__:
         setattr(Tensor, _name, _fn)
+# ``a + b`` is ops.add(a, b) with no method frame in between (one per operation counts).
+for _name, _fn in (("__add__", _F.add), ("__sub__", _F.sub), ("__mul__", _F.mul),
+                   ("__truediv__", _F.div), ("__matmul__", _F.matmul)):
+    setattr(Tensor, _name, _fn)
 _UFUNCS: dict[str, Callable] = _F.NUMPY_UFUNCS

@@ -11,21 +11,25 @@ from collections.abc import Sequence
 import numpy as np
 
 from symgrad._quiet import quiet_enter, quiet_exit
-from symgrad.autograd.engine import run_backward
+from symgrad.autograd.engine import _run_all, run_backward
 from symgrad.autograd.grad_mode import _state
 from symgrad.tensor import Tensor
 
 __all__ = ["backward", "grad"]
 
 
-def _run(roots, seeds, *, create_graph: bool, **kwargs) -> dict:
+def _run(roots, seeds, retain_graph: bool, create_graph: bool, shared: set,
+         capture=None, accumulate: bool = True) -> dict:
     """The engine, with recording on only for ``create_graph`` and numpy's floating-point
     warnings off (a context manager each would cost more than a small graph's backward)."""
     prev = _state.enabled
     _state.enabled = create_graph
     token = quiet_enter()
     try:
-        return run_backward(roots, seeds, create_graph=create_graph, **kwargs)
+        if capture is None:  # the whole graph, the common case: the engine's loop directly
+            return _run_all(roots, seeds, retain_graph, create_graph, accumulate, shared, True)
+        return run_backward(roots, seeds, retain_graph=retain_graph, create_graph=create_graph,
+                            capture=capture, accumulate=accumulate, shared=shared)
     finally:
         quiet_exit(token)
         _state.enabled = prev
@@ -89,7 +93,7 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
         # ``loss.backward()``, the common call: one root, its seed implicit
         root = _root(tensors, 0)
         seed = _seed(tensors, None, 0, create_graph, shared)
-        _run([root], [seed], retain_graph=retain_graph, create_graph=create_graph, shared=shared)
+        _run([root], [seed], retain_graph, create_graph, shared)
         return
     outs = _as_list(tensors)
     gs = _as_list(grad_tensors) if grad_tensors is not None else [None] * len(outs)

@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 __all__ = ["Node", "AccumulateGrad", "FREED_MESSAGE"]
 
+_new = object.__new__
+
 FREED_MESSAGE = (
     "Trying to backward through the graph a second time, or to read values saved for "
     "backward after they were freed. The values an op saves for its backward pass are "
@@ -56,6 +58,14 @@ class AccumulateGrad(Node):
         self.variable = variable
         self.next_functions = ()
         self._pre_hooks = None
+
+    @classmethod
+    def of(cls, variable) -> AccumulateGrad:
+        """``AccumulateGrad(variable)`` without the type call's overhead: a leaf gets a new
+        one in every step's graph (it holds it weakly, as PyTorch does)."""
+        acc = _new(cls)
+        acc.variable, acc.next_functions, acc._pre_hooks = variable, (), None
+        return acc
 
     def apply(self, grad: Any, create_graph: bool) -> tuple:
         return ()

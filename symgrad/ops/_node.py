@@ -60,8 +60,7 @@ class OpNode(Node):
         # vjp_with(NUMPY, ...) for a fixed-arity op, inlined: this is the backward pass's
         # hot loop, and the branches other namespaces need cost more than the tiny rules.
         rules = op.vjp
-        args, ans, const = self._args, self._ans, self._const
-        params = self._params or _EMPTY
+        args, ans, const, params = self._args, self._ans, self._const, self._params
         outs: list = []
         i = -1
         for parent, _ in self.next_functions:
@@ -72,7 +71,8 @@ class OpNode(Node):
             rule = rules[i]
             if rule is None:
                 self._no_rule(i)
-            r = rule(NUMPY, g, ans, *args, **params)
+            # (``**params`` would build a dict per call even when there are none)
+            r = rule(NUMPY, g, ans, *args, **params) if params else rule(NUMPY, g, ans, *args)
             if type(r) is not _ndarray:
                 r = np.asarray(r)
             if type(parent) is AccumulateGrad:
@@ -84,7 +84,8 @@ class OpNode(Node):
             if rs != shape:
                 lead = len(rs) - len(shape)
                 if lead > 0 and rs[lead:] == shape:  # broadcasting added leading axes (a bias)
-                    r = _add_reduce(r, axis=tuple(range(lead)))  # = unbroadcast's r.sum(...)
+                    # = unbroadcast's r.sum(...)
+                    r = _add_reduce(r, axis=0 if lead == 1 else tuple(range(lead)))
                 else:
                     r = self._reduce(NUMPY, r, shape, i)
             if r.dtype != dtype:

@@ -68,9 +68,13 @@ ADD = register(
 
 def add(input, other, *, alpha=1) -> Tensor:
     """``input + alpha * other``, broadcasting as numpy and PyTorch do."""
-    if alpha == 1:
-        return _binary(ADD, input, other)
-    return _binary(ADD, input, other, alpha=alpha)
+    try:  # _binary, inlined: ``+`` is the most frequent op
+        if alpha == 1:
+            return apply(ADD, input, other)
+        return apply(ADD, input, other, alpha=alpha)
+    except ValueError:
+        broadcast_check(input, other)
+        raise
 
 
 SUB = register(

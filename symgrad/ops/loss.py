@@ -32,7 +32,8 @@ __all__ = ["binary_cross_entropy_with_logits", "binary_cross_entropy", "mse_loss
 
 REDUCTIONS = ("none", "mean", "sum")
 _and_reduce = np.logical_and.reduce
-_max_reduce = np.maximum.reduce
+_U64 = np.dtype(np.uint64)
+_count_nonzero = np.count_nonzero
 
 
 def _reduce(xp, v, reduction):
@@ -522,10 +523,15 @@ def _nll_layout(shape: tuple, target: np.ndarray, ignore_index: int):
 _LAST_LAYOUT: list = [None]
 
 
-def _layout_of(shape: tuple, target: np.ndarray, ignore_index: int):
+def _layout_of(shape: tuple, target: np.ndarray, ignore_index: int, counted=None):
+    """The layout itself; ``counted``, if given, is the mask of the counted targets, known
+    to be all True."""
     axis = 0 if len(shape) == 1 else 1
-    valid = np.not_equal(target, ignore_index)
-    safe = target if _all(valid) else np.where(valid, target, 0)
+    if counted is not None:
+        valid, safe = counted, target
+    else:
+        valid = np.not_equal(target, ignore_index)
+        safe = target if _all(valid) else np.where(valid, target, 0)
     if len(shape) == 1:
         index = (safe,)
     elif len(shape) == 2:
@@ -715,13 +721,20 @@ def _nll_apply(op, kernel: str, input: Tensor, t: np.ndarray, w: Tensor | None,
             and w._data.dtype != input._data.dtype):
         raise RuntimeError(f"expected scalar type {type_name(input)} but found "
                            f"{type_name(w)}")
-    n_classes = input._data.shape[0 if input._data.ndim == 1 else 1]
+    shape = input._data.shape
+    n_classes = shape[0 if len(shape) == 1 else 1]
     # One pass finds the common case, every target in [0, n_classes): read as unsigned, a
-    # negative target is huge. Only otherwise (ignored or bad targets) look closer.
-    if t.size and _max_reduce(t.view(np.uint64), axis=None) >= n_classes:
+    # negative target is huge. Only otherwise (ignored or bad targets) look closer. (A
+    # count, not a reduction: numpy's reductions cost a microsecond on small arrays.)
+    in_range = np.less(t.view(_U64), n_classes)
+    if _count_nonzero(in_range) != t.size:
         bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
         if bad.any():
             raise IndexError(f"Target {t[bad].flat[0]} is out of bounds.")
+    elif kind == "f" and not 0 <= ignore_index < n_classes:
+        # Then no target is ignored: the layout the forward and the rule will ask for is
+        # known, in_range its mask of counted targets (t is a fresh read-only copy).
+        _LAST_LAYOUT[0] = (t, shape, ignore_index, _layout_of(shape, t, ignore_index, in_range))
     if w is not None:
         _no_grad_for(kernel, "weight", w)
     params = {"target": t, "reduction": reduction}
@@ -732,14 +745,18 @@ def _nll_apply(op, kernel: str, input: Tensor, t: np.ndarray, w: Tensor | None,
 
 # ================================================================ cross-entropy
 def _log_softmax(input: Tensor, dim: int) -> Tensor:
-    """reduction.log_softmax (found on first use: ``reduction`` is loaded after this module;
-    an import statement here would cost a microsecond per call)."""
-    fn = _LATE.get("log_softmax")
-    if fn is None:
-        from symgrad.ops.reduction import log_softmax as fn
+    """reduction.log_softmax of a float or symbolic tensor (found on first use:
+    ``reduction`` is loaded after this module; an import statement here would cost a
+    microsecond per call). A valid ``dim`` needs none of its checks: the record is applied
+    directly."""
+    late = _LATE.get("log_softmax")
+    if late is None:
+        from symgrad.ops.reduction import LOG_SOFTMAX, log_softmax
 
-        _LATE["log_softmax"] = fn
-    return fn(input, dim)
+        late = _LATE["log_softmax"] = (LOG_SOFTMAX, log_softmax)
+    if 0 <= dim < input._data.ndim:
+        return apply(late[0], input, dim=dim)
+    return late[1](input, dim)
 
 
 _LATE: dict = {}
