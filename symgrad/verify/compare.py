@@ -40,6 +40,7 @@ FORWARD_MISMATCH = "forward mismatch"
 VERDICTS = (AGREE, MISMATCH, INACCURATE, KINK, FORWARD_MISMATCH)
 
 _TINY = np.finfo(np.float64).tiny
+_NORMAL = float(_TINY)   # the smallest normal float64
 #: Rounding can explain an error, but a result with less than half of float64's digits
 #: (normwise relative error above 2^-26) has still lost its value: numerically inaccurate.
 _HALF_DIGITS = 2.0 ** -26
@@ -122,6 +123,7 @@ def compare(numeric: np.ndarray, exact: np.ndarray, budget: float,
         spacing = np.spacing(min(abs(fl_scale), np.finfo(np.float64).max)) if fl_scale else \
             np.spacing(0.0)
         spacing = max(spacing, np.spacing(0.0))
+        spacing_f = float(spacing)
         worst_key = -1.0
         for f in entries:
             if worst_key < 0 and skipped is not None and skipped < f:
@@ -151,7 +153,11 @@ def compare(numeric: np.ndarray, exact: np.ndarray, budget: float,
             else:
                 d = abs(mpmath.mpf(n) - e)
                 err = float(d)
-                ulps = float(d / spacing)
+                # float(d / spacing), without the division: spacing is a power of two, so
+                # scaling err (d rounded) is exact while both stay in the normal range
+                ulps = err / spacing_f if _NORMAL <= err < math.inf else 0.0 if not d else -1.0
+                if ulps < _NORMAL and (ulps or d):
+                    ulps = float(d / spacing)
                 rel = float(d / abs(e)) if e != 0 else (0.0 if d == 0 else math.inf)
                 if abs(fe) < _TINY and abs(n) <= _TINY:   # both in the subnormal range
                     ulps = min(ulps, float(d / np.spacing(0.0)))
