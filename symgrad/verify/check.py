@@ -778,7 +778,7 @@ def _exact_jacobian(m: Tensor, syms: np.ndarray | None, cache=None
     if syms is None:
         return np.empty(0, dtype=np.intp), []
     exprs = m._data
-    rows, cols = sparsity.pattern(exprs, syms)
+    rows, cols = sparsity.pattern(exprs, syms, None if cache is None else cache.free_symbols)
     width = max(1, syms.size)
     keys = rows * width + cols
     grouped = sparsity.groups((rows, cols), exprs.size, syms.size, most=MAX_PROBES)

@@ -11,20 +11,26 @@ needs one probe instead of one per input entry.
 from __future__ import annotations
 
 from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
 __all__ = ["pattern", "groups"]
 
 
-def pattern(exprs: np.ndarray, syms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def pattern(exprs: np.ndarray, syms: np.ndarray, free_of: Callable | None = None
+            ) -> tuple[np.ndarray, np.ndarray]:
     """(rows, columns) of the Jacobian entries d exprs[r] / d syms[c] that can be nonzero
-    (flat indices, sorted by row then column)."""
+    (flat indices, sorted by row then column). ``free_of(e)``: ``e.free_symbols``, perhaps
+    from a cache that later walks share."""
     position = {s: k for k, s in enumerate(syms.reshape(-1))}
     rows: list[int] = []
     cols: list[int] = []
     for r, e in enumerate(exprs.reshape(-1)):
-        free = getattr(e, "free_symbols", ())
+        if free_of is not None and hasattr(e, "free_symbols"):
+            free = free_of(e)
+        else:
+            free = getattr(e, "free_symbols", ())
         cs = sorted(position[s] for s in free if s in position)
         rows.extend([r] * len(cs))
         cols.extend(cs)
@@ -38,8 +44,11 @@ def groups(structure: tuple[Any, Any], n_out: int, n_in: int, most: int | None =
     grouping saves little (a row with many entries forces as many groups)."""
     rows, cols = (np.asarray(p, dtype=np.intp) for p in structure)
     limit = max(1, n_in // 4) if most is None else most
-    if n_in < 2 or (rows.size and np.bincount(rows, minlength=n_out).max() > limit):
+    widest = np.bincount(rows, minlength=n_out).max() if rows.size else 0
+    if n_in < 2 or widest > limit:
         return None
+    if widest <= 1:   # no row holds two columns (elementwise): one group, as the loop finds
+        return [np.arange(n_in, dtype=np.intp)]
     order = np.argsort(cols, kind="stable")
     starts = np.searchsorted(cols[order], np.arange(n_in + 1))
     used: list[np.ndarray] = []
