@@ -17,7 +17,7 @@ import numpy as np
 import sympy
 
 from symgrad.symbolic.mirror import MirrorInfo, info
-from symgrad.symbolic.mpeval import Program
+from symgrad.symbolic.mpeval import Program, magnitude
 from symgrad.symbolic.mpreverse import mp_hvp, mp_vjp
 from symgrad.tensor import Tensor
 
@@ -501,6 +501,7 @@ def evaluate_mp(e: np.ndarray, point: Mapping, digits: int = 50,
 
 _MP_ZERO = mpmath.mpf(0)
 _MPF = type(_MP_ZERO)
+_FZERO = _MP_ZERO._mpf_   # 0 is the one finite mpf whose mantissa is 0 (inf and nan too)
 
 
 def _scatter(shape: tuple, keys: np.ndarray, vals: list) -> np.ndarray:
@@ -569,11 +570,15 @@ def stable_eval(compute, digits: int = 50) -> list:
         dps = dps * 2 + 20
         with mpmath.workdps(dps):
             cur = [_real(v) for v in compute()]
-            finite = [abs(v) for v in cur if mpmath.isfinite(v)]
-            scale = max(finite, default=mpmath.mpf(0))
+            if all(type(v) is _MPF for v in cur):   # the common case, without abs() each
+                scale = magnitude(cur)
+                all_finite = all(v._mpf_[1] or v._mpf_ == _FZERO for v in cur)
+            else:
+                finite = [abs(v) for v in cur if mpmath.isfinite(v)]
+                scale = max(finite, default=mpmath.mpf(0))
+                all_finite = len(finite) == len(cur)
             tol = scale * mpmath.mpf(10) ** (-digits)
             same = all(_same(a, b, tol) for a, b in zip(prev, cur))
-            all_finite = len(finite) == len(cur)
         if (same and all_finite) or dps > MAX_DIGITS:
             return cur
         prev = cur

@@ -12,10 +12,11 @@ from typing import Any
 from collections.abc import Container, Mapping
 
 import mpmath
+import numpy as np
 import sympy
 
-__all__ = ["mp_eval", "mp_jvp", "mp_jvp_many", "jvp_walk", "diff_args", "walk", "Program", "LEAF",
-           "LINEAR", "NODE"]
+__all__ = ["mp_eval", "mp_jvp", "mp_jvp_many", "jvp_walk", "diff_args", "walk", "Program",
+           "magnitude", "LEAF", "LINEAR", "NODE"]
 
 _NAN = None
 
@@ -183,6 +184,41 @@ def _leaf(e: sympy.Basic, point: Mapping) -> Any:
     if e.is_NumberSymbol:
         return mpmath.mpf(e.evalf(mpmath.mp.dps))
     return None
+
+
+_MPF = type(mpmath.mpf(0))
+
+
+def magnitude(a: Any):
+    """Largest finite absolute entry of a value (0 if none)."""
+    arr = np.asarray(a, dtype=object).reshape(-1)
+    best = mpmath.mpf(0)
+    # A nonzero finite mpf is m * 2^e with m of bc bits: |v| lies in [2^(e+bc-1), 2^(e+bc)),
+    # so only the entries with the largest e + bc can be the largest; abs() is taken of
+    # those alone. (0, inf and nan have mantissa 0.)
+    top, lead = None, []
+    for v in arr.tolist():
+        if type(v) is _MPF:
+            _, man, exp, bc = v._mpf_
+            if not man:
+                continue
+            key = exp + bc
+            if top is None or key > top:
+                top, lead = key, [v]
+            elif key == top:
+                lead.append(v)
+            continue
+        if isinstance(v, (bool, np.bool_)):
+            continue
+        try:
+            if mpmath.isfinite(v) and abs(v) > best:
+                best = abs(v)
+        except (TypeError, ValueError):
+            continue
+    for v in lead:
+        if abs(v) > best:
+            best = abs(v)
+    return best
 
 
 #: What ``walk`` yields a node as.

@@ -26,6 +26,8 @@ from typing import Any
 import mpmath
 import numpy as np
 
+from symgrad.symbolic.mpeval import magnitude
+
 __all__ = ["Comparison", "compare", "hp_close", "ulp_budget", "HP_DIGITS", "RULE_TOLERANCE",
            "AGREE", "MISMATCH", "INACCURATE", "KINK", "FORWARD_MISMATCH", "VERDICTS"]
 
@@ -195,41 +197,6 @@ def compare(numeric: np.ndarray, exact: np.ndarray, budget: float,
             c.notes.append(f"up to {c.explained:.0f} ulps, no more than the same formulas give "
                            "on the recorded float64 values at float64-like precision")
     return c
-
-
-_MPF = type(mpmath.mpf(0))
-
-
-def magnitude(a: Any):
-    """Largest finite absolute entry of a value (0 if none)."""
-    arr = np.asarray(a, dtype=object).reshape(-1)
-    best = mpmath.mpf(0)
-    # A nonzero finite mpf is m * 2^e with m of bc bits: |v| lies in [2^(e+bc-1), 2^(e+bc)),
-    # so only the entries with the largest e + bc can be the largest; abs() is taken of
-    # those alone. (0, inf and nan have mantissa 0.)
-    top, lead = None, []
-    for v in arr.tolist():
-        if type(v) is _MPF:
-            _, man, exp, bc = v._mpf_
-            if not man:
-                continue
-            key = exp + bc
-            if top is None or key > top:
-                top, lead = key, [v]
-            elif key == top:
-                lead.append(v)
-            continue
-        if isinstance(v, (bool, np.bool_)):
-            continue
-        try:
-            if mpmath.isfinite(v) and abs(v) > best:
-                best = abs(v)
-        except (TypeError, ValueError):
-            continue
-    for v in lead:
-        if abs(v) > best:
-            best = abs(v)
-    return best
 
 
 def _unravel(f: int, shape: tuple) -> tuple:
