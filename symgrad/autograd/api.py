@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from symgrad._quiet import quiet_enter, quiet_exit
-from symgrad.autograd.engine import _run_all, run_backward
+from symgrad.autograd.engine import _run_all, _run_capture
 from symgrad.autograd.grad_mode import _state
 from symgrad.tensor import Tensor
 
@@ -28,8 +28,8 @@ def _run(roots, seeds, retain_graph: bool, create_graph: bool, shared: set,
     try:
         if capture is None:  # the whole graph, the common case: the engine's loop directly
             return _run_all(roots, seeds, retain_graph, create_graph, accumulate, shared, True)
-        return run_backward(roots, seeds, retain_graph=retain_graph, create_graph=create_graph,
-                            capture=capture, accumulate=accumulate, shared=shared)
+        return _run_capture(roots, seeds, retain_graph, create_graph, capture, accumulate,
+                            shared, None, True)
     finally:
         quiet_exit(token)
         _state.enabled = prev
@@ -67,18 +67,22 @@ def _seed(t: Tensor, g, i: int, create_graph: bool, shared: set):
         shape = t._data.shape  # np.array(1) is np.ones(()) without its Python layer
         seed = np.ones(shape, dtype=t._data.dtype) if shape else np.array(1, t._data.dtype)
         return Tensor._wrap(seed) if create_graph else seed
+    out = t._data
     if not isinstance(g, Tensor):
-        g = Tensor._wrap(np.asarray(g, dtype=t._data.dtype))
-    if tuple(g.shape) != tuple(t.shape):
+        g = Tensor._wrap(np.asarray(g, dtype=out.dtype))
+    data = g._data
+    if data.shape != out.shape:  # (what ``.shape`` wraps, without building two Sizes)
         raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} "
                            f"and output[{i}] has a shape of {tuple(t.shape)}.")
-    if g._data.dtype.kind != t._data.dtype.kind:
+    dtype = out.dtype
+    if data.dtype.kind != dtype.kind:
         raise RuntimeError(f"For complex or floating outputs, grad_output[{i}] must have a "
                            f"floating dtype like the output; got {g.dtype!r} for an output of "
                            f"dtype {t.dtype!r}")
     if create_graph:
         return g
-    data = g._data if g._data.dtype == t._data.dtype else g._data.astype(t._data.dtype)
+    if data.dtype != dtype:
+        data = data.astype(dtype)
     shared.add(id(data))
     return data
 
@@ -147,14 +151,19 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     if retain_graph is None:
         retain_graph = create_graph
     shared: set = set()
-    roots = [_root(t, i) for i, t in enumerate(outs)]
-    seeds = [_seed(t, g, i, create_graph, shared) for i, (t, g) in enumerate(zip(outs, gs))]
-    capture = [_input_node(t, i) for i, t in enumerate(ins)]
-    got = _run(roots, seeds, retain_graph=retain_graph, create_graph=create_graph,
-               capture=capture, accumulate=False, shared=shared)
+    # (loops rather than comprehensions: cheaper for the usual one or two entries)
+    roots, seeds, capture = [], [], []
+    for i, t in enumerate(outs):
+        roots.append(_root(t, i))
+    for i, t in enumerate(outs):
+        seeds.append(_seed(t, gs[i], i, create_graph, shared))
+    for i, t in enumerate(ins):
+        capture.append(_input_node(t, i))
+    got = _run(roots, seeds, retain_graph, create_graph, shared, capture, False)
     result = []
     for i, (t, node) in enumerate(zip(ins, capture)):
-        if node not in got:
+        entry = got.get(node)
+        if entry is None:
             if not allow_unused:
                 raise RuntimeError(
                     f"The differentiated Tensor at index {i} appears to not have been used in "
@@ -162,11 +171,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
             result.append(Tensor._wrap(np.zeros(t._data.shape, t._data.dtype))
                           if materialize_grads else None)
             continue
-        g, is_shared = got[node]
+        g, is_shared = entry
         if isinstance(g, Tensor):
             result.append(g)
         else:
-            g = np.asarray(g)
+            if type(g) is not np.ndarray:
+                g = np.asarray(g)
             if is_shared or g.base is not None or not g.flags.writeable:
                 g = g.copy()
             if g.dtype != t._data.dtype:

@@ -9,7 +9,7 @@ for the backward pass itself to be recorded; the engine only ever adds them with
 from __future__ import annotations
 
 from typing import Any
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from symgrad.autograd.graph import AccumulateGrad, Node
 
@@ -22,9 +22,17 @@ def topological_order(roots: Sequence[Node]) -> tuple[list[Node], dict[Node, int
     Also returns, per node, how many edges of the reachable graph point at it.
     """
     deps = _dependencies(roots)
-    remaining = dict(deps)
+    return _kahn(roots, dict(deps)), deps
+
+
+def _kahn(roots: Sequence[Node], remaining: dict[Node, int]) -> list[Node]:
+    """``topological_order``'s order, from the edge counts of ``_dependencies`` (which it
+    uses up): a node is emitted once every edge into it has been."""
     order: list[Node] = []
-    ready = [r for r in dict.fromkeys(roots) if r not in remaining]
+    if len(roots) == 1:
+        ready = list(roots)  # (one root: nothing reachable leads back to it)
+    else:
+        ready = [r for r in dict.fromkeys(roots) if r not in remaining]
     pop, push, emit = ready.pop, ready.append, order.append
     while ready:
         node = pop()
@@ -35,7 +43,7 @@ def topological_order(roots: Sequence[Node]) -> tuple[list[Node], dict[Node, int
                 remaining[child] = left
                 if not left:
                     push(child)
-    return order, deps
+    return order
 
 
 def _repeated_ids(outs: Sequence[Any]) -> Sequence[int]:
@@ -85,52 +93,58 @@ def run_backward(
     replaces ``node.apply`` (the verifier uses it to run the rules at high precision), and
     ``run_hooks=False`` skips tensor hooks (and ``retain_grad``) for such side passes.
     """
-    if capture is None and apply is None:
-        return _run_all(roots, grads, retain_graph, create_graph, accumulate,
-                        set() if shared is None else shared, run_hooks)
-    order, _ = topological_order(roots)
-    targets = None if capture is None else set(capture)
-    needed = None
-    if targets is not None:
-        needed = set()
-        for node in reversed(order):
-            if node in targets or any(c in needed for c, _ in node.next_functions if c is not None):
-                needed.add(node)
-
     shared = set() if shared is None else shared
+    if capture is None and apply is None:
+        return _run_all(roots, grads, retain_graph, create_graph, accumulate, shared, run_hooks)
+    return _run_capture(roots, grads, retain_graph, create_graph, capture, accumulate, shared,
+                        apply, run_hooks)
+
+
+def _run_capture(roots: Sequence[Node], grads: Sequence[Any], retain_graph: bool,
+                 create_graph: bool, capture: Sequence[Node] | None, accumulate: bool,
+                 shared: set[int], apply: Callable | None, run_hooks: bool) -> dict:
+    """``run_backward`` with ``capture`` or ``apply``: only the nodes that lead to a captured
+    node run, in ``topological_order`` (which ``_run_all``'s loop also follows)."""
+    deps = _dependencies(roots)
+    targets = set(capture) if capture is not None else set()
+    if capture is None or _all_lead_to(roots, deps, targets):
+        # No node to leave out: the whole-graph loop, which needs no order worked out first.
+        return _run_all(roots, grads, retain_graph, create_graph, accumulate, shared, run_hooks,
+                        targets, apply, deps)
+    order, needed, runs = _leading_to(_kahn(roots, deps), targets)
+
     buffers: dict[Node, Any] = {}
     for root, g in zip(roots, grads):
-        if root in buffers:
-            buffers[root] = buffers[root] + g
-        else:
-            buffers[root] = g
+        prev = buffers.get(root)
+        buffers[root] = g if prev is None else prev + g
 
     captured: dict[Node, tuple[Any, bool]] = {}
     executed: list[Node] = []
-    pop, get = buffers.pop, buffers.get
+    pop, get, accumulate_grad = buffers.pop, buffers.get, AccumulateGrad
     for node in order:
         g = pop(node, None)
-        if g is None or (needed is not None and node not in needed):
+        if g is None:
             continue
-        hooks = node._pre_hooks if run_hooks else None
-        if hooks:
-            g = _call_hooks(hooks, g, shared)
-        if targets is not None and node in targets:
+        if run_hooks:
+            hooks = node._pre_hooks
+            if hooks:
+                g = _call_hooks(hooks, g, shared)
+        if node in targets:
             captured[node] = (g, id(g) in shared)
-        if type(node) is AccumulateGrad:
+        if type(node) is accumulate_grad:
             if accumulate:
                 node.variable._accumulate_grad(g, id(g) in shared, create_graph)
             continue
-        if needed is not None and not any(c in needed for c, _ in node.next_functions):
+        if node not in runs:
             continue
         outs = node.apply(g, create_graph) if apply is None else apply(node, g)
         executed.append(node)
         # An array handed on unchanged (add's rule returns g itself) or to two inputs is
         # shared: whoever keeps it must copy before adding into it.
-        g_shared = shared and id(g) in shared
+        g_shared = id(g) in shared
         repeated = _repeated_ids(outs) if len(outs) > 1 else ()
         for (child, _), r in zip(node.next_functions, outs):
-            if child is None or r is None or (needed is not None and child not in needed):
+            if r is None or child not in needed:  # (None is never in ``needed``)
                 continue
             if (g_shared and r is g) or (repeated and id(r) in repeated):
                 shared.add(id(r))
@@ -142,12 +156,57 @@ def run_backward(
     return captured
 
 
+def _all_lead_to(roots: Sequence[Node], deps: dict[Node, int], targets: set[Node]) -> bool:
+    """Whether every node reachable from ``roots`` (``deps`` holds the others) leads to a
+    target: true when every end of a path is a target leaf, since every path ends.
+
+    (An end that is not a leaf, such as a node without edges, sends the caller the long way.)
+    """
+    accumulate_grad = AccumulateGrad
+    for nodes in (deps, roots):
+        for node in nodes:
+            if type(node) is accumulate_grad:
+                if node not in targets:
+                    return False
+                continue
+            edges = node.next_functions  # (nearly always, the first edge is a parent)
+            if not edges or (edges[0][0] is None and all(c is None for c, _ in edges)):
+                return False
+    return True
+
+
+def _leading_to(order: list[Node], targets: set[Node]) -> tuple[list[Node], set[Node], set[Node]]:
+    """The nodes of ``order`` that lead to a target (in order, and as a set), and those of
+    them that must run: the ones with an edge into that set (a target may have none).
+
+    One reverse pass suffices: every node comes after all the nodes feeding it, so its
+    children are settled before it is."""
+    needed: set[Node] = set()
+    runs: set[Node] = set()
+    kept: list[Node] = []
+    for node in reversed(order):
+        for child, _ in node.next_functions:
+            if child in needed:  # (None never is)
+                runs.add(node)
+                break
+        else:
+            if node not in targets:
+                continue
+        needed.add(node)
+        kept.append(node)
+    kept.reverse()
+    return kept, needed, runs
+
+
 def _dependencies(roots: Sequence[Node]) -> dict[Node, int]:
     """Per reachable node, how many edges of the graph point at it (a root that another
     root leads to counts too: it runs after that root)."""
     deps: dict[Node, int] = {}
-    stack = list(dict.fromkeys(roots))
-    start = set(stack)
+    if len(roots) == 1:
+        stack, start = list(roots), ()  # (one root: nothing reachable leads back to it)
+    else:
+        stack = list(dict.fromkeys(roots))
+        start = set(stack)
     get, push, pop = deps.get, stack.append, stack.pop
     while stack:
         for child, _ in pop().next_functions:
@@ -160,15 +219,26 @@ def _dependencies(roots: Sequence[Node]) -> dict[Node, int]:
 
 
 def _run_all(roots: Sequence[Node], grads: Sequence[Any], retain_graph: bool,
-             create_graph: bool, accumulate: bool, shared: set[int], run_hooks: bool) -> dict:
+             create_graph: bool, accumulate: bool, shared: set[int], run_hooks: bool,
+             targets: Collection[Node] = (), apply: Callable | None = None,
+             deps: dict[Node, int] | None = None) -> dict:
     """``run_backward`` for a whole graph (the common case): one pass that runs each node
-    as soon as every node feeding it has run, as PyTorch's engine does."""
-    deps = _dependencies(roots)
+    as soon as every node feeding it has run, as PyTorch's engine does.
+
+    The gradients reaching ``targets`` are returned as ``capture``'s are (the caller has
+    checked that every node leads to one); ``deps``, if given, is ``_dependencies(roots)``.
+    """
+    if deps is None:
+        deps = _dependencies(roots)
+    captured: dict[Node, tuple[Any, bool]] = {}
     buffers: dict[Node, Any] = {}
     for root, g in zip(roots, grads):
         prev = buffers.get(root)
         buffers[root] = g if prev is None else prev + g
-    ready = [r for r in dict.fromkeys(roots) if r not in deps]
+    if len(roots) == 1:
+        ready = list(roots)  # (one root: nothing reachable leads back to it)
+    else:
+        ready = [r for r in dict.fromkeys(roots) if r not in deps]
     pop_ready, push_ready, pop, get = ready.pop, ready.append, buffers.pop, buffers.get
     accumulate_grad = AccumulateGrad
     while ready:
@@ -180,11 +250,13 @@ def _run_all(roots: Sequence[Node], grads: Sequence[Any], retain_graph: bool,
                 hooks = node._pre_hooks
                 if hooks:
                     g = _call_hooks(hooks, g, shared)
+            if targets and node in targets:
+                captured[node] = (g, id(g) in shared)
             if type(node) is accumulate_grad:
                 if accumulate:
                     node.variable._accumulate_grad(g, id(g) in shared, create_graph)
                 continue
-            outs = node.apply(g, create_graph)
+            outs = node.apply(g, create_graph) if apply is None else apply(node, g)
             if not retain_graph:
                 node.release()  # its saved values are no longer needed: free them now
             # An array handed to two inputs is shared: whoever keeps it must copy before
@@ -205,16 +277,19 @@ def _run_all(roots: Sequence[Node], grads: Sequence[Any], retain_graph: bool,
             deps[child] = left
             if r is not None:
                 prev = get(child)
-                if (not left and type(child) is accumulate_grad and accumulate
+                if (not left and type(child) is accumulate_grad
                         and not (run_hooks and child._pre_hooks)):
-                    # A leaf's last gradient: into .grad now, without a turn of the loop
-                    # (PyTorch also runs an AccumulateGrad as soon as it is ready).
+                    # A leaf's last gradient: into .grad (or the captured ones) now, without
+                    # a turn of the loop (PyTorch also runs an AccumulateGrad once ready).
                     if prev is not None:
                         del buffers[child]
                         r = prev + r
-                    child.variable._accumulate_grad(r, id(r) in shared, create_graph)
+                    if targets and child in targets:
+                        captured[child] = (r, id(r) in shared)
+                    if accumulate:
+                        child.variable._accumulate_grad(r, id(r) in shared, create_graph)
                     continue
                 buffers[child] = r if prev is None else prev + r
             if not left:
                 push_ready(child)
-    return {}
+    return captured
