@@ -328,13 +328,14 @@ class Program:
     each working precision of ``stable_eval``, or (a head's partial derivatives) at every
     node with that head. ``mp_eval``'s sympify, walk and cache lookups are paid once, at
     compile time. Each step runs ``_apply``, ``_leaf`` or a linear sum's ``fsum`` as
-    ``mp_eval`` does, and ``jvp`` the chain rule as ``jvp_walk`` does, so the values are
-    the same bit for bit."""
+    ``mp_eval`` does, so the values are the same bit for bit; ``dots`` runs forward mode
+    over the same steps (``jvp_walk`` and ``mp_jvp`` are built on it)."""
 
     __slots__ = ("exprs", "steps", "outs", "consts", "size", "moves", "nodes")
 
     # step kinds: a node, a dummy's argument, a symbol of the point, a constant, a long
-    # linear sum (extra: (coefficient slot or None, symbol slot) per term)
+    # linear sum (extra: (coefficient slot or None, symbol slot) per term). The loops in
+    # run and dots compare the numbers themselves: an attribute lookup per step costs.
     NODE, ARG, SYMBOL, CONST, LINEAR = range(5)
 
     def __init__(self, exprs: list) -> None:
