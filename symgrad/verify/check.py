@@ -240,25 +240,23 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
         bwd_scale = max(hpres.backward_scales, default=0)
         with mpmath.workdps(HP_DIGITS + 10):
             per_entry = [np.asarray(d, dtype=object) / r for d in hpres.grads[0]]
-        hp_grads = None   # the rows, per leaf: _DiagonalRows below
+        rows_of = {node: _DiagonalRows(d, cts) for node, d in zip(used_nodes, per_entry)}
         n_out = out._data.size
         hp_support = np.arange(n_out) * (n_out + 1)   # row i, column i
     elif root is not None:
         hp_support = None
         hpres = stable_gradients(root, [mp_array(c) for c in cts], used_nodes)
-        hp_out, hp_grads = hpres.value, hpres.grads
+        hp_out = hpres.value
+        rows_of = {node: [row[k] for row in hpres.grads] for k, node in enumerate(used_nodes)}
         fwd_scale, bwd_scale = hpres.forward_scale, max(hpres.backward_scales, default=0)
     else:
         hp_support = None
-        hp_out, hp_grads = to_mpmath(out._data), [[] for _ in cts]
+        hp_out, rows_of = to_mpmath(out._data), {}
         fwd_scale = bwd_scale = 0
     # The rules on the recorded float64 values (rounding's share of the error) cost as
     # much as the high-precision run again: computed only for a result outside its budget.
     inherited = _LazyInherited(root, cts, used_nodes)
-    hp_by_leaf = {}
-    for k, node in enumerate(used_nodes):
-        hp_by_leaf[node] = (_DiagonalRows(per_entry[k], cts) if hp_grads is None else
-                            [row[k] for row in hp_grads])
+    hp_by_leaf = rows_of   # per leaf node: the rules' rows, one per cotangent
 
     # ---- forward value
     # the forward value and every directional derivative are evaluated at this one point:
