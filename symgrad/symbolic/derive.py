@@ -585,6 +585,8 @@ def stable_eval(compute, digits: int = 50) -> list:
 
 
 def _same(a, b, tol) -> bool:
+    if type(a) is _MPF and type(b) is _MPF and a._mpf_ == b._mpf_:
+        return True   # the same number (or both nan), without the operator's conversions
     if a == b:   # most of a Jacobian: exact zeros at both precisions
         return True
     if mpmath.isnan(a) or mpmath.isnan(b):

@@ -8,6 +8,7 @@ cache, so shared subexpressions are computed once.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from collections.abc import Container, Mapping
 
@@ -90,21 +91,40 @@ def _funcs() -> dict:
     return _FUNCS
 
 
+def _product(vals: list) -> Any:
+    r = None
+    for v in vals:
+        if isinstance(v, bool):
+            v = mpmath.mpf(v)
+        if r is not None:
+            r = r * v
+        else:   # 1 * v is v rounded to the working precision, as +v is for an mpf
+            r = +v if type(v) is _MPF else mpmath.mpf(1) * v
+    return mpmath.mpf(1) if r is None else r
+
+
+def _power(vals: list) -> Any:
+    b, x = vals
+    if x == -1:
+        return _div(mpmath.mpf(1), b)
+    return _real(_pow(b, x))
+
+
+def _reciprocal(vals: list) -> Any:
+    return _div(mpmath.mpf(1), vals[0])
+
+
+def _raise(vals: list) -> Any:
+    return _real(_pow(vals[0], vals[1]))
+
+
 def _apply(e: sympy.Basic, vals: list) -> Any:
     if e.is_Add:
         return mpmath.fsum(vals)
     if e.is_Mul:
-        r = mpmath.mpf(1)
-        for v in vals:
-            if isinstance(v, bool):
-                v = mpmath.mpf(v)
-            r = r * v
-        return r
+        return _product(vals)
     if e.is_Pow:
-        b, x = vals
-        if x == -1:
-            return _div(mpmath.mpf(1), b)
-        return _real(_pow(b, x))
+        return _power(vals)
     if isinstance(e, (sympy.Max, sympy.Min)):
         if any(mpmath.isnan(v) for v in vals):
             return _nan()
@@ -145,6 +165,22 @@ def _apply(e: sympy.Basic, vals: list) -> Any:
         return _nan()
     except ValueError:
         return _nan()
+
+
+def _evaluator(e: sympy.Basic) -> Any:
+    """``_apply(e, vals)`` as a function of ``vals`` alone, its dispatch on ``e``'s head
+    done once (a Program runs each node at every precision, and a head's partials at
+    every node with that head)."""
+    if e.is_Add:
+        return mpmath.fsum
+    if e.is_Mul:
+        return _product
+    if e.is_Pow:
+        x = e.exp
+        if x.is_Rational:   # an exact constant: _power's test at each run is known now
+            return _reciprocal if x == -1 else _raise
+        return _power
+    return partial(_apply, e)
 
 
 def _piecewise(e: sympy.Piecewise, vals: list) -> Any:
@@ -331,7 +367,8 @@ class Program:
     ``mp_eval`` does, so the values are the same bit for bit; ``dots`` runs forward mode
     over the same steps (``jvp_walk`` and ``mp_jvp`` are built on it)."""
 
-    __slots__ = ("exprs", "steps", "outs", "consts", "size", "moves", "nodes")
+    __slots__ = ("exprs", "steps", "outs", "consts", "size", "moves", "nodes", "heads",
+                 "partials")
 
     # step kinds: a node, a dummy's argument, a symbol of the point, a constant, a long
     # linear sum (extra: (coefficient slot or None, symbol slot) per term). The loops in
@@ -351,8 +388,8 @@ class Program:
                             steps.append(self._leaf_step(leaf, slot))
                     terms.append((None if c is None else slot[c], slot[x]))
                 steps.append((self.LINEAR, e, terms))
-            elif kind is NODE:
-                steps.append((self.NODE, e, [slot[a] for a in extra]))
+            elif kind is NODE:   # (its expression is nodes[k]; the step holds its evaluator)
+                steps.append((self.NODE, _evaluator(e), [slot[a] for a in extra]))
             else:
                 steps.append(self._leaf_step(e, slot))
                 continue
@@ -363,18 +400,23 @@ class Program:
         self.size = len(slot)
         self.consts: dict = {}   # precision -> the constants' values
         self.moves: list | None = None   # see _moving, on the first jvp
+        self.heads: list | None = None   # per step, a node's kind of chain rule (_head)
+        self.partials: dict = {}   # (step, its moving arguments) -> _local_partials' Program
 
     def _moving(self) -> list:
         """Per step: whether a derivative flows through it to an expression (``diff_args``:
         a node's arguments, a Piecewise's branches, nothing through a condition); 2 marks a
         node whose own arguments carry it."""
         moves = [0] * self.size
+        self.heads = [_head(e) if kind == self.NODE else None
+                      for (kind, _, _), e in zip(self.steps, self.nodes)]
         for j in self.outs:
             moves[j] = 1
         for j in range(self.size - 1, -1, -1):
-            kind, e, extra = self.steps[j]
+            kind, _, extra = self.steps[j]
             if not moves[j] or kind != self.NODE:
                 continue
+            e = self.nodes[j]
             if e.is_Relational or isinstance(e, sympy.logic.boolalg.Boolean):
                 continue   # a condition: no derivative
             moves[j] = 2
@@ -401,8 +443,8 @@ class Program:
         fsum = mpmath.fsum
         k = 0
         for kind, e, extra in self.steps:
-            if kind == 0:
-                v = _apply(e, [reg[j] for j in extra])
+            if kind == 0:   # (e: the node's evaluator)
+                v = e([reg[j] for j in extra])
             elif kind == 4:
                 v = fsum((1 if c is None else reg[c]) * reg[x] for c, x in extra)
             elif kind == 1:
@@ -462,14 +504,14 @@ class Program:
                     dots[j] = [fsum((1 if c is None else reg[c]) * tg.get(s, zero)
                                     for c, _, s in moving) for tg in tangents]
             elif moves[j] == 2:
-                dots[j] = self._jvp_node(e, extra, reg, dots, point, k)
+                dots[j] = self._jvp_node(j, extra, reg, dots, point, k)
         return dots
 
-    @staticmethod
-    def _jvp_node(e: sympy.Basic, slots: list, reg: list, dots: list, point: Mapping,
+    def _jvp_node(self, j: int, slots: list, reg: list, dots: list, point: Mapping,
                   k: int) -> Any:
-        """One node's derivative along each tangent, from its arguments' (by slot)."""
-        if isinstance(e, sympy.Piecewise):   # slots: expression, condition, ...
+        """Node ``j``'s derivative along each tangent, from its arguments' (by slot)."""
+        head = self.heads[j]
+        if head is _PIECEWISE:   # slots: expression, condition, ...
             for a in range(0, len(slots), 2):
                 if reg[slots[a + 1]]:
                     return dots[slots[a]]
@@ -477,10 +519,13 @@ class Program:
         active = [a for a, s in enumerate(slots) if dots[s] is not None]
         if not active:
             return None
-        if e.is_Add:
+        fsum = mpmath.fsum
+        if head is _ADD:
+            if len(active) == 1:
+                return [_sum1(x) for x in dots[slots[active[0]]]]
             ds = [dots[slots[a]] for a in active]
-            return [mpmath.fsum(d[j] for d in ds) for j in range(k)]
-        if e.is_Mul:
+            return [fsum(d[i] for d in ds) for i in range(k)]
+        if head is _MUL:
             terms = []
             for a in active:
                 c = None
@@ -488,11 +533,36 @@ class Program:
                     if b != a:
                         c = reg[s] if c is None else c * reg[s]
                 terms.append((c, dots[slots[a]]))
-            return [mpmath.fsum(d[j] if c is None else d[j] * c for c, d in terms)
-                    for j in range(k)]
-        pv = _local_partials(e, active)[1](slots, reg, point)
+            if len(terms) == 1:
+                c, d = terms[0]
+                return [_sum1(x if c is None else x * c) for x in d]
+            return [fsum(d[i] if c is None else d[i] * c for c, d in terms)
+                    for i in range(k)]
+        key = (j, tuple(active))
+        program = self.partials.get(key)
+        if program is None:
+            program = self.partials[key] = _local_partials(self.nodes[j], active)[1]
+        pv = program(slots, reg, point)
+        if len(active) == 1:
+            p = pv[0]
+            return [_sum1(p * x) for x in dots[slots[active[0]]]]
         ds = [dots[slots[a]] for a in active]
-        return [mpmath.fsum(p * d[j] for p, d in zip(pv, ds)) for j in range(k)]
+        return [fsum(p * d[i] for p, d in zip(pv, ds)) for i in range(k)]
+
+
+_PIECEWISE, _ADD, _MUL, _OTHER = range(4)
+
+
+def _head(e: sympy.Basic) -> int:
+    if isinstance(e, sympy.Piecewise):
+        return _PIECEWISE
+    return _ADD if e.is_Add else _MUL if e.is_Mul else _OTHER
+
+
+def _sum1(x: Any) -> Any:
+    """``mpmath.fsum([x])``: ``x`` rounded to the working precision (an mpf product or
+    sum already is, and ``+x`` rounds as fsum does)."""
+    return +x if type(x) is _MPF else mpmath.fsum((x,))
 
 
 def _local_partials(e: sympy.Basic, active: list) -> tuple:

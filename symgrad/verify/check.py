@@ -263,14 +263,8 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
     # its values and the mirror's node values are computed once per precision
     at_point = derive.PointCache(meta.point)
     exact_out = derive.evaluate_mp(exprs, meta.point, HP_DIGITS, cache=at_point)
-    fwd_runs = rounded_forwards(root) if root is not None else []
-    fwd_inherited = None
-    if fwd_runs:
-        fwd_inherited = np.empty(np.shape(exact_out), dtype=object)
-        for idx in np.ndindex(*fwd_inherited.shape):
-            fwd_inherited[idx] = tuple(np.asarray(r, dtype=object).reshape(
-                fwd_inherited.shape)[idx] for r in fwd_runs)
-    comp = compare(out._data, exact_out, budget, fwd_inherited)
+    comp = _compare(out._data, exact_out, budget,
+                    lambda: _forward_spread(root, np.shape(exact_out)))
     fwd_hp_ok, _, _ = hp_close(np.asarray(hp_out, dtype=object).reshape(np.shape(exact_out)),
                                exact_out, fwd_scale)
     report.rows.append(Row(
@@ -517,6 +511,13 @@ def _inherited(root, cts: list, leaves: list) -> list[list]:
         recorded_gradients(root, cts, leaves, bits=b) for b in (48, 50)]
     return [[_Spread([run[i][k] for run in runs]) for k in range(len(leaves))]
             for i in range(len(cts))]
+
+
+def _forward_spread(root, shape: tuple) -> np.ndarray | None:
+    """Per output entry, the forward's values at 48 and 50 bits (see ``_inherited``)."""
+    if root is None:
+        return None
+    return _Spread([np.asarray(r, dtype=object).reshape(shape) for r in rounded_forwards(root)])
 
 
 class _Spread(np.ndarray):

@@ -27,6 +27,7 @@ import mpmath
 import numpy as np
 
 from symgrad.symbolic.mpeval import magnitude
+from mpmath.libmp import from_float, mpf_abs, mpf_div, mpf_gt, mpf_sub, to_float
 
 __all__ = ["Comparison", "compare", "hp_close", "ulp_budget", "HP_DIGITS", "RULE_TOLERANCE",
            "AGREE", "MISMATCH", "INACCURATE", "KINK", "FORWARD_MISMATCH", "VERDICTS"]
@@ -42,6 +43,8 @@ FORWARD_MISMATCH = "forward mismatch"
 VERDICTS = (AGREE, MISMATCH, INACCURATE, KINK, FORWARD_MISMATCH)
 
 _TINY = np.finfo(np.float64).tiny
+_MPF = type(mpmath.mpf(0))
+_SUBNORMAL = from_float(float(np.spacing(0.0)))   # the smallest positive float64
 _NORMAL = float(_TINY)   # the smallest normal float64
 #: Rounding can explain an error, but a result with less than half of float64's digits
 #: (normwise relative error above 2^-26) has still lost its value: numerically inaccurate.
@@ -119,13 +122,16 @@ def compare(numeric: np.ndarray, exact: np.ndarray, budget: float,
     shape = num.shape
     num_flat, ex_flat = num.reshape(-1), ex.reshape(-1)
     inh_flat = inherited.reshape(-1) if inherited is not None else None
-    with mpmath.workdps(HP_DIGITS + 10):
+    # (np.errstate: an exact scale beyond float64's range has an infinite spacing)
+    with mpmath.workdps(HP_DIGITS + 10), np.errstate(over="ignore", invalid="ignore"):
         scale = magnitude(ex if support is None else ex.reshape(-1)[live])
         fl_scale = float(scale) if scale else 0.0
         spacing = np.spacing(min(abs(fl_scale), np.finfo(np.float64).max)) if fl_scale else \
             np.spacing(0.0)
         spacing = max(spacing, np.spacing(0.0))
         spacing_f = float(spacing)
+        spacing_m = from_float(spacing_f)
+        prec, rnd = mpmath.mp._prec_rounding
         worst_key = -1.0
         for f in entries:
             if worst_key < 0 and skipped is not None and skipped < f:
@@ -137,32 +143,52 @@ def compare(numeric: np.ndarray, exact: np.ndarray, budget: float,
                     worst_key = 0.0
                     c.worst, c.worst_numeric, c.worst_exact = _unravel(f, shape), n, 0.0
                 continue
-            if _isnan(e):
+            em = e._mpf_ if type(e) is _MPF else None
+            if (em is None or not em[1]) and _isnan(e):   # (a nonzero mantissa is finite)
                 if not math.isnan(n):
                     c.within = False
                     c.notes.append(f"exact value undefined at {_unravel(f, shape)}, float64 "
                                    f"gave {n}")
                 continue
-            fe = float(e)                     # correctly rounded (±inf on overflow)
-            if not mpmath.isfinite(e) or math.isinf(fe):
-                ok = n == fe
-                err = 0.0 if ok else math.inf
-                ulps = 0.0 if ok else math.inf
-                rel = 0.0 if ok else math.inf
-            elif not math.isfinite(n):
-                c.nonfinite = True
-                err = ulps = rel = math.inf
+            if em is not None and em[1] and math.isfinite(n):
+                # The common case, e finite and nonzero and n finite, on mpmath's tuples with
+                # the roundings of the general branch's operators (an mpf object per step was
+                # most of a large Jacobian's comparison time).
+                fe = to_float(em, rnd=rnd)
+                if math.isinf(fe):
+                    err = ulps = rel = 0.0 if n == fe else math.inf
+                else:
+                    dm = mpf_abs(mpf_sub(from_float(n), em, prec, rnd), prec, rnd)
+                    err = to_float(dm, rnd=rnd)
+                    ulps = err / spacing_f if _NORMAL <= err < math.inf else \
+                        0.0 if not dm[1] else -1.0
+                    if ulps < _NORMAL and (ulps or dm[1]):
+                        ulps = to_float(mpf_div(dm, spacing_m, prec, rnd), rnd=rnd)
+                    rel = to_float(mpf_div(dm, mpf_abs(em, prec, rnd), prec, rnd), rnd=rnd)
+                    if abs(fe) < _TINY and abs(n) <= _TINY:   # both in the subnormal range
+                        ulps = min(ulps, to_float(mpf_div(dm, _SUBNORMAL, prec, rnd), rnd=rnd))
             else:
-                d = abs(mpmath.mpf(n) - e)
-                err = float(d)
-                # float(d / spacing), without the division: spacing is a power of two, so
-                # scaling err (d rounded) is exact while both stay in the normal range
-                ulps = err / spacing_f if _NORMAL <= err < math.inf else 0.0 if not d else -1.0
-                if ulps < _NORMAL and (ulps or d):
-                    ulps = float(d / spacing)
-                rel = float(d / abs(e)) if e != 0 else (0.0 if d == 0 else math.inf)
-                if abs(fe) < _TINY and abs(n) <= _TINY:   # both in the subnormal range
-                    ulps = min(ulps, float(d / np.spacing(0.0)))
+                fe = float(e)                     # correctly rounded (±inf on overflow)
+                if not mpmath.isfinite(e) or math.isinf(fe):
+                    ok = n == fe
+                    err = 0.0 if ok else math.inf
+                    ulps = 0.0 if ok else math.inf
+                    rel = 0.0 if ok else math.inf
+                elif not math.isfinite(n):
+                    c.nonfinite = True
+                    err = ulps = rel = math.inf
+                else:
+                    d = abs(mpmath.mpf(n) - e)
+                    err = float(d)
+                    # float(d / spacing), without the division: spacing is a power of two,
+                    # so scaling err (d rounded) is exact while both stay in the normal range
+                    ulps = err / spacing_f if _NORMAL <= err < math.inf else \
+                        0.0 if not d else -1.0
+                    if ulps < _NORMAL and (ulps or d):
+                        ulps = float(d / spacing)
+                    rel = float(d / abs(e)) if e != 0 else (0.0 if d == 0 else math.inf)
+                    if abs(fe) < _TINY and abs(n) <= _TINY:   # both in the subnormal range
+                        ulps = min(ulps, float(d / np.spacing(0.0)))
             if inh_flat is not None and math.isfinite(ulps) and ulps > budget:
                 cands = inh_flat[f] if isinstance(inh_flat[f], tuple) else (inh_flat[f],)
                 if all(mpmath.isfinite(r) for r in cands) and mpmath.isfinite(e):
@@ -241,8 +267,16 @@ def hp_close(a: np.ndarray, b: np.ndarray, floor: Any = 0, support: np.ndarray |
         scale = mpmath.mpf(floor) if floor else mpmath.mpf(0)
         scale = max(scale, magnitude(flat_a[live]), magnitude(flat_b[live]))
         worst, where = mpmath.mpf(0), ()
+        prec, rnd = mpmath.mp._prec_rounding
+        top = worst._mpf_
         for k in live:
             x, y = flat_a[k], flat_b[k]
+            if type(x) is _MPF and type(y) is _MPF and x._mpf_[1] and y._mpf_[1]:
+                # both finite and nonzero (the common case): on mpmath's tuples, as below
+                d = mpf_abs(mpf_sub(x._mpf_, y._mpf_, prec, rnd), prec, rnd)
+                if mpf_gt(d, top):
+                    top, where = d, _unravel(k, a.shape)
+                continue
             if _isnan(x) or _isnan(y):
                 if not (_isnan(x) and _isnan(y)):
                     return False, math.inf, _unravel(k, a.shape)
@@ -251,9 +285,10 @@ def hp_close(a: np.ndarray, b: np.ndarray, floor: Any = 0, support: np.ndarray |
                 if x != y:
                     return False, math.inf, _unravel(k, a.shape)
                 continue
-            d = abs(x - y)
-            if d > worst:
-                worst, where = d, _unravel(k, a.shape)
+            d = mpmath.mpf(abs(x - y))
+            if mpf_gt(d._mpf_, top):
+                top, where = d._mpf_, _unravel(k, a.shape)
+        worst = mpmath.mpf(top)
         if scale == 0:
             return worst == 0, float(worst), where
         rel = worst / scale
