@@ -320,7 +320,9 @@ class Tensor:
         return bool(self._data.flags.c_contiguous)
 
     def contiguous(self, memory_format=None) -> Tensor:
-        return _F.contiguous(self)
+        from symgrad.ops.shape import contiguous   # (not a function of the namespace)
+
+        return contiguous(self, memory_format)
 
     def cpu(self) -> Tensor:
         return self

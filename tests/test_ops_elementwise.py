@@ -382,3 +382,24 @@ def test_second_derivatives_match_pytorch(key, torch):
         (h,) = m.autograd.grad((g * g).sum(), x)
         hs.append(np.asarray(h.detach()))
     np.testing.assert_allclose(hs[0], hs[1], rtol=1e-12, atol=1e-14)
+
+
+def test_remainder_is_differentiable_in_both_arguments():
+    # x % y = x - y floor(x / y): d/dx = 1, d/dy = -floor(x / y), as PyTorch; a remainder
+    # that dropped out of the graph gave x.grad 2 instead of 3 below.
+    x = sg.tensor([1.25, -2.5, 7.0], requires_grad=True)
+    y = sg.tensor([0.75, 1.5, -2.0], requires_grad=True)
+    r = x % y
+    assert r.grad_fn.name() == "RemainderBackward1"
+    assert np.array_equal(r.detach().numpy(), [0.5, 0.5, -1.0])
+    r.sum().backward()
+    assert np.array_equal(x.grad.numpy(), [1.0, 1.0, 1.0])
+    assert np.array_equal(y.grad.numpy(), [-1.0, 2.0, 4.0])
+    x.grad = None
+    s = x * 2 + sg.remainder(x, 1.0)
+    assert s.grad_fn.next_functions[1][0].name() == "RemainderBackward0"
+    s.sum().backward()
+    assert np.array_equal(x.grad.numpy(), [3.0, 3.0, 3.0])
+    rep = verify.check(lambda a, b: (a % b * a).sum(), sg.tensor([1.25, -2.5]),
+                       sg.tensor([0.75, 1.5]))
+    assert rep.ok and "floor" in str(rep)

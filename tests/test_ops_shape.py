@@ -465,6 +465,10 @@ def test_contiguous_copies_only_strided_tensors():
     y = S.contiguous(x.t())
     assert y.grad_fn.name() == "CloneBackward0" and y.is_contiguous()
     assert y.view(-1).shape == (6,)
+    m = x.t().contiguous()               # the method, as PyTorch code calls it
+    assert m.grad_fn.name() == "CloneBackward0" and x.contiguous() is x
+    m.view(6).sum().backward()
+    assert np.array_equal(x.grad.numpy(), np.ones((2, 3)))
 
 
 def test_reshape_saves_no_input_so_later_inplace_changes_do_not_matter():

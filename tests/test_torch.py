@@ -27,6 +27,8 @@ PROGRAMS = {
         [(2, 3), (2, 3)]),
     "mse": (lambda m, F, a, b: F.mse_loss(a, b) + F.mse_loss(a.exp(), b, reduction="sum"),
             [(4,), (4,)]),
+    "remainder": (lambda m, F, a, b: (a % 0.75 * a + (a * 3) % (b.abs() + 0.5)).sum(),
+                  [(2, 3), (3,)]),
     "indexing": (lambda m, F, a, b: (a[0] * b[1:] ).sum() + a[:, 1].exp().sum()
                  + a[m.tensor([0, 1, 1])].sum(), [(2, 3), (4,)]),
 }

@@ -334,10 +334,24 @@ TRUNC_DIV = register(
     forward=lambda xp, x, y: _trunc(x / y), vjp=(None, None),
     mirror=lambda x, y: sp.sign(x / y) * sp.floor(sp.Abs(x / y)), kind="comparison",
     elementwise=True, promote=True)
+
+def _quotients(x, y) -> Any:
+    """Where ``remainder`` jumps: ``x / y`` an integer (or y = 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.equal(np.remainder(x, y), 0) | np.equal(y, 0)
+
+
+# x - y floor(x / y): d/dx = 1, d/dy = -floor(x / y) (floor' = 0 away from its jumps)
 REMAINDER = register(
-    "remainder", "RemainderBackward0",
-    forward=lambda xp, x, y: x % y, vjp=(None, None),
-    mirror=lambda x, y: sp.Mod(x, y), kind="comparison", elementwise=True, promote=True)
+    "remainder", "RemainderBackward1",
+    forward=lambda xp, x, y: x % y,
+    vjp=(lambda xp, g, ans, x, y: g, lambda xp, g, ans, x, y: -g * xp.floor_divide(x, y)),
+    mirror=lambda x, y: x - y * _floor_ae(x / y),
+    kind="elementwise", elementwise=True, promote=True, domain=(REAL, NONZERO),
+    kinks=Kink(_quotients, "remainder jumps where input / other is an integer; the rules "
+               "give d/d input = 1 and d/d other = -floor(input / other) there, as PyTorch"),
+)
+REMAINDER_SCALAR = REMAINDER.variant("RemainderBackward0")   # tensor % number
 
 
 def _trunc(a):
@@ -391,7 +405,10 @@ def floor_divide(input, other) -> Tensor:
 
 
 def remainder(input, other) -> Tensor:
-    """Python-style modulus, the sign of ``other`` (not differentiable)."""
+    """Python-style modulus, with the sign of ``other``: ``input - other * floor(input /
+    other)``, differentiable in both (PyTorch: 1 and -floor(input / other))."""
+    if isinstance(other, (int, float)) and isinstance(input, Tensor):
+        return apply(REMAINDER_SCALAR, input, other)
     return _binary(REMAINDER, input, other)
 
 
