@@ -376,8 +376,8 @@ def scatter_add(input, dim: int, index, src) -> Tensor:
 def scatter(input, dim: int, index, src=None, *, value=None, reduce=None) -> Tensor:
     """``input`` with ``src`` (or ``value``) written at ``index`` along ``dim``.
 
-    Where an index repeats, PyTorch keeps one of the writes, unspecified which; here the
-    writes add up, so give each position one write (the usual case)."""
+    Where an index repeats, the last write in row-major order wins, as on PyTorch's CPU
+    (where PyTorch leaves it unspecified); the writes it replaces get no gradient."""
     from symgrad.ops.scatter import _indices, put_along_dim
 
     if reduce is not None:
@@ -387,9 +387,26 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None) -> Ten
     d = _axis(dim, x._data.ndim)
     written = np.zeros(x._data.shape, dtype=bool)
     np.put_along_axis(written, idx, True, d)
-    new = put_along_dim(_scatter_src(src if src is not None else value, idx, x),
-                        x._data.shape, idx, d)
+    values = _scatter_src(src if src is not None else value, idx, x)
+    last = _last_writes(idx, d, x._data.shape)
+    if last is not None:   # one write per position: put_along_dim adds the writes up
+        values = ew.where(_const(last), values, 0)
+    new = put_along_dim(values, x._data.shape, idx, d)
     return ew.where(_const(written), new, x)
+
+
+def _last_writes(idx: np.ndarray, dim: int, shape: tuple) -> np.ndarray | None:
+    """Per entry of a scatter index, whether it is the last write to its position (None
+    when no position is written twice)."""
+    grids = np.indices(idx.shape, sparse=True)
+    where = tuple(idx if k == dim else grids[k] for k in range(idx.ndim))
+    target = np.ravel_multi_index(np.broadcast_arrays(*where), shape, mode="wrap").reshape(-1)
+    if np.unique(target).size == target.size:
+        return None
+    _, first_from_end = np.unique(target[::-1], return_index=True)
+    last = np.zeros(target.size, dtype=bool)
+    last[target.size - 1 - first_from_end] = True
+    return last.reshape(idx.shape)
 
 
 def index_add(input, dim: int, index, source, *, alpha=1) -> Tensor:
