@@ -244,8 +244,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """The same storage without history (shares the version counter, like PyTorch)."""
         t = Tensor._wrap(self._data)
-        self._vc[1] = True
-        t._vc = self._vc
+        share_storage(self, t)
         return t
 
     def detach_(self) -> Tensor:
@@ -845,6 +844,32 @@ def as_tensor(x: Any, dtype=None) -> Tensor:
     if dtype is not None:
         arr = arr.astype(_dtype.to_np(dtype), copy=False)
     return Tensor._wrap(arr)
+
+
+def share_storage(base: Tensor, alias: Tensor) -> None:
+    """Make ``alias`` (a view or a detached alias of ``base``) share ``base``'s version
+    counter, and note both as sharing storage: ``vc[1]`` lists weak references to them.
+
+    An in-place op while recording is refused only while another tensor on the same
+    storage is alive (its history would go stale); a temporary view such as the one
+    ``y[0].item()`` makes must not block ``y.relu_()`` for good."""
+    vc = base._vc
+    refs = vc[1]
+    if not refs:
+        refs = vc[1] = [weakref.ref(base)]
+    elif len(refs) >= 16 and len(refs).bit_count() == 1:   # now and then, drop the dead
+        refs[:] = [r for r in refs if r() is not None]
+    refs.append(weakref.ref(alias))
+    alias._vc = vc
+
+
+def shares_live_storage(t: Tensor) -> bool:
+    """Whether another live tensor shares ``t``'s storage (see ``share_storage``)."""
+    refs = t._vc[1]
+    if not refs:
+        return False
+    refs[:] = [r for r in refs if r() is not None]
+    return any(r() is not t for r in refs)
 
 
 from symgrad import ops as _F  # noqa: E402  (methods delegate to the op functions)

@@ -35,8 +35,8 @@ def _prepare(inputs: tuple, create_graph: bool) -> tuple:
         if create_graph and t._requires_grad:
             out.append(t.view_as(t))
         else:
-            leaf = t.detach()
-            leaf._vc = [leaf._vc[0], False]
+            leaf = Tensor._wrap(t._data)   # the same storage, its own version counter
+            leaf._vc = [t._vc[0], False]
             out.append(leaf.requires_grad_(t._data.dtype.kind == "f"))
     return tuple(out)
 

@@ -15,7 +15,7 @@ from symgrad import _dtype
 from symgrad._quiet import quiet_enter as _quiet_enter, quiet_exit as _quiet_exit
 from symgrad.autograd.grad_mode import _state
 from symgrad.ops.namespaces import NUMPY, to_exact
-from symgrad.tensor import Tensor
+from symgrad.tensor import Tensor, share_storage
 
 __all__ = ["apply", "apply_symbolic", "mirror_call"]
 
@@ -75,7 +75,7 @@ def apply(op, *args: Any, **params: Any) -> Tensor:
     if not grad and not (record and _state.record_all):
         t = _wrap(out)
         if op.view and out.base is not None:
-            t._vc = _share(args[0]._vc)
+            share_storage(args[0], t)
         return t
     node = _new(op.node_class)
     node.next_functions = tuple(edges)
@@ -89,7 +89,7 @@ def apply(op, *args: Any, **params: Any) -> Tensor:
     node._const = const_edges
     t = _wrap(out, node, grad)
     if op.view and out.base is not None:
-        t._vc = _share(args[0]._vc)
+        share_storage(args[0], t)
     saved_idx = op.saved_idx
     if saved_idx is None:
         node._saved = None
@@ -97,14 +97,28 @@ def apply(op, *args: Any, **params: Any) -> Tensor:
         vc = t._vc
         node._saved = ((vc, vc[0], -1),)
     else:
-        node._saved = _snapshot(saved_idx, args, t, op.saves_ans)
+        ans = op.saves_ans
+        if (const_edges or _NO_EDGE in edges) and saved_idx != "*":
+            saved_idx, ans = _needed(op, edges, const_edges)
+        node._saved = _snapshot(saved_idx, args, t, ans) if saved_idx or ans else None
     return t
 
 
-def _share(vc: list) -> list:
-    """A view shares its base's version counter, marked as shared."""
-    vc[1] = True
-    return vc
+def _needed(op, edges: list, const: tuple | None) -> tuple[tuple, bool]:
+    """The arguments (and whether the output) read by the rules that will run: those of
+    the arguments with an edge. PyTorch too saves a product's factor only when the other
+    needs a gradient, so ``y * 2`` does not mind a later ``y.add_(1)``."""
+    key = tuple(fn is not None and not (const and i in const) for i, (fn, _) in enumerate(edges))
+    got = op.saved_for.get(key)
+    if got is None:
+        idx: set = set()
+        ans = False
+        for runs, (reads, reads_ans) in zip(key, op.rule_reads):
+            if runs:
+                idx.update(reads)
+                ans = ans or reads_ans
+        got = op.saved_for[key] = (tuple(sorted(idx)), ans)
+    return got
 
 
 def _snapshot(saved_idx: Any, args: tuple, out: Tensor, ans: bool) -> tuple:

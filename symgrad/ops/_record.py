@@ -95,6 +95,8 @@ class Op:
     grad_ok: bool = False                 # some argument has a rule
     saves_ans: bool = False               # the rules read the output
     saved_idx: Any = None                 # argument indices the rules read ("*": all), or None
+    rule_reads: tuple = ()                # per rule: (argument indices it reads, reads ans)
+    saved_for: dict = field(default_factory=dict)   # which args have edges -> saved_idx
 
     @property
     def differentiable(self) -> bool:
@@ -169,6 +171,10 @@ def _derive(op: Op) -> None:
     else:
         idx = tuple(i for i, n in enumerate(op.arg_names) if n in op.reads)
         op.saved_idx = idx if (idx or op.saves_ans) else None
+        reads = [frozenset() if r is None else _reads(r) for r in op.vjp]
+        op.rule_reads = tuple((tuple(i for i, n in enumerate(op.arg_names) if n in rd),
+                               "ans" in rd) for rd in reads)
+    op.saved_for = {}
 
 
 def _reads(fn: Callable) -> set[str]:

@@ -17,7 +17,7 @@ from symgrad.autograd.grad_mode import _state, no_grad
 from symgrad.ops._apply import apply
 from symgrad.ops._record import REAL, register
 from symgrad.ops.shape import _norm_index
-from symgrad.tensor import Tensor, as_tensor
+from symgrad.tensor import Tensor, as_tensor, shares_live_storage
 
 __all__ = ["inplace", "fill_", "copy_", "index_put_", "fill", "index_put"]
 
@@ -33,12 +33,12 @@ def _check_target(t: Tensor, what: str) -> None:
             f"a leaf Variable that requires grad is being used in an in-place operation "
             f"({what}). Wrap the update in `with symgrad.no_grad():` (as in an optimizer step) "
             "or work on a clone.")
-    if t._vc[1]:
+    if shares_live_storage(t):
         raise RuntimeError(
-            f"in-place {what} on a tensor that shares storage with another tensor (a view, "
-            "or a tensor it is a view of) while gradients are recorded: symgrad would have to "
-            "rewrite the other tensor's history. Use the out-of-place form (y = y + 1) or "
-            "work on .clone().")
+            f"in-place {what} on a tensor that shares storage with another live tensor (a "
+            "view, or a tensor it is a view of) while gradients are recorded: symgrad would "
+            "have to rewrite the other tensor's history. Use the out-of-place form "
+            "(y = y + 1), work on .clone(), or drop the other tensor first.")
 
 
 def _write(t: Tensor, res: Tensor, what: str) -> None:
