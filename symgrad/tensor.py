@@ -19,7 +19,7 @@ import numpy as np
 from symgrad import _dtype
 from symgrad._printing import tensor_repr
 from symgrad.autograd import grad_mode
-from symgrad.autograd.graph import AccumulateGrad
+from symgrad.autograd.graph import AccumulateGrad, HookHandle as _HookHandle
 
 __all__ = ["Tensor", "Size", "as_tensor", "to_array"]
 
@@ -155,7 +155,6 @@ class Tensor:
             return
         if self.retains_grad:
             return
-        self._extra_dict()["retains_grad"] = True
         ref = weakref.ref(self)
 
         def keep(g):
@@ -164,7 +163,19 @@ class Tensor:
                 t._store_retained(g)
             return None
 
-        self.grad_fn.register_prehook(keep)
+        self._extra_dict()["retains_grad"] = keep
+        self.grad_fn._add_prehook(keep)
+
+    def _move_retain(self, old: Any) -> None:
+        """After an in-place op: ``.grad`` is the gradient of the current version, as in
+        PyTorch, so the retaining hook leaves the old node for the new one."""
+        keep = self._extra.get("retains_grad") if self._extra else None
+        if keep is None or old is self.grad_fn:
+            return
+        hooks = getattr(old, "_pre_hooks", None)
+        if hooks and keep in hooks:
+            hooks.remove(keep)
+        self.grad_fn._add_prehook(keep)
 
     def _store_retained(self, g) -> None:
         if isinstance(g, Tensor):
@@ -197,6 +208,10 @@ class Tensor:
             hooks = self.grad_fn._pre_hooks
             if hooks is None:
                 self.grad_fn._pre_hooks = hooks = []
+            keep = self._extra.get("retains_grad") if self._extra else None
+            if keep is not None and keep in hooks:   # .grad sees what the hooks make of g
+                hooks.insert(hooks.index(keep), wrapped)
+                return _HookHandle(hooks, wrapped)
         else:
             hooks = self._extra_dict().setdefault("hooks", [])
             acc = self._acc() if self._acc is not None else None
@@ -737,17 +752,6 @@ class Tensor:
 
 
 _new = object.__new__
-
-
-class _HookHandle:
-    """Returned by ``register_hook``; ``remove()`` takes the hook off again."""
-
-    def __init__(self, hooks: list, fn) -> None:
-        self._hooks, self._fn = hooks, fn
-
-    def remove(self) -> None:
-        if self._fn in self._hooks:
-            self._hooks.remove(self._fn)
 
 
 def _rebuild(data, requires_grad):

@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 from collections.abc import Callable
 
-__all__ = ["Node", "AccumulateGrad", "FREED_MESSAGE"]
+import numpy as np
+
+__all__ = ["Node", "AccumulateGrad", "HookHandle", "FREED_MESSAGE"]
 
 _new = object.__new__
 
@@ -41,12 +43,53 @@ class Node:
     def release(self) -> None:
         """Free what was saved for the backward pass (after a backward without retain_graph)."""
 
-    def register_prehook(self, fn: Callable) -> None:
-        """Call ``fn(grad)`` before this node runs; a non-None result replaces the gradient."""
+    def register_prehook(self, fn: Callable) -> HookHandle:
+        """PyTorch's node pre-hook: ``fn(grad_outputs)`` before this node runs, with
+        ``grad_outputs`` a tuple of one Tensor; a returned tuple replaces it."""
+        def wrapped(g):
+            from symgrad.tensor import Tensor
+
+            raw = not isinstance(g, Tensor)
+            r = fn((Tensor._wrap(g) if raw else g,))
+            if r is None:
+                return None
+            if not isinstance(r, (tuple, list)) or len(r) != 1:
+                raise RuntimeError(f"hook '{getattr(fn, '__name__', fn)}' returned "
+                                   f"{type(r).__name__}: a pre-hook of {self.name()} must "
+                                   "return None or a tuple of one gradient")
+            new = r[0]
+            if not isinstance(new, Tensor) or new._data.shape != np.shape(g):
+                raise RuntimeError(f"hook '{getattr(fn, '__name__', fn)}' has changed the size "
+                                   f"of value 0 (a pre-hook of {self.name()})")
+            return new._data if raw else new
+
+        return self._add_prehook(wrapped)
+
+    def _add_prehook(self, fn: Callable) -> HookHandle:
+        """Call ``fn(grad)`` (the raw gradient, an array or a Tensor) before this node
+        runs; a non-None result replaces the gradient."""
         hooks = self._pre_hooks
         if hooks is None:
             self._pre_hooks = hooks = []
         hooks.append(fn)
+        return HookHandle(hooks, fn)
+
+
+class HookHandle:
+    """What registering a hook returns: ``remove()`` takes the hook off again."""
+
+    def __init__(self, hooks: list, fn: Callable) -> None:
+        self._hooks, self._fn = hooks, fn
+
+    def remove(self) -> None:
+        if self._fn in self._hooks:
+            self._hooks.remove(self._fn)
+
+    def __enter__(self) -> HookHandle:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
 
 
 class AccumulateGrad(Node):

@@ -66,8 +66,10 @@ def inplace(t: Tensor, fn: Callable[..., Tensor], *args: Any, **kwargs: Any) -> 
         res = fn(old, *args, **kwargs)
         _write(t, res, what)
         if res._requires_grad:
-            t.grad_fn = res.grad_fn
+            old_fn, t.grad_fn = t.grad_fn, res.grad_fn
             t._requires_grad = True
+            if t._extra:
+                t._move_retain(old_fn)
         return t
     with no_grad():
         res = fn(t, *args, **kwargs)
