@@ -554,17 +554,58 @@ class Tensor:
     def __ge__(self, other):
         return _F.ge(self, other)
 
-    def __invert__(self):
-        return _F.logical_not(self)
+    # ~ & | ^ are PyTorch's bitwise_not/and/or/xor: bitwise on integers, logical on bools.
+    def _bitwise(self, fn: Callable[..., Tensor], other: Any, reflected: bool = False) -> Any:
+        """``fn(self, other)`` (``fn(other, self)`` reflected), or NotImplemented when
+        ``other`` is neither a tensor nor a number, so that Python raises its TypeError."""
+        if not isinstance(other, (Tensor, np.ndarray, numbers.Number, np.bool_)):
+            return NotImplemented
+        return fn(other, self) if reflected else fn(self, other)
 
-    def __and__(self, other):
-        return _F.logical_and(self, other)
+    def __invert__(self) -> Tensor:
+        if self._data.dtype.kind == "f":
+            raise TypeError("~ (operator.invert) is only implemented on integer and "
+                            "Boolean-type tensors")
+        return _F.bitwise_not(self)
 
-    def __or__(self, other):
-        return _F.logical_or(self, other)
+    def __and__(self, other: Any) -> Tensor:
+        return self._bitwise(_F.bitwise_and, other)
 
-    def __xor__(self, other):
-        return _F.logical_xor(self, other)
+    def __rand__(self, other: Any) -> Tensor:
+        return self._bitwise(_F.bitwise_and, other, reflected=True)
+
+    def __or__(self, other: Any) -> Tensor:
+        return self._bitwise(_F.bitwise_or, other)
+
+    def __ror__(self, other: Any) -> Tensor:
+        return self._bitwise(_F.bitwise_or, other, reflected=True)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return self._bitwise(_F.bitwise_xor, other)
+
+    def __rxor__(self, other: Any) -> Tensor:
+        return self._bitwise(_F.bitwise_xor, other, reflected=True)
+
+    def __iand__(self, other: Any) -> Tensor:
+        return self._bitwise(Tensor.bitwise_and_, other)
+
+    def __ior__(self, other: Any) -> Tensor:
+        return self._bitwise(Tensor.bitwise_or_, other)
+
+    def __ixor__(self, other: Any) -> Tensor:
+        return self._bitwise(Tensor.bitwise_xor_, other)
+
+    def bitwise_and_(self, other: Any) -> Tensor:
+        return _F.inplace(self, _F.bitwise_and, other)
+
+    def bitwise_or_(self, other: Any) -> Tensor:
+        return _F.inplace(self, _F.bitwise_or, other)
+
+    def bitwise_xor_(self, other: Any) -> Tensor:
+        return _F.inplace(self, _F.bitwise_xor, other)
+
+    def bitwise_not_(self) -> Tensor:
+        return _F.inplace(self, _F.bitwise_not)
 
     def __getitem__(self, index):
         return _F.index(self, index)

@@ -403,3 +403,77 @@ def test_remainder_is_differentiable_in_both_arguments():
     rep = verify.check(lambda a, b: (a % b * a).sum(), sg.tensor([1.25, -2.5]),
                        sg.tensor([0.75, 1.5]))
     assert rep.ok and "floor" in str(rep)
+
+
+# ---------------------------------------------------------------- bitwise operators
+def test_bitwise_operators_on_integers_are_bitwise():
+    # & | ^ ~ were logical on integer tensors: tensor([6, 5]) & 3 gave [True, True]
+    t = sg.tensor([6, 5])
+    for r, want in ((t & 3, [2, 1]), (3 & t, [2, 1]), (t | 3, [7, 7]), (3 | t, [7, 7]),
+                    (t ^ 3, [5, 6]), (3 ^ t, [5, 6]), (~sg.tensor([0, 5]), [-1, -6]),
+                    (t & sg.tensor([4, 4]), [4, 4]), (sg.bitwise_and(3, t), [2, 1]),
+                    (t.bitwise_or(8), [14, 13]), (sg.bitwise_xor(t, t), [0, 0]),
+                    (t.bitwise_not(), [-7, -6]), (sg.bitwise_not(t), [-7, -6])):
+        assert r.dtype == sg.int64 and r.tolist() == want and not r.requires_grad
+
+
+def test_bitwise_dtypes_follow_pytorch_promotion():
+    b = sg.tensor([True, False])
+    u = sg.tensor([200, 3], dtype=sg.uint8)
+    i8 = sg.tensor([-3, 3], dtype=sg.int8)
+    assert (b & b).dtype == sg.bool and (b & b).tolist() == [True, False]
+    assert (b ^ True).tolist() == [False, True] and (~b).tolist() == [False, True]
+    assert (b & 3).dtype == sg.int64 and (b & 3).tolist() == [1, 0]
+    assert (b | i8).dtype == sg.int8 and (b | i8).tolist() == [-3, 3]
+    assert (u & i8).dtype == sg.int16 and (u & i8).tolist() == [200, 3]
+    assert (i8 & sg.tensor(5)).dtype == sg.int8        # a 0-d tensor of the same kind
+    assert (sg.tensor(5, dtype=sg.uint8) & b).dtype == sg.uint8   # one of a higher kind
+    # a Python int wraps to the tensor's width, as in PyTorch
+    assert (u & 300).dtype == sg.uint8 and (u & 300).tolist() == [8, 0]
+    assert (u & -1).tolist() == [200, 3] and (~u).tolist() == [55, 252]
+    assert (i8 & 300).tolist() == [44, 0] and (i8 & True).dtype == sg.int8
+    assert (sg.tensor([1, 2]) & 2 ** 63).tolist() == [0, 0]
+    with pytest.raises(OverflowError):
+        sg.tensor([1, 2]) & 2 ** 64
+
+
+def test_bitwise_operators_refuse_floats_and_other_operands():
+    f = sg.tensor([1.0, 2.0])
+    for fn in (lambda: f & 1, lambda: 1 | f, lambda: f ^ f, lambda: sg.tensor([1]) & 1.5,
+               lambda: sg.tensor([True]) | 1.0, lambda: sg.bitwise_not(f)):
+        with pytest.raises(NotImplementedError, match="not implemented for 'Double'"):
+            fn()
+    with pytest.raises(NotImplementedError, match="'Float'"):
+        f.float() & 1
+    with pytest.raises(TypeError, match="only implemented on integer and Boolean"):
+        f.__invert__()
+    t = sg.tensor([1, 2])
+    for other in ("a", None, [1, 2]):
+        with pytest.raises(TypeError, match="unsupported operand"):
+            t & other
+        with pytest.raises(TypeError):
+            sg.bitwise_or(t, other)
+    with pytest.raises(TypeError):
+        sg.bitwise_and(3, 5)
+    with pytest.raises(RuntimeError, match="must match"):
+        t & sg.tensor([1, 2, 3])
+    a = sg.symbolic.symbols("a")
+    for fn in (lambda: a & 1, lambda: 1 ^ a, lambda: ~a):
+        with pytest.raises(NotImplementedError, match="symbolic"):
+            fn()
+
+
+def test_bitwise_in_place():
+    x = sg.tensor([1, 2], dtype=sg.int8)
+    y = x
+    y |= 300
+    y &= sg.tensor([13, 14])
+    y ^= 1
+    assert y is x and x.dtype == sg.int8 and x.tolist() == [12, 15]
+    assert x.bitwise_not_() is x and x.tolist() == [-13, -16]
+    assert x.bitwise_and_(7).tolist() == [3, 0] and x.bitwise_xor_(x).tolist() == [0, 0]
+    b = sg.tensor([True, False])
+    b ^= True
+    assert b.tolist() == [False, True]
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        b &= 3

@@ -70,3 +70,75 @@ def test_error_types_match_pytorch():
             fn(torch)
         with pytest.raises(RuntimeError):
             fn(sg)
+
+
+_BITWISE_DATA = {"int8": [-128, -3, 0, 5, 127], "int32": [-(2 ** 31), -7, 0, 6, 2 ** 31 - 1],
+                 "int64": [-(2 ** 63), -6, 0, 9, 2 ** 62], "uint8": [0, 1, 3, 200, 255],
+                 "bool": [True, False, True, False, True]}
+
+
+def _bitwise_tensor(m, name, zero_dim=False):
+    data = _BITWISE_DATA[name]
+    return m.tensor(data[3] if zero_dim else data, dtype=getattr(m, name))
+
+
+def _outcome(fn, m):
+    """(dtype name, values) of ``fn(m)``, or (exception type, message) if it raises."""
+    try:
+        r = fn(m)
+    except Exception as e:  # noqa: BLE001 (the exception itself is compared)
+        return type(e).__name__, str(e)
+    return str(r.dtype).split(".")[1], r.tolist()
+
+
+def _ior(x, y):
+    x |= y
+    return x
+
+
+def test_bitwise_operators_match_pytorch():
+    """& | ^ ~ and bitwise_*: bitwise on integers, logical on bools, PyTorch's result
+    dtypes (Python ints wrap to the tensor's width), PyTorch's errors on floats."""
+    T = _bitwise_tensor
+    ops = {"and": lambda a, b: a & b, "or": lambda a, b: a | b, "xor": lambda a, b: a ^ b}
+    cases = []
+    for da in _BITWISE_DATA:
+        cases += [lambda m, da=da: ~T(m, da), lambda m, da=da: T(m, da).bitwise_not(),
+                  lambda m, da=da: m.bitwise_not(T(m, da, True))]
+        for name, op in ops.items():
+            for db in _BITWISE_DATA:
+                for z in (False, True):
+                    cases += [lambda m, da=da, db=db, z=z, op=op: op(T(m, da), T(m, db, z)),
+                              lambda m, da=da, db=db, z=z, op=op: op(T(m, da, z), T(m, db)),
+                              lambda m, da=da, db=db, z=z, name=name:
+                              getattr(m, f"bitwise_{name}")(T(m, da), T(m, db, z))]
+            for s in (0, 3, -1, 300, 2 ** 40, True, False):
+                cases += [lambda m, da=da, s=s, op=op: op(T(m, da), s),
+                          lambda m, da=da, s=s, op=op: op(s, T(m, da)),
+                          lambda m, da=da, s=s, name=name:
+                          getattr(m, f"bitwise_{name}")(s, T(m, da)),
+                          lambda m, da=da, s=s, name=name:
+                          getattr(T(m, da), f"bitwise_{name}")(s)]
+        if da != "bool":
+            cases += [lambda m, da=da: _ior(T(m, da), 300), lambda m, da=da: _ior(T(m, da), True),
+                      lambda m, da=da: T(m, da).bitwise_and_(T(m, "bool"))]
+    for c in cases:
+        ours, theirs = _outcome(c, sg), _outcome(c, torch)
+        assert ours == theirs
+        assert ours[0] in ("bool", "uint8", "int8", "int16", "int32", "int64")   # no error
+
+    floats = [lambda m, fd=fd: fn(m, m.tensor([1.0, 2.0], dtype=getattr(m, fd)))
+              for fd in ("float32", "float64")
+              for fn in (lambda m, f: f & 1, lambda m, f: 1 | f, lambda m, f: f ^ f,
+                         lambda m, f: m.tensor([1, 2]) & f, lambda m, f: f.bitwise_or(2),
+                         lambda m, f: m.bitwise_xor(3, f), lambda m, f: ~f,
+                         lambda m, f: m.bitwise_not(f), lambda m, f: f.bitwise_not())]
+    floats += [lambda m: m.tensor([1, 2]) & 1.5, lambda m: 1.5 | m.tensor([True]),
+               lambda m: m.tensor([True]) ^ 1.0]
+    for c in floats:
+        ours, theirs = _outcome(c, sg), _outcome(c, torch)
+        assert ours == theirs
+        assert ours[0] in ("NotImplementedError", "TypeError")
+    # an int result cannot be written into a bool tensor (messages name the dtypes differently)
+    assert _outcome(lambda m: _ior(T(m, "bool"), 3), sg)[0] == "RuntimeError"
+    assert _outcome(lambda m: _ior(T(m, "bool"), 3), torch)[0] == "RuntimeError"

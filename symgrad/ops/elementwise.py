@@ -22,7 +22,8 @@ from symgrad.tensor import Tensor
 
 __all__ = ["add", "sub", "rsub", "mul", "div", "neg", "pow", "exp", "log", "sigmoid", "tanh",
            "relu", "eq", "ne", "lt", "le", "gt", "ge", "logical_not", "logical_and",
-           "logical_or", "logical_xor", "floor_divide", "remainder", "reciprocal",
+           "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor",
+           "bitwise_not", "floor_divide", "remainder", "reciprocal",
            # unary
            "sin", "cos", "tan", "sqrt", "rsqrt", "abs", "sign", "expm1", "log1p", "log2",
            "log10", "square", "sinh", "cosh", "asin", "acos", "atan", "arcsin", "arccos",
@@ -410,6 +411,115 @@ def remainder(input, other) -> Tensor:
     if isinstance(other, (int, float)) and isinstance(input, Tensor):
         return apply(REMAINDER_SCALAR, input, other)
     return _binary(REMAINDER, input, other)
+
+
+# ================================================================ bitwise (not differentiable)
+# Integer and bool operands only, as in PyTorch. The wrappers promote the operands to the
+# result dtype first (a Python int wraps to its width: uint8 & 300 is uint8 & 44), so each
+# forward sees one dtype, where numpy's ``&`` is bitwise on integers and logical on bools.
+# There is no SymPy mirror: SymPy has no bitwise operations on expressions.
+BITWISE_AND = register("bitwise_and", "BitwiseAndBackward0", forward=lambda xp, x, y: x & y,
+                       vjp=(None, None), mirror=None, kind="comparison", elementwise=True)
+BITWISE_OR = register("bitwise_or", "BitwiseOrBackward0", forward=lambda xp, x, y: x | y,
+                      vjp=(None, None), mirror=None, kind="comparison", elementwise=True)
+BITWISE_XOR = register("bitwise_xor", "BitwiseXorBackward0", forward=lambda xp, x, y: x ^ y,
+                       vjp=(None, None), mirror=None, kind="comparison", elementwise=True)
+BITWISE_NOT = register("bitwise_not", "BitwiseNotBackward0", forward=lambda xp, x: ~x,
+                       vjp=(None,), mirror=None, kind="comparison", elementwise=True)
+
+_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def _bitwise_operand(name: str, v: Any) -> Any:
+    """A tensor (or array) operand as its numpy data, a number as its kind ("b", "i" or
+    "f"); None for anything else."""
+    if isinstance(v, Tensor):
+        v = v._data
+    elif isinstance(v, np.ndarray):
+        v = v.astype(_dtype.from_numpy_dtype(v.dtype).np, copy=False)
+    if isinstance(v, np.ndarray):
+        if v.dtype.kind == "O":
+            raise NotImplementedError(f"{name} is not defined for symbolic tensors (SymPy "
+                                      "has no bitwise operations on expressions)")
+        return v
+    if isinstance(v, (bool, np.bool_)):
+        return "b"
+    if isinstance(v, (int, np.integer)):
+        return "i"
+    if isinstance(v, (float, np.floating)):
+        return "f"
+    return None
+
+
+def _bitwise_scalar(v: Any, res: np.dtype) -> np.ndarray:
+    """A Python number as a 0-d array of ``res``; ints wrap to its width, as in PyTorch."""
+    v = int(v)
+    if not -(1 << 63) <= v < 1 << 64:
+        raise OverflowError("int too big to convert")
+    if res.kind in "iu":
+        bits = 8 * res.itemsize
+        v %= 1 << bits
+        if res.kind == "i" and v >= 1 << (bits - 1):
+            v -= 1 << bits
+    return np.asarray(v, dtype=res)
+
+
+def _check_integral(name: str, res: np.dtype) -> None:
+    if res.kind not in "biu":
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{type_name(res)}'")
+
+
+def _bitwise_operands(name: str, input: Any, other: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """Both operands in PyTorch's result dtype of ``name``, or None when one is neither a
+    tensor nor a number (so that ``t & x`` can return NotImplemented)."""
+    a, b = _bitwise_operand(name, input), _bitwise_operand(name, other)
+    if a is None or b is None:
+        return None
+    arrays = [d for d in (a, b) if isinstance(d, np.ndarray)]
+    if not arrays:
+        raise TypeError(f"{name}(): at least one argument must be a Tensor, got "
+                        f"{type(input).__name__} and {type(other).__name__}")
+    res = _dtype.result_type(a, b) if len(arrays) == 2 else arrays[0].dtype
+    scalar = next((d for d in (a, b) if isinstance(d, str)), None)
+    if scalar is not None and _KIND_RANK[scalar] > _KIND_RANK.get(res.kind, 3):
+        # a number of a higher kind decides: bool tensor & 3 is int64, int tensor & 1.5 float
+        res = np.dtype(np.int64) if scalar == "i" else _dtype.get_default_dtype().np
+    _check_integral(name, res)
+    return tuple(_bitwise_scalar(v, res) if isinstance(d, str) else d.astype(res, copy=False)
+                 for d, v in ((a, input), (b, other)))
+
+
+def _bitwise_binary(op, input: Any, other: Any) -> Tensor:
+    args = _bitwise_operands(op.name, input, other)
+    if args is None:
+        raise TypeError(f"{op.name}(): expected Tensors or numbers, got "
+                        f"{type(input).__name__} and {type(other).__name__}")
+    return _binary(op, *args)
+
+
+def bitwise_and(input, other) -> Tensor:
+    """Entrywise ``input & other`` of integer or bool tensors (logical and for bools)."""
+    return _bitwise_binary(BITWISE_AND, input, other)
+
+
+def bitwise_or(input, other) -> Tensor:
+    """Entrywise ``input | other`` of integer or bool tensors (logical or for bools)."""
+    return _bitwise_binary(BITWISE_OR, input, other)
+
+
+def bitwise_xor(input, other) -> Tensor:
+    """Entrywise ``input ^ other`` of integer or bool tensors (logical xor for bools)."""
+    return _bitwise_binary(BITWISE_XOR, input, other)
+
+
+def bitwise_not(input: Tensor) -> Tensor:
+    """Entrywise ``~input`` of an integer or bool tensor (logical not for bools)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"bitwise_not(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    _bitwise_operand("bitwise_not", input)   # symbolic: a clear error
+    _check_integral("bitwise_not", input._data.dtype)
+    return apply(BITWISE_NOT, input)
 
 
 # ================================================================ more unary ops
