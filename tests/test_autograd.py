@@ -327,3 +327,123 @@ def test_iteration_and_fill_record_pytorchs_nodes():
     assert y.grad_fn.name() == "FillBackward3"
     with pytest.raises(RuntimeError, match="matrices"):
         _ = sg.ones(3).mT
+
+
+class _Square(sg.autograd.Function):
+    """Saves its input or its output (``which``) for backward, as PyTorch examples do."""
+
+    @staticmethod
+    def forward(ctx, x, which="input"):
+        y = x * x
+        ctx.save_for_backward(x if which == "input" else y)
+        ctx.which = which
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (s,) = ctx.saved_tensors
+        return (2 * g * s if ctx.which == "input" else 2 * g * s.sqrt()), None
+
+
+def test_custom_function_saved_values_modified_in_place_raise():
+    a = sg.tensor([1.0, 2.0], requires_grad=True)
+    _Square.apply(a * 1, "output").sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [2.0, 4.0])
+    y = _Square.apply(a * 1, "output")
+    y.mul_(2)
+    with pytest.raises(RuntimeError, match="its output of _Square .* in-place"):
+        y.sum().backward()
+    h = a * 1
+    y = _Square.apply(h)
+    h.add_(1)
+    with pytest.raises(RuntimeError, match="argument 'x' of _Square .* version 1"):
+        y.sum().backward()
+
+
+def test_custom_function_unread_saved_value_may_change():
+    class Double(sg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    a = sg.tensor([1.0], requires_grad=True)
+    h = a * 1
+    y = Double.apply(h)
+    h.add_(1)
+    y.sum().backward()  # PyTorch checks versions when saved_tensors is read, not before
+    assert a.grad.item() == 2.0
+
+
+def test_custom_function_mark_non_differentiable_and_integer_outputs():
+    class Triple(sg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, mark):
+            r = x * 3
+            ctx.mark_non_differentiable(r if mark else x)
+            return r
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 3, None
+
+    class ArgMax(sg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return np.argmax(x)
+
+        @staticmethod
+        def backward(ctx, g):
+            return None
+
+    x = sg.tensor([1.0, 3.0, 2.0], requires_grad=True)
+    b = Triple.apply(x, True)
+    assert not b.requires_grad and b.grad_fn is None
+    assert Triple.apply(x, False).requires_grad  # marking a non-output is ignored
+    r = ArgMax.apply(x)
+    assert r.dtype == sg.int64 and not r.requires_grad and r.item() == 1
+    m = Triple.apply(x, False) > 4
+    assert m.dtype == sg.bool and not m.requires_grad
+
+
+def test_custom_function_needs_input_grad_is_set_before_forward():
+    seen = []
+
+    class Mul(sg.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, b, k):
+            seen.append(ctx.needs_input_grad)
+            return a * b * k
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g, None
+
+    a, b = sg.tensor([1.0], requires_grad=True), sg.tensor([2.0])
+    Mul.apply(a, b, 3.0)
+    with sg.no_grad():  # PyTorch ignores the grad mode here
+        Mul.apply(a, b, 3.0)
+    assert seen == [(True, False, False)] * 2
+
+
+def test_custom_function_rejects_non_tensors_where_pytorch_does():
+    class Scale(sg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, k, save):
+            ctx.save_for_backward(x, save)
+            return x * k
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2, g, None
+
+    x = sg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match="argument 1 is of type float"):
+        Scale.apply(x, 2.0, 2.0)
+    y = Scale.apply(x, 2.0, np.float64(2.0))  # numpy scalars are arrays to forward
+    with pytest.raises(RuntimeError, match="at position 2, but .* not a tensor"):
+        y.sum().backward()

@@ -72,6 +72,52 @@ def test_error_types_match_pytorch():
             fn(sg)
 
 
+def _custom_functions(m, seen):
+    """The same custom Functions for torch and symgrad (whose forward gets numpy arrays)."""
+
+    class Square(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, save_output):
+            seen.append(ctx.needs_input_grad)
+            y = x * x
+            ctx.save_for_backward(y if save_output else x)
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            (s,) = ctx.saved_tensors
+            return g * s, None
+
+    class ArgMax(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            r = x.argmax()
+            ctx.mark_non_differentiable(r)
+            return r
+
+        @staticmethod
+        def backward(ctx, g):
+            return None
+
+    return Square, ArgMax
+
+
+def test_custom_functions_match_pytorch():
+    for m in (torch, sg):
+        seen = []
+        Square, ArgMax = _custom_functions(m, seen)
+        x = m.tensor([1.0, 3.0, 2.0], requires_grad=True)
+        r = ArgMax.apply(x)
+        assert (r.item(), str(r.dtype).split(".")[1], r.requires_grad) == (1, "int64", False)
+        for save_output in (False, True):
+            h = x * 1
+            y = Square.apply(h, save_output)
+            assert seen.pop() == (True, False)
+            (y if save_output else h).mul_(2)
+            with pytest.raises(RuntimeError):
+                y.sum().backward()
+
+
 _BITWISE_DATA = {"int8": [-128, -3, 0, 5, 127], "int32": [-(2 ** 31), -7, 0, 6, 2 ** 31 - 1],
                  "int64": [-(2 ** 63), -6, 0, 9, 2 ** 62], "uint8": [0, 1, 3, 200, 255],
                  "bool": [True, False, True, False, True]}

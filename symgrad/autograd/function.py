@@ -22,6 +22,8 @@ tensor([ 3., 12.])
 ``forward`` receives numpy arrays for tensor arguments (other arguments as given) and
 returns an array or a Tensor; ``backward`` receives and returns Tensors (None for an input
 that gets no gradient), so running it with ``create_graph=True`` records a graph.
+As in PyTorch, an integer or boolean output keeps its dtype and never requires grad, and a
+saved input or output changed in place before ``backward`` reads it is an error.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ class FunctionCtx:
     def __init__(self) -> None:
         self._saved: tuple = ()
         self._saved_ids: tuple = ()
+        self._versions: tuple = ()
+        self._non_diff: tuple = ()
         self.needs_input_grad: tuple[bool, ...] = ()
         self.materialize_grads = True
         self._node: FunctionNode | None = None
@@ -51,7 +55,14 @@ class FunctionCtx:
         self._freed = False
 
     def save_for_backward(self, *values: Any) -> None:
-        """Keep tensors or arrays for backward (inputs and the output stay in the graph)."""
+        """Keep tensors or arrays for backward (inputs and the output stay in the graph).
+
+        Only arrays are accepted, as PyTorch accepts only tensors: other values belong on
+        ``ctx`` as attributes, where no version check or graph link is expected of them."""
+        for i, v in enumerate(values):
+            if v is not None and not isinstance(v, (Tensor, np.ndarray, np.generic)):
+                raise TypeError("save_for_backward can only save variables, but argument "
+                                f"{i} is of type {type(v).__name__}")
         self._saved = tuple(values)
 
     @property
@@ -62,11 +73,37 @@ class FunctionCtx:
             from symgrad.autograd.graph import FREED_MESSAGE
 
             raise RuntimeError(FREED_MESSAGE)
-        return tuple(self._as_tensor(v) for v in self._saved)
+        for vc, version, ident in self._versions:
+            if vc[0] != version:
+                self._version_error(vc[0], version, ident)
+        ids = self._saved_ids or (None,) * len(self._saved)
+        return tuple(self._as_tensor(v, ident) for v, ident in zip(self._saved, ids))
 
-    def _as_tensor(self, v: Any) -> Any:
+    def _version_error(self, now: int, version: int, ident: Any) -> None:
+        """Reading a value that changed since forward would give a silently wrong gradient."""
+        node = self._node  # set whenever versions were taken
+        fn = node.fn.__name__
+        if ident is None:
+            what = f"a tensor saved by {fn}.forward"
+        elif ident[0] == "out":
+            what = f"the value of its output of {fn}"
+        else:
+            what = f"the value of its argument '{node.arg_name(ident[1])}' of {fn}"
+        raise RuntimeError(
+            f"{node.name()} needs {what} as it was when {fn} ran, but that tensor has since been "
+            f"modified by an in-place operation (it is at version {now}; {fn} saw version "
+            f"{version}). Use an out-of-place operation (x = x + 1 rather than x += 1) or "
+            ".clone() the tensor before changing it.")
+
+    def _as_tensor(self, v: Any, ident: Any = None) -> Any:
+        if ident is not None:
+            t = self._output if ident[0] == "out" else self._inputs[ident[1]]
+            if isinstance(t, Tensor):
+                return t
         if v is None or isinstance(v, Tensor):
             return v
+        if isinstance(v, np.generic):
+            v = np.asarray(v)
         if isinstance(v, np.ndarray):
             for t in self._inputs:
                 if isinstance(t, Tensor) and t._data is v:
@@ -81,7 +118,9 @@ class FunctionCtx:
         self.materialize_grads = bool(value)
 
     def mark_non_differentiable(self, *args: Any) -> None:
-        """Accepted for compatibility; outputs of custom functions are differentiable."""
+        """Make the output given here (an array or Tensor ``forward`` returns) not require
+        grad, as PyTorch does for outputs such as indices or masks; other values are ignored."""
+        self._non_diff += args
 
     def mark_dirty(self, *args: Any) -> None:
         raise NotImplementedError("in-place custom functions are not supported by symgrad")
@@ -117,8 +156,14 @@ class FunctionNode(Node):
             raise RuntimeError(f"function {self.name()} returned an incorrect number of "
                                f"gradients (expected {n}, got {len(outs)})")
         result: list = []
+        inputs = self.ctx._inputs
         for i, (r, (parent, _)) in enumerate(zip(outs, self.next_functions)):
             if parent is None or r is None:
+                if r is not None and not isinstance(inputs[i], Tensor):
+                    raise RuntimeError(
+                        f"function {self.name()} returned a gradient different than None at "
+                        f"position {i + 1}, but the corresponding forward input was not a "
+                        "tensor")
                 result.append(None)
                 continue
             shape, dtype = self._shapes[i], self._dtypes[i]
@@ -201,7 +246,8 @@ class FunctionNode(Node):
                 saved.append(ctx._inputs[ident[1]]._data)
             elif ident is not None and ident[0] == "out":
                 saved.append(ctx._output._data)
-            elif isinstance(v, np.ndarray):
+            elif isinstance(v, (np.ndarray, np.generic)):
+                v = np.asarray(v)
                 saved.append(_obj(_to_sympy(v.astype(np.float64) if v.dtype.kind == "f"
                                             else v)))
             else:
@@ -289,20 +335,21 @@ class Function(metaclass=_FunctionMeta):
         if any(t is not None and t._data.dtype == object for t in tensors):
             return cls._apply_symbolic(args)
         raw = [a._data if isinstance(a, Tensor) else a for a in args]
+        # PyTorch sets these before forward (needs_input_grad ignores the grad mode there too)
+        needs = tuple(bool(t is not None and t._requires_grad) for t in tensors)
+        ctx.needs_input_grad = needs
+        ctx._inputs = tuple(args)
         with no_grad():
             out = cls.forward(ctx, *raw)
         if isinstance(out, tuple):
             raise NotImplementedError(f"{cls.__name__}.forward returned a tuple: symgrad custom "
                                       "functions return one tensor")
         data = out._data if isinstance(out, Tensor) else np.asarray(out)
-        if data.dtype.kind not in "fc" and data.dtype != object:
-            data = data.astype(np.float64) if data.dtype.kind in "iub" else data
-        needs = tuple(bool(t is not None and t._requires_grad) for t in tensors)
-        ctx.needs_input_grad = needs
-        record = _state.enabled and any(needs)
         result = Tensor._wrap(data)
-        ctx._inputs = tuple(args)
-        if not record:
+        differentiable = data.dtype.kind in "fcO" and not any(
+            m is out or m is data or (isinstance(m, Tensor) and m._data is data)
+            for m in ctx._non_diff)
+        if not (_state.enabled and any(needs) and differentiable):
             return result
         node = FunctionNode()
         node.fn = cls
@@ -321,7 +368,8 @@ class Function(metaclass=_FunctionMeta):
         result._requires_grad = True
         ctx._output = result
         ctx._node = node
-        ctx._saved_ids = tuple(_identify(v, raw, data) for v in ctx._saved)
+        ctx._saved_ids = tuple(_identify(v, raw, out, data) for v in ctx._saved)
+        ctx._versions = _snapshot(ctx, result)
         return result
 
     @classmethod
@@ -336,15 +384,29 @@ class Function(metaclass=_FunctionMeta):
         return Tensor._wrap(node.replay(vals))
 
 
-def _identify(v: Any, raw: list, out: np.ndarray):
-    if isinstance(v, Tensor):
-        v = v._data
+def _identify(v: Any, raw: list, out: Any, data: np.ndarray):
+    """("in", i) for a saved input, ("out", 0) for the saved output, else None."""
+    d = v._data if isinstance(v, Tensor) else v
     for i, a in enumerate(raw):
-        if isinstance(a, np.ndarray) and a is v:
+        if isinstance(a, np.ndarray) and a is d:
             return ("in", i)
-    if v is out:
+    if v is out or d is data:
         return ("out", 0)
     return None
+
+
+def _snapshot(ctx: FunctionCtx, result: Tensor) -> tuple:
+    """Versions of the saved tensors now, so ``saved_tensors`` can tell they were changed
+    in place (the check built-in ops make); entries are ``(counter, version, identity)``."""
+    snap = []
+    for v, ident in zip(ctx._saved, ctx._saved_ids):
+        if ident is None:
+            t = v if isinstance(v, Tensor) else None
+        else:
+            t = result if ident[0] == "out" else ctx._inputs[ident[1]]
+        if isinstance(t, Tensor):
+            snap.append((t._vc, t._vc[0], ident))
+    return tuple(snap)
 
 
 def once_differentiable(fn):
