@@ -197,14 +197,60 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = F
     return _finish(arr, requires_grad)
 
 
-def randint(low, high=None, size=(), *, dtype=None, device=None,
-            requires_grad: bool = False) -> Tensor:
-    """Integers uniform in [low, high)."""
+def randint(*args: Any, low: int | None = None, high: int | None = None,
+            size: tuple[int, ...] | list[int] | None = None, generator=None, dtype=None,
+            device=None, requires_grad: bool = False) -> Tensor:
+    """Integers uniform in [low, high), int64 unless ``dtype`` says otherwise.
+
+    PyTorch's two forms: ``randint(high, size)`` (low is 0) and ``randint(low, high, size)``,
+    positionally or by keyword.
+    """
     _device(device)
-    if high is None:
-        low, high = 0, low
-    arr = _rng().integers(low, high, size=_shape((size,) if isinstance(size, int) else size))
-    return _finish(arr.astype(_dtype.to_np(dtype) or np.int64), requires_grad)
+    low, high, size = _randint_args(args, low, high, size)
+    np_dtype = np.dtype(_dtype.to_np(dtype) or np.int64)
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
+                           f"to={high}")
+    if np_dtype.kind in "biu":
+        lo, hi = (0, 1) if np_dtype.kind == "b" else (np.iinfo(np_dtype).min,
+                                                       np.iinfo(np_dtype).max)
+        name = _dtype.from_numpy_dtype(np_dtype)
+        if not lo <= low <= hi:
+            raise RuntimeError(f"from is out of bounds for {name}")
+        if not lo <= high - 1 <= hi:
+            raise RuntimeError(f"to - 1 is out of bounds for {name}")
+    arr = _rng().integers(low, high, size=size, dtype=np.int64)
+    return _finish(arr.astype(np_dtype), requires_grad)
+
+
+def _randint_args(args: tuple, low: Any, high: Any, size: Any) -> tuple[int, int, tuple]:
+    """``(low, high, size)`` from ``randint``'s arguments: the positional ones fill
+    ``high, size`` or, when three arguments are given in all, ``low, high, size``."""
+    given = {"low": low, "high": high, "size": size}
+    n_given = len(args) + sum(v is not None for v in given.values())
+    names = ("low", "high", "size") if n_given >= 3 else ("high", "size")
+    if len(args) > len(names):
+        raise TypeError(f"randint() takes at most {len(names)} positional arguments "
+                        f"({len(args)} given)")
+    for name, value in zip(names, args):
+        if given[name] is not None:
+            raise TypeError(f"randint() got multiple values for argument '{name}'")
+        given[name] = value
+    missing = [name for name in ("high", "size") if given[name] is None]
+    if missing:
+        raise TypeError(f"randint() missing required argument(s): {', '.join(missing)}")
+    bounds = []
+    for name in ("low", "high"):
+        value = 0 if given[name] is None else given[name]
+        if isinstance(value, (bool, float)) or not hasattr(value, "__index__"):
+            raise TypeError(f"randint(): argument '{name}' must be int, not "
+                            f"{type(value).__name__}")
+        bounds.append(int(value.__index__()))
+    size = given["size"]
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"randint(): argument 'size' must be tuple of ints, not "
+                        f"{type(size).__name__}")
+    return bounds[0], bounds[1], _shape((size,))
 
 
 def _like(input: Tensor, dtype) -> tuple[tuple, np.dtype]:

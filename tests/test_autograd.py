@@ -447,3 +447,89 @@ def test_custom_function_rejects_non_tensors_where_pytorch_does():
     y = Scale.apply(x, 2.0, np.float64(2.0))  # numpy scalars are arrays to forward
     with pytest.raises(RuntimeError, match="at position 2, but .* not a tensor"):
         y.sum().backward()
+
+
+@pytest.mark.parametrize("make, inside", [
+    (lambda: sg.no_grad(), False), (lambda: sg.no_grad, False),
+    (lambda: sg.enable_grad(), True), (lambda: sg.set_grad_enabled(False), False),
+    (lambda: sg.set_grad_enabled(True), True), (lambda: sg.inference_mode(), False),
+    (lambda: sg.inference_mode(False), True)])
+@pytest.mark.parametrize("outside", [True, False])
+def test_grad_mode_decorator_applies_to_each_generator_resumption(make, inside, outside):
+    # As PyTorch: the mode holds while the body runs (next / send / throw / close) and
+    # the caller's mode is back whenever the generator yields.
+    seen = []
+
+    @make()
+    def gen(n):
+        try:
+            for _ in range(n):
+                try:
+                    got = yield sg.is_grad_enabled()
+                    seen.append((got, sg.is_grad_enabled()))
+                except ValueError:
+                    seen.append(("caught", sg.is_grad_enabled()))
+                    yield "after throw"
+        finally:
+            seen.append(("finally", sg.is_grad_enabled()))
+        return "done"
+
+    x = sg.tensor([1.0, 2.0], requires_grad=True)
+    with sg.set_grad_enabled(outside):
+        it = gen(3)
+        assert sg.is_grad_enabled() is outside
+        assert next(it) is inside and sg.is_grad_enabled() is outside
+        assert it.send("a") is inside and sg.is_grad_enabled() is outside
+        assert it.throw(ValueError("v")) == "after throw" and sg.is_grad_enabled() is outside
+        it.close()
+        assert sg.is_grad_enabled() is outside
+        assert seen == [("a", inside), ("caught", inside), ("finally", inside)]
+        it = gen(1)
+        next(it)
+        with pytest.raises(StopIteration) as stop:
+            it.send(None)
+        assert stop.value.value == "done" and sg.is_grad_enabled() is outside
+
+        @make()
+        def doubles(a):
+            yield a * 2
+
+        assert [t.requires_grad for t in doubles(x)] == [inside]
+        assert sg.is_grad_enabled() is outside
+    assert sg.is_grad_enabled()
+
+
+def test_grad_mode_generator_decorator_keeps_name_and_stays_in_its_thread():
+    import inspect
+
+    @sg.no_grad()
+    def gen():
+        yield sg.is_grad_enabled()
+        yield sg.is_grad_enabled()
+
+    assert gen.__name__ == "gen" and inspect.isgeneratorfunction(gen)
+    seen = []
+
+    def worker():
+        it = gen()
+        seen.extend([next(it), sg.is_grad_enabled(), next(it), sg.is_grad_enabled()])
+
+    t = threading.Thread(target=worker)
+    t.start()
+    it = gen()
+    assert next(it) is False and sg.is_grad_enabled()
+    t.join()
+    assert seen == [False, True, False, True]
+    assert sg.is_grad_enabled()
+
+    @sg.no_grad()
+    def plain(a, mode=1, fn=2):        # ordinary functions are unchanged, any keywords
+        return a * mode * fn
+
+    assert not plain(sg.ones(1, requires_grad=True), mode=3, fn=4).requires_grad
+
+    @sg.enable_grad()
+    def keywords(mode=1, fn=2):
+        yield mode, fn
+
+    assert list(keywords(mode=3, fn=4)) == [(3, 4)]

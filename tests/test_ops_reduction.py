@@ -411,3 +411,34 @@ def test_symbolic_mirrors_are_textbook():
     assert str(w.norm(p=1).item()) == "Abs(w[0]) + Abs(w[1])"
     with pytest.raises(TypeError, match="symbolic"):
         w.max(0)
+
+
+@pytest.mark.parametrize("fn", ["all", "any", "count_nonzero"])
+@pytest.mark.parametrize("value", [0.0, 2.0])
+def test_all_any_count_nonzero_take_dim_0_on_a_0d_tensor(torch, fn, value):
+    for dim in [0, -1, (0,), [-1], ()]:
+        kws = [{}] if fn == "count_nonzero" else [{}, {"keepdim": True}]
+        for kw in kws:
+            s = getattr(sg, fn)(sg.tensor(value), dim, **kw)
+            t = getattr(torch, fn)(torch.tensor(value), dim, **kw)
+            assert s.shape == t.shape == ()
+            assert s.item() == t.item()
+            assert str(s.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
+            assert getattr(sg.tensor(value), fn)(dim=dim).item() == t.item()
+    for dim in [1, -2, (1,)]:
+        with pytest.raises(IndexError, match="Dimension out of range"):
+            getattr(sg, fn)(sg.tensor(value), dim)
+    with pytest.raises(RuntimeError, match="appears multiple times"):
+        getattr(sg, fn)(sg.tensor(value), (0, -1))
+
+
+def test_all_any_count_nonzero_dims_as_pytorch(torch):
+    a = np.array([[0.0, 1.0, 2.0], [3.0, 0.0, 0.0]])
+    for fn in ["all", "any", "count_nonzero"]:
+        for dim in [None, 0, -1, (0, 1), [1], (), (1, 0)]:
+            s = getattr(sg, fn)(sg.tensor(a)) if dim is None else getattr(sg, fn)(sg.tensor(a), dim)
+            t = getattr(torch, fn)(torch.tensor(a)) if dim is None else getattr(torch, fn)(
+                torch.tensor(a), dim)
+            assert s.tolist() == t.tolist(), (fn, dim)
+        with pytest.raises(RuntimeError, match="appears multiple times"):
+            getattr(sg, fn)(sg.tensor(a), (1, -1))

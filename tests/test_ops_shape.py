@@ -555,3 +555,60 @@ def test_setitem_node_names_match_pytorch():
         assert _setitem(sg, index, vshape)[0].grad_fn.name() == name
 
     _each(same, rows)
+
+
+TAKE_ALONG_ROWS = [    # input shape, index, dim
+    ((3, 4), [[0, 2]], 1),                      # index broadcasts over dim 0
+    ((1, 4), [[0, 2], [1, 1], [3, 3]], 1),      # input broadcasts over dim 0
+    ((3, 4), [[0], [2], [2]], 1),
+    ((3, 4), [[2, 0, 1, 1]], 0),
+    ((2, 1, 4), np.array([[[0, 3]], [[1, 1]]]).reshape(2, 1, 2).repeat(3, 1), -1),
+    ((2, 1, 4), np.zeros((1, 3, 2), dtype=np.int64), 2),
+    ((3, 4), [[-1], [5], [100]], 1),            # wrapped modulo the size, as PyTorch
+    ((3, 4), [[5, 0], [11, 1]], None),          # no dim: both flattened
+    ((3, 4), [1, 2, 2], None),
+    ((), [0, 0], None),
+]
+
+
+@pytest.mark.parametrize("shape, index, dim", TAKE_ALONG_ROWS)
+def test_take_along_dim_broadcasts_and_flattens_as_pytorch(shape, index, dim):
+    torch = _torch()
+    x = RNG.standard_normal(shape)
+    out = []
+    for m in (sg, torch):
+        xt = m.tensor(x, requires_grad=True)
+        idx = m.tensor(np.asarray(index, dtype=np.int64))
+        y = m.take_along_dim(xt, idx) if dim is None else m.take_along_dim(xt, idx, dim)
+        g = m.tensor(np.arange(1.0, y.numel() + 1).reshape(tuple(y.shape)))
+        (y * g).sum().backward()
+        out.append((y.detach().numpy(), xt.grad.numpy(), y.grad_fn.name()))
+    (ys, gs, ns), (yt, gt, nt) = out
+    np.testing.assert_array_equal(ys, yt)
+    np.testing.assert_array_equal(gs, gt)
+    assert ns == nt == "GatherBackward0"
+
+
+def test_take_along_dim_second_order_and_errors_as_pytorch():
+    x = sg.tensor([[1.0, 2.0, 3.0]], requires_grad=True)
+    y = sg.take_along_dim(x, sg.tensor([[0, 2], [1, 1], [2, 0]]), 1)
+    (g,) = sg.autograd.grad((y ** 3).sum(), x, create_graph=True)
+    assert g.tolist() == [[6.0, 24.0, 54.0]]
+    assert sg.autograd.grad(g.sum(), x)[0].tolist() == [[12.0, 24.0, 36.0]]
+    assert x.take_along_dim(sg.tensor([[2, 0]])).tolist() == [3.0, 1.0]
+    z = sg.zeros(3, 4)
+    with pytest.raises(RuntimeError, match="same number of dimensions"):
+        sg.take_along_dim(z, sg.tensor([0]), 0)
+    with pytest.raises(RuntimeError, match=r"size of tensor a \(4\) must match .* \(3\) at "
+                                           "non-singleton dimension 1"):
+        sg.take_along_dim(z, sg.zeros(1, 3, dtype=sg.int64), 0)
+    with pytest.raises(IndexError, match="has no dimensions"):
+        sg.take_along_dim(sg.tensor(1.0), sg.tensor(0), 0)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        sg.take_along_dim(z, sg.tensor([[0]]), 2)
+    with pytest.raises(RuntimeError, match="index 12 is out of bounds"):
+        sg.take_along_dim(z, sg.tensor([12]))
+    with pytest.raises(RuntimeError, match="index -1 is out of bounds"):
+        sg.take_along_dim(z, sg.tensor([-1]))
+    with pytest.raises(RuntimeError, match="view size is not compatible"):
+        sg.take_along_dim(z.t(), sg.tensor([1]))          # PyTorch views, as here

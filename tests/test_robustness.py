@@ -156,3 +156,60 @@ def test_two_threads_differentiate_separate_graphs():
     t.start()
     t.join()
     assert sg.is_grad_enabled()
+
+
+@pytest.mark.parametrize("call, low, high, shape", [
+    (lambda: sg.randint(10, (400,)), 0, 10, (400,)),
+    (lambda: sg.randint(3, 10, (20, 20)), 3, 10, (20, 20)),
+    (lambda: sg.randint(10, size=(400,)), 0, 10, (400,)),
+    (lambda: sg.randint(high=5, size=[400]), 0, 5, (400,)),
+    (lambda: sg.randint(low=-3, high=2, size=(400,)), -3, 2, (400,)),
+    (lambda: sg.randint(-3, high=2, size=(400,)), -3, 2, (400,)),
+    (lambda: sg.randint(size=(400,), high=sg.tensor(4)), 0, 4, (400,)),
+    (lambda: sg.randint(2, ()), 0, 2, ()),
+    (lambda: sg.randint(2 ** 40, sg.Size([400])), 0, 2 ** 40, (400,)),
+])
+def test_randint_forms_as_pytorch(call, low, high, shape):
+    # randint(high, size) and randint(low, high, size), positionally or by keyword
+    t = call()
+    assert t.dtype == sg.int64 and tuple(t.shape) == shape and not t.requires_grad
+    v = t.numpy()
+    assert v.min() >= low and v.max() < high
+    if v.size >= 400 and high - low <= 10:
+        assert set(np.unique(v).tolist()) == set(range(low, high))
+
+
+def test_randint_keywords_as_pytorch():
+    t = sg.randint(0, 5, (3,), dtype=sg.float32, requires_grad=True, generator=None)
+    assert t.dtype == sg.float32 and t.requires_grad
+    assert sg.randint(2, (3,), dtype=sg.int32).dtype == sg.int32
+    u = sg.randint(0, 256, (500,), dtype=sg.uint8)
+    assert u.dtype == sg.uint8 and u.numpy().max() > 200
+    assert sg.randint(0, 2, (4,), dtype=sg.bool).dtype == sg.bool
+    sg.manual_seed(3)
+    a = sg.randint(10, (6,))
+    sg.manual_seed(3)
+    assert sg.randint(10, (6,)).tolist() == a.tolist()
+
+
+@pytest.mark.parametrize("call, exc, words", [
+    (lambda: sg.randint(10), TypeError, "size"),
+    (lambda: sg.randint(10, 4), TypeError, "tuple of ints"),
+    (lambda: sg.randint(10, size=4), TypeError, "tuple of ints"),
+    (lambda: sg.randint(3, 10, 4), TypeError, "tuple of ints"),
+    (lambda: sg.randint(10.5, (2,)), TypeError, "'high' must be int"),
+    (lambda: sg.randint(True, (2,)), TypeError, "'high' must be int"),
+    (lambda: sg.randint(low=3, size=(4,)), TypeError, "high"),
+    (lambda: sg.randint(10, (2,), low=1), TypeError, "multiple values"),
+    (lambda: sg.randint(1, 10, (2,), 5), TypeError, "positional"),
+    (lambda: sg.randint(5, 5, (2,)), RuntimeError, "from=5 >= to=5"),
+    (lambda: sg.randint(0, (2,)), RuntimeError, "less than 'to'"),
+    (lambda: sg.randint(10, (-1,)), RuntimeError, "negative dimension"),
+    (lambda: sg.randint(10, (2,), requires_grad=True), RuntimeError, "floating point"),
+    (lambda: sg.randint(0, 300, (2,), dtype=sg.uint8), RuntimeError, "to - 1 is out of bounds"),
+    (lambda: sg.randint(-1, 2, (2,), dtype=sg.uint8), RuntimeError, "from is out of bounds"),
+    (lambda: sg.randint(0, 3, (2,), dtype=sg.bool), RuntimeError, "to - 1 is out of bounds"),
+])
+def test_randint_errors_as_pytorch(call, exc, words):
+    with pytest.raises(exc, match=words):
+        call()

@@ -6,6 +6,7 @@ Each thread starts with recording on; ``no_grad`` in one thread never affects an
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 
 __all__ = ["is_grad_enabled", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode"]
@@ -40,17 +41,54 @@ class _GradModeContext:
 
     def __call__(self, fn):
         mode = self._mode
+        if inspect.isgeneratorfunction(fn):
+            return _wrap_generator(fn, mode)
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            prev = _state.enabled
-            _state.enabled = mode
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                _state.enabled = prev
+            return _in_mode(mode, fn, *args, **kwargs)
 
         return wrapper
+
+
+def _in_mode(mode: bool, fn, /, *args, **kwargs):
+    """``fn(*args, **kwargs)`` with recording set to ``mode``, then the caller's mode back."""
+    prev = _state.enabled
+    _state.enabled = mode
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        _state.enabled = prev
+
+
+def _wrap_generator(fn, mode: bool):
+    """A generator function whose body runs in ``mode`` each time it is resumed.
+
+    A plain wrapper would only cover creating the generator (the body has not started),
+    so, as PyTorch does, each ``next``/``send``/``throw``/``close`` is run in ``mode`` and
+    the caller's mode is back whenever the generator yields.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        gen = _in_mode(mode, fn, *args, **kwargs)
+        step, arg = gen.send, None
+        while True:
+            try:
+                value = _in_mode(mode, step, arg)
+            except StopIteration as stop:
+                return stop.value
+            try:
+                arg = yield value
+            except GeneratorExit:
+                _in_mode(mode, gen.close)
+                raise
+            except BaseException as exc:
+                step, arg = gen.throw, exc
+            else:
+                step = gen.send
+
+    return wrapper
 
 
 class no_grad(_GradModeContext):

@@ -16,6 +16,7 @@ import numpy as np
 from symgrad import _dtype
 from symgrad.ops import elementwise as ew
 from symgrad.ops import shape as sh
+from symgrad.ops._util import norm_dims
 from symgrad.ops.reduction import _named_result, return_types
 from symgrad.ops.reduction import sum as _sum
 from symgrad.ops.scatter import take_along_dim
@@ -265,11 +266,8 @@ def isneginf(input) -> Tensor:
 
 
 def _dims(input: Tensor, dim) -> Any:
-    if dim is None:
-        return None
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    nd = builtins.max(input._data.ndim, 1)
-    return tuple(_axis(x, nd) for x in dims)
+    # A 0-d tensor takes dim 0 / -1 (as PyTorch) but numpy has no axis to reduce: ().
+    return norm_dims(dim, input._data.ndim)
 
 
 def all(input, dim=None, keepdim: bool = False) -> Tensor:
@@ -304,8 +302,9 @@ def equal(input, other) -> bool:
 
 
 def count_nonzero(input, dim=None) -> Tensor:
+    """The number of nonzero entries (along ``dim``; an empty ``dim`` counts them all)."""
     x = as_tensor(input)
-    return Tensor._wrap(np.asarray(np.count_nonzero(x._data, axis=_dims(x, dim)),
+    return Tensor._wrap(np.asarray(np.count_nonzero(x._data, axis=_dims(x, dim) or None),
                                    dtype=np.int64))
 
 

@@ -10,8 +10,10 @@ from typing import Any
 
 import numpy as np
 
+from symgrad.ops import shape as sh
 from symgrad.ops._apply import apply
 from symgrad.ops._record import REAL, register
+from symgrad.ops._util import broadcast_mismatch
 from symgrad.ops.namespaces import SYMPY
 from symgrad.tensor import Tensor, _axis, as_tensor
 
@@ -37,14 +39,47 @@ TAKE_ALONG = register(
 )
 
 
-def take_along_dim(input: Tensor, indices: Any, dim: int) -> Tensor:
+def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tensor:
     """``input`` read at ``indices`` along ``dim`` (numpy's take_along_axis, PyTorch's
-    gather / take_along_dim); repeated indices accumulate in the gradient."""
+    take_along_dim); repeated indices accumulate in the gradient.
+
+    As in PyTorch: the dimensions other than ``dim`` broadcast (``input`` is expanded first,
+    so its gradient sums back to its shape), indices along ``dim`` wrap modulo its size, and
+    without ``dim`` both are flattened (and the indices must be in range).
+    """
     idx = _indices(indices)
-    d = _axis(dim, input.ndim)
+    if dim is None:
+        flat = idx.reshape(-1)
+        n = input.numel()
+        bad = (flat < 0) | (flat >= n)
+        if bad.any():
+            raise RuntimeError(f"index {flat[bad][0]} is out of bounds for dimension 0 with "
+                               f"size {n}")
+        return apply(TAKE_ALONG, sh.view(input, -1), indices=flat, dim=0)
     if idx.ndim != input.ndim:
-        raise RuntimeError("Index tensor must have the same number of dimensions as input "
-                           f"tensor ({idx.ndim} vs {input.ndim})")
+        raise RuntimeError("torch.take_along_dim(): input and indices should have the same "
+                           f"number of dimensions, but got {input.ndim} dimensions for input, "
+                           f"and {idx.ndim} dimensions for indices")
+    if input.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    d = _axis(dim, input.ndim)
+    size = input.shape[d]
+    other = tuple(input.shape[:d]) + (idx.shape[d],) + tuple(input.shape[d + 1:])
+    bad = broadcast_mismatch(other, idx.shape)
+    if bad is not None:
+        k, da, db = bad
+        raise RuntimeError(f"The size of tensor a ({da}) must match the size of tensor b ({db}) "
+                           f"at non-singleton dimension {input.ndim - k}")
+    out = np.broadcast_shapes(other, idx.shape)
+    if idx.shape != out:
+        idx = np.broadcast_to(idx, out)
+    if size == 0 and idx.size:
+        raise RuntimeError(f"index {idx.flat[0]} is out of bounds for dimension {d} with size 0")
+    if idx.size and (idx.min() < 0 or idx.max() >= size):
+        idx = np.mod(idx, size)
+    in_shape = out[:d] + (size,) + out[d + 1:]
+    if tuple(input.shape) != in_shape:
+        input = sh.expand(input, in_shape)
     return apply(TAKE_ALONG, input, indices=idx, dim=d)
 
 
