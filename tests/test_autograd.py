@@ -533,3 +533,23 @@ def test_grad_mode_generator_decorator_keeps_name_and_stays_in_its_thread():
         yield mode, fn
 
     assert list(keywords(mode=3, fn=4)) == [(3, 4)]
+
+
+def test_functional_refuses_what_pytorch_refuses():
+    F = sg.autograd.functional
+    x = sg.tensor([1.0, 2.0])
+    f = lambda a: (a ** 2).sum()   # noqa: E731
+    with pytest.raises(RuntimeError, match="strict=True.*vectorized=True"):
+        F.jacobian(f, x, strict=True, vectorize=True)
+    with pytest.raises(NotImplementedError, match="vectorize=True"):
+        F.hessian(f, x, outer_jacobian_strategy="forward-mode")
+    with pytest.raises(TypeError, match="tuple of Tensors"):
+        F.jacobian(lambda a, b: a * b, [x, x])           # a list, not a tuple
+    with pytest.raises(RuntimeError, match="given to hvp"):
+        F.hvp(lambda a: a ** 2, x, sg.ones(2))
+    y = sg.tensor([1.0], requires_grad=True)
+    with pytest.raises(ValueError, match="allow_unused"):
+        sg.autograd.grad((y * 2).sum(), [y, sg.ones(1, requires_grad=True)],
+                         materialize_grads=True, allow_unused=False)
+    assert F.jacobian(lambda a: a ** 2, x, vectorize=True, strategy="forward-mode").tolist() == [
+        [2.0, 0.0], [0.0, 4.0]]

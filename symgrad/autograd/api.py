@@ -145,6 +145,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
         raise RuntimeError("grad requires at least one input")
     if allow_unused is None:
         allow_unused = materialize_grads
+    elif materialize_grads and not allow_unused:
+        raise ValueError("Expected allow_unused to be True or not passed when "
+                         f"materialize_grads=True, but got: allow_unused={allow_unused}.")
     gs = _as_list(grad_outputs) if grad_outputs is not None else [None] * len(outs)
     if len(gs) != len(outs):
         raise RuntimeError(f"grad_outputs has {len(gs)} entries for {len(outs)} outputs")

@@ -23,7 +23,7 @@ __all__ = ["vjp", "jvp", "jacobian", "hessian", "vhp", "hvp"]
 def _as_tuple(x: Any, arg: str, fn: str) -> tuple[bool, tuple]:
     if isinstance(x, Tensor):
         return False, (x,)
-    if isinstance(x, (tuple, list)) and all(isinstance(t, Tensor) for t in x):
+    if isinstance(x, tuple) and all(isinstance(t, Tensor) for t in x):   # (a list: no)
         return True, tuple(x)
     raise TypeError(f"The {arg} given to {fn} must be either a Tensor or a tuple of Tensors "
                     f"but the given {arg} is {type(x).__name__}")
@@ -140,6 +140,7 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
     ``out_i.shape + in_j.shape``, nested in tuples as PyTorch nests them."""
     if strategy not in ("reverse-mode", "forward-mode"):
         raise ValueError('Expected strategy to be either "forward-mode" or "reverse-mode"')
+    _check_strategy(strict, vectorize, strategy)
     tin, inputs_t = _as_tuple(inputs, "inputs", "jacobian")
     with enable_grad():
         ins = _prepare(inputs_t, create_graph)
@@ -167,9 +168,24 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
     return tuple(result) if tout else result[0]
 
 
+def _check_strategy(strict: bool, vectorize: bool, strategy: str) -> None:
+    """PyTorch's refusals (symgrad computes the same Jacobian either way, but code written
+    for PyTorch should fail here as it would there)."""
+    if strict and vectorize:
+        raise RuntimeError("symgrad.autograd.functional.jacobian: `strict=True` and "
+                           "`vectorized=True` are not supported together. Please either set "
+                           "`strict=False` or `vectorize=False`.")
+    if strategy == "forward-mode" and not vectorize:
+        raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse "
+                                  "Hessian is only implemented for `vectorize=True`.")
+
+
 def hessian(func: Callable, inputs: Any, create_graph: bool = False, strict: bool = False,
             vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode") -> Any:
     """The Hessian of a scalar function: shape ``in_i.shape + in_j.shape`` for inputs i, j."""
+    if outer_jacobian_strategy not in ("reverse-mode", "forward-mode"):
+        raise ValueError('Expected strategy to be either "forward-mode" or "reverse-mode"')
+    _check_strategy(strict, vectorize, outer_jacobian_strategy)
     tin, inputs_t = _as_tuple(inputs, "inputs", "hessian")
 
     def grad_func(*ins):
@@ -190,24 +206,29 @@ def hessian(func: Callable, inputs: Any, create_graph: bool = False, strict: boo
 def vhp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
         strict: bool = False) -> tuple:
     """``(func(inputs), v^T H)`` for a scalar ``func``."""
-    tin, inputs_t = _as_tuple(inputs, "inputs", "vhp")
+    return _vhp(func, inputs, v, create_graph, strict, "vhp")
+
+
+def _vhp(func: Callable, inputs: Any, v: Any, create_graph: bool, strict: bool,
+         fn_name: str) -> tuple:
+    tin, inputs_t = _as_tuple(inputs, "inputs", fn_name)
     if v is None:
         if len(inputs_t) != 1 or inputs_t[0].numel() != 1:
             raise RuntimeError("The vector v can only be None if the input to the user-provided "
                                "function is a single Tensor with a single element.")
         vs = (Tensor._wrap(np.ones(inputs_t[0]._data.shape, inputs_t[0]._data.dtype)),)
     else:
-        vs = _check_v(v, inputs_t, "vhp", "input")
+        vs = _check_v(v, inputs_t, fn_name, "input")
     with enable_grad():
         ins = _prepare(inputs_t, create_graph)
         out = func(*ins)
-        tout, outs = _as_tuple(out, "outputs of the user-provided function", "vhp")
+        tout, outs = _as_tuple(out, "outputs of the user-provided function", fn_name)
         if tout or outs[0].numel() != 1:
-            raise RuntimeError("The function given to vhp should return a single Tensor with a "
-                               "single element")
+            raise RuntimeError(f"The function given to {fn_name} should return a single Tensor "
+                               "with a single element")
         g = _grads(outs, ins, (Tensor._wrap(np.ones(outs[0]._data.shape,
-                                                    outs[0]._data.dtype)),), True, strict, "vhp")
-        res = _grads(g, ins, vs, create_graph, strict, "vhp")
+                                                    outs[0]._data.dtype)),), True, strict, fn_name)
+        res = _grads(g, ins, vs, create_graph, strict, fn_name)
     res_p = tuple(_post(r, create_graph) for r in res)
     return _post(outs[0], create_graph), (res_p if tin else res_p[0])
 
@@ -216,4 +237,4 @@ def hvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
         strict: bool = False) -> tuple:
     """``(func(inputs), H v)``; equal to ``vhp`` for the symmetric Hessians of smooth
     functions, computed the same way."""
-    return vhp(func, inputs, v, create_graph=create_graph, strict=strict)
+    return _vhp(func, inputs, v, create_graph, strict, "hvp")
