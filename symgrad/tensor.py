@@ -231,11 +231,35 @@ class Tensor:
         return acc
 
     def _accumulate_grad(self, g, shared: bool, create_graph: bool) -> None:
-        """Add an incoming gradient into ``.grad`` (called by the engine for leaves)."""
+        """Add an incoming gradient into ``.grad`` (called by the engine for leaves), then
+        run the post-accumulate-grad hooks."""
         if (self._grad is None and type(g) is _ndarray and not shared and g.base is None
                 and g.dtype == self._data.dtype and g.flags.writeable):
             self._grad = Tensor._wrap(g)  # the common first gradient: kept as it is
-            return
+        else:
+            self._add_to_grad(g, shared)
+        if self._extra is not None and "post_accumulate" in self._extra:
+            for hook in list(self._extra["post_accumulate"]):
+                hook(self)
+
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]):
+        """Call ``hook(tensor)`` after a gradient has been added into this leaf's ``.grad``
+        (an optimizer step per parameter, as in PyTorch); returns a removable handle."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        hooks = self._extra_dict().setdefault("post_accumulate", [])
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
+    @property
+    def output_nr(self) -> int:
+        """Which output of its ``grad_fn`` this tensor is: 0 (a node here has one output)."""
+        return 0
+
+    def _add_to_grad(self, g, shared: bool) -> None:
         if isinstance(g, Tensor):
             if g._data.dtype != self._data.dtype:
                 g = g.to(self.dtype)

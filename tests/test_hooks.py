@@ -73,3 +73,20 @@ def test_a_tensor_hook_handle_is_a_context_manager():
     x.grad = None
     y.sum().backward()
     assert np.array_equal(x.grad.numpy(), [3, 3])
+
+
+def test_post_accumulate_grad_hook_runs_after_each_accumulation():
+    x = sg.tensor([1.0, 1.0], requires_grad=True)
+    seen = []
+    handle = x.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.tolist()))
+    (x * 3).sum().backward()
+    (x * 3).sum().backward()
+    sg.autograd.grad((x * 3).sum(), x)           # no .grad accumulation: no call
+    assert seen == [[3.0, 3.0], [6.0, 6.0]]
+    handle.remove()
+    (x * 3).sum().backward()
+    assert len(seen) == 2 and x.output_nr == 0 and (x * 2).output_nr == 0
+    with pytest.raises(RuntimeError, match="non-leaf"):
+        (x * 2).register_post_accumulate_grad_hook(lambda t: None)
+    with pytest.raises(RuntimeError, match="doesn't require gradient"):
+        sg.ones(2).register_post_accumulate_grad_hook(lambda t: None)
