@@ -20,7 +20,7 @@ from symgrad.ops.scatter import take_along_dim  # noqa: F401
 from symgrad.ops.reduction import __all__ as _reduction_all
 from symgrad.ops.shape import *  # noqa: F401,F403
 from symgrad.ops.shape import __all__ as _shape_all
-from symgrad.ops.scan import cumsum  # noqa: F401
+from symgrad.ops.scan import cumprod, cumsum  # noqa: F401
 from symgrad.ops.einsum import einsum  # noqa: F401
 from symgrad.ops import compose as _compose
 from symgrad.ops.compose import *  # noqa: F401,F403
@@ -39,6 +39,7 @@ for _n in ("numpy_T", "index", "to_dtype", "leaky_relu", "elu", "gelu", "softplu
     TENSOR_METHODS.pop(_n, None)
 TENSOR_METHODS["take_along_dim"] = take_along_dim
 TENSOR_METHODS["cumsum"] = cumsum
+TENSOR_METHODS["cumprod"] = cumprod
 for _n in _compose.__all__:
     if _n not in _compose.NOT_METHODS:
         TENSOR_METHODS[_n] = getattr(_compose, _n)
@@ -59,7 +60,8 @@ NUMPY_UFUNCS: dict[str, Callable] = {
     "log1p": _ew.log1p, "log2": _ew.log2, "log10": _ew.log10, "square": _ew.square,
     "sinh": _ew.sinh, "cosh": _ew.cosh, "arcsin": _ew.asin, "arccos": _ew.acos,
     "arctan": _ew.atan, "arctan2": _ew.atan2, "maximum": _ew.maximum, "minimum": _ew.minimum,
-    "floor": _ew.floor, "ceil": _ew.ceil, "trunc": _ew.trunc,
+    "floor": _ew.floor, "ceil": _ew.ceil, "trunc": _ew.trunc, "arcsinh": _ew.asinh,
+    "arccosh": _ew.acosh, "arctanh": _ew.atanh, "fmod": _ew.fmod,
 }
 
 __all__ = ["OPS", "Op", "Domain", "Kink", "TENSOR_METHODS", "NUMPY_UFUNCS", "FUNCTIONS_ONLY"]

@@ -141,12 +141,14 @@ def build() -> SimpleNamespace:
     fns.update(
         name="tensor",
         cumsum=lambda a, axis: ops.cumsum(_t(a), axis),
+        cumprod=lambda a, axis: ops.cumprod(_t(a), axis),
         einsum=lambda equation, *a: ops.einsum(equation, *[_t(x) for x in a]),
         # numpy's softplus is exact everywhere; ops.softplus switches to x past a threshold.
         softplus=lambda a: ops.softplus(_t(a), threshold=math.inf),
         logaddexp=_logaddexp,
         isfinite=lambda a: Tensor._wrap(np.isfinite(_t(a)._data)),
         arctan=_op("atan"), arcsin=_op("asin"), arccos=_op("acos"), arctan2=_op("atan2"),
+        arcsinh=_op("asinh"), arccosh=_op("acosh"), arctanh=_op("atanh"),
         sum=_sum, prod=_prod, amax=_reduce_max("amax"), amin=_reduce_max("amin"),
         where=_where,
         swapaxes=lambda a, i, j: ops.transpose(_t(a), i, j),

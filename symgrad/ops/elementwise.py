@@ -23,11 +23,12 @@ from symgrad.tensor import Tensor
 __all__ = ["add", "sub", "rsub", "mul", "div", "neg", "pow", "exp", "log", "sigmoid", "tanh",
            "relu", "eq", "ne", "lt", "le", "gt", "ge", "logical_not", "logical_and",
            "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor",
-           "bitwise_not", "floor_divide", "remainder", "reciprocal",
+           "bitwise_not", "floor_divide", "remainder", "fmod", "reciprocal",
            # unary
            "sin", "cos", "tan", "sqrt", "rsqrt", "abs", "sign", "expm1", "log1p", "log2",
            "log10", "square", "sinh", "cosh", "asin", "acos", "atan", "arcsin", "arccos",
-           "arctan", "erf", "floor", "ceil", "round", "trunc",
+           "arctan", "asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh", "erf", "floor",
+           "ceil", "round", "trunc",
            # activations (torch.nn.functional)
            "leaky_relu", "elu", "gelu", "softplus", "silu", "logsigmoid", "hardtanh", "relu6",
            # clamping and binary
@@ -294,7 +295,8 @@ def tanh(input) -> Tensor:
 RELU = register(
     "relu", "ReluBackward0",
     forward=lambda xp, x: xp.maximum(x, 0),
-    vjp=lambda xp, g, ans, x: xp.where(xp.greater(ans, 0), g, 0),
+    # PyTorch's test (threshold_backward): 0 where relu(x) <= 0, so nan passes g through
+    vjp=lambda xp, g, ans, x: xp.where(xp.less_equal(ans, 0), 0, g),
     mirror=lambda x: sp.Max(x, 0),
     kind="elementwise", elementwise=True, domain=(NONZERO,),
     kinks=Kink(lambda x: x == 0, "relu'(0) = 0, as in PyTorch"),
@@ -355,6 +357,40 @@ REMAINDER = register(
 REMAINDER_SCALAR = REMAINDER.variant("RemainderBackward0")   # tensor % number
 
 
+def _fmod_jumps(x, y) -> Any:
+    """Where ``fmod`` jumps: ``x / y`` a nonzero integer (or y = 0). At x = 0 it is
+    continuous (x itself on both sides), unlike ``remainder``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (np.equal(np.fmod(x, y), 0) & np.not_equal(x, 0)) | np.equal(y, 0)
+
+
+def _trunc_xp(xp, q) -> Any:
+    """Round towards zero, in the rule vocabulary (which has floor only)."""
+    return xp.where(xp.less(q, 0), -xp.floor(-q), xp.floor(q))
+
+
+def _fmod(xp, x, y) -> Any:
+    """C's fmod, exactly: ``%`` of two non-negative numbers needs no sign correction (which
+    would round), then the sign of x goes back on; a zero keeps x's sign (-0.0, as C)."""
+    r = xp.abs(x) % (abs(y) if isinstance(y, (int, float)) else xp.abs(y))  # a number stays
+    return xp.where(xp.equal(r, 0), x * 0, xp.sign(x) * r)                   # weak (float32)
+
+
+# x - y trunc(x / y): d/dx = 1, d/dy = -trunc(x / y), the quotient rounded as PyTorch rounds
+# it (div with rounding_mode="trunc").
+FMOD = register(
+    "fmod", "FmodBackward1",
+    forward=_fmod,
+    vjp=(lambda xp, g, ans, x, y: g, lambda xp, g, ans, x, y: -g * _trunc_xp(xp, x / y)),
+    mirror=lambda x, y: x - y * sp.Piecewise((-_floor_ae(-x / y), x / y < 0),
+                                             (_floor_ae(x / y), True)),
+    kind="elementwise", elementwise=True, promote=True, domain=(REAL, NONZERO),
+    kinks=Kink(_fmod_jumps, "fmod jumps where input / other is a nonzero integer; the rules "
+               "give d/d input = 1 and d/d other = -trunc(input / other) there, as PyTorch"),
+)
+FMOD_SCALAR = FMOD.variant("FmodBackward0")   # fmod(tensor, number)
+
+
 def _trunc(a):
     return np.trunc(a)
 
@@ -411,6 +447,14 @@ def remainder(input, other) -> Tensor:
     if isinstance(other, (int, float)) and isinstance(input, Tensor):
         return apply(REMAINDER_SCALAR, input, other)
     return _binary(REMAINDER, input, other)
+
+
+def fmod(input, other) -> Tensor:
+    """C-style remainder, with the sign of ``input``: ``input - other * trunc(input /
+    other)``, differentiable in both (PyTorch: 1 and -trunc(input / other))."""
+    if isinstance(other, (int, float)) and isinstance(input, Tensor):
+        return apply(FMOD_SCALAR, input, other)
+    return _binary(FMOD, input, other)
 
 
 # ================================================================ bitwise (not differentiable)
@@ -662,6 +706,57 @@ COSH = register(
 def cosh(input) -> Tensor:
     """Hyperbolic cosine."""
     return apply(COSH, _floating(input))
+
+
+ASINH = register(
+    "asinh", "AsinhBackward0",
+    forward=lambda xp, x: xp.arcsinh(x),
+    vjp=lambda xp, g, ans, x: g / xp.sqrt(x * x + 1),
+    mirror=lambda x: lazy_head(sp.asinh, x),
+    kind="elementwise", elementwise=True, domain=(REAL,),
+)
+
+
+def asinh(input) -> Tensor:
+    """Inverse hyperbolic sine."""
+    return apply(ASINH, _floating(input))
+
+
+# (x - 1)(x + 1) rather than x*x - 1 (and (1 - x)(1 + x) for atanh): no cancellation near
+# the end of the domain at 1, where these functions are mostly used.
+ACOSH = register(
+    "acosh", "AcoshBackward0",
+    forward=lambda xp, x: xp.arccosh(x),
+    vjp=lambda xp, g, ans, x: g / xp.sqrt((x - 1) * (x + 1)),
+    mirror=lambda x: sp.acosh(x),
+    kind="elementwise", elementwise=True,
+    domain=(Domain(((1.0, math.inf),), typical=(1.05, 5.0)),),
+    kinks=Kink(lambda x: np.equal(x, 1), "acosh'(1) = inf (the end of the domain), "
+               "as PyTorch"),
+)
+
+
+def acosh(input) -> Tensor:
+    """Inverse hyperbolic cosine; ``nan`` below 1."""
+    return apply(ACOSH, _floating(input))
+
+
+ATANH = register(
+    "atanh", "AtanhBackward0",
+    forward=lambda xp, x: xp.arctanh(x),
+    vjp=lambda xp, g, ans, x: g / ((1 - x) * (1 + x)),
+    mirror=lambda x: sp.atanh(x),
+    kind="elementwise", elementwise=True,
+    domain=(Domain(((-1.0, 1.0),), typical=(-0.95, 0.95)),),
+)
+
+
+def atanh(input) -> Tensor:
+    """Inverse hyperbolic tangent; ``+-inf`` at +-1, ``nan`` outside [-1, 1]."""
+    return apply(ATANH, _floating(input))
+
+
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
 
 # ---------------------------------------------------------------- roots, exp and log forms

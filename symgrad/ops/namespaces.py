@@ -34,7 +34,7 @@ FUNCTIONS = (
     "broadcast_to", "expand_dims", "squeeze", "concatenate", "stack", "zeros_like",
     "ones_like", "index_add", "take_along_axis", "put_along_axis", "repeat_along", "astype",
     "greater", "greater_equal", "less", "less_equal", "equal", "not_equal", "logical_and",
-    "logical_or", "logical_not", "cumsum", "einsum",
+    "logical_or", "logical_not", "cumsum", "einsum", "arcsinh", "arccosh", "arctanh", "cumprod",
 )
 # Comparisons are functions, not operators: numpy turns ``a > b`` on object arrays into
 # Python bools, which SymPy symbols cannot give; ``xp.greater`` keeps the relation.
@@ -131,6 +131,7 @@ NUMPY = SimpleNamespace(
     index_add=_np_index_add, take_along_axis=np.take_along_axis,
     put_along_axis=_np_put_along_axis, repeat_along=_np_repeat_along,
     astype=lambda a, dtype: a.astype(dtype), cumsum=np.cumsum, einsum=np.einsum,
+    arcsinh=np.arcsinh, arccosh=np.arccosh, arctanh=np.arctanh, cumprod=np.cumprod,
     greater=np.greater, greater_equal=np.greater_equal, less=np.less, less_equal=np.less_equal,
     equal=np.equal, not_equal=np.not_equal, logical_and=np.logical_and,
     logical_or=np.logical_or, logical_not=np.logical_not,
@@ -186,12 +187,15 @@ def _object_common(**fns) -> dict[str, Any]:
     def cumsum(a, axis):
         return _obj(np.cumsum(_obj(a), axis=axis))
 
+    def cumprod(a, axis):
+        return _obj(np.cumprod(_obj(a), axis=axis))
+
     def einsum(equation, *operands):
         return _obj(np.einsum(equation, *[_obj(o) for o in operands]))
 
     base = dict(
-        cumsum=cumsum, einsum=einsum, sum=sum_, prod=prod_, matmul=matmul, swapaxes=np.swapaxes,
-        transpose=np.transpose,
+        cumsum=cumsum, cumprod=cumprod, einsum=einsum, sum=sum_, prod=prod_, matmul=matmul,
+        swapaxes=np.swapaxes, transpose=np.transpose,
         reshape=np.reshape, broadcast_to=np.broadcast_to, expand_dims=np.expand_dims,
         squeeze=np.squeeze, concatenate=np.concatenate, stack=np.stack,
         zeros_like=lambda a: np.zeros(np.shape(a), dtype=int).astype(object),
@@ -237,7 +241,9 @@ def _make_mpmath():
         cos=_elementwise(mpmath.cos), tan=_elementwise(mpmath.tan),
         arctan=_elementwise(mpmath.atan), arcsin=_elementwise(mpmath.asin),
         arccos=_elementwise(mpmath.acos), sinh=_elementwise(mpmath.sinh),
-        cosh=_elementwise(mpmath.cosh), abs=_elementwise(abs), sign=_elementwise(sign),
+        cosh=_elementwise(mpmath.cosh), arcsinh=_elementwise(mpmath.asinh),
+        arccosh=_elementwise(_mp_acosh), arctanh=_elementwise(_mp_atanh),
+        abs=_elementwise(abs), sign=_elementwise(sign),
         sigmoid=_elementwise(sigmoid), softplus=_elementwise(softplus),
         logaddexp=_elementwise(logaddexp, 2), erf=_elementwise(mpmath.erf),
         maximum=_elementwise(_mp_max, 2), minimum=_elementwise(_mp_min, 2), where=where,
@@ -266,6 +272,19 @@ def _mp_sqrt(x):
     import mpmath
 
     return mpmath.mpf("nan") if x < 0 else mpmath.sqrt(x)
+
+
+def _mp_acosh(x):
+    import mpmath
+
+    return mpmath.acosh(x) if x >= 1 else mpmath.mpf("nan")   # nan too (mpmath: complex)
+
+
+def _mp_atanh(x):
+    # real values only, as numpy: nan outside [-1, 1], +-inf at the ends (mpmath: complex)
+    import mpmath
+
+    return mpmath.atanh(x) if abs(x) <= 1 else mpmath.mpf("nan")
 
 
 def _mp_max(a, b):
@@ -339,7 +358,9 @@ def _make_sympy():
         sin=_elementwise(sympy.sin), cos=_elementwise(sympy.cos), tan=_elementwise(sympy.tan),
         arctan=_elementwise(sympy.atan), arcsin=_elementwise(sympy.asin),
         arccos=_elementwise(sympy.acos), sinh=_elementwise(sympy.sinh),
-        cosh=_elementwise(sympy.cosh), abs=_elementwise(sympy.Abs),
+        cosh=_elementwise(sympy.cosh), arcsinh=_elementwise(sympy.asinh),
+        arccosh=_elementwise(sympy.acosh), arctanh=_elementwise(sympy.atanh),
+        abs=_elementwise(sympy.Abs),
         sign=_elementwise(sympy.sign), sigmoid=_elementwise(sigmoid),
         softplus=_elementwise(softplus), logaddexp=_elementwise(logaddexp, 2),
         erf=_elementwise(sympy.erf), maximum=_elementwise(sympy.Max, 2),
