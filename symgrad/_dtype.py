@@ -10,8 +10,8 @@ import numpy as np
 
 __all__ = [
     "dtype", "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
-    "bool_", "symbolic", "get_default_dtype", "set_default_dtype", "from_numpy_dtype",
-    "result_type",
+    "uint16", "uint32", "uint64", "bool_", "symbolic", "get_default_dtype", "set_default_dtype",
+    "from_numpy_dtype", "result_type",
 ]
 
 
@@ -46,12 +46,16 @@ int16 = dtype("int16", np.int16)
 int32 = dtype("int32", np.int32)
 int64 = dtype("int64", np.int64)
 uint8 = dtype("uint8", np.uint8)
+# PyTorch 2.3+ keeps these (with few ops of its own); numpy computes with them fully.
+uint16 = dtype("uint16", np.uint16)
+uint32 = dtype("uint32", np.uint32)
+uint64 = dtype("uint64", np.uint64)
 bool_ = dtype("bool", np.bool_)
 #: Entries are SymPy expressions (a tensor made by ``symgrad.symbolic.symbols``).
 symbolic = dtype("symbolic", object)
 
 _BY_NUMPY = {d.np: d for d in (float16, float32, float64, int8, int16, int32, int64, uint8,
-                               bool_, symbolic)}
+                               uint16, uint32, uint64, bool_, symbolic)}
 _default = [float64]
 
 
@@ -64,8 +68,6 @@ def from_numpy_dtype(np_dtype) -> dtype:
     nd = np.dtype(np_dtype)
     if nd in _BY_NUMPY:
         return _BY_NUMPY[nd]
-    if nd.kind == "u":
-        return int64
     raise TypeError(f"symgrad has no dtype for numpy dtype {nd} (complex and other kinds are "
                     "not supported)")
 

@@ -81,8 +81,6 @@ def tensor(data: Any, dtype=None, device=None, requires_grad: bool = False,
     arr = np.array(to_array(data), copy=True)
     if dtype is not None:
         arr = arr.astype(_dtype.to_np(dtype), copy=False)
-    elif arr.dtype.kind == "u" and arr.dtype != np.uint8:
-        arr = arr.astype(np.int64)
     elif arr.dtype.kind not in "fiubO":
         raise TypeError(f"cannot make a tensor of numpy dtype {arr.dtype}")
     return _finish(arr, requires_grad)

@@ -716,6 +716,54 @@ class Tensor:
     def clamp_max_(self, max):
         return _F.inplace(self, _F.clamp, max=max)
 
+    def addcmul_(self, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
+        return _F.inplace(self, _F.addcmul, tensor1, tensor2, value=value)
+
+    def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
+        return _F.inplace(self, _F.addcdiv, tensor1, tensor2, value=value)
+
+    def lerp_(self, end: Tensor, weight) -> Tensor:
+        return _F.inplace(self, _F.lerp, end, weight)
+
+    # in place, shape only: same entries, the view's shape, and the view op as history
+    def squeeze_(self, dim=None) -> Tensor:
+        return self._view_in_place(_F.squeeze, dim)
+
+    def unsqueeze_(self, dim: int) -> Tensor:
+        return self._view_in_place(_F.unsqueeze, dim)
+
+    def t_(self) -> Tensor:
+        return self._view_in_place(_F.t)
+
+    def transpose_(self, dim0: int, dim1: int) -> Tensor:
+        return self._view_in_place(_F.transpose, dim0, dim1)
+
+    swapaxes_ = swapdims_ = transpose_
+
+    def _view_in_place(self, fn: Callable[..., Tensor], *args: Any) -> Tensor:
+        """Make this tensor ``fn(self, *args)``, a view op (squeeze_, t_, ...): while
+        recording, its ``grad_fn`` becomes the op's in-place node (``TBackward1``, as
+        PyTorch names it), so gradients reach the old history reshaped; a leaf that
+        requires grad refuses, as in PyTorch. The version counter moves, as there."""
+        old = Tensor._wrap(self._data, self.grad_fn, self._requires_grad)
+        if grad_mode._state.enabled and self._requires_grad:
+            if self.grad_fn is None:
+                raise RuntimeError(
+                    f"a leaf Variable that requires grad is being used in an in-place operation "
+                    f"({fn.__name__}_). Wrap it in `with symgrad.no_grad():` or work on a view "
+                    f"(t.{fn.__name__}(...)) instead.")
+            node = fn(old, *args).grad_fn
+            res = _apply(_in_place_variant(type(node)), old, **(node._params or {}))
+            old_fn, self.grad_fn = self.grad_fn, res.grad_fn
+            if self._extra:  # .grad: the gradient of the tensor as it is now (its shape)
+                self._move_retain(old_fn)
+        else:
+            with grad_mode.no_grad():
+                res = fn(old, *args)
+        self._data = res._data
+        self._vc[0] += 1
+        return self
+
     def zero_(self):
         return _F.zero_(self)
 
@@ -953,3 +1001,20 @@ for _name, _fn in (("__add__", _F.add), ("__sub__", _F.sub), ("__mul__", _F.mul)
                    ("__truediv__", _F.div), ("__matmul__", _F.matmul)):
     setattr(Tensor, _name, _fn)
 _UFUNCS: dict[str, Callable] = _F.NUMPY_UFUNCS
+
+from symgrad.ops._apply import apply as _apply  # noqa: E402
+
+# PyTorch's node names for the in-place forms of the view ops (y.t_() records TBackward1)
+_IN_PLACE_NAMES = {"SqueezeBackward0": "SqueezeBackward3", "SqueezeBackward1": "SqueezeBackward4",
+                   "SqueezeBackward2": "SqueezeBackward5",
+                   "UnsqueezeBackward0": "UnsqueezeBackward1", "TBackward0": "TBackward1",
+                   "TransposeBackward0": "TransposeBackward1"}
+_IN_PLACE_OPS: dict[type, Any] = {}
+
+
+def _in_place_variant(node_class: type) -> Any:
+    """The op of a view node under its in-place name (made once, on first use)."""
+    op = _IN_PLACE_OPS.get(node_class)
+    if op is None:
+        op = _IN_PLACE_OPS[node_class] = node_class.op.variant(_IN_PLACE_NAMES[node_class.__name__])
+    return op

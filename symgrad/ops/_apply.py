@@ -108,7 +108,10 @@ def _needed(op, edges: list, const: tuple | None) -> tuple[tuple, bool]:
     """The arguments (and whether the output) read by the rules that will run: those of
     the arguments with an edge. PyTorch too saves a product's factor only when the other
     needs a gradient, so ``y * 2`` does not mind a later ``y.add_(1)``."""
-    key = tuple(fn is not None and not (const and i in const) for i, (fn, _) in enumerate(edges))
+    if const:
+        key = tuple([fn is not None and i not in const for i, (fn, _) in enumerate(edges)])
+    else:
+        key = tuple([e is not _NO_EDGE for e in edges])
     got = op.saved_for.get(key)
     if got is None:
         idx: set = set()
@@ -170,9 +173,24 @@ def _promote_slow(datas: list) -> list:
     has_float_scalar = any(isinstance(d, float) for d in datas if type(d) is not _ndarray)
     if res.kind in "biu" and has_float_scalar:
         res = _dtype.get_default_dtype().np
+    if res.kind in "iu":
+        datas = [_wrap_int(d, res) if type(d) is int else d for d in datas]
     if all(type(d) is not _ndarray or d.dtype == res for d in datas):
         return datas
     return [d.astype(res) if type(d) is _ndarray and d.dtype != res else d for d in datas]
+
+
+def _wrap_int(v: int, res: np.dtype) -> int:
+    """A Python int outside ``res``'s range wrapped into it, as PyTorch casts a scalar
+    operand to the tensor's integer type (``int8 + 1000`` is ``int8 + -24``) where numpy
+    raises; beyond 64 bits PyTorch cannot convert it at all."""
+    bits = res.itemsize * 8
+    lo = -(1 << (bits - 1)) if res.kind == "i" else 0
+    if lo <= v < lo + (1 << bits):
+        return v
+    if not -(1 << 63) <= v < 1 << 64:
+        raise OverflowError(f"int too big to convert: {v} does not fit in 64 bits")
+    return (v - lo) % (1 << bits) + lo
 
 
 def apply_symbolic(op, datas: list, params: dict) -> Tensor:

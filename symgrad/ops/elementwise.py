@@ -150,9 +150,23 @@ def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
             return _binary(TRUNC_DIV, input, other)
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                          f"but found {rounding_mode!r}")
+    input, other = _true_division_operands(input, other)
     if isinstance(input, (int, float)) and isinstance(other, Tensor):
         return mul(reciprocal(other), input)
     return _binary(DIV, input, other)
+
+
+def _true_division_operands(x: Any, y: Any) -> tuple[Any, Any]:
+    """Integer and bool tensors as floats before a true division, as PyTorch divides them:
+    in the other operand's floating dtype when it is a floating tensor, else the default
+    (so int8 / 1000 is 0.001, not a wrapped integer divided, and float32 stays float32)."""
+    kinds = [t._data.dtype.kind if isinstance(t, Tensor) else None for t in (x, y)]
+    if not any(k in ("b", "i", "u") for k in kinds):
+        return x, y
+    floating = [t._data.dtype for t, k in zip((x, y), kinds) if k == "f"]
+    target = floating[0] if floating else _dtype.get_default_dtype().np
+    return tuple(Tensor._wrap(t._data.astype(target)) if k in ("b", "i", "u") else t
+                 for t, k in zip((x, y), kinds))
 
 
 RECIPROCAL = register(
@@ -231,6 +245,13 @@ def pow(input, exponent) -> Tensor:
     if input._data.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     e = exponent.item() if hasattr(exponent, "item") else exponent
+    kind = input._data.dtype.kind
+    if isinstance(e, float) and kind in "biu":
+        input = _floating(input)   # PyTorch: int ** 0.5 has the default floating dtype
+    elif kind == "b":   # as PyTorch: bool ** 2 is int64, bool ** bool a bool (no gradient)
+        if isinstance(e, bool):
+            return Tensor._wrap(np.logical_or(input._data, not e))
+        input = Tensor._wrap(input._data.astype(np.int64))
     return apply(POW, input, exponent=e)
 
 
@@ -1214,10 +1235,16 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
     """``input`` clamped to [min_val, max_val]."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    params = {"min_val": float(min_val), "max_val": float(max_val)}
+    kind = input._data.dtype.kind if isinstance(input, Tensor) else "f"
+    if kind == "b":
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+    if kind in "iu":   # PyTorch clamps integers to the bounds cast to integers (truncated)
+        params = {"min_val": math.trunc(min_val), "max_val": math.trunc(max_val)}
+    else:
+        params = {"min_val": float(min_val), "max_val": float(max_val)}
     if inplace:
         return _in_place(input, HARDTANH, "hardtanh", **params)
-    return apply(HARDTANH, _floating(input), **params)
+    return apply(HARDTANH, input, **params)
 
 
 def relu6(input, inplace: bool = False) -> Tensor:

@@ -398,7 +398,12 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     if weight is not None:
         return _weighted(apply(HUBER, input, target, reduction="none", delta=float(delta)),
                          weight, input, reduction, mean_by_weight=False)
-    return apply(HUBER, input, target, reduction=reduction, delta=float(delta))
+    out = apply(HUBER, input, target, reduction=reduction, delta=float(delta))
+    if out._data.dtype != input._data.dtype and _numeric(input):
+        # PyTorch computes in the promoted dtype but returns the input's (float32 input,
+        # float64 target: a float32 loss)
+        out = out.to(input.dtype)
+    return out
 
 
 # ================================================================ BCE on probabilities

@@ -44,6 +44,22 @@ SUM = register(
 SUM_DIM = SUM.variant("SumBackward1")
 
 
+def _numpy_names(name: str, dim, keepdim: bool, axis, keepdims: bool | None):
+    """``dim`` and ``keepdim`` given PyTorch's numpy-style aliases ``axis`` and ``keepdims``
+    (``x.sum(axis=0, keepdims=True)``); naming a value twice is a TypeError, as there."""
+    if axis is not None:
+        if dim is not None and not (isinstance(dim, tuple) and dim == ()):
+            raise TypeError(f"{name}() got multiple values for argument 'dim' (axis is "
+                            "its alias)")
+        dim = axis
+    if keepdims is not None:
+        if keepdim:
+            raise TypeError(f"{name}() got multiple values for argument 'keepdim' "
+                            "(keepdims is its alias)")
+        keepdim = keepdims
+    return dim, keepdim
+
+
 def _reduce_args(input: Tensor, dim, name: str):
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}() expects a Tensor, got {type(input).__name__}")
@@ -53,12 +69,16 @@ def _reduce_args(input: Tensor, dim, name: str):
     return dims
 
 
-def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
-    """Sum of all entries, or over ``dim`` (an int or a tuple), keeping it if ``keepdim``."""
+def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, axis=None,
+        keepdims: bool | None = None) -> Tensor:
+    """Sum of all entries, or over ``dim`` (an int or a tuple), keeping it if ``keepdim``;
+    integers and bools (unsigned too) sum to int64, as in PyTorch."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_names("sum", dim, keepdim, axis, keepdims)
     dims = _reduce_args(input, dim, "sum")
     if dtype is not None:
         input = input.to(dtype)
-    elif input._data.dtype.kind in "bi" and input._data.dtype != np.int64:
+    elif input._data.dtype.kind in "biu" and input._data.dtype != np.int64:
         input = input.to(_dtype.int64)
     if dims is None:
         if keepdim:
@@ -89,8 +109,11 @@ MEAN = register(
 MEAN_DIM = MEAN.variant("MeanBackward1")
 
 
-def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, axis=None,
+         keepdims: bool | None = None) -> Tensor:
     """Arithmetic mean of all entries, or over ``dim``."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_names("mean", dim, keepdim, axis, keepdims)
     dims = _reduce_args(input, dim, "mean")
     if dtype is not None:
         input = input.to(dtype)
@@ -215,11 +238,14 @@ def _integer_to_long(input: Tensor, dtype) -> Tensor:
     return input
 
 
-def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, axis=None,
+         keepdims: bool | None = None) -> Tensor:
     """Product of all entries, or over ``dim``; the gradient is exact where entries are 0.
 
     (PyTorch takes one int ``dim``; a tuple of dims is accepted here as well.)
     """
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_names("prod", dim, keepdim, axis, keepdims)
     dims = _dims(input, dim, "prod")
     input = _integer_to_long(input, dtype)
     if dim is None:
@@ -364,12 +390,15 @@ def _extreme(input: Tensor, dim, keepdim: bool, largest: bool):
     return result(values, Tensor._wrap(indices))
 
 
-def max(input: Tensor, dim=None, keepdim: bool = False, *, out=None):
+def max(input: Tensor, dim=None, keepdim: bool = False, *, out=None, axis=None,
+        keepdims: bool | None = None):
     """``max(input)``: the largest entry (tied entries share the gradient evenly);
     ``max(input, dim, keepdim=False)``: a named tuple ``(values, indices)``, the gradient
     going to the returned index; ``max(input, other)``: the entrywise ``maximum``."""
     if out is not None:
         raise TypeError("max(): out= is not supported")
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_names("max", dim, keepdim, axis, keepdims)
     if isinstance(dim, Tensor):
         from symgrad.ops.elementwise import maximum
 
@@ -377,11 +406,14 @@ def max(input: Tensor, dim=None, keepdim: bool = False, *, out=None):
     return _extreme(input, dim, keepdim, largest=True)
 
 
-def min(input: Tensor, dim=None, keepdim: bool = False, *, out=None):
+def min(input: Tensor, dim=None, keepdim: bool = False, *, out=None, axis=None,
+        keepdims: bool | None = None):
     """``min(input)``, ``min(input, dim, keepdim=False)`` -> (values, indices), or
     ``min(input, other)`` (the entrywise ``minimum``), as ``max``."""
     if out is not None:
         raise TypeError("min(): out= is not supported")
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_names("min", dim, keepdim, axis, keepdims)
     if isinstance(dim, Tensor):
         from symgrad.ops.elementwise import minimum
 
@@ -389,16 +421,22 @@ def min(input: Tensor, dim=None, keepdim: bool = False, *, out=None):
     return _extreme(input, dim, keepdim, largest=False)
 
 
-def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+def amax(input: Tensor, dim=(), keepdim: bool = False, *, axis=None,
+         keepdims: bool | None = None) -> Tensor:
     """Largest entry over ``dim`` (an int or a tuple; all by default); tied entries share
     the gradient evenly."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_names("amax", dim, keepdim, axis, keepdims)
     dims = _dims(input, dim, "amax")
     _nonempty(input, dims, "amax")
     return apply(AMAX, input, dim=dims, keepdim=keepdim)
 
 
-def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+def amin(input: Tensor, dim=(), keepdim: bool = False, *, axis=None,
+         keepdims: bool | None = None) -> Tensor:
     """Smallest entry over ``dim`` (all by default); tied entries share the gradient."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_names("amin", dim, keepdim, axis, keepdims)
     dims = _dims(input, dim, "amin")
     _nonempty(input, dims, "amin")
     return apply(AMIN, input, dim=dims, keepdim=keepdim)
@@ -421,14 +459,20 @@ def _arg(input: Tensor, dim, keepdim: bool, largest: bool) -> Tensor:
     return Tensor._wrap(np.asarray(fn(data, axis=d, keepdims=keepdim), dtype=np.int64))
 
 
-def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+def argmax(input: Tensor, dim=None, keepdim: bool = False, *, axis=None,
+           keepdims: bool | None = None) -> Tensor:
     """Index of the largest entry (of the flattened tensor when ``dim`` is None), int64;
     the first one at ties. Not differentiable."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_names("argmax", dim, keepdim, axis, keepdims)
     return _arg(input, dim, keepdim, largest=True)
 
 
-def argmin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+def argmin(input: Tensor, dim=None, keepdim: bool = False, *, axis=None,
+           keepdims: bool | None = None) -> Tensor:
     """Index of the smallest entry (first at ties), int64. Not differentiable."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_names("argmin", dim, keepdim, axis, keepdims)
     return _arg(input, dim, keepdim, largest=False)
 
 
@@ -451,8 +495,13 @@ LOGSUMEXP = register(
 )
 
 
-def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
+def logsumexp(input: Tensor, dim=None, keepdim: bool = False, *, axis=None,
+              keepdims: bool | None = None) -> Tensor:
     """``log(sum(exp(input)))`` over ``dim``, shifted by the maximum: exact at +-1000."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_names("logsumexp", dim, keepdim, axis, keepdims)
+    if dim is None:
+        raise TypeError('logsumexp() missing 1 required positional arguments: "dim"')
     dims = _dims(input, dim, "logsumexp")
     if input._data.dtype.kind in "biu":
         input = input.to(_dtype.get_default_dtype())
@@ -505,14 +554,18 @@ def _softmax_call(op, input: Tensor, dim, dtype, name: str) -> Tensor:
     return apply(op, input, dim=d)
 
 
-def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
-    """``exp(input) / sum(exp(input))`` along ``dim``, shifted by the maximum (exact at
-    +-1000); ``dtype`` converts the input first."""
+def softmax(input: Tensor, dim: int | None = None, dtype=None, *, axis: int | None = None
+            ) -> Tensor:
+    """``exp(input) / sum(exp(input))`` along ``dim`` (or its alias ``axis``), shifted by
+    the maximum (exact at +-1000); ``dtype`` converts the input first."""
+    dim, _ = _numpy_names("softmax", dim, False, axis, None)
     return _softmax_call(SOFTMAX, input, dim, dtype, "softmax")
 
 
-def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
+def log_softmax(input: Tensor, dim: int | None = None, dtype=None, *,
+                axis: int | None = None) -> Tensor:
     """``input - logsumexp(input, dim)``, computed without overflow."""
+    dim, _ = _numpy_names("log_softmax", dim, False, axis, None)
     return _softmax_call(LOG_SOFTMAX, input, dim, dtype, "log_softmax")
 
 
@@ -596,15 +649,19 @@ def _var_call(op, input: Tensor, dim, unbiased, keepdim: bool, correction, name:
 
 
 def var(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
-        correction=None) -> Tensor:
+        correction=None, axis=None, keepdims: bool | None = None) -> Tensor:
     """Variance over ``dim`` (all by default), dividing by ``n - correction`` (default 1;
     ``unbiased=False`` means 0), computed in two passes (no cancellation)."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_names("var", dim, keepdim, axis, keepdims)
     return _var_call(VAR, input, dim, unbiased, keepdim, correction, "var")
 
 
 def std(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
-        correction=None) -> Tensor:
+        correction=None, axis=None, keepdims: bool | None = None) -> Tensor:
     """Standard deviation, ``sqrt(var(...))``; its gradient is 0 where it is 0."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_names("std", dim, keepdim, axis, keepdims)
     return _var_call(STD, input, dim, unbiased, keepdim, correction, "std")
 
 
@@ -677,9 +734,13 @@ NORM_INF = register(
 )
 
 
-def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None, axis=None,
+                keepdims: bool | None = None) -> Tensor:
     """``torch.linalg.vector_norm``: ``(sum |x| ** ord) ** (1 / ord)`` over ``dim`` (all
-    entries by default) for ``ord`` > 0, or ``max |x|`` for ``ord = inf``."""
+    entries by default) for ``ord`` > 0, or ``max |x|`` for ``ord = inf``. (``torch.norm``
+    takes no ``axis`` / ``keepdims``; this one does, as PyTorch's.)"""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_names("linalg.vector_norm", dim, keepdim, axis, keepdims)
     if not isinstance(x, Tensor):
         raise TypeError(f"vector_norm(): argument 'x' must be Tensor, not {type(x).__name__}")
     if dtype is not None:
