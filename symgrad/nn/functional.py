@@ -8,8 +8,15 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
+from symgrad._dtype import get_default_dtype
+from symgrad.factories import _rng
 from symgrad.ops import elementwise as _ew
 from symgrad.ops import reduction as _red
+from symgrad.ops._util import type_name
+from symgrad.ops.compose import (cosine_similarity, embedding, layer_norm, normalize,  # noqa: F401
+                                 one_hot, pad, pairwise_distance, softsign, tanhshrink)
 from symgrad.ops.elementwise import (elu, gelu, hardtanh, leaky_relu, logsigmoid,  # noqa: F401
                                      relu6, silu, softplus)
 from symgrad.ops.linalg import linear  # noqa: F401
@@ -18,11 +25,13 @@ from symgrad.ops.loss import (binary_cross_entropy, binary_cross_entropy_with_lo
                               smooth_l1_loss)
 from symgrad.tensor import Tensor
 
-__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "elu",
-           "elu_", "gelu", "hardtanh", "hardtanh_", "huber_loss", "kl_div", "l1_loss",
-           "leaky_relu", "leaky_relu_", "linear", "log_softmax", "logsigmoid", "mse_loss",
-           "nll_loss", "relu", "relu_", "relu6", "sigmoid", "silu", "smooth_l1_loss", "softmax",
-           "softplus", "tanh"]
+__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_similarity",
+           "cross_entropy", "dropout", "elu", "elu_", "embedding", "gelu", "hardtanh",
+           "hardtanh_", "huber_loss", "kl_div", "l1_loss", "layer_norm", "leaky_relu",
+           "leaky_relu_", "linear", "log_softmax", "logsigmoid", "mse_loss", "nll_loss",
+           "normalize", "one_hot", "pad", "pairwise_distance", "relu", "relu_", "relu6",
+           "sigmoid", "silu", "smooth_l1_loss", "softmax", "softmin", "softplus", "softsign",
+           "tanh", "tanhshrink"]
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -76,3 +85,35 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     if dim is None:
         dim = _implicit_dim("log_softmax", input.dim(), _stacklevel)
     return _red.log_softmax(input, dim, dtype=dtype)
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+            dtype=None) -> Tensor:
+    """``softmax(-x)`` along ``dim``: weights that favour the smallest entries."""
+    if dim is None:
+        dim = _implicit_dim("softmin", input.dim(), _stacklevel)
+    return _red.softmax(_ew.neg(input), dim, dtype=dtype)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True,
+            inplace: bool = False) -> Tensor:
+    """Zero each entry with probability ``p`` and scale the rest by ``1 / (1 - p)`` (the
+    expected value is kept), drawing from symgrad's generator (``manual_seed``).
+
+    Outside training, with ``p = 0`` or an empty input, ``input`` itself is returned."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    p = float(p)
+    if p == 0 or not training or input.numel() == 0:
+        return input
+    dt = input._data.dtype
+    if p == 1:
+        noise = np.zeros((), dtype=dt)
+    else:
+        if dt.kind not in "fO" and not inplace:  # PyTorch scales the noise in input's dtype
+            raise RuntimeError(f"result type {type_name(get_default_dtype())} can't be cast to "
+                               f"the desired output type {type_name(input)}")
+        keep = _rng().random(input._data.shape) < 1 - p
+        noise = keep.astype(dt) / dt.type(1 - p) if dt.kind == "f" else keep / (1 - p)
+    noise_t = Tensor._wrap(np.asarray(noise))
+    return input.mul_(noise_t) if inplace else _ew.mul(input, noise_t)

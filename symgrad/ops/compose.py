@@ -16,8 +16,9 @@ import numpy as np
 from symgrad import _dtype
 from symgrad.ops import elementwise as ew
 from symgrad.ops import shape as sh
-from symgrad.ops._util import norm_dims
-from symgrad.ops.reduction import _named_result, return_types
+from symgrad.autograd.grad_mode import no_grad
+from symgrad.ops._util import broadcast_check, norm_dims, type_name
+from symgrad.ops.reduction import _named_result, mean, norm, return_types, var, vector_norm
 from symgrad.ops.reduction import sum as _sum
 from symgrad.ops.scatter import take_along_dim
 from symgrad.tensor import Tensor, _axis, as_tensor
@@ -457,3 +458,297 @@ def meshgrid(*tensors, indexing: str = "ij") -> tuple[Tensor, ...]:
         view[order[k]] = t._data.size
         out.append(sh.expand(sh.reshape(t, tuple(view)), tuple(shape)))
     return tuple(out)
+
+
+# ================================================================ torch.nn.functional
+# Imported by ``symgrad.nn.functional`` and deliberately absent from ``__all__``: they add
+# no ``symgrad.*`` function or Tensor method (torch's top-level ``torch.embedding`` and
+# ``torch.layer_norm`` take other arguments, and ``torch.normalize`` does not exist).
+def _need_tensor(fn: str, name: str, position: int, value: Any) -> Tensor:
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{fn}(): argument '{name}' (position {position}) must be Tensor, not "
+                        f"{type(value).__name__}")
+    return value
+
+
+def _int_list(fn: str, name: str, position: int, value: Any) -> tuple[int, ...]:
+    """An argument PyTorch parses as a tuple of ints (a list, tuple or Size)."""
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"{fn}(): argument '{name}' (position {position}) must be tuple of "
+                        f"ints, not {type(value).__name__}")
+    for k, v in enumerate(value):
+        if isinstance(v, builtins.bool) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"{fn}(): argument '{name}' (position {position}) must be tuple of "
+                            f"ints, but found element of type {type(v).__name__} at pos {k}")
+    return tuple(int(v) for v in value)
+
+
+def _symbolic(t: Tensor) -> bool:
+    return t._data.dtype.kind == "O"
+
+
+def normalize(input: Tensor, p: float = 2.0, dim=1, eps: float = 1e-12,
+              out: Tensor | None = None) -> Tensor:
+    """``input / max(||input||_p, eps)`` along ``dim``; clamped norms pass no gradient."""
+    if out is not None:
+        raise TypeError("normalize(): out= is not supported")
+    return ew.div(input, ew.clamp_min(norm(input, p, dim, keepdim=True), eps))
+
+
+def _floor_norm(n: Tensor, eps: float) -> Tensor:
+    """``max(n, eps)`` whose gradient is ``n``'s everywhere, even where clamped: PyTorch's
+    cosine_similarity clamps its norms in place under no_grad. Exact values: a clamped
+    entry is ``(n - n) + eps``, any other ``n - 0 + 0``."""
+    if _symbolic(n):  # no data to compare: the forward's textbook form
+        return ew.clamp_min(n, eps)
+    small = n._data < eps
+    if not small.any():
+        return n
+    return ew.add(ew.sub(n, _const(np.where(small, n._data, 0))),
+                  _const(np.where(small, eps, 0).astype(n._data.dtype)))
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """``sum(x1 / max(|x1|, eps) * x2 / max(|x2|, eps))`` along ``dim`` of the broadcast
+    shape (each vector scaled first, as PyTorch 2.x, so the result stays in [-1, 1]); a
+    clamped norm still passes its gradient, as in PyTorch (see ``_floor_norm``)."""
+    _need_tensor("cosine_similarity", "x1", 1, x1)
+    _need_tensor("cosine_similarity", "x2", 2, x2)
+    if isinstance(dim, builtins.bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"cosine_similarity(): argument 'dim' must be int, not "
+                        f"{type(dim).__name__}")
+    if eps < 0:
+        raise RuntimeError(f"eps must be non-negative, got: {eps:g}")
+    common = _dtype.result_type(x1._data, x2._data)
+    if common.kind not in "fO":
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
+                           f"{type_name(_dtype.from_numpy_dtype(common))}")
+    a, b = (t if t._data.dtype.kind in "fO" else t.to(_dtype.from_numpy_dtype(common))
+            for t in (x1, x2))
+    broadcast_check(a, b)
+    shape = np.broadcast_shapes(a._data.shape, b._data.shape)
+    a, b = (t if t._data.shape == shape else sh.expand(t, shape) for t in (a, b))
+    d = _axis(int(dim), len(shape))
+    na = _floor_norm(norm(a, 2, d, keepdim=True), eps)
+    nb = _floor_norm(norm(b, 2, d, keepdim=True), eps)
+    return _sum(ew.mul(ew.div(a, na), ew.div(b, nb)), d)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """``||x1 - x2 + eps||_p`` over the last dimension of the broadcast shape (eps keeps
+    the 2-norm differentiable where x1 == x2)."""
+    _need_tensor("pairwise_distance", "x1", 1, x1)
+    _need_tensor("pairwise_distance", "x2", 2, x2)
+    if isinstance(eps, builtins.bool) or not isinstance(eps, (int, float, np.number)):
+        raise TypeError(f"pairwise_distance(): argument 'eps' must be float, not "
+                        f"{type(eps).__name__}")
+    last = builtins.max(x1._data.ndim, x2._data.ndim) - 1
+    return norm(ew.add(ew.sub(x1, x2), eps), p, last, keepdim)
+
+
+def _layer_norm_param(t: Tensor | None, what: str, position: int,
+                      shape: tuple[int, ...]) -> Tensor | None:
+    if t is None:
+        return None
+    _need_tensor("layer_norm", what, position, t)
+    if t._data.shape != shape:
+        raise RuntimeError(f"Expected {what} to be of same shape as normalized_shape, but got "
+                           f"{what} of shape {list(t._data.shape)} and normalized_shape = "
+                           f"{list(shape)}")
+    return t
+
+
+def _check_param_dtype(x: Tensor, t: Tensor | None) -> None:
+    """PyTorch's CPU kernel wants the parameters in the input's dtype (float32 ones are also
+    taken with a float16 input)."""
+    if t is None:
+        return
+    xd, td = x._data.dtype, t._data.dtype
+    if td == xd or (xd == np.float16 and td == np.float32) or "O" in (xd.kind, td.kind):
+        return
+    if xd in (np.float16, np.float32):
+        raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+    raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+
+
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """``(x - mean) / sqrt(var + eps) * weight + bias`` over the trailing
+    ``normalized_shape`` dimensions, with the biased variance (divides by n)."""
+    x = _need_tensor("layer_norm", "input", 1, input)
+    shape = _int_list("layer_norm", "normalized_shape", 2, normalized_shape)
+    if not shape:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., "
+                           "containing at least one element, but got normalized_shape = []")
+    w = _layer_norm_param(weight, "weight", 3, shape)
+    b = _layer_norm_param(bias, "bias", 4, shape)
+    k = len(shape)
+    if x._data.shape[-k:] != shape:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size"
+                           f"{list(x._data.shape)}")
+    if x._data.dtype.kind not in "fO":
+        raise NotImplementedError(f"\"LayerNormKernelImpl\" not implemented for '{type_name(x)}'")
+    _check_param_dtype(x, w)
+    _check_param_dtype(x, b)
+    half = x._data.dtype == np.float16  # computed in float32, as PyTorch's CPU kernel
+    if half:
+        x, w, b = (None if t is None else t.to(_dtype.float32) for t in (x, w, b))
+    dims = tuple(range(x._data.ndim - k, x._data.ndim))
+    centred = ew.sub(x, mean(x, dims, keepdim=True))
+    out = ew.mul(centred, ew.rsqrt(ew.add(var(x, dims, keepdim=True, correction=0), eps)))
+    if w is not None:
+        out = ew.mul(out, w)
+    if b is not None:
+        out = ew.add(out, b)
+    return out.to(_dtype.float16) if half else out
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 rows with a 1 at each class index (``num_classes=-1``: max index + 1)."""
+    t = _need_tensor("one_hot", "input", 1, tensor)
+    if isinstance(num_classes, Tensor) and num_classes._data.ndim == 0:
+        num_classes = num_classes.item()
+    if isinstance(num_classes, builtins.bool) or not isinstance(num_classes, (int, np.integer)):
+        raise TypeError(f"one_hot(): argument 'num_classes' (position 2) must be int, not "
+                        f"{type(num_classes).__name__}")
+    d = t._data
+    if d.dtype != np.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    n = int(num_classes)
+    if d.size == 0:
+        if n <= 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+    else:
+        if d.min() < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        if n == -1:
+            n = int(d.max()) + 1
+        elif n <= d.max():
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    return Tensor._wrap((d[..., None] == np.arange(n)).astype(np.int64))
+
+
+_C_TYPES = {"float64": "double", "float32": "float", "float16": "c10::Half", "int32": "int"}
+
+
+def _fill_value(value: Any, dtype: np.dtype) -> Any:
+    """``value`` as an entry of ``dtype``, refused where PyTorch refuses (overflow)."""
+    if isinstance(value, Tensor):
+        value = value.item()
+    if isinstance(value, (builtins.bool, np.bool_)) or dtype.kind == "b":
+        return builtins.bool(value)
+    if not isinstance(value, (int, float, np.number)) or isinstance(value, np.complexfloating):
+        raise TypeError(f"pad(): argument 'value' (position 4) must be float, not "
+                        f"{type(value).__name__}")
+    v = float(value)
+    if dtype.kind == "O":
+        return v
+    if dtype.kind == "f":
+        bad = np.isfinite(v) and abs(v) > float(np.finfo(dtype).max)
+    else:
+        info = np.iinfo(dtype)
+        bad = not np.isfinite(v) or not info.min <= np.trunc(v) <= info.max
+    if bad:
+        ctype = _C_TYPES.get(dtype.name, f"{dtype.name}_t")
+        raise RuntimeError(f"value cannot be converted to type {ctype} without overflow")
+    return v if dtype.kind == "f" else int(np.trunc(v))
+
+
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
+    """``input`` with ``pad[2k], pad[2k+1]`` entries of ``value`` before and after its
+    k-th last dimension; negative amounts crop instead. Constant mode only."""
+    x = _need_tensor("pad", "input", 1, input)
+    amounts = _int_list("pad", "pad", 2, pad)
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    nd = x._data.ndim
+    if len(amounts) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(amounts) > 2 * nd:
+        raise RuntimeError(f"Padding length should be less than or equal to two times the "
+                           f"input dimension but got padding length {len(amounts)} and input "
+                           f"of dimension {nd}")
+    if mode != "constant":
+        if value is not None and value != 0:
+            raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument")
+        raise NotImplementedError(f"symgrad's pad supports mode='constant' only, not {mode!r}")
+    fill = _fill_value(0.0 if value is None else value, x._data.dtype)
+    pairs = [(nd - 1 - k, amounts[2 * k], amounts[2 * k + 1]) for k in range(len(amounts) // 2)]
+    out = x
+    for d, left, right in pairs:  # crop first, as PyTorch (which narrows before padding)
+        if left < 0 or right < 0:
+            n = out._data.shape[d]
+            lo = builtins.max(0, -left)
+            out = sh.narrow(out, d, lo, n - lo - builtins.max(0, -right))
+    grown = False
+    for d, left, right in pairs:
+        if left > 0 or right > 0:
+            blocks = []
+            for amount in (left, right):
+                size = list(out._data.shape)
+                size[d] = builtins.max(0, amount)
+                blocks.append(_const(np.full(size, fill, dtype=x._data.dtype)))
+            out = sh.cat([blocks[0], out, blocks[1]], d)
+            grown = True
+    return out if grown else sh.clone(out)  # a new tensor even when nothing is added
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
+              max_norm: float | None = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Rows of ``weight`` at the indices ``input`` (shape ``(*input.shape, dim)``).
+
+    Repeated indices add up in the gradient; the row ``padding_idx`` is returned but gets
+    no gradient. ``max_norm`` first rescales, in place and without recording, each looked-up
+    row whose ``norm_type``-norm exceeds it (to ``max_norm / (norm + 1e-7)`` times itself)."""
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("symgrad's embedding has no scale_grad_by_freq or sparse "
+                                  "gradients")
+    v = weight.size(0) if isinstance(weight, Tensor) and weight._data.ndim else 0
+    if padding_idx is not None:
+        if not isinstance(padding_idx, (int, np.integer)):
+            raise TypeError(f"embedding(): argument 'padding_idx' (position 3) must be int, not "
+                            f"{type(padding_idx).__name__}")
+        if not -v <= padding_idx < v:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        padding_idx = int(padding_idx) % v
+    _need_tensor("embedding", "weight", 1, weight)
+    _need_tensor("embedding", "indices", 2, input)
+    if weight._data.ndim != 2:
+        raise RuntimeError("'weight' must be 2-D")
+    idx = input._data
+    if idx.dtype not in (np.int64, np.int32):
+        raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the "
+                           f"following scalar types: Long, Int; but got symgrad."
+                           f"{type_name(input)}Tensor instead (while checking arguments for "
+                           f"embedding)")
+    if idx.size and (idx.min() < 0 or idx.max() >= v):
+        raise IndexError("index out of range in self")
+    flat = idx.reshape(-1).astype(np.int64)
+    if max_norm is not None:
+        rows = np.unique(flat)
+        with no_grad():
+            norms = vector_norm(weight[rows], norm_type, dim=1)._data
+            over = norms > max_norm
+            if over.any():
+                scale = (max_norm / (norms[over] + 1e-7))[:, None]
+                weight[rows[over]] = ew.mul(weight[rows[over]], _const(scale))
+    out = sh.index_select(weight, 0, Tensor._wrap(flat))
+    if padding_idx is not None and (flat == padding_idx).any():
+        out = ew.where(_const((flat == padding_idx)[:, None]), _const(out._data.copy()), out)
+    return sh.reshape(out, idx.shape + (weight._data.shape[1],))
+
+
+def softsign(input: Tensor) -> Tensor:
+    """``input / (1 + |input|)``."""
+    return ew.div(input, ew.add(ew.abs(input), 1))
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """``input - tanh(input)``."""
+    return ew.sub(input, ew.tanh(input))
