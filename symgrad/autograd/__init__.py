@@ -1,5 +1,6 @@
-"""Autograd: grad mode, graph nodes and the reverse-mode engine (the core, knowing no op),
-plus PyTorch's entry points ``backward``, ``grad``, ``Function`` and ``functional``.
+"""Autograd: grad mode, anomaly mode, graph nodes and the reverse-mode engine (the core,
+knowing no op), plus PyTorch's entry points ``backward``, ``grad``, ``Function``,
+``functional`` and ``gradcheck``/``gradgradcheck``.
 
 The core modules import nothing above them; the entry points, which need ``Tensor``, are
 loaded on first use.
@@ -10,16 +11,21 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from symgrad.autograd.anomaly_mode import (detect_anomaly, is_anomaly_check_nan_enabled,
+                                           is_anomaly_enabled, set_detect_anomaly)
 from symgrad.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
                                         set_grad_enabled)
 from symgrad.autograd.graph import AccumulateGrad, Node
 
 __all__ = ["backward", "grad", "Function", "functional", "no_grad", "enable_grad",
-           "set_grad_enabled", "is_grad_enabled", "inference_mode", "Node", "AccumulateGrad"]
+           "set_grad_enabled", "is_grad_enabled", "inference_mode", "Node", "AccumulateGrad",
+           "gradcheck", "gradgradcheck", "detect_anomaly", "set_detect_anomaly",
+           "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]
 
 _LAZY = {"backward": "symgrad.autograd.api", "grad": "symgrad.autograd.api",
          "Function": "symgrad.autograd.function", "FunctionCtx": "symgrad.autograd.function",
-         "functional": None}
+         "functional": None, "gradcheck": "symgrad.autograd.gradcheck",
+         "gradgradcheck": "symgrad.autograd.gradcheck"}
 
 
 def __getattr__(name: str) -> Any:

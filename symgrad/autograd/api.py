@@ -11,6 +11,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from symgrad._quiet import quiet_enter, quiet_exit
+from symgrad.autograd.anomaly_mode import _state as _anomaly
+from symgrad.autograd.anomaly_mode import checking_apply
 from symgrad.autograd.engine import _run_all, _run_capture
 from symgrad.autograd.grad_mode import _state
 from symgrad.tensor import Tensor
@@ -21,15 +23,19 @@ __all__ = ["backward", "grad"]
 def _run(roots, seeds, retain_graph: bool, create_graph: bool, shared: set,
          capture=None, accumulate: bool = True) -> dict:
     """The engine, with recording on only for ``create_graph`` and numpy's floating-point
-    warnings off (a context manager each would cost more than a small graph's backward)."""
+    warnings off (a context manager each would cost more than a small graph's backward).
+    In anomaly mode each node's results go through a nan check, via the engine's ``apply``
+    hook: the plain loop, which never looks at the mode, runs otherwise."""
+    apply = (checking_apply(create_graph)
+             if _anomaly.enabled and _anomaly.check_nan else None)
     prev = _state.enabled
     _state.enabled = create_graph
     token = quiet_enter()
     try:
-        if capture is None:  # the whole graph, the common case: the engine's loop directly
+        if capture is None and apply is None:  # the common case: the engine's loop directly
             return _run_all(roots, seeds, retain_graph, create_graph, accumulate, shared, True)
         return _run_capture(roots, seeds, retain_graph, create_graph, capture, accumulate,
-                            shared, None, True)
+                            shared, apply, True)
     finally:
         quiet_exit(token)
         _state.enabled = prev
