@@ -347,3 +347,18 @@ def test_a_pickled_report_carries_its_closed_forms_as_text():
     assert back.rows[1].closed_form == "dout/da[i] = 2 - 2*tanh(a[i])**2  (one formula for all " \
                                        "2 entries)"
     assert back.table() == r.table()
+
+
+def test_a_rule_dividing_by_zero_where_the_op_is_smooth_is_a_mismatch(mutate):
+    # d(x y)/dx written as g (x y) / x is 0/0 at x = 0, where mul is smooth: that is the
+    # rule's fault (named), not a singular point of the function. A genuinely singular
+    # point (sqrt(x)**2 at 0: sqrt's derivative is infinite) stays one.
+    from symgrad.ops import OPS
+
+    mul = OPS["mul"]
+    mutate(mul, vjp=(lambda xp, g, ans, x, y: g * (x * y) / x, mul.vjp[1]))
+    rep = verify.check(lambda a, b: (a * b).sum(), sg.tensor([0.0, 2.0]), sg.tensor([3.0, 4.0]))
+    assert [r.verdict for r in rep.rows] == [verify.AGREE, verify.MISMATCH, verify.AGREE]
+    assert not rep.ok and rep.findings and rep.findings[0].node == "MulBackward0"
+    rep = verify.check(lambda a: (sg.sqrt(a) ** 2).sum(), sg.tensor([0.0, 4.0]))
+    assert rep.rows[1].verdict == verify.KINK and rep.ok

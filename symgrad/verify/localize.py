@@ -23,7 +23,7 @@ from symgrad.symbolic.printing import short
 from symgrad.verify.compare import HP_DIGITS, RULE_TOLERANCE, hp_close
 from symgrad.verify.highprec import HighPrecision, mp_vjp
 
-__all__ = ["NodeFinding", "localize", "local_closed_form"]
+__all__ = ["NodeFinding", "localize", "local_closed_form", "smooth_at"]
 
 
 @dataclass
@@ -179,6 +179,27 @@ def localize(hp: HighPrecision, seed: int = 0) -> list[NodeFinding]:
                     rule_value=_value(rule_dot), exact_value=_value(exact),
                     discrepancy=_value(rel_d), position=pos))
     return findings
+
+
+def smooth_at(hp: HighPrecision, node, seed: int = 0) -> bool:
+    """Whether ``node``'s op is differentiable at its recorded inputs: the derivative of
+    its mirror along random directions is finite for every argument with an edge. A rule
+    that divided by exactly zero there is then at fault, not the point (False when the
+    node has no mirror: nothing to tell them apart)."""
+    op = getattr(node, "op", None)
+    if op is None or op.mirror is None or node not in hp.args:
+        return False
+    rng = np.random.default_rng(seed)
+    args = hp.args[node]
+    sym_args, point = _symbolic_args(node, args)
+    u = _rational_array(rng, np.shape(hp.values[node]))
+    for k, (parent, _) in enumerate(node.next_functions):
+        if parent is None or not isinstance(sym_args[k], (np.ndarray, sympy.Basic)):
+            continue
+        v = _rational_array(rng, np.shape(args[k]))
+        if not mpmath.isfinite(_directional(node, sym_args, point, k, v, u)):
+            return False
+    return True
 
 
 def _symbolic_args(node, args: list) -> tuple[list, dict]:
