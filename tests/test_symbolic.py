@@ -181,6 +181,27 @@ def test_fast_sums_equal_sympy_construction():
                 assert got.is_positive == want.is_positive and got.is_real == want.is_real
 
 
+def test_fast_integer_powers_equal_sympy_construction():
+    # a squared error's (x - y)**2 built without Pow's evaluation must be SymPy's own
+    from symgrad.ops import _sums
+
+    rng = np.random.default_rng(1)
+    inf = sympy.Symbol("maybe_inf")              # no assumptions: could be infinite
+    for _ in range(300):
+        terms = _random_terms(rng, int(rng.integers(1, 5)))
+        if rng.integers(3) == 0:
+            terms.append(sympy.Rational(int(rng.integers(-9, 9)), int(rng.integers(1, 4))))
+        if rng.integers(8) == 0:
+            terms.append(inf)
+        base = sympy.Add(*terms)
+        for e in (2, 3, 5, 1, 0, -1, 2.0):
+            got, want = _sums.power(base, e), base ** e
+            assert got == want and hash(got) == hash(want)
+            assert sympy.srepr(got) == sympy.srepr(want)
+            assert got.is_commutative == want.is_commutative
+            assert got.is_nonnegative == want.is_nonnegative and got.is_real == want.is_real
+
+
 def test_linear_layer_mirror_is_sympys_sum():
     x = sg.tensor([0.5, -1.25, 0.0, 1.0, -1.0, 2.0, 3.0, 0.125, 1.5, -0.5])
     w = sg.randn(10, 3, requires_grad=True)

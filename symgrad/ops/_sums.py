@@ -16,7 +16,7 @@ from typing import Any
 import sympy
 from sympy.core.add import _addsort
 
-__all__ = ["times", "add_terms", "add", "neg"]
+__all__ = ["times", "add_terms", "add", "neg", "power"]
 
 _Rational = sympy.Rational
 _Symbol = sympy.Symbol
@@ -136,3 +136,24 @@ def neg(x: Any) -> Any:
             c, s = t.args
             out.append(_term(-c, s))
     return _build(out)
+
+
+def _finite_linear(x: Any) -> bool:
+    """Whether ``x`` is a sum of a rational constant and ``c*s`` terms of finite symbols:
+    no power of it can simplify (it is not a number, and no term is infinite)."""
+    for t in x.args:
+        if isinstance(t, _Rational):
+            continue
+        s = _symbol_of(t)
+        if s is None or s._assumptions.get("infinite") is not False:
+            return False
+    return True
+
+
+def power(x: Any, e: Any) -> Any:
+    """``x ** e``; an integer power (2, 3, ...) of a finite linear sum such as ``x - y`` or
+    ``x + 1`` (a squared error, an elementwise square) is built as ``Pow`` builds it,
+    without the assumption queries its evaluation makes on each fresh symbol."""
+    if (type(e) is int and e >= 2 and isinstance(x, sympy.Add) and _finite_linear(x)):
+        return sympy.Pow(x, sympy.Integer(e), evaluate=False)
+    return x ** e

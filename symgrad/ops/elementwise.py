@@ -44,6 +44,12 @@ def _binary(op, x, y, **params) -> Tensor:
         raise
 
 
+def _power_mirror(x, exponent):
+    from symgrad.ops import _sums   # imports SymPy: not at start-up
+
+    return _sums.power(x, exponent)
+
+
 def _floating(x: Any) -> Any:
     """Integer and bool tensors as the default float dtype (PyTorch: ``sqrt(int) -> float``)."""
     if isinstance(x, Tensor) and x._data.dtype.kind in "biu":
@@ -203,7 +209,7 @@ POW = register(
     forward=lambda xp, x, *, exponent: x ** exponent,
     vjp=lambda xp, g, ans, x, *, exponent: (
         g * exponent * x ** (exponent - 1) if exponent != 0 else xp.zeros_like(g)),
-    mirror=lambda x, *, exponent: x ** exponent,
+    mirror=lambda x, *, exponent: _power_mirror(x, exponent),
     kind="elementwise", elementwise=True, domain=(POSITIVE,),
     params={"exponent": (2, 3, -1, 0.5, -1.5, 0)},
     doc="tensor ** number",
