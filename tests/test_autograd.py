@@ -553,3 +553,21 @@ def test_functional_refuses_what_pytorch_refuses():
                          materialize_grads=True, allow_unused=False)
     assert F.jacobian(lambda a: a ** 2, x, vectorize=True, strategy="forward-mode").tolist() == [
         [2.0, 0.0], [0.0, 4.0]]
+
+
+def test_grad_rows_equal_grad_row_by_row():
+    from symgrad.autograd.api import grad_rows
+
+    rng = np.random.default_rng(0)
+    x = sg.tensor(rng.standard_normal(4), requires_grad=True)
+    w = sg.tensor(rng.standard_normal(4), requires_grad=True)   # a second leaf: another path
+    # every path ends at x (the direct loop), and one that also reaches w (grad itself)
+    for out in (sg.tanh(x) * x + x.sum(), sg.exp(x) * w):
+        cts = [rng.standard_normal(4) for _ in range(5)] + [np.eye(4)[1]]
+        rows = list(grad_rows(out, x, cts))
+        for ct, row in zip(cts, rows):
+            (g,) = sg.autograd.grad(out, x, sg.tensor(ct), retain_graph=True)
+            assert np.array_equal(row, g.numpy())
+        assert not any(r is rows[0] for r in rows[1:])
+    c = sg.tensor([1.0, 2.0], requires_grad=True)
+    assert np.array_equal(next(grad_rows(w * 2, c, [np.ones(4)])), [0.0, 0.0])   # unused

@@ -17,13 +17,13 @@ from __future__ import annotations
 import inspect
 from functools import partial
 from typing import Any
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import mpmath
 import numpy as np
 import sympy
 
-from symgrad.autograd.api import grad as autograd_grad
+from symgrad.autograd.api import grad as autograd_grad, grad_rows
 from symgrad.autograd.engine import topological_order
 from symgrad.autograd.grad_mode import enable_grad
 from symgrad.autograd.graph import AccumulateGrad
@@ -411,8 +411,9 @@ def _jvp_row(out, m, leaf, label, syms, hp_rows, rec_rows, used, budget, cts, v,
     hp_val = np.empty(oshape, dtype=object)
     with mpmath.workdps(HP_DIGITS + 10):
         vm = _mp_entries(v)
-        for oidx, e, hp_row in zip(np.ndindex(*oshape), cts, hp_rows):
-            numeric[oidx] = float(np.sum(_numeric_grad(out, leaf, e, used) * v))
+        for oidx, row, hp_row in zip(np.ndindex(*oshape), _numeric_rows(out, leaf, cts, used),
+                                     hp_rows):
+            numeric[oidx] = float(np.sum(row * v))
             hp_val[oidx] = mpmath.fsum(a * b for a, b in zip(hp_row.reshape(-1), vm))
     if syms is None:
         exact = np.array([mpmath.mpf(0)] * int(np.prod(oshape)), dtype=object).reshape(oshape)
@@ -558,6 +559,13 @@ def _cotangent(out: Tensor, mode: str, cotangent: Any, rng: np.random.Generator)
             raise ValueError(f"cotangent has shape {c.shape}, the output has shape {shape}")
         return c
     return np.ones(shape, dtype=np.float64)
+
+
+def _numeric_rows(out: Tensor, leaf: Tensor, cts: list, used: bool) -> Iterator[np.ndarray]:
+    """``_numeric_grad`` for each cotangent (a Jacobian's rows, the plan made once)."""
+    if not used:
+        return (np.zeros(leaf._data.shape, dtype=leaf._data.dtype) for _ in cts)
+    return grad_rows(out, leaf, cts)
 
 
 def _numeric_grad(out: Tensor, leaf: Tensor, ct: np.ndarray, used: bool) -> np.ndarray:
@@ -826,8 +834,8 @@ def _jacobian_row(out, m, leaf, label, syms, hp_rows, rec_rows, used, budget, ct
     shape = oshape + ishape
     numeric = np.zeros(shape, dtype=np.float64)
     hp_val = np.empty(shape, dtype=object)
-    for oidx, e in zip(np.ndindex(*oshape), cts):
-        numeric[oidx] = _numeric_grad(out, leaf, e, used)
+    for oidx, row in zip(np.ndindex(*oshape), _numeric_rows(out, leaf, cts, used)):
+        numeric[oidx] = row
     if isinstance(hp_rows, _DiagonalRows):
         hp_rows.into(hp_val)
     else:
