@@ -239,8 +239,8 @@ def _make_mpmath():
         expm1=_elementwise(mpmath.expm1), sqrt=_elementwise(_mp_sqrt),
         tanh=_elementwise(mpmath.tanh), sin=_elementwise(mpmath.sin),
         cos=_elementwise(mpmath.cos), tan=_elementwise(mpmath.tan),
-        arctan=_elementwise(mpmath.atan), arcsin=_elementwise(mpmath.asin),
-        arccos=_elementwise(mpmath.acos), sinh=_elementwise(mpmath.sinh),
+        arctan=_elementwise(mpmath.atan), arcsin=_elementwise(_mp_asin),
+        arccos=_elementwise(_mp_acos), sinh=_elementwise(mpmath.sinh),
         cosh=_elementwise(mpmath.cosh), arcsinh=_elementwise(mpmath.asinh),
         arccosh=_elementwise(_mp_acosh), arctanh=_elementwise(_mp_atanh),
         abs=_elementwise(abs), sign=_elementwise(sign),
@@ -272,6 +272,19 @@ def _mp_sqrt(x):
     import mpmath
 
     return mpmath.mpf("nan") if x < 0 else mpmath.sqrt(x)
+
+
+def _mp_asin(x):
+    # real values only, as numpy: nan outside [-1, 1] (mpmath: complex)
+    import mpmath
+
+    return mpmath.asin(x) if abs(x) <= 1 else mpmath.mpf("nan")
+
+
+def _mp_acos(x):
+    import mpmath
+
+    return mpmath.acos(x) if abs(x) <= 1 else mpmath.mpf("nan")   # nan too (mpmath: complex)
 
 
 def _mp_acosh(x):

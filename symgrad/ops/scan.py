@@ -12,34 +12,6 @@ from symgrad.tensor import Tensor, _axis, as_tensor
 __all__ = ["cumsum", "cumprod"]
 
 
-def _cumsum_vjp(xp, g, ans, x, *, dim):
-    # out[i] = sum_{k<=i} x[k], so dx[k] = sum_{i>=k} g[i]: the reversed running sum,
-    # written as total - running + g to need no flip.
-    return xp.sum(g, axis=dim, keepdims=True) - xp.cumsum(g, dim) + g
-
-
-CUMSUM = register(
-    "cumsum", "CumsumBackward0",
-    forward=lambda xp, x, *, dim: xp.cumsum(x, dim),
-    vjp=_cumsum_vjp,
-    mirror=lambda x, *, dim: np.cumsum(np.asarray(x, dtype=object), axis=dim),
-    kind="reduction", domain=(REAL,), params={"dim": (0, 1)},
-)
-
-
-def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
-    """Running sums of ``input`` along ``dim`` (integer and bool inputs sum as int64)."""
-    input = as_tensor(input)
-    if dtype is not None:
-        input = input.to(dtype)
-    elif input._data.dtype.kind in "biu":
-        input = input.to(_dtype.int64)
-    if input._data.ndim == 0:
-        return apply(CUMSUM, input.reshape(1), dim=0).reshape(())
-    return apply(CUMSUM, input, dim=_axis(dim, input._data.ndim))
-
-
-# ---------------------------------------------------------------- cumprod
 def _reversed(a, dim: int):
     """``a`` in reverse order along ``dim`` (by indexing: the rule vocabulary has no flip)."""
     return a[(slice(None),) * dim + (np.arange(a.shape[dim] - 1, -1, -1),)]
@@ -51,6 +23,36 @@ def _tail_sums(xp, a, dim: int):
     return _reversed(xp.cumsum(_reversed(a, dim), dim), dim)
 
 
+def _cumsum_vjp(xp, g, ans, x, *, dim):
+    # out[i] = sum_{k<=i} x[k], so dx[k] = sum_{i>=k} g[i]: the reversed running sum. (As
+    # total - running + g it would cancel: g = [1e20, 1, 1] gave 1, not 2, in the middle.)
+    if len(g.shape) == 0:   # one term: the identity
+        return g
+    return _tail_sums(xp, g, dim)
+
+
+CUMSUM = register(
+    "cumsum", "CumsumBackward0",
+    # (the reshapes keep a 0-d input 0-d, so that it records CumsumBackward0 as in PyTorch)
+    forward=lambda xp, x, *, dim: xp.reshape(xp.cumsum(x, dim), x.shape),
+    vjp=_cumsum_vjp,
+    mirror=lambda x, *, dim: np.reshape(np.cumsum(np.asarray(x, dtype=object), axis=dim),
+                                        np.shape(x)),
+    kind="reduction", domain=(REAL,), params={"dim": (0, 1)},
+)
+
+
+def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
+    """Running sums of ``input`` along ``dim`` (integer and bool inputs sum as int64)."""
+    input = as_tensor(input)
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input._data.dtype.kind in "biu":
+        input = input.to(_dtype.int64)
+    return apply(CUMSUM, input, dim=_axis(dim, input._data.ndim))
+
+
+# ---------------------------------------------------------------- cumprod
 def _cumprod_vjp(xp, g, ans, x, *, dim):
     # dx[k] = sum_{i>=k} g[i] prod_{j<=i, j!=k} x[j]. Before the first zero z1 that is
     # tail(g * out)[k] / x[k] (out is 0 from z1 on). At z1 it is the tail of g times the
@@ -79,7 +81,7 @@ def _cumprod_vjp(xp, g, ans, x, *, dim):
 
 CUMPROD = register(
     "cumprod", "CumprodBackward0",
-    # (the reshapes keep a 0-d input 0-d: numpy's cumprod gives it one dimension)
+    # (the reshapes keep a 0-d input 0-d, as for cumsum)
     forward=lambda xp, x, *, dim: xp.reshape(xp.cumprod(x, dim), x.shape),
     vjp=_cumprod_vjp,
     mirror=lambda x, *, dim: np.reshape(np.cumprod(np.asarray(x, dtype=object), axis=dim),

@@ -156,8 +156,11 @@ def localize(hp: HighPrecision, seed: int = 0) -> list[NodeFinding]:
             rules = op.vjp if not op.variadic else op.vjp * len(node.next_functions)
         else:
             rules = [True] * len(node.next_functions)
+        const = getattr(node, "_const", None) or ()
         for k, ((parent, _), rule) in enumerate(zip(node.next_functions, rules)):
-            if parent is None or rule is None:
+            # a constant recorded by record_all has an edge but no gradient: its rule never
+            # runs (mp_vjp gives None for it), so there is nothing to check
+            if parent is None or rule is None or k in const:
                 continue
             with mpmath.workdps(hp.dps):
                 grads = mp_vjp(node, _mp(u), args, hp.values[node])
@@ -183,7 +186,7 @@ def localize(hp: HighPrecision, seed: int = 0) -> list[NodeFinding]:
 
 def smooth_at(hp: HighPrecision, node, seed: int = 0) -> bool:
     """Whether ``node``'s op is differentiable at its recorded inputs: the derivative of
-    its mirror along random directions is finite for every argument with an edge. A rule
+    its mirror along random directions is finite for every argument with a gradient. A rule
     that divided by exactly zero there is then at fault, not the point (False when the
     node has no mirror: nothing to tell them apart)."""
     op = getattr(node, "op", None)
@@ -193,8 +196,10 @@ def smooth_at(hp: HighPrecision, node, seed: int = 0) -> bool:
     args = hp.args[node]
     sym_args, point = _symbolic_args(node, args)
     u = _rational_array(rng, np.shape(hp.values[node]))
+    const = node._const or ()
     for k, (parent, _) in enumerate(node.next_functions):
-        if parent is None or not isinstance(sym_args[k], (np.ndarray, sympy.Basic)):
+        if parent is None or k in const or not isinstance(sym_args[k], (np.ndarray,
+                                                                           sympy.Basic)):
             continue
         v = _rational_array(rng, np.shape(args[k]))
         if not mpmath.isfinite(_directional(node, sym_args, point, k, v, u)):
