@@ -97,6 +97,7 @@ class Op:
     saved_idx: Any = None                 # argument indices the rules read ("*": all), or None
     rule_reads: tuple = ()                # per rule: (argument indices it reads, reads ans)
     saved_for: dict = field(default_factory=dict)   # which args have edges -> saved_idx
+    _rule_names: tuple = ()               # per rule: the parameter names it reads
 
     @property
     def differentiable(self) -> bool:
@@ -155,8 +156,9 @@ def register(name: str, grad_fn: str, *, forward, vjp, mirror, kind: str, **kw) 
 
 
 def _set_reads(op: Op) -> None:
-    reads = frozenset().union(*(_reads(r) for r in op.vjp if r is not None)) & (
-        set(op.arg_names) | {"ans"})
+    per_rule = tuple(frozenset() if r is None else frozenset(_reads(r)) for r in op.vjp)
+    object.__setattr__(op, "_rule_names", per_rule)
+    reads = frozenset().union(*per_rule) & (set(op.arg_names) | {"ans"})
     if op.variadic and reads - {"ans"}:
         reads = reads | {"*"}
     object.__setattr__(op, "reads", reads)
@@ -171,9 +173,8 @@ def _derive(op: Op) -> None:
     else:
         idx = tuple(i for i, n in enumerate(op.arg_names) if n in op.reads)
         op.saved_idx = idx if (idx or op.saves_ans) else None
-        reads = [frozenset() if r is None else _reads(r) for r in op.vjp]
         op.rule_reads = tuple((tuple(i for i, n in enumerate(op.arg_names) if n in rd),
-                               "ans" in rd) for rd in reads)
+                               "ans" in rd) for rd in op._rule_names)
     op.saved_for = {}
 
 
@@ -184,12 +185,15 @@ def _reads(fn: Callable) -> set[str]:
     except AttributeError:
         return {"ans"} | set(_all_params(fn))
     names: set[str] = set()
+    cells = False
     for ins in dis.get_instructions(code):
-        if ins.opname.startswith("LOAD_FAST") or ins.opname in ("LOAD_DEREF", "LOAD_CLOSURE"):
+        name = ins.opname
+        if name.startswith("LOAD_FAST") or name in ("LOAD_DEREF", "LOAD_CLOSURE"):
             val = ins.argval
             names.update(val if isinstance(val, tuple) else (val,))
-    if any(n.startswith("STORE_DEREF") or n == "MAKE_CELL"
-           for n in (i.opname for i in dis.get_instructions(code))):
+        elif name.startswith("STORE_DEREF") or name == "MAKE_CELL":
+            cells = True
+    if cells:
         names.update(code.co_cellvars)
     return names
 
