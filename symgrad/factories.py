@@ -78,7 +78,7 @@ def tensor(data: Any, dtype=None, device=None, requires_grad: bool = False,
                       "sourceTensor.clone().detach() or "
                       "sourceTensor.clone().detach().requires_grad_(True), rather than "
                       "symgrad.tensor(sourceTensor).", UserWarning, stacklevel=2)
-    arr = np.array(to_array(data), copy=True)
+    arr = np.array(_to_array(data, dtype), copy=True)
     if dtype is not None:
         arr = arr.astype(_dtype.to_np(dtype), copy=False)
     elif arr.dtype.kind not in "fiubO":
@@ -91,10 +91,36 @@ def as_tensor(data: Any, dtype=None, device=None) -> Tensor:
     _device(device)
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
-    arr = to_array(data)
+    arr = _to_array(data, dtype)
     if dtype is not None:
         arr = arr.astype(_dtype.to_np(dtype), copy=False)
     return Tensor._wrap(arr)
+
+
+def _to_array(data: Any, dtype) -> np.ndarray:
+    """``to_array(data)``, failing as PyTorch does on None (anywhere in the data): a
+    RuntimeError, as no dtype can be inferred, or a TypeError when ``dtype`` was given."""
+    try:
+        return to_array(data)
+    except TypeError:
+        if not _has_none(data):
+            raise
+        if dtype is not None:
+            raise TypeError("must be real number, not NoneType") from None
+        raise RuntimeError("Could not infer dtype of NoneType (cannot make a tensor from "
+                           "None)") from None
+
+
+def _has_none(data: Any) -> bool:
+    """Whether ``data`` is None or (nested lists of) ``data`` hold a None."""
+    stack = [data]
+    while stack:
+        x = stack.pop()
+        if x is None:
+            return True
+        if isinstance(x, (list, tuple)):
+            stack.extend(x)
+    return False
 
 
 def from_numpy(a: np.ndarray) -> Tensor:
@@ -164,6 +190,11 @@ def arange(start, end=None, step=1, *, dtype=None, device=None,
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     if vals[2] == 0:
         raise RuntimeError("step must be nonzero")
+    if not all(math.isfinite(v) for v in vals[:2]):
+        raise RuntimeError(f"unsupported range: {vals[0]} -> {vals[1]}")
+    if (vals[1] - vals[0]) * vals[2] < 0:   # numpy gives an empty range
+        raise RuntimeError(f"upper bound and lower bound inconsistent with step sign "
+                           f"(start={vals[0]}, end={vals[1]}, step={vals[2]})")
     if dtype is None:
         is_int = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in vals)
         np_dtype = np.int64 if is_int else _dtype.get_default_dtype().np
@@ -177,7 +208,12 @@ def arange(start, end=None, step=1, *, dtype=None, device=None,
 
 def linspace(start, end, steps: int, *, dtype=None, device=None,
              requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included."""
     _device(device)
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
+        raise TypeError(f"linspace(): argument 'steps' must be int, not {type(steps).__name__}")
+    if steps < 0:
+        raise RuntimeError(f"number of steps must be non-negative, got {steps}")
     return _finish(np.linspace(start, end, steps, dtype=_float_dtype(dtype)), requires_grad)
 
 

@@ -11,7 +11,8 @@ import numpy as np
 from symgrad.tensor import Tensor
 
 __all__ = ["numel", "norm_dims", "broadcast_check", "broadcast_mismatch", "shape_of",
-           "is_scalar", "size_args", "sp", "type_name", "lazy_head", "LAZY_SYMBOLS"]
+           "is_scalar", "size_args", "sp", "type_name", "check_kernel", "check_along_bounds",
+           "lazy_head", "LAZY_SYMBOLS"]
 
 
 def shape_of(a: Any) -> tuple:
@@ -52,7 +53,9 @@ def norm_dims(dim: Any, ndim: int) -> tuple[int, ...] | None:
                              f"but got {d})")
         out.append(int(d) % n)
     if len(set(out)) != len(out):
-        raise RuntimeError(f"dim {dim!r} appears multiple times in the list of dims")
+        twice = next(d for i, d in enumerate(out) if d in out[:i])
+        raise RuntimeError(f"dim {twice} appears multiple times in the list of dims "
+                           f"(dim={dim!r})")
     if ndim == 0:
         return ()
     return tuple(sorted(out))
@@ -146,3 +149,23 @@ def type_name(x: Any) -> str:
     data = getattr(x, "_data", None)
     name = data.dtype.name if data is not None else getattr(x, "name", str(x))
     return _SCALAR_TYPE_NAMES.get(name, name)
+
+
+def check_kernel(kernel: str, x: Any, refused: str = "biu") -> None:
+    """Raise PyTorch's ``"abs_cpu" not implemented for 'Bool'`` when tensor (or dtype) ``x``
+    has a numpy kind in ``refused`` ("b" bool, "i"/"u" integers): PyTorch has no kernel for
+    it, while numpy would answer anyway, in some other dtype. Symbolic tensors pass."""
+    data = getattr(x, "_data", None)
+    dt = data.dtype if data is not None else x
+    if isinstance(dt, np.dtype) and dt.kind in refused:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{type_name(dt)}'")
+
+
+def check_along_bounds(index: np.ndarray, size: int, dim: int) -> None:
+    """PyTorch's RuntimeError for a gather/scatter index outside ``[0, size)`` along
+    ``dim`` (negative ones included: these ops do not count from the end), before numpy
+    could wrap it or raise its own IndexError."""
+    bad = (index < 0) | (index >= size)
+    if bad.any():
+        raise RuntimeError(f"index {index[bad].flat[0]} is out of bounds for dimension {dim} "
+                           f"with size {size}")

@@ -54,15 +54,7 @@ def lerp(input, end, weight) -> Tensor:
     return ew.add(input, ew.mul(weight, ew.sub(end, input)))
 
 
-def logaddexp(input, other) -> Tensor:
-    """``log(exp(input) + exp(other))`` without overflow: shifted by the larger argument
-    (a constant, so the gradient is exactly the softmax weights)."""
-    a, b = as_tensor(input), as_tensor(other)
-    with np.errstate(all="ignore"):
-        m = np.maximum(a._data, b._data)
-        m = np.where(np.isfinite(m), m, 0.0)
-    shift = _const(m)
-    return ew.add(shift, ew.log(ew.add(ew.exp(ew.sub(a, shift)), ew.exp(ew.sub(b, shift)))))
+logaddexp = ew.logaddexp   # one op (LogaddexpBackward0), symbolic tensors included
 
 
 def exp2(input) -> Tensor:

@@ -17,13 +17,13 @@ import numpy as np
 from symgrad import _dtype
 from symgrad.ops._apply import apply
 from symgrad.ops._record import NONZERO, POSITIVE, REAL, Domain, Kink, register
-from symgrad.ops._util import broadcast_check, lazy_head, sp, type_name
+from symgrad.ops._util import broadcast_check, check_kernel, lazy_head, sp, type_name
 from symgrad.tensor import Tensor
 
 __all__ = ["add", "sub", "rsub", "mul", "div", "neg", "pow", "exp", "log", "sigmoid", "tanh",
            "relu", "eq", "ne", "lt", "le", "gt", "ge", "logical_not", "logical_and",
            "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor",
-           "bitwise_not", "floor_divide", "remainder", "fmod", "reciprocal",
+           "bitwise_not", "floor_divide", "remainder", "fmod", "reciprocal", "logaddexp",
            # unary
            "sin", "cos", "tan", "sqrt", "rsqrt", "abs", "sign", "expm1", "log1p", "log2",
            "log10", "square", "sinh", "cosh", "asin", "acos", "atan", "arcsin", "arccos",
@@ -105,8 +105,27 @@ RSUB = register(
 RSUB_TENSOR = RSUB.variant("RsubBackward0")
 
 
+def _is_bool(v: Any) -> bool:
+    """A bool tensor or a Python bool (which PyTorch treats as a bool tensor here)."""
+    return v._data.dtype.kind == "b" if isinstance(v, Tensor) else type(v) is bool
+
+
+def _no_bool_subtraction(x: Any, y: Any) -> None:
+    """PyTorch refuses ``-`` on bools (numpy raises a TypeError, or quietly makes ints)."""
+    bx, by = _is_bool(x), _is_bool(y)
+    if bx and by:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if bx or by:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
+                           "supported. If you are trying to invert a mask, use the `~` or "
+                           "`logical_not()` operator instead.")
+
+
 def sub(input, other, *, alpha=1) -> Tensor:
     """``input - alpha * other``. A Python number on the left is PyTorch's ``rsub``."""
+    if _is_bool(input) or _is_bool(other):
+        _no_bool_subtraction(input, other)
     if isinstance(input, (int, float)) and isinstance(other, Tensor):
         return rsub(other, input, alpha=alpha)
     if alpha == 1:
@@ -116,6 +135,8 @@ def sub(input, other, *, alpha=1) -> Tensor:
 
 def rsub(input, other, *, alpha=1) -> Tensor:
     """``other - alpha * input`` (PyTorch's reversed subtraction)."""
+    if _is_bool(input) or _is_bool(other):
+        _no_bool_subtraction(input, other)
     op = RSUB if not isinstance(other, Tensor) else RSUB_TENSOR
     if alpha == 1:
         return _binary(op, input, other)
@@ -153,6 +174,7 @@ def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
         if rounding_mode == "floor":
             return floor_divide(input, other)
         if rounding_mode == "trunc":
+            _integer_division("div_trunc_cpu", input, other)
             return _binary(TRUNC_DIV, input, other)
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                          f"but found {rounding_mode!r}")
@@ -200,6 +222,10 @@ NEG = register(
 
 def neg(input) -> Tensor:
     """``-input``."""
+    if isinstance(input, Tensor) and input._data.dtype.kind == "b":
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                           "you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
     return apply(NEG, input)
 
 
@@ -290,6 +316,29 @@ def log(input) -> Tensor:
     return apply(LOG, _floating(input))
 
 
+# numpy's logaddexp shifts by the larger argument: no overflow, and the same infinity
+# twice is that infinity. The rules are the softmax weights written as sigmoids, which
+# stay finite at an infinite argument (1 for it, 0 for the other; nan for two equal
+# infinities), as PyTorch's. The mirror is the textbook form: SymPy and mpmath compute
+# exactly and have no overflow to avoid.
+LOGADDEXP = register(
+    "logaddexp", "LogaddexpBackward0",
+    forward=lambda xp, x, y: xp.logaddexp(x, y),
+    vjp=(lambda xp, g, ans, x, y: g * xp.sigmoid(x - y),
+         lambda xp, g, ans, x, y: g * xp.sigmoid(y - x)),
+    mirror=lambda x, y: lazy_head(sp.log, lazy_head(sp.exp, x) + lazy_head(sp.exp, y)),
+    kind="elementwise", elementwise=True, promote=True, domain=(REAL, REAL),
+)
+
+
+def logaddexp(input, other) -> Tensor:
+    """``log(exp(input) + exp(other))``, without overflow; floating point only."""
+    if _all_integral(input, other):
+        arrays = [v._data if isinstance(v, Tensor) else np.asarray(v) for v in (input, other)]
+        check_kernel("logaddexp_cpu", _dtype.result_type(*arrays))
+    return _binary(LOGADDEXP, input, other)
+
+
 # ================================================================ activations
 SIGMOID = register(
     "sigmoid", "SigmoidBackward0",
@@ -332,6 +381,8 @@ RELU = register(
 
 def relu(input) -> Tensor:
     """``max(input, 0)``."""
+    if isinstance(input, Tensor) and input._data.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
     return apply(RELU, input)
 
 
@@ -463,14 +514,47 @@ def logical_not(input) -> Tensor:
     return apply(NOT, input)
 
 
+def _kind(v: Any) -> str:
+    """The numpy kind of an operand: a tensor's or array's dtype kind, or a number's."""
+    data = v._data if isinstance(v, Tensor) else v
+    if isinstance(data, np.ndarray):
+        return data.dtype.kind
+    if isinstance(v, (bool, np.bool_)):
+        return "b"
+    return "i" if isinstance(v, (int, np.integer)) else "f"
+
+
+def _integer_division(kernel: str, x: Any, y: Any) -> None:
+    """PyTorch's errors for an integer ``//``, ``%``, fmod or truncating division, where
+    numpy answers quietly: two bools have no kernel, and a zero divisor raises (numpy gives
+    0). Float division by zero is IEEE's inf or nan, as PyTorch; symbolic data passes."""
+    kx, ky = _kind(x), _kind(y)
+    if kx not in "biu" or ky not in "biu":
+        return
+    if kx == "b" and ky == "b":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+    ydata = y._data if isinstance(y, Tensor) else np.asarray(y)
+    if not (ydata == 0).any():
+        return
+    xdata = x._data if isinstance(x, Tensor) else np.asarray(x)
+    try:
+        empty = 0 in np.broadcast_shapes(xdata.shape, ydata.shape)
+    except ValueError:
+        return   # the op itself reports shapes that do not broadcast
+    if not empty:
+        raise RuntimeError("ZeroDivisionError: integer division or remainder by zero")
+
+
 def floor_divide(input, other) -> Tensor:
     """``floor(input / other)`` (not differentiable)."""
+    _integer_division("div_floor_cpu", input, other)
     return _binary(FLOOR_DIV, input, other)
 
 
 def remainder(input, other) -> Tensor:
     """Python-style modulus, with the sign of ``other``: ``input - other * floor(input /
     other)``, differentiable in both (PyTorch: 1 and -floor(input / other))."""
+    _integer_division("remainder_cpu", input, other)
     if isinstance(other, (int, float)) and isinstance(input, Tensor):
         return apply(REMAINDER_SCALAR, input, other)
     return _binary(REMAINDER, input, other)
@@ -479,6 +563,7 @@ def remainder(input, other) -> Tensor:
 def fmod(input, other) -> Tensor:
     """C-style remainder, with the sign of ``input``: ``input - other * trunc(input /
     other)``, differentiable in both (PyTorch: 1 and -trunc(input / other))."""
+    _integer_division("fmod_cpu", input, other)
     if isinstance(other, (int, float)) and isinstance(input, Tensor):
         return apply(FMOD_SCALAR, input, other)
     return _binary(FMOD, input, other)
@@ -906,6 +991,7 @@ ABS = register(
 
 def abs(input) -> Tensor:
     """``|input|``; integers stay integers."""
+    check_kernel("abs_cpu", input, "b")
     return apply(ABS, input)
 
 
@@ -921,7 +1007,9 @@ SIGN = register(
 
 
 def sign(input) -> Tensor:
-    """-1, 0 or 1 (0 for nan, as PyTorch); its derivative is 0."""
+    """-1, 0 or 1 (0 for nan, as PyTorch); its derivative is 0. Bools are their own sign."""
+    if isinstance(input, Tensor) and input._data.dtype.kind == "b":
+        return Tensor._wrap(input._data.copy())
     return apply(SIGN, input)
 
 
@@ -993,8 +1081,10 @@ FLOOR = register(
 )
 
 
-def _integral(input) -> Tensor | None:
-    """floor/ceil/round/trunc of an integer tensor: a copy, as PyTorch (numpy gives floats)."""
+def _integral(input, kernel: str) -> Tensor | None:
+    """floor/ceil/round/trunc of an integer tensor: a copy, as PyTorch (numpy gives floats);
+    of a bool tensor: PyTorch's error."""
+    check_kernel(kernel, input, "b")
     if isinstance(input, Tensor) and input._data.dtype.kind in "iu":
         return Tensor._wrap(input._data.copy())
     return None
@@ -1002,7 +1092,7 @@ def _integral(input) -> Tensor | None:
 
 def floor(input) -> Tensor:
     """The largest integer <= input (a float tensor stays float); its derivative is 0."""
-    same = _integral(input)
+    same = _integral(input, "floor_vml_cpu")
     return same if same is not None else apply(FLOOR, input)
 
 
@@ -1018,7 +1108,7 @@ CEIL = register(
 
 def ceil(input) -> Tensor:
     """The smallest integer >= input; its derivative is 0."""
-    same = _integral(input)
+    same = _integral(input, "ceil_vml_cpu")
     return same if same is not None else apply(CEIL, input)
 
 
@@ -1035,7 +1125,7 @@ TRUNC = register(
 
 def trunc(input) -> Tensor:
     """Round towards zero; its derivative is 0."""
-    same = _integral(input)
+    same = _integral(input, "trunc_vml_cpu")
     return same if same is not None else apply(TRUNC, input)
 
 
@@ -1055,8 +1145,9 @@ ROUND_DECIMALS = ROUND.variant("RoundBackward1")
 def round(input, *, decimals: int = 0) -> Tensor:
     """Round half to even (as PyTorch and numpy), to ``decimals`` decimal places."""
     if decimals == 0:
-        same = _integral(input)
+        same = _integral(input, "round_vml_cpu")
         return same if same is not None else apply(ROUND, input)
+    check_kernel("round_cpu", input, "b")
     return apply(ROUND_DECIMALS, input, decimals=int(decimals))
 
 
@@ -1089,10 +1180,11 @@ LEAKY_RELU_INPLACE = LEAKY_RELU.variant("LeakyReluBackward1")
 
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``input`` where positive, ``negative_slope * input`` elsewhere."""
+    check_kernel("leaky_relu_cpu", input)
     if inplace:
         return _in_place(input, LEAKY_RELU_INPLACE, "leaky_relu",
                          negative_slope=float(negative_slope))
-    return apply(LEAKY_RELU, _floating(input), negative_slope=float(negative_slope))
+    return apply(LEAKY_RELU, input, negative_slope=float(negative_slope))
 
 
 ELU = register(
@@ -1112,9 +1204,10 @@ ELU_INPLACE = ELU.variant("EluBackward1")
 
 def elu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``input`` where positive, ``alpha * (exp(input) - 1)`` elsewhere."""
+    check_kernel("elu_cpu", input)
     if inplace:
         return _in_place(input, ELU_INPLACE, "elu", alpha=float(alpha))
-    return apply(ELU, _floating(input), alpha=float(alpha))
+    return apply(ELU, input, alpha=float(alpha))
 
 
 def _gelu(xp, x, approximate) -> Any:
@@ -1155,9 +1248,10 @@ def gelu(input, approximate: str = "none") -> Tensor:
     """``input * Phi(input)`` (Phi the standard normal CDF), or its tanh approximation."""
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
+    check_kernel("GeluKernelImpl", input)
     if approximate == "none":
-        return apply(GELU, _floating(input))
-    return apply(GELU, _floating(input), approximate=approximate)
+        return apply(GELU, input)
+    return apply(GELU, input, approximate=approximate)
 
 
 SOFTPLUS = register(
@@ -1181,7 +1275,8 @@ SOFTPLUS = register(
 def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta * input)) / beta``, and ``input`` itself where beta*input >
     threshold (as PyTorch); computed without overflow."""
-    return apply(SOFTPLUS, _floating(input), beta=float(beta), threshold=float(threshold))
+    check_kernel("softplus_cpu", input)
+    return apply(SOFTPLUS, input, beta=float(beta), threshold=float(threshold))
 
 
 def _silu_grad(xp, x) -> Any:
@@ -1200,9 +1295,10 @@ SILU = register(
 
 def silu(input, inplace: bool = False) -> Tensor:
     """``input * sigmoid(input)`` (swish)."""
+    check_kernel("silu_cpu", input)
     if inplace:
         return _in_place(input, SILU, "silu")
-    return apply(SILU, _floating(input))
+    return apply(SILU, input)
 
 
 LOGSIGMOID = register(
@@ -1216,7 +1312,8 @@ LOGSIGMOID = register(
 
 def logsigmoid(input) -> Tensor:
     """``log(sigmoid(input))``, computed without overflow or log(0)."""
-    return apply(LOGSIGMOID, _floating(input))
+    check_kernel("log_sigmoid_cpu", input)
+    return apply(LOGSIGMOID, input)
 
 
 HARDTANH = register(

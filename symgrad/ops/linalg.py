@@ -13,7 +13,7 @@ import numpy as np
 
 from symgrad.ops._apply import apply
 from symgrad.ops._record import REAL, register
-from symgrad.ops._util import type_name
+from symgrad.ops._util import check_kernel, type_name
 from symgrad.tensor import Tensor, as_tensor
 
 # ``linear`` is torch.nn.functional.linear only (not a torch.* function nor a Tensor
@@ -115,6 +115,14 @@ def _check(a: Tensor, b: Tensor) -> None:
     if a._data.dtype != b._data.dtype and a._data.dtype != object and b._data.dtype != object:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
                            f"{a.dtype!r} != {b.dtype!r}")
+    check_kernel(_kernel(len(sa), len(sb)), a, "b")
+
+
+def _kernel(ndim_a: int, ndim_b: int) -> str:
+    """The PyTorch CPU kernel a product of these ranks runs (named in its dtype errors)."""
+    if ndim_b == 1:
+        return "dot" if ndim_a == 1 else "addmv_impl_cpu"
+    return "addmm_impl_cpu_" if ndim_b == 2 else "bmm"
 
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:
@@ -123,7 +131,8 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     a = input if type(input) is Tensor else as_tensor(input)
     b = other if type(other) is Tensor else as_tensor(other)
     sa, sb = a._data.shape, b._data.shape
-    if len(sa) == 2 and len(sb) == 2 and sa[1] == sb[0] and a._data.dtype == b._data.dtype:
+    if (len(sa) == 2 and len(sb) == 2 and sa[1] == sb[0] and a._data.dtype == b._data.dtype
+            and a._data.dtype.kind != "b"):
         return apply(MATMUL, a, b)  # matrix @ matrix, the checks below passed
     _check(a, b)
     op = _BY_NDIM.get((a._data.ndim, b._data.ndim), _BATCHED)
@@ -241,6 +250,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
     _expandable(input, (mat1.shape[0], mat2.shape[1]))
     _same_dtype(mat1, mat2, "mat1 and mat2")
     _same_dtype(input, mat2, "self and mat2")
+    check_kernel("addmm_impl_cpu_", mat2, "b")
     params = {k: v for k, v in (("beta", beta), ("alpha", alpha)) if v != 1}
     return apply(ADDMM, input, mat1, mat2, **params)
 

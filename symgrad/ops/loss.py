@@ -23,7 +23,8 @@ import numpy as np
 from symgrad.autograd.grad_mode import is_grad_enabled
 from symgrad.ops._apply import apply
 from symgrad.ops._record import POSITIVE, REAL, UNIT, Domain, Kink, register
-from symgrad.ops._util import LAZY_SYMBOLS, broadcast_mismatch, lazy_head, numel, sp, type_name
+from symgrad.ops._util import (LAZY_SYMBOLS, broadcast_check, broadcast_mismatch, check_kernel,
+                               lazy_head, numel, sp, type_name)
 from symgrad.ops.namespaces import NUMPY
 from symgrad.tensor import Tensor, as_tensor
 
@@ -144,6 +145,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
         raise RuntimeError(f"weight {None if w is None else tuple(w.shape)} and pos_weight "
                            f"{None if pw is None else tuple(pw.shape)} must broadcast to the "
                            f"input shape {tuple(input.shape)}") from None
+    _no_grad_for("binary_cross_entropy_with_logits", "weight", w)
+    _no_grad_for("binary_cross_entropy_with_logits", "pos_weight", pw)
     return apply(BCE_WITH_LOGITS, input, target, w, pw, reduction=reduction)
 
 
@@ -182,15 +185,20 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
         return _weighted(apply(MSE, input, target, reduction="none"), weight, input, reduction,
                          mean_by_weight=True)
     _check_reduction(reduction)
+    if _numeric(input) and _numeric(target):   # PyTorch's kernel runs in the promoted dtype
+        check_kernel("mse_cpu", np.promote_types(input._data.dtype, target._data.dtype))
     return apply(MSE, input, target, reduction=reduction)
 
 
 def _warn_if_broadcast(input: Tensor, target: Tensor) -> None:
+    """PyTorch's warning for a target of another shape, then its error when the shapes do
+    not broadcast at all (before numpy's ValueError could escape from the forward)."""
     if tuple(target.shape) != tuple(input.shape):
         warnings.warn(f"Using a target size ({target.size()}) that is different to the input "
                       f"size ({input.size()}). This will likely lead to incorrect results due "
                       "to broadcasting. Please ensure they have the same size.",
                       UserWarning, stacklevel=3)
+        broadcast_check(input, target)
 
 
 def _weighted(loss: Tensor, weight, input: Tensor, reduction: str, *,
@@ -343,8 +351,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
         return _l1(input, target, reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    if _numeric(input) and not _is_float(input):
-        raise NotImplementedError(f"\"smooth_l1_cpu\" not implemented for '{type_name(input)}'")
+    check_kernel("smooth_l1_cpu", input)
     return apply(SMOOTH_L1, input, target, reduction=reduction, beta=float(beta))
 
 
@@ -393,8 +400,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
         raise ValueError("Weights and input must have the same size.")
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
-    if _numeric(input) and not _is_float(input):
-        raise NotImplementedError(f"\"huber_cpu\" not implemented for '{type_name(input)}'")
+    check_kernel("huber_cpu", input)
     if weight is not None:
         return _weighted(apply(HUBER, input, target, reduction="none", delta=float(delta)),
                          weight, input, reduction, mean_by_weight=False)
@@ -473,9 +479,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         w = as_tensor(weight)
         _expand_weight(w, tuple(target.shape), tuple(input.shape))
     if _numeric(input):
-        if not _is_float(input):
-            raise NotImplementedError(
-                f"\"binary_cross_entropy\" not implemented for '{type_name(input)}'")
+        check_kernel("binary_cross_entropy", input)
         if _numeric(target) and target._data.dtype != input._data.dtype:
             raise RuntimeError(f"Found dtype {type_name(target)} but expected "
                                f"{type_name(input)}")
@@ -719,9 +723,7 @@ def _nll_nd(input: Tensor, target: Tensor, weight, ignore_index: int, reduction:
 def _nll_apply(op, kernel: str, input: Tensor, t: np.ndarray, w: Tensor | None,
                ignore_index: int, reduction: str) -> Tensor:
     kind = input._data.dtype.kind
-    if kind != "f" and kind != "O":
-        frame = "nll_loss_out_frame" if op is NLL else "nll_loss2d_forward_out_frame"
-        raise NotImplementedError(f"\"{frame}\" not implemented for '{type_name(input)}'")
+    check_kernel("nll_loss_out_frame" if op is NLL else "nll_loss2d_forward_out_frame", input)
     if (kind == "f" and w is not None and _numeric(w)
             and w._data.dtype != input._data.dtype):
         raise RuntimeError(f"expected scalar type {type_name(input)} but found "
@@ -783,9 +785,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         _class_target(target, "cross_entropy_loss")
     if not isinstance(input, Tensor):
         input = as_tensor(input)
-    if input._data.dtype.kind not in "fO":  # neither floating nor symbolic
-        raise NotImplementedError(
-            f"\"log_softmax_lastdim_kernel_impl\" not implemented for '{type_name(input)}'")
+    check_kernel("log_softmax_lastdim_kernel_impl", input)
     class_dim = 0 if input._data.ndim == 1 else 1
     if input._data.shape == target._data.shape:
         if _numeric(target) and not _is_float(target):

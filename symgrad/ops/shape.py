@@ -23,7 +23,7 @@ import numpy as np
 from symgrad import _dtype
 from symgrad.ops._apply import apply
 from symgrad.ops._record import REAL, register
-from symgrad.ops._util import broadcast_check, size_args
+from symgrad.ops._util import broadcast_check, check_along_bounds, size_args
 from symgrad.ops.namespaces import along_index
 from symgrad.tensor import Tensor, _axis
 
@@ -834,11 +834,14 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
         if idx[0] != 0:
             raise IndexError("index out of range in self")
         return apply(INDEX_SELECT, input, index=(), in_shape=shape)
-    if (idx < 0).any():
+    bad = (idx < 0) | (idx >= shape[d])
+    if bad.any():
+        # PyTorch's CPU kernel for dim 1 of a contiguous tensor raises a RuntimeError, its
+        # general one an IndexError (whose message is PyTorch's, word for word)
+        if d == 1 and input._data.flags.c_contiguous:
+            raise RuntimeError(f"index_select(): index {idx[bad][0]} is out of bounds for "
+                               f"dimension {d} with size {shape[d]}")
         raise IndexError("index out of range in self")
-    if (idx >= shape[d]).any():
-        raise RuntimeError(f"index_select(): index {idx.max()} is out of bounds for dimension "
-                           f"{d} with size {shape[d]}")
     return _c_order(apply(INDEX_SELECT, input, index=_at(d, idx), in_shape=shape))
 
 
@@ -857,10 +860,7 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
             raise RuntimeError(f"Size does not match at dimension {k} expected index "
                                f"{list(idx.shape)} to be no larger than self {list(shape)} apart "
                                f"from dimension {d}")
-    bad = (idx < 0) | (idx >= size)
-    if bad.any():
-        raise RuntimeError(f"index {idx[bad].flat[0]} is out of bounds for dimension {d} with "
-                           f"size {size}")
+    check_along_bounds(idx, size, d)
     if not shape:            # every index is 0: the value tiled to the index's shape
         return apply(GATHER_SCALAR, input, repeats=idx.shape, in_shape=())
     return _c_order(apply(GATHER, input, index=along_index(idx, d), in_shape=shape))
