@@ -318,3 +318,16 @@ def test_bce_with_logits_weights_as_pytorch(weight_grad, pos_weight_grad):
             _bce_logits(m, weight_grad, pos_weight_grad)
     sg_out, t_out = _bce_logits(sg, False, False), _bce_logits(torch, False, False)
     np.testing.assert_allclose(sg_out.item(), t_out.item(), rtol=1e-14)
+
+
+def test_scatter_and_index_add_refuse_bad_indices_and_mixed_dtypes():
+    x = sg.zeros(3, 3)
+    with pytest.raises(RuntimeError, match="index 5 is out of bounds for dimension 0"):
+        x.scatter(0, sg.tensor([[5, 0, 0]]), 1.0)
+    with pytest.raises(RuntimeError, match="index -1 is out of bounds"):
+        x.scatter_add(0, sg.tensor([[-1, 0, 0]]), sg.ones(1, 3))
+    with pytest.raises(RuntimeError, match="Expected self.dtype to be equal to src.dtype"):
+        x.scatter(0, sg.tensor([[0, 0, 0]]), sg.ones(1, 3, dtype=sg.float32))
+    with pytest.raises(RuntimeError, match="must have the same scalar type"):
+        x.index_add(0, sg.tensor([0]), sg.ones(1, 3, dtype=sg.float32))
+    assert x.scatter(0, sg.tensor([[1, 0, 2]]), 1.0).sum().item() == 3.0

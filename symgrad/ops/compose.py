@@ -17,7 +17,7 @@ from symgrad import _dtype
 from symgrad.ops import elementwise as ew
 from symgrad.ops import shape as sh
 from symgrad.autograd.grad_mode import no_grad
-from symgrad.ops._util import broadcast_check, norm_dims, type_name
+from symgrad.ops._util import broadcast_check, check_along_bounds, norm_dims, type_name
 from symgrad.ops.reduction import _named_result, mean, norm, return_types, var, vector_norm
 from symgrad.ops.reduction import sum as _sum
 from symgrad.ops.scatter import take_along_dim
@@ -355,6 +355,18 @@ def _scatter_src(src, index: np.ndarray, like: Tensor) -> Tensor:
     return src
 
 
+def _scatter_checks(x: Tensor, idx: np.ndarray, d: int, src: Any) -> None:
+    """PyTorch's refusals, before numpy could wrap an index or promote a dtype quietly."""
+    if idx.size:
+        check_along_bounds(idx, x._data.shape[d], d)
+    if isinstance(src, Tensor) and src._data.dtype != x._data.dtype and _numeric(x, src):
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+
+
+def _numeric(*ts: Tensor) -> bool:
+    return builtins.all(t._data.dtype != object for t in ts)
+
+
 def scatter_add(input, dim: int, index, src) -> Tensor:
     """``input`` with ``src[...]`` added at ``index`` along ``dim`` (repeats add up)."""
     from symgrad.ops.scatter import _indices, put_along_dim
@@ -362,6 +374,7 @@ def scatter_add(input, dim: int, index, src) -> Tensor:
     x = as_tensor(input)
     idx = _indices(index)
     d = _axis(dim, x._data.ndim)
+    _scatter_checks(x, idx, d, src)
     return ew.add(x, put_along_dim(_scatter_src(src, idx, x), x._data.shape, idx, d))
 
 
@@ -377,6 +390,7 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None) -> Ten
     x = as_tensor(input)
     idx = _indices(index)
     d = _axis(dim, x._data.ndim)
+    _scatter_checks(x, idx, d, src)
     written = np.zeros(x._data.shape, dtype=bool)
     np.put_along_axis(written, idx, True, d)
     values = _scatter_src(src if src is not None else value, idx, x)
@@ -408,7 +422,11 @@ def index_add(input, dim: int, index, source, *, alpha=1) -> Tensor:
     x = as_tensor(input)
     idx = _indices(index)
     d = _axis(dim, builtins.max(x._data.ndim, 1))
-    src = as_tensor(source) if alpha == 1 else ew.mul(source, alpha)
+    source = as_tensor(source)
+    if source._data.dtype != x._data.dtype and _numeric(x, source):
+        raise RuntimeError(f"index_add_(): self ({type_name(x)}) and source "
+                           f"({type_name(source)}) must have the same scalar type")
+    src = source if alpha == 1 else ew.mul(source, alpha)
     where_ = (slice(None),) * d + (idx,)
     return ew.add(x, index_add_into(src, x._data.shape, where_))
 
