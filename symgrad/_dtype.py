@@ -126,4 +126,12 @@ def result_type(a: np.ndarray, b: np.ndarray) -> np.dtype:
         return da if kb <= ka else db
     if ka != kb:
         return da if ka > kb else db
+    if _WIDE_UNSIGNED.intersection((da, db)):
+        # numpy would promote uint64 with int64 to float64, losing integers; PyTorch refuses
+        names = " and ".join(from_numpy_dtype(d).name for d in (da, db))
+        raise RuntimeError("Promotion for uint16, uint32, uint64 types is not supported, "
+                           f"attempted to promote {names}")
     return np.promote_types(da, db)
+
+
+_WIDE_UNSIGNED = {np.dtype(np.uint16), np.dtype(np.uint32), np.dtype(np.uint64)}

@@ -281,9 +281,11 @@ class Tensor:
             cur._vc[0] += 1
 
     def detach(self) -> Tensor:
-        """The same storage without history (shares the version counter, like PyTorch)."""
+        """The same storage without history, sharing the version counter as in PyTorch (a
+        change through either shows in the saved-value checks). It has no history to go
+        stale, so, unlike a view, it never blocks an in-place op on this tensor."""
         t = Tensor._wrap(self._data)
-        share_storage(self, t)
+        t._vc = self._vc
         return t
 
     def detach_(self) -> Tensor:
@@ -964,8 +966,8 @@ def as_tensor(x: Any, dtype=None) -> Tensor:
 
 
 def share_storage(base: Tensor, alias: Tensor) -> None:
-    """Make ``alias`` (a view or a detached alias of ``base``) share ``base``'s version
-    counter, and note both as sharing storage: ``vc[1]`` lists weak references to them.
+    """Make ``alias`` (a view of ``base``) share ``base``'s version counter, and note both
+    as sharing storage: ``vc[1]`` lists weak references to them.
 
     An in-place op while recording is refused only while another tensor on the same
     storage is alive (its history would go stale); a temporary view such as the one

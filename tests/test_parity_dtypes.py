@@ -348,3 +348,12 @@ def test_true_division_of_small_ints_by_a_large_int_as_pytorch():
     np.testing.assert_allclose((s / 1000).tolist(), (t / 1000).tolist(), rtol=1e-6)
     np.testing.assert_allclose((s / sg.tensor(1000)).tolist(), (t / torch.tensor(1000)).tolist(),
                                rtol=1e-6)
+
+
+def test_wide_unsigned_promotion_is_refused_as_pytorch():
+    # numpy would make uint64 + int64 a float64, losing integers above 2**53
+    for a, b in ((sg.uint64, sg.int64), (sg.uint32, sg.int32), (sg.uint16, sg.uint8)):
+        with pytest.raises(RuntimeError, match="Promotion for uint16, uint32, uint64"):
+            sg.ones(1, dtype=a) + sg.ones(1, dtype=b)
+    assert (sg.ones(1, dtype=sg.uint16) + sg.ones(1, dtype=sg.float32)).dtype is sg.float32
+    assert (sg.tensor([3], dtype=sg.uint32) + 1).tolist() == [4]

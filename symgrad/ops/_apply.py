@@ -36,6 +36,7 @@ def apply(op, *args: Any, **params: Any) -> Tensor:
     record = _state.enabled
     needs_grad = False
     const_edges = None
+    partial = False   # some argument has no edge, or a constant one: some rules never run
     for a in args:
         if isinstance(a, Tensor):
             d = a._data
@@ -57,11 +58,14 @@ def apply(op, *args: Any, **params: Any) -> Tensor:
                 if fn is not None:                  # a constant recorded by record_all
                     const_edges = (const_edges or ()) + (len(edges),)
                     edges.append((fn, 0))
+                    partial = True
                     continue
             edges.append(_NO_EDGE)
+            partial = True
         else:
             datas.append(a)
             edges.append(_NO_EDGE)
+            partial = True
     if op.promote:
         datas = _promote(datas)
     token = _quiet_enter()
@@ -98,7 +102,7 @@ def apply(op, *args: Any, **params: Any) -> Tensor:
         node._saved = ((vc, vc[0], -1),)
     else:
         ans = op.saves_ans
-        if (const_edges or _NO_EDGE in edges) and saved_idx != "*":
+        if partial and saved_idx != "*":
             saved_idx, ans = _needed(op, edges, const_edges)
         node._saved = _snapshot(saved_idx, args, t, ans) if saved_idx or ans else None
     return t
@@ -110,6 +114,8 @@ def _needed(op, edges: list, const: tuple | None) -> tuple[tuple, bool]:
     needs a gradient, so ``y * 2`` does not mind a later ``y.add_(1)``."""
     if const:
         key = tuple([fn is not None and i not in const for i, (fn, _) in enumerate(edges)])
+    elif len(edges) == 2:   # the common binary op, without building a list
+        key = (edges[0] is not _NO_EDGE, edges[1] is not _NO_EDGE)
     else:
         key = tuple([e is not _NO_EDGE for e in edges])
     got = op.saved_for.get(key)
@@ -154,8 +160,13 @@ def _promote(datas: list) -> list:
                     return datas
             elif a.dtype.kind == "f" and tb in (float, int, bool):
                 return datas
-        elif tb is _ndarray and b.dtype.kind == "f" and ta in (float, int, bool):
-            return datas
+            elif tb is int and 0 <= b < 128 and a.dtype.kind in "iu":   # fits any int type
+                return datas
+        elif tb is _ndarray:
+            if b.dtype.kind == "f" and ta in (float, int, bool):
+                return datas
+            if ta is int and 0 <= a < 128 and b.dtype.kind in "iu":
+                return datas
     return _promote_slow(datas)
 
 

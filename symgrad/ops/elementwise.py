@@ -408,7 +408,7 @@ NOT = register("logical_not", "LogicalNotBackward0", forward=lambda xp, x: x == 
                mirror=lambda x: sp.Not(x), kind="comparison", elementwise=True)
 FLOOR_DIV = register(
     "floor_divide", "FloorDivideBackward0",
-    forward=lambda xp, x, y: x // y, vjp=(None, None),
+    forward=lambda xp, x, y: xp.floor_divide(x, y), vjp=(None, None),
     mirror=lambda x, y: sp.floor(x / y), kind="comparison", elementwise=True, promote=True)
 TRUNC_DIV = register(
     "trunc_divide", "DivBackward1",
