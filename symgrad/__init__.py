@@ -56,3 +56,19 @@ def numel(input: Tensor) -> int:
 
 globals().update({k: v for k, v in _METHODS.items() if k not in globals()})
 globals().update({k: v for k, v in ops.FUNCTIONS_ONLY.items() if k not in globals()})
+
+
+def _bind_gradcheck() -> None:
+    """``symgrad.autograd.gradcheck`` names the function, as ``torch.autograd.gradcheck``
+    does, while ``from symgrad.autograd.gradcheck import GradcheckError`` reads the module:
+    the module is loaded now (it needs Tensor, so not by autograd itself) and the package
+    name rebound to the function; a later import finds the module loaded and rebinds
+    nothing."""
+    import importlib
+
+    module = importlib.import_module("symgrad.autograd.gradcheck")
+    autograd.gradcheck = module.gradcheck
+    autograd.gradgradcheck = module.gradgradcheck
+
+
+_bind_gradcheck()

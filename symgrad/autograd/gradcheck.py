@@ -11,8 +11,6 @@ with a node that has no mirror, or, as in PyTorch, a function with no differenti
 
 from __future__ import annotations
 
-import sys
-import types
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -492,15 +490,3 @@ def _vjp_function(func: Callable, n_args: int, diff: list[int],
 
     vjp.__name__ = f"vjp_of_{getattr(func, '__name__', 'func')}"
     return vjp
-
-
-class _CallableModule(types.ModuleType):
-    """``symgrad.autograd.gradcheck`` names the function (as in PyTorch) and this module;
-    importing the module (for ``GradcheckError``) puts the module in that place, so the
-    module calls the function."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> bool:
-        return gradcheck(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
