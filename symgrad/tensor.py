@@ -746,7 +746,8 @@ class Tensor:
         """Make this tensor ``fn(self, *args)``, a view op (squeeze_, t_, ...): while
         recording, its ``grad_fn`` becomes the op's in-place node (``TBackward1``, as
         PyTorch names it), so gradients reach the old history reshaped; a leaf that
-        requires grad refuses, as in PyTorch. The version counter moves, as there."""
+        requires grad refuses, as in PyTorch. The version counter moves, as there. (After
+        retain_grad, ``.grad`` follows the new shape; PyTorch keeps the old one.)"""
         old = Tensor._wrap(self._data, self.grad_fn, self._requires_grad)
         if grad_mode._state.enabled and self._requires_grad:
             if self.grad_fn is None:

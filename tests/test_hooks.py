@@ -60,7 +60,7 @@ def test_node_prehook_takes_and_returns_a_tuple_and_gives_a_handle():
     y.sum().backward(retain_graph=True)
     assert np.array_equal(x.grad.numpy(), np.full((2, 2), 3.0))
     y.grad_fn.register_prehook(lambda go: go[0])      # not a tuple
-    with pytest.raises(RuntimeError, match="tuple"):
+    with pytest.raises(TypeError, match="expected tuple"):   # PyTorch's type
         y.sum().backward()
 
 

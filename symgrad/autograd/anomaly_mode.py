@@ -1,15 +1,15 @@
 """Anomaly mode: make backward stop at the first node whose rule returns nan.
 
 A nan in ``x.grad`` says nothing about where it came from; with anomaly mode on, each node's
-results are checked as it runs and the first bad one is named. The state is thread-local,
-as grad mode is. The engine's loop never reads it: ``backward``/``grad`` hand the engine a
-checking ``apply`` only while the mode is on, so switched off it costs nothing per node.
+results are checked as it runs and the first bad one is named. The state is process-wide,
+as PyTorch's (grad mode is per thread). The engine's loop never reads it: ``backward`` and
+``grad`` hand the engine a checking ``apply`` only while the mode is on, so switched off it
+costs nothing per node.
 """
 
 from __future__ import annotations
 
 import functools
-import threading
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -20,7 +20,7 @@ __all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
            "is_anomaly_check_nan_enabled"]
 
 
-class _State(threading.local):
+class _State:
     enabled = False
     check_nan = True
 
@@ -29,12 +29,12 @@ _state = _State()
 
 
 def is_anomaly_enabled() -> bool:
-    """True when anomaly mode is on (in this thread)."""
+    """True when anomaly mode is on."""
     return _state.enabled
 
 
 def is_anomaly_check_nan_enabled() -> bool:
-    """True when anomaly mode, once on, checks nodes' results for nan (in this thread)."""
+    """True when anomaly mode, once on, checks nodes' results for nan."""
     return _state.check_nan
 
 

@@ -53,10 +53,12 @@ class Node:
             r = fn((Tensor._wrap(g) if raw else g,))
             if r is None:
                 return None
-            if not isinstance(r, (tuple, list)) or len(r) != 1:
-                raise RuntimeError(f"hook '{getattr(fn, '__name__', fn)}' returned "
-                                   f"{type(r).__name__}: a pre-hook of {self.name()} must "
-                                   "return None or a tuple of one gradient")
+            if not isinstance(r, (tuple, list)):
+                raise TypeError(f"expected tuple, but hook returned '{type(r).__name__}' (a "
+                                f"pre-hook of {self.name()} returns None or a tuple)")
+            if len(r) != 1:
+                raise RuntimeError(f"hook '{getattr(fn, '__name__', fn)}' returned {len(r)} "
+                                   f"gradients; {self.name()} has one output")
             new = r[0]
             if not isinstance(new, Tensor) or new._data.shape != np.shape(g):
                 raise RuntimeError(f"hook '{getattr(fn, '__name__', fn)}' has changed the size "

@@ -96,7 +96,8 @@ class Op:
     saves_ans: bool = False               # the rules read the output
     saved_idx: Any = None                 # argument indices the rules read ("*": all), or None
     rule_reads: tuple = ()                # per rule: (argument indices it reads, reads ans)
-    saved_for: dict = field(default_factory=dict)   # which args have edges -> saved_idx
+    saved_for: dict = field(default_factory=dict)   # which args have edges -> (saved_idx,
+    #                                                   whether the output is read)
     _rule_names: tuple = ()               # per rule: the parameter names it reads
 
     @property

@@ -382,7 +382,8 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None) -> Ten
     """``input`` with ``src`` (or ``value``) written at ``index`` along ``dim``.
 
     Where an index repeats, the last write in row-major order wins, as on PyTorch's CPU
-    (where PyTorch leaves it unspecified); the writes it replaces get no gradient."""
+    (where PyTorch leaves it unspecified); the writes it replaces get no gradient, the exact
+    derivative (PyTorch's gather hands them the written position's gradient)."""
     from symgrad.ops.scatter import _indices, put_along_dim
 
     if reduce is not None:

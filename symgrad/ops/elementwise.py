@@ -448,8 +448,11 @@ def _trunc_xp(xp, q) -> Any:
 
 
 def _fmod(xp, x, y) -> Any:
-    """C's fmod, exactly: ``%`` of two non-negative numbers needs no sign correction (which
-    would round), then the sign of x goes back on; a zero keeps x's sign (-0.0, as C)."""
+    """C's fmod, exactly: numpy's is C's (integer minimums and -0.0 included); elsewhere
+    ``%`` of two non-negative numbers needs no sign correction (which would round), then
+    the sign of x goes back on; a zero keeps x's sign (-0.0, as C)."""
+    if xp.name == "numpy":
+        return np.fmod(x, y)
     r = xp.abs(x) % (abs(y) if isinstance(y, (int, float)) else xp.abs(y))  # a number stays
     return xp.where(xp.equal(r, 0), x * 0, xp.sign(x) * r)                   # weak (float32)
 
