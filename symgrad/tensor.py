@@ -236,8 +236,25 @@ class Tensor:
         if (self._grad is None and type(g) is _ndarray and not shared and g.base is None
                 and g.dtype == self._data.dtype and g.flags.writeable):
             self._grad = Tensor._wrap(g)  # the common first gradient: kept as it is
+        elif isinstance(g, Tensor):
+            if g._data.dtype != self._data.dtype:
+                g = g.to(self.dtype)
+            self._grad = g if self._grad is None else self._grad + g
         else:
-            self._add_to_grad(g, shared)
+            if g.dtype != self._data.dtype:
+                g = g.astype(self._data.dtype)
+                shared = False
+            cur = self._grad
+            if cur is None:
+                if shared or g.base is not None or not g.flags.writeable:
+                    g = g.copy()
+                self._grad = Tensor._wrap(g)
+            elif cur._requires_grad or not cur._data.flags.writeable:
+                with grad_mode.no_grad():
+                    self._grad = cur + Tensor._wrap(g)
+            else:
+                cur._data += g
+                cur._vc[0] += 1
         if self._extra is not None and "post_accumulate" in self._extra:
             for hook in list(self._extra["post_accumulate"]):
                 hook(self)
@@ -258,27 +275,6 @@ class Tensor:
     def output_nr(self) -> int:
         """Which output of its ``grad_fn`` this tensor is: 0 (a node here has one output)."""
         return 0
-
-    def _add_to_grad(self, g, shared: bool) -> None:
-        if isinstance(g, Tensor):
-            if g._data.dtype != self._data.dtype:
-                g = g.to(self.dtype)
-            self._grad = g if self._grad is None else self._grad + g
-            return
-        if g.dtype != self._data.dtype:
-            g = g.astype(self._data.dtype)
-            shared = False
-        cur = self._grad
-        if cur is None:
-            if shared or g.base is not None or not g.flags.writeable:
-                g = g.copy()
-            self._grad = Tensor._wrap(g)
-        elif cur._requires_grad or not cur._data.flags.writeable:
-            with grad_mode.no_grad():
-                self._grad = cur + Tensor._wrap(g)
-        else:
-            cur._data += g
-            cur._vc[0] += 1
 
     def detach(self) -> Tensor:
         """The same storage without history, sharing the version counter as in PyTorch (a

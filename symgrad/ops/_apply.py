@@ -102,8 +102,10 @@ def apply(op, *args: Any, **params: Any) -> Tensor:
         node._saved = ((vc, vc[0], -1),)
     else:
         ans = op.saves_ans
-        if partial and saved_idx != "*":
-            saved_idx, ans = _needed(op, edges, const_edges)
+        if partial and saved_idx != "*" and not op.uniform_reads:
+            got = None if const_edges or len(edges) != 2 else op.saved_for.get(
+                (edges[0] is not _NO_EDGE, edges[1] is not _NO_EDGE))   # _needed's, inline
+            saved_idx, ans = got or _needed(op, edges, const_edges)
         node._saved = _snapshot(saved_idx, args, t, ans) if saved_idx or ans else None
     return t
 

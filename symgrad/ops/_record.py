@@ -96,6 +96,7 @@ class Op:
     saves_ans: bool = False               # the rules read the output
     saved_idx: Any = None                 # argument indices the rules read ("*": all), or None
     rule_reads: tuple = ()                # per rule: (argument indices it reads, reads ans)
+    uniform_reads: bool = False           # every rule reads the same (see _apply._needed)
     saved_for: dict = field(default_factory=dict)   # which args have edges -> (saved_idx,
     #                                                   whether the output is read)
     _rule_names: tuple = ()               # per rule: the parameter names it reads
@@ -176,6 +177,9 @@ def _derive(op: Op) -> None:
         op.saved_idx = idx if (idx or op.saves_ans) else None
         op.rule_reads = tuple((tuple(i for i, n in enumerate(op.arg_names) if n in rd),
                                "ans" in rd) for rd in op._rule_names)
+        # every rule reads the same values: which of them run cannot narrow what is saved
+        op.uniform_reads = len({rr for rr, r in zip(op.rule_reads, op.vjp)
+                                if r is not None}) <= 1
     op.saved_for = {}
 
 

@@ -145,8 +145,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
         raise RuntimeError(f"weight {None if w is None else tuple(w.shape)} and pos_weight "
                            f"{None if pw is None else tuple(pw.shape)} must broadcast to the "
                            f"input shape {tuple(input.shape)}") from None
-    _no_grad_for("binary_cross_entropy_with_logits", "weight", w)
-    _no_grad_for("binary_cross_entropy_with_logits", "pos_weight", pw)
+    if w is not None or pw is not None:
+        _no_grad_for("binary_cross_entropy_with_logits", "weight", w)
+        _no_grad_for("binary_cross_entropy_with_logits", "pos_weight", pw)
     return apply(BCE_WITH_LOGITS, input, target, w, pw, reduction=reduction)
 
 
@@ -723,7 +724,9 @@ def _nll_nd(input: Tensor, target: Tensor, weight, ignore_index: int, reduction:
 def _nll_apply(op, kernel: str, input: Tensor, t: np.ndarray, w: Tensor | None,
                ignore_index: int, reduction: str) -> Tensor:
     kind = input._data.dtype.kind
-    check_kernel("nll_loss_out_frame" if op is NLL else "nll_loss2d_forward_out_frame", input)
+    if kind != "f" and kind != "O":   # (inline: the common float case pays no call)
+        check_kernel("nll_loss_out_frame" if op is NLL else "nll_loss2d_forward_out_frame",
+                     input)
     if (kind == "f" and w is not None and _numeric(w)
             and w._data.dtype != input._data.dtype):
         raise RuntimeError(f"expected scalar type {type_name(input)} but found "
@@ -785,7 +788,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         _class_target(target, "cross_entropy_loss")
     if not isinstance(input, Tensor):
         input = as_tensor(input)
-    check_kernel("log_softmax_lastdim_kernel_impl", input)
+    if input._data.dtype.kind not in "fO":   # (inline: the common float case pays no call)
+        check_kernel("log_softmax_lastdim_kernel_impl", input)
     class_dim = 0 if input._data.ndim == 1 else 1
     if input._data.shape == target._data.shape:
         if _numeric(target) and not _is_float(target):
