@@ -386,3 +386,23 @@ def test_compiled_forward_mode_equals_closed_forms():
                                 1 + abs(want)), (e, tg, got, want)
                         if closed == 0:
                             assert d is None or not d[t]
+
+
+def test_compiled_free_symbols_equal_sympys():
+    # check's sparsity pattern and probes read each entry's free symbols from the compiled
+    # Program (one pass) rather than from SymPy (a recursion per entry): they must agree
+    from symgrad.nn import functional as F
+    from symgrad.symbolic import mpeval
+
+    rng = np.random.default_rng(0)
+    a = sg.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    b = sg.tensor(rng.standard_normal(4), requires_grad=True)
+    x = sg.tensor(rng.standard_normal(40), requires_grad=True)
+    outs = [sg.where(a > 0, a * b, sg.exp(a)) ** 2, F.softmax(a @ sg.tanh(a.t()), 1),
+            sg.relu(a) + b.sum(), F.cross_entropy(a, sg.tensor([0, 1, 3])),
+            (a.abs() + 1).log() * sg.maximum(a, b), (x * 2.5 + 1).sum() * x[:3]]
+    for o in outs:
+        m = sg.symbolic.mirror(o, names={"a": a, "b": b, "x": x})
+        flat = list(np.asarray(m._data, dtype=object).reshape(-1))
+        got = mpeval.Program(flat).free_symbols()
+        assert [set(g) for g in got] == [sympy.sympify(e).free_symbols for e in flat]

@@ -44,6 +44,7 @@ class PointCache:
         self._free: dict[int, tuple[Any, set]] = {}   # id(root) -> (root, its free symbols)
         self._programs: dict[int, tuple[np.ndarray, Program]] = {}   # id(array) -> compiled
         self._regs: dict[tuple[int, int], list] = {}   # (id(program), precision) -> values
+        self._compiled: dict[int, Program] = {}   # id(expression) -> a program computing it
 
     def program(self, e: np.ndarray) -> Program:
         """``e``'s entries (flat) compiled once: the forward value and every direction at
@@ -51,6 +52,7 @@ class PointCache:
         got = self._programs.get(id(e))
         if got is None or got[0] is not e:
             got = self._programs[id(e)] = (e, Program(e.reshape(-1).tolist()))
+            self._compiled.update((id(x), got[1]) for x in got[1].exprs)
         return got[1]
 
     def registers(self, program: Program) -> list:
@@ -81,7 +83,14 @@ class PointCache:
     def free_symbols(self, x: sympy.Basic) -> set:
         got = self._free.get(id(x))
         if got is None or got[0] is not x:
-            got = self._free[id(x)] = (x, x.free_symbols)
+            program = self._compiled.get(id(x))
+            if program is not None and program.symbols is None:
+                # every entry of a compiled array at once, from its steps (cheaper)
+                for y, syms in zip(program.exprs, program.free_symbols()):
+                    self._free[id(y)] = (y, syms)
+                got = self._free.get(id(x))
+            if got is None or got[0] is not x:
+                got = self._free[id(x)] = (x, x.free_symbols)
         return got[1]
 
 

@@ -368,7 +368,7 @@ class Program:
     over the same steps (``jvp_walk`` and ``mp_jvp`` are built on it)."""
 
     __slots__ = ("exprs", "steps", "outs", "consts", "size", "moves", "nodes", "heads",
-                 "partials")
+                 "partials", "symbols")
 
     # step kinds: a node, a dummy's argument, a symbol of the point, a constant, a long
     # linear sum (extra: (coefficient slot or None, symbol slot) per term). The loops in
@@ -402,6 +402,7 @@ class Program:
         self.moves: list | None = None   # see _moving, on the first jvp
         self.heads: list | None = None   # per step, a node's kind of chain rule (_head)
         self.partials: dict = {}   # (step, its moving arguments) -> _local_partials' Program
+        self.symbols: list | None = None   # see free_symbols
 
     def _moving(self) -> list:
         """Per step: whether a derivative flows through it to an expression (``diff_args``:
@@ -423,6 +424,27 @@ class Program:
             for a in (extra[0::2] if isinstance(e, sympy.Piecewise) else extra):
                 moves[a] = moves[a] or 1
         return moves
+
+    def free_symbols(self) -> list:
+        """Per expression, its free symbols (``expr.free_symbols``), from the compiled steps
+        in one pass: SymPy's own recursion, repeated for each of a large Jacobian's
+        entries, costs more. A node's set is its arguments' (a Piecewise's conditions
+        included, as in SymPy)."""
+        if self.symbols is None:
+            empty: frozenset = frozenset()
+            sets: list = [empty] * self.size
+            for j, (kind, e, extra) in enumerate(self.steps):
+                if kind == self.SYMBOL:
+                    sets[j] = frozenset((e,))
+                elif kind == self.ARG:
+                    sets[j] = frozenset((self.nodes[j],))
+                elif kind == self.NODE:
+                    live = [sets[a] for a in extra if sets[a]]
+                    sets[j] = live[0] if len(live) == 1 else frozenset().union(*live)
+                elif kind == self.LINEAR:
+                    sets[j] = frozenset(self.steps[x][1] for _, x in extra)
+            self.symbols = [sets[j] for j in self.outs]
+        return self.symbols
 
     def _leaf_step(self, e: sympy.Basic, slot: dict) -> tuple:
         k = len(slot)

@@ -27,8 +27,8 @@ def pattern(exprs: np.ndarray, syms: np.ndarray, free_of: Callable | None = None
     rows: list[int] = []
     cols: list[int] = []
     for r, e in enumerate(exprs.reshape(-1)):
-        if free_of is not None and hasattr(e, "free_symbols"):
-            free = free_of(e)
+        if free_of is not None and hasattr(type(e), "free_symbols"):   # (on the class: an
+            free = free_of(e)                                           # instance computes it)
         else:
             free = getattr(e, "free_symbols", ())
         cs = sorted(position[s] for s in free if s in position)
