@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from symgrad import _dtype
-from symgrad.ops._apply import apply
+from symgrad.ops._apply import _wrap_int, apply
 from symgrad.ops._record import NONZERO, POSITIVE, REAL, Domain, Kink, register
 from symgrad.ops._util import broadcast_check, check_kernel, lazy_head, sp, type_name
 from symgrad.tensor import Tensor
@@ -613,13 +613,10 @@ def _bitwise_operand(name: str, v: Any) -> Any:
 def _bitwise_scalar(v: Any, res: np.dtype) -> np.ndarray:
     """A Python number as a 0-d array of ``res``; ints wrap to its width, as in PyTorch."""
     v = int(v)
-    if not -(1 << 63) <= v < 1 << 64:
-        raise OverflowError("int too big to convert")
     if res.kind in "iu":
-        bits = 8 * res.itemsize
-        v %= 1 << bits
-        if res.kind == "i" and v >= 1 << (bits - 1):
-            v -= 1 << bits
+        v = _wrap_int(v, res)   # as every op's scalar operand
+    elif not -(1 << 63) <= v < 1 << 64:
+        raise OverflowError("int too big to convert")
     return np.asarray(v, dtype=res)
 
 
