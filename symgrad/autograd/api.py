@@ -21,11 +21,13 @@ __all__ = ["backward", "grad"]
 
 
 def _run(roots, seeds, retain_graph: bool, create_graph: bool, shared: set,
-         capture=None, accumulate: bool = True) -> dict:
+         capture=None, accumulate: bool = True, deps: dict | None = None) -> dict:
     """The engine, with recording on only for ``create_graph`` and numpy's floating-point
     warnings off (a context manager each would cost more than a small graph's backward).
     In anomaly mode each node's results go through a nan check, via the engine's ``apply``
-    hook: the plain loop, which never looks at the mode, runs otherwise."""
+    hook: the plain loop, which never looks at the mode, runs otherwise. ``deps``: the
+    graph's dependency counts, worked out by a caller that knows every path ends at a
+    captured node (``grad_rows``); they are not used up."""
     apply = (checking_apply(create_graph)
              if _anomaly.enabled and _anomaly.check_nan else None)
     prev = _state.enabled
@@ -34,6 +36,9 @@ def _run(roots, seeds, retain_graph: bool, create_graph: bool, shared: set,
     try:
         if capture is None and apply is None:  # the common case: the engine's loop directly
             return _run_all(roots, seeds, retain_graph, create_graph, accumulate, shared, True)
+        if deps is not None:
+            return _run_all(roots, seeds, retain_graph, create_graph, accumulate, shared, True,
+                            set(capture), apply, dict(deps))
         return _run_capture(roots, seeds, retain_graph, create_graph, capture, accumulate,
                             shared, apply, True)
     finally:
@@ -204,27 +209,18 @@ def grad_rows(output: Tensor, input: Tensor, cotangents: Iterable[np.ndarray]
     root, node = _root(output, 0), _input_node(input, 0)
     deps = _dependencies([root])
     targets = {node}
-    direct = (_all_lead_to([root], deps, targets)
-              and not (_anomaly.enabled and _anomaly.check_nan))
+    direct = _all_lead_to([root], deps, targets)
     dtype = output._data.dtype
     for ct in cotangents:
         seed_t = Tensor._wrap(np.asarray(ct).astype(dtype))
-        if not direct:   # part of the graph leads elsewhere (or anomaly mode): grad itself
+        if not direct:   # part of the graph leads elsewhere: grad itself
             (g,) = grad([output], [input], grad_outputs=[seed_t], retain_graph=True,
                         allow_unused=True, materialize_grads=True)
             yield g._data
             continue
         shared: set = set()
         seed = _seed(output, seed_t, 0, False, shared)
-        prev = _state.enabled
-        _state.enabled = False
-        token = quiet_enter()
-        try:
-            got = _run_all([root], [seed], True, False, False, shared, True, targets, None,
-                           dict(deps))
-        finally:
-            quiet_exit(token)
-            _state.enabled = prev
+        got = _run([root], [seed], True, False, shared, [node], False, deps)
         entry = got.get(node)
         yield (np.zeros(input._data.shape, input._data.dtype) if entry is None
                else _owned(entry[0], entry[1], input))
