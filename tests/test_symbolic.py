@@ -406,3 +406,23 @@ def test_compiled_free_symbols_equal_sympys():
         flat = list(np.asarray(m._data, dtype=object).reshape(-1))
         got = mpeval.Program(flat).free_symbols()
         assert [set(g) for g in got] == [sympy.sympify(e).free_symbols for e in flat]
+
+
+def test_integer_power_partials_match_the_compiled_derivative():
+    """Forward mode computes d(b**n)/db in closed form; it must round exactly as the
+    compiled ``sympy.diff`` of the head does (the values a report shows depend on it)."""
+    import mpmath
+
+    from symgrad.symbolic import mpeval
+
+    q = sympy.Symbol("q", real=True)
+    bases = [0.0, -0.0, 1.0, -1.0, 0.5, 3.0, 1e300, -1e-300, 5e-324, float("inf"),
+             float("-inf"), float("nan"), 0.1, -7.25]
+    for dps in (15, 60, 140):
+        with mpmath.workdps(dps):
+            for n in (2, 3, 5, -1, -2, -3, 17):
+                program = mpeval._local_partials(q ** n, [0])[1]
+                for v in bases:
+                    for b in (mpmath.mpf(v), mpmath.mpf(v) / 3):
+                        want = program([0], [b], {})[0]
+                        assert mpeval._power_partial(b, n)._mpf_ == want._mpf_, (n, v, dps)
