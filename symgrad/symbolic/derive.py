@@ -16,6 +16,7 @@ import mpmath
 import numpy as np
 import sympy
 
+from symgrad.symbolic import exactness
 from symgrad.symbolic.mirror import MirrorInfo, info
 from symgrad.symbolic.mpeval import Program, magnitude
 from symgrad.symbolic.mpreverse import mp_hvp, mp_vjp
@@ -45,6 +46,7 @@ class PointCache:
         self._programs: dict[int, tuple[np.ndarray, Program]] = {}   # id(array) -> compiled
         self._regs: dict[tuple[int, int], list] = {}   # (id(program), precision) -> values
         self._compiled: dict[int, Program] = {}   # id(expression) -> a program computing it
+        self._spans: dict[tuple[int, int], list | None] = {}   # see spans
 
     def program(self, e: np.ndarray) -> Program:
         """``e``'s entries (flat) compiled once: the forward value and every direction at
@@ -64,6 +66,15 @@ class PointCache:
             reg = self._regs[key] = program.run(self.at())
             self.values().update(zip(program.nodes, reg))
         return reg
+
+    def spans(self, program: Program) -> list | None:
+        """``exactness.value_spans`` of ``registers(program)`` at the current precision,
+        found once: None unless that run rounded nowhere."""
+        key = (id(program), mpmath.mp.prec)
+        if key not in self._spans:
+            self._spans[key] = exactness.value_spans(program, self.registers(program),
+                                                     self.point, mpmath.mp.prec)
+        return self._spans[key]
 
     def at(self, syms=()) -> dict:
         """The point's values at the current precision, each converted once (``syms`` now,
@@ -437,6 +448,8 @@ def directional_mp_many(exprs: Any, directions: Sequence[Mapping[Any, Any]], poi
 
     program = Program(flat) if cache is None else cache.program(e)   # run per precision
 
+    last: list = []
+
     def compute() -> list:
         conv: dict = {}   # a random direction has a few distinct components
         tangents = [{s: conv[v] if v in conv else conv.setdefault(v, _to_mp(v))
@@ -446,11 +459,22 @@ def directional_mp_many(exprs: Any, directions: Sequence[Mapping[Any, Any]], poi
             reg = program.run(at)
         else:
             at, reg = cache.at(free), cache.registers(program)
+        dots = program.dots(reg, at, tangents)
+        last[:] = [reg, dots, tangents]
         zero = [mpmath.mpf(0)] * len(tangents)
-        rows = [zero if d is None else d for d in program.jvp(reg, at, tangents)]
+        rows = [zero if dots[j] is None else dots[j] for j in program.outs]
         return [row[j] for j in range(len(tangents)) for row in rows]
 
-    vals = stable_eval(compute, digits)
+    def rounded_nowhere() -> bool:
+        reg, dots, tangents = last
+        prec = mpmath.mp.prec
+        if not exactness.all_dyadic((v for t in exact for v in t.values()), prec):
+            return False
+        spans = (exactness.value_spans(program, reg, point, prec) if cache is None
+                 else cache.spans(program))
+        return spans is not None and exactness.dots_exact(program, spans, dots, tangents, prec)
+
+    vals = stable_eval(compute, digits, rounded_nowhere)
     out = []
     for j in range(len(directions)):
         arr = np.empty(len(flat), dtype=object)
@@ -548,14 +572,22 @@ def _evaluate_nonzero(e: np.ndarray, point: Mapping, digits: int = 50,
             program = cache.program(e)
             outs = [program.outs[keys[j]] for j in todo]
 
+        last: list = []
+
         def compute() -> list:   # a symbol without a value raises ValueError naming it
             if cache is None:
                 reg = program.run(_LazyPoint(point, mpmath.mp.prec))
             else:
                 reg = cache.registers(program)
+            last[:] = [reg]
             return [reg[j] for j in outs]
 
-        for j, v in zip(todo, stable_eval(compute, digits)):
+        def exact() -> bool:
+            if cache is not None:
+                return cache.spans(program) is not None
+            return exactness.values_exact(program, last[0], point, mpmath.mp.prec)
+
+        for j, v in zip(todo, stable_eval(compute, digits, exact)):
             vals[j] = v
     return np.asarray(keys, dtype=np.intp), vals
 
@@ -564,10 +596,14 @@ def _evaluate_nonzero(e: np.ndarray, point: Mapping, digits: int = 50,
 MAX_DIGITS = 2000
 
 
-def stable_eval(compute, digits: int = 50) -> list:
+def stable_eval(compute, digits: int = 50, exact=None) -> list:
     """Run ``compute()`` (a list of mpmath results) at rising precision until two runs agree
     to ``digits`` digits (entry by entry, relative to the largest finite entry) and every
     entry is finite, or ``MAX_DIGITS`` is reached; the most precise values are returned.
+
+    ``exact``: called after the first run, at its precision; True when that run rounded
+    nowhere (see ``exactness``), so its values are the exact ones every later run would
+    return, and are returned at once.
 
     (SymPy's own ``evalf`` is not used: it can lose a cancellation silently, e.g. in
     ``-log(1 - 1/(exp(-800) + 1))/3``.)
@@ -575,6 +611,8 @@ def stable_eval(compute, digits: int = 50) -> list:
     dps = digits + 10
     with mpmath.workdps(dps):
         prev = [_real(v) for v in compute()]
+        if exact is not None and exact():
+            return prev
     while True:
         dps = dps * 2 + 20
         with mpmath.workdps(dps):

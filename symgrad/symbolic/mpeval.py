@@ -368,7 +368,7 @@ class Program:
     over the same steps (``jvp_walk`` and ``mp_jvp`` are built on it)."""
 
     __slots__ = ("exprs", "steps", "outs", "consts", "size", "moves", "nodes", "heads",
-                 "partials", "symbols")
+                 "partials", "symbols", "ring")
 
     # step kinds: a node, a dummy's argument, a symbol of the point, a constant, a long
     # linear sum (extra: (coefficient slot or None, symbol slot) per term). The loops in
@@ -403,6 +403,7 @@ class Program:
         self.heads: list | None = None   # per step, a node's kind of chain rule (_head)
         self.partials: dict = {}   # (step, its moving arguments) -> _local_partials' Program
         self.symbols: list | None = None   # see free_symbols
+        self.ring: list | bool | None = None   # see exactness._plan
 
     def _moving(self) -> list:
         """Per step: whether a derivative flows through it to an expression (``diff_args``:
