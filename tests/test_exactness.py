@@ -99,10 +99,9 @@ def _random_polynomial(rng, syms, depth=3):
     if depth == 0 or rng.random() < 0.2:
         return rng.choice(syms + [sympy.Rational(rng.choice([1, 3, -5]), rng.choice([1, 4, 3]))])
     kind = rng.choice(["add", "mul", "pow", "long"])
-    if kind == "add":
-        return sympy.Add(*[_random_polynomial(rng, syms, depth - 1) for _ in range(rng.randint(2, 3))])
-    if kind == "mul":
-        return sympy.Mul(*[_random_polynomial(rng, syms, depth - 1) for _ in range(rng.randint(2, 3))])
+    if kind in ("add", "mul"):
+        head = sympy.Add if kind == "add" else sympy.Mul
+        return head(*[_random_polynomial(rng, syms, depth - 1) for _ in range(rng.randint(2, 3))])
     if kind == "pow":
         return _random_polynomial(rng, syms, depth - 1) ** rng.choice([2, 3, -1, -2])
     return sympy.Add(*[sympy.Rational(rng.randint(-9, 9), rng.choice([1, 2, 8])) * s
@@ -124,8 +123,8 @@ def test_values_and_directions_match_the_two_precision_path(monkeypatch):
     for _ in range(40):
         exprs = np.array([_random_polynomial(rng, syms) for _ in range(3)], dtype=object)
         spread = rng.choice([4, 40, 200])   # 200: some sums need more bits than 60 digits
-        point = {s: sympy.Rational(rng.choice([0.0, 1.0, -0.5, 2.0 ** rng.randint(-spread, spread)])
-                                   * rng.uniform(-3, 3)) for s in syms}
+        scales = [0.0, 1.0, -0.5, 2.0 ** rng.randint(-spread, spread)]
+        point = {s: sympy.Rational(rng.choice(scales) * rng.uniform(-3, 3)) for s in syms}
         dirs = [{s: sympy.Rational(rng.choice([1, -2, 0.375])) for s in syms[:4]},
                 {syms[0]: sympy.Rational(1, 3)}]   # a tangent that rounds
         got = [derive.evaluate_mp(exprs, point),
