@@ -235,7 +235,7 @@ def _make_mpmath():
         return bool(mpmath.isfinite(x))
 
     fns = _object_common(
-        exp=_elementwise(mpmath.exp), log=_elementwise(_mp_log), log1p=_elementwise(mpmath.log1p),
+        exp=_elementwise(mpmath.exp), log=_elementwise(_mp_log), log1p=_elementwise(_mp_log1p),
         expm1=_elementwise(mpmath.expm1), sqrt=_elementwise(_mp_sqrt),
         tanh=_elementwise(mpmath.tanh), sin=_elementwise(mpmath.sin),
         cos=_elementwise(mpmath.cos), tan=_elementwise(mpmath.tan),
@@ -255,7 +255,51 @@ def _make_mpmath():
         less_equal=np.less_equal, equal=np.equal, not_equal=np.not_equal,
         logical_and=np.logical_and, logical_or=np.logical_or, logical_not=np.logical_not,
     )
+    fns["matmul"] = _mp_matmul(mpmath)
     return SimpleNamespace(name="mpmath", **fns)
+
+
+def _mp_matmul(mpmath) -> Callable:
+    """``np.matmul`` of object arrays, the product of 2-d ones restricted to the rows of
+    ``a`` and the columns of ``b`` that hold a nonzero: a Jacobian's rules run once per
+    one-hot cotangent, whose matmul rules then cost a row or a column, not the whole
+    product. Each computed entry is numpy's own sum, in the same order; a skipped one is
+    the 0 numpy would give (0 * x is 0 for finite x: skipped only then; an int 0 where
+    every product is of ints, else mpf 0)."""
+    mpf = type(mpmath.mpf(0))
+
+    def kind(v) -> int:   # 0 an int (or bool), 1 a finite mpf, -1 anything else
+        t = type(v)
+        if t is int or t is bool:
+            return 0
+        return 1 if t is mpf and (v._mpf_[1] or not v._mpf_[2]) else -1
+
+    kinds, nonzero = np.frompyfunc(kind, 1, 1), np.frompyfunc(lambda v: v != 0, 1, 1)
+    zeros = (_object_scalar(0), _object_scalar(mpmath.mpf(0)))
+
+    def matmul(a, b):
+        a, b = _obj(a), _obj(b)
+        if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0] or not a.size or not b.size:
+            return _obj(np.matmul(a, b))
+        rows = np.flatnonzero(nonzero(a).astype(bool).any(axis=1))
+        cols = np.flatnonzero(nonzero(b).astype(bool).any(axis=0))
+        if len(rows) == a.shape[0] and len(cols) == b.shape[1]:
+            return _obj(np.matmul(a, b))
+        ka, kb = kinds(a).astype(np.int8), kinds(b).astype(np.int8)
+        if (ka < 0).any() or (kb < 0).any():   # inf, nan, floats, ...: numpy decides
+            return _obj(np.matmul(a, b))
+        out = np.where(np.logical_or.outer(ka.any(axis=1), kb.any(axis=0)), *zeros[::-1])
+        if len(rows) and len(cols):
+            out[np.ix_(rows, cols)] = np.matmul(a[rows], b[:, cols])
+        return out
+
+    return matmul
+
+
+def _mp_log1p(x):
+    import mpmath
+
+    return mpmath.mpf("nan") if x < -1 else mpmath.log1p(x)   # nan below -1 (mpmath: complex)
 
 
 def _mp_log(x):
