@@ -426,3 +426,18 @@ def test_integer_power_partials_match_the_compiled_derivative():
                     for b in (mpmath.mpf(v), mpmath.mpf(v) / 3):
                         want = program([0], [b], {})[0]
                         assert mpeval._power_partial(b, n)._mpf_ == want._mpf_, (n, v, dps)
+
+
+def test_jacobian_templates_serve_rows_with_many_symbols():
+    """A layer's row holds one symbol per input: its first row's derivatives (more than the
+    tries a template gets) are reused by every later row."""
+    from symgrad.symbolic.derive import Templates
+
+    w = S.symbols("w", (12, 20))._data
+    x = S.symbols("x", (20,))._data
+    t = Templates({s: k for k, s in enumerate(w.reshape(-1))})
+    for i in range(12):
+        e = sympy.tanh(sum(w[i, k] * x[k] for k in range(20)))
+        got = t.diff(e, e.free_symbols, list(w[i]))
+        assert got == {s: sympy.diff(e, s) for s in w[i]}
+    assert (t.misses, t.hits) == (20, 11 * 20)

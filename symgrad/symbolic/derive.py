@@ -269,6 +269,7 @@ class Templates:
         self._holders: dict = {}
         self._kind: dict = {}
         self.hits = self.misses = 0
+        self.unmatched = 0   # expressions none of whose derivatives was known
 
     def _order(self, s: sympy.Symbol) -> tuple:
         r = self.rank.get(s)
@@ -285,12 +286,13 @@ class Templates:
 
     def diff(self, e: sympy.Expr, free: set, targets: Sequence) -> dict:
         """``{s: d(e)/ds}`` for each symbol ``s`` of ``targets`` (all in ``free``)."""
-        if self.misses >= self._TRIES and not self.hits:
-            return {s: sympy.diff(e, s) for s in targets}
+        if self.unmatched >= self._TRIES and not self.hits:   # (tries count expressions,
+            return {s: sympy.diff(e, s) for s in targets}      # not their many symbols)
         fwd = {s: self._holder(k, s) for k, s in enumerate(sorted(free, key=self._order))}
         tpl = e.xreplace(fwd)
         back = {h: s for s, h in fwd.items()}
         out = {}
+        hits = self.hits
         for s in targets:
             key = (tpl, fwd[s])
             d = self._derivs.get(key)
@@ -300,6 +302,8 @@ class Templates:
             else:
                 self.hits += 1
             out[s] = d.xreplace(back)
+        if self.hits == hits:
+            self.unmatched += 1
         return out
 
 
