@@ -267,29 +267,47 @@ def _mp_matmul(mpmath) -> Callable:
     the 0 numpy would give (0 * x is 0 for finite x: skipped only then; an int 0 where
     every product is of ints, else mpf 0)."""
     mpf = type(mpmath.mpf(0))
+    zero = mpmath.mpf(0)._mpf_
 
-    def kind(v) -> int:   # 0 an int (or bool), 1 a finite mpf, -1 anything else
-        t = type(v)
-        if t is int or t is bool:
-            return 0
-        return 1 if t is mpf and (v._mpf_[1] or not v._mpf_[2]) else -1
+    def live(rows: list) -> list:
+        """Indices of the rows holding a nonzero (nan included)."""
+        out = []
+        for i, row in enumerate(rows):
+            for v in row:
+                if (v._mpf_ != zero) if type(v) is mpf else (v != 0):
+                    out.append(i)
+                    break
+        return out
 
-    kinds, nonzero = np.frompyfunc(kind, 1, 1), np.frompyfunc(lambda v: v != 0, 1, 1)
-    zeros = (_object_scalar(0), _object_scalar(mpmath.mpf(0)))
+    def finite(rows: list) -> bool:
+        """Only ints and finite mpfs (whose products with 0 are 0)."""
+        for row in rows:
+            for v in row:
+                t = type(v)
+                if not (t is int or t is bool or (t is mpf and (v._mpf_[1] or not v._mpf_[2]))):
+                    return False
+        return True
+
+    def zero_of(rows: list) -> list:
+        return [zero_mp if any(type(v) is mpf for v in row) else 0 for row in rows]
+
+    zero_mp = mpmath.mpf(0)
 
     def matmul(a, b):
         a, b = _obj(a), _obj(b)
         if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0] or not a.size or not b.size:
             return _obj(np.matmul(a, b))
-        rows = np.flatnonzero(nonzero(a).astype(bool).any(axis=1))
-        cols = np.flatnonzero(nonzero(b).astype(bool).any(axis=0))
-        if len(rows) == a.shape[0] and len(cols) == b.shape[1]:
+        a_rows, b_cols = a.tolist(), b.T.tolist()
+        rows, cols = live(a_rows), live(b_cols)
+        if len(rows) == len(a_rows) and len(cols) == len(b_cols):
             return _obj(np.matmul(a, b))
-        ka, kb = kinds(a).astype(np.int8), kinds(b).astype(np.int8)
-        if (ka < 0).any() or (kb < 0).any():   # inf, nan, floats, ...: numpy decides
+        if not (finite(a_rows) and finite(b_cols)):   # inf or nan: numpy decides
             return _obj(np.matmul(a, b))
-        out = np.where(np.logical_or.outer(ka.any(axis=1), kb.any(axis=0)), *zeros[::-1])
-        if len(rows) and len(cols):
+        za, zb = zero_of(a_rows), zero_of(b_cols)
+        out = np.empty((len(a_rows), len(b_cols)), dtype=object)
+        for i, z in enumerate(za):
+            out[i] = [z if z is zero_mp else w for w in zb]
+        if rows and cols:
             out[np.ix_(rows, cols)] = np.matmul(a[rows], b[:, cols])
         return out
 
