@@ -18,6 +18,7 @@ from typing import Any
 from symgrad._dtype import (bool_ as bool, dtype, float16, float32, float64, get_default_dtype,  # noqa: A004
                             int8, int16, int32, int64, set_default_dtype, uint8, uint16,
                             uint32, uint64)
+from symgrad._device import device
 from symgrad._printing import get_printoptions, set_printoptions
 from symgrad.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
                                         set_grad_enabled)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from symgrad import _dtype
+from symgrad._device import check_device
 from symgrad.ops._util import size_args
 from symgrad.tensor import Tensor, to_array
 
@@ -132,8 +133,8 @@ def from_numpy(a: np.ndarray) -> Tensor:
 
 
 def _device(device) -> None:
-    if device is not None and str(device) != "cpu":
-        raise RuntimeError(f"symgrad runs on the CPU only; device {device!r} is not available")
+    if device is not None and device != "cpu":
+        check_device(device)
 
 
 def _shape(size) -> tuple[int, ...]:

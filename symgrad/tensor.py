@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 
 from symgrad import _dtype
+from symgrad._device import CPU as _CPU, check_device, device
 from symgrad._printing import tensor_repr
 from symgrad.autograd import grad_mode
 from symgrad.autograd.graph import AccumulateGrad, HookHandle as _HookHandle
@@ -338,8 +339,9 @@ class Tensor:
         return self._data.itemsize
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> device:
+        """Always ``device(type='cpu')``: symgrad computes with numpy."""
+        return _CPU
 
     @property
     def is_cuda(self) -> bool:
@@ -412,13 +414,13 @@ class Tensor:
     def to(self, *args, dtype=None, **kwargs) -> Tensor:
         """Convert to another dtype (devices other than "cpu" are not available)."""
         for a in args:
-            if isinstance(a, (_dtype.dtype, type)) or (a is not None and not isinstance(a, str)
-                                                         and not isinstance(a, Tensor)):
-                dtype = a
+            if isinstance(a, (str, device)):
+                check_device(a)
             elif isinstance(a, Tensor):
                 dtype = a.dtype
-            elif isinstance(a, str) and a != "cpu":
-                raise RuntimeError(f"symgrad runs on the CPU only; cannot move to {a!r}")
+            elif a is not None:
+                dtype = a
+        check_device(kwargs.get("device"))
         if dtype is None:
             return self
         return _F.to_dtype(self, dtype)
