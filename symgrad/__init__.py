@@ -57,6 +57,15 @@ def numel(input: Tensor) -> int:
 
 globals().update({k: v for k, v in _METHODS.items() if k not in globals()})
 globals().update({k: v for k, v in ops.FUNCTIONS_ONLY.items() if k not in globals()})
+# PyTorch's module-level in-place functions: symgrad.sin_(t) is t.sin_()
+globals().update({k: getattr(Tensor, k) for k in (
+    "abs_", "acos_", "acosh_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_",
+    "arctanh_", "asin_", "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_",
+    "clamp_min_", "clip_", "cos_", "cosh_", "detach_", "erf_", "exp_", "expm1_", "fill_",
+    "floor_", "frac_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_",
+    "negative_", "reciprocal_", "relu_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinh_",
+    "sqrt_", "square_", "tan_", "tanh_", "trunc_", "zero_")
+    if k not in globals() and hasattr(Tensor, k)})
 
 
 def _bind_gradcheck() -> None:

@@ -518,14 +518,14 @@ class Tensor:
     # ------------------------------------------------------------------ arithmetic
     # (__add__, __sub__, __mul__, __truediv__ and __matmul__ are the op functions
     # themselves, set at the end of the module)
-    def __radd__(self, other):
-        return _F.add(other, self)
+    def __radd__(self, other):   # 1 + t is add(t, 1) in PyTorch: t is the node's first input
+        return _F.add(self, other)
 
     def __rsub__(self, other):
         return _F.sub(other, self)
 
-    def __rmul__(self, other):
-        return _F.mul(other, self)
+    def __rmul__(self, other):   # (likewise 2 * t is mul(t, 2))
+        return _F.mul(self, other)
 
     def __rtruediv__(self, other):
         return _F.div(other, self)
@@ -1002,6 +1002,31 @@ for _name, _fn in (("__add__", _F.add), ("__sub__", _F.sub), ("__mul__", _F.mul)
                    ("__truediv__", _F.div), ("__matmul__", _F.matmul)):
     setattr(Tensor, _name, _fn)
 _UFUNCS: dict[str, Callable] = _F.NUMPY_UFUNCS
+
+#: In-place forms ``t.sin_()``, ``t.fmod_(2)``, ... of op functions: ``_F.inplace`` of the
+#: op (the graph records the op's own node, as PyTorch does).
+_IN_PLACE_FORMS = (
+    "acos", "acosh", "addmm", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",
+    "arctanh", "asin", "asinh", "atan", "atan2", "atanh", "ceil", "clip", "cos", "cosh",
+    "cumprod", "cumsum", "divide", "eq", "erf", "exp2", "expm1", "floor", "floor_divide",
+    "fmod", "frac", "ge", "gt", "hypot", "le", "log10", "log1p", "log2", "logical_and",
+    "logical_not", "logical_or", "logical_xor", "logit", "lt", "multiply", "nan_to_num", "ne",
+    "negative", "reciprocal", "remainder", "round", "rsqrt", "sign", "sin", "sinh", "square",
+    "subtract", "tan", "tril", "triu", "true_divide", "trunc")
+
+
+def _in_place_form(fn: Callable) -> Callable:
+    def method(self, *args, **kwargs):
+        return _F.inplace(self, fn, *args, **kwargs)
+    method.__name__ = f"{fn.__name__}_"
+    method.__doc__ = f"In-place ``{fn.__name__}``."
+    return method
+
+
+for _name in _IN_PLACE_FORMS:
+    _fn = getattr(_F, _name, None) or getattr(Tensor, _name, None)
+    if f"{_name}_" not in Tensor.__dict__ and _fn is not None:
+        setattr(Tensor, f"{_name}_", _in_place_form(_fn))
 
 from symgrad.ops._apply import apply as _apply  # noqa: E402
 
