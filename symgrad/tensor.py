@@ -160,7 +160,7 @@ class Tensor:
         def keep(g):
             t = ref()
             if t is not None and t.grad_fn is not None:
-                t._store_retained(g)
+                t._store_retained(t.grad_fn._output_grads(g)[t.output_nr])
             return None
 
         self._extra_dict()["retains_grad"] = keep
@@ -172,12 +172,14 @@ class Tensor:
         keep = self._extra.get("retains_grad") if self._extra else None
         if keep is None or old is self.grad_fn:
             return
-        hooks = getattr(old, "_pre_hooks", None)
-        if hooks and keep in hooks:
-            hooks.remove(keep)
+        hooks = getattr(old, "_hooks", None)
+        if hooks is not None and keep in hooks.retain:
+            hooks.retain.remove(keep)
         self.grad_fn._add_prehook(keep)
 
     def _store_retained(self, g) -> None:
+        if g is None:
+            return
         if isinstance(g, Tensor):
             self._grad = g if self._grad is None else self._grad + g
         elif self._grad is None:
@@ -187,36 +189,21 @@ class Tensor:
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]):
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
-        replaces the gradient. Returns a handle whose ``remove()`` unregisters it."""
+        replaces the gradient. Returns a handle whose ``remove()`` unregisters it.
+
+        As in PyTorch, the hooks of a tensor run before ``retain_grad`` stores the gradient
+        and before its ``grad_fn``'s own pre-hooks."""
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-
-        def wrapped(g):
-            raw = not isinstance(g, Tensor)
-            r = hook(Tensor._wrap(g) if raw else g)
-            if r is None:
-                return None
-            if not isinstance(r, Tensor):
-                raise TypeError("a tensor hook must return a Tensor or None, got "
-                                f"{type(r).__name__}")
-            if tuple(r.shape) != tuple(self.shape):
-                raise RuntimeError(f"hook returned a gradient of shape {tuple(r.shape)}, expected "
-                                   f"{tuple(self.shape)}")
-            return r._data if raw else r
-
-        if self.grad_fn is not None:
-            hooks = self.grad_fn._pre_hooks
-            if hooks is None:
-                self.grad_fn._pre_hooks = hooks = []
-            keep = self._extra.get("retains_grad") if self._extra else None
-            if keep is not None and keep in hooks:   # .grad sees what the hooks make of g
-                hooks.insert(hooks.index(keep), wrapped)
-                return _HookHandle(hooks, wrapped)
-        else:
+        node = self.grad_fn
+        if node is not None:
+            hooks = node._hook_set().tensor
+        else:  # a leaf: the hooks stay with the tensor, whichever graph it joins
             hooks = self._extra_dict().setdefault("hooks", [])
             acc = self._acc() if self._acc is not None else None
             if acc is not None:
-                acc._pre_hooks = hooks
+                acc._hook_set().tensor = hooks
+        wrapped = _tensor_hook(hook, node, self.output_nr, self._data.shape)
         hooks.append(wrapped)
         return _HookHandle(hooks, wrapped)
 
@@ -226,7 +213,7 @@ class Tensor:
         if acc is None:
             acc = AccumulateGrad.of(self)
             if self._extra and "hooks" in self._extra:
-                acc._pre_hooks = self._extra["hooks"]
+                acc._hook_set().tensor = self._extra["hooks"]
             self._acc = weakref.ref(acc)
         return acc
 
@@ -864,6 +851,29 @@ class Tensor:
 
 
 _new = object.__new__
+
+
+def _tensor_hook(hook: Callable, node: Any, nr: int, shape: tuple) -> Callable:
+    """``hook`` as the engine calls it: on the raw gradient of the node (``node`` None for
+    a leaf's), applied to output ``nr`` of it; a returned tensor must keep the shape."""
+    def wrapped(g):
+        grads = [g] if node is None else node._output_grads(g)
+        old = grads[nr]
+        raw = old is not None and not isinstance(old, Tensor)
+        r = hook(Tensor._wrap(old) if raw else old)
+        if r is None:
+            return None
+        if not isinstance(r, Tensor):
+            raise TypeError(f"a tensor hook must return a Tensor or None, got {type(r).__name__}")
+        if old is None:
+            raise RuntimeError("can't replace a None gradient with a non-None value")
+        if r._data.shape != shape:
+            raise RuntimeError(f"hook returned a gradient of shape {tuple(r.shape)}, expected "
+                               f"{tuple(shape)}")
+        grads[nr] = r._data if raw else r
+        return grads[0] if node is None else node._from_output_grads(grads, g)
+
+    return wrapped
 
 
 def _rebuild(data, requires_grad):

@@ -88,7 +88,7 @@ def apply(op, *args: Any, **params: Any) -> Tensor:
     node._params = params or None
     node._shape = out.shape
     node._dtype = out.dtype
-    node._pre_hooks = None
+    node._hooks = None
     node._freed = False
     node._const = const_edges
     t = _wrap(out, node, grad)
