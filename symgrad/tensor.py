@@ -260,8 +260,27 @@ class Tensor:
 
     @property
     def output_nr(self) -> int:
-        """Which output of its ``grad_fn`` this tensor is: 0 (a node here has one output)."""
-        return 0
+        """Which output of its ``grad_fn`` this tensor is (0 but for the outputs 1, 2, ...
+        of a custom Function returning several tensors)."""
+        extra = self._extra
+        return extra.get("output_nr", 0) if extra else 0
+
+    def _set_history(self, node: Any, nr: int = 0) -> None:
+        """Make this tensor output ``nr`` of ``node`` (its ``grad_fn``)."""
+        self.grad_fn = node
+        if nr:
+            self._extra_dict()["output_nr"] = nr
+        elif self._extra:
+            self._extra.pop("output_nr", None)
+
+    def _history_alias(self, data: np.ndarray) -> Tensor:
+        """A tensor around ``data`` with this tensor's place in the graph (what an in-place
+        op computes its new value from)."""
+        t = Tensor._wrap(data, self.grad_fn, self._requires_grad)
+        nr = self.output_nr
+        if nr:
+            t._set_history(self.grad_fn, nr)
+        return t
 
     def detach(self) -> Tensor:
         """The same storage without history, sharing the version counter as in PyTorch (a
@@ -273,7 +292,7 @@ class Tensor:
 
     def detach_(self) -> Tensor:
         """Make this tensor a leaf that does not require grad."""
-        self.grad_fn = None
+        self._set_history(None)
         self._requires_grad = False
         return self
 
@@ -731,7 +750,7 @@ class Tensor:
         PyTorch names it), so gradients reach the old history reshaped; a leaf that
         requires grad refuses, as in PyTorch. The version counter moves, as there. (After
         retain_grad, ``.grad`` follows the new shape; PyTorch keeps the old one.)"""
-        old = Tensor._wrap(self._data, self.grad_fn, self._requires_grad)
+        old = self._history_alias(self._data)
         if grad_mode._state.enabled and self._requires_grad:
             if self.grad_fn is None:
                 raise RuntimeError(
@@ -740,7 +759,8 @@ class Tensor:
                     f"(t.{fn.__name__}(...)) instead.")
             node = fn(old, *args).grad_fn
             res = _apply(_in_place_variant(type(node)), old, **(node._params or {}))
-            old_fn, self.grad_fn = self.grad_fn, res.grad_fn
+            old_fn = self.grad_fn
+            self._set_history(res.grad_fn)
             if self._extra:  # .grad: the gradient of the tensor as it is now (its shape)
                 self._move_retain(old_fn)
         else:

@@ -240,3 +240,11 @@ def test_gradients_a_hook_saw_are_never_changed_afterwards():
         (a * 3).sum().backward()
     assert [k.tolist() for k in kept] == [[3.0, 3.0], [3.0, 3.0]]
     assert a.grad.tolist() == [6.0, 6.0]
+
+
+def test_backward_inputs_stores_a_retained_grad_once():
+    x = sg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    y.retain_grad()
+    (y * 4).sum().backward(inputs=[y])
+    assert y.grad.tolist() == [4.0, 4.0] and x.grad is None

@@ -4,6 +4,9 @@ Everything here is iterative (a graph of a million nodes is a million loop turns
 deep recursion) and op-agnostic: nodes are only asked for ``next_functions``, ``apply``
 and ``release``. Gradient values are numpy arrays, or Tensors when ``create_graph`` asks
 for the backward pass itself to be recorded; the engine only ever adds them with ``+``.
+A node with several outputs (a custom Function returning a tuple) is reached by edges
+``(node, nr)``; its gradients are gathered per output in an ``OutputGrads`` and it runs
+once, after every edge into it.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from __future__ import annotations
 from typing import Any
 from collections.abc import Callable, Collection, Sequence
 
-from symgrad.autograd.graph import DROPPED, AccumulateGrad, Node, NodeHooks
+from symgrad.autograd.graph import (DROPPED, AccumulateGrad, Node, NodeHooks, add_output,
+                                    merge_grads)
 
 __all__ = ["run_backward", "topological_order"]
 
@@ -152,7 +156,7 @@ def _run_capture(roots: Sequence[Node], grads: Sequence[Any], retain_graph: bool
     buffers: dict[Node, Any] = {}
     for root, g in zip(roots, grads):
         prev = buffers.get(root)
-        buffers[root] = g if prev is None else prev + g
+        buffers[root] = g if prev is None else merge_grads(prev, g)
 
     captured: dict[Node, tuple[Any, bool]] = {}
     executed: list[Node] = []
@@ -181,12 +185,15 @@ def _run_capture(roots: Sequence[Node], grads: Sequence[Any], retain_graph: bool
         # shared: whoever keeps it must copy before adding into it.
         g_shared = id(g) in shared
         repeated = _repeated_ids(outs) if len(outs) > 1 else ()
-        for (child, _), r in zip(node.next_functions, outs):
+        for (child, nr), r in zip(node.next_functions, outs):
             if r is None or child not in needed:  # (None is never in ``needed``)
                 continue
             if (g_shared and r is g) or (repeated and id(r) in repeated):
                 shared.add(id(r))
             prev = get(child)
+            if nr:  # output 1, 2, ... of a node with several outputs
+                buffers[child] = add_output(prev, nr, r)
+                continue
             buffers[child] = r if prev is None else prev + r
     if not retain_graph:
         for node in executed:
@@ -272,7 +279,7 @@ def _run_all(roots: Sequence[Node], grads: Sequence[Any], retain_graph: bool,
     buffers: dict[Node, Any] = {}
     for root, g in zip(roots, grads):
         prev = buffers.get(root)
-        buffers[root] = g if prev is None else prev + g
+        buffers[root] = g if prev is None else merge_grads(prev, g)
     if len(roots) == 1:
         ready = list(roots)  # (one root: nothing reachable leads back to it)
     else:
@@ -310,14 +317,16 @@ def _run_all(roots: Sequence[Node], grads: Sequence[Any], retain_graph: bool,
                 shared.update(_repeated_ids(outs))
         else:
             outs = (None,) * len(edges)  # nothing reached this node: only release its children
-        for (child, _), r in zip(edges, outs):
+        for (child, nr), r in zip(edges, outs):
             if child is None:
                 continue
             left = deps[child] - 1
             deps[child] = left
             if r is not None:
                 prev = get(child)
-                if (not left and type(child) is accumulate_grad
+                if nr:  # output 1, 2, ... of a node with several outputs
+                    buffers[child] = add_output(prev, nr, r)
+                elif (not left and type(child) is accumulate_grad
                         and not (run_hooks and child._hooks)):
                     # A leaf's last gradient: into .grad (or the captured ones) now, without
                     # a turn of the loop (PyTorch also runs an AccumulateGrad once ready).
@@ -329,7 +338,8 @@ def _run_all(roots: Sequence[Node], grads: Sequence[Any], retain_graph: bool,
                     if accumulate:
                         child.variable._accumulate_grad(r, id(r) in shared, create_graph)
                     continue
-                buffers[child] = r if prev is None else prev + r
+                else:
+                    buffers[child] = r if prev is None else prev + r
             if not left:
                 push_ready(child)
     return captured

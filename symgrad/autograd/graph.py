@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["Node", "AccumulateGrad", "HookHandle", "NodeHooks", "DROPPED", "FREED_MESSAGE"]
+__all__ = ["Node", "AccumulateGrad", "HookHandle", "NodeHooks", "DROPPED", "OutputGrads",
+           "add_output", "merge_grads", "output_grad", "FREED_MESSAGE"]
 
 _new = object.__new__
 
@@ -115,6 +116,51 @@ class Node:
 
 #: What a hook returns to say the gradient is dropped (a hook's None means "unchanged").
 DROPPED = object()
+
+
+class OutputGrads(list):
+    """The gradients gathered for a node with several outputs: entry ``nr`` for output
+    ``nr`` (None: nothing arrived; missing trailing entries too).
+
+    The engine routes a gradient for output 0 as it does for any node, ``prev + r``: once a
+    later output has made the buffer an ``OutputGrads``, that ``+`` adds into entry 0. So a
+    graph of ordinary nodes never pays for this; only edges to outputs 1, 2, ... do
+    (through ``add_output``)."""
+
+    __slots__ = ()
+
+    def __add__(self, g: Any) -> OutputGrads:  # type: ignore[override]
+        add_output(self, 0, g)
+        return self
+
+
+def add_output(prev: Any, nr: int, g: Any) -> OutputGrads:
+    """Add ``g``, a gradient for output ``nr``, to a node's buffer ``prev`` (None, the
+    gradient of output 0, or an ``OutputGrads``); returns the new buffer."""
+    if type(prev) is not OutputGrads:
+        prev = OutputGrads([prev])
+    if len(prev) <= nr:
+        prev.extend([None] * (nr + 1 - len(prev)))
+    old = prev[nr]
+    prev[nr] = g if old is None else old + g
+    return prev
+
+
+def merge_grads(a: Any, b: Any) -> Any:
+    """``a + b`` for two buffers of one node, either of which may be an ``OutputGrads``."""
+    if type(b) is OutputGrads:
+        for nr, g in enumerate(b):
+            if g is not None:
+                a = add_output(a, nr, g)
+        return a
+    return a + b
+
+
+def output_grad(g: Any, nr: int) -> Any:
+    """The gradient of output ``nr`` in a node's buffer ``g`` (None if none arrived)."""
+    if type(g) is OutputGrads:
+        return g[nr] if nr < len(g) else None
+    return g if nr == 0 else None
 
 
 class NodeHooks:

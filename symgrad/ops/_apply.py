@@ -53,11 +53,12 @@ def apply(op, *args: Any, **params: Any) -> Tensor:
                         fn = acc() if acc is not None else None
                         if fn is None:
                             fn = a._grad_accumulator()
-                    edges.append((fn, 0))
+                    # (``_extra`` holds output_nr for the outputs 1, 2, ... of a node)
+                    edges.append((fn, 0) if a._extra is None else (fn, a.output_nr))
                     continue
                 if fn is not None:                  # a constant recorded by record_all
                     const_edges = (const_edges or ()) + (len(edges),)
-                    edges.append((fn, 0))
+                    edges.append((fn, a.output_nr))
                     partial = True
                     continue
             edges.append(_NO_EDGE)

@@ -62,11 +62,12 @@ def inplace(t: Tensor, fn: Callable[..., Tensor], *args: Any, **kwargs: Any) -> 
     what = f"{getattr(fn, '__name__', 'op')}_"
     if _records(t, args):
         _check_target(t, what)
-        old = Tensor._wrap(t._data.copy(), t.grad_fn, t._requires_grad)
+        old = t._history_alias(t._data.copy())
         res = fn(old, *args, **kwargs)
         _write(t, res, what)
         if res._requires_grad:
-            old_fn, t.grad_fn = t.grad_fn, res.grad_fn
+            old_fn = t.grad_fn
+            t._set_history(res.grad_fn)
             t._requires_grad = True
             if t._extra:
                 t._move_retain(old_fn)
