@@ -33,6 +33,7 @@ that is not an array, or None throughout after ``ctx.set_materialize_grads(False
 
 from __future__ import annotations
 
+import warnings
 import weakref
 from typing import Any
 
@@ -40,7 +41,7 @@ import numpy as np
 
 from symgrad.autograd.graph import Node, OutputGrads
 from symgrad.autograd.grad_mode import _state, no_grad
-from symgrad.tensor import Tensor
+from symgrad.tensor import Tensor, shares_live_storage
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 
@@ -53,6 +54,7 @@ class FunctionCtx:
         self._saved_ids: tuple = ()
         self._versions: tuple = ()
         self._non_diff: tuple = ()
+        self._dirty: tuple = ()
         self.needs_input_grad: tuple[bool, ...] = ()
         self.materialize_grads = True
         self._node: FunctionNode | None = None
@@ -127,7 +129,10 @@ class FunctionCtx:
         self._non_diff += args
 
     def mark_dirty(self, *args: Any) -> None:
-        raise NotImplementedError("in-place custom functions are not supported by symgrad")
+        """Declare inputs that ``forward`` changed in place (the arrays it received, or the
+        Tensors); each must also be returned, and ``apply`` then returns the input tensor
+        itself, its version moved on and, when recording, this call as its ``grad_fn``."""
+        self._dirty += args
 
 
 class FunctionNode(Node):
@@ -393,12 +398,20 @@ class Function(metaclass=_FunctionMeta):
             out = cls.forward(ctx, *raw)
         several = isinstance(out, tuple)
         returned = out if several else (out,)
-        results = _wrap_outputs(returned, several)
+        dirty = _dirty_inputs(ctx, args, raw)
+        results = _wrap_outputs(returned, several, dirty)
         differentiable = [isinstance(r, Tensor) and r._data.dtype.kind in "fcO"
                           and not _marked(ctx._non_diff, o, r._data)
                           for o, r in zip(returned, results)]
-        if _state.enabled and any(needs) and any(differentiable):
+        record = _state.enabled and any(needs) and any(differentiable)
+        if dirty:
+            _changed_in_place(cls, dirty.values(), results, record)
+        if record:
+            old = {id(t): t.grad_fn for t in dirty.values()}
             cls._record(ctx, tensors, raw, returned, results, differentiable)
+            for t in dirty.values():
+                if t._extra:   # .grad of a retaining tensor: the gradient of its new version
+                    t._move_retain(old[id(t)])
         return tuple(results) if several else results[0]
 
     @classmethod
@@ -456,11 +469,53 @@ def _node_class(fn: type) -> type:
     return klass
 
 
-def _wrap_outputs(returned: tuple, several: bool) -> list:
+def _dirty_inputs(ctx: FunctionCtx, args: tuple, raw: list) -> dict[int, Tensor]:
+    """The input tensors given to ``ctx.mark_dirty``, by the id of their array (PyTorch
+    warns about, and otherwise ignores, a value that is not an input)."""
+    dirty: dict[int, Tensor] = {}
+    for m in ctx._dirty:
+        for a, r in zip(args, raw):
+            if isinstance(a, Tensor) and (m is a or m is r):
+                dirty[id(r)] = a
+                break
+        else:
+            warnings.warn("ctx.mark_dirty() received a tensor that was not an input. Only "
+                          "input Tensors that have been mutated should be passed to "
+                          "ctx.mark_dirty().", UserWarning, stacklevel=4)
+    return dirty
+
+
+def _changed_in_place(fn: type, dirty: Any, results: list, record: bool) -> None:
+    """Account for the inputs ``forward`` changed: each must be returned, and its version
+    moves on (a node that saved it now refuses to run). While recording, PyTorch's rules
+    for in-place ops apply (forward has already run, as in PyTorch)."""
+    returned = {id(r) for r in results}
+    for t in dirty:
+        if id(t) not in returned:
+            raise RuntimeError(
+                "Some elements marked as dirty during the forward method were not returned as "
+                "output. The inputs that are modified inplace must all be outputs of the "
+                f"Function ({fn.__name__}.forward must return the arrays it changed in place).")
+        t._vc[0] += 1
+        if not record:
+            continue
+        if t.grad_fn is None and t._requires_grad:
+            raise RuntimeError(
+                "a leaf Variable that requires grad has been used in an in-place operation. "
+                f"({fn.__name__} marked it dirty; run it under symgrad.no_grad() or on a clone.)")
+        if shares_live_storage(t):
+            raise RuntimeError(
+                f"{fn.__name__} changed in place a tensor that shares storage with another live "
+                "tensor (a view, or a tensor it is a view of) while gradients are recorded: "
+                "symgrad would have to rewrite the other tensor's history (forward has run: "
+                "the values are changed). Pass a .clone(), or drop the other tensor first.")
+
+
+def _wrap_outputs(returned: tuple, several: bool, dirty: dict[int, Tensor]) -> list:
     """What ``apply`` returns for the values ``forward`` returned: a Tensor per array (one
-    Tensor for an array returned twice, as PyTorch returns one tensor), other values of a
-    tuple as they are."""
-    tensors: dict[int, Tensor] = {}
+    Tensor for an array returned twice, as PyTorch returns one tensor; the input tensor
+    itself for an input marked dirty), other values of a tuple as they are."""
+    tensors: dict[int, Tensor] = dict(dirty)
     results = []
     for o in returned:
         if isinstance(o, Tensor):
