@@ -19,8 +19,8 @@ from symgrad._dtype import (bool_ as bool, dtype, float16, float32, float64, get
                             int8, int16, int32, int64, set_default_dtype, uint8, uint16,
                             uint32, uint64)
 from symgrad._printing import get_printoptions, set_printoptions
-from symgrad.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
-                                        set_grad_enabled)
+from symgrad.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
+                                        is_inference_mode_enabled, no_grad, set_grad_enabled)
 from symgrad.tensor import Size, Tensor
 from symgrad import ops
 from symgrad.ops import *  # noqa: F401,F403
@@ -52,6 +52,11 @@ def is_tensor(obj: Any) -> bool:
 
 def numel(input: Tensor) -> int:
     return input.numel()
+
+
+def is_inference(input: Tensor) -> bool:
+    """True for a tensor made inside ``inference_mode()`` (PyTorch's ``torch.is_inference``)."""
+    return input.is_inference()
 
 
 globals().update({k: v for k, v in _METHODS.items() if k not in globals()})

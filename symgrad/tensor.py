@@ -21,7 +21,7 @@ from symgrad._printing import tensor_repr
 from symgrad.autograd import grad_mode
 from symgrad.autograd.graph import AccumulateGrad, HookHandle as _HookHandle
 
-__all__ = ["Tensor", "Size", "as_tensor", "to_array"]
+__all__ = ["Tensor", "Size", "as_tensor", "to_array", "InferenceVersion", "check_in_place"]
 
 _OBJECT = np.dtype(object)
 _ndarray = np.ndarray
@@ -65,7 +65,7 @@ class Tensor:
         self._requires_grad = False
         self.grad_fn = None
         self._grad = None
-        self._vc = [0, False]
+        self._vc = [0, False] if not grad_mode._state.inference else InferenceVersion((0, False))
         self._acc = None
         self._extra = None
         if requires_grad:
@@ -88,7 +88,10 @@ class Tensor:
     @property
     def data(self) -> Tensor:
         """The same storage, detached from the graph (and from its version counter)."""
-        return Tensor._wrap(self._data)
+        t = Tensor._wrap(self._data)
+        if type(self._vc) is not list:   # (an inference tensor's data is one too)
+            t._vc = InferenceVersion((0, False))
+        return t
 
     @data.setter
     def data(self, value: Tensor) -> None:
@@ -115,6 +118,10 @@ class Tensor:
             raise RuntimeError(
                 "only Tensors of floating point dtype can require gradients (this one is "
                 f"{self.dtype!r}); convert it first, e.g. t.double()")
+        if requires_grad and type(self._vc) is not list and not grad_mode._state.inference:
+            raise RuntimeError(
+                "Setting requires_grad=True on inference tensor outside InferenceMode is not "
+                "allowed. (It was made inside symgrad.inference_mode(); use a .clone() of it.)")
         self._requires_grad = requires_grad
         return self
 
@@ -374,7 +381,13 @@ class Tensor:
 
     @property
     def _version(self) -> int:
+        if type(self._vc) is not list:
+            raise RuntimeError("Inference tensors do not track version counter.")
         return self._vc[0]
+
+    def is_inference(self) -> bool:
+        """True for a tensor made inside ``inference_mode()`` (or a view of one)."""
+        return type(self._vc) is not list
 
     @property
     def is_symbolic(self) -> bool:
@@ -750,6 +763,7 @@ class Tensor:
         PyTorch names it), so gradients reach the old history reshaped; a leaf that
         requires grad refuses, as in PyTorch. The version counter moves, as there. (After
         retain_grad, ``.grad`` follows the new shape; PyTorch keeps the old one.)"""
+        check_in_place(self)
         old = self._history_alias(self._data)
         if grad_mode._state.enabled and self._requires_grad:
             if self.grad_fn is None:
@@ -990,6 +1004,30 @@ def as_tensor(x: Any, dtype=None) -> Tensor:
     if dtype is not None:
         arr = arr.astype(_dtype.to_np(dtype), copy=False)
     return Tensor._wrap(arr)
+
+
+class InferenceVersion(list):
+    """The version counter of an inference tensor (one made inside ``inference_mode``):
+    its type is the mark, so views and ``detach()``, which share the counter, are
+    inference tensors too, as in PyTorch, and a normal tensor pays nothing for the flag.
+    Holds ``[version, storage refs]`` as a plain counter does."""
+
+    __slots__ = ()
+
+
+INFERENCE_SAVED_MESSAGE = (
+    "Inference tensors cannot be saved for backward. This one was made inside "
+    "symgrad.inference_mode(): use a .clone() of it (a normal tensor) in computations that "
+    "record a graph, or make it under symgrad.no_grad() instead.")
+
+
+def check_in_place(t: Tensor) -> None:
+    """PyTorch's rule: an inference tensor is changed in place only inside inference mode."""
+    if type(t._vc) is not list and not grad_mode._state.inference:
+        raise RuntimeError(
+            "Inplace update to inference tensor outside InferenceMode is not allowed. This "
+            "tensor was made inside symgrad.inference_mode(): change a .clone() of it instead, "
+            "or make the change inside inference_mode().")
 
 
 def share_storage(base: Tensor, alias: Tensor) -> None:

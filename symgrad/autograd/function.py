@@ -41,7 +41,8 @@ import numpy as np
 
 from symgrad.autograd.graph import Node, OutputGrads
 from symgrad.autograd.grad_mode import _state, no_grad
-from symgrad.tensor import Tensor, shares_live_storage
+from symgrad.tensor import (INFERENCE_SAVED_MESSAGE, InferenceVersion, Tensor,
+                            check_in_place, shares_live_storage)
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 
@@ -406,6 +407,8 @@ class Function(metaclass=_FunctionMeta):
         record = _state.enabled and any(needs) and any(differentiable)
         if dirty:
             _changed_in_place(cls, dirty.values(), results, record)
+        if not record and _state.inference:
+            _mark_inference(results, dirty)
         if record:
             old = {id(t): t.grad_fn for t in dirty.values()}
             cls._record(ctx, tensors, raw, returned, results, differentiable)
@@ -491,6 +494,7 @@ def _changed_in_place(fn: type, dirty: Any, results: list, record: bool) -> None
     for in-place ops apply (forward has already run, as in PyTorch)."""
     returned = {id(r) for r in results}
     for t in dirty:
+        check_in_place(t)
         if id(t) not in returned:
             raise RuntimeError(
                 "Some elements marked as dirty during the forward method were not returned as "
@@ -509,6 +513,15 @@ def _changed_in_place(fn: type, dirty: Any, results: list, record: bool) -> None
                 "tensor (a view, or a tensor it is a view of) while gradients are recorded: "
                 "symgrad would have to rewrite the other tensor's history (forward has run: "
                 "the values are changed). Pass a .clone(), or drop the other tensor first.")
+
+
+def _mark_inference(results: list, dirty: dict[int, Tensor]) -> None:
+    """Outputs made inside inference mode are inference tensors (not the inputs changed
+    in place: they stay what they were)."""
+    kept = {id(t) for t in dirty.values()}
+    for r in results:
+        if isinstance(r, Tensor) and id(r) not in kept and type(r._vc) is list:
+            r._vc = InferenceVersion((0, False))
 
 
 def _wrap_outputs(returned: tuple, several: bool, dirty: dict[int, Tensor]) -> list:
@@ -560,6 +573,8 @@ def _snapshot(ctx: FunctionCtx) -> tuple:
         else:
             t = ctx._outputs[ident[1]] if ident[0] == "out" else ctx._inputs[ident[1]]
         if isinstance(t, Tensor):
+            if type(t._vc) is not list:
+                raise RuntimeError(INFERENCE_SAVED_MESSAGE)
             snap.append((t._vc, t._vc[0], ident))
     return tuple(snap)
 

@@ -17,7 +17,7 @@ from symgrad.autograd.grad_mode import _state, no_grad
 from symgrad.ops._apply import apply
 from symgrad.ops._record import REAL, register
 from symgrad.ops.shape import _norm_index
-from symgrad.tensor import Tensor, as_tensor, shares_live_storage
+from symgrad.tensor import Tensor, as_tensor, check_in_place, shares_live_storage
 
 __all__ = ["inplace", "fill_", "copy_", "index_put_", "fill", "index_put"]
 
@@ -60,6 +60,7 @@ def _write(t: Tensor, res: Tensor, what: str) -> None:
 def inplace(t: Tensor, fn: Callable[..., Tensor], *args: Any, **kwargs: Any) -> Tensor:
     """Apply the out-of-place ``fn(t, *args)`` and store the result in ``t``."""
     what = f"{getattr(fn, '__name__', 'op')}_"
+    check_in_place(t)
     if _records(t, args):
         _check_target(t, what)
         old = t._history_alias(t._data.copy())
@@ -118,6 +119,7 @@ def zero_(t: Tensor) -> Tensor:
 def fill_(t: Tensor, value) -> Tensor:
     """Set every entry of ``t`` to ``value``."""
     if not _records(t, (value,)):
+        check_in_place(t)
         v = value._data if isinstance(value, Tensor) else value
         if t._data.dtype.kind in "iub" and isinstance(v, float) and not float(v).is_integer():
             t._data[...] = v  # numpy truncates, as PyTorch does for fill_
@@ -233,6 +235,7 @@ def index_put(input: Tensor, index: Any, value) -> Tensor:
 def index_put_(t: Tensor, index: Any, value) -> None:
     """``t[index] = value``."""
     if not _records(t, (value,)):
+        check_in_place(t)
         v = value._data if isinstance(value, Tensor) else value
         idx = _norm_index(index, t._data.shape)
         try:
