@@ -20,8 +20,8 @@ from symgrad._dtype import (bool_ as bool, dtype, float16, float32, float64, get
                             uint32, uint64)
 from symgrad._device import device
 from symgrad._printing import get_printoptions, set_printoptions
-from symgrad.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
-                                        set_grad_enabled)
+from symgrad.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
+                                        is_inference_mode_enabled, no_grad, set_grad_enabled)
 from symgrad.tensor import Size, Tensor
 from symgrad import ops
 from symgrad.ops import *  # noqa: F401,F403
@@ -53,6 +53,11 @@ def is_tensor(obj: Any) -> bool:
 
 def numel(input: Tensor) -> int:
     return input.numel()
+
+
+def is_inference(input: Tensor) -> bool:
+    """True for a tensor made inside ``inference_mode()`` (PyTorch's ``torch.is_inference``)."""
+    return input.is_inference()
 
 
 globals().update({k: v for k, v in _METHODS.items() if k not in globals()})

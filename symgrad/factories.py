@@ -15,8 +15,9 @@ import numpy as np
 
 from symgrad import _dtype
 from symgrad._device import check_device
+from symgrad.autograd.grad_mode import _state as _grad_state
 from symgrad.ops._util import size_args
-from symgrad.tensor import Tensor, to_array
+from symgrad.tensor import InferenceVersion, Tensor, to_array
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "ones", "zeros", "empty", "eye", "full", "arange",
            "linspace", "randn", "rand", "randint", "ones_like", "zeros_like", "full_like",
@@ -60,9 +61,17 @@ def initial_seed() -> int:
 
 
 def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
-    t = Tensor._wrap(arr)
+    t = _new_tensor(arr)
     if requires_grad:
         t.requires_grad_(True)
+    return t
+
+
+def _new_tensor(arr: np.ndarray) -> Tensor:
+    """A tensor made by a factory: an inference tensor inside ``inference_mode``."""
+    t = Tensor._wrap(arr)
+    if _grad_state.inference:
+        t._vc = InferenceVersion((0, False))
     return t
 
 
@@ -95,7 +104,7 @@ def as_tensor(data: Any, dtype=None, device=None) -> Tensor:
     arr = _to_array(data, dtype)
     if dtype is not None:
         arr = arr.astype(_dtype.to_np(dtype), copy=False)
-    return Tensor._wrap(arr)
+    return _new_tensor(arr)
 
 
 def _to_array(data: Any, dtype) -> np.ndarray:
@@ -129,7 +138,7 @@ def from_numpy(a: np.ndarray) -> Tensor:
     if not isinstance(a, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(a).__name__})")
     _dtype.from_numpy_dtype(a.dtype)
-    return Tensor._wrap(a)
+    return _new_tensor(a)
 
 
 def _device(device) -> None:

@@ -22,7 +22,7 @@ from symgrad._printing import tensor_repr
 from symgrad.autograd import grad_mode
 from symgrad.autograd.graph import AccumulateGrad, HookHandle as _HookHandle
 
-__all__ = ["Tensor", "Size", "as_tensor", "to_array"]
+__all__ = ["Tensor", "Size", "as_tensor", "to_array", "InferenceVersion", "check_in_place"]
 
 _OBJECT = np.dtype(object)
 _ndarray = np.ndarray
@@ -66,7 +66,7 @@ class Tensor:
         self._requires_grad = False
         self.grad_fn = None
         self._grad = None
-        self._vc = [0, False]
+        self._vc = [0, False] if not grad_mode._state.inference else InferenceVersion((0, False))
         self._acc = None
         self._extra = None
         if requires_grad:
@@ -89,7 +89,10 @@ class Tensor:
     @property
     def data(self) -> Tensor:
         """The same storage, detached from the graph (and from its version counter)."""
-        return Tensor._wrap(self._data)
+        t = Tensor._wrap(self._data)
+        if type(self._vc) is not list:   # (an inference tensor's data is one too)
+            t._vc = InferenceVersion((0, False))
+        return t
 
     @data.setter
     def data(self, value: Tensor) -> None:
@@ -116,6 +119,10 @@ class Tensor:
             raise RuntimeError(
                 "only Tensors of floating point dtype can require gradients (this one is "
                 f"{self.dtype!r}); convert it first, e.g. t.double()")
+        if requires_grad and type(self._vc) is not list and not grad_mode._state.inference:
+            raise RuntimeError(
+                "Setting requires_grad=True on inference tensor outside InferenceMode is not "
+                "allowed. (It was made inside symgrad.inference_mode(); use a .clone() of it.)")
         self._requires_grad = requires_grad
         return self
 
@@ -161,7 +168,7 @@ class Tensor:
         def keep(g):
             t = ref()
             if t is not None and t.grad_fn is not None:
-                t._store_retained(g)
+                t._store_retained(t.grad_fn._output_grads(g)[t.output_nr])
             return None
 
         self._extra_dict()["retains_grad"] = keep
@@ -173,12 +180,14 @@ class Tensor:
         keep = self._extra.get("retains_grad") if self._extra else None
         if keep is None or old is self.grad_fn:
             return
-        hooks = getattr(old, "_pre_hooks", None)
-        if hooks and keep in hooks:
-            hooks.remove(keep)
+        hooks = getattr(old, "_hooks", None)
+        if hooks is not None and keep in hooks.retain:
+            hooks.retain.remove(keep)
         self.grad_fn._add_prehook(keep)
 
     def _store_retained(self, g) -> None:
+        if g is None:
+            return
         if isinstance(g, Tensor):
             self._grad = g if self._grad is None else self._grad + g
         elif self._grad is None:
@@ -188,36 +197,21 @@ class Tensor:
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]):
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
-        replaces the gradient. Returns a handle whose ``remove()`` unregisters it."""
+        replaces the gradient. Returns a handle whose ``remove()`` unregisters it.
+
+        As in PyTorch, the hooks of a tensor run before ``retain_grad`` stores the gradient
+        and before its ``grad_fn``'s own pre-hooks."""
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-
-        def wrapped(g):
-            raw = not isinstance(g, Tensor)
-            r = hook(Tensor._wrap(g) if raw else g)
-            if r is None:
-                return None
-            if not isinstance(r, Tensor):
-                raise TypeError("a tensor hook must return a Tensor or None, got "
-                                f"{type(r).__name__}")
-            if tuple(r.shape) != tuple(self.shape):
-                raise RuntimeError(f"hook returned a gradient of shape {tuple(r.shape)}, expected "
-                                   f"{tuple(self.shape)}")
-            return r._data if raw else r
-
-        if self.grad_fn is not None:
-            hooks = self.grad_fn._pre_hooks
-            if hooks is None:
-                self.grad_fn._pre_hooks = hooks = []
-            keep = self._extra.get("retains_grad") if self._extra else None
-            if keep is not None and keep in hooks:   # .grad sees what the hooks make of g
-                hooks.insert(hooks.index(keep), wrapped)
-                return _HookHandle(hooks, wrapped)
-        else:
+        node = self.grad_fn
+        if node is not None:
+            hooks = node._hook_set().tensor
+        else:  # a leaf: the hooks stay with the tensor, whichever graph it joins
             hooks = self._extra_dict().setdefault("hooks", [])
             acc = self._acc() if self._acc is not None else None
             if acc is not None:
-                acc._pre_hooks = hooks
+                acc._hook_set().tensor = hooks
+        wrapped = _tensor_hook(hook, node, self.output_nr, self._data.shape)
         hooks.append(wrapped)
         return _HookHandle(hooks, wrapped)
 
@@ -227,7 +221,7 @@ class Tensor:
         if acc is None:
             acc = AccumulateGrad.of(self)
             if self._extra and "hooks" in self._extra:
-                acc._pre_hooks = self._extra["hooks"]
+                acc._hook_set().tensor = self._extra["hooks"]
             self._acc = weakref.ref(acc)
         return acc
 
@@ -274,8 +268,27 @@ class Tensor:
 
     @property
     def output_nr(self) -> int:
-        """Which output of its ``grad_fn`` this tensor is: 0 (a node here has one output)."""
-        return 0
+        """Which output of its ``grad_fn`` this tensor is (0 but for the outputs 1, 2, ...
+        of a custom Function returning several tensors)."""
+        extra = self._extra
+        return extra.get("output_nr", 0) if extra else 0
+
+    def _set_history(self, node: Any, nr: int = 0) -> None:
+        """Make this tensor output ``nr`` of ``node`` (its ``grad_fn``)."""
+        self.grad_fn = node
+        if nr:
+            self._extra_dict()["output_nr"] = nr
+        elif self._extra:
+            self._extra.pop("output_nr", None)
+
+    def _history_alias(self, data: np.ndarray) -> Tensor:
+        """A tensor around ``data`` with this tensor's place in the graph (what an in-place
+        op computes its new value from)."""
+        t = Tensor._wrap(data, self.grad_fn, self._requires_grad)
+        nr = self.output_nr
+        if nr:
+            t._set_history(self.grad_fn, nr)
+        return t
 
     def detach(self) -> Tensor:
         """The same storage without history, sharing the version counter as in PyTorch (a
@@ -287,7 +300,7 @@ class Tensor:
 
     def detach_(self) -> Tensor:
         """Make this tensor a leaf that does not require grad."""
-        self.grad_fn = None
+        self._set_history(None)
         self._requires_grad = False
         return self
 
@@ -370,7 +383,13 @@ class Tensor:
 
     @property
     def _version(self) -> int:
+        if type(self._vc) is not list:
+            raise RuntimeError("Inference tensors do not track version counter.")
         return self._vc[0]
+
+    def is_inference(self) -> bool:
+        """True for a tensor made inside ``inference_mode()`` (or a view of one)."""
+        return type(self._vc) is not list
 
     @property
     def is_symbolic(self) -> bool:
@@ -746,7 +765,8 @@ class Tensor:
         PyTorch names it), so gradients reach the old history reshaped; a leaf that
         requires grad refuses, as in PyTorch. The version counter moves, as there. (After
         retain_grad, ``.grad`` follows the new shape; PyTorch keeps the old one.)"""
-        old = Tensor._wrap(self._data, self.grad_fn, self._requires_grad)
+        check_in_place(self)
+        old = self._history_alias(self._data)
         if grad_mode._state.enabled and self._requires_grad:
             if self.grad_fn is None:
                 raise RuntimeError(
@@ -755,7 +775,8 @@ class Tensor:
                     f"(t.{fn.__name__}(...)) instead.")
             node = fn(old, *args).grad_fn
             res = _apply(_in_place_variant(type(node)), old, **(node._params or {}))
-            old_fn, self.grad_fn = self.grad_fn, res.grad_fn
+            old_fn = self.grad_fn
+            self._set_history(res.grad_fn)
             if self._extra:  # .grad: the gradient of the tensor as it is now (its shape)
                 self._move_retain(old_fn)
         else:
@@ -868,6 +889,29 @@ class Tensor:
 _new = object.__new__
 
 
+def _tensor_hook(hook: Callable, node: Any, nr: int, shape: tuple) -> Callable:
+    """``hook`` as the engine calls it: on the raw gradient of the node (``node`` None for
+    a leaf's), applied to output ``nr`` of it; a returned tensor must keep the shape."""
+    def wrapped(g):
+        grads = [g] if node is None else node._output_grads(g)
+        old = grads[nr]
+        raw = old is not None and not isinstance(old, Tensor)
+        r = hook(Tensor._wrap(old) if raw else old)
+        if r is None:
+            return None
+        if not isinstance(r, Tensor):
+            raise TypeError(f"a tensor hook must return a Tensor or None, got {type(r).__name__}")
+        if old is None:
+            raise RuntimeError("can't replace a None gradient with a non-None value")
+        if r._data.shape != shape:
+            raise RuntimeError(f"hook returned a gradient of shape {tuple(r.shape)}, expected "
+                               f"{tuple(shape)}")
+        grads[nr] = r._data if raw else r
+        return grads[0] if node is None else node._from_output_grads(grads, g)
+
+    return wrapped
+
+
 def _rebuild(data, requires_grad):
     return Tensor._wrap(data, requires_grad=requires_grad)
 
@@ -962,6 +1006,30 @@ def as_tensor(x: Any, dtype=None) -> Tensor:
     if dtype is not None:
         arr = arr.astype(_dtype.to_np(dtype), copy=False)
     return Tensor._wrap(arr)
+
+
+class InferenceVersion(list):
+    """The version counter of an inference tensor (one made inside ``inference_mode``):
+    its type is the mark, so views and ``detach()``, which share the counter, are
+    inference tensors too, as in PyTorch, and a normal tensor pays nothing for the flag.
+    Holds ``[version, storage refs]`` as a plain counter does."""
+
+    __slots__ = ()
+
+
+INFERENCE_SAVED_MESSAGE = (
+    "Inference tensors cannot be saved for backward. This one was made inside "
+    "symgrad.inference_mode(): use a .clone() of it (a normal tensor) in computations that "
+    "record a graph, or make it under symgrad.no_grad() instead.")
+
+
+def check_in_place(t: Tensor) -> None:
+    """PyTorch's rule: an inference tensor is changed in place only inside inference mode."""
+    if type(t._vc) is not list and not grad_mode._state.inference:
+        raise RuntimeError(
+            "Inplace update to inference tensor outside InferenceMode is not allowed. This "
+            "tensor was made inside symgrad.inference_mode(): change a .clone() of it instead, "
+            "or make the change inside inference_mode().")
 
 
 def share_storage(base: Tensor, alias: Tensor) -> None:

@@ -15,6 +15,7 @@ from symgrad.autograd.anomaly_mode import _state as _anomaly
 from symgrad.autograd.anomaly_mode import checking_apply
 from symgrad.autograd.engine import _all_lead_to, _dependencies, _run_all, _run_capture
 from symgrad.autograd.grad_mode import _state
+from symgrad.autograd.graph import OutputGrads, add_output, output_grad
 from symgrad.tensor import Tensor
 
 __all__ = ["backward", "grad"]
@@ -98,6 +99,24 @@ def _seed(t: Tensor, g, i: int, create_graph: bool, shared: set):
     return data
 
 
+def _at_output(t: Tensor, seed):
+    """A root's seed as the engine takes it: for output 1, 2, ... of a node with several
+    outputs, in that node's per-output buffer."""
+    nr = t.output_nr
+    return add_output(None, nr, seed) if nr else seed
+
+
+def _captured(got: dict, node, t: Tensor):
+    """The captured ``(gradient, shared)`` of ``t`` (None if none arrived): the entry of
+    ``t``'s output when its node has several."""
+    entry = got.get(node)
+    if entry is None or (type(entry[0]) is not OutputGrads
+                         and (t._extra is None or not t.output_nr)):
+        return entry
+    g = output_grad(entry[0], t.output_nr)
+    return None if g is None else (g, True)
+
+
 def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
              create_graph: bool = False, inputs: Sequence[Tensor] | None = None) -> None:
     """Accumulate d(tensors)/d(leaf) into each leaf's ``.grad`` (PyTorch's ``backward``)."""
@@ -108,6 +127,8 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
         # ``loss.backward()``, the common call: one root, its seed implicit
         root = _root(tensors, 0)
         seed = _seed(tensors, None, 0, create_graph, shared)
+        if tensors._extra is not None:
+            seed = _at_output(tensors, seed)
         _run([root], [seed], retain_graph, create_graph, shared)
         return
     outs = _as_list(tensors)
@@ -115,7 +136,8 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
     if len(gs) != len(outs):
         raise RuntimeError(f"got {len(gs)} gradients for {len(outs)} tensors")
     roots = [_root(t, i) for i, t in enumerate(outs)]
-    seeds = [_seed(t, g, i, create_graph, shared) for i, (t, g) in enumerate(zip(outs, gs))]
+    seeds = [_at_output(t, _seed(t, g, i, create_graph, shared))
+             for i, (t, g) in enumerate(zip(outs, gs))]
     inputs_l = _as_list(inputs) if inputs is not None else None
     if inputs is not None and not inputs_l:
         raise RuntimeError("'inputs' argument to backward() cannot be empty.")
@@ -126,8 +148,10 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
                capture=capture, accumulate=True, shared=shared)
     if inputs_l is not None:
         for t, node in zip(inputs_l, capture):
-            if t.grad_fn is not None and node in got:
-                t._store_retained(got[node][0])
+            entry = _captured(got, node, t)
+            # (a tensor that retains its grad has had it stored by its retain_grad hook)
+            if t.grad_fn is not None and entry is not None and not t.retains_grad:
+                t._store_retained(entry[0])
 
 
 def _input_node(t: Tensor, i: int):
@@ -170,13 +194,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     for i, t in enumerate(outs):
         roots.append(_root(t, i))
     for i, t in enumerate(outs):
-        seeds.append(_seed(t, gs[i], i, create_graph, shared))
+        seed = _seed(t, gs[i], i, create_graph, shared)
+        seeds.append(seed if t._extra is None else _at_output(t, seed))
     for i, t in enumerate(ins):
         capture.append(_input_node(t, i))
     got = _run(roots, seeds, retain_graph, create_graph, shared, capture, False)
     result = []
     for i, (t, node) in enumerate(zip(ins, capture)):
-        entry = got.get(node)
+        entry = _captured(got, node, t)
         if entry is None:
             if not allow_unused:
                 raise RuntimeError(
@@ -219,8 +244,8 @@ def grad_rows(output: Tensor, input: Tensor, cotangents: Iterable[np.ndarray]
             yield g._data
             continue
         shared: set = set()
-        seed = _seed(output, seed_t, 0, False, shared)
+        seed = _at_output(output, _seed(output, seed_t, 0, False, shared))
         got = _run([root], [seed], True, False, shared, [node], False, deps)
-        entry = got.get(node)
+        entry = _captured(got, node, input)
         yield (np.zeros(input._data.shape, input._data.dtype) if entry is None
                else _owned(entry[0], entry[1], input))

@@ -4,6 +4,9 @@ Everything here is iterative (a graph of a million nodes is a million loop turns
 deep recursion) and op-agnostic: nodes are only asked for ``next_functions``, ``apply``
 and ``release``. Gradient values are numpy arrays, or Tensors when ``create_graph`` asks
 for the backward pass itself to be recorded; the engine only ever adds them with ``+``.
+A node with several outputs (a custom Function returning a tuple) is reached by edges
+``(node, nr)``; its gradients are gathered per output in an ``OutputGrads`` and it runs
+once, after every edge into it.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from __future__ import annotations
 from typing import Any
 from collections.abc import Callable, Collection, Sequence
 
-from symgrad.autograd.graph import AccumulateGrad, Node
+from symgrad.autograd.graph import (DROPPED, AccumulateGrad, Node, NodeHooks, add_output,
+                                    merge_grads)
 
 __all__ = ["run_backward", "topological_order"]
 
@@ -62,14 +66,50 @@ def _repeated_ids(outs: Sequence[Any]) -> Sequence[int]:
     return repeated
 
 
-def _call_hooks(hooks: Sequence[Callable], g: Any, shared: set[int]) -> Any:
-    """Run a node's pre-hooks on its gradient; a hook's non-None result replaces it."""
-    for hook in hooks:
-        r = hook(g)
-        if r is not None:
-            shared.discard(id(g))
-            g = r
+def _call_hooks(g: Any, shared: set[int], *groups: Sequence[Callable]) -> Any:
+    """Run hooks on a node's gradient: a hook's result replaces it (``DROPPED``: no
+    gradient any more). What the hooks saw may be kept by them, so it counts as shared."""
+    seen = shared.add
+    for hooks in groups:
+        for hook in hooks:
+            seen(id(g))
+            r = hook(g)
+            if r is not None:
+                g = None if r is DROPPED else r
+                seen(id(g))
     return g
+
+
+def _apply_hooked(node: Node, g: Any, hooks: NodeHooks, apply: Callable | None,
+                  create_graph: bool, shared: set[int]) -> Sequence[Any]:
+    """Run a node that has pre- or post-hooks: pre-hooks on its gradient, the node, then
+    post-hooks on what it produced (PyTorch's ``Node.register_hook``)."""
+    if hooks.pre:
+        g = _call_hooks(g, shared, hooks.pre)
+        if g is None:
+            return (None,) * len(node.next_functions)
+    outs = node.apply(g, create_graph) if apply is None else apply(node, g)
+    for hook in hooks.post:
+        shared.update([id(r) for r in outs if r is not None])
+        got = hook(outs, g)
+        if got is not None:
+            outs = got
+            shared.update([id(r) for r in outs if r is not None])
+    return outs
+
+
+def _accumulate(node: AccumulateGrad, g: Any, hooks: NodeHooks | None, create_graph: bool,
+                shared: set[int]) -> None:
+    """A leaf's AccumulateGrad node runs: its pre-hooks, ``.grad += g``, its post-hooks
+    (with no gradients of inputs: a leaf has none)."""
+    if hooks is not None:
+        g = _call_hooks(g, shared, hooks.pre)
+        if g is None:
+            return
+    node.variable._accumulate_grad(g, id(g) in shared, create_graph)
+    if hooks is not None:
+        for hook in hooks.post:
+            hook((), g)
 
 
 def run_backward(
@@ -116,7 +156,7 @@ def _run_capture(roots: Sequence[Node], grads: Sequence[Any], retain_graph: bool
     buffers: dict[Node, Any] = {}
     for root, g in zip(roots, grads):
         prev = buffers.get(root)
-        buffers[root] = g if prev is None else prev + g
+        buffers[root] = g if prev is None else merge_grads(prev, g)
 
     captured: dict[Node, tuple[Any, bool]] = {}
     executed: list[Node] = []
@@ -125,30 +165,35 @@ def _run_capture(roots: Sequence[Node], grads: Sequence[Any], retain_graph: bool
         g = pop(node, None)
         if g is None:
             continue
-        if run_hooks:
-            hooks = node._pre_hooks
-            if hooks:
-                g = _call_hooks(hooks, g, shared)
+        hooks = node._hooks if run_hooks else None
+        if hooks is not None:  # the tensor's hooks and retain_grad, before it is captured
+            g = _call_hooks(g, shared, hooks.tensor, hooks.retain)
         if node in targets:
             captured[node] = (g, id(g) in shared)
         if type(node) is accumulate_grad:
             if accumulate:
-                node.variable._accumulate_grad(g, id(g) in shared, create_graph)
+                _accumulate(node, g, hooks, create_graph, shared)
             continue
         if node not in runs:
             continue
-        outs = node.apply(g, create_graph) if apply is None else apply(node, g)
+        if hooks is not None:
+            outs = _apply_hooked(node, g, hooks, apply, create_graph, shared)
+        else:
+            outs = node.apply(g, create_graph) if apply is None else apply(node, g)
         executed.append(node)
         # An array handed on unchanged (add's rule returns g itself) or to two inputs is
         # shared: whoever keeps it must copy before adding into it.
         g_shared = id(g) in shared
         repeated = _repeated_ids(outs) if len(outs) > 1 else ()
-        for (child, _), r in zip(node.next_functions, outs):
+        for (child, nr), r in zip(node.next_functions, outs):
             if r is None or child not in needed:  # (None is never in ``needed``)
                 continue
             if (g_shared and r is g) or (repeated and id(r) in repeated):
                 shared.add(id(r))
             prev = get(child)
+            if nr:  # output 1, 2, ... of a node with several outputs
+                buffers[child] = add_output(prev, nr, r)
+                continue
             buffers[child] = r if prev is None else prev + r
     if not retain_graph:
         for node in executed:
@@ -234,7 +279,7 @@ def _run_all(roots: Sequence[Node], grads: Sequence[Any], retain_graph: bool,
     buffers: dict[Node, Any] = {}
     for root, g in zip(roots, grads):
         prev = buffers.get(root)
-        buffers[root] = g if prev is None else prev + g
+        buffers[root] = g if prev is None else merge_grads(prev, g)
     if len(roots) == 1:
         ready = list(roots)  # (one root: nothing reachable leads back to it)
     else:
@@ -246,17 +291,19 @@ def _run_all(roots: Sequence[Node], grads: Sequence[Any], retain_graph: bool,
         g = pop(node, None)
         edges = node.next_functions
         if g is not None:
-            if run_hooks:
-                hooks = node._pre_hooks
-                if hooks:
-                    g = _call_hooks(hooks, g, shared)
+            hooks = node._hooks if run_hooks else None
+            if hooks is not None:  # the tensor's hooks and retain_grad, before it is captured
+                g = _call_hooks(g, shared, hooks.tensor, hooks.retain)
             if targets and node in targets:
                 captured[node] = (g, id(g) in shared)
             if type(node) is accumulate_grad:
                 if accumulate:
-                    node.variable._accumulate_grad(g, id(g) in shared, create_graph)
+                    _accumulate(node, g, hooks, create_graph, shared)
                 continue
-            outs = node.apply(g, create_graph) if apply is None else apply(node, g)
+            if hooks is not None:
+                outs = _apply_hooked(node, g, hooks, apply, create_graph, shared)
+            else:
+                outs = node.apply(g, create_graph) if apply is None else apply(node, g)
             if not retain_graph:
                 node.release()  # its saved values are no longer needed: free them now
             # An array handed to two inputs is shared: whoever keeps it must copy before
@@ -270,15 +317,17 @@ def _run_all(roots: Sequence[Node], grads: Sequence[Any], retain_graph: bool,
                 shared.update(_repeated_ids(outs))
         else:
             outs = (None,) * len(edges)  # nothing reached this node: only release its children
-        for (child, _), r in zip(edges, outs):
+        for (child, nr), r in zip(edges, outs):
             if child is None:
                 continue
             left = deps[child] - 1
             deps[child] = left
             if r is not None:
                 prev = get(child)
-                if (not left and type(child) is accumulate_grad
-                        and not (run_hooks and child._pre_hooks)):
+                if nr:  # output 1, 2, ... of a node with several outputs
+                    buffers[child] = add_output(prev, nr, r)
+                elif (not left and type(child) is accumulate_grad
+                        and not (run_hooks and child._hooks)):
                     # A leaf's last gradient: into .grad (or the captured ones) now, without
                     # a turn of the loop (PyTorch also runs an AccumulateGrad once ready).
                     if prev is not None:
@@ -289,7 +338,8 @@ def _run_all(roots: Sequence[Node], grads: Sequence[Any], retain_graph: bool,
                     if accumulate:
                         child.variable._accumulate_grad(r, id(r) in shared, create_graph)
                     continue
-                buffers[child] = r if prev is None else prev + r
+                else:
+                    buffers[child] = r if prev is None else prev + r
             if not left:
                 push_ready(child)
     return captured

@@ -24,17 +24,25 @@ returns an array or a Tensor; ``backward`` receives and returns Tensors (None fo
 that gets no gradient), so running it with ``create_graph=True`` records a graph.
 As in PyTorch, an integer or boolean output keeps its dtype and never requires grad, and a
 saved input or output changed in place before ``backward`` reads it is an error.
+
+``forward`` may return a tuple: its arrays become output tensors sharing one node
+(``out0.grad_fn is out1.grad_fn``, ``output_nr`` 0, 1, ...) and ``backward`` runs once with
+one gradient per returned value (zeros for a tensor output that got none, None for a value
+that is not an array, or None throughout after ``ctx.set_materialize_grads(False)``).
 """
 
 from __future__ import annotations
 
+import warnings
+import weakref
 from typing import Any
 
 import numpy as np
 
-from symgrad.autograd.graph import Node
+from symgrad.autograd.graph import Node, OutputGrads
 from symgrad.autograd.grad_mode import _state, no_grad
-from symgrad.tensor import Tensor
+from symgrad.tensor import (INFERENCE_SAVED_MESSAGE, InferenceVersion, Tensor,
+                            check_in_place, shares_live_storage)
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 
@@ -47,11 +55,12 @@ class FunctionCtx:
         self._saved_ids: tuple = ()
         self._versions: tuple = ()
         self._non_diff: tuple = ()
+        self._dirty: tuple = ()
         self.needs_input_grad: tuple[bool, ...] = ()
         self.materialize_grads = True
         self._node: FunctionNode | None = None
         self._inputs: tuple = ()
-        self._output: Tensor | None = None
+        self._outputs: tuple = ()   # per value forward returned: its Tensor (None if no array)
         self._freed = False
 
     def save_for_backward(self, *values: Any) -> None:
@@ -86,7 +95,8 @@ class FunctionCtx:
         if ident is None:
             what = f"a tensor saved by {fn}.forward"
         elif ident[0] == "out":
-            what = f"the value of its output of {fn}"
+            nr = f" {ident[1]}" if len(node._out_meta) > 1 else ""
+            what = f"the value of its output{nr} of {fn}"
         else:
             what = f"the value of its argument '{node.arg_name(ident[1])}' of {fn}"
         raise RuntimeError(
@@ -97,7 +107,7 @@ class FunctionCtx:
 
     def _as_tensor(self, v: Any, ident: Any = None) -> Any:
         if ident is not None:
-            t = self._output if ident[0] == "out" else self._inputs[ident[1]]
+            t = self._outputs[ident[1]] if ident[0] == "out" else self._inputs[ident[1]]
             if isinstance(t, Tensor):
                 return t
         if v is None or isinstance(v, Tensor):
@@ -105,12 +115,9 @@ class FunctionCtx:
         if isinstance(v, np.generic):
             v = np.asarray(v)
         if isinstance(v, np.ndarray):
-            for t in self._inputs:
+            for t in self._inputs + self._outputs:
                 if isinstance(t, Tensor) and t._data is v:
                     return t
-            out = self._output
-            if out is not None and out._data is v:
-                return out
             return Tensor._wrap(v)
         return v
 
@@ -123,27 +130,63 @@ class FunctionCtx:
         self._non_diff += args
 
     def mark_dirty(self, *args: Any) -> None:
-        raise NotImplementedError("in-place custom functions are not supported by symgrad")
+        """Declare inputs that ``forward`` changed in place (the arrays it received, or the
+        Tensors); each must also be returned, and ``apply`` then returns the input tensor
+        itself, its version moved on and, when recording, this call as its ``grad_fn``."""
+        self._dirty += args
 
 
 class FunctionNode(Node):
     """The graph node of one ``Function.apply`` call."""
 
     __slots__ = ("fn", "ctx", "_args", "_shapes", "_dtypes", "_shape", "_dtype", "_params",
-                 "_ans")
+                 "_ans", "_out_meta")
 
     def name(self) -> str:
         return f"{self.fn.__name__}Backward"
 
+    # ------------------------------------------------------------------ outputs
+    def _output_grads(self, g: Any) -> list:
+        n = len(self._out_meta)
+        if type(g) is OutputGrads:
+            return list(g) + [None] * (n - len(g))
+        return [g] + [None] * (n - 1)
+
+    def _from_output_grads(self, grads: list, g: Any) -> Any:
+        if len(self._out_meta) == 1:
+            return super()._from_output_grads(grads, g)
+        return OutputGrads(grads)
+
+    def _output_meta(self, nr: int) -> tuple[tuple, Any]:
+        return self._out_meta[nr]
+
+    def _backward_grads(self, g: Any) -> list:
+        """One gradient per value ``forward`` returned, as ``backward`` receives them: zeros
+        for a tensor output that got none (None with ``ctx.set_materialize_grads(False)``),
+        None for a value that is not a tensor."""
+        materialize = self.ctx.materialize_grads
+        grads = []
+        for r, meta in zip(self._output_grads(g), self._out_meta):
+            if r is None:
+                if meta is None or not materialize:
+                    grads.append(None)
+                    continue
+                r = np.zeros(meta[0], meta[1])
+            grads.append(r if isinstance(r, Tensor) else Tensor._wrap(r))
+        return grads
+
     # ------------------------------------------------------------------ numeric backward
     def apply(self, g: Any, create_graph: bool) -> list:
-        grad = g if isinstance(g, Tensor) else Tensor._wrap(g)
+        if len(self._out_meta) == 1:
+            grads = [g if isinstance(g, Tensor) else Tensor._wrap(g)]
+        else:
+            grads = self._backward_grads(g)
         fn, ctx = self.fn, self.ctx
         if create_graph:
-            outs = fn.backward(ctx, grad)
+            outs = fn.backward(ctx, *grads)
         else:
             with no_grad():
-                outs = fn.backward(ctx, grad)
+                outs = fn.backward(ctx, *grads)
         return self._check(outs, create_graph)
 
     def _check(self, outs: Any, create_graph: bool) -> list:
@@ -205,8 +248,9 @@ class FunctionNode(Node):
         self.ctx._saved = ()
 
     # ------------------------------------------------------------------ symbolic side
-    def replay(self, args: list) -> np.ndarray:
-        """The function's SymPy mirror on symbolic arguments (never its backward)."""
+    def replay(self, args: list) -> np.ndarray | tuple:
+        """The function's SymPy mirror on symbolic arguments (never its backward); a mirror
+        of a function with several outputs returns a tuple, one entry per output."""
         fn = self.fn
         mirror = getattr(fn, "mirror", None)
         if mirror is None:
@@ -216,16 +260,23 @@ class FunctionNode(Node):
             out = np.frompyfunc(mirror, len(args), 1)(*args)
         else:
             out = mirror(*args)
-        if not isinstance(out, np.ndarray):
-            a = np.empty((), dtype=object)
-            a[()] = out
-            out = a
-        return out.astype(object) if out.dtype != object else out
+        if isinstance(out, tuple):
+            return tuple(_obj(o) for o in out)
+        return _obj(out)
+
+    def _one_output(self, what: str) -> None:
+        """The verifier's high-precision passes run functions with one output only."""
+        if len(self._out_meta) != 1:
+            raise NotImplementedError(
+                f"{self.fn.__name__} returns several outputs: symgrad can replay its mirror, "
+                f"but not {what} (verify a function of one of its outputs with finite "
+                "differences, e.g. gradcheck, instead)")
 
     def forward_with(self, xp: Any, args: Any) -> Any:
         """At high precision the mirror stands in for the numpy-only forward."""
         from symgrad.symbolic.mpeval import mp_eval
 
+        self._one_output("run it at high precision")
         out = self.replay([_to_sympy(a) for a in args])
         vals = mp_eval(list(out.reshape(-1)), {})
         return np.array(vals, dtype=object).reshape(out.shape)
@@ -235,17 +286,18 @@ class FunctionNode(Node):
         their mirrors), so a wrong formula is told apart from rounding."""
         from symgrad.symbolic.mpeval import mp_eval
 
+        self._one_output("run its backward on exact values")
         ctx = FunctionCtx()
         ctx.needs_input_grad = self.ctx.needs_input_grad
         ctx._inputs = tuple(Tensor._wrap(_obj(_to_sympy(a))) if isinstance(a, np.ndarray)
                             else a for a in args)
-        ctx._output = Tensor._wrap(_obj(_to_sympy(ans)))
+        ctx._outputs = (Tensor._wrap(_obj(_to_sympy(ans))),)
         saved = []
         for v, ident in zip(self.ctx._saved, self.ctx._saved_ids):
             if ident is not None and ident[0] == "in":
                 saved.append(ctx._inputs[ident[1]]._data)
             elif ident is not None and ident[0] == "out":
-                saved.append(ctx._output._data)
+                saved.append(ctx._outputs[0]._data)
             elif isinstance(v, (np.ndarray, np.generic)):
                 v = np.asarray(v)
                 saved.append(_obj(_to_sympy(v.astype(np.float64) if v.dtype.kind == "f"
@@ -328,8 +380,12 @@ class Function(metaclass=_FunctionMeta):
         raise NotImplementedError("a Function subclass must define a static backward(ctx, ...)")
 
     @classmethod
-    def apply(cls, *args: Any) -> Tensor:
-        """Run ``forward`` on numpy values and record one node for ``backward``."""
+    def apply(cls, *args: Any) -> Any:
+        """Run ``forward`` on numpy values and record one node for ``backward``.
+
+        ``forward`` may return a tuple: each array (or Tensor) in it becomes an output
+        tensor, all with this one node as ``grad_fn`` (``output_nr`` 0, 1, ...), and other
+        values are returned as they are; ``backward`` then gets one gradient per value."""
         ctx = FunctionCtx()
         tensors = [a if isinstance(a, Tensor) else None for a in args]
         if any(t is not None and t._data.dtype == object for t in tensors):
@@ -341,39 +397,56 @@ class Function(metaclass=_FunctionMeta):
         ctx._inputs = tuple(args)
         with no_grad():
             out = cls.forward(ctx, *raw)
-        if isinstance(out, tuple):
-            raise NotImplementedError(f"{cls.__name__}.forward returned a tuple: symgrad custom "
-                                      "functions return one tensor")
-        data = out._data if isinstance(out, Tensor) else np.asarray(out)
-        result = Tensor._wrap(data)
-        differentiable = data.dtype.kind in "fcO" and not any(
-            m is out or m is data or (isinstance(m, Tensor) and m._data is data)
-            for m in ctx._non_diff)
-        if not (_state.enabled and any(needs) and differentiable):
-            return result
-        node = FunctionNode()
+        several = isinstance(out, tuple)
+        returned = out if several else (out,)
+        dirty = _dirty_inputs(ctx, args, raw)
+        results = _wrap_outputs(returned, several, dirty)
+        differentiable = [isinstance(r, Tensor) and r._data.dtype.kind in "fcO"
+                          and not _marked(ctx._non_diff, o, r._data)
+                          for o, r in zip(returned, results)]
+        record = _state.enabled and any(needs) and any(differentiable)
+        if dirty:
+            _changed_in_place(cls, dirty.values(), results, record)
+        if not record and _state.inference:
+            _mark_inference(results, dirty)
+        if record:
+            old = {id(t): t.grad_fn for t in dirty.values()}
+            cls._record(ctx, tensors, raw, returned, results, differentiable)
+            for t in dirty.values():
+                if t._extra:   # .grad of a retaining tensor: the gradient of its new version
+                    t._move_retain(old[id(t)])
+        return tuple(results) if several else results[0]
+
+    @classmethod
+    def _record(cls, ctx: FunctionCtx, tensors: list, raw: list, returned: tuple,
+                results: list, differentiable: list) -> None:
+        """Make the node of this call the ``grad_fn`` of its differentiable outputs."""
+        node = _node_class(cls)()
         node.fn = cls
         node.ctx = ctx
         node.next_functions = tuple(
-            ((t.grad_fn if t.grad_fn is not None else t._grad_accumulator()), 0)
+            ((t.grad_fn if t.grad_fn is not None else t._grad_accumulator()), t.output_nr)
             if t is not None and t._requires_grad else (None, 0) for t in tensors)
         node._args = tuple(raw)
         node._shapes = tuple(np.shape(a) for a in raw)
         node._dtypes = tuple(getattr(a, "dtype", np.dtype(np.float64)) for a in raw)
-        node._shape, node._dtype = data.shape, data.dtype
+        node._out_meta = tuple((r._data.shape, r._data.dtype) if isinstance(r, Tensor) else None
+                               for r in results)
+        node._shape, node._dtype = node._out_meta[0] or ((), np.dtype(np.float64))
         node._params = None
-        node._ans = data
-        node._pre_hooks = None
-        result.grad_fn = node
-        result._requires_grad = True
-        ctx._output = result
+        node._ans = results[0]._data if isinstance(results[0], Tensor) else None
+        node._hooks = None
+        for nr, (r, diff) in enumerate(zip(results, differentiable)):
+            if diff:
+                r._set_history(node, nr)
+                r._requires_grad = True
+        ctx._outputs = tuple(r if isinstance(r, Tensor) else None for r in results)
         ctx._node = node
-        ctx._saved_ids = tuple(_identify(v, raw, out, data) for v in ctx._saved)
-        ctx._versions = _snapshot(ctx, result)
-        return result
+        ctx._saved_ids = tuple(_identify(v, raw, returned, ctx._outputs) for v in ctx._saved)
+        ctx._versions = _snapshot(ctx)
 
     @classmethod
-    def _apply_symbolic(cls, args: tuple) -> Tensor:
+    def _apply_symbolic(cls, args: tuple) -> Any:
         node = FunctionNode()
         node.fn = cls
         from symgrad.ops.namespaces import to_exact
@@ -381,21 +454,116 @@ class Function(metaclass=_FunctionMeta):
         vals = [a._data if isinstance(a, Tensor) else a for a in args]
         vals = [to_exact(v) if isinstance(v, np.ndarray) and v.dtype != object else v
                 for v in vals]
-        return Tensor._wrap(node.replay(vals))
+        out = node.replay(vals)
+        if isinstance(out, tuple):
+            return tuple(Tensor._wrap(o) for o in out)
+        return Tensor._wrap(out)
 
 
-def _identify(v: Any, raw: list, out: Any, data: np.ndarray):
-    """("in", i) for a saved input, ("out", 0) for the saved output, else None."""
+_NODE_CLASSES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _node_class(fn: type) -> type:
+    """The node class of a Function, named as PyTorch names it (``MySigmoidBackward``)."""
+    klass = _NODE_CLASSES.get(fn)
+    if klass is None:
+        klass = _NODE_CLASSES[fn] = type(f"{fn.__name__}Backward", (FunctionNode,),
+                                         {"__slots__": (), "__module__": fn.__module__})
+    return klass
+
+
+def _dirty_inputs(ctx: FunctionCtx, args: tuple, raw: list) -> dict[int, Tensor]:
+    """The input tensors given to ``ctx.mark_dirty``, by the id of their array (PyTorch
+    warns about, and otherwise ignores, a value that is not an input)."""
+    dirty: dict[int, Tensor] = {}
+    for m in ctx._dirty:
+        for a, r in zip(args, raw):
+            if isinstance(a, Tensor) and (m is a or m is r):
+                dirty[id(r)] = a
+                break
+        else:
+            warnings.warn("ctx.mark_dirty() received a tensor that was not an input. Only "
+                          "input Tensors that have been mutated should be passed to "
+                          "ctx.mark_dirty().", UserWarning, stacklevel=4)
+    return dirty
+
+
+def _changed_in_place(fn: type, dirty: Any, results: list, record: bool) -> None:
+    """Account for the inputs ``forward`` changed: each must be returned, and its version
+    moves on (a node that saved it now refuses to run). While recording, PyTorch's rules
+    for in-place ops apply (forward has already run, as in PyTorch)."""
+    returned = {id(r) for r in results}
+    for t in dirty:
+        check_in_place(t)
+        if id(t) not in returned:
+            raise RuntimeError(
+                "Some elements marked as dirty during the forward method were not returned as "
+                "output. The inputs that are modified inplace must all be outputs of the "
+                f"Function ({fn.__name__}.forward must return the arrays it changed in place).")
+        t._vc[0] += 1
+        if not record:
+            continue
+        if t.grad_fn is None and t._requires_grad:
+            raise RuntimeError(
+                "a leaf Variable that requires grad has been used in an in-place operation. "
+                f"({fn.__name__} marked it dirty; run it under symgrad.no_grad() or on a clone.)")
+        if shares_live_storage(t):
+            raise RuntimeError(
+                f"{fn.__name__} changed in place a tensor that shares storage with another live "
+                "tensor (a view, or a tensor it is a view of) while gradients are recorded: "
+                "symgrad would have to rewrite the other tensor's history (forward has run: "
+                "the values are changed). Pass a .clone(), or drop the other tensor first.")
+
+
+def _mark_inference(results: list, dirty: dict[int, Tensor]) -> None:
+    """Outputs made inside inference mode are inference tensors (not the inputs changed
+    in place: they stay what they were)."""
+    kept = {id(t) for t in dirty.values()}
+    for r in results:
+        if isinstance(r, Tensor) and id(r) not in kept and type(r._vc) is list:
+            r._vc = InferenceVersion((0, False))
+
+
+def _wrap_outputs(returned: tuple, several: bool, dirty: dict[int, Tensor]) -> list:
+    """What ``apply`` returns for the values ``forward`` returned: a Tensor per array (one
+    Tensor for an array returned twice, as PyTorch returns one tensor; the input tensor
+    itself for an input marked dirty), other values of a tuple as they are."""
+    tensors: dict[int, Tensor] = dict(dirty)
+    results = []
+    for o in returned:
+        if isinstance(o, Tensor):
+            data = o._data
+        elif isinstance(o, (np.ndarray, np.generic)) or not several:
+            data = np.asarray(o)
+        else:
+            results.append(o)
+            continue
+        t = tensors.get(id(data))
+        if t is None:
+            t = tensors[id(data)] = Tensor._wrap(data)
+        results.append(t)
+    return results
+
+
+def _marked(marks: tuple, value: Any, data: np.ndarray) -> bool:
+    """Whether ``mark_non_differentiable`` was given this returned value."""
+    return any(m is value or m is data or (isinstance(m, Tensor) and m._data is data)
+               for m in marks)
+
+
+def _identify(v: Any, raw: list, returned: tuple, outputs: tuple):
+    """("in", i) for a saved input, ("out", k) for a saved output, else None."""
     d = v._data if isinstance(v, Tensor) else v
     for i, a in enumerate(raw):
         if isinstance(a, np.ndarray) and a is d:
             return ("in", i)
-    if v is out or d is data:
-        return ("out", 0)
+    for k, (o, t) in enumerate(zip(returned, outputs)):
+        if t is not None and (v is o or d is t._data):
+            return ("out", k)
     return None
 
 
-def _snapshot(ctx: FunctionCtx, result: Tensor) -> tuple:
+def _snapshot(ctx: FunctionCtx) -> tuple:
     """Versions of the saved tensors now, so ``saved_tensors`` can tell they were changed
     in place (the check built-in ops make); entries are ``(counter, version, identity)``."""
     snap = []
@@ -403,8 +571,10 @@ def _snapshot(ctx: FunctionCtx, result: Tensor) -> tuple:
         if ident is None:
             t = v if isinstance(v, Tensor) else None
         else:
-            t = result if ident[0] == "out" else ctx._inputs[ident[1]]
+            t = ctx._outputs[ident[1]] if ident[0] == "out" else ctx._inputs[ident[1]]
         if isinstance(t, Tensor):
+            if type(t._vc) is not list:
+                raise RuntimeError(INFERENCE_SAVED_MESSAGE)
             snap.append((t._vc, t._vc[0], ident))
     return tuple(snap)
 

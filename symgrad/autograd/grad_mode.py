@@ -1,6 +1,9 @@
 """Whether operations are recorded for differentiation: thread-local, as in PyTorch.
 
 Each thread starts with recording on; ``no_grad`` in one thread never affects another.
+``inference_mode`` also turns recording off, and marks the tensors made inside it as
+inference tensors (``Tensor.is_inference``), which autograd then refuses to save or
+change in place outside the mode.
 """
 
 from __future__ import annotations
@@ -9,7 +12,8 @@ import functools
 import inspect
 import threading
 
-__all__ = ["is_grad_enabled", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode"]
+__all__ = ["is_grad_enabled", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
+           "is_inference_mode_enabled"]
 
 
 class _State(threading.local):
@@ -17,6 +21,9 @@ class _State(threading.local):
     # The verifier sets this while it builds a graph of derivatives: then every op records a
     # node, constants included, so the graph can be replayed exactly (no baked-in roundings).
     record_all = False
+    # Inside inference_mode: new tensors are inference tensors. Read only where nothing is
+    # recorded (then the op's cost dwarfs it), never on the recording path.
+    inference = False
 
 
 _state = _State()
@@ -27,41 +34,53 @@ def is_grad_enabled() -> bool:
     return _state.enabled
 
 
+def is_inference_mode_enabled() -> bool:
+    """True inside ``inference_mode()`` (in this thread)."""
+    return _state.inference
+
+
 class _GradModeContext:
     """A context manager that is also a decorator, like PyTorch's grad-mode guards."""
 
     _mode: bool = True
 
-    def __enter__(self) -> None:
-        self._prev = _state.enabled
+    def _switch(self):
+        """Enter this mode; returns what ``_restore`` needs to leave it."""
+        prev = _state.enabled
         _state.enabled = self._mode
+        return prev
+
+    @staticmethod
+    def _restore(prev) -> None:
+        _state.enabled = prev
+
+    def __enter__(self) -> None:
+        self._prev = self._switch()
 
     def __exit__(self, *exc) -> None:
-        _state.enabled = self._prev
+        self._restore(self._prev)
 
     def __call__(self, fn):
-        mode = self._mode
         if inspect.isgeneratorfunction(fn):
-            return _wrap_generator(fn, mode)
+            return _wrap_generator(fn, self)
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            return _in_mode(mode, fn, *args, **kwargs)
+            return _in_mode(self, fn, *args, **kwargs)
 
         return wrapper
 
 
-def _in_mode(mode: bool, fn, /, *args, **kwargs):
-    """``fn(*args, **kwargs)`` with recording set to ``mode``, then the caller's mode back."""
-    prev = _state.enabled
-    _state.enabled = mode
+def _in_mode(mode: _GradModeContext, fn, /, *args, **kwargs):
+    """``fn(*args, **kwargs)`` in ``mode``, then the caller's mode back."""
+    prev = mode._switch()
     try:
         return fn(*args, **kwargs)
     finally:
-        _state.enabled = prev
+        mode._restore(prev)
 
 
-def _wrap_generator(fn, mode: bool):
+def _wrap_generator(fn, mode: _GradModeContext):
     """A generator function whose body runs in ``mode`` each time it is resumed.
 
     A plain wrapper would only cover creating the generator (the body has not started),
@@ -135,13 +154,28 @@ class set_grad_enabled(_GradModeContext):
         return super().__call__(fn)
 
 
-class inference_mode(no_grad):
-    """Alias of ``no_grad`` (symgrad has no separate inference tensors)."""
+class inference_mode(_GradModeContext):
+    """``no_grad`` that also makes the tensors created inside inference tensors, as
+    PyTorch's: autograd refuses to save them for backward, or to change them in place,
+    outside the mode (``clone()`` one to get a normal tensor). ``inference_mode(False)``
+    switches both off: recording is on inside it."""
 
     def __init__(self, mode: bool = True) -> None:
-        self._mode = bool(mode) is False
+        self._mode = bool(mode)
 
     def __new__(cls, mode=True):
-        if callable(mode):
-            return no_grad(mode)
-        return object.__new__(cls)
+        self = object.__new__(cls)
+        if callable(mode):   # ``@inference_mode`` without parentheses
+            self._mode = True
+            return self(mode)
+        return self
+
+    def _switch(self):
+        prev = (_state.enabled, _state.inference)
+        _state.enabled = not self._mode
+        _state.inference = self._mode
+        return prev
+
+    @staticmethod
+    def _restore(prev) -> None:
+        _state.enabled, _state.inference = prev

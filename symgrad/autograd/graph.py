@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["Node", "AccumulateGrad", "HookHandle", "FREED_MESSAGE"]
+__all__ = ["Node", "AccumulateGrad", "HookHandle", "NodeHooks", "DROPPED", "OutputGrads",
+           "add_output", "merge_grads", "output_grad", "FREED_MESSAGE"]
 
 _new = object.__new__
 
@@ -27,7 +28,8 @@ FREED_MESSAGE = (
 class Node:
     """A recorded operation: the ``grad_fn`` of the tensors it produced."""
 
-    __slots__ = ("next_functions", "_pre_hooks", "__weakref__")
+    # (``_metadata`` is left unset until first read: nodes are made by the million)
+    __slots__ = ("next_functions", "_hooks", "_metadata", "__weakref__")
 
     def name(self) -> str:
         """The PyTorch name of this node, e.g. ``"AddBackward0"``."""
@@ -43,38 +45,180 @@ class Node:
     def release(self) -> None:
         """Free what was saved for the backward pass (after a backward without retain_graph)."""
 
+    @property
+    def metadata(self) -> dict:
+        """A dict for the user's own notes about this node (PyTorch's ``grad_fn.metadata``),
+        kept as long as the node lives."""
+        try:
+            return self._metadata
+        except AttributeError:
+            self._metadata = meta = {}
+            return meta
+
+    # ------------------------------------------------------------------ outputs
+    def _output_grads(self, g: Any) -> list:
+        """The engine's gradient for this node as one entry per output (None where none
+        arrived); a node with one output gets its gradient itself."""
+        return [g]
+
+    # ------------------------------------------------------------------ hooks
+    def _hook_set(self) -> NodeHooks:
+        hooks = self._hooks
+        if hooks is None:
+            self._hooks = hooks = NodeHooks()
+        return hooks
+
     def register_prehook(self, fn: Callable) -> HookHandle:
         """PyTorch's node pre-hook: ``fn(grad_outputs)`` before this node runs, with
-        ``grad_outputs`` a tuple of one Tensor; a returned tuple replaces it."""
+        ``grad_outputs`` a tuple of one Tensor per output (None where no gradient arrived);
+        a returned tuple replaces it. Runs after the hooks of the node's output tensors."""
         def wrapped(g):
-            from symgrad.tensor import Tensor
-
-            raw = not isinstance(g, Tensor)
-            r = fn((Tensor._wrap(g) if raw else g,))
-            if r is None:
+            grads = self._output_grads(g)
+            got = fn(_as_tensors(grads))
+            if got is None:
                 return None
-            if not isinstance(r, (tuple, list)):
-                raise TypeError(f"expected tuple, but hook returned '{type(r).__name__}' (a "
-                                f"pre-hook of {self.name()} returns None or a tuple)")
-            if len(r) != 1:
-                raise RuntimeError(f"hook '{getattr(fn, '__name__', fn)}' returned {len(r)} "
-                                   f"gradients; {self.name()} has one output")
-            new = r[0]
-            if not isinstance(new, Tensor) or new._data.shape != np.shape(g):
-                raise RuntimeError(f"hook '{getattr(fn, '__name__', fn)}' has changed the size "
-                                   f"of value 0 (a pre-hook of {self.name()})")
-            return new._data if raw else new
+            new = _checked_hook_result(fn, got, grads)
+            return self._from_output_grads(new, g)
 
-        return self._add_prehook(wrapped)
+        hooks = self._hook_set().pre
+        hooks.append(wrapped)
+        return HookHandle(hooks, wrapped)
+
+    def register_hook(self, fn: Callable) -> HookHandle:
+        """PyTorch's node post-hook: ``fn(grad_inputs, grad_outputs)`` after this node has
+        run, with one gradient per input edge (None where none flows) and per output; a
+        returned tuple of the same length replaces ``grad_inputs`` (None drops one)."""
+        if not callable(fn):
+            raise TypeError(f"a node hook must be callable, got {type(fn).__name__}")
+
+        def wrapped(outs, g):
+            got = fn(_as_tensors(outs), _as_tensors(self._output_grads(g)))
+            if got is None:
+                return None
+            return _checked_hook_result(fn, got, outs)
+
+        hooks = self._hook_set().post
+        hooks.append(wrapped)
+        return HookHandle(hooks, wrapped)
+
+    def _from_output_grads(self, grads: list, g: Any) -> Any:
+        """The inverse of ``_output_grads``: what the engine hands this node."""
+        r = grads[0]
+        return DROPPED if r is None else r
 
     def _add_prehook(self, fn: Callable) -> HookHandle:
         """Call ``fn(grad)`` (the raw gradient, an array or a Tensor) before this node
-        runs; a non-None result replaces the gradient."""
-        hooks = self._pre_hooks
-        if hooks is None:
-            self._pre_hooks = hooks = []
+        runs, as a retain_grad hook does; a non-None result replaces the gradient."""
+        hooks = self._hook_set().retain
         hooks.append(fn)
         return HookHandle(hooks, fn)
+
+
+#: What a hook returns to say the gradient is dropped (a hook's None means "unchanged").
+DROPPED = object()
+
+
+class OutputGrads(list):
+    """The gradients gathered for a node with several outputs: entry ``nr`` for output
+    ``nr`` (None: nothing arrived; missing trailing entries too).
+
+    The engine routes a gradient for output 0 as it does for any node, ``prev + r``: once a
+    later output has made the buffer an ``OutputGrads``, that ``+`` adds into entry 0. So a
+    graph of ordinary nodes never pays for this; only edges to outputs 1, 2, ... do
+    (through ``add_output``)."""
+
+    __slots__ = ()
+
+    def __add__(self, g: Any) -> OutputGrads:  # type: ignore[override]
+        add_output(self, 0, g)
+        return self
+
+
+def add_output(prev: Any, nr: int, g: Any) -> OutputGrads:
+    """Add ``g``, a gradient for output ``nr``, to a node's buffer ``prev`` (None, the
+    gradient of output 0, or an ``OutputGrads``); returns the new buffer."""
+    if type(prev) is not OutputGrads:
+        prev = OutputGrads([prev])
+    if len(prev) <= nr:
+        prev.extend([None] * (nr + 1 - len(prev)))
+    old = prev[nr]
+    prev[nr] = g if old is None else old + g
+    return prev
+
+
+def merge_grads(a: Any, b: Any) -> Any:
+    """``a + b`` for two buffers of one node, either of which may be an ``OutputGrads``."""
+    if type(b) is OutputGrads:
+        for nr, g in enumerate(b):
+            if g is not None:
+                a = add_output(a, nr, g)
+        return a
+    return a + b
+
+
+def output_grad(g: Any, nr: int) -> Any:
+    """The gradient of output ``nr`` in a node's buffer ``g`` (None if none arrived)."""
+    if type(g) is OutputGrads:
+        return g[nr] if nr < len(g) else None
+    return g if nr == 0 else None
+
+
+class NodeHooks:
+    """A node's hooks, in the order PyTorch runs them on the gradient of the node's output
+    before the node runs: hooks of the tensors it made, then retain_grad's, then the node's
+    own pre-hooks; its post-hooks run after it, on what it produced.
+
+    A leaf's ``tensor`` list is the tensor's own: its hooks outlive each graph's node."""
+
+    __slots__ = ("tensor", "retain", "pre", "post")
+
+    def __init__(self, tensor: list | None = None) -> None:
+        self.tensor: list = [] if tensor is None else tensor
+        self.retain: list = []
+        self.pre: list = []
+        self.post: list = []
+
+
+def _as_tensors(grads: Any) -> tuple:
+    """Engine gradients (arrays, or Tensors under create_graph) as a tuple of Tensors."""
+    from symgrad.tensor import Tensor
+
+    return tuple(r if r is None or isinstance(r, Tensor) else Tensor._wrap(r) for r in grads)
+
+
+def _checked_hook_result(fn: Callable, got: Any, old: Any) -> list:
+    """A hook's replacement tuple, checked as PyTorch checks it and unwrapped to what the
+    engine holds (arrays, or Tensors under create_graph)."""
+    from symgrad.tensor import Tensor
+
+    name = getattr(fn, "__name__", repr(fn))
+    if not isinstance(got, tuple):
+        raise TypeError(f"expected tuple, but hook returned '{type(got).__name__}'")
+    if len(got) != len(old):
+        raise RuntimeError(f"hook '{name}' has returned an incorrect number of values (got "
+                           f"{len(got)}, but expected {len(old)})")
+    new = []
+    for r, o in zip(got, old):
+        if r is None:
+            new.append(None)
+            continue
+        if not isinstance(r, Tensor):
+            raise TypeError(f"expected Variable, but hook returned '{type(r).__name__}'")
+        if o is None:
+            raise RuntimeError("can't replace a None gradient with a non-None value")
+        raw = not isinstance(o, Tensor)
+        data, ref = r._data, (o if raw else o._data)
+        if data.shape != np.shape(ref):
+            raise RuntimeError(f"hook '{name}' has changed the size of value")
+        if data.dtype != ref.dtype:
+            raise RuntimeError(f"hook '{name}' has changed the type of value (was "
+                               f"{_dtype_name(ref.dtype)} got {_dtype_name(data.dtype)})")
+        new.append(data if raw else r)
+    return new
+
+
+def _dtype_name(dt: np.dtype) -> str:
+    return f"symgrad.{np.dtype(dt).name}"
 
 
 class HookHandle:
@@ -102,14 +246,14 @@ class AccumulateGrad(Node):
     def __init__(self, variable) -> None:
         self.variable = variable
         self.next_functions = ()
-        self._pre_hooks = None
+        self._hooks = None
 
     @classmethod
     def of(cls, variable) -> AccumulateGrad:
         """``AccumulateGrad(variable)`` without the type call's overhead: a leaf gets a new
         one in every step's graph (it holds it weakly, as PyTorch does)."""
         acc = _new(cls)
-        acc.variable, acc.next_functions, acc._pre_hooks = variable, (), None
+        acc.variable, acc.next_functions, acc._hooks = variable, (), None
         return acc
 
     def apply(self, grad: Any, create_graph: bool) -> tuple:

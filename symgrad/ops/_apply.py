@@ -15,7 +15,7 @@ from symgrad import _dtype
 from symgrad._quiet import quiet_enter as _quiet_enter, quiet_exit as _quiet_exit
 from symgrad.autograd.grad_mode import _state
 from symgrad.ops.namespaces import NUMPY, to_exact
-from symgrad.tensor import Tensor, share_storage
+from symgrad.tensor import INFERENCE_SAVED_MESSAGE, InferenceVersion, Tensor, share_storage
 
 __all__ = ["apply", "apply_symbolic", "mirror_call"]
 
@@ -53,11 +53,12 @@ def apply(op, *args: Any, **params: Any) -> Tensor:
                         fn = acc() if acc is not None else None
                         if fn is None:
                             fn = a._grad_accumulator()
-                    edges.append((fn, 0))
+                    # (``_extra`` holds output_nr for the outputs 1, 2, ... of a node)
+                    edges.append((fn, 0) if a._extra is None else (fn, a.output_nr))
                     continue
                 if fn is not None:                  # a constant recorded by record_all
                     const_edges = (const_edges or ()) + (len(edges),)
-                    edges.append((fn, 0))
+                    edges.append((fn, a.output_nr))
                     partial = True
                     continue
             edges.append(_NO_EDGE)
@@ -79,7 +80,9 @@ def apply(op, *args: Any, **params: Any) -> Tensor:
     if not grad and not (record and _state.record_all):
         t = _wrap(out)
         if op.view and out.base is not None:
-            share_storage(args[0], t)
+            share_storage(args[0], t)   # (a view of an inference tensor is one: same counter)
+        elif not record and _state.inference:
+            t._vc = InferenceVersion((0, False))
         return t
     node = _new(op.node_class)
     node.next_functions = tuple(edges)
@@ -88,7 +91,7 @@ def apply(op, *args: Any, **params: Any) -> Tensor:
     node._params = params or None
     node._shape = out.shape
     node._dtype = out.dtype
-    node._pre_hooks = None
+    node._hooks = None
     node._freed = False
     node._const = const_edges
     t = _wrap(out, node, grad)
@@ -144,6 +147,8 @@ def _snapshot(saved_idx: Any, args: tuple, out: Tensor, ans: bool) -> tuple:
             a = args[i]
             if isinstance(a, Tensor):
                 vc = a._vc
+                if type(vc) is not list:   # an inference tensor's counter
+                    raise RuntimeError(INFERENCE_SAVED_MESSAGE)
                 saved.append((vc, vc[0], i))
     if ans:
         vc = out._vc

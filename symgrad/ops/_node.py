@@ -29,11 +29,14 @@ def _object_scalar(v: Any) -> np.ndarray:
     return a
 
 
-def parent_meta(parent: Node) -> tuple[tuple, np.dtype]:
-    """Shape and dtype of the tensor a parent node produced (its gradient must match)."""
+def parent_meta(parent: Node, nr: int = 0) -> tuple[tuple, np.dtype]:
+    """Shape and dtype of the tensor a parent node produced as its output ``nr`` (its
+    gradient must match)."""
     if type(parent) is AccumulateGrad:
         d = parent.variable._data
         return d.shape, d.dtype
+    if nr:
+        return parent._output_meta(nr)
     return parent._shape, parent._dtype
 
 
@@ -63,7 +66,7 @@ class OpNode(Node):
         args, ans, const, params = self._args, self._ans, self._const, self._params
         outs: list = []
         i = -1
-        for parent, _ in self.next_functions:
+        for parent, nr in self.next_functions:
             i += 1
             if parent is None or (const and i in const):
                 outs.append(None)
@@ -78,6 +81,8 @@ class OpNode(Node):
             if type(parent) is AccumulateGrad:
                 d = parent.variable._data
                 shape, dtype = d.shape, d.dtype
+            elif nr:  # output 1, 2, ... of a node with several outputs
+                shape, dtype = parent._output_meta(nr)
             else:
                 shape, dtype = parent._shape, parent._dtype
             rs = r.shape
@@ -112,7 +117,7 @@ class OpNode(Node):
             args = ()  # the rule reads no argument: passing n of them n times is O(n^2)
         outs: list = []
         const = self._const
-        for i, ((parent, _), rule) in enumerate(zip(self.next_functions, rules)):
+        for i, ((parent, nr), rule) in enumerate(zip(self.next_functions, rules)):
             if parent is None or (const and i in const):
                 outs.append(None)
                 continue
@@ -122,11 +127,7 @@ class OpNode(Node):
                 r = rule(xp, g, ans, *args, i=i, **params)
             else:
                 r = rule(xp, g, ans, *args, **params)
-            if type(parent) is AccumulateGrad:
-                d = parent.variable._data
-                shape, dtype = d.shape, d.dtype
-            else:
-                shape, dtype = parent._shape, parent._dtype
+            shape, dtype = parent_meta(parent, nr)
             if numeric:
                 if type(r) is not _ndarray:
                     r = np.asarray(r)
@@ -179,13 +180,16 @@ class OpNode(Node):
 
         args = []
         const = self._const or ()
-        for i, (a, (parent, _)) in enumerate(zip(self._args, self.next_functions)):
+        for i, (a, (parent, nr)) in enumerate(zip(self._args, self.next_functions)):
             if parent is None:
                 args.append(Tensor._wrap(a) if type(a) is _ndarray else a)
             elif type(parent) is AccumulateGrad:
                 args.append(parent.variable)
             else:
-                args.append(Tensor._wrap(a, parent, i not in const))
+                t = Tensor._wrap(a, parent, i not in const)
+                if nr:
+                    t._set_history(parent, nr)
+                args.append(t)
         ans = self._ans
         if ans is not None:
             ans = Tensor._wrap(ans, self, True)

@@ -17,7 +17,7 @@ from symgrad.autograd.grad_mode import _state, no_grad
 from symgrad.ops._apply import apply
 from symgrad.ops._record import REAL, register
 from symgrad.ops.shape import _norm_index
-from symgrad.tensor import Tensor, as_tensor, shares_live_storage
+from symgrad.tensor import Tensor, as_tensor, check_in_place, shares_live_storage
 
 __all__ = ["inplace", "fill_", "copy_", "index_put_", "fill", "index_put"]
 
@@ -60,13 +60,15 @@ def _write(t: Tensor, res: Tensor, what: str) -> None:
 def inplace(t: Tensor, fn: Callable[..., Tensor], *args: Any, **kwargs: Any) -> Tensor:
     """Apply the out-of-place ``fn(t, *args)`` and store the result in ``t``."""
     what = f"{getattr(fn, '__name__', 'op')}_"
+    check_in_place(t)
     if _records(t, args):
         _check_target(t, what)
-        old = Tensor._wrap(t._data.copy(), t.grad_fn, t._requires_grad)
+        old = t._history_alias(t._data.copy())
         res = fn(old, *args, **kwargs)
         _write(t, res, what)
         if res._requires_grad:
-            old_fn, t.grad_fn = t.grad_fn, res.grad_fn
+            old_fn = t.grad_fn
+            t._set_history(res.grad_fn)
             t._requires_grad = True
             if t._extra:
                 t._move_retain(old_fn)
@@ -117,6 +119,7 @@ def zero_(t: Tensor) -> Tensor:
 def fill_(t: Tensor, value) -> Tensor:
     """Set every entry of ``t`` to ``value``."""
     if not _records(t, (value,)):
+        check_in_place(t)
         v = value._data if isinstance(value, Tensor) else value
         if t._data.dtype.kind in "iub" and isinstance(v, float) and not float(v).is_integer():
             t._data[...] = v  # numpy truncates, as PyTorch does for fill_
@@ -232,6 +235,7 @@ def index_put(input: Tensor, index: Any, value) -> Tensor:
 def index_put_(t: Tensor, index: Any, value) -> None:
     """``t[index] = value``."""
     if not _records(t, (value,)):
+        check_in_place(t)
         v = value._data if isinstance(value, Tensor) else value
         idx = _norm_index(index, t._data.shape)
         try:

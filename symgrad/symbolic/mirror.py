@@ -156,9 +156,14 @@ def mirror(t: Tensor, names: Mapping[str, Tensor] | None = None, *,
         if replay is None:
             raise TypeError(f"{node.name()} has no SymPy mirror, so its graph cannot be replayed")
         args = []
-        for (parent, _), a in zip(node.next_functions, node._args):
-            args.append(values[parent] if parent is not None else constant(a))
+        for (parent, nr), a in zip(node.next_functions, node._args):
+            if parent is None:
+                args.append(constant(a))
+                continue
+            v = values[parent]
+            args.append(v[nr] if type(v) is tuple else v)  # (a node with several outputs)
         values[node] = replay(args)
-    out = Tensor._wrap(values[root])
+    out = values[root]
+    out = Tensor._wrap(out[t.output_nr] if type(out) is tuple else out)
     out._extra = {"mirror": meta}
     return out

@@ -98,8 +98,8 @@ def mp_vjp(node: Node, g: Any, args: Any, ans: Any, fallbacks: list | None = Non
         return [r(xp, g, ans, *a, **params) if ok else None for r, ok in zip(op.vjp, live)]
 
     cols = _entrywise(rules, [g, ans, *args], np.shape(g))
-    return [None if c is None else unbroadcast(MPMATH, c, parent_meta(p)[0])
-            for c, (p, _) in zip(cols, node.next_functions)]
+    return [None if c is None else unbroadcast(MPMATH, c, parent_meta(p, nr)[0])
+            for c, (p, nr) in zip(cols, node.next_functions)]
 
 
 def mp_forward(node: Node, args: list, fallbacks: list | None = None) -> np.ndarray:
