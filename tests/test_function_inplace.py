@@ -43,7 +43,7 @@ def test_the_input_itself_is_returned_with_the_new_history():
     h = x * 2
     old, version = h.grad_fn, h._version
     y = AddOne_.apply(h)
-    assert y is h and h.tolist() == [3.0, 5.0] and h._version == version + 1
+    assert y is h and h.tolist() == [3.0, 5.0] and h._version == version + 2
     assert h.grad_fn.name() == "AddOne_Backward" and h.grad_fn.next_functions == ((old, 0),)
     (h * h).sum().backward()
     assert x.grad.tolist() == [12.0, 20.0]      # d/dx (2x + 1)^2
@@ -61,7 +61,7 @@ def test_a_leaf_that_requires_grad_is_refused_as_pytorch_refuses_it():
 
 def test_a_tensor_without_grad_is_changed_and_may_join_the_graph():
     z = sg.tensor([1.0, 2.0])
-    assert AddOne_.apply(z) is z and z.tolist() == [2.0, 3.0] and z._version == 1
+    assert AddOne_.apply(z) is z and z.tolist() == [2.0, 3.0] and z._version == 2
     assert z.grad_fn is None and not z.requires_grad
     w = sg.tensor([3.0, 4.0], requires_grad=True)
     assert ScaleInto_.apply(z, w) is z

@@ -91,7 +91,7 @@ def test_non_differentiable_integer_and_plain_outputs():
     class Mixed(sg.autograd.Function):
         @staticmethod
         def forward(ctx, x, k):
-            return x * 2, np.argmax(x), k, x > 1
+            return x * 2, x.argmax(), k, x > 1
 
         @staticmethod
         def backward(ctx, g, gi, gk, gm):
@@ -299,4 +299,4 @@ def _scenario(m, argmax):
 def test_several_outputs_match_pytorch():
     torch = pytest.importorskip("torch")
     theirs = _scenario(torch, lambda x: x.argmax())
-    assert _scenario(sg, np.argmax) == theirs
+    assert _scenario(sg, lambda x: x.argmax()) == theirs

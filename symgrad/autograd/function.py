@@ -19,9 +19,10 @@
 >>> t.grad
 tensor([ 3., 12.])
 
-``forward`` receives numpy arrays for tensor arguments (other arguments as given) and
-returns an array or a Tensor; ``backward`` receives and returns Tensors (None for an input
-that gets no gradient), so running it with ``create_graph=True`` records a graph.
+``forward`` receives the input tensors themselves, as in PyTorch (other arguments as
+given), with recording off, and returns Tensors or arrays; ``backward`` receives and
+returns Tensors (None for an input that gets no gradient), so running it with
+``create_graph=True`` records a graph.
 As in PyTorch, an integer or boolean output keeps its dtype and never requires grad, and a
 saved input or output changed in place before ``backward`` reads it is an error.
 
@@ -195,6 +196,8 @@ class FunctionNode(Node):
         if not isinstance(outs, tuple):
             outs = (outs,)
         n = len(self.next_functions)
+        if len(outs) > n and all(r is None for r in outs[n:]):
+            outs = outs[:n]   # trailing Nones (for defaulted arguments) are allowed, as in PyTorch
         if len(outs) != n:
             raise RuntimeError(f"function {self.name()} returned an incorrect number of "
                                f"gradients (expected {n}, got {len(outs)})")
@@ -298,8 +301,8 @@ class FunctionNode(Node):
                 saved.append(ctx._inputs[ident[1]]._data)
             elif ident is not None and ident[0] == "out":
                 saved.append(ctx._outputs[0]._data)
-            elif isinstance(v, (np.ndarray, np.generic)):
-                v = np.asarray(v)
+            elif isinstance(v, (Tensor, np.ndarray, np.generic)):
+                v = np.asarray(v._data if isinstance(v, Tensor) else v)
                 saved.append(_obj(_to_sympy(v.astype(np.float64) if v.dtype.kind == "f"
                                             else v)))
             else:
@@ -381,7 +384,8 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args: Any) -> Any:
-        """Run ``forward`` on numpy values and record one node for ``backward``.
+        """Run ``forward`` on the inputs, without recording, and record one node for
+        ``backward``.
 
         ``forward`` may return a tuple: each array (or Tensor) in it becomes an output
         tensor, all with this one node as ``grad_fn`` (``output_nr`` 0, 1, ...), and other
@@ -396,7 +400,7 @@ class Function(metaclass=_FunctionMeta):
         ctx.needs_input_grad = needs
         ctx._inputs = tuple(args)
         with no_grad():
-            out = cls.forward(ctx, *raw)
+            out = cls.forward(ctx, *args)
         several = isinstance(out, tuple)
         returned = out if several else (out,)
         dirty = _dirty_inputs(ctx, args, raw)
