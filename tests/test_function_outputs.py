@@ -1,7 +1,6 @@
 """Custom Functions with several outputs, as PyTorch runs them: one node for all the
 outputs, one backward call with a gradient per output (zeros where none arrived)."""
 
-import numpy as np
 import pytest
 import sympy
 

@@ -73,11 +73,12 @@ def test_tutorial_functions_run_with_tensor_methods_in_forward():
 
 def test_tutorial_functions_match_torch():
     torch = pytest.importorskip("torch")
+    prev = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)
     try:
         want = _run(torch)
     finally:
-        torch.set_default_dtype(torch.float32)
+        torch.set_default_dtype(prev)
     for g, t in zip(_run(sg), want):
         np.testing.assert_allclose(g, t, rtol=1e-15)
 

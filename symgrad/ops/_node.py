@@ -221,6 +221,45 @@ class OpNode(Node):
 
         return mirror_call(self.op, args, self._params or {})
 
+    def __getattr__(self, name: str) -> Any:
+        # (only for names the class does not define: PyTorch's ``grad_fn._saved_self`` ...)
+        if name.startswith("_saved_"):
+            return self._saved_named(name[len("_saved_"):])
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def _saved_named(self, key: str) -> Any:
+        """PyTorch's ``_saved_<name>``: an argument the rules read (``self`` and ``other``
+        are the first two, as PyTorch names them, or symgrad's argument names), ``result``
+        (the output, if the rules read it), or a parameter (``exponent``, ``dim`` ...). A
+        saved leaf is the leaf tensor itself; other saved tensors lead back into the graph."""
+        from symgrad.tensor import Tensor
+
+        op = self.op
+        names = op.arg_names
+        params = self._params or _EMPTY
+        idx = {"self": 0, "other": 1}.get(key, names.index(key) if key in names else None)
+        if key == "result" and op.saves_ans:
+            if self._freed:
+                raise RuntimeError(FREED_MESSAGE)
+            return Tensor._wrap(self._ans, self, True)
+        if (idx is not None and not op.variadic and idx < len(names)
+                and op.saved_idx is not None and idx in op.saved_idx):
+            parent, nr = self.next_functions[idx]
+            if self._freed and parent is not None:
+                raise RuntimeError(FREED_MESSAGE)
+            a = self._args[idx]
+            if parent is None:
+                return Tensor._wrap(a) if type(a) is _ndarray else a
+            if type(parent) is AccumulateGrad:
+                return parent.variable
+            t = Tensor._wrap(a, parent, True)
+            if nr:
+                t._set_history(parent, nr)
+            return t
+        if key in params:
+            return params[key]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '_saved_{key}'")
+
     @property
     def saved_values(self) -> dict[str, Any]:
         """What this node saved for backward (argument names and ``result``)."""
