@@ -158,3 +158,12 @@ def test_check_of_polynomial_jacobian_agrees_and_catches_a_wrong_rule(monkeypatc
     monkeypatch.setattr(POW, "vjp", (off,))
     rep = check(lambda a: (a + 1) ** 2, sg.tensor(np.eye(3)), mode="jacobian")
     assert not rep.ok and "pow" in str(rep).lower()
+
+
+@pytest.mark.parametrize("n", [2 ** 300, -(2 ** 300)])
+def test_huge_exponent_whose_predecessor_rounds_is_not_exact(n):
+    """d(x^n)/dx = n x^(n-1) is computed with mpf(n - 1), which rounds at the first
+    precision for n = +-2^300 even though n and x = -1 are exact."""
+    point = {x: sympy.Integer(-1)}
+    (got,) = derive.directional_mp_many(np.array([x ** n], dtype=object), [{x: 1}], point)
+    assert int(got[0]) == (n if (n - 1) % 2 == 0 else -n)   # n (-1)^(n-1)

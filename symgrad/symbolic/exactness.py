@@ -213,8 +213,12 @@ def dots_exact(program: mpeval.Program, spans: list, dots: list, tangents: list,
                 terms = [_product([f for m, f in enumerate(factors) if m != k]
                                   + [_span(dots[a][i])])
                          for k, a in enumerate(slots) if dots[a] is not None]
-            elif op == _POW:   # n * b**(n - 1), times b's derivative
-                terms = [_product((step[3], _power(spans[slots], step[2] - 1),
+            elif op == _POW:   # n * b**(n - 1), times b's derivative; the constants
+                # n and n - 1 are converted at this precision too (mpf(n - 1) may round)
+                n = step[2]
+                if max(abs(n), abs(n - 1)).bit_length() > prec:
+                    return False
+                terms = [_product((step[3], _power(spans[slots], n - 1),
                                    _span(dots[slots][i])))]
             else:
                 zero: tuple = ()
