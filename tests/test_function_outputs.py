@@ -299,3 +299,36 @@ def test_several_outputs_match_pytorch():
     torch = pytest.importorskip("torch")
     theirs = _scenario(torch, lambda x: x.argmax())
     assert _scenario(sg, lambda x: x.argmax()) == theirs
+
+
+def _kept_by_hooks(m):
+    """Gradients a tensor hook and a node pre-hook keep, over two backward passes through
+    a two-output Function whose backward passes them through to the leaves."""
+    class Pair(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a * 1, b * 1
+
+        @staticmethod
+        def backward(ctx, g0, g1):
+            return g0, g1
+
+    a = m.tensor([1.0, 1.0], requires_grad=True)
+    b = m.tensor([1.0, 1.0], requires_grad=True)
+    kept, pre = [], []
+    for _ in range(2):
+        y0, y1 = Pair.apply(a, b)
+        y0.register_hook(kept.append)
+        y0.grad_fn.register_prehook(lambda gs: pre.append(gs) or None)
+        ((y0 * 2).sum() + (y1 * 3).sum()).backward()
+    return ([k.tolist() for k in kept], [[g.tolist() for g in gs] for gs in pre],
+            a.grad.tolist(), b.grad.tolist())
+
+
+def test_gradients_hooks_saw_are_not_changed_by_later_passes():
+    kept, pre, ga, gb = _kept_by_hooks(sg)
+    assert kept == [[2.0, 2.0], [2.0, 2.0]]
+    assert pre == [[[2.0, 2.0], [3.0, 3.0]]] * 2
+    assert (ga, gb) == ([4.0, 4.0], [6.0, 6.0])
+    torch = pytest.importorskip("torch")
+    assert _kept_by_hooks(torch) == (kept, pre, ga, gb)

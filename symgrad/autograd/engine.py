@@ -14,8 +14,8 @@ from __future__ import annotations
 from typing import Any
 from collections.abc import Callable, Collection, Sequence
 
-from symgrad.autograd.graph import (DROPPED, AccumulateGrad, Node, NodeHooks, add_output,
-                                    merge_grads)
+from symgrad.autograd.graph import (DROPPED, AccumulateGrad, Node, NodeHooks, OutputGrads,
+                                    add_output, merge_grads)
 
 __all__ = ["run_backward", "topological_order"]
 
@@ -66,17 +66,24 @@ def _repeated_ids(outs: Sequence[Any]) -> Sequence[int]:
     return repeated
 
 
+def _seen(shared: set[int], g: Any) -> None:
+    """``g`` was shown to a hook, which may keep it: it counts as shared (for a node with
+    several outputs, each output's gradient in it)."""
+    shared.add(id(g))
+    if type(g) is OutputGrads:
+        shared.update([id(e) for e in g if e is not None])
+
+
 def _call_hooks(g: Any, shared: set[int], *groups: Sequence[Callable]) -> Any:
     """Run hooks on a node's gradient: a hook's result replaces it (``DROPPED``: no
     gradient any more). What the hooks saw may be kept by them, so it counts as shared."""
-    seen = shared.add
     for hooks in groups:
         for hook in hooks:
-            seen(id(g))
+            _seen(shared, g)
             r = hook(g)
             if r is not None:
                 g = None if r is DROPPED else r
-                seen(id(g))
+                _seen(shared, g)
     return g
 
 
@@ -91,6 +98,7 @@ def _apply_hooked(node: Node, g: Any, hooks: NodeHooks, apply: Callable | None,
     outs = node.apply(g, create_graph) if apply is None else apply(node, g)
     for hook in hooks.post:
         shared.update([id(r) for r in outs if r is not None])
+        _seen(shared, g)
         got = hook(outs, g)
         if got is not None:
             outs = got
