@@ -69,3 +69,14 @@ def test_in_place_forms_match_torch():
         want = getattr(torch.tensor(x), f"{name}_")().numpy()
         got = getattr(sg.tensor(x), f"{name}_")().numpy()
         np.testing.assert_allclose(got, want, rtol=1e-15, equal_nan=True, err_msg=name)
+
+
+@pytest.mark.parametrize("form", ["gt_", "eq_", "le_"])
+def test_in_place_comparison_drops_the_old_history(form):
+    """y.gt_(0) overwrites y with a mask: a gradient through y's old history would be
+    wrong. d/dx sum(y * x) is y, the mask (as PyTorch gives)."""
+    x = sg.tensor([0.5, -1.0], requires_grad=True)
+    y = x * 3
+    getattr(y, form)(0)
+    (y * x).sum().backward()
+    assert x.grad.tolist() == y.tolist()

@@ -72,6 +72,11 @@ def inplace(t: Tensor, fn: Callable[..., Tensor], *args: Any, **kwargs: Any) -> 
             t._requires_grad = True
             if t._extra:
                 t._move_retain(old_fn)
+        elif t._requires_grad:
+            # a result no gradient flows through (t.gt_(0), t.floor_divide_(2)): its old
+            # history no longer describes its value. (PyTorch keeps requires_grad with a
+            # zero-gradient node; symgrad makes it a constant: the same gradients elsewhere.)
+            t.detach_()
         return t
     with no_grad():
         res = fn(t, *args, **kwargs)
