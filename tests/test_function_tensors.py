@@ -125,3 +125,31 @@ def test_gradcheck_of_the_documented_linear_function():
     inputs = (sg.randn(20, 20, dtype=sg.double, requires_grad=True),
               sg.randn(30, 20, dtype=sg.double, requires_grad=True))
     assert sg.autograd.gradcheck(LinearFunction.apply, inputs, eps=1e-6, atol=1e-4)
+
+
+@pytest.mark.parametrize("view", [False, True])
+def test_output_aliasing_an_input_shares_its_version(view):
+    """forward returning its input (or a view of it): an in-place change of that input
+    afterwards must not pass unnoticed into a gradient that read the output (PyTorch
+    raises at backward; symgrad refuses the in-place op while the alias is alive)."""
+    class Id(sg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x[0:2] if view else x
+
+        @staticmethod
+        def backward(ctx, g):
+            if not view:
+                return g
+            out = sg.zeros(3, dtype=g.dtype)
+            out[0:2] = g
+            return out
+
+    x = sg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    h = x * 1
+    y = Id.apply(h)
+    z = (y * y).sum()
+    with pytest.raises(RuntimeError):
+        h.mul_(10)
+        z.backward()
+    assert x.grad is None

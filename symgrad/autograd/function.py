@@ -42,7 +42,7 @@ import numpy as np
 
 from symgrad.autograd.graph import Node, OutputGrads
 from symgrad.autograd.grad_mode import _state, no_grad
-from symgrad.tensor import (INFERENCE_SAVED_MESSAGE, InferenceVersion, Tensor,
+from symgrad.tensor import (INFERENCE_SAVED_MESSAGE, InferenceVersion, Tensor, share_storage,
                             check_in_place, shares_live_storage)
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
@@ -404,7 +404,7 @@ class Function(metaclass=_FunctionMeta):
         several = isinstance(out, tuple)
         returned = out if several else (out,)
         dirty = _dirty_inputs(ctx, args, raw)
-        results = _wrap_outputs(returned, several, dirty)
+        results = _wrap_outputs(returned, several, dirty, args)
         differentiable = [isinstance(r, Tensor) and r._data.dtype.kind in "fcO"
                           and not _marked(ctx._non_diff, o, r._data)
                           for o, r in zip(returned, results)]
@@ -528,7 +528,8 @@ def _mark_inference(results: list, dirty: dict[int, Tensor]) -> None:
             r._vc = InferenceVersion((0, False))
 
 
-def _wrap_outputs(returned: tuple, several: bool, dirty: dict[int, Tensor]) -> list:
+def _wrap_outputs(returned: tuple, several: bool, dirty: dict[int, Tensor],
+                  inputs: tuple) -> list:
     """What ``apply`` returns for the values ``forward`` returned: a Tensor per array (one
     Tensor for an array returned twice, as PyTorch returns one tensor; the input tensor
     itself for an input marked dirty), other values of a tuple as they are."""
@@ -545,8 +546,21 @@ def _wrap_outputs(returned: tuple, several: bool, dirty: dict[int, Tensor]) -> l
         t = tensors.get(id(data))
         if t is None:
             t = tensors[id(data)] = Tensor._wrap(data)
+            _alias_input(t, o, data, inputs)
         results.append(t)
     return results
+
+
+def _alias_input(t: Tensor, o: Any, data: np.ndarray, inputs: tuple) -> None:
+    """An output that is an input, or a view of one, shares that input's version counter
+    (as a view op's output does): an in-place change of either is then seen by the nodes
+    that saved the other."""
+    for a in inputs:
+        if isinstance(a, Tensor) and (
+                (isinstance(o, Tensor) and o._vc is a._vc)
+                or (not isinstance(o, Tensor) and np.may_share_memory(data, a._data))):
+            share_storage(a, t)
+            return
 
 
 def _marked(marks: tuple, value: Any, data: np.ndarray) -> bool:
