@@ -153,3 +153,38 @@ def test_output_aliasing_an_input_shares_its_version(view):
         h.mul_(10)
         z.backward()
     assert x.grad is None
+
+
+def _sigmoid_function(factor=1.0):
+    class MySigmoid(sg.autograd.Function):
+        """Saves an intermediate (exp(-kx)) and a ctx attribute, as tutorials do."""
+
+        @staticmethod
+        def forward(ctx, x, k):
+            e = sg.exp(-x * k)
+            ctx.k = k
+            ctx.save_for_backward(e)
+            return 1 / (1 + e)
+
+        @staticmethod
+        def backward(ctx, g):
+            (e,) = ctx.saved_tensors
+            return g * ctx.k * e / (1 + e) ** 2 * factor, None
+
+        @staticmethod
+        def mirror(x, k):
+            import sympy
+
+            return np.frompyfunc(lambda v: 1 / (1 + sympy.exp(-v * k)), 1, 1)(x)
+
+    return MySigmoid
+
+
+def test_verifier_reruns_forward_exactly_for_saved_intermediates():
+    """The exact backward must see exp(-kx) exactly, not its float64 rounding (which made
+    a correct rule read as a mismatch), and the ctx attributes forward set."""
+    x = sg.tensor([0.3, -1.2, 2.5], requires_grad=True)
+    rep = sg.verify.check(lambda t: _sigmoid_function().apply(t, 3).sum(), x)
+    assert rep.ok, rep.table()
+    wrong = sg.verify.check(lambda t: _sigmoid_function(1 + 1e-6).apply(t, 3).sum(), x)
+    assert not wrong.ok

@@ -290,24 +290,11 @@ class FunctionNode(Node):
         from symgrad.symbolic.mpeval import mp_eval
 
         self._one_output("run its backward on exact values")
-        ctx = FunctionCtx()
-        ctx.needs_input_grad = self.ctx.needs_input_grad
-        ctx._inputs = tuple(Tensor._wrap(_obj(_to_sympy(a))) if isinstance(a, np.ndarray)
-                            else a for a in args)
-        ctx._outputs = (Tensor._wrap(_obj(_to_sympy(ans))),)
-        saved = []
-        for v, ident in zip(self.ctx._saved, self.ctx._saved_ids):
-            if ident is not None and ident[0] == "in":
-                saved.append(ctx._inputs[ident[1]]._data)
-            elif ident is not None and ident[0] == "out":
-                saved.append(ctx._outputs[0]._data)
-            elif isinstance(v, (Tensor, np.ndarray, np.generic)):
-                v = np.asarray(v._data if isinstance(v, Tensor) else v)
-                saved.append(_obj(_to_sympy(v.astype(np.float64) if v.dtype.kind == "f"
-                                            else v)))
-            else:
-                saved.append(v)
-        ctx._saved = tuple(saved)
+        inputs = tuple(Tensor._wrap(_obj(_to_sympy(a))) if isinstance(a, np.ndarray)
+                       else a for a in args)
+        ctx = self._exact_ctx(inputs)
+        if ctx is None:
+            ctx = self._rounded_ctx(inputs, ans)
         gt = Tensor._wrap(_obj(_to_sympy(g)))
         with no_grad():
             try:
@@ -326,6 +313,54 @@ class FunctionNode(Node):
             vals = mp_eval(list(a.reshape(-1)), {})
             res.append(np.array(vals, dtype=object).reshape(a.shape))
         return res
+
+    def _fresh_ctx(self) -> FunctionCtx:
+        """A context for an exact re-run, with what the user set on the recorded one
+        (``ctx.k = k`` in forward)."""
+        ctx = FunctionCtx()
+        for k, v in vars(self.ctx).items():
+            if not k.startswith("_"):
+                setattr(ctx, k, v)
+        return ctx
+
+    def _exact_ctx(self, inputs: tuple) -> FunctionCtx | None:
+        """``forward`` re-run on the exact inputs, so what it saves (``exp(-x)``, an
+        intermediate) is exact too, not its float64 rounding, which a correct backward
+        would then be blamed for. None if forward cannot run on symbolic values."""
+        ctx = self._fresh_ctx()
+        ctx._saved = ()
+        try:
+            with no_grad():
+                self.fn.forward(ctx, *inputs)
+        except Exception:  # noqa: BLE001 - numpy-only forward code: fall back
+            return None
+        if len(ctx._saved) != len(self.ctx._saved) or not all(
+                not isinstance(v, Tensor) or v._data.dtype == object for v in ctx._saved):
+            return None
+        ctx._saved_ids = ()
+        ctx._versions = ()
+        return ctx
+
+    def _rounded_ctx(self, inputs: tuple, ans: Any) -> FunctionCtx:
+        """The recorded saved values as exact numbers (intermediates as their float64
+        values), for a forward that cannot run on symbolic values."""
+        ctx = self._fresh_ctx()
+        ctx._inputs = inputs
+        ctx._outputs = (Tensor._wrap(_obj(_to_sympy(ans))),)
+        saved = []
+        for v, ident in zip(self.ctx._saved, self.ctx._saved_ids):
+            if ident is not None and ident[0] == "in":
+                saved.append(ctx._inputs[ident[1]]._data)
+            elif ident is not None and ident[0] == "out":
+                saved.append(ctx._outputs[0]._data)
+            elif isinstance(v, (Tensor, np.ndarray, np.generic)):
+                v = np.asarray(v._data if isinstance(v, Tensor) else v)
+                saved.append(_obj(_to_sympy(v.astype(np.float64) if v.dtype.kind == "f"
+                                            else v)))
+            else:
+                saved.append(v)
+        ctx._saved = tuple(saved)
+        return ctx
 
 
 def _obj(a: Any) -> np.ndarray:
