@@ -188,3 +188,24 @@ def test_verifier_reruns_forward_exactly_for_saved_intermediates():
     assert rep.ok, rep.table()
     wrong = sg.verify.check(lambda t: _sigmoid_function(1 + 1e-6).apply(t, 3).sum(), x)
     assert not wrong.ok
+
+
+def test_a_detached_saved_input_has_no_history():
+    """ctx.save_for_backward(x.detach()) saves x's values without its history: a double
+    backward cannot go through it (PyTorch: the gradient does not require grad)."""
+    class Sq(sg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x.detach())
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * g * x
+
+    x = sg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (g,) = sg.autograd.grad(Sq.apply(x).sum(), x, create_graph=True)
+    assert g.tolist() == [2.0, 4.0, 6.0] and not g.requires_grad
+    with pytest.raises(RuntimeError):
+        sg.autograd.grad(g.sum(), x)

@@ -481,7 +481,8 @@ class Function(metaclass=_FunctionMeta):
                 r._requires_grad = True
         ctx._outputs = tuple(r if isinstance(r, Tensor) else None for r in results)
         ctx._node = node
-        ctx._saved_ids = tuple(_identify(v, raw, returned, ctx._outputs) for v in ctx._saved)
+        ctx._saved_ids = tuple(_identify(v, tensors, raw, returned, ctx._outputs)
+                               for v in ctx._saved)
         ctx._versions = _snapshot(ctx)
 
     @classmethod
@@ -604,14 +605,23 @@ def _marked(marks: tuple, value: Any, data: np.ndarray) -> bool:
                for m in marks)
 
 
-def _identify(v: Any, raw: list, returned: tuple, outputs: tuple):
-    """("in", i) for a saved input, ("out", k) for a saved output, else None."""
-    d = v._data if isinstance(v, Tensor) else v
+def _identify(v: Any, args: tuple, raw: list, returned: tuple, outputs: tuple):
+    """("in", i) for a saved input, ("out", k) for a saved output, else None. A Tensor is
+    an input or output only as that very object (``x.detach()`` shares x's array but not
+    its history); an array, by identity with the input's or output's array."""
+    if isinstance(v, Tensor):
+        for i, a in enumerate(args):
+            if v is a:
+                return ("in", i)
+        for k, (o, t) in enumerate(zip(returned, outputs)):
+            if t is not None and (v is o or v is t):
+                return ("out", k)
+        return None
     for i, a in enumerate(raw):
-        if isinstance(a, np.ndarray) and a is d:
+        if isinstance(a, np.ndarray) and a is v:
             return ("in", i)
     for k, (o, t) in enumerate(zip(returned, outputs)):
-        if t is not None and (v is o or d is t._data):
+        if t is not None and (v is o or v is t._data):
             return ("out", k)
     return None
 
