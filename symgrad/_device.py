@@ -60,8 +60,9 @@ class device:  # noqa: N801 - PyTorch's name
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, device) and other.type == self.type
-                and other.index == self.index)
+        if not isinstance(other, device):
+            return NotImplemented
+        return other.type == self.type and other.index == self.index
 
     def __hash__(self) -> int:
         return hash((self.type, self.index))

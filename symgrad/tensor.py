@@ -433,7 +433,7 @@ class Tensor:
     def to(self, *args, dtype=None, **kwargs) -> Tensor:
         """Convert to another dtype (devices other than "cpu" are not available)."""
         for a in args:
-            if isinstance(a, (str, device)):
+            if isinstance(a, (str, device)) or (type(a) is int):   # t.to(0): cuda:0
                 check_device(a)
             elif isinstance(a, Tensor):
                 dtype = a.dtype
