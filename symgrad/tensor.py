@@ -428,6 +428,9 @@ class Tensor:
         fn = _UFUNCS.get(ufunc.__name__) if method == "__call__" and not kwargs else None
         if fn is None:
             return NotImplemented
+        if (len(inputs) == 2 and ufunc.__name__ in ("add", "multiply")
+                and not isinstance(inputs[0], Tensor)):   # 2.0 * t is mul(t, 2.0), as PyTorch
+            inputs = inputs[::-1]
         return fn(*inputs)
 
     def to(self, *args, dtype=None, **kwargs) -> Tensor:
