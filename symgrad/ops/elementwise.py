@@ -172,10 +172,11 @@ def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
     """True division (integers give floats); ``rounding_mode`` "trunc" or "floor" rounds."""
     if rounding_mode is not None:
         if rounding_mode == "floor":
-            return floor_divide(input, other)
+            _integer_division("div_floor_cpu", input, other)
+            return _binary(DIV_FLOOR, input, other)
         if rounding_mode == "trunc":
             _integer_division("div_trunc_cpu", input, other)
-            return _binary(TRUNC_DIV, input, other)
+            return _binary(DIV_TRUNC, input, other)
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                          f"but found {rounding_mode!r}")
     input, other = _true_division_operands(input, other)
@@ -410,11 +411,55 @@ FLOOR_DIV = register(
     "floor_divide", "FloorDivideBackward0",
     forward=lambda xp, x, y: xp.floor_divide(x, y), vjp=(None, None),
     mirror=lambda x, y: sp.floor(x / y), kind="comparison", elementwise=True, promote=True)
-TRUNC_DIV = register(
-    "trunc_divide", "DivBackward1",
-    forward=lambda xp, x, y: _trunc(x / y), vjp=(None, None),
-    mirror=lambda x, y: sp.sign(x / y) * sp.floor(sp.Abs(x / y)), kind="comparison",
-    elementwise=True, promote=True)
+
+
+# div(..., rounding_mode=...): a step function of both operands. PyTorch records it
+# (DivBackward2) and gives both the derivative 0, the exact one between the jumps; `//`
+# (floor_divide, above) it does not differentiate at all. Integers stay integers.
+def _int_division(x, y) -> bool:
+    return np.result_type(x, y).kind in "biu"
+
+
+def _div_trunc(xp, x, y) -> Any:
+    if xp.name == "numpy" and _int_division(x, y):
+        q = np.floor_divide(x, y)
+        return q + ((q < 0) & (q * y != x))   # floor, raised by one where it rounded down
+    return _trunc_xp(xp, x / y)
+
+
+def _div_floor(xp, x, y) -> Any:
+    if xp.name == "numpy":
+        return np.floor_divide(x, y)   # Python's (and PyTorch's) floor of x / y, ints too
+    return xp.floor(x / y)
+
+
+def _integer_quotients(x, y) -> Any:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.true_divide(x, y)
+        return np.equal(np.floor(q), q) | np.equal(y, 0)
+
+
+_ZERO_RULE = lambda xp, g, ans, x, y: xp.zeros_like(g)  # noqa: E731
+
+DIV_TRUNC = register(
+    "div_trunc", "DivBackward2",
+    forward=_div_trunc, vjp=(_ZERO_RULE, _ZERO_RULE),
+    mirror=lambda x, y: sp.Piecewise((-_floor_ae(-x / y), x / y < 0), (_floor_ae(x / y), True)),
+    kind="elementwise", elementwise=True, promote=True, domain=(REAL, NONZERO),
+    kinks=Kink(_integer_quotients, "trunc(x / y) jumps where x / y is an integer; the "
+               "derivative is 0 there too, as PyTorch"),
+    doc="div(x, y, rounding_mode='trunc')",
+)
+
+DIV_FLOOR = register(
+    "div_floor", "DivBackward2",
+    forward=_div_floor, vjp=(_ZERO_RULE, _ZERO_RULE),
+    mirror=lambda x, y: _floor_ae(x / y),
+    kind="elementwise", elementwise=True, promote=True, domain=(REAL, NONZERO),
+    kinks=Kink(_integer_quotients, "floor(x / y) jumps where x / y is an integer; the "
+               "derivative is 0 there too, as PyTorch"),
+    doc="div(x, y, rounding_mode='floor')",
+)
 
 def _quotients(x, y) -> Any:
     """Where ``remainder`` jumps: ``x / y`` an integer (or y = 0)."""
@@ -470,10 +515,6 @@ FMOD = register(
                "give d/d input = 1 and d/d other = -trunc(input / other) there, as PyTorch"),
 )
 FMOD_SCALAR = FMOD.variant("FmodBackward0")   # fmod(tensor, number)
-
-
-def _trunc(a):
-    return np.trunc(a)
 
 
 def eq(input, other) -> Tensor:
