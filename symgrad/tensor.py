@@ -520,7 +520,7 @@ class Tensor:
         return _F.add(other, self)
 
     def __rsub__(self, other):
-        return _F.sub(other, self)
+        return _F.rsub(self, other)   # RsubBackward1, as PyTorch (torch.sub(2, t): SubBackward0)
 
     def __rmul__(self, other):
         return _F.mul(other, self)

@@ -5,6 +5,7 @@ Each test states the expected behaviour as known values, so it runs without PyTo
 tests named ``..._as_pytorch`` also run the same program on PyTorch when it is installed.
 """
 
+import numpy as np
 import pytest
 
 import symgrad as sg
@@ -73,3 +74,80 @@ def test_rounding_division_as_pytorch():
     ]
     for prog in progs:
         assert _summary(prog(sg)) == _summary(prog(torch))
+
+
+# ================================================================ alpha of add / sub / rsub
+@pytest.mark.parametrize("prog,message", [
+    (lambda: sg.add(sg.tensor([1, 2]), sg.tensor([1, 2]), alpha=True), "Boolean alpha"),
+    (lambda: sg.sub(sg.tensor([1.0]), sg.tensor([1.0]), alpha=True), "Boolean alpha"),
+    (lambda: sg.rsub(sg.tensor([1.0]), 2, alpha=True), "Boolean alpha"),
+    (lambda: sg.tensor([1.0]).sub(sg.tensor([1]), alpha=True), "Boolean alpha"),
+    (lambda: sg.add(sg.tensor([1, 2]), sg.tensor([1, 2]), alpha=2.5), "integral input"),
+    (lambda: sg.add(sg.tensor([1, 2]), 3, alpha=1.0), "integral input"),
+    (lambda: sg.add(sg.tensor([True]), sg.tensor([True]), alpha=0.5), "integral input"),
+    (lambda: sg.tensor([1, 2]).add(sg.tensor(2), alpha=sg.tensor(2.0)), "integral input"),
+    (lambda: sg.add(sg.tensor([1, 2], dtype=sg.int8), sg.tensor([1, 2], dtype=sg.int8),
+                    alpha=1000), "int8_t without overflow"),
+    (lambda: sg.add(sg.tensor([1, 2], dtype=sg.uint8), 1, alpha=-300), "uint8_t"),
+    (lambda: sg.add(sg.tensor([1.0], dtype=sg.float32), 1, alpha=1e39), "type float"),
+    (lambda: sg.add(sg.tensor([1.0], dtype=sg.float16), 1, alpha=70000), "c10::Half"),
+])
+def test_alpha_is_checked_against_the_result_dtype(prog, message):
+    with pytest.raises(RuntimeError, match=message):
+        prog()
+
+
+def test_alpha_must_be_a_number():
+    with pytest.raises(TypeError, match="must be Number, not NoneType"):
+        sg.add(sg.ones(2), sg.ones(2), alpha=None)
+    with pytest.raises(TypeError, match="must be Number, not list"):
+        sg.add(sg.ones(2), sg.ones(2), alpha=[2])
+    with pytest.raises(OverflowError):
+        sg.add(sg.ones(2), sg.ones(2), alpha=2 ** 70)
+
+
+def test_alpha_is_converted_to_the_result_dtype():
+    b = sg.tensor([True, False])
+    assert _summary(sg.add(b, b, alpha=2))[:2] == ("[True, False]", "bool")
+    assert _summary(sg.add(b, b, alpha=0))[:2] == ("[True, False]", "bool")
+    assert _summary(sg.add(b, True, alpha=2))[:2] == ("[True, True]", "bool")
+    assert _summary(sg.add(b, 2, alpha=2))[:2] == ("[5, 4]", "int64")
+    i8 = sg.tensor([1, 2], dtype=sg.int8)
+    assert _summary(sg.add(i8, 100, alpha=3))[:2] == ("[45, 46]", "int8")    # 301 wraps
+    u8 = sg.tensor([1, 2], dtype=sg.uint8)
+    assert _summary(sg.add(u8, 1, alpha=-1))[:2] == ("[0, 1]", "uint8")      # -1 is 255
+    assert _summary(sg.sub(sg.tensor([1, 2]), 2, alpha=3))[:2] == ("[-5, -4]", "int64")
+    assert _summary(sg.rsub(sg.tensor([1, 2]), 2, alpha=3))[:2] == ("[-1, -4]", "int64")
+    assert _summary(sg.add(sg.tensor([1, 2]), 1.5, alpha=2))[:2] == ("[4.0, 5.0]", "float64")
+    assert _summary(sg.add(sg.ones(2), sg.ones(2), alpha=np.float32(2.5)))[0] == "[3.5, 3.5]"
+
+
+def test_alpha_gradients_and_node_names():
+    x = sg.tensor([1.0, 2.0], requires_grad=True)
+    for fn, name, grad in [(lambda: sg.add(x, x, alpha=3), "AddBackward0", 4.0),
+                           (lambda: sg.sub(2.0, x, alpha=3), "SubBackward0", -3.0),
+                           (lambda: 2.0 - x, "RsubBackward1", -1.0),
+                           (lambda: sg.rsub(x, 2.0, alpha=3), "RsubBackward1", -3.0),
+                           (lambda: sg.rsub(x, x * 2, alpha=3), "RsubBackward0", -1.0)]:
+        x.grad = None
+        y = fn()
+        assert y.grad_fn.name() == name
+        y.sum().backward()
+        assert x.grad.tolist() == [grad, grad]
+
+
+def test_alpha_as_pytorch():
+    torch = _torch()
+    progs = [
+        lambda m: m.add(m.tensor([True, False]), m.tensor([True, True]), alpha=-1),
+        lambda m: m.add(m.tensor([1, 2], dtype=m.int8), 100, alpha=3),
+        lambda m: m.add(m.tensor([1, 2], dtype=m.uint8), 1, alpha=-1),
+        lambda m: m.sub(m.tensor([1, 2], dtype=m.int16), m.tensor([3, 4]), alpha=-300),
+        lambda m: m.sub(2.0, m.tensor([1.0, 2.0], dtype=m.float64, requires_grad=True), alpha=2),
+    ]
+    for prog in progs:
+        assert _summary(prog(sg)) == _summary(prog(torch))
+    for alpha in (True, 2.5, 1000):
+        for m in (sg, torch):
+            with pytest.raises(RuntimeError):
+                m.add(m.tensor([1, 2], dtype=m.int8), m.tensor([1, 2], dtype=m.int8), alpha=alpha)

@@ -8,6 +8,7 @@ broadcast; their rules return gradients in the broadcast shape and the node sums
 
 from __future__ import annotations
 
+import builtins
 import math
 import warnings
 from typing import Any
@@ -74,15 +75,106 @@ ADD = register(
 )
 
 
+_ONE = 1   # the default alpha: ``alpha is _ONE`` is the fast test (alpha=True == 1 too)
+
+
 def add(input, other, *, alpha=1) -> Tensor:
     """``input + alpha * other``, broadcasting as numpy and PyTorch do."""
+    if alpha is not _ONE:
+        return _scaled(ADD, input, other, alpha, 1)
     try:  # _binary, inlined: ``+`` is the most frequent op
-        if alpha == 1:
-            return apply(ADD, input, other)
-        return apply(ADD, input, other, alpha=alpha)
+        return apply(ADD, input, other)
     except ValueError:
         broadcast_check(input, other)
         raise
+
+
+# ---------------------------------------------------------------- alpha of add, sub, rsub
+# PyTorch converts alpha to the result's dtype and refuses what does not fit: a bool alpha
+# for a result that is not bool, a floating alpha for integers, a value out of the dtype's
+# range. (numpy would promote integers to floats, or multiply bools as integers.)
+_C_TYPES = {"int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
+            "uint8": "uint8_t", "uint16": "uint16_t", "uint32": "uint32_t",
+            "uint64": "uint64_t", "float16": "c10::Half", "float32": "float",
+            "float64": "double"}
+
+
+def _result_dtype(x: Any, y: Any) -> np.dtype | None:
+    """The dtype PyTorch gives ``x + y`` (None for symbolic tensors or two numbers)."""
+    arrays = [v._data for v in (x, y) if isinstance(v, Tensor)]
+    if not arrays or any(a.dtype.kind == "O" for a in arrays):
+        return None
+    res = arrays[0].dtype if len(arrays) == 1 else _dtype.result_type(*arrays)
+    scalars = [v for v in (x, y) if not isinstance(v, Tensor)]
+    if any(isinstance(v, (float, np.floating)) for v in scalars) and res.kind in "biu":
+        return _dtype.get_default_dtype().np
+    if res.kind == "b" and any(isinstance(v, (int, np.integer)) and not isinstance(
+            v, (bool, np.bool_)) for v in scalars):
+        return np.dtype(np.int64)
+    return res
+
+
+def _checked_alpha(name: str, alpha: Any, res: np.dtype | None) -> Any:
+    """``alpha`` as PyTorch accepts it for a result of dtype ``res``, converted to it."""
+    if isinstance(alpha, Tensor):
+        alpha = alpha.item()
+    elif isinstance(alpha, np.generic):   # (PyTorch reads a numpy bool as the integer)
+        alpha = int(alpha) if isinstance(alpha, np.bool_) else alpha.item()
+    if not isinstance(alpha, (bool, int, float, complex)):
+        kind = type(alpha)
+        what = kind.__name__ if kind.__module__ == "builtins" else \
+            f"{kind.__module__}.{kind.__qualname__}"
+        raise TypeError(f"{name}(): argument 'alpha' must be Number, not {what}")
+    if type(alpha) is int and not -(1 << 63) <= alpha < 1 << 64:
+        raise OverflowError(f"int too big to convert: alpha={alpha} does not fit in 64 bits")
+    if res is None:
+        return alpha
+    if isinstance(alpha, bool) and res.kind != "b":
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if isinstance(alpha, (float, complex)) and res.kind in "biu":
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+    if isinstance(alpha, complex):
+        raise RuntimeError("For non-complex input tensors, argument alpha must not be a "
+                           "complex number.")
+    if res.kind == "b":
+        return bool(alpha)
+    if res.kind in "iu":
+        info = np.iinfo(res)
+        lo = -int(info.max) if res.kind == "u" else int(info.min)  # unsigned: wraps -max..-1
+        fits = lo <= alpha <= int(info.max)
+    else:
+        fits = not math.isfinite(alpha) or builtins.abs(alpha) <= float(np.finfo(res).max)
+    if not fits:
+        raise RuntimeError(f"value cannot be converted to type {_C_TYPES[res.name]} without "
+                           f"overflow (alpha={alpha})")
+    return _wrap_int(alpha, res) if res.kind in "iu" else alpha
+
+
+def _times_alpha(v: Any, alpha: Any, res: np.dtype) -> Any:
+    """``alpha * v`` for an integer or bool result, computed in ``res`` (wrapping, as
+    PyTorch; bools: ``alpha and v``)."""
+    if isinstance(v, Tensor):
+        d = v._data.astype(res, copy=False)
+        return Tensor._wrap(np.logical_and(d, alpha) if res.kind == "b" else d * alpha)
+    if res.kind == "b":
+        return bool(v) and alpha
+    return _wrap_int(_wrap_int(int(v), res) * alpha, res)
+
+
+def _scaled(op, x: Any, y: Any, alpha: Any, scaled: int) -> Tensor:
+    """``op`` with ``alpha`` times argument ``scaled`` (add, sub: ``y``; rsub: ``x``)."""
+    res = _result_dtype(x, y)
+    alpha = _checked_alpha(op.name, alpha, res)
+    if res is not None and res.kind in "biu":   # no gradient: scale in the result dtype
+        if scaled:
+            y = _times_alpha(y, alpha, res)
+        else:
+            x = _times_alpha(x, alpha, res)
+        return _binary(op, x, y)
+    if alpha == 1:
+        return _binary(op, x, y)
+    return _binary(op, x, y, alpha=alpha)
 
 
 SUB = register(
@@ -123,14 +215,13 @@ def _no_bool_subtraction(x: Any, y: Any) -> None:
 
 
 def sub(input, other, *, alpha=1) -> Tensor:
-    """``input - alpha * other``. A Python number on the left is PyTorch's ``rsub``."""
+    """``input - alpha * other`` (SubBackward0, a Python number on the left too; the
+    operator ``number - tensor`` is PyTorch's ``rsub``)."""
     if _is_bool(input) or _is_bool(other):
         _no_bool_subtraction(input, other)
-    if isinstance(input, (int, float)) and isinstance(other, Tensor):
-        return rsub(other, input, alpha=alpha)
-    if alpha == 1:
-        return _binary(SUB, input, other)
-    return _binary(SUB, input, other, alpha=alpha)
+    if alpha is not _ONE:
+        return _scaled(SUB, input, other, alpha, 1)
+    return _binary(SUB, input, other)
 
 
 def rsub(input, other, *, alpha=1) -> Tensor:
@@ -138,9 +229,9 @@ def rsub(input, other, *, alpha=1) -> Tensor:
     if _is_bool(input) or _is_bool(other):
         _no_bool_subtraction(input, other)
     op = RSUB if not isinstance(other, Tensor) else RSUB_TENSOR
-    if alpha == 1:
-        return _binary(op, input, other)
-    return _binary(op, input, other, alpha=alpha)
+    if alpha is not _ONE:
+        return _scaled(op, input, other, alpha, 0)
+    return _binary(op, input, other)
 
 
 MUL = register(
