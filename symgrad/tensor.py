@@ -526,6 +526,10 @@ class Tensor:
         return _F.mul(other, self)
 
     def __rtruediv__(self, other):
+        # PyTorch's operator: reciprocal times the number (MulBackward0); torch.div(2, t)
+        # is DivBackward0
+        if isinstance(other, (int, float, bool)):
+            return _F.mul(_F.reciprocal(self), other)
         return _F.div(other, self)
 
     def __floordiv__(self, other):

@@ -151,3 +151,14 @@ def test_alpha_as_pytorch():
         for m in (sg, torch):
             with pytest.raises(RuntimeError):
                 m.add(m.tensor([1, 2], dtype=m.int8), m.tensor([1, 2], dtype=m.int8), alpha=alpha)
+
+
+def test_number_divided_by_tensor_node_names():
+    x = sg.tensor([1.0, -2.0], requires_grad=True)
+    y = sg.div(2.0, x)
+    assert y.grad_fn.name() == "DivBackward0" and y.tolist() == [2.0, -1.0]
+    y.sum().backward()
+    assert x.grad.tolist() == [-2.0, -0.5]
+    assert (2.0 / x).grad_fn.name() == "MulBackward0"      # the operator: reciprocal * 2
+    assert _summary(sg.div(2, sg.tensor([1, 4])))[:2] == ("[2.0, 0.5]", "float64")
+    assert _summary(2 / sg.tensor([1, 4]))[:2] == ("[2.0, 0.5]", "float64")

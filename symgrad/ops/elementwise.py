@@ -271,9 +271,7 @@ def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                          f"but found {rounding_mode!r}")
     input, other = _true_division_operands(input, other)
-    if isinstance(input, (int, float)) and isinstance(other, Tensor):
-        return mul(reciprocal(other), input)
-    return _binary(DIV, input, other)
+    return _binary(DIV, input, other)   # a number on the left too: DivBackward0, as PyTorch
 
 
 def _true_division_operands(x: Any, y: Any) -> tuple[Any, Any]:
