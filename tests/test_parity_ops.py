@@ -162,3 +162,58 @@ def test_number_divided_by_tensor_node_names():
     assert (2.0 / x).grad_fn.name() == "MulBackward0"      # the operator: reciprocal * 2
     assert _summary(sg.div(2, sg.tensor([1, 4])))[:2] == ("[2.0, 0.5]", "float64")
     assert _summary(2 / sg.tensor([1, 4]))[:2] == ("[2.0, 0.5]", "float64")
+
+
+# ================================================================ double backward, piecewise linear
+from symgrad.nn import functional as F  # noqa: E402
+
+PIECEWISE = {   # PyTorch's node for the gradient (None: the gradient is a constant)
+    "relu": (lambda m, F, x: F.relu(x), "ThresholdBackwardBackward0"),
+    "relu6": (lambda m, F, x: F.relu6(x), "HardtanhBackwardBackward0"),
+    "hardtanh": (lambda m, F, x: F.hardtanh(x), "HardtanhBackwardBackward0"),
+    "leaky_relu": (lambda m, F, x: F.leaky_relu(x, 0.1), "LeakyReluBackwardBackward0"),
+    "abs": (lambda m, F, x: x.abs(), "MulBackward0"),
+    "clamp": (lambda m, F, x: x.clamp(-0.5, 0.5), None),
+    "max": (lambda m, F, x: x.max(), None),
+    "max_dim": (lambda m, F, x: x.max(0)[0], None),
+    "maximum": (lambda m, F, x: m.maximum(x, m.zeros(3, dtype=x.dtype)), None),
+}
+
+
+def _second_order(m, F, fn):
+    x = m.tensor([-1.0, 0.5, 2.0], dtype=m.float64, requires_grad=True)
+    (g,) = m.autograd.grad(fn(m, F, x).sum(), x, create_graph=True)
+    name = None if g.grad_fn is None else type(g.grad_fn).__name__
+    out = [g.tolist(), g.requires_grad, name]
+    if g.requires_grad:
+        (gg,) = m.autograd.grad((g * m.tensor([1.0, 2.0, 3.0], dtype=m.float64)).sum(), x)
+        out.append((gg + 0).tolist())   # (+ 0: PyTorch's gradient of abs is a lazy zero)
+    else:
+        with pytest.raises(RuntimeError, match="does not require grad"):
+            m.autograd.grad(g.sum(), x, allow_unused=True)
+    return out
+
+
+@pytest.mark.parametrize("name", list(PIECEWISE))
+def test_double_backward_of_piecewise_linear_ops(name):
+    fn, node = PIECEWISE[name]
+    out = _second_order(sg, F, fn)
+    assert out[1] is (node is not None) and out[2] == node
+    if node is not None:
+        assert out[3] == [0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("name", list(PIECEWISE))
+def test_double_backward_of_piecewise_linear_ops_as_pytorch(name):
+    torch = _torch()
+    fn, _ = PIECEWISE[name]
+    assert _second_order(sg, F, fn) == _second_order(torch, torch.nn.functional, fn)
+
+
+def test_activation_backward_ops_are_proved():
+    for res in check_rules(["threshold_backward", "leaky_relu_backward", "hardtanh_backward"],
+                           points=4):
+        assert res.ok, res.detail
+    x = sg.tensor([-1.0, 0.5, 2.0], requires_grad=True)
+    h = sg.autograd.functional.hessian(lambda x: F.relu(x).sum(), x, create_graph=True)
+    assert h.tolist() == np.zeros((3, 3)).tolist()

@@ -19,6 +19,7 @@ from symgrad import _dtype
 from symgrad.ops._apply import _wrap_int, apply
 from symgrad.ops._record import NONZERO, POSITIVE, REAL, Domain, Kink, register
 from symgrad.ops._util import broadcast_check, check_kernel, lazy_head, sp, type_name
+from symgrad.ops.namespaces import NUMPY
 from symgrad.tensor import Tensor
 
 __all__ = ["add", "sub", "rsub", "mul", "div", "neg", "pow", "exp", "log", "sigmoid", "tanh",
@@ -458,14 +459,37 @@ def tanh(input) -> Tensor:
     return apply(TANH, _floating(input))
 
 
+def _backward_op(op, xp, *args, **params) -> Any:
+    """A rule that is itself an op, as PyTorch records some (relu's ThresholdBackward):
+    its forward in any namespace; on Tensors (``create_graph=True``) a recorded call, so
+    the gradient depends on the input (with derivative 0), as PyTorch's does."""
+    if xp is not NUMPY and xp.name == "tensor":
+        return apply(op, *args, **params)
+    return op.forward(xp, *args, **params)
+
+
 RELU = register(
     "relu", "ReluBackward0",
     forward=lambda xp, x: xp.maximum(x, 0),
     # PyTorch's test (threshold_backward): 0 where relu(x) <= 0, so nan passes g through
-    vjp=lambda xp, g, ans, x: xp.where(xp.less_equal(ans, 0), 0, g),
+    vjp=lambda xp, g, ans, x: _backward_op(RELU_BACKWARD, xp, g, ans),
     mirror=lambda x: sp.Max(x, 0),
     kind="elementwise", elementwise=True, domain=(NONZERO,),
     kinks=Kink(lambda x: x == 0, "relu'(0) = 0, as in PyTorch"),
+)
+
+# relu's rule as an op of (gradient, relu's output): linear in the gradient, constant in
+# the output (a step). PyTorch's double backward of relu runs through the same node.
+RELU_BACKWARD = register(
+    "threshold_backward", "ThresholdBackwardBackward0",
+    forward=lambda xp, grad, result: xp.where(xp.less_equal(result, 0), 0, grad),
+    vjp=(lambda xp, g, ans, grad, result: xp.where(xp.less_equal(result, 0), 0, g),
+         lambda xp, g, ans, grad, result: xp.zeros_like(g)),
+    mirror=lambda grad, result: sp.Piecewise((0, result <= 0), (grad, True)),
+    kind="elementwise", elementwise=True, domain=(REAL, NONZERO),
+    kinks=Kink(lambda grad, result: np.equal(result, 0) & np.not_equal(grad, 0),
+               "the step at result == 0 has derivative 0 there, as PyTorch"),
+    doc="relu's backward: grad where result > 0, else 0",
 )
 
 
@@ -1297,8 +1321,8 @@ def _in_place(input: Tensor, op, name: str, **params) -> Tensor:
 LEAKY_RELU = register(
     "leaky_relu", "LeakyReluBackward0",
     forward=lambda xp, x, negative_slope=0.01: xp.where(xp.greater(x, 0), x, x * negative_slope),
-    vjp=lambda xp, g, ans, x, negative_slope=0.01: xp.where(
-        xp.greater(x, 0), g, g * negative_slope),
+    vjp=lambda xp, g, ans, x, negative_slope=0.01: _backward_op(
+        LEAKY_RELU_BACKWARD, xp, g, x, negative_slope=negative_slope),
     mirror=lambda x, negative_slope=0.01: sp.Piecewise((x, x > 0), (negative_slope * x, True)),
     kind="elementwise", elementwise=True, domain=(NONZERO,),
     params={"negative_slope": (0.01, 0.2)},
@@ -1306,6 +1330,22 @@ LEAKY_RELU = register(
                "leaky_relu'(0) = negative_slope (the left slope), as PyTorch"),
 )
 LEAKY_RELU_INPLACE = LEAKY_RELU.variant("LeakyReluBackward1")
+
+LEAKY_RELU_BACKWARD = register(
+    "leaky_relu_backward", "LeakyReluBackwardBackward0",
+    forward=lambda xp, grad, x, negative_slope=0.01: xp.where(
+        xp.greater(x, 0), grad, grad * negative_slope),
+    vjp=(lambda xp, g, ans, grad, x, negative_slope=0.01: xp.where(
+        xp.greater(x, 0), g, g * negative_slope),
+         lambda xp, g, ans, grad, x, negative_slope=0.01: xp.zeros_like(g)),
+    mirror=lambda grad, x, negative_slope=0.01: sp.Piecewise(
+        (grad, x > 0), (negative_slope * grad, True)),
+    kind="elementwise", elementwise=True, domain=(REAL, NONZERO),
+    params={"negative_slope": (0.01, 0.2)},
+    kinks=Kink(lambda grad, x, negative_slope=0.01: np.equal(x, 0) & np.not_equal(grad, 0),
+               "the step at x == 0 has derivative 0 there, as PyTorch"),
+    doc="leaky_relu's backward: grad where x > 0, else negative_slope * grad",
+)
 
 
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
@@ -1450,8 +1490,8 @@ HARDTANH = register(
     "hardtanh", "HardtanhBackward0",
     forward=lambda xp, x, min_val=-1.0, max_val=1.0: xp.minimum(xp.maximum(x, min_val), max_val),
     # PyTorch's test: 0 where x <= min_val or x >= max_val (so nan passes g through)
-    vjp=lambda xp, g, ans, x, min_val=-1.0, max_val=1.0: xp.where(
-        xp.logical_or(xp.less_equal(x, min_val), xp.greater_equal(x, max_val)), 0, g),
+    vjp=lambda xp, g, ans, x, min_val=-1.0, max_val=1.0: _backward_op(
+        HARDTANH_BACKWARD, xp, g, x, min_val=min_val, max_val=max_val),
     # written so that its derivative at a bound is PyTorch's 0 (the flat side)
     mirror=lambda x, min_val=-1.0, max_val=1.0: sp.Piecewise(
         (min_val, x <= min_val), (max_val, x >= max_val), (x, True)),
@@ -1460,6 +1500,25 @@ HARDTANH = register(
               (((3,),), {"min_val": 0.0, "max_val": 6.0})),
     kinks=Kink(lambda x, min_val=-1.0, max_val=1.0: np.equal(x, min_val) | np.equal(x, max_val),
                "hardtanh' = 0 at x == min_val and at x == max_val, as PyTorch"),
+)
+
+
+HARDTANH_BACKWARD = register(
+    "hardtanh_backward", "HardtanhBackwardBackward0",
+    forward=lambda xp, grad, x, min_val=-1.0, max_val=1.0: xp.where(
+        xp.logical_or(xp.less_equal(x, min_val), xp.greater_equal(x, max_val)), 0, grad),
+    vjp=(lambda xp, g, ans, grad, x, min_val=-1.0, max_val=1.0: xp.where(
+        xp.logical_or(xp.less_equal(x, min_val), xp.greater_equal(x, max_val)), 0, g),
+         lambda xp, g, ans, grad, x, min_val=-1.0, max_val=1.0: xp.zeros_like(g)),
+    mirror=lambda grad, x, min_val=-1.0, max_val=1.0: sp.Piecewise(
+        (0, (x <= min_val) | (x >= max_val)), (grad, True)),
+    kind="elementwise", elementwise=True, domain=(REAL, Domain(typical=(-2.0, 2.0))),
+    examples=((((3,), (3,)), {"min_val": -1.0, "max_val": 1.0}),
+              (((3,), (3,)), {"min_val": 0.0, "max_val": 6.0})),
+    kinks=Kink(lambda grad, x, min_val=-1.0, max_val=1.0: (
+        np.equal(x, min_val) | np.equal(x, max_val)) & np.not_equal(grad, 0),
+        "the steps at x == min_val and x == max_val have derivative 0 there, as PyTorch"),
+    doc="hardtanh's backward: grad where min_val < x < max_val, else 0",
 )
 
 
