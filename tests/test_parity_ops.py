@@ -217,3 +217,41 @@ def test_activation_backward_ops_are_proved():
     x = sg.tensor([-1.0, 0.5, 2.0], requires_grad=True)
     h = sg.autograd.functional.hessian(lambda x: F.relu(x).sum(), x, create_graph=True)
     assert h.tolist() == np.zeros((3, 3)).tolist()
+
+
+# ================================================================ integer powers, matmul operands
+def test_integer_powers_with_negative_exponent_tensors():
+    base = sg.tensor([-3, -1, 0, 1, 2, 5])
+    e = sg.tensor([2, -1, -3, -2, -1, 1])
+    assert _summary(base ** e)[:2] == ("[9, -1, 0, 1, 0, 5]", "int64")
+    i8 = sg.tensor([2, -1, 0, 3, -2, 1], dtype=sg.int8)
+    assert _summary(2 ** i8)[:2] == ("[4, 0, 1, 8, 0, 2]", "int8")
+    assert _summary(sg.pow(-1, i8))[:2] == ("[1, -1, 1, -1, 1, -1]", "int8")
+    assert _summary(True ** i8)[:2] == ("[1, 1, 1, 1, 1, 1]", "int8")
+    u8 = sg.tensor([2, 1, 0, 3], dtype=sg.uint8)
+    assert _summary(sg.pow(-3, u8))[:2] == ("[9, 253, 1, 229]", "uint8")    # -3 is 253
+    with pytest.raises(RuntimeError, match="negative integer powers"):
+        sg.tensor([True, False]) ** -1
+    with pytest.raises(NotImplementedError, match="pow"):
+        sg.tensor([True]) ** sg.tensor([False])
+    with pytest.raises(NotImplementedError, match="pow"):
+        True ** sg.tensor([False])
+
+
+def test_integer_powers_as_pytorch():
+    torch = _torch()
+    progs = [lambda m: m.tensor([-3, -1, 0, 1, 2, 5]) ** m.tensor([2, -1, -3, -2, -1, 1]),
+             lambda m: m.tensor([0, 1, 2, 3, 5, 200], dtype=m.uint8) ** m.tensor([2, 1, 0, 3, 2, 1],
+                                                                                dtype=m.int8),
+             lambda m: m.pow(-3, m.tensor([2, 1, 0, 3], dtype=m.uint8)),
+             lambda m: m.pow(2, m.tensor([2, -1, 0, 3, -2, 1], dtype=m.int8))]
+    for prog in progs:
+        assert _summary(prog(sg)) == _summary(prog(torch))
+
+
+def test_matmul_with_a_number_is_a_type_error():
+    t = sg.ones(3)
+    for fn in (lambda: t @ 2, lambda: 2.5 @ t, lambda: sg.matmul(t, [1.0, 2.0, 3.0])):
+        with pytest.raises(TypeError, match="must be Tensor"):
+            fn()
+    assert (np.ones(3) @ t).item() == 3.0     # numpy arrays still convert

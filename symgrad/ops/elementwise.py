@@ -332,9 +332,35 @@ POW = register(
     doc="tensor ** number",
 )
 
+def _integer_power(x, y) -> np.ndarray:
+    """``x ** y`` of integer arrays as PyTorch computes it, where numpy refuses negative
+    exponents: 0 there, except for the bases 1 (1) and -1 (+-1 by the exponent's parity)."""
+    neg = np.less(y, 0)
+    if not neg.any():
+        return x ** y
+    out = x ** np.where(neg, 0, y)
+    at_neg = np.equal(x, 1).astype(out.dtype)
+    if out.dtype.kind == "i":
+        at_neg = np.where(np.equal(x, -1), np.where(np.equal(y % 2, 0), 1, -1), at_neg)
+    return np.where(neg, at_neg, out).astype(out.dtype, copy=False)
+
+
+def _pow_tensor(xp, x, y) -> Any:
+    if xp.name == "numpy" and np.result_type(x, y).kind in "iu":
+        return _integer_power(x, y)
+    return x ** y
+
+
+def _pow_scalar_base(xp, y, base) -> Any:
+    if xp.name == "numpy" and y.dtype.kind in "iu" and isinstance(base, int):
+        # an int (or bool) base takes the exponent's integer type, wrapping as PyTorch
+        return _integer_power(np.asarray(_wrap_int(int(base), y.dtype), dtype=y.dtype), y)
+    return base ** y
+
+
 POW_TENSOR = register(
     "pow_tensor", "PowBackward1",
-    forward=lambda xp, x, y: x ** y,
+    forward=_pow_tensor,
     vjp=(lambda xp, g, ans, x, y: xp.where(xp.equal(y, 0), 0.0, g * y * x ** (y - 1)),
          lambda xp, g, ans, x, y: xp.where(
              xp.logical_and(xp.equal(x, 0), xp.greater_equal(y, 0)), 0.0, g * ans * xp.log(x))),
@@ -345,7 +371,7 @@ POW_TENSOR = register(
 
 POW_SCALAR_BASE = register(
     "pow_scalar_base", "PowBackward2",
-    forward=lambda xp, y, *, base: base ** y,
+    forward=lambda xp, y, *, base: _pow_scalar_base(xp, y, base),
     vjp=lambda xp, g, ans, y, *, base: (
         g * ans * xp.log(base) if base != 0 else
         xp.where(xp.greater_equal(y, 0), 0.0, g * ans * xp.log(base))),
@@ -359,13 +385,15 @@ POW_SCALAR_BASE = register(
 def pow(input, exponent) -> Tensor:
     """``input ** exponent``: tensor ** number, tensor ** tensor, or number ** tensor."""
     if isinstance(exponent, Tensor):
+        if _is_bool(exponent) and _is_bool(input):
+            raise NotImplementedError("\"pow\" not implemented for 'Bool'")
         if isinstance(input, Tensor):
             return _binary(POW_TENSOR, input, exponent)
         base = input.item() if hasattr(input, "item") else input
         return apply(POW_SCALAR_BASE, exponent, base=base)
     if not isinstance(input, Tensor):
         raise TypeError("pow needs a tensor for the base or the exponent")
-    if input._data.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
+    if input._data.dtype.kind in "biu" and isinstance(exponent, int) and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     e = exponent.item() if hasattr(exponent, "item") else exponent
     kind = input._data.dtype.kind
