@@ -255,3 +255,103 @@ def test_matmul_with_a_number_is_a_type_error():
         with pytest.raises(TypeError, match="must be Tensor"):
             fn()
     assert (np.ones(3) @ t).item() == 3.0     # numpy arrays still convert
+
+
+# ================================================================ node names of compound ops
+def _x(m, data=((0.5, -1.0, 2.0), (1.5, 0.25, -0.5))):
+    return m.tensor(data, dtype=m.float64, requires_grad=True)
+
+
+def _p(m):
+    return m.tensor([0.2, 0.5, 0.9], dtype=m.float64, requires_grad=True)
+
+
+NAMES = {   # program: PyTorch's node name of the result
+    "addcmul": (lambda m, F: m.addcmul(_x(m), _x(m), _x(m), value=0.5), "AddcmulBackward0"),
+    "addcdiv": (lambda m, F: m.addcdiv(_x(m), _x(m), _x(m), value=2), "AddcdivBackward0"),
+    "lerp_number": (lambda m, F: m.lerp(_x(m), _x(m) * 2, 0.3), "LerpBackward0"),
+    "lerp_tensor": (lambda m, F: m.lerp(_x(m), _x(m) * 2, _x(m)), "LerpBackward1"),
+    "exp2": (lambda m, F: m.exp2(_x(m)), "Exp2Backward0"),
+    "hypot": (lambda m, F: m.hypot(_x(m), _x(m) * 2), "HypotBackward0"),
+    "logit": (lambda m, F: m.logit(_p(m)), "LogitBackward0"),
+    "logit_eps": (lambda m, F: m.logit(_p(m), eps=0.3), "LogitBackward0"),
+    "frac": (lambda m, F: m.frac(_x(m)), "FracBackward0"),
+    "nan_to_num": (lambda m, F: m.nan_to_num(_x(m).log()), "NanToNumBackward0"),
+    "tril": (lambda m, F: m.tril(_x(m)), "TrilBackward0"),
+    "triu": (lambda m, F: m.triu(_x(m), 1), "TriuBackward0"),
+    "diagonal": (lambda m, F: m.diagonal(_x(m), 1), "DiagonalBackward0"),
+    "diag_of_matrix": (lambda m, F: m.diag(_x(m)), "DiagonalBackward0_copy"),
+    "diag_of_vector": (lambda m, F: m.diag(_p(m), -1), "DiagEmbedBackward0"),
+    "trace": (lambda m, F: m.trace(_x(m)), "TraceBackward0"),
+    "masked_select": (lambda m, F: m.masked_select(_x(m), m.tensor([True, False, True])),
+                      "MaskedSelectBackward0"),
+    "sort": (lambda m, F: m.sort(_x(m), 1).values, "SortBackward0"),
+    "topk": (lambda m, F: m.topk(_x(m), 2).values, "TopkBackward0"),
+}
+
+
+def _node_name(t):
+    fn = t.grad_fn
+    return fn.name() if callable(getattr(fn, "name", None)) else type(fn).__name__
+
+
+@pytest.mark.parametrize("name", sorted(NAMES))
+def test_compound_ops_are_one_node_named_as_pytorch(name):
+    prog, expected = NAMES[name]
+    out = prog(sg, F)
+    assert _node_name(out) == expected
+    out.sum().backward()          # and the node runs
+
+
+@pytest.mark.parametrize("name", sorted(NAMES))
+def test_compound_op_names_and_values_as_pytorch(name):
+    torch = _torch()
+    prog, expected = NAMES[name]
+    ours, theirs = prog(sg, F), prog(torch, torch.nn.functional)
+    assert _node_name(theirs) == expected
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-13)
+
+
+def test_compound_ops_are_proved():
+    names = ["addcmul", "addcdiv", "lerp", "lerp_tensor", "frac", "logit", "hypot", "trace"]
+    for res in check_rules(names, points=4):
+        assert res.ok, res.detail
+
+
+def test_compound_ops_refuse_dtypes_as_pytorch():
+    i, b = sg.tensor([1, 2]), sg.tensor([True, False])
+    f = sg.tensor([1.0, 2.0])
+    with pytest.raises(NotImplementedError, match="frac_cpu"):
+        sg.frac(i)
+    with pytest.raises(NotImplementedError, match="hypot_cpu"):
+        sg.hypot(i, i)
+    with pytest.raises(NotImplementedError, match="trace"):
+        sg.trace(sg.tensor([[True]]))
+    with pytest.raises(NotImplementedError, match="addcmul"):
+        sg.addcmul(b, b, b)
+    with pytest.raises(RuntimeError, match="Integer division with addcdiv"):
+        sg.addcdiv(f, i, i)
+    with pytest.raises(NotImplementedError, match="lerp_kernel_scalar"):
+        sg.lerp(i, i, 0.5)
+    with pytest.raises(RuntimeError, match="expected dtype"):
+        sg.lerp(f, f.float(), 0.5)
+    with pytest.raises(RuntimeError, match="topk does not support bool"):
+        sg.topk(b, 1)
+    with pytest.raises(TypeError, match="tensor2"):
+        sg.addcmul(f, f, 2)
+    # integers and bools convert where PyTorch converts them: logit of a uint8 is nan
+    # above 1 (it computed log(p) - log1p(-p) with -p wrapped around)
+    assert _summary(sg.logit(sg.tensor([0, 1, 2], dtype=sg.uint8)))[:2] == (
+        "[-inf, inf, nan]", "float64")
+    assert _summary(sg.logit(sg.tensor([False, True])))[:2] == ("[-inf, inf]", "float64")
+    assert _summary(sg.addcmul(i, i, i, value=0.5))[:2] == ("[1, 2]", "int64")   # value -> 0
+    assert _summary(sg.trace(sg.tensor([[1, 2], [3, 4]], dtype=sg.int8)))[:2] == ("5", "int64")
+
+
+def test_logit_gradient_outside_its_domain_and_at_eps():
+    x = sg.tensor([-0.5, 0.1, 0.5, 0.9, 1.5], requires_grad=True)
+    sg.logit(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [np.nan, 1 / 0.09, 4.0, 1 / 0.09, np.nan])
+    x.grad = None
+    sg.logit(x, eps=0.1).sum().backward()     # the bounds keep the inner gradient
+    np.testing.assert_allclose(x.grad.numpy(), [0.0, 1 / 0.09, 4.0, 1 / 0.09, 0.0])

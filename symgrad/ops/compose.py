@@ -17,14 +17,16 @@ from symgrad import _dtype
 from symgrad.ops import elementwise as ew
 from symgrad.ops import shape as sh
 from symgrad.autograd.grad_mode import no_grad
-from symgrad.ops._util import broadcast_check, check_along_bounds, norm_dims, type_name
+from symgrad.ops._apply import apply
+from symgrad.ops._util import (broadcast_check, check_along_bounds, check_kernel, norm_dims,
+                                 type_name)
 from symgrad.ops.reduction import _named_result, mean, norm, return_types, var, vector_norm
+from symgrad.ops.reduction import TRACE
 from symgrad.ops.reduction import sum as _sum
-from symgrad.ops.scatter import take_along_dim
+from symgrad.ops.scatter import DIAG_EMBED, SORT, TOPK
 from symgrad.tensor import Tensor, _axis, as_tensor
 
-__all__ = ["addcmul", "addcdiv", "lerp", "logaddexp", "exp2", "hypot", "logit", "frac",
-           "tril", "triu", "diagonal", "diag", "trace", "nan_to_num", "masked_select", "sort",
+__all__ = ["logaddexp", "tril", "triu", "diagonal", "diag", "trace", "masked_select", "sort",
            "argsort", "topk", "isnan", "isinf", "isfinite", "isposinf", "isneginf", "all",
            "any", "isclose", "allclose", "equal", "count_nonzero", "type_as", "hstack",
            "vstack", "tile", "repeat_interleave", "scatter_add", "scatter", "index_add",
@@ -39,54 +41,7 @@ def _const(a: np.ndarray) -> Tensor:
 
 
 # ================================================================ arithmetic
-def addcmul(input, tensor1, tensor2, *, value=1) -> Tensor:
-    """``input + value * tensor1 * tensor2``."""
-    return ew.add(input, ew.mul(ew.mul(tensor1, tensor2), value))
-
-
-def addcdiv(input, tensor1, tensor2, *, value=1) -> Tensor:
-    """``input + value * tensor1 / tensor2``."""
-    return ew.add(input, ew.mul(ew.div(tensor1, tensor2), value))
-
-
-def lerp(input, end, weight) -> Tensor:
-    """``input + weight * (end - input)``."""
-    return ew.add(input, ew.mul(weight, ew.sub(end, input)))
-
-
 logaddexp = ew.logaddexp   # one op (LogaddexpBackward0), symbolic tensors included
-
-
-def exp2(input) -> Tensor:
-    """``2 ** input``."""
-    x = as_tensor(input)
-    if x._data.dtype.kind in "biu":
-        x = x.to(_dtype.get_default_dtype())
-    return ew.pow(2.0, x)
-
-
-def hypot(input, other) -> Tensor:
-    """``sqrt(input**2 + other**2)``, scaled by the larger magnitude so it neither
-    overflows nor underflows where the result itself is representable."""
-    a, b = as_tensor(input), as_tensor(other)
-    with np.errstate(all="ignore"):
-        m = np.maximum(np.abs(a._data), np.abs(b._data))
-        m = np.where((m == 0) | ~np.isfinite(m), 1.0, m)
-    s = _const(m)
-    return ew.mul(s, ew.sqrt(ew.add(ew.square(ew.div(a, s)), ew.square(ew.div(b, s)))))
-
-
-def logit(input, eps: float | None = None) -> Tensor:
-    """``log(p / (1 - p))``; with ``eps``, ``p`` is first clamped to [eps, 1 - eps]."""
-    p = as_tensor(input)
-    if eps is not None:
-        p = ew.clamp(p, eps, 1 - eps)
-    return ew.sub(ew.log(p), ew.log1p(ew.neg(p)))
-
-
-def frac(input) -> Tensor:
-    """The fractional part, ``input - trunc(input)`` (its derivative is 1)."""
-    return ew.sub(input, ew.trunc(input))
 
 
 # ================================================================ triangles and diagonals
@@ -98,7 +53,7 @@ def _triangle(input, diagonal: int, lower: bool, name: str) -> Tensor:
     keep = np.tril(np.ones((r, c), dtype=bool), diagonal) if lower else \
         np.triu(np.ones((r, c), dtype=bool), diagonal)
     # where, not a product with the mask: inf * 0 would be nan where PyTorch gives 0
-    return ew.where(_const(keep), x, 0)
+    return apply(ew.TRIL if lower else ew.TRIU, keep, x, np.zeros((), dtype=x._data.dtype))
 
 
 def tril(input, diagonal: int = 0) -> Tensor:
@@ -131,28 +86,27 @@ def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     d1, d2 = _axis(dim1, nd), _axis(dim2, nd)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    moved = sh.movedim(x, (d1, d2), (-2, -1))
-    i, j = _diag_index(*moved._data.shape[-2:], offset)
-    return moved[..., i, j]
+    return _diagonal(x, offset, d1, d2, sh.DIAGONAL)
 
 
-_diagonal_of = diagonal  # ``diag``'s parameter is named ``diagonal`` too, as in PyTorch
+def _diagonal(x: Tensor, offset: int, d1: int, d2: int, op) -> Tensor:
+    nd = x._data.ndim
+    moved = x if (d1, d2) == (nd - 2, nd - 1) else sh.movedim(x, (d1, d2), (-2, -1))
+    shape = moved._data.shape
+    i, j = _diag_index(*shape[-2:], offset)
+    return apply(op, moved, index=(slice(None),) * (nd - 2) + (i, j), in_shape=shape)
 
 
 def diag(input, diagonal: int = 0) -> Tensor:
     """A 1-d input as the ``diagonal``-th diagonal of a square matrix; a 2-d input's
     ``diagonal``-th diagonal."""
     x = as_tensor(input)
-    if x._data.ndim == 2:
-        return _diagonal_of(x, diagonal)
+    if x._data.ndim == 2:   # PyTorch's node name for this path, as it prints it
+        return _diagonal(x, diagonal, 0, 1, sh.DIAGONAL_COPY)
     if x._data.ndim != 1:
         raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x._data.ndim}D")
     n = x._data.shape[0] + abs(diagonal)
-    i, j = _diag_index(n, n, diagonal)
-    from symgrad.ops.inplace import index_put
-
-    zeros = Tensor._wrap(np.zeros((n, n), dtype=x._data.dtype))
-    return index_put(zeros, (i, j), x)
+    return apply(DIAG_EMBED, x, shape=(n, n), index=_diag_index(n, n, diagonal))
 
 
 def trace(input) -> Tensor:
@@ -160,25 +114,13 @@ def trace(input) -> Tensor:
     x = as_tensor(input)
     if x._data.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x._data.ndim}")
-    return _sum(diagonal(x))
+    check_kernel("trace", x, "b")
+    if x._data.dtype.kind in "iu" and x._data.dtype != np.int64:   # sums of ints are int64
+        x = x.to(_dtype.int64)
+    return apply(TRACE, x)
 
 
 # ================================================================ selection
-def nan_to_num(input, nan: float = 0.0, posinf: float | None = None,
-               neginf: float | None = None) -> Tensor:
-    """nan, +inf and -inf replaced (by 0 and the dtype's largest and smallest finite
-    values unless given); the gradient passes only where the input was finite."""
-    x = as_tensor(input)
-    if x._data.dtype.kind != "f":
-        return x.clone()
-    info = np.finfo(x._data.dtype)
-    hi = info.max if posinf is None else posinf
-    lo = info.min if neginf is None else neginf
-    d = x._data
-    repl = np.where(np.isnan(d), nan, np.where(d > 0, hi, lo)).astype(d.dtype)
-    return ew.where(_const(np.isfinite(d)), x, _const(repl))
-
-
 def masked_select(input, mask) -> Tensor:
     """The entries of ``input`` where the (broadcast) boolean ``mask`` holds, as 1-d."""
     x, m = as_tensor(input), as_tensor(mask)
@@ -186,7 +128,7 @@ def masked_select(input, mask) -> Tensor:
         raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {m.dtype}")
     shape = np.broadcast_shapes(x._data.shape, m._data.shape)
     xb = sh.expand(x, shape) if x._data.shape != shape else x
-    return xb[np.broadcast_to(m._data, shape)]
+    return apply(sh.MASKED_SELECT, xb, index=(np.broadcast_to(m._data, shape),), in_shape=shape)
 
 
 # (values, indices), printed as PyTorch prints torch.return_types.sort / .topk
@@ -211,7 +153,8 @@ def sort(input, dim: int = -1, descending: bool = False, stable: bool = False):
         return return_types.sort(x.clone(), Tensor._wrap(np.zeros((), dtype=np.int64)))
     d = _axis(dim, x._data.ndim)
     idx = _order(x._data, d, descending)
-    return return_types.sort(take_along_dim(x, idx, d), Tensor._wrap(idx.astype(np.int64)))
+    return return_types.sort(apply(SORT, x, indices=idx, dim=d),
+                             Tensor._wrap(idx.astype(np.int64)))
 
 
 def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
@@ -227,10 +170,13 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
     size = x._data.shape[d] if nd else 1
     if not 0 <= k <= size:
         raise RuntimeError("selected index k out of range")
+    if x._data.dtype.kind == "b":
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     if nd == 0:
         return return_types.topk(x.clone(), Tensor._wrap(np.zeros((), dtype=np.int64)))
     idx = np.take(_order(x._data, d, largest), np.arange(k), axis=d)
-    return return_types.topk(take_along_dim(x, idx, d), Tensor._wrap(idx.astype(np.int64)))
+    return return_types.topk(apply(TOPK, x, indices=idx, dim=d),
+                             Tensor._wrap(idx.astype(np.int64)))
 
 
 # ================================================================ predicates (no gradient)

@@ -20,7 +20,7 @@ from symgrad.ops._apply import _wrap_int, apply
 from symgrad.ops._record import NONZERO, POSITIVE, REAL, Domain, Kink, register
 from symgrad.ops._util import broadcast_check, check_kernel, lazy_head, sp, type_name
 from symgrad.ops.namespaces import NUMPY
-from symgrad.tensor import Tensor
+from symgrad.tensor import Tensor, as_tensor
 
 __all__ = ["add", "sub", "rsub", "mul", "div", "neg", "pow", "exp", "log", "sigmoid", "tanh",
            "relu", "eq", "ne", "lt", "le", "gt", "ge", "logical_not", "logical_and",
@@ -35,7 +35,9 @@ __all__ = ["add", "sub", "rsub", "mul", "div", "neg", "pow", "exp", "log", "sigm
            "leaky_relu", "elu", "gelu", "softplus", "silu", "logsigmoid", "hardtanh", "relu6",
            # clamping and binary
            "clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "atan2", "arctan2",
-           "where"]
+           "where",
+           # compound pointwise ops
+           "addcmul", "addcdiv", "lerp", "frac", "exp2", "logit", "hypot", "nan_to_num"]
 
 
 def _binary(op, x, y, **params) -> Tensor:
@@ -1333,6 +1335,232 @@ def round(input, *, decimals: int = 0) -> Tensor:
     return apply(ROUND_DECIMALS, input, decimals=int(decimals))
 
 
+# ================================================================ compound pointwise ops
+# PyTorch computes these in one kernel and records one node (AddcmulBackward0, ...), so
+# they are records here too rather than compositions of add and mul.
+def _pointwise_tensors(name: str, names: tuple, args: tuple) -> None:
+    for position, (n, a) in enumerate(zip(names, args), 1):
+        if not isinstance(a, Tensor):
+            raise TypeError(f"{name}(): argument '{n}' (position {position}) must be Tensor, "
+                            f"not {type(a).__name__}")
+
+
+def _value_for(value: Any, *tensors: Tensor) -> Any:
+    """addcmul/addcdiv's ``value`` in the result dtype: PyTorch truncates it for integers."""
+    res = _dtype.result_type(*[t._data for t in tensors[:2]])
+    for t in tensors[2:]:
+        res = _dtype.result_type(np.empty((1,) * t._data.ndim, res), t._data)
+    if res.kind in "iu" and not isinstance(value, bool):
+        return int(value)
+    return value
+
+
+ADDCMUL = register(
+    "addcmul", "AddcmulBackward0",
+    forward=lambda xp, x, t1, t2, *, value=1: x + value * t1 * t2,
+    vjp=(lambda xp, g, ans, x, t1, t2, *, value=1: g,
+         lambda xp, g, ans, x, t1, t2, *, value=1: g * value * t2,
+         lambda xp, g, ans, x, t1, t2, *, value=1: g * value * t1),
+    mirror=lambda x, t1, t2, *, value=1: x + value * t1 * t2,
+    kind="elementwise", elementwise=True, promote=True, domain=(REAL, REAL, REAL),
+    params={"value": (1, 0.5)},
+)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1) -> Tensor:
+    """``input + value * tensor1 * tensor2`` (one node, AddcmulBackward0)."""
+    _pointwise_tensors("addcmul", ("input", "tensor1", "tensor2"), (input, tensor1, tensor2))
+    if all(t._data.dtype.kind == "b" for t in (input, tensor1, tensor2)):
+        raise NotImplementedError("\"addcmul_cpu_out\" not implemented for 'Bool'")
+    value = _value_for(value, input, tensor1, tensor2)
+    try:
+        return apply(ADDCMUL, input, tensor1, tensor2, value=value)
+    except ValueError:
+        broadcast_check(input, tensor1)
+        broadcast_check(input, tensor2)
+        broadcast_check(tensor1, tensor2)
+        raise
+
+
+ADDCDIV = register(
+    "addcdiv", "AddcdivBackward0",
+    forward=lambda xp, x, t1, t2, *, value=1: x + value * t1 / t2,
+    vjp=(lambda xp, g, ans, x, t1, t2, *, value=1: g,
+         lambda xp, g, ans, x, t1, t2, *, value=1: g * value / t2,
+         lambda xp, g, ans, x, t1, t2, *, value=1: -g * value * t1 / (t2 * t2)),
+    mirror=lambda x, t1, t2, *, value=1: x + value * t1 / t2,
+    kind="elementwise", elementwise=True, promote=True, domain=(REAL, REAL, NONZERO),
+    params={"value": (1, 0.5)},
+)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1) -> Tensor:
+    """``input + value * tensor1 / tensor2`` (one node, AddcdivBackward0); integer
+    ``tensor1`` and ``tensor2`` are refused, as PyTorch refuses them."""
+    _pointwise_tensors("addcdiv", ("input", "tensor1", "tensor2"), (input, tensor1, tensor2))
+    if tensor1._data.dtype.kind in "biu" and tensor2._data.dtype.kind in "biu":
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a "
+                           "future release addcdiv will perform a true division of tensor1 and "
+                           "tensor2. Use addcdiv with floating point tensors (or torch.div with "
+                           "rounding_mode) instead.")
+    try:
+        return apply(ADDCDIV, input, tensor1, tensor2, value=_value_for(value, input, tensor1,
+                                                                         tensor2))
+    except ValueError:
+        broadcast_check(input, tensor1)
+        broadcast_check(input, tensor2)
+        broadcast_check(tensor1, tensor2)
+        raise
+
+
+def _lerp(xp, x, end, weight) -> Any:
+    """PyTorch's two-sided form: from ``x`` for weight < 1/2, from ``end`` above, so that
+    weight 1 gives ``end`` exactly."""
+    if xp.name != "numpy":
+        return x + weight * (end - x)
+    small = np.abs(weight) < 0.5
+    return np.where(small, x + weight * (end - x), end - (end - x) * (1 - weight))
+
+
+LERP = register(
+    "lerp", "LerpBackward0",
+    forward=lambda xp, x, end, *, weight=0.5: _lerp(xp, x, end, weight),
+    vjp=(lambda xp, g, ans, x, end, *, weight=0.5: g * (1 - weight),
+         lambda xp, g, ans, x, end, *, weight=0.5: g * weight),
+    mirror=lambda x, end, *, weight=0.5: x + weight * (end - x),
+    kind="elementwise", elementwise=True, domain=(REAL, REAL),
+    params={"weight": (0.25, 0.75)},
+    doc="lerp with a number weight",
+)
+
+LERP_TENSOR = register(
+    "lerp_tensor", "LerpBackward1",
+    forward=lambda xp, x, end, weight: _lerp(xp, x, end, weight),
+    vjp=(lambda xp, g, ans, x, end, weight: g * (1 - weight),
+         lambda xp, g, ans, x, end, weight: g * weight,
+         lambda xp, g, ans, x, end, weight: g * (end - x)),
+    mirror=lambda x, end, weight: x + weight * (end - x),
+    kind="elementwise", elementwise=True, domain=(REAL, REAL, REAL),
+    doc="lerp with a tensor weight",
+)
+
+
+def lerp(input, end, weight) -> Tensor:
+    """``input + weight * (end - input)``; floating tensors of one dtype (PyTorch's rule)."""
+    _pointwise_tensors("lerp", ("input", "end"), (input, end))
+    tensor_weight = isinstance(weight, Tensor)
+    kernel = "lerp_kernel_tensor" if tensor_weight else "lerp_kernel_scalar"
+    check_kernel(kernel, input)
+    others = (("end", end), ("weight", weight)) if tensor_weight else (("end", end),)
+    for name, t in others:
+        if t._data.dtype != input._data.dtype and t._data.dtype != object \
+                and input._data.dtype != object:
+            raise RuntimeError(f"expected dtype {_C_TYPES[input._data.dtype.name]} for `{name}` "
+                               f"but got dtype {_C_TYPES.get(t._data.dtype.name, 'bool')}")
+    try:
+        if tensor_weight:
+            return apply(LERP_TENSOR, input, end, weight)
+        w = weight.item() if isinstance(weight, np.generic) else weight
+        return apply(LERP, input, end, weight=w)
+    except ValueError:
+        broadcast_check(input, end)
+        raise
+
+
+def _nonzero_integers(x) -> Any:
+    return np.equal(np.floor(x), x) & np.not_equal(x, 0)
+
+
+FRAC = register(
+    "frac", "FracBackward0",
+    forward=lambda xp, x: x - xp.where(xp.less(x, 0), -xp.floor(-x), xp.floor(x)),
+    vjp=lambda xp, g, ans, x: g,
+    mirror=lambda x: x - sp.Piecewise((-_floor_ae(-x), x < 0), (_floor_ae(x), True)),
+    kind="elementwise", elementwise=True, domain=(REAL,),
+    kinks=Kink(_nonzero_integers, "frac jumps at the nonzero integers; frac' = 1 there too, "
+               "as PyTorch"),
+)
+
+
+def frac(input) -> Tensor:
+    """The fractional part, ``input - trunc(input)`` (its derivative is 1)."""
+    check_kernel("frac_cpu", input)
+    return apply(FRAC, input)
+
+
+EXP2 = POW_SCALAR_BASE.variant("Exp2Backward0")
+
+
+def exp2(input) -> Tensor:
+    """``2 ** input`` (Exp2Backward0); integers and bools give the default float dtype."""
+    return apply(EXP2, _floating(as_tensor(input)), base=2.0)
+
+
+def _logit_vjp(xp, g, ans, x, *, lo=None, hi=None):
+    d = g / (x * (1 - x))
+    if lo is None:   # PyTorch: nan outside [0, 1], where logit itself is nan
+        return xp.where(xp.logical_or(xp.less(x, 0), xp.greater(x, 1)), math.nan, d)
+    return xp.where(xp.logical_or(xp.less(x, lo), xp.greater(x, hi)), 0, d)
+
+
+def _logit_mirror(x, *, lo=None, hi=None):
+    if lo is None:
+        return sp.log(x / (1 - x))
+    return sp.Piecewise((sp.log(lo / (1 - lo)), x < lo), (sp.log(hi / (1 - hi)), x > hi),
+                        (sp.log(x / (1 - x)), True))
+
+
+def _logit(xp, x, lo=None, hi=None):
+    if lo is not None:
+        x = xp.minimum(xp.maximum(x, lo), hi)
+    if xp.name == "numpy":
+        return xp.log(x / (1 - x))                 # PyTorch's kernel
+    return xp.log(x) - xp.log1p(-x)   # exact where a bound (a Python float) was taken
+
+
+LOGIT = register(
+    "logit", "LogitBackward0",
+    forward=lambda xp, x, *, lo=None, hi=None: _logit(xp, x, lo, hi),
+    vjp=_logit_vjp,
+    mirror=_logit_mirror,
+    kind="elementwise", elementwise=True,
+    domain=(Domain(((0.0, 1.0),), (0.05, 0.95)),),
+    examples=((((3,),), {}), (((3,),), {"lo": 0.25, "hi": 0.75})),
+    kinks=Kink(lambda x, *, lo=None, hi=None: (np.equal(x, lo) | np.equal(x, hi))
+               if lo is not None else np.zeros(np.shape(x), dtype=bool),
+               "logit(x, eps) clamps x to [eps, 1 - eps]: at the bounds the gradient is the "
+               "inner one (1 / (x (1 - x))), 0 outside, as PyTorch"),
+)
+
+
+def logit(input, eps: float | None = None) -> Tensor:
+    """``log(p / (1 - p))``; with ``eps`` (>= 0), ``p`` is first clamped to [eps, 1 - eps]
+    and the gradient is 0 outside. Integers and bools give the default float dtype."""
+    x = _floating(as_tensor(input))
+    if eps is None or eps < 0:
+        return apply(LOGIT, x)
+    return apply(LOGIT, x, lo=float(eps), hi=1 - float(eps))
+
+
+HYPOT = register(
+    "hypot", "HypotBackward0",
+    forward=lambda xp, x, y: xp.sqrt(x * x + y * y) if xp.name != "numpy" else np.hypot(x, y),
+    vjp=(lambda xp, g, ans, x, y: g * x / ans,
+         lambda xp, g, ans, x, y: g * y / ans),
+    mirror=lambda x, y: sp.sqrt(x ** 2 + y ** 2),
+    kind="elementwise", elementwise=True, promote=True, domain=(NONZERO, NONZERO),
+    kinks=Kink(lambda x, y: np.equal(x, 0) & np.equal(y, 0),
+               "at the origin the gradient is 0 / 0 = nan, as PyTorch"),
+)
+
+
+def hypot(input, other) -> Tensor:
+    """``sqrt(input**2 + other**2)`` without overflow or underflow (numpy's hypot)."""
+    _pointwise_tensors("hypot", ("input", "other"), (input, other))
+    check_kernel("hypot_cpu", _dtype.result_type(input._data, other._data))
+    return _binary(HYPOT, input, other)
+
+
 # ================================================================ more activations
 # torch.nn.functional's pointwise activations. ``inplace=True`` writes the result into the
 # input (PyTorch names some of those nodes ...Backward1, as here).
@@ -1874,3 +2102,27 @@ def where(condition, input=None, other=None) -> Tensor | tuple[Tensor, ...]:
     cond = _where_condition(condition)
     x, y = _where_operands(input, other)
     return _apply_checked(WHERE, cond, x, y)
+
+
+# where() under other PyTorch node names: ops that keep some entries and replace the others
+# by constants (the constants and the choice are arguments without gradient)
+NAN_TO_NUM = WHERE.variant("NanToNumBackward0")
+TRIL = WHERE.variant("TrilBackward0")
+TRIU = WHERE.variant("TriuBackward0")
+
+
+def nan_to_num(input, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None) -> Tensor:
+    """nan, +inf and -inf replaced (by 0 and the dtype's largest and smallest finite
+    values unless given); the gradient passes only where the input was finite."""
+    x = as_tensor(input)
+    d = x._data
+    if d.dtype.kind != "f":
+        return Tensor._wrap(d.copy())
+    info = np.finfo(d.dtype)
+    hi = info.max if posinf is None else posinf
+    lo = info.min if neginf is None else neginf
+    with np.errstate(invalid="ignore"):
+        repl = np.where(np.isnan(d), nan, np.where(d > 0, hi, lo)).astype(d.dtype)
+    return apply(NAN_TO_NUM, np.isfinite(d), x, repl)
+

@@ -24,6 +24,7 @@ __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmi
            "logsumexp", "var", "std", "norm", "softmax", "log_softmax"]
 
 _sum = sum
+builtins_min = min
 
 
 def _kept(xp, g, dim, keepdim):
@@ -474,6 +475,24 @@ def argmin(input: Tensor, dim=None, keepdim: bool = False, *, axis=None,
     if axis is not None or keepdims is not None:
         dim, keepdim = _numpy_names("argmin", dim, keepdim, axis, keepdims)
     return _arg(input, dim, keepdim, largest=False)
+
+
+# ================================================================ trace
+def _main_diagonal(shape) -> tuple:
+    i = np.arange(builtins_min(shape))
+    return i, i
+
+
+TRACE = register(
+    "trace", "TraceBackward0",
+    forward=lambda xp, x: xp.sum(x[_main_diagonal(x.shape)]),
+    vjp=lambda xp, g, ans, x: xp.index_add(
+        x.shape, _main_diagonal(x.shape), xp.broadcast_to(g, (builtins_min(x.shape),)), like=g),
+    mirror=lambda x: np.sum(x[_main_diagonal(x.shape)]),
+    kind="reduction", domain=(REAL,),
+    examples=((((3, 3),), {}), (((2, 3),), {})),
+    doc="sum of a matrix's main diagonal",
+)
 
 
 # ================================================================ logsumexp

@@ -39,6 +39,11 @@ TAKE_ALONG = register(
 )
 
 
+# gathers PyTorch records under other names: the values of sort and topk
+SORT = TAKE_ALONG.variant("SortBackward0")
+TOPK = TAKE_ALONG.variant("TopkBackward0")
+
+
 def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tensor:
     """``input`` read at ``indices`` along ``dim`` (numpy's take_along_axis, PyTorch's
     take_along_dim); repeated indices accumulate in the gradient.
@@ -114,3 +119,7 @@ INDEX_ADD = register(
 def index_add_into(values: Tensor, shape: tuple, index: Any) -> Tensor:
     """Zeros of ``shape`` with ``values`` added at ``zeros[index]`` (repeats accumulate)."""
     return apply(INDEX_ADD, as_tensor(values), shape=tuple(shape), index=index)
+
+
+#: diag of a vector: the vector written on a diagonal of zeros
+DIAG_EMBED = INDEX_ADD.variant("DiagEmbedBackward0")

@@ -427,6 +427,9 @@ SPLIT_WITH_SIZES = _view_variant("SplitWithSizesBackward0")
 UNBIND = _view_variant("UnbindBackward0")
 INDEX_SELECT = INDEX.variant("IndexSelectBackward0")
 GATHER = INDEX.variant("GatherBackward0")
+MASKED_SELECT = INDEX.variant("MaskedSelectBackward0")
+DIAGONAL = INDEX.variant("DiagonalBackward0")
+DIAGONAL_COPY = INDEX.variant("DiagonalBackward0_copy")   # torch.diag of a matrix
 
 _BAD_ITEM = ("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
              "are valid indices (got {})")
