@@ -355,3 +355,109 @@ def test_logit_gradient_outside_its_domain_and_at_eps():
     x.grad = None
     sg.logit(x, eps=0.1).sum().backward()     # the bounds keep the inner gradient
     np.testing.assert_allclose(x.grad.numpy(), [0.0, 1 / 0.09, 4.0, 1 / 0.09, 0.0])
+
+
+# ================================================================ scatter, index_add, embedding
+NAMES_SCATTER = {
+    "scatter_add": (lambda m, F: m.scatter_add(_x(m), 1, m.tensor([[0, 0, 1], [2, 1, 0]]),
+                                               _x(m) * 2), "ScatterAddBackward0"),
+    "scatter": (lambda m, F: m.scatter(_x(m), 1, m.tensor([[0, 2], [1, 0]]),
+                                       _x(m)[:, :2] * 2), "ScatterBackward0"),
+    "scatter_value": (lambda m, F: m.scatter(_x(m), 1, m.tensor([[0, 2], [1, 0]]), 5.0),
+                      "ScatterBackward1"),
+    "index_add": (lambda m, F: m.index_add(_x(m), 1, m.tensor([2, 0, 2]), _x(m) * 3, alpha=2),
+                  "IndexAddBackward0"),
+    "embedding": (lambda m, F: F.embedding(m.tensor([[0, 1], [1, 1]]), _x(m)),
+                  "EmbeddingBackward0"),
+    "embedding_padding": (lambda m, F: F.embedding(m.tensor([0, 1, 1]), _x(m), padding_idx=1),
+                          "EmbeddingBackward0"),
+    "repeat_interleave": (lambda m, F: m.repeat_interleave(_x(m), 2, dim=1), "ViewBackward0"),
+    "repeat_interleave_tensor": (lambda m, F: m.repeat_interleave(_x(m), m.tensor([2, 0]),
+                                                                  dim=0),
+                                 "IndexSelectBackward0"),
+}
+NAMES.update(NAMES_SCATTER)
+
+
+def _grads(m, F, prog):
+    """The gradients of the leaves the result was computed from (weighted sum)."""
+    out = prog(m, F)
+    leaves = []
+
+    def walk(fn):
+        for nxt, _ in (fn.next_functions if fn is not None else ()):
+            if nxt is None:
+                continue
+            var = getattr(nxt, "variable", None)
+            if var is not None:
+                leaves.append(var)
+            else:
+                walk(nxt)
+    walk(out.grad_fn)
+    w = m.arange(out.numel(), dtype=m.float64).reshape(tuple(out.shape)) + 1
+    (out * w).sum().backward()
+    return [leaf.grad.tolist() for leaf in leaves]
+
+
+@pytest.mark.parametrize("name", sorted(NAMES_SCATTER))
+def test_scatter_family_gradients_as_pytorch(name):
+    torch = _torch()
+    prog, _ = NAMES_SCATTER[name]
+    assert _grads(sg, F, prog) == _grads(torch, torch.nn.functional, prog)
+
+
+def test_scatter_family_records_are_proved():
+    for res in check_rules(["scatter_add", "scatter", "index_add", "embedding"], points=4):
+        assert res.ok, res.detail
+
+
+@pytest.mark.parametrize("prog,exc", [
+    (lambda: sg.index_add(sg.zeros(3, 2), 0, sg.tensor([0, -1]), sg.ones(2, 2)), RuntimeError),
+    (lambda: sg.index_add(sg.zeros(3, 2), 0, sg.tensor([0, 5]), sg.ones(2, 2)), RuntimeError),
+    (lambda: sg.index_add(sg.zeros(3, 2), 0, sg.tensor([[0, 1]]), sg.ones(2, 2)), IndexError),
+    (lambda: sg.index_add(sg.zeros(3, 2), 0, sg.tensor([0, 1, 2]), sg.ones(2, 2)), RuntimeError),
+    (lambda: sg.index_add(sg.zeros(3, 2), 0, sg.tensor([0, 1]), sg.ones(2)), RuntimeError),
+    (lambda: sg.index_add(sg.zeros(3, 2), 0, sg.tensor([0.0, 1.0]), sg.ones(2, 2)),
+     RuntimeError),
+    (lambda: sg.scatter_add(sg.zeros(3, 2), 0, sg.tensor([[0, 1]]), sg.ones(1, 1)),
+     RuntimeError),
+    (lambda: sg.scatter(sg.zeros(3, 2), 0, sg.tensor([[0, 1]]), sg.tensor(2.0)), RuntimeError),
+    (lambda: sg.repeat_interleave(sg.ones(2), sg.tensor([2, 1], dtype=sg.int8)),
+     NotImplementedError),
+    (lambda: sg.repeat_interleave(sg.ones(2), sg.tensor([2, 1, 1])), RuntimeError),
+    (lambda: sg.repeat_interleave(sg.ones(2), [2, 1]), TypeError),
+])
+def test_scatter_family_refuses_bad_indices(prog, exc):
+    # numpy would wrap the -1, broadcast the wrong source shape or read a 2-d index
+    with pytest.raises(exc):
+        prog()
+
+
+def test_index_add_keeps_the_input_dtype():
+    x = sg.tensor([1, 2])
+    assert _summary(sg.index_add(x, 0, sg.tensor([1]), sg.tensor([5]), alpha=2.7))[:2] == (
+        "[1, 12]", "int64")    # alpha truncated to 2, as PyTorch
+    b = sg.tensor([True, False, True])
+    assert _summary(sg.index_add(b, 0, sg.tensor([0, 0]), sg.tensor([True, True])))[:2] == (
+        "[True, False, True]", "bool")
+
+
+# ================================================================ small dtype rules
+def test_where_clamp_masked_fill_all_any_argmax_dtypes():
+    c = sg.tensor([True, False])
+    assert _summary(sg.where(c, sg.tensor([True, False]), 2))[:2] == ("[1, 2]", "int64")
+    assert _summary(sg.where(c, 2, sg.tensor([True, False])))[:2] == ("[2, 0]", "int64")
+    assert _summary(sg.clamp(sg.tensor([0.0, 2.0]), True))[:2] == ("[1.0, 2.0]", "float64")
+    assert _summary(sg.clamp(sg.tensor([True, False]), 0, 1))[:2] == ("[1, 0]", "int64")
+    with pytest.raises(NotImplementedError, match="clamp_min_scalar_cpu"):
+        sg.clamp(sg.tensor([True, False]), True)
+    with pytest.raises(RuntimeError, match="Autograd not support dtype"):
+        sg.tensor([1, 2]).masked_fill(c, sg.tensor(2.5, requires_grad=True))
+    with sg.no_grad():
+        assert sg.tensor([1, 2]).masked_fill(c, sg.tensor(2.5, requires_grad=True)).tolist() == [
+            2, 2]
+    u8 = sg.tensor([2, 0, 1], dtype=sg.uint8)
+    assert _summary(sg.all(u8))[:2] == ("0", "uint8")
+    assert _summary(sg.any(u8, 0, keepdim=True))[:2] == ("[1]", "uint8")
+    with pytest.raises(RuntimeError, match="does not support bool"):
+        sg.argmax(c)

@@ -23,7 +23,8 @@ from symgrad.ops._util import (broadcast_check, check_along_bounds, check_kernel
 from symgrad.ops.reduction import _named_result, mean, norm, return_types, var, vector_norm
 from symgrad.ops.reduction import TRACE
 from symgrad.ops.reduction import sum as _sum
-from symgrad.ops.scatter import DIAG_EMBED, SORT, TOPK
+from symgrad.ops.scatter import (DIAG_EMBED, EMBEDDING, INDEX_ADD_AT, SCATTER, SCATTER_ADD,
+                                 SCATTER_VALUE, SORT, TOPK)
 from symgrad.tensor import Tensor, _axis, as_tensor
 
 __all__ = ["logaddexp", "tril", "triu", "diagonal", "diag", "trace", "masked_select", "sort",
@@ -209,16 +210,21 @@ def _dims(input: Tensor, dim) -> Any:
     return norm_dims(dim, input._data.ndim)
 
 
+def _truth(x: Tensor, a: np.ndarray) -> Tensor:
+    # PyTorch keeps uint8 for all / any of a uint8 tensor (its masks before bool existed)
+    return Tensor._wrap(np.asarray(a, dtype=np.uint8 if x._data.dtype == np.uint8 else bool))
+
+
 def all(input, dim=None, keepdim: bool = False) -> Tensor:
     """True where every entry (along ``dim``) is nonzero."""
     x = as_tensor(input)
-    return _bool(np.all(x._data, axis=_dims(x, dim), keepdims=keepdim))
+    return _truth(x, np.all(x._data, axis=_dims(x, dim), keepdims=keepdim))
 
 
 def any(input, dim=None, keepdim: bool = False) -> Tensor:
     """True where some entry (along ``dim``) is nonzero."""
     x = as_tensor(input)
-    return _bool(np.any(x._data, axis=_dims(x, dim), keepdims=keepdim))
+    return _truth(x, np.any(x._data, axis=_dims(x, dim), keepdims=keepdim))
 
 
 def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08,
@@ -283,30 +289,69 @@ def repeat_interleave(input, repeats, dim: int | None = None) -> Tensor:
     """Each slice along ``dim`` repeated ``repeats`` times in place (a flattened input
     when ``dim`` is None); the gradient adds the copies back."""
     x = as_tensor(input)
+    if isinstance(repeats, Tensor):
+        reps = repeats._data
+        if reps.dtype not in (np.int64, np.int32):
+            raise NotImplementedError(f"\"repeat_interleave_cpu\" not implemented for "
+                                      f"'{type_name(repeats)}'")
+    elif isinstance(repeats, (int, np.integer)) and not isinstance(repeats, bool):
+        reps = int(repeats)
+    else:
+        raise TypeError(f"repeat_interleave(): argument 'repeats' must be an int or a Tensor, "
+                        f"not {type(repeats).__name__}")
+    if np.any(np.asarray(reps) < 0):
+        raise RuntimeError("repeats can not be negative")
     if dim is None:
         x, dim = sh.reshape(x, (-1,)), 0
     d = _axis(dim, builtins.max(x._data.ndim, 1))
-    reps = np.asarray(repeats._data if isinstance(repeats, Tensor) else repeats)
-    if reps.dtype.kind not in "iu" or np.any(reps < 0):
-        raise RuntimeError("repeats must be non-negative integers")
-    index = np.repeat(np.arange(x._data.shape[d]), reps)
+    size = x._data.shape[d] if x._data.ndim else 1
+    if isinstance(reps, int):   # as PyTorch: a copy axis, expanded, merged (ViewBackward0)
+        if x._data.ndim == 0:
+            x = sh.reshape(x, (1,))
+        shape = x._data.shape
+        wide = sh.expand(sh.unsqueeze(x, d + 1), shape[:d + 1] + (reps,) + shape[d + 1:])
+        return sh.view(sh.contiguous(wide), shape[:d] + (size * reps,) + shape[d + 1:])
+    if reps.ndim > 1 or (reps.size != 1 and reps.size != size):
+        raise RuntimeError(f"repeats must have the same size as input along dim, but got "
+                           f"repeats.size(0) = {reps.size} and input.size({d}) = {size}")
+    index = np.repeat(np.arange(size), reps.reshape(-1))
     return sh.index_select(x, d, Tensor._wrap(index.astype(np.int64)))
 
 
 def _scatter_src(src, index: np.ndarray, like: Tensor) -> Tensor:
-    if not isinstance(src, Tensor):  # a number: the same value at every index
-        return Tensor._wrap(np.full(index.shape, src, dtype=like._data.dtype))
     if src._data.shape != index.shape:  # PyTorch reads src only where index has entries
         src = src[tuple(slice(0, n) for n in index.shape)]
     return src
 
 
-def _scatter_checks(x: Tensor, idx: np.ndarray, d: int, src: Any) -> None:
-    """PyTorch's refusals, before numpy could wrap an index or promote a dtype quietly."""
+def _scatter_index(name: str, x: Tensor, dim: int, index: Any, src: Any) -> tuple:
+    """The index (int64) and the axis, with PyTorch's refusals, before numpy could wrap an
+    index, broadcast a shape or promote a dtype quietly."""
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{name}(): argument 'index' must be Tensor, not "
+                        f"{type(index).__name__}")
+    idx = index._data
+    if idx.dtype not in (np.int64, np.int32):
+        raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
+    nd = x._data.ndim
+    d = _axis(dim, builtins.max(nd, 1))
+    if idx.ndim != builtins.max(nd, idx.ndim if nd == 0 else nd):
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    if isinstance(src, Tensor):
+        if src._data.ndim != idx.ndim:
+            raise RuntimeError("Index tensor must have the same number of dimensions as src "
+                               "tensor")
+        shape, ssh, ish = x._data.shape, src._data.shape, idx.shape
+        if builtins.any(ish[k] > ssh[k] or (k != d and ish[k] > shape[k])
+                        for k in range(idx.ndim)):
+            raise RuntimeError(f"Expected index {list(ish)} to be no larger than self "
+                               f"{list(shape)} apart from dimension {d} and to be no larger "
+                               f"size than src {list(ssh)}")
+        if src._data.dtype != x._data.dtype and _numeric(x, src):
+            raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
     if idx.size:
-        check_along_bounds(idx, x._data.shape[d], d)
-    if isinstance(src, Tensor) and src._data.dtype != x._data.dtype and _numeric(x, src):
-        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+        check_along_bounds(idx, x._data.shape[d] if nd else 1, d)
+    return idx.astype(np.int64, copy=False), d
 
 
 def _numeric(*ts: Tensor) -> bool:
@@ -315,13 +360,12 @@ def _numeric(*ts: Tensor) -> bool:
 
 def scatter_add(input, dim: int, index, src) -> Tensor:
     """``input`` with ``src[...]`` added at ``index`` along ``dim`` (repeats add up)."""
-    from symgrad.ops.scatter import _indices, put_along_dim
-
     x = as_tensor(input)
-    idx = _indices(index)
-    d = _axis(dim, x._data.ndim)
-    _scatter_checks(x, idx, d, src)
-    return ew.add(x, put_along_dim(_scatter_src(src, idx, x), x._data.shape, idx, d))
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_add(): argument 'src' must be Tensor, not "
+                        f"{type(src).__name__}")
+    idx, d = _scatter_index("scatter_add", x, dim, index, src)
+    return apply(SCATTER_ADD, x, _scatter_src(src, idx, x), indices=idx, dim=d)
 
 
 def scatter(input, dim: int, index, src=None, *, value=None, reduce=None) -> Tensor:
@@ -330,22 +374,21 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None) -> Ten
     Where an index repeats, the last write in row-major order wins, as on PyTorch's CPU
     (where PyTorch leaves it unspecified); the writes it replaces get no gradient, the exact
     derivative (PyTorch's gather hands them the written position's gradient)."""
-    from symgrad.ops.scatter import _indices, put_along_dim
-
     if reduce is not None:
         raise NotImplementedError("scatter(reduce=...) is not supported; use scatter_add")
     x = as_tensor(input)
-    idx = _indices(index)
-    d = _axis(dim, x._data.ndim)
-    _scatter_checks(x, idx, d, src)
+    if src is None:
+        src = value
+    idx, d = _scatter_index("scatter", x, dim, index, src)
     written = np.zeros(x._data.shape, dtype=bool)
     np.put_along_axis(written, idx, True, d)
-    values = _scatter_src(src if src is not None else value, idx, x)
-    last = _last_writes(idx, d, x._data.shape)
-    if last is not None:   # one write per position: put_along_dim adds the writes up
-        values = ew.where(_const(last), values, 0)
-    new = put_along_dim(values, x._data.shape, idx, d)
-    return ew.where(_const(written), new, x)
+    if not isinstance(src, Tensor):   # a number (ScatterBackward1): a fill of the written
+        v = ew._number_bound(src)
+        kind = x._data.dtype.kind
+        v = builtins.bool(v) if kind == "b" else int(v) if kind in "iu" else v
+        return apply(SCATTER_VALUE, x, v, mask=written)
+    return apply(SCATTER, x, _scatter_src(src, idx, x), indices=idx, dim=d, written=written,
+                 keep=_last_writes(idx, d, x._data.shape))
 
 
 def _last_writes(idx: np.ndarray, dim: int, shape: tuple) -> np.ndarray | None:
@@ -363,19 +406,44 @@ def _last_writes(idx: np.ndarray, dim: int, shape: tuple) -> np.ndarray | None:
 
 
 def index_add(input, dim: int, index, source, *, alpha=1) -> Tensor:
-    """``input`` with ``alpha * source`` slices added at positions ``index`` of ``dim``."""
-    from symgrad.ops.scatter import _indices, index_add_into
-
+    """``input`` with ``alpha * source`` slices added at positions ``index`` of ``dim``
+    (repeats add up); the result keeps ``input``'s dtype, as PyTorch (alpha truncated)."""
     x = as_tensor(input)
-    idx = _indices(index)
-    d = _axis(dim, builtins.max(x._data.ndim, 1))
     source = as_tensor(source)
+    if not isinstance(index, Tensor):
+        raise TypeError(f"index_add(): argument 'index' must be Tensor, not "
+                        f"{type(index).__name__}")
+    idx = index._data
+    if idx.ndim > 1:
+        raise IndexError(f"index_add_(): Index is supposed to be a vector, but got dim: "
+                         f"{idx.ndim} with type: {type_name(index)} and size: {list(idx.shape)}")
+    if idx.dtype not in (np.int64, np.int32):
+        raise RuntimeError(f"index_add_(): Expected dtype int32/int64 for index but got: "
+                           f"{type_name(index)}")
+    nd = x._data.ndim
+    d = _axis(dim, builtins.max(nd, 1))
+    idx = idx.reshape(-1).astype(np.int64)
     if source._data.dtype != x._data.dtype and _numeric(x, source):
         raise RuntimeError(f"index_add_(): self ({type_name(x)}) and source "
                            f"({type_name(source)}) must have the same scalar type")
-    src = source if alpha == 1 else ew.mul(source, alpha)
-    where_ = (slice(None),) * d + (idx,)
-    return ew.add(x, index_add_into(src, x._data.shape, where_))
+    sshape, xshape = source._data.shape, x._data.shape
+    n = sshape[d] if source._data.ndim else 1
+    if idx.size != n:
+        raise RuntimeError(f"index_add_(): Number of indices ({idx.size}) should be equal to "
+                           f"source.size(dim): ({n}), for dim: {d}")
+    if nd and (len(sshape) != nd or sshape[:d] + sshape[d + 1:] != xshape[:d] + xshape[d + 1:]):
+        raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the "
+                           f"specified dimension. Got self.shape = {list(xshape)} "
+                           f"source.shape = {list(sshape)}")
+    if idx.size:
+        check_along_bounds(idx, xshape[d] if nd else 1, d)
+    kind = x._data.dtype.kind
+    if kind == "b":
+        alpha = builtins.bool(alpha)
+    elif kind in "iu":
+        alpha = int(alpha)
+    where_ = (slice(None),) * d + (idx,) if nd else ()
+    return apply(INDEX_ADD_AT, x, source, index=where_, alpha=alpha)
 
 
 # ================================================================ statistics, grids
@@ -695,10 +763,13 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
             if over.any():
                 scale = (max_norm / (norms[over] + 1e-7))[:, None]
                 weight[rows[over]] = ew.mul(weight[rows[over]], _const(scale))
-    out = sh.index_select(weight, 0, Tensor._wrap(flat))
-    if padding_idx is not None and (flat == padding_idx).any():
-        out = ew.where(_const((flat == padding_idx)[:, None]), _const(out._data.copy()), out)
-    return sh.reshape(out, idx.shape + (weight._data.shape[1],))
+    if padding_idx is not None and not (flat == padding_idx).any():
+        padding_idx = None
+    idx = idx.astype(np.int64, copy=False)
+    if padding_idx is None:
+        return apply(EMBEDDING, weight, indices=idx)
+    return apply(EMBEDDING, weight, indices=idx, padding_idx=padding_idx,
+                 padding_row=weight._data[padding_idx].copy())
 
 
 def softsign(input: Tensor) -> Tensor:

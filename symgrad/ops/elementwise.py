@@ -1900,12 +1900,12 @@ CLAMP_MAX_TENSOR_CLAMP = CLAMP_MAX_TENSOR.variant("ClampBackward0")
 
 
 def _number_bound(b) -> Any:
-    if b is None or isinstance(b, bool) or not isinstance(b, (int, float, np.number)):
+    if b is None or not isinstance(b, (int, float, np.number, np.bool_)):
         if b is None:
             return None
         raise TypeError(f"clamp() expects its bounds to be numbers or Tensors, got "
                         f"{type(b).__name__}")
-    return b.item() if isinstance(b, np.number) else b
+    return b.item() if isinstance(b, np.generic) else b
 
 
 def _apply_checked(op, *args, **params) -> Tensor:
@@ -1934,6 +1934,11 @@ def clamp(input, min=None, max=None) -> Tensor:
 
 def _clamp_numbers(op, input, **bounds) -> Tensor:
     bounds = {k: v for k, v in bounds.items() if v is not None}
+    if isinstance(input, Tensor) and input._data.dtype.kind == "b" and all(
+            isinstance(v, bool) for v in bounds.values()):   # a bool result: no kernel
+        which = "" if len(bounds) == 2 else f"_{next(iter(bounds))}"
+        raise NotImplementedError(f"\"clamp{which}_scalar_cpu\" not implemented for 'Bool'")
+    bounds = {k: int(v) if isinstance(v, bool) else v for k, v in bounds.items()}  # True: 1
     if any(isinstance(v, float) for v in bounds.values()):
         input = _floating(input)
     return apply(op, input, **bounds)
@@ -2073,7 +2078,11 @@ def _where_operands(input, other) -> list:
         from symgrad.ops._apply import _promote
 
         promoted = _promote([o._data if isinstance(o, Tensor) else o for o in ops_])
-        dt = next(d.dtype for d in promoted if isinstance(d, np.ndarray))
+        # (numbers wrapped into an integer dtype by _promote; bool and 2 give int64)
+        dt = _result_dtype(input, other)
+        if dt is None:   # symbolic
+            dt = next(d.dtype for d in promoted if isinstance(d, np.ndarray))
+        ops_ = [o if isinstance(o, Tensor) else p for o, p in zip(ops_, promoted)]
     elif any(isinstance(o, float) for o in ops_):
         dt = _dtype.get_default_dtype().np
     elif all(isinstance(o, bool) for o in ops_):

@@ -447,6 +447,8 @@ def _arg(input: Tensor, dim, keepdim: bool, largest: bool) -> Tensor:
     name = "argmax" if largest else "argmin"
     fn = np.argmax if largest else np.argmin
     data = input._data
+    if data.dtype.kind == "b":
+        raise RuntimeError(f"{name}(): does not support bool input")
     if dim is None:
         if data.size == 0:
             raise IndexError(f"{name}(): Expected reduction dim to be specified for "

@@ -23,7 +23,8 @@ import numpy as np
 from symgrad import _dtype
 from symgrad.ops._apply import apply
 from symgrad.ops._record import REAL, register
-from symgrad.ops._util import broadcast_check, check_along_bounds, size_args
+from symgrad.autograd.grad_mode import is_grad_enabled
+from symgrad.ops._util import broadcast_check, check_along_bounds, size_args, type_name
 from symgrad.ops.namespaces import along_index
 from symgrad.tensor import Tensor, _axis
 
@@ -1012,6 +1013,9 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     broadcast_check(input, Tensor._wrap(m))
     data = input._data
     if data.dtype.kind not in "fO":         # integer and bool tensors keep their dtype
+        if isinstance(value, Tensor) and value.requires_grad and is_grad_enabled():
+            raise RuntimeError(f"Autograd not support dtype: {type_name(input)} (masked_fill "
+                               "of an integer or bool tensor with a value that requires grad)")
         v = value._data if isinstance(value, Tensor) else value
         return Tensor._wrap(np.where(m, v, data).astype(data.dtype))
     if isinstance(value, Tensor) and value._data.dtype != data.dtype and data.dtype.kind == "f":
