@@ -461,3 +461,92 @@ def test_where_clamp_masked_fill_all_any_argmax_dtypes():
     assert _summary(sg.any(u8, 0, keepdim=True))[:2] == ("[1]", "uint8")
     with pytest.raises(RuntimeError, match="does not support bool"):
         sg.argmax(c)
+
+
+# ================================================================ norms
+NORM_DATA = {"zeros": [0.0, 0.0, 0.0], "one_zero": [0.0, -2.0, 1.0], "ties": [2.0, -2.0, 1.0],
+             "mixed": [0.5, -1.0, 2.0]}
+NORM_EXPECTED = {   # (p, data): (value, gradient), PyTorch's
+    (0, "one_zero"): (2.0, [0.0, 0.0, 0.0]),
+    (0, "mixed"): (3.0, [0.0, 0.0, 0.0]),
+    (-np.inf, "ties"): (1.0, [0.0, 0.0, 1.0]),
+    (-np.inf, "mixed"): (0.5, [1.0, 0.0, 0.0]),
+    (-np.inf, "one_zero"): (0.0, [0.0, 0.0, 0.0]),
+    (-1, "ties"): (0.5, [0.0625, -0.0625, 0.25]),
+    (-1, "one_zero"): (0.0, [0.0, 0.0, 0.0]),
+    (-1, "zeros"): (0.0, [0.0, 0.0, 0.0]),
+    (np.inf, "ties"): (2.0, [0.5, -0.5, 0.0]),
+    (1, "one_zero"): (3.0, [0.0, -1.0, 1.0]),
+    (2, "zeros"): (0.0, [0.0, 0.0, 0.0]),
+}
+
+
+@pytest.mark.parametrize("key", sorted(NORM_EXPECTED, key=str), ids=str)
+def test_vector_norm_orders_at_zeros_and_ties(key):
+    p, data = key
+    value, grad = NORM_EXPECTED[key]
+    x = sg.tensor(NORM_DATA[data], requires_grad=True)
+    y = sg.linalg.vector_norm(x, p)
+    assert y.grad_fn.name() == "LinalgVectorNormBackward0"
+    y.backward()
+    np.testing.assert_allclose(y.item(), value)
+    np.testing.assert_allclose(x.grad.numpy(), grad)
+
+
+@pytest.mark.parametrize("p", [0, 0.5, 1, 2, 3, np.inf, -np.inf, -1, -2.5])
+@pytest.mark.parametrize("data", sorted(NORM_DATA))
+def test_vector_norm_as_pytorch(p, data):
+    torch = _torch()
+    s = sg.tensor(NORM_DATA[data], requires_grad=True)
+    t = torch.tensor(NORM_DATA[data], dtype=torch.float64, requires_grad=True)
+    ys, yt = sg.linalg.vector_norm(s, p), torch.linalg.vector_norm(t, p)
+    np.testing.assert_allclose(ys.item(), yt.item())
+    ys.backward()
+    yt.backward()
+    expected = np.zeros(3) if t.grad is None else t.grad.numpy()   # p = 0: no gradient
+    np.testing.assert_allclose(s.grad.numpy(), expected, atol=1e-15)
+
+
+def test_norm_records_are_proved():
+    for res in check_rules(["norm", "norm0", "norm_neg_inf"], points=4):
+        assert res.ok, res.detail
+
+
+def test_linalg_norms():
+    x = sg.tensor([[0.5, -1.0, 2.0], [2.0, 0.0, -2.0]], requires_grad=True)
+    assert sg.linalg.norm(x).item() == pytest.approx(np.sqrt(13.25))
+    assert sg.linalg.matrix_norm(x).item() == pytest.approx(np.sqrt(13.25))
+    assert sg.linalg.norm(x, 1).item() == 4.0                  # the largest column sum
+    assert sg.linalg.norm(x, -np.inf).item() == 3.5            # the smallest row sum
+    assert sg.linalg.norm(x, 1).grad_fn.name() == "AmaxBackward0"
+    assert sg.linalg.norm(x, np.inf, dim=(0, 1), keepdim=True).shape == (1, 1)
+    assert sg.linalg.norm(x, dim=1).tolist() == pytest.approx([np.sqrt(5.25), np.sqrt(8.0)])
+    with pytest.raises(RuntimeError, match="Order 3 not supported"):
+        sg.linalg.matrix_norm(x, 3)
+    with pytest.raises(NotImplementedError, match="singular values"):
+        sg.linalg.norm(x, "nuc")
+    with pytest.raises(RuntimeError, match="must be 1D or 2D"):
+        sg.linalg.norm(sg.ones(2, 2, 2), "fro")
+    with pytest.raises(TypeError, match="must be Number"):
+        sg.linalg.vector_norm(x, "fro")
+    with pytest.raises(RuntimeError, match="-1 norm on an empty tensor"):
+        sg.linalg.vector_norm(sg.ones(0), -1)
+
+
+def test_linalg_norms_as_pytorch():
+    torch = _torch()
+    data = [[0.5, -1.0, 2.0], [2.0, 0.0, -2.0]]
+    for args in [(), (1,), (-1,), (np.inf,), (-np.inf,), ("fro",), (None, 1), (3, 0),
+                 (1, (1, 0), True), (-np.inf, (0, 1))]:
+        s = sg.tensor(data, requires_grad=True)
+        t = torch.tensor(data, dtype=torch.float64, requires_grad=True)
+        ys, yt = sg.linalg.norm(s, *args), torch.linalg.norm(t, *args)
+        np.testing.assert_allclose(ys.detach().numpy(), yt.detach().numpy())
+        ys.sum().backward()
+        yt.sum().backward()
+        np.testing.assert_allclose(s.grad.numpy(), t.grad.numpy())
+        assert _node_name(ys) == _node_name(yt)
+
+
+def test_logsumexp_of_empty_float32_stays_float32():
+    assert sg.logsumexp(sg.ones(0, dtype=sg.float32), 0).dtype == sg.float32

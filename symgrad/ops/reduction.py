@@ -197,8 +197,8 @@ def _log_sum_exp(*v):
 def _shift(xp, x, dim):
     """The largest entry of each slice (0 for an empty one): ``exp(x - shift)`` <= 1 never
     overflows. An infinite maximum gives nan in softmax, as in PyTorch."""
-    if 0 in tuple(x.shape):
-        return 0
+    if 0 in tuple(x.shape):   # zeros in x's dtype (a Python 0 would make float32 float64)
+        return xp.zeros_like(xp.sum(x, axis=dim, keepdims=True))
     return xp.amax(x, axis=dim, keepdims=True)
 
 
@@ -708,7 +708,7 @@ def _norm(xp, x, *, ord, dim=None, keepdim=False):
 def _norm_vjp(xp, g, ans, x, *, ord, dim=None, keepdim=False):
     g, a = _kept(xp, g, dim, keepdim), _kept(xp, ans, dim, keepdim)
     if ord == 1:
-        return g * xp.sign(x)
+        return g * xp.where(xp.equal(x, x), xp.sign(x), 0)   # sign(nan) = 0, as PyTorch
     if ord == 2:
         return g * _safe_div(xp, x, a)
     # sign(x) (|x| / norm) ** (p - 1); 0 at a zero norm and at zero entries (p < 1)
@@ -735,8 +735,27 @@ NORM = register(
     kind="reduction", domain=(NONZERO,),
     kinks=Kink(_norm_kinks, "gradient 0 where the norm is 0, and sign(0) = 0 for an entry 0 "
                             "(p <= 1), as PyTorch"),
-    params={"ord": (1, 2, 3), "dim": (None, (1,)), "keepdim": (False, True)},
-    doc="vector p-norm, 0 < p < inf",
+    params={"ord": (1, 2, 3, -1), "dim": (None, (1,)), "keepdim": (False, True)},
+    doc="vector p-norm, p finite and nonzero (a negative p: 0 where an entry is 0)",
+)
+
+# p = 0: the number of nonzero entries, a step function (derivative 0; PyTorch leaves the
+# gradient undefined, which reads as 0)
+NORM0 = register(
+    "norm0", "LinalgVectorNormBackward0",
+    forward=lambda xp, x, dim=None, keepdim=False: xp.sum(
+        xp.where(xp.not_equal(x, 0), xp.ones_like(x), xp.zeros_like(x)), axis=dim,
+        keepdims=keepdim),
+    vjp=lambda xp, g, ans, x, dim=None, keepdim=False: xp.zeros_like(x),
+    mirror=lambda x, dim=None, keepdim=False: _over(
+        x, dim, keepdim, lambda *v: sp.Add(*[sp.Piecewise((0, sp.Eq(e, 0)), (1, True))
+                                             for e in v])),
+    kind="reduction", domain=(NONZERO,),
+    kinks=Kink(lambda x, dim=None, keepdim=False: np.any(x == 0, axis=dim, keepdims=keepdim),
+               "the count of nonzero entries jumps where an entry is 0; its derivative is 0 "
+               "there too"),
+    examples=((((2, 3),), {"dim": (1,)}), (((3,),), {})),
+    doc="vector 0-norm, the number of nonzero entries",
 )
 
 NORM_INF = register(
@@ -754,12 +773,28 @@ NORM_INF = register(
     doc="vector inf-norm, max |x|",
 )
 
+NORM_NEG_INF = register(
+    "norm_neg_inf", "LinalgVectorNormBackward0",
+    forward=lambda xp, x, dim=None, keepdim=False: xp.amin(xp.abs(x), axis=dim, keepdims=keepdim),
+    vjp=lambda xp, g, ans, x, dim=None, keepdim=False: (
+        xp.sign(x) * _share_ties(xp, g, ans, xp.abs(x), dim, keepdim, nan_ties=True)),
+    mirror=lambda x, dim=None, keepdim=False: _over(
+        x, dim, keepdim, lambda *v: sp.Min(*[sp.Abs(e) for e in v])),
+    kind="reduction", domain=(NONZERO,),
+    kinks=Kink(lambda x, dim=None, keepdim=False: _ties(np.amin)(np.abs(x), dim, keepdim),
+               "ties of |x| share the gradient evenly, times sign(x) (0 for an entry 0), "
+               "as PyTorch"),
+    examples=((((2, 3),), {"dim": (1,)}),),
+    doc="vector -inf-norm, min |x|",
+)
+
 
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None, axis=None,
                 keepdims: bool | None = None) -> Tensor:
     """``torch.linalg.vector_norm``: ``(sum |x| ** ord) ** (1 / ord)`` over ``dim`` (all
-    entries by default) for ``ord`` > 0, or ``max |x|`` for ``ord = inf``. (``torch.norm``
-    takes no ``axis`` / ``keepdims``; this one does, as PyTorch's.)"""
+    entries by default), ``max |x|`` for ``ord = inf``, ``min |x|`` for ``-inf``, the number
+    of nonzero entries for 0. (``torch.norm`` takes no ``axis`` / ``keepdims``; this one
+    does, as PyTorch's.)"""
     if axis is not None or keepdims is not None:
         dim, keepdim = _numpy_names("linalg.vector_norm", dim, keepdim, axis, keepdims)
     if not isinstance(x, Tensor):
@@ -769,14 +804,25 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
     _floating(x, "linalg.vector_norm: Expected a floating point or complex tensor as input. "
                  "Got {dtype}")
     dims = _dims(x, dim, "linalg.vector_norm")
+    if isinstance(ord, (bool, str)) or not isinstance(ord, (int, float, np.number)):
+        raise TypeError(f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, not "
+                        f"{type(ord).__name__}")
     p = float(ord)
-    if p == math.inf:
+    if p < 0 and (x._data.size == 0 or (dims is not None and any(
+            x._data.shape[d] == 0 for d in dims))):
+        shown = int(p) if p.is_integer() else p
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {shown} norm on an empty "
+                           "tensor because the operation does not have an identity")
+    if p in (math.inf, -math.inf):
         if x._data.size == 0:
-            raise RuntimeError("linalg.vector_norm cannot compute the inf norm on an empty "
-                               "tensor because the operation does not have an identity")
-        return apply(NORM_INF, x, dim=dims, keepdim=keepdim)
-    if not p > 0:
-        raise NotImplementedError(f"symgrad's vector norm supports ord > 0 and inf, not {ord}")
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {'-' if p < 0 else ''}inf "
+                               "norm on an empty tensor because the operation does not have an "
+                               "identity")
+        return apply(NORM_INF if p > 0 else NORM_NEG_INF, x, dim=dims, keepdim=keepdim)
+    if p == 0:
+        return apply(NORM0, x, dim=dims, keepdim=keepdim)
+    if math.isnan(p):
+        raise RuntimeError("linalg.vector_norm: ord must be a number, not nan")
     return apply(NORM, x, ord=int(p) if p.is_integer() else p, dim=dims, keepdim=keepdim)
 
 
