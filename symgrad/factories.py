@@ -168,6 +168,10 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
         dtype = to_array(fill_value).dtype
     else:
         dtype = _dtype.to_np(dtype)
+        if isinstance(fill_value, (int, float, np.number)):
+            from symgrad.ops._util import checked_scalar   # (ops import factories' module)
+
+            fill_value = checked_scalar(fill_value, dtype)   # full(2, 300, dtype=uint8)
     return _finish(np.full(_shape((size,) if not isinstance(size, int) else (size,)),
                            fill_value, dtype=dtype), requires_grad)
 

@@ -703,6 +703,9 @@ class Tensor:
     def index_add_(self, dim, index, source, *, alpha=1):
         return _F.inplace(self, _F.index_add, dim, index, source, alpha=alpha)
 
+    def index_put_(self, indices, values, accumulate=False):
+        return _F.index_put_tensors_(self, indices, values, accumulate)
+
     def scatter_add_(self, dim, index, src):
         return _F.inplace(self, _F.scatter_add, dim, index, src)
 

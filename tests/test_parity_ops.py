@@ -550,3 +550,87 @@ def test_linalg_norms_as_pytorch():
 
 def test_logsumexp_of_empty_float32_stays_float32():
     assert sg.logsumexp(sg.ones(0, dtype=sg.float32), 0).dtype == sg.float32
+
+
+# ================================================================ writing numbers, setitem
+@pytest.mark.parametrize("prog,message", [
+    (lambda: sg.tensor([1, 2], dtype=sg.uint8).masked_fill(sg.tensor([True, False]), 300),
+     "uint8_t"),
+    (lambda: sg.tensor([1, 2], dtype=sg.uint8).masked_fill(sg.tensor([True, False]),
+                                                           sg.tensor(300)), "uint8_t"),
+    (lambda: sg.tensor([1.0], dtype=sg.float32).masked_fill(sg.tensor([True]), 1e39), "float"),
+    (lambda: sg.tensor([1, 2], dtype=sg.uint8).fill_(300), "uint8_t"),
+    (lambda: sg.tensor([1], dtype=sg.int8).__setitem__(0, 128), "int8_t"),
+    (lambda: sg.tensor([1.0], dtype=sg.float32).__setitem__(0, 1e39), "float"),
+    (lambda: sg.tensor([1]).__setitem__(0, float("nan")), "int64_t"),
+    (lambda: sg.full((2,), 300, dtype=sg.uint8), "uint8_t"),
+    (lambda: sg.where(sg.tensor([True]), sg.tensor([1], dtype=sg.uint8), 300), "uint8_t"),
+    (lambda: sg.clamp(sg.tensor([1], dtype=sg.uint8), 0, 300), "uint8_t"),
+])
+def test_numbers_out_of_the_dtype_range_are_refused(prog, message):
+    # numpy raised OverflowError, or wrapped quietly (uint8 300 -> 44), or overflowed to inf
+    with pytest.raises(RuntimeError, match=f"value cannot be converted to type {message}"):
+        prog()
+
+
+def test_numbers_written_into_small_dtypes_as_pytorch():
+    u8 = sg.tensor([1, 2, 3], dtype=sg.uint8)
+    assert u8.masked_fill(sg.tensor([True, False, True]), -1).tolist() == [255, 2, 255]
+    assert u8.masked_fill(sg.tensor([True, False, True]), 2.7).tolist() == [2, 2, 2]
+    v = u8.clone()
+    v[1] = -1
+    assert v.tolist() == [1, 255, 3]
+    i8 = sg.tensor([1], dtype=sg.int8)
+    i8[0] = -128
+    assert i8.tolist() == [-128]
+    assert sg.clamp(sg.tensor([1], dtype=sg.uint8), -5, 3).tolist() == [3]   # -5 is 251
+
+
+def test_setitem_node_names_and_rules_as_pytorch():
+    x = sg.ones(2, 3, requires_grad=True)
+    for index, name in [(slice(None), "FillBackward3"), (slice(0, 10), "FillBackward3"),
+                        (slice(-2, None), "CopySlices"), (slice(-10, 10), "CopySlices"),
+                        ((slice(None), 1), "CopySlices"), ([0, 1], "IndexPutBackward0")]:
+        y = x * 1
+        y[index] = 7.0
+        assert y.grad_fn.name() == name, index
+    y = x * 1
+    with pytest.warns(UserWarning, match="as a tuple"):   # PyTorch's deprecated reading
+        y[[slice(None), 1]] = 7.0
+    assert y.grad_fn.name() == "CopySlices"
+    y = x * 1
+    y[1, 2] = sg.tensor([[5.0]])      # leading size-1 dimensions of the value are dropped
+    assert y[1, 2].item() == 5.0
+    with pytest.raises(RuntimeError, match="boolean masks"):
+        y[sg.tensor([1, 0], dtype=sg.uint8)] = 0.0
+
+
+def test_index_put_with_accumulate():
+    x = sg.zeros(2, 3, requires_grad=True)
+    y = x.clone().index_put_((sg.tensor([0, 0]), sg.tensor([1, 1])), sg.tensor(1.5),
+                             accumulate=True)
+    assert y.tolist() == [[0.0, 3.0, 0.0], [0.0, 0.0, 0.0]]
+    assert y.grad_fn.name() == "IndexPutBackward0"
+    z = sg.index_put(x, (sg.tensor([0, -1]),), sg.tensor([1.0, 2.0, 3.0]), accumulate=True)
+    assert z.tolist() == [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]
+    (z * sg.arange(6.0).reshape(2, 3)).sum().backward()
+    assert x.grad.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    with pytest.raises(TypeError, match="tuple of Tensors"):
+        x.index_put(sg.tensor([0]), sg.tensor(1.0))
+    with pytest.raises(TypeError, match="must be Tensor"):
+        x.index_put((sg.tensor([0]),), 1.0)
+    with pytest.raises(RuntimeError, match="dtypes match"):
+        x.index_put((sg.tensor([0]),), sg.tensor(1))
+
+
+def test_index_put_as_pytorch():
+    torch = _torch()
+
+    def prog(m):
+        x = m.tensor([[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]], dtype=m.float64, requires_grad=True)
+        v = m.tensor([1.5, 2.0], dtype=m.float64, requires_grad=True)
+        y = x.index_put((m.tensor([0, 0]), m.tensor([1, 1])), v, accumulate=True)
+        (y * m.arange(6.0, dtype=m.float64).reshape(2, 3)).sum().backward()
+        return y.tolist(), x.grad.tolist(), v.grad.tolist(), _node_name(y)
+
+    assert prog(sg) == prog(torch)

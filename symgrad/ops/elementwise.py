@@ -8,7 +8,6 @@ broadcast; their rules return gradients in the broadcast shape and the node sums
 
 from __future__ import annotations
 
-import builtins
 import math
 import warnings
 from typing import Any
@@ -18,7 +17,8 @@ import numpy as np
 from symgrad import _dtype
 from symgrad.ops._apply import _wrap_int, apply
 from symgrad.ops._record import NONZERO, POSITIVE, REAL, Domain, Kink, register
-from symgrad.ops._util import broadcast_check, check_kernel, lazy_head, sp, type_name
+from symgrad.ops._util import (C_TYPES, broadcast_check, check_kernel, checked_scalar, lazy_head,
+                               sp, type_name)
 from symgrad.ops.namespaces import NUMPY
 from symgrad.tensor import Tensor, as_tensor
 
@@ -96,10 +96,7 @@ def add(input, other, *, alpha=1) -> Tensor:
 # PyTorch converts alpha to the result's dtype and refuses what does not fit: a bool alpha
 # for a result that is not bool, a floating alpha for integers, a value out of the dtype's
 # range. (numpy would promote integers to floats, or multiply bools as integers.)
-_C_TYPES = {"int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
-            "uint8": "uint8_t", "uint16": "uint16_t", "uint32": "uint32_t",
-            "uint64": "uint64_t", "float16": "c10::Half", "float32": "float",
-            "float64": "double"}
+_C_TYPES = C_TYPES
 
 
 def _result_dtype(x: Any, y: Any) -> np.dtype | None:
@@ -140,18 +137,7 @@ def _checked_alpha(name: str, alpha: Any, res: np.dtype | None) -> Any:
     if isinstance(alpha, complex):
         raise RuntimeError("For non-complex input tensors, argument alpha must not be a "
                            "complex number.")
-    if res.kind == "b":
-        return bool(alpha)
-    if res.kind in "iu":
-        info = np.iinfo(res)
-        lo = -int(info.max) if res.kind == "u" else int(info.min)  # unsigned: wraps -max..-1
-        fits = lo <= alpha <= int(info.max)
-    else:
-        fits = not math.isfinite(alpha) or builtins.abs(alpha) <= float(np.finfo(res).max)
-    if not fits:
-        raise RuntimeError(f"value cannot be converted to type {_C_TYPES[res.name]} without "
-                           f"overflow (alpha={alpha})")
-    return _wrap_int(alpha, res) if res.kind in "iu" else alpha
+    return checked_scalar(alpha, res)   # (unsigned: -1 is the largest value, as PyTorch)
 
 
 def _times_alpha(v: Any, alpha: Any, res: np.dtype) -> Any:
@@ -1941,6 +1927,8 @@ def _clamp_numbers(op, input, **bounds) -> Tensor:
     bounds = {k: int(v) if isinstance(v, bool) else v for k, v in bounds.items()}  # True: 1
     if any(isinstance(v, float) for v in bounds.values()):
         input = _floating(input)
+    elif isinstance(input, Tensor) and input._data.dtype.kind in "iu":
+        bounds = {k: checked_scalar(v, input._data.dtype) for k, v in bounds.items()}
     return apply(op, input, **bounds)
 
 
@@ -2082,7 +2070,8 @@ def _where_operands(input, other) -> list:
         dt = _result_dtype(input, other)
         if dt is None:   # symbolic
             dt = next(d.dtype for d in promoted if isinstance(d, np.ndarray))
-        ops_ = [o if isinstance(o, Tensor) else p for o, p in zip(ops_, promoted)]
+        ops_ = [o if isinstance(o, Tensor) else checked_scalar(o, dt) if dt.kind != "O" else p
+                for o, p in zip(ops_, promoted)]
     elif any(isinstance(o, float) for o in ops_):
         dt = _dtype.get_default_dtype().np
     elif all(isinstance(o, bool) for o in ops_):

@@ -186,6 +186,10 @@ INDEX_ADD_AT = register(
 )
 
 
+#: index_put(..., accumulate=True): values added at an index (a tuple of index arrays)
+INDEX_PUT_ACCUMULATE = INDEX_ADD_AT.variant("IndexPutBackward0")
+
+
 def _padding_mask(indices, padding_idx):
     return np.expand_dims(np.not_equal(indices, padding_idx), -1)
 

@@ -24,7 +24,8 @@ from symgrad import _dtype
 from symgrad.ops._apply import apply
 from symgrad.ops._record import REAL, register
 from symgrad.autograd.grad_mode import is_grad_enabled
-from symgrad.ops._util import broadcast_check, check_along_bounds, size_args, type_name
+from symgrad.ops._util import (broadcast_check, check_along_bounds, checked_scalar, size_args,
+                               type_name)
 from symgrad.ops.namespaces import along_index
 from symgrad.tensor import Tensor, _axis
 
@@ -1016,10 +1017,12 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
         if isinstance(value, Tensor) and value.requires_grad and is_grad_enabled():
             raise RuntimeError(f"Autograd not support dtype: {type_name(input)} (masked_fill "
                                "of an integer or bool tensor with a value that requires grad)")
-        v = value._data if isinstance(value, Tensor) else value
+        v = checked_scalar(value.item() if isinstance(value, Tensor) else value, data.dtype)
         return Tensor._wrap(np.where(m, v, data).astype(data.dtype))
     if isinstance(value, Tensor) and value._data.dtype != data.dtype and data.dtype.kind == "f":
         value = to_dtype(value, input.dtype)
+    elif not isinstance(value, Tensor) and data.dtype.kind == "f":
+        value = checked_scalar(value, data.dtype)   # 1e39 into float32: PyTorch's error
     return apply(op, input, value, mask=m)
 
 
