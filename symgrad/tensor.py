@@ -461,10 +461,16 @@ class Tensor:
         return bool(v)
 
     def __float__(self) -> float:
+        self._one_element()
         return float(self.item())
 
     def __int__(self) -> int:
+        self._one_element()
         return int(self.item())
+
+    def _one_element(self) -> None:
+        if self._data.size != 1:   # (PyTorch: ValueError here, RuntimeError from item())
+            raise ValueError("only one element tensors can be converted to Python scalars")
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
@@ -472,6 +478,7 @@ class Tensor:
         return int(self.item())
 
     def __complex__(self) -> complex:
+        self._one_element()
         return complex(self.item())
 
     def __len__(self) -> int:
@@ -495,7 +502,9 @@ class Tensor:
     def __format__(self, spec: str) -> str:
         if self._data.ndim == 0 and self._data.dtype is not _OBJECT:
             return self._data.item().__format__(spec)
-        return format(repr(self), spec)
+        if spec:   # as object.__format__ (PyTorch formats only 0-d tensors with a spec)
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return repr(self)
 
     def __reduce_ex__(self, protocol):
         return (_rebuild, (self._data, self._requires_grad))
@@ -833,6 +842,24 @@ class Tensor:
             raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
                                f"Got {self._data.ndim}-D tensor.")
         return _F.transpose(self, -2, -1)
+
+    @property
+    def mH(self) -> Tensor:
+        """The conjugate transpose of a batch of matrices: ``mT`` for real entries."""
+        if self._data.ndim < 2:
+            raise RuntimeError("tensor.mH is only supported on matrices or batches of matrices. "
+                               f"Got {self._data.ndim}-D tensor.")
+        return _F.transpose(self, -2, -1)
+
+    @property
+    def H(self) -> Tensor:
+        """The conjugate transpose of a matrix: ``T`` for real entries."""
+        if self._data.ndim != 2:
+            hint = " For batches of matrices, consider using tensor.mH" if self._data.ndim > 2 \
+                else ""
+            raise RuntimeError("tensor.H is only supported on matrices (2-D tensors). Got "
+                               f"{self._data.ndim}-D tensor.{hint}")
+        return _F.transpose(self, 0, 1)
 
     def where(self, condition, other) -> Tensor:
         return _F.where(condition, self, other)

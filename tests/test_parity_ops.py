@@ -634,3 +634,42 @@ def test_index_put_as_pytorch():
         return y.tolist(), x.grad.tolist(), v.grad.tolist(), _node_name(y)
 
     assert prog(sg) == prog(torch)
+
+
+# ================================================================ conversions
+def test_tensor_construction_refuses_integers_out_of_range():
+    with pytest.raises(RuntimeError, match="value cannot be converted to type int8"):
+        sg.tensor([1, 300], dtype=sg.int8)      # numpy's cast gave 44
+    with pytest.raises(RuntimeError, match="int64"):
+        sg.tensor([1e20], dtype=sg.int64)
+    with pytest.raises(RuntimeError, match="int64"):
+        sg.tensor(float("nan"), dtype=sg.int64)
+    assert sg.tensor([1, -2], dtype=sg.uint8).tolist() == [1, 254]   # wraps, as PyTorch
+    assert sg.tensor([2.5], dtype=sg.int64).tolist() == [2]
+
+
+def test_scalar_conversions_of_many_entries():
+    for fn in (float, int, complex):
+        with pytest.raises(ValueError, match="only one element"):
+            fn(sg.ones(2))
+    with pytest.raises(RuntimeError, match="2 elements"):
+        sg.ones(2).item()
+    with pytest.raises(TypeError, match="unsupported format string"):
+        format(sg.ones(1), ".2f")
+    assert format(sg.tensor(2.5), ".2f") == "2.50"
+    assert format(sg.ones(1)) == "tensor([1.])"
+
+
+def test_conversions_as_pytorch():
+    torch = _torch()
+
+    def outcome(fn):
+        try:
+            return repr(fn())
+        except Exception as e:  # noqa: BLE001 - the type is compared
+            return type(e).__name__
+
+    for prog in [lambda m: float(m.ones(2)), lambda m: int(m.ones(3)), lambda m: m.ones(2).item(),
+                 lambda m: m.tensor([1, 300], dtype=m.int8), lambda m: f"{m.ones(1):.1f}",
+                 lambda m: m.tensor([1, -2], dtype=m.uint8).tolist()]:
+        assert outcome(lambda: prog(sg)) == outcome(lambda: prog(torch))
