@@ -673,3 +673,85 @@ def test_conversions_as_pytorch():
                  lambda m: m.tensor([1, 300], dtype=m.int8), lambda m: f"{m.ones(1):.1f}",
                  lambda m: m.tensor([1, -2], dtype=m.uint8).tolist()]:
         assert outcome(lambda: prog(sg)) == outcome(lambda: prog(torch))
+
+
+# ================================================================ order statistics, nonzero
+def test_median_of_all_entries_shares_ties_as_pytorch():
+    x = sg.tensor([3.0, 1.0, 3.0, 3.0], requires_grad=True)
+    m = x.median()
+    assert m.item() == 3.0 and m.grad_fn.name() == "MedianBackward0"
+    m.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1 / 3, 0.0, 1 / 3, 1 / 3])
+    y = sg.tensor([1.0, 2.0, 2.0, 3.0], requires_grad=True)   # the lower median of 2, 2
+    y.median().backward()
+    assert y.grad.tolist() == [0.0, 0.5, 0.5, 0.0]
+    z = sg.tensor([float("nan"), 1.0, float("nan")], requires_grad=True)
+    assert np.isnan(z.median().item())
+    z.median().backward()
+    assert z.grad.tolist() == [0.5, 0.0, 0.5]
+    (res,) = check_rules(["median"], points=4)
+    assert res.ok, res.detail
+
+
+def test_order_statistics_along_a_dim():
+    x = sg.tensor([[3.0, 1.0, 3.0], [2.0, 2.0, 0.0]], requires_grad=True)
+    med = x.median(1)
+    assert med.values.tolist() == [3.0, 2.0] and med.values.grad_fn.name() == "MedianBackward1"
+    k = x.kthvalue(1, 0, keepdim=True)
+    assert k.values.tolist() == [[2.0, 1.0, 0.0]] and k.indices.tolist() == [[1, 0, 1]]
+    assert k.values.grad_fn.name() == "KthvalueBackward0"
+    mo = sg.tensor([5.0, 1.0, 5.0, 1.0, 3.0]).mode()
+    assert (mo.values.item(), mo.indices.item()) == (1.0, 3)    # smallest, last position
+    c = sg.tensor([3.0, 1.0, 3.0, 3.0], requires_grad=True).cummax(0)
+    assert c.indices.tolist() == [0, 0, 2, 3] and c.values.grad_fn.name() == "CummaxBackward0"
+    n = sg.tensor([2.0, 2.0, 1.0, 1.0]).cummin(0)
+    assert n.indices.tolist() == [0, 1, 2, 3]
+    with pytest.raises(RuntimeError, match="out of range"):
+        x.kthvalue(4, 1)
+    with pytest.raises(NotImplementedError, match="kthvalue_cpu"):
+        sg.tensor([True]).kthvalue(1)
+
+
+@pytest.mark.parametrize("data", [[3.0, 1.0, 2.0, 5.0], [1.0, float("nan"), 3.0],
+                                  [[0.5, -1.0, 2.0], [2.0, 0.0, -2.0]], [5.0, 1.0, 5.0, 1.0, 3.0]])
+def test_order_statistics_as_pytorch(data):
+    # (no ties inside a slice here, except mode's: PyTorch picks among tied entries by
+    # its own selection algorithm)
+    torch = _torch()
+
+    def run(m):
+        out = []
+        for name, args in [("median", ()), ("median", (-1,)), ("kthvalue", (1,)),
+                           ("mode", ()), ("cummax", (-1,)), ("cummin", (0,))]:
+            x = m.tensor(data, dtype=m.float64, requires_grad=True)
+            r = getattr(x, name)(*args)
+            v = r if name == "median" and not args else r.values
+            (v * (m.arange(v.numel(), dtype=m.float64).reshape(tuple(v.shape)) + 1)).sum() \
+                .backward()
+            idx = None if v is r else r.indices.tolist()
+            out.append((name, repr(v.tolist()), idx, _node_name(v), repr(x.grad.tolist())))
+        return out
+
+    assert run(sg) == run(torch)
+
+
+def test_nonzero_and_argwhere():
+    t = sg.tensor([[1, 0], [0, 3]])
+    assert t.nonzero().tolist() == [[0, 0], [1, 1]] and t.nonzero().dtype == sg.int64
+    assert [i.tolist() for i in sg.nonzero(t, as_tuple=True)] == [[0, 1], [0, 1]]
+    assert sg.argwhere(sg.tensor([True, False, True])).tolist() == [[0], [2]]
+    assert tuple(sg.tensor(5).nonzero().shape) == (1, 0)
+    assert tuple(sg.nonzero(sg.zeros(2, 0)).shape) == (0, 2)
+
+
+def test_other_names_of_ops():
+    x = sg.tensor([-1.0, 2.0], requires_grad=True)
+    assert sg.multiply(x, 2).tolist() == [-2.0, 4.0] and sg.subtract(x, 1).tolist() == [-2.0, 1.0]
+    assert sg.divide(x, 2).tolist() == [-0.5, 1.0] and sg.true_divide(x, 2).tolist() == [-0.5, 1.0]
+    assert sg.negative(x).tolist() == [1.0, -2.0] and sg.absolute(x).tolist() == [1.0, 2.0]
+    assert sg.greater(x, 0).tolist() == [False, True] and sg.not_equal(x, 2).tolist() == [True,
+                                                                                          False]
+    assert sg.sgn(x).grad_fn.name() == "SgnBackward0" and x.sgn().tolist() == [-1.0, 1.0]
+    assert sg.positive(x) is x
+    with pytest.raises(RuntimeError, match="bool"):
+        sg.positive(sg.tensor([True]))

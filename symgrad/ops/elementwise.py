@@ -37,7 +37,10 @@ __all__ = ["add", "sub", "rsub", "mul", "div", "neg", "pow", "exp", "log", "sigm
            "clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "atan2", "arctan2",
            "where",
            # compound pointwise ops
-           "addcmul", "addcdiv", "lerp", "frac", "exp2", "logit", "hypot", "nan_to_num"]
+           "addcmul", "addcdiv", "lerp", "frac", "exp2", "logit", "hypot", "nan_to_num",
+           # other names
+           "subtract", "multiply", "negative", "absolute", "divide", "true_divide", "greater",
+           "greater_equal", "less", "less_equal", "not_equal", "sgn", "positive"]
 
 
 def _binary(op, x, y, **params) -> Tensor:
@@ -2123,4 +2126,25 @@ def nan_to_num(input, nan: float = 0.0, posinf: float | None = None,
     with np.errstate(invalid="ignore"):
         repl = np.where(np.isnan(d), nan, np.where(d > 0, hi, lo)).astype(d.dtype)
     return apply(NAN_TO_NUM, np.isfinite(d), x, repl)
+
+
+# ================================================================ PyTorch's other names
+subtract, multiply, negative, absolute = sub, mul, neg, abs
+divide = true_divide = div
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+SGN = SIGN.variant("SgnBackward0")
+
+
+def sgn(input) -> Tensor:
+    """``sign`` under PyTorch's other name (the same for real entries; SgnBackward0)."""
+    if isinstance(input, Tensor) and input._data.dtype.kind == "b":
+        return Tensor._wrap(input._data.copy())
+    return apply(SGN, input)
+
+
+def positive(input) -> Tensor:
+    """``input`` itself (``+input``); bools are refused, as PyTorch."""
+    if isinstance(input, Tensor) and input._data.dtype.kind == "b":
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
 
