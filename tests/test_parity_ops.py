@@ -755,3 +755,41 @@ def test_other_names_of_ops():
     assert sg.positive(x) is x
     with pytest.raises(RuntimeError, match="bool"):
         sg.positive(sg.tensor([True]))
+
+
+# ================================================================ pad
+@pytest.mark.parametrize("amounts", [(1, 2), (-1, 1), (1, 0, 0, 1), (2, 1, -1, 0), (-1, -1),
+                                     (0, 0)])
+def test_constant_pad_is_one_node_as_pytorch(amounts):
+    x = sg.tensor([[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]], requires_grad=True)
+    y = F.pad(x, amounts, value=3.0)
+    assert y.grad_fn.name() == "ConstantPadNdBackward0"
+    (y * sg.arange(y.numel(), dtype=sg.float64).reshape(tuple(y.shape))).sum().backward()
+    xn = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]])
+    widths = [(0, 0), (0, 0)]
+    for k in range(len(amounts) // 2):
+        widths[1 - k] = (amounts[2 * k], amounts[2 * k + 1])
+    cropped = xn[tuple(slice(max(0, -lo), xn.shape[d] - max(0, -hi))
+                       for d, (lo, hi) in enumerate(widths))]
+    expected = np.pad(cropped, [(max(0, lo), max(0, hi)) for lo, hi in widths],
+                      constant_values=3.0)
+    assert y.tolist() == expected.tolist()
+    with pytest.raises(RuntimeError, match="negative output size"):
+        F.pad(x, (-4, 1))
+
+
+def test_constant_pad_record_is_proved():
+    (res,) = check_rules(["constant_pad"], points=4)
+    assert res.ok, res.detail
+
+
+def test_constant_pad_gradient_as_pytorch():
+    torch = _torch()
+
+    def run(m, F):
+        x = m.tensor([[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]], dtype=m.float64, requires_grad=True)
+        y = F.pad(x, (2, -1, -1, 1), value=-2.0)
+        (y * m.arange(y.numel(), dtype=m.float64).reshape(tuple(y.shape))).sum().backward()
+        return y.tolist(), x.grad.tolist(), _node_name(y)
+
+    assert run(sg, F) == run(torch, torch.nn.functional)

@@ -873,24 +873,22 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
             raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument")
         raise NotImplementedError(f"symgrad's pad supports mode='constant' only, not {mode!r}")
     fill = _fill_value(0.0 if value is None else value, x._data.dtype)
-    pairs = [(nd - 1 - k, amounts[2 * k], amounts[2 * k + 1]) for k in range(len(amounts) // 2)]
-    out = x
-    for d, left, right in pairs:  # crop first, as PyTorch (which narrows before padding)
-        if left < 0 or right < 0:
-            n = out._data.shape[d]
-            lo = builtins.max(0, -left)
-            out = sh.narrow(out, d, lo, n - lo - builtins.max(0, -right))
-    grown = False
-    for d, left, right in pairs:
-        if left > 0 or right > 0:
-            blocks = []
-            for amount in (left, right):
-                size = list(out._data.shape)
-                size[d] = builtins.max(0, amount)
-                blocks.append(_const(np.full(size, fill, dtype=x._data.dtype)))
-            out = sh.cat([blocks[0], out, blocks[1]], d)
-            grown = True
-    return out if grown else sh.clone(out)  # a new tensor even when nothing is added
+    shape = x._data.shape
+    crop = [slice(None)] * nd
+    inner = [slice(None)] * nd
+    out_shape = list(shape)
+    for k in range(len(amounts) // 2):   # (crop first, as PyTorch narrows before padding)
+        d, left, right = nd - 1 - k, amounts[2 * k], amounts[2 * k + 1]
+        lo, hi = builtins.max(0, -left), shape[d] - builtins.max(0, -right)
+        if hi < lo or shape[d] + left + right < 0:
+            raise RuntimeError(f"The input size {shape[d]}, plus negative padding {left} and "
+                               f"{right} resulted in a negative output size, which is invalid. "
+                               f"Check dimension {d} of your input.")
+        crop[d] = slice(lo, hi)
+        out_shape[d] = shape[d] + left + right
+        inner[d] = slice(builtins.max(0, left), builtins.max(0, left) + hi - lo)
+    return apply(sh.CONSTANT_PAD, x, crop=tuple(crop), inner=tuple(inner),
+                 out_shape=tuple(out_shape), fill=fill)
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
