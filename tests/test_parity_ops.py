@@ -793,3 +793,43 @@ def test_constant_pad_gradient_as_pytorch():
         return y.tolist(), x.grad.tolist(), _node_name(y)
 
     assert run(sg, F) == run(torch, torch.nn.functional)
+
+
+# ================================================================ layer_norm, pairwise_distance
+def _graph(t):
+    fn = t.grad_fn
+
+    def walk(f):
+        if f is None:
+            return None
+        name = f.name() if callable(getattr(f, "name", None)) else type(f).__name__
+        name = name.replace("torch::autograd::", "")   # PyTorch's C++ leaf node name
+        return name, tuple(walk(n) for n, _ in f.next_functions if n is not None)
+    return walk(fn)
+
+
+def test_layer_norm_is_one_node_and_proved():
+    x = sg.tensor([[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]], requires_grad=True)
+    w = sg.tensor([1.0, 2.0, 0.5], requires_grad=True)
+    b = sg.tensor([0.0, -1.0, 1.0], requires_grad=True)
+    y = F.layer_norm(x, (3,), w, b)
+    assert y.grad_fn.name() == "NativeLayerNormBackward0"
+    assert sg.verify.check(lambda x, w, b: (F.layer_norm(x, (3,), w, b) ** 2).sum(), x.detach(),
+                           w.detach(), b.detach()).ok
+    (res,) = check_rules(["layer_norm"], points=4)
+    assert res.ok, res.detail
+
+
+def test_layer_norm_and_pairwise_distance_as_pytorch():
+    torch = _torch()
+
+    def run(m, F):
+        x = m.tensor([[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]], dtype=m.float64, requires_grad=True)
+        w = m.tensor([1.0, 2.0, 0.5], dtype=m.float64, requires_grad=True)
+        y = F.layer_norm(x, (3,), w, None, 1e-3)
+        d = F.pairwise_distance(x, w.detach() * 2, p=1.5)
+        ((y * m.arange(6.0, dtype=m.float64).reshape(2, 3)).sum() + d.sum()).backward()
+        return (np.round(y.tolist(), 12).tolist(), np.round(x.grad.tolist(), 12).tolist(),
+                np.round(w.grad.tolist(), 12).tolist(), _graph(y), _graph(d))
+
+    assert run(sg, F) == run(torch, torch.nn.functional)

@@ -20,8 +20,8 @@ from symgrad.autograd.grad_mode import no_grad
 from symgrad.ops._apply import apply
 from symgrad.ops._util import (broadcast_check, check_along_bounds, check_kernel, norm_dims,
                                  type_name)
-from symgrad.ops.reduction import _named_result, mean, norm, return_types, var, vector_norm
-from symgrad.ops.reduction import TRACE
+from symgrad.ops.reduction import (LAYER_NORM, TRACE, _named_result, norm, return_types,
+                                   vector_norm)
 from symgrad.ops.reduction import sum as _sum
 from symgrad.ops.scatter import (DIAG_EMBED, EMBEDDING, INDEX_ADD_AT, SCATTER, SCATTER_ADD,
                                  SCATTER_VALUE, SORT, TOPK)
@@ -739,7 +739,8 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
         raise TypeError(f"pairwise_distance(): argument 'eps' must be float, not "
                         f"{type(eps).__name__}")
     last = builtins.max(x1._data.ndim, x2._data.ndim) - 1
-    return norm(ew.add(ew.sub(x1, x2), eps), p, last, keepdim)
+    shifted = apply(ew.ADD_NUMBER, ew.sub(x1, x2), eps)   # PyTorch's nodes: AddBackward1,
+    return vector_norm(shifted, p, last, keepdim, _node="NormBackward1")   # NormBackward1
 
 
 def _layer_norm_param(t: Tensor | None, what: str, position: int,
@@ -791,12 +792,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     if half:
         x, w, b = (None if t is None else t.to(_dtype.float32) for t in (x, w, b))
     dims = tuple(range(x._data.ndim - k, x._data.ndim))
-    centred = ew.sub(x, mean(x, dims, keepdim=True))
-    out = ew.mul(centred, ew.rsqrt(ew.add(var(x, dims, keepdim=True, correction=0), eps)))
-    if w is not None:
-        out = ew.mul(out, w)
-    if b is not None:
-        out = ew.add(out, b)
+    out = apply(LAYER_NORM, x, w, b, dims=dims, eps=float(eps))
     return out.to(_dtype.float16) if half else out
 
 

@@ -81,6 +81,9 @@ ADD = register(
 )
 
 
+#: tensor + number recorded inside PyTorch's C++ composites (a Python ``+`` gives AddBackward0)
+ADD_NUMBER = ADD.variant("AddBackward1")
+
 _ONE = 1   # the default alpha: ``alpha is _ONE`` is the fast test (alpha=True == 1 too)
 
 

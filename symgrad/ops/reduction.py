@@ -716,6 +716,55 @@ def std(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = F
     return _var_call(STD, input, dim, unbiased, keepdim, correction, "std")
 
 
+# ================================================================ layer norm
+# One node, as PyTorch's NativeLayerNormBackward0: the input normalised over ``dims`` (the
+# trailing normalized_shape; biased variance), then scaled by weight and shifted by bias
+# (either may be None).
+def _normalised(xp, x, dims, eps):
+    n = _count(x, dims)
+    c = x - xp.sum(x, axis=dims, keepdims=True) / n
+    rstd = 1 / xp.sqrt(xp.sum(c * c, axis=dims, keepdims=True) / n + eps)
+    return c * rstd, rstd
+
+
+def _layer_norm(xp, x, weight, bias, *, dims, eps):
+    out, _ = _normalised(xp, x, dims, eps)
+    if weight is not None:
+        out = out * weight
+    return out if bias is None else out + bias
+
+
+def _layer_norm_vjp_x(xp, g, ans, x, weight, bias, *, dims, eps):
+    xhat, rstd = _normalised(xp, x, dims, eps)
+    gw = g if weight is None else g * weight
+    n = _count(x, dims)
+    return rstd * (gw - xp.sum(gw, axis=dims, keepdims=True) / n
+                   - xhat * xp.sum(gw * xhat, axis=dims, keepdims=True) / n)
+
+
+def _layer_norm_mirror(x, weight, bias, *, dims, eps):
+    n = _count(x, dims)
+    c = x - np.sum(x, axis=dims, keepdims=True) / n
+    out = c / _each(sp.sqrt, np.sum(c * c, axis=dims, keepdims=True) / n + eps)
+    if weight is not None:
+        out = out * weight
+    return out if bias is None else out + bias
+
+
+LAYER_NORM = register(
+    "layer_norm", "NativeLayerNormBackward0",
+    forward=_layer_norm,
+    vjp=(_layer_norm_vjp_x,
+         lambda xp, g, ans, x, weight, bias, *, dims, eps: g * _normalised(xp, x, dims, eps)[0],
+         lambda xp, g, ans, x, weight, bias, *, dims, eps: g),
+    mirror=_layer_norm_mirror,
+    kind="reduction", domain=(REAL, REAL, REAL),
+    examples=((((2, 3), (3,), (3,)), {"dims": (1,), "eps": 1e-5}),
+              (((1, 2, 2), None, None), {"dims": (1, 2), "eps": 0.5})),
+    doc="F.layer_norm over the trailing dims, weight and bias optional",
+)
+
+
 # ================================================================ norms
 def _norm_scale(xp, x, dim):
     """max |x| of each slice where finite and non-zero, else 1: sums of (|x| / scale) ** p
@@ -820,7 +869,7 @@ NORM_NEG_INF = register(
 
 
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None, axis=None,
-                keepdims: bool | None = None) -> Tensor:
+                keepdims: bool | None = None, _node: str | None = None) -> Tensor:
     """``torch.linalg.vector_norm``: ``(sum |x| ** ord) ** (1 / ord)`` over ``dim`` (all
     entries by default), ``max |x|`` for ``ord = inf``, ``min |x|`` for ``-inf``, the number
     of nonzero entries for 0. (``torch.norm`` takes no ``axis`` / ``keepdims``; this one
@@ -848,12 +897,20 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
             raise RuntimeError(f"linalg.vector_norm cannot compute the {'-' if p < 0 else ''}inf "
                                "norm on an empty tensor because the operation does not have an "
                                "identity")
-        return apply(NORM_INF if p > 0 else NORM_NEG_INF, x, dim=dims, keepdim=keepdim)
-    if p == 0:
-        return apply(NORM0, x, dim=dims, keepdim=keepdim)
-    if math.isnan(p):
+        op, params = (NORM_INF if p > 0 else NORM_NEG_INF), {}
+    elif p == 0:
+        op, params = NORM0, {}
+    elif math.isnan(p):
         raise RuntimeError("linalg.vector_norm: ord must be a number, not nan")
-    return apply(NORM, x, ord=int(p) if p.is_integer() else p, dim=dims, keepdim=keepdim)
+    else:
+        op, params = NORM, {"ord": int(p) if p.is_integer() else p}
+    if _node == "NormBackward1":
+        op = _LEGACY_NORMS[op]
+    return apply(op, x, dim=dims, keepdim=keepdim, **params)
+
+
+# the norms under the node name of PyTorch's older at::norm (what pairwise_distance records)
+_LEGACY_NORMS = {op: op.variant("NormBackward1") for op in (NORM, NORM0, NORM_INF, NORM_NEG_INF)}
 
 
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, out=None,
