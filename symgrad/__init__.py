@@ -28,7 +28,7 @@ from symgrad.ops import *  # noqa: F401,F403
 from symgrad.ops import TENSOR_METHODS as _METHODS
 from symgrad.factories import *  # noqa: F401,F403
 from symgrad.ops.reduction import return_types  # noqa: F401
-from symgrad import autograd, nn  # noqa: F401
+from symgrad import autograd, linalg, nn  # noqa: F401
 
 __version__ = "0.1.0"
 

@@ -90,10 +90,30 @@ def tensor(data: Any, dtype=None, device=None, requires_grad: bool = False,
                       "symgrad.tensor(sourceTensor).", UserWarning, stacklevel=2)
     arr = np.array(_to_array(data, dtype), copy=True)
     if dtype is not None:
-        arr = arr.astype(_dtype.to_np(dtype), copy=False)
+        target = _dtype.to_np(dtype)
+        if not isinstance(data, (np.ndarray, Tensor)):
+            _check_integer_range(arr, target)
+        arr = arr.astype(target, copy=False)
     elif arr.dtype.kind not in "fiubO":
         raise TypeError(f"cannot make a tensor of numpy dtype {arr.dtype}")
     return _finish(arr, requires_grad)
+
+
+def _check_integer_range(arr: np.ndarray, target: np.dtype) -> None:
+    """PyTorch's error for Python numbers that do not fit an integer ``dtype`` (numpy's
+    cast would wrap 300 to 44 in int8); unsigned types wrap -max ... -1, as PyTorch."""
+    if target.kind not in "iu" or arr.dtype.kind not in "iuf" or not arr.size:
+        return
+    bad = False
+    if arr.dtype.kind == "f":
+        bad = not np.isfinite(arr).all()
+        arr = np.trunc(arr) if not bad else arr
+    if not bad:
+        info = np.iinfo(target)
+        lo = -int(info.max) if target.kind == "u" else int(info.min)
+        bad = arr.min() < lo or arr.max() > int(info.max)
+    if bad:
+        raise RuntimeError(f"value cannot be converted to type {target.name} without overflow")
 
 
 def as_tensor(data: Any, dtype=None, device=None) -> Tensor:
@@ -178,6 +198,10 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
         dtype = to_array(fill_value).dtype
     else:
         dtype = _dtype.to_np(dtype)
+        if isinstance(fill_value, (int, float, np.number)):
+            from symgrad.ops._util import checked_scalar   # (ops import factories' module)
+
+            fill_value = checked_scalar(fill_value, dtype)   # full(2, 300, dtype=uint8)
     return _finish(np.full(_shape((size,) if not isinstance(size, int) else (size,)),
                            fill_value, dtype=dtype), requires_grad)
 

@@ -485,10 +485,16 @@ class Tensor:
         return bool(v)
 
     def __float__(self) -> float:
+        self._one_element()
         return float(self.item())
 
     def __int__(self) -> int:
+        self._one_element()
         return int(self.item())
+
+    def _one_element(self) -> None:
+        if self._data.size != 1:   # (PyTorch: ValueError here, RuntimeError from item())
+            raise ValueError("only one element tensors can be converted to Python scalars")
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
@@ -496,6 +502,7 @@ class Tensor:
         return int(self.item())
 
     def __complex__(self) -> complex:
+        self._one_element()
         return complex(self.item())
 
     def __len__(self) -> int:
@@ -519,7 +526,9 @@ class Tensor:
     def __format__(self, spec: str) -> str:
         if self._data.ndim == 0 and self._data.dtype is not _OBJECT:
             return self._data.item().__format__(spec)
-        return format(repr(self), spec)
+        if spec:   # as object.__format__ (PyTorch formats only 0-d tensors with a spec)
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return repr(self)
 
     def __reduce_ex__(self, protocol):
         return (_rebuild, (self._data, self._requires_grad))
@@ -544,12 +553,16 @@ class Tensor:
         return _F.add(self, other)
 
     def __rsub__(self, other):
-        return _F.sub(other, self)
+        return _F.rsub(self, other)   # RsubBackward1, as PyTorch (torch.sub(2, t): SubBackward0)
 
     def __rmul__(self, other):   # (likewise 2 * t is mul(t, 2))
         return _F.mul(self, other)
 
     def __rtruediv__(self, other):
+        # PyTorch's operator: reciprocal times the number (MulBackward0); torch.div(2, t)
+        # is DivBackward0
+        if isinstance(other, (int, float, bool)):
+            return _F.mul(_F.reciprocal(self), other)
         return _F.div(other, self)
 
     def __floordiv__(self, other):
@@ -723,6 +736,9 @@ class Tensor:
     def index_add_(self, dim, index, source, *, alpha=1):
         return _F.inplace(self, _F.index_add, dim, index, source, alpha=alpha)
 
+    def index_put_(self, indices, values, accumulate=False):
+        return _F.index_put_tensors_(self, indices, values, accumulate)
+
     def scatter_add_(self, dim, index, src):
         return _F.inplace(self, _F.scatter_add, dim, index, src)
 
@@ -852,6 +868,24 @@ class Tensor:
             raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
                                f"Got {self._data.ndim}-D tensor.")
         return _F.transpose(self, -2, -1)
+
+    @property
+    def mH(self) -> Tensor:
+        """The conjugate transpose of a batch of matrices: ``mT`` for real entries."""
+        if self._data.ndim < 2:
+            raise RuntimeError("tensor.mH is only supported on matrices or batches of matrices. "
+                               f"Got {self._data.ndim}-D tensor.")
+        return _F.transpose(self, -2, -1)
+
+    @property
+    def H(self) -> Tensor:
+        """The conjugate transpose of a matrix: ``T`` for real entries."""
+        if self._data.ndim != 2:
+            hint = " For batches of matrices, consider using tensor.mH" if self._data.ndim > 2 \
+                else ""
+            raise RuntimeError("tensor.H is only supported on matrices (2-D tensors). Got "
+                               f"{self._data.ndim}-D tensor.{hint}")
+        return _F.transpose(self, 0, 1)
 
     def where(self, condition, other) -> Tensor:
         return _F.where(condition, self, other)

@@ -160,7 +160,9 @@ def test_addcmul_in_place_on_a_leaf_and_on_integers():
     with pytest.raises(RuntimeError, match="can't be cast"):
         sg.tensor([1, 2]).addcdiv_(sg.ones(2), sg.ones(2))
     f = sg.ones(2, dtype=sg.float32)
-    f.lerp_(sg.tensor([3.0, 5.0]), 0.5)   # a float64 result written into float32
+    with pytest.raises(RuntimeError, match="expected dtype float for `end`"):
+        f.lerp_(sg.tensor([3.0, 5.0]), 0.5)   # PyTorch's lerp wants one dtype
+    f.lerp_(sg.tensor([3.0, 5.0], dtype=sg.float32), 0.5)
     assert f.dtype == sg.float32 and f.tolist() == [2.0, 3.0]
 
 

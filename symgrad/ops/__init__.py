@@ -13,6 +13,7 @@ from symgrad.ops._record import OPS, Domain, Kink, Op
 from symgrad.ops.elementwise import *  # noqa: F401,F403
 from symgrad.ops.elementwise import __all__ as _elementwise_all
 from symgrad.ops.inplace import copy_, fill_, index_put_, inplace, zero_  # noqa: F401
+from symgrad.ops.inplace import index_put_tensors, index_put_tensors_  # noqa: F401
 from symgrad.ops.linalg import *  # noqa: F401,F403
 from symgrad.ops.linalg import __all__ as _linalg_all
 from symgrad.ops.reduction import *  # noqa: F401,F403
@@ -38,6 +39,7 @@ for _n in ("numpy_T", "index", "to_dtype", "leaky_relu", "elu", "gelu", "softplu
            "logsigmoid", "hardtanh", "relu6"):
     TENSOR_METHODS.pop(_n, None)
 TENSOR_METHODS["take_along_dim"] = take_along_dim
+TENSOR_METHODS["index_put"] = index_put_tensors
 TENSOR_METHODS["cumsum"] = cumsum
 TENSOR_METHODS["cumprod"] = cumprod
 for _n in _compose.__all__:

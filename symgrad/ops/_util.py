@@ -12,7 +12,7 @@ from symgrad.tensor import Tensor
 
 __all__ = ["numel", "norm_dims", "broadcast_check", "broadcast_mismatch", "shape_of",
            "is_scalar", "size_args", "sp", "type_name", "check_kernel", "check_along_bounds",
-           "lazy_head", "LAZY_SYMBOLS"]
+           "lazy_head", "LAZY_SYMBOLS", "checked_scalar", "C_TYPES"]
 
 
 def shape_of(a: Any) -> tuple:
@@ -169,3 +169,41 @@ def check_along_bounds(index: np.ndarray, size: int, dim: int) -> None:
     if bad.any():
         raise RuntimeError(f"index {index[bad].flat[0]} is out of bounds for dimension {dim} "
                            f"with size {size}")
+
+
+#: The C++ type names PyTorch's conversion errors print.
+C_TYPES = {"int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
+           "uint8": "uint8_t", "uint16": "uint16_t", "uint32": "uint32_t", "uint64": "uint64_t",
+           "float16": "c10::Half", "float32": "float", "float64": "double"}
+
+
+def checked_scalar(value: Any, dtype: np.dtype) -> Any:
+    """A Python number as an entry of ``dtype``, converted as PyTorch converts a scalar it
+    writes (fill, setitem, masked_fill, a where or clamp operand): floats truncate into
+    integers, unsigned types wrap -max ... -1 (uint8: -1 is 255), bools take the truth
+    value, and a value out of range is PyTorch's RuntimeError where numpy would raise an
+    OverflowError or quietly wrap (uint8 300 -> 44) or overflow to inf."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if dtype.kind == "b":
+        return bool(value)
+    if dtype.kind in "iu" and not isinstance(value, bool) and isinstance(value, (int, float)):
+        if isinstance(value, float):
+            fits = math.isfinite(value)
+            value = int(value) if fits else value
+        else:
+            fits = True
+        if fits:
+            info = np.iinfo(dtype)
+            lo = -int(info.max) if dtype.kind == "u" else int(info.min)
+            fits = lo <= value <= int(info.max)
+        if not fits:
+            raise RuntimeError(f"value cannot be converted to type {C_TYPES[dtype.name]} "
+                               f"without overflow (value {value!r})")
+        bits = dtype.itemsize * 8
+        return value % (1 << bits) if dtype.kind == "u" else value
+    if dtype.kind == "f" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if math.isfinite(value) and abs(value) > float(np.finfo(dtype).max):
+            raise RuntimeError(f"value cannot be converted to type {C_TYPES[dtype.name]} "
+                               f"without overflow (value {value!r})")
+    return value

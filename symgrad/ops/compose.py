@@ -17,18 +17,22 @@ from symgrad import _dtype
 from symgrad.ops import elementwise as ew
 from symgrad.ops import shape as sh
 from symgrad.autograd.grad_mode import no_grad
-from symgrad.ops._util import broadcast_check, check_along_bounds, norm_dims, type_name
-from symgrad.ops.reduction import _named_result, mean, norm, return_types, var, vector_norm
+from symgrad.ops._apply import apply
+from symgrad.ops._util import (broadcast_check, check_along_bounds, check_kernel, norm_dims,
+                                 type_name)
+from symgrad.ops.reduction import (LAYER_NORM, TRACE, _named_result, norm, return_types,
+                                   vector_norm)
 from symgrad.ops.reduction import sum as _sum
-from symgrad.ops.scatter import take_along_dim
+from symgrad.ops.scatter import (DIAG_EMBED, EMBEDDING, INDEX_ADD_AT, SCATTER, SCATTER_ADD,
+                                 SCATTER_VALUE, SORT, TOPK)
 from symgrad.tensor import Tensor, _axis, as_tensor
 
-__all__ = ["addcmul", "addcdiv", "lerp", "logaddexp", "exp2", "hypot", "logit", "frac",
-           "tril", "triu", "diagonal", "diag", "trace", "nan_to_num", "masked_select", "sort",
-           "argsort", "topk", "isnan", "isinf", "isfinite", "isposinf", "isneginf", "all",
-           "any", "isclose", "allclose", "equal", "count_nonzero", "type_as", "hstack",
-           "vstack", "tile", "repeat_interleave", "scatter_add", "scatter", "index_add",
-           "var_mean", "std_mean", "meshgrid"]
+__all__ = ["logaddexp", "tril", "triu", "diagonal", "diag", "trace", "masked_select", "sort",
+           "argsort", "topk", "median", "kthvalue", "mode", "cummax", "cummin", "nonzero",
+           "argwhere", "isnan", "isinf", "isfinite", "isposinf", "isneginf", "all", "any",
+           "isclose", "allclose", "equal", "count_nonzero", "type_as", "hstack", "vstack", "tile",
+           "repeat_interleave", "scatter_add", "scatter", "index_add", "var_mean", "std_mean",
+           "meshgrid"]
 
 #: Functions here that torch.Tensor has no method for.
 NOT_METHODS = ("hstack", "vstack", "var_mean", "std_mean", "meshgrid")
@@ -39,54 +43,7 @@ def _const(a: np.ndarray) -> Tensor:
 
 
 # ================================================================ arithmetic
-def addcmul(input, tensor1, tensor2, *, value=1) -> Tensor:
-    """``input + value * tensor1 * tensor2``."""
-    return ew.add(input, ew.mul(ew.mul(tensor1, tensor2), value))
-
-
-def addcdiv(input, tensor1, tensor2, *, value=1) -> Tensor:
-    """``input + value * tensor1 / tensor2``."""
-    return ew.add(input, ew.mul(ew.div(tensor1, tensor2), value))
-
-
-def lerp(input, end, weight) -> Tensor:
-    """``input + weight * (end - input)``."""
-    return ew.add(input, ew.mul(weight, ew.sub(end, input)))
-
-
 logaddexp = ew.logaddexp   # one op (LogaddexpBackward0), symbolic tensors included
-
-
-def exp2(input) -> Tensor:
-    """``2 ** input``."""
-    x = as_tensor(input)
-    if x._data.dtype.kind in "biu":
-        x = x.to(_dtype.get_default_dtype())
-    return ew.pow(2.0, x)
-
-
-def hypot(input, other) -> Tensor:
-    """``sqrt(input**2 + other**2)``, scaled by the larger magnitude so it neither
-    overflows nor underflows where the result itself is representable."""
-    a, b = as_tensor(input), as_tensor(other)
-    with np.errstate(all="ignore"):
-        m = np.maximum(np.abs(a._data), np.abs(b._data))
-        m = np.where((m == 0) | ~np.isfinite(m), 1.0, m)
-    s = _const(m)
-    return ew.mul(s, ew.sqrt(ew.add(ew.square(ew.div(a, s)), ew.square(ew.div(b, s)))))
-
-
-def logit(input, eps: float | None = None) -> Tensor:
-    """``log(p / (1 - p))``; with ``eps``, ``p`` is first clamped to [eps, 1 - eps]."""
-    p = as_tensor(input)
-    if eps is not None:
-        p = ew.clamp(p, eps, 1 - eps)
-    return ew.sub(ew.log(p), ew.log1p(ew.neg(p)))
-
-
-def frac(input) -> Tensor:
-    """The fractional part, ``input - trunc(input)`` (its derivative is 1)."""
-    return ew.sub(input, ew.trunc(input))
 
 
 # ================================================================ triangles and diagonals
@@ -98,7 +55,7 @@ def _triangle(input, diagonal: int, lower: bool, name: str) -> Tensor:
     keep = np.tril(np.ones((r, c), dtype=bool), diagonal) if lower else \
         np.triu(np.ones((r, c), dtype=bool), diagonal)
     # where, not a product with the mask: inf * 0 would be nan where PyTorch gives 0
-    return ew.where(_const(keep), x, 0)
+    return apply(ew.TRIL if lower else ew.TRIU, keep, x, np.zeros((), dtype=x._data.dtype))
 
 
 def tril(input, diagonal: int = 0) -> Tensor:
@@ -131,28 +88,27 @@ def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     d1, d2 = _axis(dim1, nd), _axis(dim2, nd)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    moved = sh.movedim(x, (d1, d2), (-2, -1))
-    i, j = _diag_index(*moved._data.shape[-2:], offset)
-    return moved[..., i, j]
+    return _diagonal(x, offset, d1, d2, sh.DIAGONAL)
 
 
-_diagonal_of = diagonal  # ``diag``'s parameter is named ``diagonal`` too, as in PyTorch
+def _diagonal(x: Tensor, offset: int, d1: int, d2: int, op) -> Tensor:
+    nd = x._data.ndim
+    moved = x if (d1, d2) == (nd - 2, nd - 1) else sh.movedim(x, (d1, d2), (-2, -1))
+    shape = moved._data.shape
+    i, j = _diag_index(*shape[-2:], offset)
+    return apply(op, moved, index=(slice(None),) * (nd - 2) + (i, j), in_shape=shape)
 
 
 def diag(input, diagonal: int = 0) -> Tensor:
     """A 1-d input as the ``diagonal``-th diagonal of a square matrix; a 2-d input's
     ``diagonal``-th diagonal."""
     x = as_tensor(input)
-    if x._data.ndim == 2:
-        return _diagonal_of(x, diagonal)
+    if x._data.ndim == 2:   # PyTorch's node name for this path, as it prints it
+        return _diagonal(x, diagonal, 0, 1, sh.DIAGONAL_COPY)
     if x._data.ndim != 1:
         raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x._data.ndim}D")
     n = x._data.shape[0] + abs(diagonal)
-    i, j = _diag_index(n, n, diagonal)
-    from symgrad.ops.inplace import index_put
-
-    zeros = Tensor._wrap(np.zeros((n, n), dtype=x._data.dtype))
-    return index_put(zeros, (i, j), x)
+    return apply(DIAG_EMBED, x, shape=(n, n), index=_diag_index(n, n, diagonal))
 
 
 def trace(input) -> Tensor:
@@ -160,25 +116,13 @@ def trace(input) -> Tensor:
     x = as_tensor(input)
     if x._data.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x._data.ndim}")
-    return _sum(diagonal(x))
+    check_kernel("trace", x, "b")
+    if x._data.dtype.kind in "iu" and x._data.dtype != np.int64:   # sums of ints are int64
+        x = x.to(_dtype.int64)
+    return apply(TRACE, x)
 
 
 # ================================================================ selection
-def nan_to_num(input, nan: float = 0.0, posinf: float | None = None,
-               neginf: float | None = None) -> Tensor:
-    """nan, +inf and -inf replaced (by 0 and the dtype's largest and smallest finite
-    values unless given); the gradient passes only where the input was finite."""
-    x = as_tensor(input)
-    if x._data.dtype.kind != "f":
-        return x.clone()
-    info = np.finfo(x._data.dtype)
-    hi = info.max if posinf is None else posinf
-    lo = info.min if neginf is None else neginf
-    d = x._data
-    repl = np.where(np.isnan(d), nan, np.where(d > 0, hi, lo)).astype(d.dtype)
-    return ew.where(_const(np.isfinite(d)), x, _const(repl))
-
-
 def masked_select(input, mask) -> Tensor:
     """The entries of ``input`` where the (broadcast) boolean ``mask`` holds, as 1-d."""
     x, m = as_tensor(input), as_tensor(mask)
@@ -186,7 +130,7 @@ def masked_select(input, mask) -> Tensor:
         raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {m.dtype}")
     shape = np.broadcast_shapes(x._data.shape, m._data.shape)
     xb = sh.expand(x, shape) if x._data.shape != shape else x
-    return xb[np.broadcast_to(m._data, shape)]
+    return apply(sh.MASKED_SELECT, xb, index=(np.broadcast_to(m._data, shape),), in_shape=shape)
 
 
 # (values, indices), printed as PyTorch prints torch.return_types.sort / .topk
@@ -211,7 +155,8 @@ def sort(input, dim: int = -1, descending: bool = False, stable: bool = False):
         return return_types.sort(x.clone(), Tensor._wrap(np.zeros((), dtype=np.int64)))
     d = _axis(dim, x._data.ndim)
     idx = _order(x._data, d, descending)
-    return return_types.sort(take_along_dim(x, idx, d), Tensor._wrap(idx.astype(np.int64)))
+    return return_types.sort(apply(SORT, x, indices=idx, dim=d),
+                             Tensor._wrap(idx.astype(np.int64)))
 
 
 def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
@@ -227,10 +172,164 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
     size = x._data.shape[d] if nd else 1
     if not 0 <= k <= size:
         raise RuntimeError("selected index k out of range")
+    if x._data.dtype.kind == "b":
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     if nd == 0:
         return return_types.topk(x.clone(), Tensor._wrap(np.zeros((), dtype=np.int64)))
     idx = np.take(_order(x._data, d, largest), np.arange(k), axis=d)
-    return return_types.topk(take_along_dim(x, idx, d), Tensor._wrap(idx.astype(np.int64)))
+    return return_types.topk(apply(TOPK, x, indices=idx, dim=d),
+                             Tensor._wrap(idx.astype(np.int64)))
+
+
+# ================================================================ order statistics
+for _name in ("median", "kthvalue", "mode", "cummax", "cummin"):
+    setattr(return_types, _name, _named_result(_name))
+
+
+def _nan_last(data: np.ndarray, dim: int) -> np.ndarray:
+    """A stable argsort along ``dim``, nan after every number (as PyTorch sorts)."""
+    return np.argsort(data, axis=dim, kind="stable")
+
+
+def _select_along(op, x: Tensor, idx: np.ndarray, d: int, keepdim: bool, result) -> Any:
+    """``(values, indices)`` of the entries at ``idx`` (kept dim) along ``d``."""
+    values = apply(op, x, indices=idx, dim=d, keepdim=keepdim)
+    out = idx if keepdim else np.squeeze(idx, axis=d)
+    return result(values, Tensor._wrap(out.astype(np.int64)))
+
+
+def _scalar_result(op, x: Tensor, keepdim: bool, result) -> Any:
+    """``(x, 0)`` of a 0-d ``x`` under ``op``'s node name (its one entry is selected)."""
+    zero = np.zeros((), dtype=np.int64)
+    return result(apply(op, x, indices=zero, dim=None, keepdim=keepdim), Tensor._wrap(zero))
+
+
+def _order_dim(x: Tensor, dim: Any, name: str) -> int | None:
+    from symgrad.ops.reduction import _nonempty, _one_dim
+
+    d = _one_dim(x, dim, name)
+    _nonempty(x, None if d is None else (d,), name)
+    return d
+
+
+def median(input, dim=None, keepdim: bool = False):
+    """``median(input)``: the lower median of all entries (nan if any is nan; the entries
+    equal to it share the gradient). ``median(input, dim)``: ``(values, indices)`` along
+    ``dim``, the gradient going to the returned index (at ties PyTorch's choice of index
+    is its own; here the first in sorted order)."""
+    from symgrad.ops.reduction import MEDIAN_ALL, MEDIAN_DIM
+
+    x = as_tensor(input)
+    check_kernel("median_cpu", x, "b")
+    data = x._data
+    if dim is None:
+        flat = data.reshape(-1)
+        if flat.size == 0:
+            return Tensor._wrap(np.asarray(np.nan, dtype=data.dtype if data.dtype.kind == "f"
+                                           else _dtype.get_default_dtype().np))
+        nan = np.isnan(data) if data.dtype.kind == "f" else np.zeros(data.shape, dtype=bool)
+        k = int(np.argmax(nan)) if nan.any() else int(_nan_last(flat, 0)[(flat.size - 1) // 2])
+        tied = nan if nan.any() else data == flat[k]
+        return apply(MEDIAN_ALL, x, index=k, tied=tied)
+    d = _order_dim(x, dim, "median")
+    if d is None:
+        return _scalar_result(MEDIAN_DIM, x, keepdim, return_types.median)
+    n = data.shape[d]
+    idx = np.take(_nan_last(data, d), [(n - 1) // 2], axis=d)
+    if data.dtype.kind == "f":   # a slice holding nan: its first nan
+        isnan = np.isnan(data)
+        idx = np.where(isnan.any(axis=d, keepdims=True), np.argmax(isnan, axis=d, keepdims=True),
+                       idx)
+    return _select_along(MEDIAN_DIM, x, idx, d, keepdim, return_types.median)
+
+
+def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
+    """``(values, indices)``: the ``k``-th smallest entries along ``dim`` (1-based; nan
+    counts as the largest); the gradient goes to the returned index."""
+    from symgrad.ops.reduction import KTHVALUE
+
+    x = as_tensor(input)
+    check_kernel("kthvalue_cpu", x, "b")
+    d = _order_dim(x, dim, "kthvalue")
+    n = x._data.shape[d] if d is not None else 1
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension "
+                           f"{0 if d is None else d}")
+    if d is None:
+        return _scalar_result(KTHVALUE, x, keepdim, return_types.kthvalue)
+    idx = np.take(_nan_last(x._data, d), [k - 1], axis=d)
+    return _select_along(KTHVALUE, x, idx, d, keepdim, return_types.kthvalue)
+
+
+def _mode_index(a: np.ndarray) -> int:
+    """The last position of the most frequent value of a vector (the smallest of equally
+    frequent ones; nan counts as one value, after every number)."""
+    nan = np.isnan(a) if a.dtype.kind == "f" else np.zeros(a.shape, dtype=bool)
+    values, counts = np.unique(a[~nan], return_counts=True)
+    values, counts = list(values), list(counts)
+    if nan.any():
+        values.append(np.nan)
+        counts.append(int(nan.sum()))
+    k = int(np.argmax(counts))   # the first (smallest) of the most frequent
+    hit = nan if k == len(counts) - 1 and nan.any() else a == values[k]
+    return int(np.flatnonzero(hit)[-1])
+
+
+def mode(input, dim: int = -1, keepdim: bool = False):
+    """``(values, indices)``: the most frequent entry along ``dim`` (the smallest of equally
+    frequent ones) and its last position; the gradient goes to that position."""
+    from symgrad.ops.reduction import MODE
+
+    x = as_tensor(input)
+    d = _order_dim(x, dim, "mode")
+    if d is None:
+        return _scalar_result(MODE, x, keepdim, return_types.mode)
+    moved = np.moveaxis(x._data, d, -1)
+    flat = moved.reshape(-1, moved.shape[-1])
+    idx = np.array([_mode_index(row) for row in flat], dtype=np.int64)
+    idx = np.moveaxis(idx.reshape(moved.shape[:-1] + (1,)), -1, d)
+    return _select_along(MODE, x, idx, d, keepdim, return_types.mode)
+
+
+def _cumulative(input, dim: int, largest: bool):
+    from symgrad.ops.reduction import CUMMAX_SCALAR, CUMMIN_SCALAR
+    from symgrad.ops.scatter import CUMMAX, CUMMIN
+
+    x = as_tensor(input)
+    name = "cummax" if largest else "cummin"
+    data = x._data
+    if data.ndim == 0:
+        _axis(dim, 1)
+        return _scalar_result(CUMMAX_SCALAR if largest else CUMMIN_SCALAR, x, False,
+                              getattr(return_types, name))
+    d = _axis(dim, data.ndim)
+    moved = np.moveaxis(data, d, 0)
+    idx = np.zeros(moved.shape, dtype=np.int64)
+    best = moved[:1].copy() if moved.shape[0] else moved[:0]
+    keep = np.zeros(moved.shape[1:], dtype=np.int64)
+    for i in range(moved.shape[0]):
+        v = moved[i]
+        # the running extreme moves to i on a tie too (the last position), and to any nan
+        better = (v >= best[0]) if largest else (v <= best[0])
+        if data.dtype.kind == "f":
+            better = np.isnan(v) | (better & ~np.isnan(best[0]))
+        keep = np.where(better, i, keep)
+        best[0] = np.where(better, v, best[0])
+        idx[i] = keep
+    idx = np.moveaxis(idx, 0, d)
+    values = apply(CUMMAX if largest else CUMMIN, x, indices=idx, dim=d)
+    return getattr(return_types, name)(values, Tensor._wrap(idx))
+
+
+def cummax(input, dim: int):
+    """``(values, indices)``: the running maximum along ``dim`` and where it was taken (the
+    last position at ties, as PyTorch); the gradient goes to those positions."""
+    return _cumulative(input, dim, True)
+
+
+def cummin(input, dim: int):
+    """``(values, indices)``: the running minimum along ``dim``, as ``cummax``."""
+    return _cumulative(input, dim, False)
 
 
 # ================================================================ predicates (no gradient)
@@ -258,21 +357,44 @@ def isneginf(input) -> Tensor:
     return _bool(np.isneginf(as_tensor(input)._data))
 
 
+def nonzero(input, *, as_tuple: bool = False):
+    """The indices of the nonzero entries: an int64 tensor of shape (count, ndim), or with
+    ``as_tuple`` one index tensor per dimension (a 0-d input counts as 1-d)."""
+    x = as_tensor(input)
+    d = x._data
+    if as_tuple:
+        return tuple(Tensor._wrap(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(d)))
+    count = int(np.count_nonzero(d))
+    if d.ndim == 0:
+        return Tensor._wrap(np.zeros((count, 0), dtype=np.int64))
+    return Tensor._wrap(np.stack(np.nonzero(d), axis=-1).astype(np.int64).reshape(count, d.ndim))
+
+
+def argwhere(input) -> Tensor:
+    """``nonzero(input)``: the indices of the nonzero entries, one row each."""
+    return nonzero(input)
+
+
 def _dims(input: Tensor, dim) -> Any:
     # A 0-d tensor takes dim 0 / -1 (as PyTorch) but numpy has no axis to reduce: ().
     return norm_dims(dim, input._data.ndim)
 
 
+def _truth(x: Tensor, a: np.ndarray) -> Tensor:
+    # PyTorch keeps uint8 for all / any of a uint8 tensor (its masks before bool existed)
+    return Tensor._wrap(np.asarray(a, dtype=np.uint8 if x._data.dtype == np.uint8 else bool))
+
+
 def all(input, dim=None, keepdim: bool = False) -> Tensor:
     """True where every entry (along ``dim``) is nonzero."""
     x = as_tensor(input)
-    return _bool(np.all(x._data, axis=_dims(x, dim), keepdims=keepdim))
+    return _truth(x, np.all(x._data, axis=_dims(x, dim), keepdims=keepdim))
 
 
 def any(input, dim=None, keepdim: bool = False) -> Tensor:
     """True where some entry (along ``dim``) is nonzero."""
     x = as_tensor(input)
-    return _bool(np.any(x._data, axis=_dims(x, dim), keepdims=keepdim))
+    return _truth(x, np.any(x._data, axis=_dims(x, dim), keepdims=keepdim))
 
 
 def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08,
@@ -337,30 +459,69 @@ def repeat_interleave(input, repeats, dim: int | None = None) -> Tensor:
     """Each slice along ``dim`` repeated ``repeats`` times in place (a flattened input
     when ``dim`` is None); the gradient adds the copies back."""
     x = as_tensor(input)
+    if isinstance(repeats, Tensor):
+        reps = repeats._data
+        if reps.dtype not in (np.int64, np.int32):
+            raise NotImplementedError(f"\"repeat_interleave_cpu\" not implemented for "
+                                      f"'{type_name(repeats)}'")
+    elif isinstance(repeats, (int, np.integer)) and not isinstance(repeats, bool):
+        reps = int(repeats)
+    else:
+        raise TypeError(f"repeat_interleave(): argument 'repeats' must be an int or a Tensor, "
+                        f"not {type(repeats).__name__}")
+    if np.any(np.asarray(reps) < 0):
+        raise RuntimeError("repeats can not be negative")
     if dim is None:
         x, dim = sh.reshape(x, (-1,)), 0
     d = _axis(dim, builtins.max(x._data.ndim, 1))
-    reps = np.asarray(repeats._data if isinstance(repeats, Tensor) else repeats)
-    if reps.dtype.kind not in "iu" or np.any(reps < 0):
-        raise RuntimeError("repeats must be non-negative integers")
-    index = np.repeat(np.arange(x._data.shape[d]), reps)
+    size = x._data.shape[d] if x._data.ndim else 1
+    if isinstance(reps, int):   # as PyTorch: a copy axis, expanded, merged (ViewBackward0)
+        if x._data.ndim == 0:
+            x = sh.reshape(x, (1,))
+        shape = x._data.shape
+        wide = sh.expand(sh.unsqueeze(x, d + 1), shape[:d + 1] + (reps,) + shape[d + 1:])
+        return sh.view(sh.contiguous(wide), shape[:d] + (size * reps,) + shape[d + 1:])
+    if reps.ndim > 1 or (reps.size != 1 and reps.size != size):
+        raise RuntimeError(f"repeats must have the same size as input along dim, but got "
+                           f"repeats.size(0) = {reps.size} and input.size({d}) = {size}")
+    index = np.repeat(np.arange(size), reps.reshape(-1))
     return sh.index_select(x, d, Tensor._wrap(index.astype(np.int64)))
 
 
 def _scatter_src(src, index: np.ndarray, like: Tensor) -> Tensor:
-    if not isinstance(src, Tensor):  # a number: the same value at every index
-        return Tensor._wrap(np.full(index.shape, src, dtype=like._data.dtype))
     if src._data.shape != index.shape:  # PyTorch reads src only where index has entries
         src = src[tuple(slice(0, n) for n in index.shape)]
     return src
 
 
-def _scatter_checks(x: Tensor, idx: np.ndarray, d: int, src: Any) -> None:
-    """PyTorch's refusals, before numpy could wrap an index or promote a dtype quietly."""
+def _scatter_index(name: str, x: Tensor, dim: int, index: Any, src: Any) -> tuple:
+    """The index (int64) and the axis, with PyTorch's refusals, before numpy could wrap an
+    index, broadcast a shape or promote a dtype quietly."""
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{name}(): argument 'index' must be Tensor, not "
+                        f"{type(index).__name__}")
+    idx = index._data
+    if idx.dtype not in (np.int64, np.int32):
+        raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
+    nd = x._data.ndim
+    d = _axis(dim, builtins.max(nd, 1))
+    if idx.ndim != builtins.max(nd, idx.ndim if nd == 0 else nd):
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    if isinstance(src, Tensor):
+        if src._data.ndim != idx.ndim:
+            raise RuntimeError("Index tensor must have the same number of dimensions as src "
+                               "tensor")
+        shape, ssh, ish = x._data.shape, src._data.shape, idx.shape
+        if builtins.any(ish[k] > ssh[k] or (k != d and ish[k] > shape[k])
+                        for k in range(idx.ndim)):
+            raise RuntimeError(f"Expected index {list(ish)} to be no larger than self "
+                               f"{list(shape)} apart from dimension {d} and to be no larger "
+                               f"size than src {list(ssh)}")
+        if src._data.dtype != x._data.dtype and _numeric(x, src):
+            raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
     if idx.size:
-        check_along_bounds(idx, x._data.shape[d], d)
-    if isinstance(src, Tensor) and src._data.dtype != x._data.dtype and _numeric(x, src):
-        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+        check_along_bounds(idx, x._data.shape[d] if nd else 1, d)
+    return idx.astype(np.int64, copy=False), d
 
 
 def _numeric(*ts: Tensor) -> bool:
@@ -369,13 +530,12 @@ def _numeric(*ts: Tensor) -> bool:
 
 def scatter_add(input, dim: int, index, src) -> Tensor:
     """``input`` with ``src[...]`` added at ``index`` along ``dim`` (repeats add up)."""
-    from symgrad.ops.scatter import _indices, put_along_dim
-
     x = as_tensor(input)
-    idx = _indices(index)
-    d = _axis(dim, x._data.ndim)
-    _scatter_checks(x, idx, d, src)
-    return ew.add(x, put_along_dim(_scatter_src(src, idx, x), x._data.shape, idx, d))
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_add(): argument 'src' must be Tensor, not "
+                        f"{type(src).__name__}")
+    idx, d = _scatter_index("scatter_add", x, dim, index, src)
+    return apply(SCATTER_ADD, x, _scatter_src(src, idx, x), indices=idx, dim=d)
 
 
 def scatter(input, dim: int, index, src=None, *, value=None, reduce=None) -> Tensor:
@@ -384,22 +544,21 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None) -> Ten
     Where an index repeats, the last write in row-major order wins, as on PyTorch's CPU
     (where PyTorch leaves it unspecified); the writes it replaces get no gradient, the exact
     derivative (PyTorch's gather hands them the written position's gradient)."""
-    from symgrad.ops.scatter import _indices, put_along_dim
-
     if reduce is not None:
         raise NotImplementedError("scatter(reduce=...) is not supported; use scatter_add")
     x = as_tensor(input)
-    idx = _indices(index)
-    d = _axis(dim, x._data.ndim)
-    _scatter_checks(x, idx, d, src)
+    if src is None:
+        src = value
+    idx, d = _scatter_index("scatter", x, dim, index, src)
     written = np.zeros(x._data.shape, dtype=bool)
     np.put_along_axis(written, idx, True, d)
-    values = _scatter_src(src if src is not None else value, idx, x)
-    last = _last_writes(idx, d, x._data.shape)
-    if last is not None:   # one write per position: put_along_dim adds the writes up
-        values = ew.where(_const(last), values, 0)
-    new = put_along_dim(values, x._data.shape, idx, d)
-    return ew.where(_const(written), new, x)
+    if not isinstance(src, Tensor):   # a number (ScatterBackward1): a fill of the written
+        v = ew._number_bound(src)
+        kind = x._data.dtype.kind
+        v = builtins.bool(v) if kind == "b" else int(v) if kind in "iu" else v
+        return apply(SCATTER_VALUE, x, v, mask=written)
+    return apply(SCATTER, x, _scatter_src(src, idx, x), indices=idx, dim=d, written=written,
+                 keep=_last_writes(idx, d, x._data.shape))
 
 
 def _last_writes(idx: np.ndarray, dim: int, shape: tuple) -> np.ndarray | None:
@@ -417,19 +576,44 @@ def _last_writes(idx: np.ndarray, dim: int, shape: tuple) -> np.ndarray | None:
 
 
 def index_add(input, dim: int, index, source, *, alpha=1) -> Tensor:
-    """``input`` with ``alpha * source`` slices added at positions ``index`` of ``dim``."""
-    from symgrad.ops.scatter import _indices, index_add_into
-
+    """``input`` with ``alpha * source`` slices added at positions ``index`` of ``dim``
+    (repeats add up); the result keeps ``input``'s dtype, as PyTorch (alpha truncated)."""
     x = as_tensor(input)
-    idx = _indices(index)
-    d = _axis(dim, builtins.max(x._data.ndim, 1))
     source = as_tensor(source)
+    if not isinstance(index, Tensor):
+        raise TypeError(f"index_add(): argument 'index' must be Tensor, not "
+                        f"{type(index).__name__}")
+    idx = index._data
+    if idx.ndim > 1:
+        raise IndexError(f"index_add_(): Index is supposed to be a vector, but got dim: "
+                         f"{idx.ndim} with type: {type_name(index)} and size: {list(idx.shape)}")
+    if idx.dtype not in (np.int64, np.int32):
+        raise RuntimeError(f"index_add_(): Expected dtype int32/int64 for index but got: "
+                           f"{type_name(index)}")
+    nd = x._data.ndim
+    d = _axis(dim, builtins.max(nd, 1))
+    idx = idx.reshape(-1).astype(np.int64)
     if source._data.dtype != x._data.dtype and _numeric(x, source):
         raise RuntimeError(f"index_add_(): self ({type_name(x)}) and source "
                            f"({type_name(source)}) must have the same scalar type")
-    src = source if alpha == 1 else ew.mul(source, alpha)
-    where_ = (slice(None),) * d + (idx,)
-    return ew.add(x, index_add_into(src, x._data.shape, where_))
+    sshape, xshape = source._data.shape, x._data.shape
+    n = sshape[d] if source._data.ndim else 1
+    if idx.size != n:
+        raise RuntimeError(f"index_add_(): Number of indices ({idx.size}) should be equal to "
+                           f"source.size(dim): ({n}), for dim: {d}")
+    if nd and (len(sshape) != nd or sshape[:d] + sshape[d + 1:] != xshape[:d] + xshape[d + 1:]):
+        raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the "
+                           f"specified dimension. Got self.shape = {list(xshape)} "
+                           f"source.shape = {list(sshape)}")
+    if idx.size:
+        check_along_bounds(idx, xshape[d] if nd else 1, d)
+    kind = x._data.dtype.kind
+    if kind == "b":
+        alpha = builtins.bool(alpha)
+    elif kind in "iu":
+        alpha = int(alpha)
+    where_ = (slice(None),) * d + (idx,) if nd else ()
+    return apply(INDEX_ADD_AT, x, source, index=where_, alpha=alpha)
 
 
 # ================================================================ statistics, grids
@@ -555,7 +739,8 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
         raise TypeError(f"pairwise_distance(): argument 'eps' must be float, not "
                         f"{type(eps).__name__}")
     last = builtins.max(x1._data.ndim, x2._data.ndim) - 1
-    return norm(ew.add(ew.sub(x1, x2), eps), p, last, keepdim)
+    shifted = apply(ew.ADD_NUMBER, ew.sub(x1, x2), eps)   # PyTorch's nodes: AddBackward1,
+    return vector_norm(shifted, p, last, keepdim, _node="NormBackward1")   # NormBackward1
 
 
 def _layer_norm_param(t: Tensor | None, what: str, position: int,
@@ -607,12 +792,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     if half:
         x, w, b = (None if t is None else t.to(_dtype.float32) for t in (x, w, b))
     dims = tuple(range(x._data.ndim - k, x._data.ndim))
-    centred = ew.sub(x, mean(x, dims, keepdim=True))
-    out = ew.mul(centred, ew.rsqrt(ew.add(var(x, dims, keepdim=True, correction=0), eps)))
-    if w is not None:
-        out = ew.mul(out, w)
-    if b is not None:
-        out = ew.add(out, b)
+    out = apply(LAYER_NORM, x, w, b, dims=dims, eps=float(eps))
     return out.to(_dtype.float16) if half else out
 
 
@@ -689,24 +869,22 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
             raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument")
         raise NotImplementedError(f"symgrad's pad supports mode='constant' only, not {mode!r}")
     fill = _fill_value(0.0 if value is None else value, x._data.dtype)
-    pairs = [(nd - 1 - k, amounts[2 * k], amounts[2 * k + 1]) for k in range(len(amounts) // 2)]
-    out = x
-    for d, left, right in pairs:  # crop first, as PyTorch (which narrows before padding)
-        if left < 0 or right < 0:
-            n = out._data.shape[d]
-            lo = builtins.max(0, -left)
-            out = sh.narrow(out, d, lo, n - lo - builtins.max(0, -right))
-    grown = False
-    for d, left, right in pairs:
-        if left > 0 or right > 0:
-            blocks = []
-            for amount in (left, right):
-                size = list(out._data.shape)
-                size[d] = builtins.max(0, amount)
-                blocks.append(_const(np.full(size, fill, dtype=x._data.dtype)))
-            out = sh.cat([blocks[0], out, blocks[1]], d)
-            grown = True
-    return out if grown else sh.clone(out)  # a new tensor even when nothing is added
+    shape = x._data.shape
+    crop = [slice(None)] * nd
+    inner = [slice(None)] * nd
+    out_shape = list(shape)
+    for k in range(len(amounts) // 2):   # (crop first, as PyTorch narrows before padding)
+        d, left, right = nd - 1 - k, amounts[2 * k], amounts[2 * k + 1]
+        lo, hi = builtins.max(0, -left), shape[d] - builtins.max(0, -right)
+        if hi < lo or shape[d] + left + right < 0:
+            raise RuntimeError(f"The input size {shape[d]}, plus negative padding {left} and "
+                               f"{right} resulted in a negative output size, which is invalid. "
+                               f"Check dimension {d} of your input.")
+        crop[d] = slice(lo, hi)
+        out_shape[d] = shape[d] + left + right
+        inner[d] = slice(builtins.max(0, left), builtins.max(0, left) + hi - lo)
+    return apply(sh.CONSTANT_PAD, x, crop=tuple(crop), inner=tuple(inner),
+                 out_shape=tuple(out_shape), fill=fill)
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
@@ -749,10 +927,13 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
             if over.any():
                 scale = (max_norm / (norms[over] + 1e-7))[:, None]
                 weight[rows[over]] = ew.mul(weight[rows[over]], _const(scale))
-    out = sh.index_select(weight, 0, Tensor._wrap(flat))
-    if padding_idx is not None and (flat == padding_idx).any():
-        out = ew.where(_const((flat == padding_idx)[:, None]), _const(out._data.copy()), out)
-    return sh.reshape(out, idx.shape + (weight._data.shape[1],))
+    if padding_idx is not None and not (flat == padding_idx).any():
+        padding_idx = None
+    idx = idx.astype(np.int64, copy=False)
+    if padding_idx is None:
+        return apply(EMBEDDING, weight, indices=idx)
+    return apply(EMBEDDING, weight, indices=idx, padding_idx=padding_idx,
+                 padding_row=weight._data[padding_idx].copy())
 
 
 def softsign(input: Tensor) -> Tensor:

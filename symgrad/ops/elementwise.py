@@ -17,8 +17,10 @@ import numpy as np
 from symgrad import _dtype
 from symgrad.ops._apply import _wrap_int, apply
 from symgrad.ops._record import NONZERO, POSITIVE, REAL, Domain, Kink, register
-from symgrad.ops._util import broadcast_check, check_kernel, lazy_head, sp, type_name
-from symgrad.tensor import Tensor
+from symgrad.ops._util import (C_TYPES, broadcast_check, check_kernel, checked_scalar, lazy_head,
+                               sp, type_name)
+from symgrad.ops.namespaces import NUMPY
+from symgrad.tensor import Tensor, as_tensor
 
 __all__ = ["add", "sub", "rsub", "mul", "div", "neg", "pow", "exp", "log", "sigmoid", "tanh",
            "relu", "eq", "ne", "lt", "le", "gt", "ge", "logical_not", "logical_and",
@@ -33,7 +35,12 @@ __all__ = ["add", "sub", "rsub", "mul", "div", "neg", "pow", "exp", "log", "sigm
            "leaky_relu", "elu", "gelu", "softplus", "silu", "logsigmoid", "hardtanh", "relu6",
            # clamping and binary
            "clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "atan2", "arctan2",
-           "where"]
+           "where",
+           # compound pointwise ops
+           "addcmul", "addcdiv", "lerp", "frac", "exp2", "logit", "hypot", "nan_to_num",
+           # other names
+           "subtract", "multiply", "negative", "absolute", "divide", "true_divide", "greater",
+           "greater_equal", "less", "less_equal", "not_equal", "sgn", "positive"]
 
 
 def _binary(op, x, y, **params) -> Tensor:
@@ -74,15 +81,95 @@ ADD = register(
 )
 
 
+#: tensor + number recorded inside PyTorch's C++ composites (a Python ``+`` gives AddBackward0)
+ADD_NUMBER = ADD.variant("AddBackward1")
+
+_ONE = 1   # the default alpha: ``alpha is _ONE`` is the fast test (alpha=True == 1 too)
+
+
 def add(input, other, *, alpha=1) -> Tensor:
     """``input + alpha * other``, broadcasting as numpy and PyTorch do."""
+    if alpha is not _ONE:
+        return _scaled(ADD, input, other, alpha, 1)
     try:  # _binary, inlined: ``+`` is the most frequent op
-        if alpha == 1:
-            return apply(ADD, input, other)
-        return apply(ADD, input, other, alpha=alpha)
+        return apply(ADD, input, other)
     except ValueError:
         broadcast_check(input, other)
         raise
+
+
+# ---------------------------------------------------------------- alpha of add, sub, rsub
+# PyTorch converts alpha to the result's dtype and refuses what does not fit: a bool alpha
+# for a result that is not bool, a floating alpha for integers, a value out of the dtype's
+# range. (numpy would promote integers to floats, or multiply bools as integers.)
+_C_TYPES = C_TYPES
+
+
+def _result_dtype(x: Any, y: Any) -> np.dtype | None:
+    """The dtype PyTorch gives ``x + y`` (None for symbolic tensors or two numbers)."""
+    arrays = [v._data for v in (x, y) if isinstance(v, Tensor)]
+    if not arrays or any(a.dtype.kind == "O" for a in arrays):
+        return None
+    res = arrays[0].dtype if len(arrays) == 1 else _dtype.result_type(*arrays)
+    scalars = [v for v in (x, y) if not isinstance(v, Tensor)]
+    if any(isinstance(v, (float, np.floating)) for v in scalars) and res.kind in "biu":
+        return _dtype.get_default_dtype().np
+    if res.kind == "b" and any(isinstance(v, (int, np.integer)) and not isinstance(
+            v, (bool, np.bool_)) for v in scalars):
+        return np.dtype(np.int64)
+    return res
+
+
+def _checked_alpha(name: str, alpha: Any, res: np.dtype | None) -> Any:
+    """``alpha`` as PyTorch accepts it for a result of dtype ``res``, converted to it."""
+    if isinstance(alpha, Tensor):
+        alpha = alpha.item()
+    elif isinstance(alpha, np.generic):   # (PyTorch reads a numpy bool as the integer)
+        alpha = int(alpha) if isinstance(alpha, np.bool_) else alpha.item()
+    if not isinstance(alpha, (bool, int, float, complex)):
+        kind = type(alpha)
+        what = kind.__name__ if kind.__module__ == "builtins" else \
+            f"{kind.__module__}.{kind.__qualname__}"
+        raise TypeError(f"{name}(): argument 'alpha' must be Number, not {what}")
+    if type(alpha) is int and not -(1 << 63) <= alpha < 1 << 64:
+        raise OverflowError(f"int too big to convert: alpha={alpha} does not fit in 64 bits")
+    if res is None:
+        return alpha
+    if isinstance(alpha, bool) and res.kind != "b":
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if isinstance(alpha, (float, complex)) and res.kind in "biu":
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+    if isinstance(alpha, complex):
+        raise RuntimeError("For non-complex input tensors, argument alpha must not be a "
+                           "complex number.")
+    return checked_scalar(alpha, res)   # (unsigned: -1 is the largest value, as PyTorch)
+
+
+def _times_alpha(v: Any, alpha: Any, res: np.dtype) -> Any:
+    """``alpha * v`` for an integer or bool result, computed in ``res`` (wrapping, as
+    PyTorch; bools: ``alpha and v``)."""
+    if isinstance(v, Tensor):
+        d = v._data.astype(res, copy=False)
+        return Tensor._wrap(np.logical_and(d, alpha) if res.kind == "b" else d * alpha)
+    if res.kind == "b":
+        return bool(v) and alpha
+    return _wrap_int(_wrap_int(int(v), res) * alpha, res)
+
+
+def _scaled(op, x: Any, y: Any, alpha: Any, scaled: int) -> Tensor:
+    """``op`` with ``alpha`` times argument ``scaled`` (add, sub: ``y``; rsub: ``x``)."""
+    res = _result_dtype(x, y)
+    alpha = _checked_alpha(op.name, alpha, res)
+    if res is not None and res.kind in "biu":   # no gradient: scale in the result dtype
+        if scaled:
+            y = _times_alpha(y, alpha, res)
+        else:
+            x = _times_alpha(x, alpha, res)
+        return _binary(op, x, y)
+    if alpha == 1:
+        return _binary(op, x, y)
+    return _binary(op, x, y, alpha=alpha)
 
 
 SUB = register(
@@ -123,14 +210,13 @@ def _no_bool_subtraction(x: Any, y: Any) -> None:
 
 
 def sub(input, other, *, alpha=1) -> Tensor:
-    """``input - alpha * other``. A Python number on the left is PyTorch's ``rsub``."""
+    """``input - alpha * other`` (SubBackward0, a Python number on the left too; the
+    operator ``number - tensor`` is PyTorch's ``rsub``)."""
     if _is_bool(input) or _is_bool(other):
         _no_bool_subtraction(input, other)
-    if isinstance(input, (int, float)) and isinstance(other, Tensor):
-        return rsub(other, input, alpha=alpha)
-    if alpha == 1:
-        return _binary(SUB, input, other)
-    return _binary(SUB, input, other, alpha=alpha)
+    if alpha is not _ONE:
+        return _scaled(SUB, input, other, alpha, 1)
+    return _binary(SUB, input, other)
 
 
 def rsub(input, other, *, alpha=1) -> Tensor:
@@ -138,9 +224,9 @@ def rsub(input, other, *, alpha=1) -> Tensor:
     if _is_bool(input) or _is_bool(other):
         _no_bool_subtraction(input, other)
     op = RSUB if not isinstance(other, Tensor) else RSUB_TENSOR
-    if alpha == 1:
-        return _binary(op, input, other)
-    return _binary(op, input, other, alpha=alpha)
+    if alpha is not _ONE:
+        return _scaled(op, input, other, alpha, 0)
+    return _binary(op, input, other)
 
 
 MUL = register(
@@ -172,16 +258,15 @@ def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
     """True division (integers give floats); ``rounding_mode`` "trunc" or "floor" rounds."""
     if rounding_mode is not None:
         if rounding_mode == "floor":
-            return floor_divide(input, other)
+            _integer_division("div_floor_cpu", input, other)
+            return _binary(DIV_FLOOR, input, other)
         if rounding_mode == "trunc":
             _integer_division("div_trunc_cpu", input, other)
-            return _binary(TRUNC_DIV, input, other)
+            return _binary(DIV_TRUNC, input, other)
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                          f"but found {rounding_mode!r}")
     input, other = _true_division_operands(input, other)
-    if isinstance(input, (int, float)) and isinstance(other, Tensor):
-        return mul(reciprocal(other), input)
-    return _binary(DIV, input, other)
+    return _binary(DIV, input, other)   # a number on the left too: DivBackward0, as PyTorch
 
 
 def _true_division_operands(x: Any, y: Any) -> tuple[Any, Any]:
@@ -241,9 +326,35 @@ POW = register(
     doc="tensor ** number",
 )
 
+def _integer_power(x, y) -> np.ndarray:
+    """``x ** y`` of integer arrays as PyTorch computes it, where numpy refuses negative
+    exponents: 0 there, except for the bases 1 (1) and -1 (+-1 by the exponent's parity)."""
+    neg = np.less(y, 0)
+    if not neg.any():
+        return x ** y
+    out = x ** np.where(neg, 0, y)
+    at_neg = np.equal(x, 1).astype(out.dtype)
+    if out.dtype.kind == "i":
+        at_neg = np.where(np.equal(x, -1), np.where(np.equal(y % 2, 0), 1, -1), at_neg)
+    return np.where(neg, at_neg, out).astype(out.dtype, copy=False)
+
+
+def _pow_tensor(xp, x, y) -> Any:
+    if xp.name == "numpy" and np.result_type(x, y).kind in "iu":
+        return _integer_power(x, y)
+    return x ** y
+
+
+def _pow_scalar_base(xp, y, base) -> Any:
+    if xp.name == "numpy" and y.dtype.kind in "iu" and isinstance(base, int):
+        # an int (or bool) base takes the exponent's integer type, wrapping as PyTorch
+        return _integer_power(np.asarray(_wrap_int(int(base), y.dtype), dtype=y.dtype), y)
+    return base ** y
+
+
 POW_TENSOR = register(
     "pow_tensor", "PowBackward1",
-    forward=lambda xp, x, y: x ** y,
+    forward=_pow_tensor,
     vjp=(lambda xp, g, ans, x, y: xp.where(xp.equal(y, 0), 0.0, g * y * x ** (y - 1)),
          lambda xp, g, ans, x, y: xp.where(
              xp.logical_and(xp.equal(x, 0), xp.greater_equal(y, 0)), 0.0, g * ans * xp.log(x))),
@@ -254,7 +365,7 @@ POW_TENSOR = register(
 
 POW_SCALAR_BASE = register(
     "pow_scalar_base", "PowBackward2",
-    forward=lambda xp, y, *, base: base ** y,
+    forward=lambda xp, y, *, base: _pow_scalar_base(xp, y, base),
     vjp=lambda xp, g, ans, y, *, base: (
         g * ans * xp.log(base) if base != 0 else
         xp.where(xp.greater_equal(y, 0), 0.0, g * ans * xp.log(base))),
@@ -268,13 +379,15 @@ POW_SCALAR_BASE = register(
 def pow(input, exponent) -> Tensor:
     """``input ** exponent``: tensor ** number, tensor ** tensor, or number ** tensor."""
     if isinstance(exponent, Tensor):
+        if _is_bool(exponent) and _is_bool(input):
+            raise NotImplementedError("\"pow\" not implemented for 'Bool'")
         if isinstance(input, Tensor):
             return _binary(POW_TENSOR, input, exponent)
         base = input.item() if hasattr(input, "item") else input
         return apply(POW_SCALAR_BASE, exponent, base=base)
     if not isinstance(input, Tensor):
         raise TypeError("pow needs a tensor for the base or the exponent")
-    if input._data.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
+    if input._data.dtype.kind in "biu" and isinstance(exponent, int) and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     e = exponent.item() if hasattr(exponent, "item") else exponent
     kind = input._data.dtype.kind
@@ -368,14 +481,37 @@ def tanh(input) -> Tensor:
     return apply(TANH, _floating(input))
 
 
+def _backward_op(op, xp, *args, **params) -> Any:
+    """A rule that is itself an op, as PyTorch records some (relu's ThresholdBackward):
+    its forward in any namespace; on Tensors (``create_graph=True``) a recorded call, so
+    the gradient depends on the input (with derivative 0), as PyTorch's does."""
+    if xp is not NUMPY and xp.name == "tensor":
+        return apply(op, *args, **params)
+    return op.forward(xp, *args, **params)
+
+
 RELU = register(
     "relu", "ReluBackward0",
     forward=lambda xp, x: xp.maximum(x, 0),
     # PyTorch's test (threshold_backward): 0 where relu(x) <= 0, so nan passes g through
-    vjp=lambda xp, g, ans, x: xp.where(xp.less_equal(ans, 0), 0, g),
+    vjp=lambda xp, g, ans, x: _backward_op(RELU_BACKWARD, xp, g, ans),
     mirror=lambda x: sp.Max(x, 0),
     kind="elementwise", elementwise=True, domain=(NONZERO,),
     kinks=Kink(lambda x: x == 0, "relu'(0) = 0, as in PyTorch"),
+)
+
+# relu's rule as an op of (gradient, relu's output): linear in the gradient, constant in
+# the output (a step). PyTorch's double backward of relu runs through the same node.
+RELU_BACKWARD = register(
+    "threshold_backward", "ThresholdBackwardBackward0",
+    forward=lambda xp, grad, result: xp.where(xp.less_equal(result, 0), 0, grad),
+    vjp=(lambda xp, g, ans, grad, result: xp.where(xp.less_equal(result, 0), 0, g),
+         lambda xp, g, ans, grad, result: xp.zeros_like(g)),
+    mirror=lambda grad, result: sp.Piecewise((0, result <= 0), (grad, True)),
+    kind="elementwise", elementwise=True, domain=(REAL, NONZERO),
+    kinks=Kink(lambda grad, result: np.equal(result, 0) & np.not_equal(grad, 0),
+               "the step at result == 0 has derivative 0 there, as PyTorch"),
+    doc="relu's backward: grad where result > 0, else 0",
 )
 
 
@@ -410,11 +546,55 @@ FLOOR_DIV = register(
     "floor_divide", "FloorDivideBackward0",
     forward=lambda xp, x, y: xp.floor_divide(x, y), vjp=(None, None),
     mirror=lambda x, y: sp.floor(x / y), kind="comparison", elementwise=True, promote=True)
-TRUNC_DIV = register(
-    "trunc_divide", "DivBackward1",
-    forward=lambda xp, x, y: _trunc(x / y), vjp=(None, None),
-    mirror=lambda x, y: sp.sign(x / y) * sp.floor(sp.Abs(x / y)), kind="comparison",
-    elementwise=True, promote=True)
+
+
+# div(..., rounding_mode=...): a step function of both operands. PyTorch records it
+# (DivBackward2) and gives both the derivative 0, the exact one between the jumps; `//`
+# (floor_divide, above) it does not differentiate at all. Integers stay integers.
+def _int_division(x, y) -> bool:
+    return np.result_type(x, y).kind in "biu"
+
+
+def _div_trunc(xp, x, y) -> Any:
+    if xp.name == "numpy" and _int_division(x, y):
+        q = np.floor_divide(x, y)
+        return q + ((q < 0) & (q * y != x))   # floor, raised by one where it rounded down
+    return _trunc_xp(xp, x / y)
+
+
+def _div_floor(xp, x, y) -> Any:
+    if xp.name == "numpy":
+        return np.floor_divide(x, y)   # Python's (and PyTorch's) floor of x / y, ints too
+    return xp.floor(x / y)
+
+
+def _integer_quotients(x, y) -> Any:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.true_divide(x, y)
+        return np.equal(np.floor(q), q) | np.equal(y, 0)
+
+
+_ZERO_RULE = lambda xp, g, ans, x, y: xp.zeros_like(g)  # noqa: E731
+
+DIV_TRUNC = register(
+    "div_trunc", "DivBackward2",
+    forward=_div_trunc, vjp=(_ZERO_RULE, _ZERO_RULE),
+    mirror=lambda x, y: sp.Piecewise((-_floor_ae(-x / y), x / y < 0), (_floor_ae(x / y), True)),
+    kind="elementwise", elementwise=True, promote=True, domain=(REAL, NONZERO),
+    kinks=Kink(_integer_quotients, "trunc(x / y) jumps where x / y is an integer; the "
+               "derivative is 0 there too, as PyTorch"),
+    doc="div(x, y, rounding_mode='trunc')",
+)
+
+DIV_FLOOR = register(
+    "div_floor", "DivBackward2",
+    forward=_div_floor, vjp=(_ZERO_RULE, _ZERO_RULE),
+    mirror=lambda x, y: _floor_ae(x / y),
+    kind="elementwise", elementwise=True, promote=True, domain=(REAL, NONZERO),
+    kinks=Kink(_integer_quotients, "floor(x / y) jumps where x / y is an integer; the "
+               "derivative is 0 there too, as PyTorch"),
+    doc="div(x, y, rounding_mode='floor')",
+)
 
 def _quotients(x, y) -> Any:
     """Where ``remainder`` jumps: ``x / y`` an integer (or y = 0)."""
@@ -470,10 +650,6 @@ FMOD = register(
                "give d/d input = 1 and d/d other = -trunc(input / other) there, as PyTorch"),
 )
 FMOD_SCALAR = FMOD.variant("FmodBackward0")   # fmod(tensor, number)
-
-
-def _trunc(a):
-    return np.trunc(a)
 
 
 def eq(input, other) -> Tensor:
@@ -1151,6 +1327,232 @@ def round(input, *, decimals: int = 0) -> Tensor:
     return apply(ROUND_DECIMALS, input, decimals=int(decimals))
 
 
+# ================================================================ compound pointwise ops
+# PyTorch computes these in one kernel and records one node (AddcmulBackward0, ...), so
+# they are records here too rather than compositions of add and mul.
+def _pointwise_tensors(name: str, names: tuple, args: tuple) -> None:
+    for position, (n, a) in enumerate(zip(names, args), 1):
+        if not isinstance(a, Tensor):
+            raise TypeError(f"{name}(): argument '{n}' (position {position}) must be Tensor, "
+                            f"not {type(a).__name__}")
+
+
+def _value_for(value: Any, *tensors: Tensor) -> Any:
+    """addcmul/addcdiv's ``value`` in the result dtype: PyTorch truncates it for integers."""
+    res = _dtype.result_type(*[t._data for t in tensors[:2]])
+    for t in tensors[2:]:
+        res = _dtype.result_type(np.empty((1,) * t._data.ndim, res), t._data)
+    if res.kind in "iu" and not isinstance(value, bool):
+        return int(value)
+    return value
+
+
+ADDCMUL = register(
+    "addcmul", "AddcmulBackward0",
+    forward=lambda xp, x, t1, t2, *, value=1: x + value * t1 * t2,
+    vjp=(lambda xp, g, ans, x, t1, t2, *, value=1: g,
+         lambda xp, g, ans, x, t1, t2, *, value=1: g * value * t2,
+         lambda xp, g, ans, x, t1, t2, *, value=1: g * value * t1),
+    mirror=lambda x, t1, t2, *, value=1: x + value * t1 * t2,
+    kind="elementwise", elementwise=True, promote=True, domain=(REAL, REAL, REAL),
+    params={"value": (1, 0.5)},
+)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1) -> Tensor:
+    """``input + value * tensor1 * tensor2`` (one node, AddcmulBackward0)."""
+    _pointwise_tensors("addcmul", ("input", "tensor1", "tensor2"), (input, tensor1, tensor2))
+    if all(t._data.dtype.kind == "b" for t in (input, tensor1, tensor2)):
+        raise NotImplementedError("\"addcmul_cpu_out\" not implemented for 'Bool'")
+    value = _value_for(value, input, tensor1, tensor2)
+    try:
+        return apply(ADDCMUL, input, tensor1, tensor2, value=value)
+    except ValueError:
+        broadcast_check(input, tensor1)
+        broadcast_check(input, tensor2)
+        broadcast_check(tensor1, tensor2)
+        raise
+
+
+ADDCDIV = register(
+    "addcdiv", "AddcdivBackward0",
+    forward=lambda xp, x, t1, t2, *, value=1: x + value * t1 / t2,
+    vjp=(lambda xp, g, ans, x, t1, t2, *, value=1: g,
+         lambda xp, g, ans, x, t1, t2, *, value=1: g * value / t2,
+         lambda xp, g, ans, x, t1, t2, *, value=1: -g * value * t1 / (t2 * t2)),
+    mirror=lambda x, t1, t2, *, value=1: x + value * t1 / t2,
+    kind="elementwise", elementwise=True, promote=True, domain=(REAL, REAL, NONZERO),
+    params={"value": (1, 0.5)},
+)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1) -> Tensor:
+    """``input + value * tensor1 / tensor2`` (one node, AddcdivBackward0); integer
+    ``tensor1`` and ``tensor2`` are refused, as PyTorch refuses them."""
+    _pointwise_tensors("addcdiv", ("input", "tensor1", "tensor2"), (input, tensor1, tensor2))
+    if tensor1._data.dtype.kind in "biu" and tensor2._data.dtype.kind in "biu":
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a "
+                           "future release addcdiv will perform a true division of tensor1 and "
+                           "tensor2. Use addcdiv with floating point tensors (or torch.div with "
+                           "rounding_mode) instead.")
+    try:
+        return apply(ADDCDIV, input, tensor1, tensor2, value=_value_for(value, input, tensor1,
+                                                                         tensor2))
+    except ValueError:
+        broadcast_check(input, tensor1)
+        broadcast_check(input, tensor2)
+        broadcast_check(tensor1, tensor2)
+        raise
+
+
+def _lerp(xp, x, end, weight) -> Any:
+    """PyTorch's two-sided form: from ``x`` for weight < 1/2, from ``end`` above, so that
+    weight 1 gives ``end`` exactly."""
+    if xp.name != "numpy":
+        return x + weight * (end - x)
+    small = np.abs(weight) < 0.5
+    return np.where(small, x + weight * (end - x), end - (end - x) * (1 - weight))
+
+
+LERP = register(
+    "lerp", "LerpBackward0",
+    forward=lambda xp, x, end, *, weight=0.5: _lerp(xp, x, end, weight),
+    vjp=(lambda xp, g, ans, x, end, *, weight=0.5: g * (1 - weight),
+         lambda xp, g, ans, x, end, *, weight=0.5: g * weight),
+    mirror=lambda x, end, *, weight=0.5: x + weight * (end - x),
+    kind="elementwise", elementwise=True, domain=(REAL, REAL),
+    params={"weight": (0.25, 0.75)},
+    doc="lerp with a number weight",
+)
+
+LERP_TENSOR = register(
+    "lerp_tensor", "LerpBackward1",
+    forward=lambda xp, x, end, weight: _lerp(xp, x, end, weight),
+    vjp=(lambda xp, g, ans, x, end, weight: g * (1 - weight),
+         lambda xp, g, ans, x, end, weight: g * weight,
+         lambda xp, g, ans, x, end, weight: g * (end - x)),
+    mirror=lambda x, end, weight: x + weight * (end - x),
+    kind="elementwise", elementwise=True, domain=(REAL, REAL, REAL),
+    doc="lerp with a tensor weight",
+)
+
+
+def lerp(input, end, weight) -> Tensor:
+    """``input + weight * (end - input)``; floating tensors of one dtype (PyTorch's rule)."""
+    _pointwise_tensors("lerp", ("input", "end"), (input, end))
+    tensor_weight = isinstance(weight, Tensor)
+    kernel = "lerp_kernel_tensor" if tensor_weight else "lerp_kernel_scalar"
+    check_kernel(kernel, input)
+    others = (("end", end), ("weight", weight)) if tensor_weight else (("end", end),)
+    for name, t in others:
+        if t._data.dtype != input._data.dtype and t._data.dtype != object \
+                and input._data.dtype != object:
+            raise RuntimeError(f"expected dtype {_C_TYPES[input._data.dtype.name]} for `{name}` "
+                               f"but got dtype {_C_TYPES.get(t._data.dtype.name, 'bool')}")
+    try:
+        if tensor_weight:
+            return apply(LERP_TENSOR, input, end, weight)
+        w = weight.item() if isinstance(weight, np.generic) else weight
+        return apply(LERP, input, end, weight=w)
+    except ValueError:
+        broadcast_check(input, end)
+        raise
+
+
+def _nonzero_integers(x) -> Any:
+    return np.equal(np.floor(x), x) & np.not_equal(x, 0)
+
+
+FRAC = register(
+    "frac", "FracBackward0",
+    forward=lambda xp, x: x - xp.where(xp.less(x, 0), -xp.floor(-x), xp.floor(x)),
+    vjp=lambda xp, g, ans, x: g,
+    mirror=lambda x: x - sp.Piecewise((-_floor_ae(-x), x < 0), (_floor_ae(x), True)),
+    kind="elementwise", elementwise=True, domain=(REAL,),
+    kinks=Kink(_nonzero_integers, "frac jumps at the nonzero integers; frac' = 1 there too, "
+               "as PyTorch"),
+)
+
+
+def frac(input) -> Tensor:
+    """The fractional part, ``input - trunc(input)`` (its derivative is 1)."""
+    check_kernel("frac_cpu", input)
+    return apply(FRAC, input)
+
+
+EXP2 = POW_SCALAR_BASE.variant("Exp2Backward0")
+
+
+def exp2(input) -> Tensor:
+    """``2 ** input`` (Exp2Backward0); integers and bools give the default float dtype."""
+    return apply(EXP2, _floating(as_tensor(input)), base=2.0)
+
+
+def _logit_vjp(xp, g, ans, x, *, lo=None, hi=None):
+    d = g / (x * (1 - x))
+    if lo is None:   # PyTorch: nan outside [0, 1], where logit itself is nan
+        return xp.where(xp.logical_or(xp.less(x, 0), xp.greater(x, 1)), math.nan, d)
+    return xp.where(xp.logical_or(xp.less(x, lo), xp.greater(x, hi)), 0, d)
+
+
+def _logit_mirror(x, *, lo=None, hi=None):
+    if lo is None:
+        return sp.log(x / (1 - x))
+    return sp.Piecewise((sp.log(lo / (1 - lo)), x < lo), (sp.log(hi / (1 - hi)), x > hi),
+                        (sp.log(x / (1 - x)), True))
+
+
+def _logit(xp, x, lo=None, hi=None):
+    if lo is not None:
+        x = xp.minimum(xp.maximum(x, lo), hi)
+    if xp.name == "numpy":
+        return xp.log(x / (1 - x))                 # PyTorch's kernel
+    return xp.log(x) - xp.log1p(-x)   # exact where a bound (a Python float) was taken
+
+
+LOGIT = register(
+    "logit", "LogitBackward0",
+    forward=lambda xp, x, *, lo=None, hi=None: _logit(xp, x, lo, hi),
+    vjp=_logit_vjp,
+    mirror=_logit_mirror,
+    kind="elementwise", elementwise=True,
+    domain=(Domain(((0.0, 1.0),), (0.05, 0.95)),),
+    examples=((((3,),), {}), (((3,),), {"lo": 0.25, "hi": 0.75})),
+    kinks=Kink(lambda x, *, lo=None, hi=None: (np.equal(x, lo) | np.equal(x, hi))
+               if lo is not None else np.zeros(np.shape(x), dtype=bool),
+               "logit(x, eps) clamps x to [eps, 1 - eps]: at the bounds the gradient is the "
+               "inner one (1 / (x (1 - x))), 0 outside, as PyTorch"),
+)
+
+
+def logit(input, eps: float | None = None) -> Tensor:
+    """``log(p / (1 - p))``; with ``eps`` (>= 0), ``p`` is first clamped to [eps, 1 - eps]
+    and the gradient is 0 outside. Integers and bools give the default float dtype."""
+    x = _floating(as_tensor(input))
+    if eps is None or eps < 0:
+        return apply(LOGIT, x)
+    return apply(LOGIT, x, lo=float(eps), hi=1 - float(eps))
+
+
+HYPOT = register(
+    "hypot", "HypotBackward0",
+    forward=lambda xp, x, y: xp.sqrt(x * x + y * y) if xp.name != "numpy" else np.hypot(x, y),
+    vjp=(lambda xp, g, ans, x, y: g * x / ans,
+         lambda xp, g, ans, x, y: g * y / ans),
+    mirror=lambda x, y: sp.sqrt(x ** 2 + y ** 2),
+    kind="elementwise", elementwise=True, promote=True, domain=(NONZERO, NONZERO),
+    kinks=Kink(lambda x, y: np.equal(x, 0) & np.equal(y, 0),
+               "at the origin the gradient is 0 / 0 = nan, as PyTorch"),
+)
+
+
+def hypot(input, other) -> Tensor:
+    """``sqrt(input**2 + other**2)`` without overflow or underflow (numpy's hypot)."""
+    _pointwise_tensors("hypot", ("input", "other"), (input, other))
+    check_kernel("hypot_cpu", _dtype.result_type(input._data, other._data))
+    return _binary(HYPOT, input, other)
+
+
 # ================================================================ more activations
 # torch.nn.functional's pointwise activations. ``inplace=True`` writes the result into the
 # input (PyTorch names some of those nodes ...Backward1, as here).
@@ -1167,8 +1569,8 @@ def _in_place(input: Tensor, op, name: str, **params) -> Tensor:
 LEAKY_RELU = register(
     "leaky_relu", "LeakyReluBackward0",
     forward=lambda xp, x, negative_slope=0.01: xp.where(xp.greater(x, 0), x, x * negative_slope),
-    vjp=lambda xp, g, ans, x, negative_slope=0.01: xp.where(
-        xp.greater(x, 0), g, g * negative_slope),
+    vjp=lambda xp, g, ans, x, negative_slope=0.01: _backward_op(
+        LEAKY_RELU_BACKWARD, xp, g, x, negative_slope=negative_slope),
     mirror=lambda x, negative_slope=0.01: sp.Piecewise((x, x > 0), (negative_slope * x, True)),
     kind="elementwise", elementwise=True, domain=(NONZERO,),
     params={"negative_slope": (0.01, 0.2)},
@@ -1176,6 +1578,22 @@ LEAKY_RELU = register(
                "leaky_relu'(0) = negative_slope (the left slope), as PyTorch"),
 )
 LEAKY_RELU_INPLACE = LEAKY_RELU.variant("LeakyReluBackward1")
+
+LEAKY_RELU_BACKWARD = register(
+    "leaky_relu_backward", "LeakyReluBackwardBackward0",
+    forward=lambda xp, grad, x, negative_slope=0.01: xp.where(
+        xp.greater(x, 0), grad, grad * negative_slope),
+    vjp=(lambda xp, g, ans, grad, x, negative_slope=0.01: xp.where(
+        xp.greater(x, 0), g, g * negative_slope),
+         lambda xp, g, ans, grad, x, negative_slope=0.01: xp.zeros_like(g)),
+    mirror=lambda grad, x, negative_slope=0.01: sp.Piecewise(
+        (grad, x > 0), (negative_slope * grad, True)),
+    kind="elementwise", elementwise=True, domain=(REAL, NONZERO),
+    params={"negative_slope": (0.01, 0.2)},
+    kinks=Kink(lambda grad, x, negative_slope=0.01: np.equal(x, 0) & np.not_equal(grad, 0),
+               "the step at x == 0 has derivative 0 there, as PyTorch"),
+    doc="leaky_relu's backward: grad where x > 0, else negative_slope * grad",
+)
 
 
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
@@ -1320,8 +1738,8 @@ HARDTANH = register(
     "hardtanh", "HardtanhBackward0",
     forward=lambda xp, x, min_val=-1.0, max_val=1.0: xp.minimum(xp.maximum(x, min_val), max_val),
     # PyTorch's test: 0 where x <= min_val or x >= max_val (so nan passes g through)
-    vjp=lambda xp, g, ans, x, min_val=-1.0, max_val=1.0: xp.where(
-        xp.logical_or(xp.less_equal(x, min_val), xp.greater_equal(x, max_val)), 0, g),
+    vjp=lambda xp, g, ans, x, min_val=-1.0, max_val=1.0: _backward_op(
+        HARDTANH_BACKWARD, xp, g, x, min_val=min_val, max_val=max_val),
     # written so that its derivative at a bound is PyTorch's 0 (the flat side)
     mirror=lambda x, min_val=-1.0, max_val=1.0: sp.Piecewise(
         (min_val, x <= min_val), (max_val, x >= max_val), (x, True)),
@@ -1330,6 +1748,25 @@ HARDTANH = register(
               (((3,),), {"min_val": 0.0, "max_val": 6.0})),
     kinks=Kink(lambda x, min_val=-1.0, max_val=1.0: np.equal(x, min_val) | np.equal(x, max_val),
                "hardtanh' = 0 at x == min_val and at x == max_val, as PyTorch"),
+)
+
+
+HARDTANH_BACKWARD = register(
+    "hardtanh_backward", "HardtanhBackwardBackward0",
+    forward=lambda xp, grad, x, min_val=-1.0, max_val=1.0: xp.where(
+        xp.logical_or(xp.less_equal(x, min_val), xp.greater_equal(x, max_val)), 0, grad),
+    vjp=(lambda xp, g, ans, grad, x, min_val=-1.0, max_val=1.0: xp.where(
+        xp.logical_or(xp.less_equal(x, min_val), xp.greater_equal(x, max_val)), 0, g),
+         lambda xp, g, ans, grad, x, min_val=-1.0, max_val=1.0: xp.zeros_like(g)),
+    mirror=lambda grad, x, min_val=-1.0, max_val=1.0: sp.Piecewise(
+        (0, (x <= min_val) | (x >= max_val)), (grad, True)),
+    kind="elementwise", elementwise=True, domain=(REAL, Domain(typical=(-2.0, 2.0))),
+    examples=((((3,), (3,)), {"min_val": -1.0, "max_val": 1.0}),
+              (((3,), (3,)), {"min_val": 0.0, "max_val": 6.0})),
+    kinks=Kink(lambda grad, x, min_val=-1.0, max_val=1.0: (
+        np.equal(x, min_val) | np.equal(x, max_val)) & np.not_equal(grad, 0),
+        "the steps at x == min_val and x == max_val have derivative 0 there, as PyTorch"),
+    doc="hardtanh's backward: grad where min_val < x < max_val, else 0",
 )
 
 
@@ -1455,12 +1892,12 @@ CLAMP_MAX_TENSOR_CLAMP = CLAMP_MAX_TENSOR.variant("ClampBackward0")
 
 
 def _number_bound(b) -> Any:
-    if b is None or isinstance(b, bool) or not isinstance(b, (int, float, np.number)):
+    if b is None or not isinstance(b, (int, float, np.number, np.bool_)):
         if b is None:
             return None
         raise TypeError(f"clamp() expects its bounds to be numbers or Tensors, got "
                         f"{type(b).__name__}")
-    return b.item() if isinstance(b, np.number) else b
+    return b.item() if isinstance(b, np.generic) else b
 
 
 def _apply_checked(op, *args, **params) -> Tensor:
@@ -1489,8 +1926,15 @@ def clamp(input, min=None, max=None) -> Tensor:
 
 def _clamp_numbers(op, input, **bounds) -> Tensor:
     bounds = {k: v for k, v in bounds.items() if v is not None}
+    if isinstance(input, Tensor) and input._data.dtype.kind == "b" and all(
+            isinstance(v, bool) for v in bounds.values()):   # a bool result: no kernel
+        which = "" if len(bounds) == 2 else f"_{next(iter(bounds))}"
+        raise NotImplementedError(f"\"clamp{which}_scalar_cpu\" not implemented for 'Bool'")
+    bounds = {k: int(v) if isinstance(v, bool) else v for k, v in bounds.items()}  # True: 1
     if any(isinstance(v, float) for v in bounds.values()):
         input = _floating(input)
+    elif isinstance(input, Tensor) and input._data.dtype.kind in "iu":
+        bounds = {k: checked_scalar(v, input._data.dtype) for k, v in bounds.items()}
     return apply(op, input, **bounds)
 
 
@@ -1628,7 +2072,12 @@ def _where_operands(input, other) -> list:
         from symgrad.ops._apply import _promote
 
         promoted = _promote([o._data if isinstance(o, Tensor) else o for o in ops_])
-        dt = next(d.dtype for d in promoted if isinstance(d, np.ndarray))
+        # (numbers wrapped into an integer dtype by _promote; bool and 2 give int64)
+        dt = _result_dtype(input, other)
+        if dt is None:   # symbolic
+            dt = next(d.dtype for d in promoted if isinstance(d, np.ndarray))
+        ops_ = [o if isinstance(o, Tensor) else checked_scalar(o, dt) if dt.kind != "O" else p
+                for o, p in zip(ops_, promoted)]
     elif any(isinstance(o, float) for o in ops_):
         dt = _dtype.get_default_dtype().np
     elif all(isinstance(o, bool) for o in ops_):
@@ -1657,3 +2106,48 @@ def where(condition, input=None, other=None) -> Tensor | tuple[Tensor, ...]:
     cond = _where_condition(condition)
     x, y = _where_operands(input, other)
     return _apply_checked(WHERE, cond, x, y)
+
+
+# where() under other PyTorch node names: ops that keep some entries and replace the others
+# by constants (the constants and the choice are arguments without gradient)
+NAN_TO_NUM = WHERE.variant("NanToNumBackward0")
+TRIL = WHERE.variant("TrilBackward0")
+TRIU = WHERE.variant("TriuBackward0")
+
+
+def nan_to_num(input, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None) -> Tensor:
+    """nan, +inf and -inf replaced (by 0 and the dtype's largest and smallest finite
+    values unless given); the gradient passes only where the input was finite."""
+    x = as_tensor(input)
+    d = x._data
+    if d.dtype.kind != "f":
+        return Tensor._wrap(d.copy())
+    info = np.finfo(d.dtype)
+    hi = info.max if posinf is None else posinf
+    lo = info.min if neginf is None else neginf
+    with np.errstate(invalid="ignore"):
+        repl = np.where(np.isnan(d), nan, np.where(d > 0, hi, lo)).astype(d.dtype)
+    return apply(NAN_TO_NUM, np.isfinite(d), x, repl)
+
+
+# ================================================================ PyTorch's other names
+subtract, multiply, negative, absolute = sub, mul, neg, abs
+divide = true_divide = div
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+SGN = SIGN.variant("SgnBackward0")
+
+
+def sgn(input) -> Tensor:
+    """``sign`` under PyTorch's other name (the same for real entries; SgnBackward0)."""
+    if isinstance(input, Tensor) and input._data.dtype.kind == "b":
+        return Tensor._wrap(input._data.copy())
+    return apply(SGN, input)
+
+
+def positive(input) -> Tensor:
+    """``input`` itself (``+input``); bools are refused, as PyTorch."""
+    if isinstance(input, Tensor) and input._data.dtype.kind == "b":
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+

@@ -16,7 +16,8 @@ import numpy as np
 from symgrad.autograd.grad_mode import _state, no_grad
 from symgrad.ops._apply import apply
 from symgrad.ops._record import REAL, register
-from symgrad.ops.shape import _norm_index
+from symgrad.ops._util import checked_scalar
+from symgrad.ops.shape import _norm_index, _sequence_as_tuple
 from symgrad.tensor import Tensor, as_tensor, check_in_place, shares_live_storage
 
 __all__ = ["inplace", "fill_", "copy_", "index_put_", "fill", "index_put"]
@@ -123,6 +124,7 @@ def zero_(t: Tensor) -> Tensor:
 
 def fill_(t: Tensor, value) -> Tensor:
     """Set every entry of ``t`` to ``value``."""
+    value = _written_value(t, value)
     if not _records(t, (value,)):
         check_in_place(t)
         v = value._data if isinstance(value, Tensor) else value
@@ -193,6 +195,8 @@ def _setitem_op(index: Any, shape: tuple, value: Any):
     into a view is CopySlices; otherwise an advanced index makes IndexPutBackward0, and a
     write to the whole tensor is a fill (a number) or a copy (a tensor).
     """
+    if isinstance(index, list) and _sequence_as_tuple(index):
+        index = tuple(index)
     items = index if isinstance(index, tuple) else (index,)
 
     def consumed(item: Any) -> int:  # how many of the tensor's dimensions an item indexes
@@ -207,9 +211,14 @@ def _setitem_op(index: Any, shape: tuple, value: Any):
         if item is Ellipsis:
             dim = len(shape) - sum(consumed(i) for i in items[k + 1:])
         elif isinstance(item, slice):
+            # PyTorch skips a slice that starts at None or 0 (not a negative start that
+            # reaches 0) and ends at or past the end, with step 1; any other makes a view
             n = shape[dim] if dim < len(shape) else 0
-            start, stop, step = item.indices(n)
-            basic |= not (start == 0 and stop == n and step == 1)
+            start, stop, step = item.start, item.stop, item.step
+            whole = (start is None or _int_like(start) and int(start) == 0) and (
+                stop is None or _int_like(stop) and int(stop) >= n) and (
+                step is None or _int_like(step) and int(step) == 1)
+            basic |= not whole
         elif isinstance(item, (list, np.ndarray, Tensor)) and np.ndim(
                 item._data if isinstance(item, Tensor) else item) >= 1:
             advanced = True
@@ -224,8 +233,39 @@ def _setitem_op(index: Any, shape: tuple, value: Any):
     return COPY_ALL if isinstance(value, Tensor) and value.ndim else FILL_ALL
 
 
+def _written_value(t: Tensor, value: Any) -> Any:
+    """A number as an entry of ``t``'s dtype, with PyTorch's overflow error (numpy raises an
+    OverflowError, or overflows a float32 to inf)."""
+    if isinstance(value, (int, float, np.number)) and t._data.dtype != object:
+        return checked_scalar(value, t._data.dtype)
+    return value
+
+
+def _int_like(v: Any) -> bool:
+    return isinstance(v, (int, np.integer)) or isinstance(v, Tensor) and v.ndim == 0
+
+
+def _check_write(t: Tensor, index: Any, value: Any) -> Any:
+    """PyTorch's rules for ``t[index] = value`` that numpy does not share: a uint8 mask
+    alone with a number is refused (masked_fill wants bools), and a value may carry
+    leading dimensions of size 1 beyond the written part's (they are dropped)."""
+    if isinstance(index, Tensor) and index._data.dtype == np.uint8 and (
+            not isinstance(value, Tensor) or value.ndim == 0):
+        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
+                           "unsigned char")
+    if isinstance(value, Tensor) and value.ndim and value.shape[0] == 1:
+        target = np.empty(t._data.shape, dtype=bool)[_norm_index(index, t._data.shape)].ndim
+        lead = 0
+        while value.ndim - lead > target and value.shape[lead] == 1:
+            lead += 1
+        if lead:
+            value = value.reshape(tuple(value.shape[lead:]))
+    return _written_value(t, value)
+
+
 def index_put(input: Tensor, index: Any, value) -> Tensor:
     """A copy of ``input`` with ``input[index] = value`` applied."""
+    value = _check_write(input, index, value)
     idx = _norm_index(index, input._data.shape)
     op = _setitem_op(index, input._data.shape, value)
     try:
@@ -239,6 +279,7 @@ def index_put(input: Tensor, index: Any, value) -> Tensor:
 
 def index_put_(t: Tensor, index: Any, value) -> None:
     """``t[index] = value``."""
+    value = _check_write(t, index, value)
     if not _records(t, (value,)):
         check_in_place(t)
         v = value._data if isinstance(value, Tensor) else value
@@ -251,3 +292,47 @@ def index_put_(t: Tensor, index: Any, value) -> None:
         t._vc[0] += 1
         return
     inplace(t, index_put, index, value)
+
+
+# ================================================================ torch.index_put
+def _put_tensors(input: Tensor, indices: Any, values: Any, accumulate: bool) -> Tensor:
+    """``torch.index_put``: a copy of ``input`` with ``values`` written at (or, with
+    ``accumulate``, added to) ``input[indices]``, ``indices`` a tuple of index tensors."""
+    from symgrad.ops.scatter import INDEX_PUT_ACCUMULATE
+    from symgrad.ops._util import type_name
+
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(f"index_put_(): argument 'indices' (position 1) must be tuple of "
+                        f"Tensors, not {type(indices).__name__}")
+    for k, i in enumerate(indices):
+        if not isinstance(i, Tensor):
+            raise TypeError(f"expected Tensor as element {k} in argument 1, but got "
+                            f"{type(i).__name__}")
+    if not isinstance(values, Tensor):
+        raise TypeError(f"index_put_(): argument 'values' (position 2) must be Tensor, not "
+                        f"{type(values).__name__}")
+    if values._data.dtype != input._data.dtype and object not in (values._data.dtype,
+                                                                  input._data.dtype):
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{type_name(input)} for the destination and {type_name(values)} "
+                           "for the source.")
+    index = tuple(indices)
+    if not accumulate:
+        return index_put(input, index, values)
+    idx = _norm_index(index, input._data.shape)
+    try:
+        return apply(INDEX_PUT_ACCUMULATE, input, values, index=idx)
+    except ValueError as e:
+        raise RuntimeError(f"shape mismatch: value tensor of shape {tuple(values.shape)} cannot "
+                           f"be broadcast to the indexing result: {e}") from None
+
+
+def index_put_tensors(input: Tensor, indices: Any, values: Any,
+                      accumulate: bool = False) -> Tensor:
+    """``torch.index_put(input, indices, values, accumulate=False)`` (out of place)."""
+    return _put_tensors(input, indices, values, accumulate)
+
+
+def index_put_tensors_(t: Tensor, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
+    """``t.index_put_(indices, values, accumulate=False)``: in place, returns ``t``."""
+    return inplace(t, _put_tensors, indices, values, accumulate)

@@ -93,6 +93,15 @@ _BATCHED = MATMUL.variant("UnsafeViewBackward0")
 _BMM = MATMUL.variant("BmmBackward0")
 
 
+def _operand(v, name: str, position: int) -> Tensor:
+    """A matmul operand as a Tensor: numpy arrays convert (``ndarray @ tensor``); a number
+    or list is PyTorch's TypeError (``t @ 2``), not a 0-d operand's RuntimeError."""
+    if isinstance(v, (Tensor, np.ndarray)):
+        return as_tensor(v)
+    raise TypeError(f"matmul(): argument '{name}' (position {position}) must be Tensor, not "
+                    f"{type(v).__name__}")
+
+
 def _check(a: Tensor, b: Tensor) -> None:
     sa, sb = a._data.shape, b._data.shape
     if not sa or not sb:
@@ -129,8 +138,8 @@ def _kernel(ndim_a: int, ndim_b: int) -> str:
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with numpy's rules: 1-d operands are vectors, extra leading
     dimensions are batches and broadcast."""
-    a = input if type(input) is Tensor else as_tensor(input)
-    b = other if type(other) is Tensor else as_tensor(other)
+    a = input if type(input) is Tensor else _operand(input, "input", 1)
+    b = other if type(other) is Tensor else _operand(other, "other", 2)
     sa, sb = a._data.shape, b._data.shape
     if (len(sa) == 2 and len(sb) == 2 and sa[1] == sb[0] and a._data.dtype == b._data.dtype
             and a._data.dtype.kind != "b"):

@@ -18,12 +18,14 @@ from symgrad import _dtype
 from symgrad.ops._apply import apply
 from symgrad.ops._record import NONZERO, REAL, Kink, register
 from symgrad.ops._util import lazy_head, norm_dims, sp, type_name
+from symgrad.ops.namespaces import SYMPY
 from symgrad.tensor import Tensor
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin",
            "logsumexp", "var", "std", "norm", "softmax", "log_softmax"]
 
 _sum = sum
+builtins_min = min
 
 
 def _kept(xp, g, dim, keepdim):
@@ -196,8 +198,8 @@ def _log_sum_exp(*v):
 def _shift(xp, x, dim):
     """The largest entry of each slice (0 for an empty one): ``exp(x - shift)`` <= 1 never
     overflows. An infinite maximum gives nan in softmax, as in PyTorch."""
-    if 0 in tuple(x.shape):
-        return 0
+    if 0 in tuple(x.shape):   # zeros in x's dtype (a Python 0 would make float32 float64)
+        return xp.zeros_like(xp.sum(x, axis=dim, keepdims=True))
     return xp.amax(x, axis=dim, keepdims=True)
 
 
@@ -341,6 +343,35 @@ MAX_DIM = register(
     doc="values of max(input, dim) and min(input, dim), given the chosen indices",
 )
 MIN_DIM = MAX_DIM.variant("MinBackward0")
+# the values of the other order statistics along a dim: the gradient goes to the index
+MEDIAN_DIM = MAX_DIM.variant("MedianBackward1")
+KTHVALUE = MAX_DIM.variant("KthvalueBackward0")
+MODE = MAX_DIM.variant("ModeBackward0")
+CUMMAX_SCALAR = MAX_DIM.variant("CummaxBackward0")   # (of a 0-d tensor: its one entry)
+CUMMIN_SCALAR = MAX_DIM.variant("CumminBackward0")
+
+# median of all entries: the lower median, nan if any entry is. As for max(), the entries
+# equal to it (``tied``, a mask found at the call; nan: the nan entries) share the
+# gradient, PyTorch's rule; the mirror is their mean, which is the median at the call and
+# whose derivative is that rule (one entry alone: the entry itself).
+def _tied_mean(xp, x, tied):
+    return xp.sum(xp.where(tied, x, 0)) / int(np.sum(tied))
+
+
+MEDIAN_ALL = register(
+    "median", "MedianBackward0",
+    forward=lambda xp, x, *, index, tied: (
+        xp.reshape(x, (-1,))[index] if xp.name == "numpy" else _tied_mean(xp, x, tied)),
+    vjp=lambda xp, g, ans, x, *, index, tied: xp.where(tied, g, 0) / int(np.sum(tied)),
+    mirror=lambda x, *, index, tied: _tied_mean(SYMPY, x, tied),
+    kind="reduction", domain=(REAL,),
+    kinks=Kink(lambda x, *, index, tied: np.asarray(np.sum(tied) > 1),
+               "ties: the entries equal to the median share the gradient evenly, as PyTorch"),
+    # (the table's random inputs have no ties; tests/test_parity_ops.py checks tied values)
+    examples=((((2, 3),), {"index": 4, "tied": np.array([[False] * 3, [False, True, False]])}),
+              (((3,),), {"index": 0, "tied": np.array([True, False, False])})),
+    doc="median(input): the lower median of all entries",
+)
 
 
 def _named_result(name: str) -> type:
@@ -446,6 +477,8 @@ def _arg(input: Tensor, dim, keepdim: bool, largest: bool) -> Tensor:
     name = "argmax" if largest else "argmin"
     fn = np.argmax if largest else np.argmin
     data = input._data
+    if data.dtype.kind == "b":
+        raise RuntimeError(f"{name}(): does not support bool input")
     if dim is None:
         if data.size == 0:
             raise IndexError(f"{name}(): Expected reduction dim to be specified for "
@@ -474,6 +507,24 @@ def argmin(input: Tensor, dim=None, keepdim: bool = False, *, axis=None,
     if axis is not None or keepdims is not None:
         dim, keepdim = _numpy_names("argmin", dim, keepdim, axis, keepdims)
     return _arg(input, dim, keepdim, largest=False)
+
+
+# ================================================================ trace
+def _main_diagonal(shape) -> tuple:
+    i = np.arange(builtins_min(shape))
+    return i, i
+
+
+TRACE = register(
+    "trace", "TraceBackward0",
+    forward=lambda xp, x: xp.sum(x[_main_diagonal(x.shape)]),
+    vjp=lambda xp, g, ans, x: xp.index_add(
+        x.shape, _main_diagonal(x.shape), xp.broadcast_to(g, (builtins_min(x.shape),)), like=g),
+    mirror=lambda x: np.sum(x[_main_diagonal(x.shape)]),
+    kind="reduction", domain=(REAL,),
+    examples=((((3, 3),), {}), (((2, 3),), {})),
+    doc="sum of a matrix's main diagonal",
+)
 
 
 # ================================================================ logsumexp
@@ -665,6 +716,55 @@ def std(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = F
     return _var_call(STD, input, dim, unbiased, keepdim, correction, "std")
 
 
+# ================================================================ layer norm
+# One node, as PyTorch's NativeLayerNormBackward0: the input normalised over ``dims`` (the
+# trailing normalized_shape; biased variance), then scaled by weight and shifted by bias
+# (either may be None).
+def _normalised(xp, x, dims, eps):
+    n = _count(x, dims)
+    c = x - xp.sum(x, axis=dims, keepdims=True) / n
+    rstd = 1 / xp.sqrt(xp.sum(c * c, axis=dims, keepdims=True) / n + eps)
+    return c * rstd, rstd
+
+
+def _layer_norm(xp, x, weight, bias, *, dims, eps):
+    out, _ = _normalised(xp, x, dims, eps)
+    if weight is not None:
+        out = out * weight
+    return out if bias is None else out + bias
+
+
+def _layer_norm_vjp_x(xp, g, ans, x, weight, bias, *, dims, eps):
+    xhat, rstd = _normalised(xp, x, dims, eps)
+    gw = g if weight is None else g * weight
+    n = _count(x, dims)
+    return rstd * (gw - xp.sum(gw, axis=dims, keepdims=True) / n
+                   - xhat * xp.sum(gw * xhat, axis=dims, keepdims=True) / n)
+
+
+def _layer_norm_mirror(x, weight, bias, *, dims, eps):
+    n = _count(x, dims)
+    c = x - np.sum(x, axis=dims, keepdims=True) / n
+    out = c / _each(sp.sqrt, np.sum(c * c, axis=dims, keepdims=True) / n + eps)
+    if weight is not None:
+        out = out * weight
+    return out if bias is None else out + bias
+
+
+LAYER_NORM = register(
+    "layer_norm", "NativeLayerNormBackward0",
+    forward=_layer_norm,
+    vjp=(_layer_norm_vjp_x,
+         lambda xp, g, ans, x, weight, bias, *, dims, eps: g * _normalised(xp, x, dims, eps)[0],
+         lambda xp, g, ans, x, weight, bias, *, dims, eps: g),
+    mirror=_layer_norm_mirror,
+    kind="reduction", domain=(REAL, REAL, REAL),
+    examples=((((2, 3), (3,), (3,)), {"dims": (1,), "eps": 1e-5}),
+              (((1, 2, 2), None, None), {"dims": (1, 2), "eps": 0.5})),
+    doc="F.layer_norm over the trailing dims, weight and bias optional",
+)
+
+
 # ================================================================ norms
 def _norm_scale(xp, x, dim):
     """max |x| of each slice where finite and non-zero, else 1: sums of (|x| / scale) ** p
@@ -687,7 +787,7 @@ def _norm(xp, x, *, ord, dim=None, keepdim=False):
 def _norm_vjp(xp, g, ans, x, *, ord, dim=None, keepdim=False):
     g, a = _kept(xp, g, dim, keepdim), _kept(xp, ans, dim, keepdim)
     if ord == 1:
-        return g * xp.sign(x)
+        return g * xp.where(xp.equal(x, x), xp.sign(x), 0)   # sign(nan) = 0, as PyTorch
     if ord == 2:
         return g * _safe_div(xp, x, a)
     # sign(x) (|x| / norm) ** (p - 1); 0 at a zero norm and at zero entries (p < 1)
@@ -714,8 +814,27 @@ NORM = register(
     kind="reduction", domain=(NONZERO,),
     kinks=Kink(_norm_kinks, "gradient 0 where the norm is 0, and sign(0) = 0 for an entry 0 "
                             "(p <= 1), as PyTorch"),
-    params={"ord": (1, 2, 3), "dim": (None, (1,)), "keepdim": (False, True)},
-    doc="vector p-norm, 0 < p < inf",
+    params={"ord": (1, 2, 3, -1), "dim": (None, (1,)), "keepdim": (False, True)},
+    doc="vector p-norm, p finite and nonzero (a negative p: 0 where an entry is 0)",
+)
+
+# p = 0: the number of nonzero entries, a step function (derivative 0; PyTorch leaves the
+# gradient undefined, which reads as 0)
+NORM0 = register(
+    "norm0", "LinalgVectorNormBackward0",
+    forward=lambda xp, x, dim=None, keepdim=False: xp.sum(
+        xp.where(xp.not_equal(x, 0), xp.ones_like(x), xp.zeros_like(x)), axis=dim,
+        keepdims=keepdim),
+    vjp=lambda xp, g, ans, x, dim=None, keepdim=False: xp.zeros_like(x),
+    mirror=lambda x, dim=None, keepdim=False: _over(
+        x, dim, keepdim, lambda *v: sp.Add(*[sp.Piecewise((0, sp.Eq(e, 0)), (1, True))
+                                             for e in v])),
+    kind="reduction", domain=(NONZERO,),
+    kinks=Kink(lambda x, dim=None, keepdim=False: np.any(x == 0, axis=dim, keepdims=keepdim),
+               "the count of nonzero entries jumps where an entry is 0; its derivative is 0 "
+               "there too"),
+    examples=((((2, 3),), {"dim": (1,)}), (((3,),), {})),
+    doc="vector 0-norm, the number of nonzero entries",
 )
 
 NORM_INF = register(
@@ -733,12 +852,28 @@ NORM_INF = register(
     doc="vector inf-norm, max |x|",
 )
 
+NORM_NEG_INF = register(
+    "norm_neg_inf", "LinalgVectorNormBackward0",
+    forward=lambda xp, x, dim=None, keepdim=False: xp.amin(xp.abs(x), axis=dim, keepdims=keepdim),
+    vjp=lambda xp, g, ans, x, dim=None, keepdim=False: (
+        xp.sign(x) * _share_ties(xp, g, ans, xp.abs(x), dim, keepdim, nan_ties=True)),
+    mirror=lambda x, dim=None, keepdim=False: _over(
+        x, dim, keepdim, lambda *v: sp.Min(*[sp.Abs(e) for e in v])),
+    kind="reduction", domain=(NONZERO,),
+    kinks=Kink(lambda x, dim=None, keepdim=False: _ties(np.amin)(np.abs(x), dim, keepdim),
+               "ties of |x| share the gradient evenly, times sign(x) (0 for an entry 0), "
+               "as PyTorch"),
+    examples=((((2, 3),), {"dim": (1,)}),),
+    doc="vector -inf-norm, min |x|",
+)
+
 
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None, axis=None,
-                keepdims: bool | None = None) -> Tensor:
+                keepdims: bool | None = None, _node: str | None = None) -> Tensor:
     """``torch.linalg.vector_norm``: ``(sum |x| ** ord) ** (1 / ord)`` over ``dim`` (all
-    entries by default) for ``ord`` > 0, or ``max |x|`` for ``ord = inf``. (``torch.norm``
-    takes no ``axis`` / ``keepdims``; this one does, as PyTorch's.)"""
+    entries by default), ``max |x|`` for ``ord = inf``, ``min |x|`` for ``-inf``, the number
+    of nonzero entries for 0. (``torch.norm`` takes no ``axis`` / ``keepdims``; this one
+    does, as PyTorch's.)"""
     if axis is not None or keepdims is not None:
         dim, keepdim = _numpy_names("linalg.vector_norm", dim, keepdim, axis, keepdims)
     if not isinstance(x, Tensor):
@@ -748,15 +883,34 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
     _floating(x, "linalg.vector_norm: Expected a floating point or complex tensor as input. "
                  "Got {dtype}")
     dims = _dims(x, dim, "linalg.vector_norm")
+    if isinstance(ord, (bool, str)) or not isinstance(ord, (int, float, np.number)):
+        raise TypeError(f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, not "
+                        f"{type(ord).__name__}")
     p = float(ord)
-    if p == math.inf:
+    if p < 0 and (x._data.size == 0 or (dims is not None and any(
+            x._data.shape[d] == 0 for d in dims))):
+        shown = int(p) if p.is_integer() else p
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {shown} norm on an empty "
+                           "tensor because the operation does not have an identity")
+    if p in (math.inf, -math.inf):
         if x._data.size == 0:
-            raise RuntimeError("linalg.vector_norm cannot compute the inf norm on an empty "
-                               "tensor because the operation does not have an identity")
-        return apply(NORM_INF, x, dim=dims, keepdim=keepdim)
-    if not p > 0:
-        raise NotImplementedError(f"symgrad's vector norm supports ord > 0 and inf, not {ord}")
-    return apply(NORM, x, ord=int(p) if p.is_integer() else p, dim=dims, keepdim=keepdim)
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {'-' if p < 0 else ''}inf "
+                               "norm on an empty tensor because the operation does not have an "
+                               "identity")
+        op, params = (NORM_INF if p > 0 else NORM_NEG_INF), {}
+    elif p == 0:
+        op, params = NORM0, {}
+    elif math.isnan(p):
+        raise RuntimeError("linalg.vector_norm: ord must be a number, not nan")
+    else:
+        op, params = NORM, {"ord": int(p) if p.is_integer() else p}
+    if _node == "NormBackward1":
+        op = _LEGACY_NORMS[op]
+    return apply(op, x, dim=dims, keepdim=keepdim, **params)
+
+
+# the norms under the node name of PyTorch's older at::norm (what pairwise_distance records)
+_LEGACY_NORMS = {op: op.variant("NormBackward1") for op in (NORM, NORM0, NORM_INF, NORM_NEG_INF)}
 
 
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, out=None,

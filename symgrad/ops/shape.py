@@ -23,8 +23,10 @@ import numpy as np
 from symgrad import _dtype
 from symgrad.ops._apply import apply
 from symgrad.ops._record import REAL, register
-from symgrad.ops._util import broadcast_check, check_along_bounds, size_args
-from symgrad.ops.namespaces import along_index
+from symgrad.autograd.grad_mode import is_grad_enabled
+from symgrad.ops._util import (broadcast_check, check_along_bounds, checked_scalar, size_args,
+                               type_name)
+from symgrad.ops.namespaces import along_index, to_exact
 from symgrad.tensor import Tensor, _axis
 
 __all__ = ["cat", "concat", "concatenate", "stack", "reshape", "view", "flatten", "transpose",
@@ -427,6 +429,9 @@ SPLIT_WITH_SIZES = _view_variant("SplitWithSizesBackward0")
 UNBIND = _view_variant("UnbindBackward0")
 INDEX_SELECT = INDEX.variant("IndexSelectBackward0")
 GATHER = INDEX.variant("GatherBackward0")
+MASKED_SELECT = INDEX.variant("MaskedSelectBackward0")
+DIAGONAL = INDEX.variant("DiagonalBackward0")
+DIAGONAL_COPY = INDEX.variant("DiagonalBackward0_copy")   # torch.diag of a matrix
 
 _BAD_ITEM = ("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
              "are valid indices (got {})")
@@ -1009,10 +1014,15 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     broadcast_check(input, Tensor._wrap(m))
     data = input._data
     if data.dtype.kind not in "fO":         # integer and bool tensors keep their dtype
-        v = value._data if isinstance(value, Tensor) else value
+        if isinstance(value, Tensor) and value.requires_grad and is_grad_enabled():
+            raise RuntimeError(f"Autograd not support dtype: {type_name(input)} (masked_fill "
+                               "of an integer or bool tensor with a value that requires grad)")
+        v = checked_scalar(value.item() if isinstance(value, Tensor) else value, data.dtype)
         return Tensor._wrap(np.where(m, v, data).astype(data.dtype))
     if isinstance(value, Tensor) and value._data.dtype != data.dtype and data.dtype.kind == "f":
         value = to_dtype(value, input.dtype)
+    elif not isinstance(value, Tensor) and data.dtype.kind == "f":
+        value = checked_scalar(value, data.dtype)   # 1e39 into float32: PyTorch's error
     return apply(op, input, value, mask=m)
 
 
@@ -1235,6 +1245,34 @@ def stack(tensors, dim: int = 0) -> Tensor:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shape)} "
                                f"at entry 0 and {list(t._data.shape)} at entry {k}")
     return apply(STACK, *ts, dim=_axis(dim, len(shape) + 1))
+
+
+# ================================================================ constant padding
+# F.pad(mode="constant"): the (cropped) input written into a block of ``fill``. ``crop``
+# selects what stays of the input (negative pads crop), ``inner`` where it lands.
+def _pad(x, crop, inner, out_shape, fill, exact=False):
+    kind = np.asarray(x).dtype
+    out = np.full(out_shape, to_exact(np.float64(fill))[()] if exact else fill,
+                  dtype=object if exact or kind.kind == "O" else kind)
+    out[inner] = x[crop]
+    return out
+
+
+CONSTANT_PAD = register(
+    "constant_pad", "ConstantPadNdBackward0",
+    forward=lambda xp, x, *, crop, inner, out_shape, fill=0: _pad(x, crop, inner, out_shape,
+                                                                  fill),
+    vjp=lambda xp, g, ans, x, *, crop, inner, out_shape, fill=0: xp.index_add(
+        x.shape, crop, g[inner], like=g),
+    mirror=lambda x, *, crop, inner, out_shape, fill=0: _pad(x, crop, inner, out_shape, fill,
+                                                             exact=True),
+    kind="shape", domain=(REAL,),
+    examples=((((2, 3),), {"crop": (slice(None), slice(1, 3)),
+                           "inner": (slice(1, 3), slice(0, 2)), "out_shape": (4, 2),
+                           "fill": 0.5}),
+              (((3,),), {"crop": (slice(None),), "inner": (slice(2, 5),), "out_shape": (6,)})),
+    doc="F.pad with mode='constant' (negative amounts crop)",
+)
 
 
 # ================================================================ copies and casts
