@@ -9,6 +9,7 @@ A bounded profile runs in the suite; for a longer run:
 import os
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -78,6 +79,7 @@ def _run(steps, *xs):
     return y.sum()
 
 
+@pytest.mark.filterwarnings("ignore:x.T on a tensor")   # .T of 0-d/1-d: PyTorch's warning
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(programs())
