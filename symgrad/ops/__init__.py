@@ -24,6 +24,8 @@ from symgrad.ops.scan import cumprod, cumsum  # noqa: F401
 from symgrad.ops.einsum import einsum  # noqa: F401
 from symgrad.ops import compose as _compose
 from symgrad.ops.compose import *  # noqa: F401,F403
+from symgrad.ops import special as _special
+from symgrad.ops.special import *  # noqa: F401,F403
 
 from symgrad.ops import elementwise as _ew, linalg as _la, reduction as _red, shape as _sh
 
@@ -43,6 +45,9 @@ TENSOR_METHODS["cumprod"] = cumprod
 for _n in _compose.__all__:
     if _n not in _compose.NOT_METHODS:
         TENSOR_METHODS[_n] = getattr(_compose, _n)
+
+for _n in _special.__all__:
+    TENSOR_METHODS[_n] = getattr(_special, _n)
 
 #: Functions of the ``symgrad`` namespace that are not Tensor methods.
 FUNCTIONS_ONLY: dict[str, Callable] = {n: getattr(_compose, n) for n in _compose.NOT_METHODS}
