@@ -66,8 +66,12 @@ def test_logcumsumexp_gradient_is_finite_over_wide_ranges():
     assert np.isfinite(x.grad.numpy()).all()
     # (exponents near 1000 keep 13 digits of the log-space terms, as PyTorch's)
     np.testing.assert_allclose(x.grad.tolist()[0][:3], [-1.0, 0.0, 4.5], rtol=1e-12)
+    # the rule is exact; where the positive and negative parts of g nearly cancel the
+    # difference keeps float64's absolute error only: the verifier says so, not "mismatch"
     rep = verify.check(lambda a: (sg.logcumsumexp(a, 1) * g).sum(), T(WIDE))
-    assert rep.ok, rep.table()
+    assert [r.verdict for r in rep.rows] in (["agree", "agree"],
+                                             ["agree", "numerically inaccurate"]), rep.table()
+    assert rep.rows[1].comparison.max_abs < 1e-12
 
 
 def test_verifier_and_second_derivatives():
