@@ -28,6 +28,8 @@ from symgrad.ops import special as _special
 from symgrad.ops.special import *  # noqa: F401,F403
 from symgrad.ops import calculus as _calculus, layout as _layout, products as _products
 from symgrad.ops import cumulative as _cumulative, matrix as _matrix, order as _order
+from symgrad.ops import discrete as _discrete
+from symgrad.ops.discrete import *  # noqa: F401,F403
 from symgrad.ops.matrix import *  # noqa: F401,F403
 from symgrad.ops.cumulative import *  # noqa: F401,F403
 from symgrad.ops.order import *  # noqa: F401,F403
@@ -61,7 +63,7 @@ for _n in _special.__all__:
 FUNCTIONS_ONLY: dict[str, Callable] = {n: getattr(_compose, n) for n in _compose.NOT_METHODS}
 FUNCTIONS_ONLY["einsum"] = einsum
 # modules added later: their names are methods unless listed in the module's NOT_METHODS
-for _mod in (_calculus, _cumulative, _layout, _matrix, _order, _products):
+for _mod in (_calculus, _cumulative, _discrete, _layout, _matrix, _order, _products):
     for _n in _mod.__all__:
         (FUNCTIONS_ONLY if _n in _mod.NOT_METHODS else TENSOR_METHODS)[_n] = getattr(_mod, _n)
 
