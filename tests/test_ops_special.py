@@ -42,7 +42,8 @@ def test_polygamma_is_accurate(n):
     rng = _rng(n)
     xs = np.concatenate([rng.uniform(-15, 15, 60), 10 ** rng.uniform(-6, 4, 30)])
     got = S.polygamma(n, xs)
-    want = np.array([float(mpmath.polygamma(n, mpmath.mpf(x))) for x in xs])
+    with mpmath.workdps(30):
+        want = np.array([float(mpmath.polygamma(n, mpmath.mpf(x))) for x in xs])
     # digamma's roots (1.46, -0.50, -1.57, ...) lose relative digits: compare absolutely there
     np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-14)
 
@@ -50,8 +51,9 @@ def test_polygamma_is_accurate(n):
 def test_erfinv_and_lgamma_are_accurate():
     ys = np.concatenate([_rng(1).uniform(-1, 1, 80), 1 - 10 ** _rng(2).uniform(-16, -1, 20),
                          10.0 ** -np.arange(5, 300, 40)])
-    want = np.array([float(mpmath.erfinv(mpmath.mpf(y))) for y in ys])
-    np.testing.assert_allclose(S.erfinv(ys), want, rtol=2e-15)
+    with mpmath.workdps(40):   # (at 15 digits mpmath's own erfinv near 1 is off by 1e-14)
+        want = np.array([float(mpmath.erfinv(mpmath.mpf(y))) for y in ys])
+    np.testing.assert_allclose(S.erfinv(ys), want, rtol=4e-16)
     xs = _rng(3).uniform(-10, 30, 50)
     want = np.array([float(mpmath.re(mpmath.loggamma(x))) for x in xs])
     np.testing.assert_allclose(S.lgamma(xs), want, rtol=1e-13, atol=1e-14)
@@ -64,6 +66,7 @@ def test_values_at_poles_and_ends_follow_pytorch():
     assert d[:2].tolist() == [-INF, INF] and np.isnan(d[2:4]).all() and d[4] == INF
     assert S.polygamma(1, x)[:4].tolist() == [INF] * 4 and S.polygamma(1, x)[4] == 0
     assert S.polygamma(2, x)[:4].tolist() == [-INF] * 4
+    assert S.polygamma(171, np.array([2.0])).tolist() == [INF]    # 171! overflows
     e = S.erfinv(np.array([1.0, -1.0, 0.0, 1.5, NAN]))
     assert e[:3].tolist() == [INF, -INF, 0.0] and np.isnan(e[3:]).all()
     assert S.erfinv(np.array([0.5], dtype=np.float32)).dtype == np.float32

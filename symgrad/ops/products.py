@@ -225,10 +225,10 @@ def cdist(x1, x2, p: float = 2.0, compute_mode: str | None = None) -> Tensor:
     to a matrix product for large inputs). At coincident points the 2-norm's gradient is
     0, as PyTorch's."""
     a, b = as_tensor(x1), as_tensor(x2)
-    if a._data.ndim < 2 or b._data.ndim < 2:
-        raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: "
-                           f"{a._data.ndim}D" if a._data.ndim < 2 else
-                           f"cdist only supports at least 2D tensors, X2 got: {b._data.ndim}D")
+    for name, t in (("X1", a), ("X2", b)):
+        if t._data.ndim < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: "
+                               f"{t._data.ndim}D")
     if a._data.shape[-1] != b._data.shape[-1]:
         raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: "
                            f"{a._data.shape[-1]} X2: {b._data.shape[-1]}")

@@ -193,11 +193,11 @@ LOGADDEXP2 = register(
 
 def logaddexp2(input, other) -> Tensor:
     """``log2(2**input + 2**other)``, without overflow; floating point only."""
-    for v in (input, other):
-        if isinstance(v, Tensor) and v._data.dtype.kind in "biu":
-            other_kind = [w for w in (input, other) if w is not v]
-            if not any(isinstance(w, Tensor) and w._data.dtype.kind == "f" for w in other_kind):
-                check_kernel("logaddexp2_cpu", v)
+    kinds = [v._data.dtype.kind if isinstance(v, Tensor) else
+             ("f" if isinstance(v, float) else "i") for v in (input, other)]
+    if all(k in "biu" for k in kinds):
+        arrays = [v._data if isinstance(v, Tensor) else np.asarray(v) for v in (input, other)]
+        check_kernel("logaddexp2_cpu", _dtype.result_type(*arrays))
     return _binary(LOGADDEXP2, input, other)
 
 
