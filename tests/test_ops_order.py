@@ -88,6 +88,12 @@ def test_full_median_shares_ties_evenly():
     z = T([1.0, 2.0, 2.0, 3.0], requires_grad=True)
     sg.median(z).backward()                # the lower median of an even count
     assert z.grad.tolist() == [0.0, 0.5, 0.5, 0.0]
+    inf = float("inf")
+    for data, grad in (([-inf, -inf, 1.0], [0.5, 0.5, 0.0]), ([inf, inf, -1.0], [0.5, 0.5, 0.0]),
+                       ([-inf, 2.0, 5.0], [0.0, 1.0, 0.0])):
+        w = T(data, requires_grad=True)
+        sg.median(w).backward()
+        assert w.grad.tolist() == grad, data
 
 
 def test_median_with_nan_sends_the_gradient_to_the_nans():

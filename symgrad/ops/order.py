@@ -24,7 +24,7 @@ from symgrad.ops import shape as sh
 from symgrad.ops._apply import apply
 from symgrad.ops._util import type_name
 from symgrad.ops.compose import sort
-from symgrad.ops.reduction import AMAX, MAX_DIM, _named_result, amax, amin, return_types
+from symgrad.ops.reduction import AMAX, AMIN, MAX_DIM, _named_result, amax, amin, return_types
 from symgrad.ops.reduction import sum as _sum
 from symgrad.ops.scatter import take_along_dim
 from symgrad.tensor import Tensor, _axis, as_tensor
@@ -37,6 +37,9 @@ NOT_METHODS: tuple[str, ...] = ()
 
 MEDIAN_ALL = AMAX.variant("MedianBackward0")
 NANMEDIAN_ALL = AMAX.variant("NanmedianBackward0")
+# a median of -inf: the smallest of the entries equal to it (the others read +inf)
+MEDIAN_ALL_LOW = AMIN.variant("MedianBackward0")
+NANMEDIAN_ALL_LOW = AMIN.variant("NanmedianBackward0")
 MEDIAN_DIM = MAX_DIM.variant("MedianBackward1")
 NANMEDIAN_DIM = MAX_DIM.variant("NanmedianBackward1")
 KTHVALUE = MAX_DIM.variant("KthvalueBackward0")
@@ -102,12 +105,13 @@ def _pick(op, x: Tensor, d: int | None, keepdim: bool, position) -> tuple[Tensor
     return values, Tensor._wrap(idx if keepdim else np.squeeze(idx, axis=d))
 
 
-def _shared(op, x: Tensor, value: Any) -> Tensor:
-    """``value`` (an entry of x) as ``amax`` over the entries equal to it: ties share the
-    gradient evenly; a nan value sends the gradient to the nan entries."""
+def _shared(ops: tuple, x: Tensor, value: Any) -> Tensor:
+    """``value`` (an entry of x) as ``amax`` over the entries equal to it, the others read
+    as -inf (``amin`` with +inf for a value of -inf): ties share the gradient evenly; a nan
+    value sends the gradient to the nan entries."""
     same = np.isnan(x._data) if np.isnan(value) else x._data == value
-    masked = ew.where(Tensor._wrap(same), x, -math.inf)
-    return apply(op, masked, nan_ties=True)
+    op, fill = (ops[1], math.inf) if value == -math.inf else (ops[0], -math.inf)
+    return apply(op, ew.where(Tensor._wrap(same), x, fill), nan_ties=True)
 
 
 def median(input, dim=None, keepdim: bool = False):
@@ -120,7 +124,7 @@ def median(input, dim=None, keepdim: bool = False):
         if flat.size == 0:
             return Tensor._wrap(np.asarray(np.nan, dtype=x._data.dtype))
         value = np.nan if np.isnan(flat).any() else np.sort(flat)[(flat.size - 1) // 2]
-        return _shared(MEDIAN_ALL, x, value)
+        return _shared((MEDIAN_ALL, MEDIAN_ALL_LOW), x, value)
     d = _dim(x, dim, "median")
     n = x._data.shape[d] if d is not None else 1
     position = np.full((1,) * x._data.ndim, (n - 1) // 2)
@@ -138,7 +142,7 @@ def nanmedian(input, dim=None, keepdim: bool = False):
         flat = x._data.reshape(-1)
         kept = np.sort(flat[~np.isnan(flat)])
         value = kept[(kept.size - 1) // 2] if kept.size else np.nan
-        return _shared(NANMEDIAN_ALL, x, value)
+        return _shared((NANMEDIAN_ALL, NANMEDIAN_ALL_LOW), x, value)
     d = _dim(x, dim, "nanmedian")
     if d is None:
         position = np.zeros((), np.int64)
