@@ -129,6 +129,8 @@ def test_values_and_shapes():
     assert sg.nanmean(T([[NAN, 1.0], [2.0, NAN]]), 0).tolist() == [2.0, 1.0]
     assert sg.aminmax(T([[1.0, 2.0], [0.0, 5.0]]), dim=0).max.tolist() == [1.0, 5.0]
     assert math.isnan(sg.median(sg.ones(0)).item())
+    assert sg.median(T([3, 1, 2])).tolist() == 2 and sg.median(T([3, 1, 2])).dtype == sg.int64
+    assert sg.median(T([-(2 ** 63), 5, -(2 ** 63)])).item() == -(2 ** 63)
 
 
 def test_errors():

@@ -105,12 +105,24 @@ def _pick(op, x: Tensor, d: int | None, keepdim: bool, position) -> tuple[Tensor
     return values, Tensor._wrap(idx if keepdim else np.squeeze(idx, axis=d))
 
 
+def _bounds(dt: np.dtype) -> tuple[Any, Any]:
+    """The smallest and largest values of a dtype (infinities for floats)."""
+    if dt.kind == "f":
+        return -math.inf, math.inf
+    if dt.kind == "b":
+        return False, True
+    info = np.iinfo(dt)
+    return int(info.min), int(info.max)
+
+
 def _shared(ops: tuple, x: Tensor, value: Any) -> Tensor:
     """``value`` (an entry of x) as ``amax`` over the entries equal to it, the others read
-    as -inf (``amin`` with +inf for a value of -inf): ties share the gradient evenly; a nan
-    value sends the gradient to the nan entries."""
+    as the dtype's smallest value (``amin`` with the largest when ``value`` is the
+    smallest): ties share the gradient evenly; a nan value sends it to the nan entries."""
     same = np.isnan(x._data) if np.isnan(value) else x._data == value
-    op, fill = (ops[1], math.inf) if value == -math.inf else (ops[0], -math.inf)
+    low, high = _bounds(x._data.dtype)
+    op, fill = (ops[1], high) if value == low else (ops[0], low)
+    fill = Tensor._wrap(np.asarray(fill, dtype=x._data.dtype))
     return apply(op, ew.where(Tensor._wrap(same), x, fill), nan_ties=True)
 
 
