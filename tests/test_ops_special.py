@@ -167,6 +167,16 @@ def test_verifier_agrees_on_second_derivatives(name):
     assert rep.ok, rep.table()
 
 
+def test_verifier_reports_the_conventions_at_kinks_and_poles():
+    rep = verify.check(lambda a, b: sg.fmax(a, b).sum(), T([1.0, 2.0]), T([1.0, 0.5]))
+    assert rep.ok and rep.kinks[0].op == "fmax" and rep.kinks[0].positions == [(0,)]
+    rep = verify.check(lambda a, b: sg.xlogy(a, b).sum(), T([0.0, 2.0]), T([1.5, 0.5]))
+    assert rep.ok and rep.kinks[0].op == "xlogy"
+    # log|Gamma| is +inf at its poles in the mirror too: the forward agrees there
+    rep = verify.check(lambda a: sg.lgamma(a).sum(), T([0.0, 2.0, -3.0, 0.5]))
+    assert rep.ok and rep.kinks[0].positions == [(0,), (2,)]
+
+
 def test_a_wrong_digamma_rule_is_caught(mutate):
     from symgrad.verify.rules import MISMATCH, check_rules
 

@@ -257,11 +257,18 @@ def _poles(x) -> Any:
 # Gamma and sampling there costs minutes); the tests compare negative arguments with PyTorch.
 _GAMMA_DOMAIN = Domain(((0.0, math.inf),), typical=(0.1, 6.0))
 
+def _lgamma_mirror(x) -> Any:
+    """log|Gamma(x)|, which is +inf at the poles 0, -1, -2, ... (Gamma's limit in absolute
+    value there)."""
+    pole = sp.And(x <= 0, sp.Eq(x, sp.floor(x)))
+    return sp.Piecewise((sp.oo, pole), (lazy_head(sp.log, sp.Abs(sp.gamma(x))), True))
+
+
 LGAMMA = register(
     "lgamma", "LgammaBackward0",
     forward=lambda xp, x: xp.lgamma(x),
     vjp=lambda xp, g, ans, x: g * xp.polygamma(0, x),
-    mirror=lambda x: lazy_head(sp.log, sp.Abs(sp.gamma(x))),
+    mirror=lambda x: _lgamma_mirror(x),
     kind="elementwise", elementwise=True, domain=(_GAMMA_DOMAIN,),
     kinks=Kink(_poles, "poles at 0, -1, -2, ...: lgamma = inf, the rule gives digamma "
                "there (-inf at +0, nan at the negative integers), as PyTorch"),
