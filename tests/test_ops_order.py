@@ -78,6 +78,17 @@ def test_matches_pytorch(key, torch):
     compare(torch, f, [data], names=key in SAME_NAMES)
 
 
+def test_indices_at_ties_match_pytorch_for_median_and_mode(torch):
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        a = rng.integers(0, 4, (3, int(rng.integers(1, 8)))).astype(float)
+        for name in ("median", "nanmedian", "mode"):
+            got = getattr(sg, name)(T(a), 1)
+            want = getattr(torch, name)(torch.tensor(a), 1)
+            assert got.indices.tolist() == want.indices.tolist(), (name, a)
+            assert got.values.tolist() == want.values.tolist(), (name, a)
+
+
 # ---------------------------------------------------------------- conventions (no torch)
 def test_full_median_shares_ties_evenly():
     x = T([2.0, 2.0, 2.0, 1.0], requires_grad=True)

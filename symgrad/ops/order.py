@@ -7,7 +7,9 @@ gather at the chosen indices (recorded under PyTorch's node names, the gradient 
 the returned index), the full median is ``amax`` of the entries equal to it (tied entries
 share the gradient evenly, PyTorch's convention), and quantiles interpolate between
 sorted entries. At ties PyTorch leaves the returned index unspecified; symgrad returns the
-first occurrence in sorted order (mode: the last occurrence, as PyTorch's CPU kernel).
+position in a stable sort (which is what PyTorch's CPU median(dim) returns too) and, for
+mode, the last occurrence (as PyTorch's CPU kernel). kthvalue's index at ties can differ
+from PyTorch's, whose quickselect leaves it to the partitioning order.
 """
 
 from __future__ import annotations
@@ -175,6 +177,24 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
     return return_types.kthvalue(*_pick(KTHVALUE, x, d, keepdim, np.array(k - 1)))
 
 
+def _mode_indices(data: np.ndarray) -> np.ndarray:
+    """Per row (last axis): the index of the last occurrence of the most frequent value,
+    the smallest such value at equal counts. Runs of equal values in the sorted rows: the
+    first run to reach the longest length is the smallest mode."""
+    n = data.shape[-1]
+    s = np.sort(data, axis=-1)
+    new = np.ones(s.shape, dtype=bool)
+    new[..., 1:] = s[..., 1:] != s[..., :-1]
+    pos = np.arange(n)
+    start = np.maximum.accumulate(np.where(new, pos, 0), axis=-1)
+    length = pos - start + 1                        # the run's length so far
+    end = np.argmax(length == length.max(axis=-1, keepdims=True), axis=-1)
+    best = np.take_along_axis(s, end[..., None], axis=-1)
+    hit = (data == best) | (np.isnan(data) & np.isnan(best)) if data.dtype.kind == "f" else (
+        data == best)
+    return n - 1 - np.argmax(hit[..., ::-1], axis=-1)
+
+
 def mode(input, dim: int = -1, keepdim: bool = False):
     """The most frequent entry along ``dim`` (the smallest at equal counts) and the index of
     its last occurrence."""
@@ -184,14 +204,7 @@ def mode(input, dim: int = -1, keepdim: bool = False):
         return return_types.mode(*_pick(MODE, x, None, keepdim, 0))
     if x._data.shape[d] == 0:
         raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
-    data = np.moveaxis(x._data, d, -1)
-    idx = np.empty(data.shape[:-1] + (1,), dtype=np.int64)
-    for pos in np.ndindex(*data.shape[:-1]):
-        row = data[pos]
-        values, counts = np.unique(row, return_counts=True)     # sorted: smallest first
-        best = values[np.argmax(counts)]
-        same = np.flatnonzero((row == best) | (np.isnan(row) & np.isnan(best)))
-        idx[pos] = same[-1]
+    idx = _mode_indices(np.moveaxis(x._data, d, -1))[..., None]
     idx = np.moveaxis(idx, -1, d)
     values = apply(MODE, x, indices=idx, dim=d, keepdim=keepdim)
     return return_types.mode(values, Tensor._wrap(idx if keepdim else np.squeeze(idx, axis=d)))
