@@ -24,18 +24,19 @@ from symgrad.ops.scan import cumprod, cumsum  # noqa: F401
 from symgrad.ops.einsum import einsum  # noqa: F401
 from symgrad.ops import compose as _compose
 from symgrad.ops.compose import *  # noqa: F401,F403
-from symgrad.ops import special as _special
-from symgrad.ops.special import *  # noqa: F401,F403
-from symgrad.ops import calculus as _calculus, layout as _layout, products as _products
-from symgrad.ops import cumulative as _cumulative, matrix as _matrix, order as _order
-from symgrad.ops import discrete as _discrete
-from symgrad.ops.discrete import *  # noqa: F401,F403
-from symgrad.ops.matrix import *  # noqa: F401,F403
-from symgrad.ops.cumulative import *  # noqa: F401,F403
-from symgrad.ops.order import *  # noqa: F401,F403
+# later modules: records (special, cumulative, matrix), compositions (layout, products,
+# calculus, order) and functions without gradients (discrete)
+from symgrad.ops import (calculus as _calculus, cumulative as _cumulative,
+                         discrete as _discrete, layout as _layout, matrix as _matrix,
+                         order as _order, products as _products, special as _special)
 from symgrad.ops.calculus import *  # noqa: F401,F403
+from symgrad.ops.cumulative import *  # noqa: F401,F403
+from symgrad.ops.discrete import *  # noqa: F401,F403
 from symgrad.ops.layout import *  # noqa: F401,F403
+from symgrad.ops.matrix import *  # noqa: F401,F403
+from symgrad.ops.order import *  # noqa: F401,F403
 from symgrad.ops.products import *  # noqa: F401,F403
+from symgrad.ops.special import *  # noqa: F401,F403
 
 from symgrad.ops import elementwise as _ew, linalg as _la, reduction as _red, shape as _sh
 
@@ -56,14 +57,11 @@ for _n in _compose.__all__:
     if _n not in _compose.NOT_METHODS:
         TENSOR_METHODS[_n] = getattr(_compose, _n)
 
-for _n in _special.__all__:
-    TENSOR_METHODS[_n] = getattr(_special, _n)
-
 #: Functions of the ``symgrad`` namespace that are not Tensor methods.
 FUNCTIONS_ONLY: dict[str, Callable] = {n: getattr(_compose, n) for n in _compose.NOT_METHODS}
 FUNCTIONS_ONLY["einsum"] = einsum
-# modules added later: their names are methods unless listed in the module's NOT_METHODS
-for _mod in (_calculus, _cumulative, _discrete, _layout, _matrix, _order, _products):
+# the later modules: their names are methods unless listed in the module's NOT_METHODS
+for _mod in (_calculus, _cumulative, _discrete, _layout, _matrix, _order, _products, _special):
     for _n in _mod.__all__:
         (FUNCTIONS_ONLY if _n in _mod.NOT_METHODS else TENSOR_METHODS)[_n] = getattr(_mod, _n)
 

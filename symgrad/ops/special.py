@@ -24,6 +24,9 @@ from symgrad.tensor import Tensor, as_tensor
 __all__ = ["xlogy", "sinc", "heaviside", "fmax", "fmin", "logaddexp2", "deg2rad", "rad2deg",
            "sgn", "lgamma", "digamma", "polygamma", "erfinv", "float_power"]
 
+#: Every function here is a Tensor method too (``t.polygamma(n)`` passes the tensor first).
+NOT_METHODS: tuple[str, ...] = ()
+
 def _both_floating(x: Any, y: Any) -> tuple[Any, Any]:
     """Two integral operands as the default float dtype (PyTorch: ``xlogy(int, int)`` is
     float); otherwise the promotion of the op decides."""
