@@ -27,6 +27,9 @@ from symgrad import ops
 from symgrad.ops import *  # noqa: F401,F403
 from symgrad.ops import TENSOR_METHODS as _METHODS
 from symgrad.factories import *  # noqa: F401,F403
+from symgrad.grids import *  # noqa: F401,F403
+from symgrad.sampling import *  # noqa: F401,F403
+from symgrad._typeinfo import *  # noqa: F401,F403
 from symgrad.ops.reduction import return_types  # noqa: F401
 from symgrad import autograd, linalg, nn  # noqa: F401
 
@@ -55,12 +58,21 @@ def numel(input: Tensor) -> int:
     return input.numel()
 
 
+def detach(input: Tensor) -> Tensor:
+    """``input.detach()``: the same values, cut from the graph (PyTorch's ``torch.detach``)."""
+    return input.detach()
+
+
 def is_inference(input: Tensor) -> bool:
     """True for a tensor made inside ``inference_mode()`` (PyTorch's ``torch.is_inference``)."""
     return input.is_inference()
 
 
 globals().update({k: v for k, v in _METHODS.items() if k not in globals()})
+# Tensor methods of the functions outside the op table (t.bernoulli(), t.is_complex())
+for _name in ("bernoulli", "multinomial", "is_complex"):
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, globals()[_name])
 globals().update({k: v for k, v in ops.FUNCTIONS_ONLY.items() if k not in globals()})
 # PyTorch's module-level in-place functions: symgrad.sin_(t) is t.sin_()
 globals().update({k: getattr(Tensor, k) for k in (

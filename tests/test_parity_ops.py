@@ -689,7 +689,7 @@ def test_median_of_all_entries_shares_ties_as_pytorch():
     assert np.isnan(z.median().item())
     z.median().backward()
     assert z.grad.tolist() == [0.5, 0.0, 0.5]
-    (res,) = check_rules(["median"], points=4)
+    (res,) = check_rules(["amax"], points=4)   # median() records amax's rule on the ties
     assert res.ok, res.detail
 
 

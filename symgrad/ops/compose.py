@@ -28,11 +28,10 @@ from symgrad.ops.scatter import (DIAG_EMBED, EMBEDDING, INDEX_ADD_AT, SCATTER, S
 from symgrad.tensor import Tensor, _axis, as_tensor
 
 __all__ = ["logaddexp", "tril", "triu", "diagonal", "diag", "trace", "masked_select", "sort",
-           "argsort", "topk", "median", "kthvalue", "mode", "cummax", "cummin", "nonzero",
-           "argwhere", "isnan", "isinf", "isfinite", "isposinf", "isneginf", "all", "any",
-           "isclose", "allclose", "equal", "count_nonzero", "type_as", "hstack", "vstack", "tile",
-           "repeat_interleave", "scatter_add", "scatter", "index_add", "var_mean", "std_mean",
-           "meshgrid"]
+           "argsort", "topk", "argwhere", "isnan", "isinf", "isfinite", "isposinf", "isneginf",
+           "all", "any", "isclose", "allclose", "equal", "count_nonzero", "type_as", "hstack",
+           "vstack", "tile", "repeat_interleave", "scatter_add", "scatter", "index_add",
+           "var_mean", "std_mean", "meshgrid"]
 
 #: Functions here that torch.Tensor has no method for.
 NOT_METHODS = ("hstack", "vstack", "var_mean", "std_mean", "meshgrid")
@@ -181,156 +180,6 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
                              Tensor._wrap(idx.astype(np.int64)))
 
 
-# ================================================================ order statistics
-for _name in ("median", "kthvalue", "mode", "cummax", "cummin"):
-    setattr(return_types, _name, _named_result(_name))
-
-
-def _nan_last(data: np.ndarray, dim: int) -> np.ndarray:
-    """A stable argsort along ``dim``, nan after every number (as PyTorch sorts)."""
-    return np.argsort(data, axis=dim, kind="stable")
-
-
-def _select_along(op, x: Tensor, idx: np.ndarray, d: int, keepdim: bool, result) -> Any:
-    """``(values, indices)`` of the entries at ``idx`` (kept dim) along ``d``."""
-    values = apply(op, x, indices=idx, dim=d, keepdim=keepdim)
-    out = idx if keepdim else np.squeeze(idx, axis=d)
-    return result(values, Tensor._wrap(out.astype(np.int64)))
-
-
-def _scalar_result(op, x: Tensor, keepdim: bool, result) -> Any:
-    """``(x, 0)`` of a 0-d ``x`` under ``op``'s node name (its one entry is selected)."""
-    zero = np.zeros((), dtype=np.int64)
-    return result(apply(op, x, indices=zero, dim=None, keepdim=keepdim), Tensor._wrap(zero))
-
-
-def _order_dim(x: Tensor, dim: Any, name: str) -> int | None:
-    from symgrad.ops.reduction import _nonempty, _one_dim
-
-    d = _one_dim(x, dim, name)
-    _nonempty(x, None if d is None else (d,), name)
-    return d
-
-
-def median(input, dim=None, keepdim: bool = False):
-    """``median(input)``: the lower median of all entries (nan if any is nan; the entries
-    equal to it share the gradient). ``median(input, dim)``: ``(values, indices)`` along
-    ``dim``, the gradient going to the returned index (at ties PyTorch's choice of index
-    is its own; here the first in sorted order)."""
-    from symgrad.ops.reduction import MEDIAN_ALL, MEDIAN_DIM
-
-    x = as_tensor(input)
-    check_kernel("median_cpu", x, "b")
-    data = x._data
-    if dim is None:
-        flat = data.reshape(-1)
-        if flat.size == 0:
-            return Tensor._wrap(np.asarray(np.nan, dtype=data.dtype if data.dtype.kind == "f"
-                                           else _dtype.get_default_dtype().np))
-        nan = np.isnan(data) if data.dtype.kind == "f" else np.zeros(data.shape, dtype=bool)
-        k = int(np.argmax(nan)) if nan.any() else int(_nan_last(flat, 0)[(flat.size - 1) // 2])
-        tied = nan if nan.any() else data == flat[k]
-        return apply(MEDIAN_ALL, x, index=k, tied=tied)
-    d = _order_dim(x, dim, "median")
-    if d is None:
-        return _scalar_result(MEDIAN_DIM, x, keepdim, return_types.median)
-    n = data.shape[d]
-    idx = np.take(_nan_last(data, d), [(n - 1) // 2], axis=d)
-    if data.dtype.kind == "f":   # a slice holding nan: its first nan
-        isnan = np.isnan(data)
-        idx = np.where(isnan.any(axis=d, keepdims=True), np.argmax(isnan, axis=d, keepdims=True),
-                       idx)
-    return _select_along(MEDIAN_DIM, x, idx, d, keepdim, return_types.median)
-
-
-def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
-    """``(values, indices)``: the ``k``-th smallest entries along ``dim`` (1-based; nan
-    counts as the largest); the gradient goes to the returned index."""
-    from symgrad.ops.reduction import KTHVALUE
-
-    x = as_tensor(input)
-    check_kernel("kthvalue_cpu", x, "b")
-    d = _order_dim(x, dim, "kthvalue")
-    n = x._data.shape[d] if d is not None else 1
-    if not 1 <= k <= n:
-        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension "
-                           f"{0 if d is None else d}")
-    if d is None:
-        return _scalar_result(KTHVALUE, x, keepdim, return_types.kthvalue)
-    idx = np.take(_nan_last(x._data, d), [k - 1], axis=d)
-    return _select_along(KTHVALUE, x, idx, d, keepdim, return_types.kthvalue)
-
-
-def _mode_index(a: np.ndarray) -> int:
-    """The last position of the most frequent value of a vector (the smallest of equally
-    frequent ones; nan counts as one value, after every number)."""
-    nan = np.isnan(a) if a.dtype.kind == "f" else np.zeros(a.shape, dtype=bool)
-    values, counts = np.unique(a[~nan], return_counts=True)
-    values, counts = list(values), list(counts)
-    if nan.any():
-        values.append(np.nan)
-        counts.append(int(nan.sum()))
-    k = int(np.argmax(counts))   # the first (smallest) of the most frequent
-    hit = nan if k == len(counts) - 1 and nan.any() else a == values[k]
-    return int(np.flatnonzero(hit)[-1])
-
-
-def mode(input, dim: int = -1, keepdim: bool = False):
-    """``(values, indices)``: the most frequent entry along ``dim`` (the smallest of equally
-    frequent ones) and its last position; the gradient goes to that position."""
-    from symgrad.ops.reduction import MODE
-
-    x = as_tensor(input)
-    d = _order_dim(x, dim, "mode")
-    if d is None:
-        return _scalar_result(MODE, x, keepdim, return_types.mode)
-    moved = np.moveaxis(x._data, d, -1)
-    flat = moved.reshape(-1, moved.shape[-1])
-    idx = np.array([_mode_index(row) for row in flat], dtype=np.int64)
-    idx = np.moveaxis(idx.reshape(moved.shape[:-1] + (1,)), -1, d)
-    return _select_along(MODE, x, idx, d, keepdim, return_types.mode)
-
-
-def _cumulative(input, dim: int, largest: bool):
-    from symgrad.ops.reduction import CUMMAX_SCALAR, CUMMIN_SCALAR
-    from symgrad.ops.scatter import CUMMAX, CUMMIN
-
-    x = as_tensor(input)
-    name = "cummax" if largest else "cummin"
-    data = x._data
-    if data.ndim == 0:
-        _axis(dim, 1)
-        return _scalar_result(CUMMAX_SCALAR if largest else CUMMIN_SCALAR, x, False,
-                              getattr(return_types, name))
-    d = _axis(dim, data.ndim)
-    moved = np.moveaxis(data, d, 0)
-    idx = np.zeros(moved.shape, dtype=np.int64)
-    best = moved[:1].copy() if moved.shape[0] else moved[:0]
-    keep = np.zeros(moved.shape[1:], dtype=np.int64)
-    for i in range(moved.shape[0]):
-        v = moved[i]
-        # the running extreme moves to i on a tie too (the last position), and to any nan
-        better = (v >= best[0]) if largest else (v <= best[0])
-        if data.dtype.kind == "f":
-            better = np.isnan(v) | (better & ~np.isnan(best[0]))
-        keep = np.where(better, i, keep)
-        best[0] = np.where(better, v, best[0])
-        idx[i] = keep
-    idx = np.moveaxis(idx, 0, d)
-    values = apply(CUMMAX if largest else CUMMIN, x, indices=idx, dim=d)
-    return getattr(return_types, name)(values, Tensor._wrap(idx))
-
-
-def cummax(input, dim: int):
-    """``(values, indices)``: the running maximum along ``dim`` and where it was taken (the
-    last position at ties, as PyTorch); the gradient goes to those positions."""
-    return _cumulative(input, dim, True)
-
-
-def cummin(input, dim: int):
-    """``(values, indices)``: the running minimum along ``dim``, as ``cummax``."""
-    return _cumulative(input, dim, False)
-
 
 # ================================================================ predicates (no gradient)
 def _bool(a: np.ndarray) -> Tensor:
@@ -357,21 +206,10 @@ def isneginf(input) -> Tensor:
     return _bool(np.isneginf(as_tensor(input)._data))
 
 
-def nonzero(input, *, as_tuple: bool = False):
-    """The indices of the nonzero entries: an int64 tensor of shape (count, ndim), or with
-    ``as_tuple`` one index tensor per dimension (a 0-d input counts as 1-d)."""
-    x = as_tensor(input)
-    d = x._data
-    if as_tuple:
-        return tuple(Tensor._wrap(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(d)))
-    count = int(np.count_nonzero(d))
-    if d.ndim == 0:
-        return Tensor._wrap(np.zeros((count, 0), dtype=np.int64))
-    return Tensor._wrap(np.stack(np.nonzero(d), axis=-1).astype(np.int64).reshape(count, d.ndim))
-
-
 def argwhere(input) -> Tensor:
     """``nonzero(input)``: the indices of the nonzero entries, one row each."""
+    from symgrad.ops.discrete import nonzero
+
     return nonzero(input)
 
 

@@ -22,6 +22,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from symgrad.ops import _special_np
+
 __all__ = ["NUMPY", "MPMATH", "SYMPY", "tensor_namespace", "unbroadcast", "FUNCTIONS",
            "to_mpmath", "to_exact", "is_namespace", "along_index"]
 
@@ -35,6 +37,7 @@ FUNCTIONS = (
     "ones_like", "index_add", "take_along_axis", "put_along_axis", "repeat_along", "astype",
     "greater", "greater_equal", "less", "less_equal", "equal", "not_equal", "logical_and",
     "logical_or", "logical_not", "cumsum", "einsum", "arcsinh", "arccosh", "arctanh", "cumprod",
+    "lgamma", "polygamma", "erfinv",
 )
 # Comparisons are functions, not operators: numpy turns ``a > b`` on object arrays into
 # Python bools, which SymPy symbols cannot give; ``xp.greater`` keeps the relation.
@@ -135,6 +138,7 @@ NUMPY = SimpleNamespace(
     greater=np.greater, greater_equal=np.greater_equal, less=np.less, less_equal=np.less_equal,
     equal=np.equal, not_equal=np.not_equal, logical_and=np.logical_and,
     logical_or=np.logical_or, logical_not=np.logical_not,
+    lgamma=_special_np.lgamma, polygamma=_special_np.polygamma, erfinv=_special_np.erfinv,
 )
 
 
@@ -254,6 +258,8 @@ def _make_mpmath():
         greater=np.greater, greater_equal=np.greater_equal, less=np.less,
         less_equal=np.less_equal, equal=np.equal, not_equal=np.not_equal,
         logical_and=np.logical_and, logical_or=np.logical_or, logical_not=np.logical_not,
+        lgamma=_elementwise(_mp_lgamma), erfinv=_elementwise(_mp_erfinv),
+        polygamma=lambda n, x: _elementwise(lambda v: _mp_polygamma(n, v))(x),
     )
     fns["matmul"] = _mp_matmul(mpmath)
     return SimpleNamespace(name="mpmath", **fns)
@@ -362,6 +368,39 @@ def _mp_atanh(x):
     return mpmath.atanh(x) if abs(x) <= 1 else mpmath.mpf("nan")
 
 
+def _mp_lgamma(x):
+    """log|Gamma(x)| (the real part of mpmath's complex loggamma below 0); +inf at the
+    poles, as numpy's lgamma."""
+    import mpmath
+
+    if mpmath.isnan(x):
+        return x
+    if x <= 0 and x == mpmath.floor(x):
+        return mpmath.mpf("inf")
+    return mpmath.re(mpmath.loggamma(x))
+
+
+def _mp_polygamma(n, x):
+    """psi^(n)(x), with numpy's values at the poles (see ``_special_np.polygamma``)."""
+    import mpmath
+
+    if mpmath.isnan(x) or x == mpmath.mpf("-inf"):
+        return mpmath.mpf("nan")
+    if x == mpmath.mpf("inf"):
+        return mpmath.mpf("inf") if n == 0 else mpmath.mpf(0)
+    if x <= 0 and x == mpmath.floor(x):
+        if n == 0:
+            return mpmath.mpf("-inf") if x == 0 else mpmath.mpf("nan")
+        return mpmath.mpf("inf") if n % 2 else mpmath.mpf("-inf")
+    return mpmath.polygamma(n, x)
+
+
+def _mp_erfinv(x):
+    import mpmath
+
+    return mpmath.erfinv(x) if abs(x) <= 1 else mpmath.mpf("nan")   # nan too (mpmath: error)
+
+
 def _mp_max(a, b):
     import mpmath
 
@@ -450,6 +489,9 @@ def _make_sympy():
         not_equal=_elementwise(lambda a, b: sympy.Ne(a, b), 2),
         logical_and=_elementwise(sympy.And, 2), logical_or=_elementwise(sympy.Or, 2),
         logical_not=_elementwise(sympy.Not),
+        lgamma=_elementwise(lambda x: sympy.log(sympy.Abs(sympy.gamma(x)))),
+        polygamma=lambda n, x: _elementwise(lambda v: sympy.polygamma(n, v))(x),
+        erfinv=_elementwise(sympy.erfinv),
     )
     return SimpleNamespace(name="sympy", **fns)
 

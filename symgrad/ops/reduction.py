@@ -18,7 +18,6 @@ from symgrad import _dtype
 from symgrad.ops._apply import apply
 from symgrad.ops._record import NONZERO, REAL, Kink, register
 from symgrad.ops._util import lazy_head, norm_dims, sp, type_name
-from symgrad.ops.namespaces import SYMPY
 from symgrad.tensor import Tensor
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin",
@@ -343,35 +342,6 @@ MAX_DIM = register(
     doc="values of max(input, dim) and min(input, dim), given the chosen indices",
 )
 MIN_DIM = MAX_DIM.variant("MinBackward0")
-# the values of the other order statistics along a dim: the gradient goes to the index
-MEDIAN_DIM = MAX_DIM.variant("MedianBackward1")
-KTHVALUE = MAX_DIM.variant("KthvalueBackward0")
-MODE = MAX_DIM.variant("ModeBackward0")
-CUMMAX_SCALAR = MAX_DIM.variant("CummaxBackward0")   # (of a 0-d tensor: its one entry)
-CUMMIN_SCALAR = MAX_DIM.variant("CumminBackward0")
-
-# median of all entries: the lower median, nan if any entry is. As for max(), the entries
-# equal to it (``tied``, a mask found at the call; nan: the nan entries) share the
-# gradient, PyTorch's rule; the mirror is their mean, which is the median at the call and
-# whose derivative is that rule (one entry alone: the entry itself).
-def _tied_mean(xp, x, tied):
-    return xp.sum(xp.where(tied, x, 0)) / int(np.sum(tied))
-
-
-MEDIAN_ALL = register(
-    "median", "MedianBackward0",
-    forward=lambda xp, x, *, index, tied: (
-        xp.reshape(x, (-1,))[index] if xp.name == "numpy" else _tied_mean(xp, x, tied)),
-    vjp=lambda xp, g, ans, x, *, index, tied: xp.where(tied, g, 0) / int(np.sum(tied)),
-    mirror=lambda x, *, index, tied: _tied_mean(SYMPY, x, tied),
-    kind="reduction", domain=(REAL,),
-    kinks=Kink(lambda x, *, index, tied: np.asarray(np.sum(tied) > 1),
-               "ties: the entries equal to the median share the gradient evenly, as PyTorch"),
-    # (the table's random inputs have no ties; tests/test_parity_ops.py checks tied values)
-    examples=((((2, 3),), {"index": 4, "tied": np.array([[False] * 3, [False, True, False]])}),
-              (((3,),), {"index": 0, "tied": np.array([True, False, False])})),
-    doc="median(input): the lower median of all entries",
-)
 
 
 def _named_result(name: str) -> type:

@@ -39,11 +39,9 @@ TAKE_ALONG = register(
 )
 
 
-# gathers PyTorch records under other names: the values of sort, topk, cummax, cummin
+# gathers PyTorch records under other names: the values of sort and topk
 SORT = TAKE_ALONG.variant("SortBackward0")
 TOPK = TAKE_ALONG.variant("TopkBackward0")
-CUMMAX = TAKE_ALONG.variant("CummaxBackward0")
-CUMMIN = TAKE_ALONG.variant("CumminBackward0")
 
 
 def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tensor:

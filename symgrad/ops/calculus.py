@@ -1,0 +1,115 @@
+"""Finite differences and integrals of samples: diff, trapezoid (trapz) and
+cumulative_trapezoid.
+
+Compositions of narrow, sub, mul, sum and cumsum: their gradients are those ops' proved
+rules.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from symgrad import _dtype
+from symgrad.ops import elementwise as ew
+from symgrad.ops import shape as sh
+from symgrad.ops.reduction import sum as _sum
+from symgrad.ops.scan import cumsum
+from symgrad.tensor import Tensor, _axis, as_tensor
+
+__all__ = ["diff", "trapezoid", "trapz", "cumulative_trapezoid"]
+
+#: Functions here that torch.Tensor has no method for.
+NOT_METHODS = ("trapezoid", "trapz", "cumulative_trapezoid")
+
+
+def _steps(x: Tensor, d: int) -> tuple[Tensor, Tensor]:
+    """The entries along ``d`` without the first, and without the last."""
+    n = x._data.shape[d]
+    return sh.narrow(x, d, 1, n - 1), sh.narrow(x, d, 0, n - 1)
+
+
+def _edge(t, x: Tensor, d: int, what: str) -> Tensor:
+    t = as_tensor(t)
+    if t._data.ndim != x._data.ndim:
+        raise RuntimeError(f"diff expects {what} to be the same dimension as input")
+    return t
+
+
+def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
+    """The n-th forward difference along ``dim`` (``prepend`` / ``append`` joined first);
+    for bools, ``!=`` of neighbours, as PyTorch."""
+    x = as_tensor(input)
+    if x._data.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    d = _axis(dim, x._data.ndim)
+    parts = [p for p in (_edge(prepend, x, d, "prepend or append") if prepend is not None
+                         else None, x,
+                         _edge(append, x, d, "prepend or append") if append is not None
+                         else None) if p is not None]
+    if len(parts) > 1:
+        x = sh.cat(parts, d)
+    for _ in range(n):
+        if x._data.shape[d] == 0:
+            break
+        later, earlier = _steps(x, d)
+        x = ew.ne(later, earlier) if x._data.dtype == np.bool_ else ew.sub(later, earlier)
+    return x
+
+
+def _floating(y: Tensor) -> Tensor:
+    return y.to(_dtype.get_default_dtype()) if y._data.dtype.kind in "biu" else y
+
+
+def _spacing(x: Any, y: Tensor, d: int) -> Tensor:
+    """The widths ``x[i+1] - x[i]`` in a shape that broadcasts against ``y``'s segments: a
+    1-d ``x`` lies along ``d``, a full one broadcasts as it is."""
+    x = as_tensor(x)
+    n = y._data.shape[d]
+    if x._data.ndim == 1:
+        if x._data.shape[0] != n:
+            raise RuntimeError("trapezoid: There must be one `x` value for each sample point")
+        later, earlier = _steps(x, 0)
+        widths = ew.sub(later, earlier)
+        return sh.reshape(widths, (n - 1,) + (1,) * (y._data.ndim - 1 - d))
+    later, earlier = _steps(x, _axis(d - y._data.ndim, x._data.ndim))
+    return ew.sub(later, earlier)
+
+
+def _segments(y, x, dx, dim: int, name: str) -> tuple[Tensor, int]:
+    """The areas of the trapezoids along ``dim``, and that dimension."""
+    y = _floating(as_tensor(y))
+    if x is not None and dx is not None:
+        raise TypeError(f"{name}(): pass either x or dx, not both")
+    d = _axis(dim, max(y._data.ndim, 1))
+    if y._data.ndim == 0:
+        raise IndexError("Dimension out of range (expected a tensor with at least 1 "
+                         "dimension)")
+    n = y._data.shape[d]
+    if n == 0:
+        return sh.narrow(y, d, 0, 0), d
+    later, earlier = _steps(y, d)
+    heights = ew.add(later, earlier)
+    width = _spacing(x, y, d) if x is not None else (1 if dx is None else dx)
+    return ew.div(ew.mul(heights, width), 2), d
+
+
+def trapezoid(y, x=None, *, dx=None, dim: int = -1) -> Tensor:
+    """The trapezoidal rule along ``dim``: samples ``y`` at points ``x`` (or spaced ``dx``,
+    default 1)."""
+    segments, d = _segments(y, x, dx, dim, "trapezoid")
+    return _sum(segments, d)
+
+
+def trapz(y, x=None, *, dx=None, dim: int = -1) -> Tensor:
+    """``trapezoid`` under its older name."""
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim: int = -1) -> Tensor:
+    """The running trapezoidal integral along ``dim`` (one entry fewer than ``y``)."""
+    segments, d = _segments(y, x, dx, dim, "cumulative_trapezoid")
+    return cumsum(segments, d)
