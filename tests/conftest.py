@@ -16,3 +16,14 @@ def mutate():
     yield set_
     for op, k, v in reversed(saved):
         setattr(op, k, v)
+
+
+@pytest.fixture
+def torch64():
+    """PyTorch with float64 as its default dtype during the test (skipped without torch);
+    the previous default comes back after, so other modules' settings are kept."""
+    torch = pytest.importorskip("torch")
+    prev = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield torch
+    torch.set_default_dtype(prev)

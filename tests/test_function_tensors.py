@@ -71,14 +71,8 @@ def test_tutorial_functions_run_with_tensor_methods_in_forward():
     assert got[0] == [[0.0, 2.0], [3.0, 0.0]]
 
 
-def test_tutorial_functions_match_torch():
-    torch = pytest.importorskip("torch")
-    prev = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    try:
-        want = _run(torch)
-    finally:
-        torch.set_default_dtype(prev)
+def test_tutorial_functions_match_torch(torch64):
+    want = _run(torch64)
     for g, t in zip(_run(sg), want):
         np.testing.assert_allclose(g, t, rtol=1e-15)
 

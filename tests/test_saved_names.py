@@ -35,14 +35,8 @@ def test_saved_values_by_name():
     assert got[-3:] == ["AttributeError", "Trying", 2]
 
 
-def test_saved_values_match_torch():
-    torch = pytest.importorskip("torch")
-    prev = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    try:
-        want = _scenario(torch)
-    finally:
-        torch.set_default_dtype(prev)
+def test_saved_values_match_torch(torch64):
+    want = _scenario(torch64)
     assert _scenario(sg) == want
 
 
