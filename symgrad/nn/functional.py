@@ -15,6 +15,8 @@ from symgrad.factories import _rng
 from symgrad.ops import elementwise as _ew
 from symgrad.ops import reduction as _red
 from symgrad.ops._util import type_name
+from symgrad.ops.activations import (celu, hardshrink, hardsigmoid, hardswish,  # noqa: F401
+                                     mish, prelu, rrelu, selu, softshrink, threshold)
 from symgrad.ops.compose import (cosine_similarity, embedding, layer_norm, normalize,  # noqa: F401
                                  one_hot, pad, pairwise_distance, softsign, tanhshrink)
 from symgrad.ops.elementwise import (elu, gelu, hardtanh, leaky_relu, logsigmoid,  # noqa: F401
@@ -25,7 +27,9 @@ from symgrad.ops.loss import (binary_cross_entropy, binary_cross_entropy_with_lo
                               smooth_l1_loss)
 from symgrad.tensor import Tensor
 
-__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_similarity",
+__all__ = ["celu", "celu_", "glu", "hardshrink", "hardsigmoid", "hardswish", "mish", "prelu",
+           "rrelu", "rrelu_", "selu", "selu_", "softshrink", "threshold", "threshold_",
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_similarity",
            "cross_entropy", "dropout", "elu", "elu_", "embedding", "gelu", "hardtanh",
            "hardtanh_", "huber_loss", "kl_div", "l1_loss", "layer_norm", "leaky_relu",
            "leaky_relu_", "linear", "log_softmax", "logsigmoid", "mse_loss", "nll_loss",
@@ -61,6 +65,40 @@ def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
 
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def selu_(input: Tensor) -> Tensor:
+    return selu(input, inplace=True)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return celu(input, alpha, inplace=True)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    return globals()["threshold"](input, threshold, value, inplace=True)
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+           training: bool = False) -> Tensor:
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """``a * sigmoid(b)`` for the two halves ``a, b`` of ``input`` along ``dim``; composed
+    of recorded ops (PyTorch records one GluBackward0 node instead)."""
+    if input.dim() == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    n = input.dim()
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    size = input.shape[dim]
+    if size % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {dim % n} is size "
+                           f"{size}")
+    a, b = input.split(size // 2, dim)
+    return _ew.mul(a, _ew.sigmoid(b))
 
 
 def _implicit_dim(name: str, ndim: int, stacklevel: int = 3) -> int:
