@@ -24,11 +24,17 @@ from symgrad.ops.elementwise import (elu, gelu, hardtanh, leaky_relu, logsigmoid
 from symgrad.ops.linalg import linear  # noqa: F401
 from symgrad.ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
                               cross_entropy, huber_loss, kl_div, l1_loss, mse_loss, nll_loss,
-                              smooth_l1_loss)
+                              smooth_l1_loss, margin_ranking_loss, hinge_embedding_loss,
+                              soft_margin_loss, multilabel_soft_margin_loss,
+                              cosine_embedding_loss, triplet_margin_loss, multi_margin_loss,
+                              poisson_nll_loss, gaussian_nll_loss)
 from symgrad.tensor import Tensor
 
 __all__ = ["celu", "celu_", "glu", "hardshrink", "hardsigmoid", "hardswish", "mish", "prelu",
            "rrelu", "rrelu_", "selu", "selu_", "softshrink", "threshold", "threshold_",
+           "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
+           "multilabel_soft_margin_loss", "cosine_embedding_loss", "triplet_margin_loss",
+           "multi_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_similarity",
            "cross_entropy", "dropout", "elu", "elu_", "embedding", "gelu", "hardtanh",
            "hardtanh_", "huber_loss", "kl_div", "l1_loss", "layer_norm", "leaky_relu",
