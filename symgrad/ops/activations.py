@@ -99,7 +99,7 @@ HARDSWISH = register(
     "hardswish", "HardswishBackward0",
     forward=lambda xp, x: x * xp.minimum(xp.maximum(x + 3, 0), 6) / 6,
     vjp=lambda xp, g, ans, x: xp.where(
-        xp.less_equal(x, -3), 0 * g, xp.where(xp.less(x, 3), g * (x / 3 + 0.5), g)),
+        xp.less_equal(x, -3), xp.zeros_like(g), xp.where(xp.less(x, 3), g * (x / 3 + 0.5), g)),
     mirror=lambda x: sp.Piecewise((0, x <= -3), (x * (x + 3) / 6, x < 3), (x, True)),
     kind="elementwise", elementwise=True, domain=(Domain(((-np.inf, -3.0), (-3.0, 3.0),
                                                           (3.0, np.inf)), (-5.0, 5.0)),),
@@ -117,7 +117,7 @@ HARDSIGMOID = register(
     "hardsigmoid", "HardsigmoidBackward0",
     forward=lambda xp, x: xp.minimum(xp.maximum(x + 3, 0), 6) / 6,
     vjp=lambda xp, g, ans, x: xp.where(
-        xp.logical_and(xp.greater(x, -3), xp.less(x, 3)), g / 6, 0 * g),
+        xp.logical_and(xp.greater(x, -3), xp.less(x, 3)), g / 6, xp.zeros_like(g)),
     mirror=lambda x: sp.Piecewise((0, x <= -3), (1, x >= 3), ((x + 3) / 6, True)),
     kind="elementwise", elementwise=True, domain=(Domain(((-np.inf, -3.0), (-3.0, 3.0),
                                                           (3.0, np.inf)), (-5.0, 5.0)),),
@@ -144,7 +144,7 @@ _SHRINK_DOMAIN = Domain(((-np.inf, -1.0), (-1.0, -0.5), (-0.5, 0.5), (0.5, 1.0),
 HARDSHRINK = register(
     "hardshrink", "HardshrinkBackward0",
     forward=lambda xp, x, lambd=0.5: xp.where(_inside(xp, x, lambd), 0 * x, x),
-    vjp=lambda xp, g, ans, x, lambd=0.5: xp.where(_inside(xp, x, lambd), 0 * g, g),
+    vjp=lambda xp, g, ans, x, lambd=0.5: xp.where(_inside(xp, x, lambd), xp.zeros_like(g), g),
     mirror=lambda x, lambd=0.5: sp.Piecewise((0, (x >= -lambd) & (x <= lambd)), (x, True)),
     kind="elementwise", elementwise=True, domain=(_SHRINK_DOMAIN,),
     params={"lambd": (0.5, 1.0)},
@@ -163,7 +163,7 @@ SOFTSHRINK = register(
     "softshrink", "SoftshrinkBackward0",
     forward=lambda xp, x, lambd=0.5: xp.where(
         xp.greater(x, lambd), x - lambd, xp.where(xp.less(x, -lambd), x + lambd, 0 * x)),
-    vjp=lambda xp, g, ans, x, lambd=0.5: xp.where(_inside(xp, x, lambd), 0 * g, g),
+    vjp=lambda xp, g, ans, x, lambd=0.5: xp.where(_inside(xp, x, lambd), xp.zeros_like(g), g),
     mirror=lambda x, lambd=0.5: sp.Piecewise((x - lambd, x > lambd), (x + lambd, x < -lambd),
                                              (0, True)),
     kind="elementwise", elementwise=True, domain=(_SHRINK_DOMAIN,),
@@ -185,7 +185,7 @@ THRESHOLD = register(
     forward=lambda xp, x, threshold=0.0, value=0.0: xp.where(
         xp.greater(x, threshold), x, 0 * x + value),
     vjp=lambda xp, g, ans, x, threshold=0.0, value=0.0: xp.where(
-        xp.greater(x, threshold), g, 0 * g),
+        xp.greater(x, threshold), g, xp.zeros_like(g)),
     mirror=lambda x, threshold=0.0, value=0.0: sp.Piecewise((x, x > threshold), (value, True)),
     kind="elementwise", elementwise=True,
     domain=(Domain(((-np.inf, 0.0), (0.0, 0.5), (0.5, np.inf)), (-2.0, 2.0)),),
@@ -213,7 +213,7 @@ PRELU = register(
     "prelu", "PreluKernelBackward0",
     forward=lambda xp, x, w: xp.where(xp.greater(x, 0), x, w * x),
     vjp=(lambda xp, g, ans, x, w: xp.where(xp.greater(x, 0), g, w * g),
-         lambda xp, g, ans, x, w: xp.where(xp.greater(x, 0), 0 * g, x * g)),
+         lambda xp, g, ans, x, w: xp.where(xp.greater(x, 0), xp.zeros_like(g), x * g)),
     mirror=lambda x, w: sp.Piecewise((x, x > 0), (w * x, True)),
     kind="elementwise", elementwise=True, domain=(NONZERO, REAL),
     kinks=Kink(lambda x, w: np.equal(x, 0) & np.not_equal(w, 1),

@@ -1,0 +1,243 @@
+"""The nn.functional activations and losses added last (selu ... rrelu, margin_ranking_loss
+... gaussian_nll_loss): values, dtypes, input gradients and node names as PyTorch gives them,
+kink conventions included, and exact against the mirrors."""
+
+import numpy as np
+import pytest
+
+import symgrad as sg
+from symgrad import verify
+from symgrad.nn import functional as F
+
+R = np.random.default_rng(23)
+A = R.standard_normal((3, 4))
+B = R.standard_normal((3, 4))
+C = R.standard_normal((3, 4))
+POS = R.uniform(0.2, 3.0, (3, 4))
+# every activation's kinks, hit exactly
+KINKS = np.array([-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0, 2.0, -2.0, 0.25])
+SIGNS = np.where(R.standard_normal((3, 4)) > 0, 1.0, -1.0)
+SIGN3 = np.array([1.0, -1.0, 1.0])
+BITS = (R.standard_normal((3, 4)) > 0).astype(float)
+COUNTS = np.array([[0.0, 1.0, 2.0, 5.0], [3.0, 0.0, 1.0, 7.0], [2.0, 4.0, 0.5, 1.5]])
+CLASS = [2, 0, 3]
+
+
+def _acts(name, f):
+    return {f"{name}": (f, [A * 3]), f"{name}_kinks": (f, [KINKS])}
+
+
+# name: (program over (F, T, *tensors), input arrays)
+PROGRAMS = {
+    **_acts("selu", lambda F, T, x: F.selu(x)),
+    **_acts("celu", lambda F, T, x: F.celu(x, alpha=0.5)),
+    **_acts("celu_default", lambda F, T, x: F.celu(x)),
+    **_acts("mish", lambda F, T, x: F.mish(x)),
+    **_acts("hardswish", lambda F, T, x: F.hardswish(x)),
+    **_acts("hardsigmoid", lambda F, T, x: F.hardsigmoid(x)),
+    **_acts("hardshrink", lambda F, T, x: F.hardshrink(x)),
+    **_acts("hardshrink_1", lambda F, T, x: F.hardshrink(x, 1.0)),
+    **_acts("softshrink", lambda F, T, x: F.softshrink(x)),
+    **_acts("softshrink_1", lambda F, T, x: F.softshrink(x, lambd=1.0)),
+    **_acts("threshold", lambda F, T, x: F.threshold(x, 0.5, -2.0)),
+    **_acts("rrelu_eval", lambda F, T, x: F.rrelu(x)),
+    **_acts("rrelu_eval_bounds", lambda F, T, x: F.rrelu(x, 0.1, 0.5)),
+    **_acts("gelu_tanh", lambda F, T, x: F.gelu(x, approximate="tanh")),
+    "selu_inplace": (lambda F, T, x: F.selu(x * 1, inplace=True), [KINKS]),
+    "selu_": (lambda F, T, x: F.selu_(x * 1), [A]),
+    "celu_": (lambda F, T, x: F.celu_(x * 1, 2.0), [A]),
+    "threshold_": (lambda F, T, x: F.threshold_(x * 1, 0.0, 1.0), [KINKS]),
+    "threshold_inplace": (lambda F, T, x: F.threshold(x * 1, 0.1, 0.3, inplace=True), [A]),
+    "hardswish_inplace": (lambda F, T, x: F.hardswish(x * 1, inplace=True), [A * 3]),
+    "hardsigmoid_inplace": (lambda F, T, x: F.hardsigmoid(x * 1, True), [A * 3]),
+    "mish_inplace": (lambda F, T, x: F.mish(x * 1, inplace=True), [A]),
+    "rrelu_": (lambda F, T, x: F.rrelu_(x * 1), [A]),
+    "glu": (lambda F, T, x: F.glu(x), [A]),
+    "glu_dim0": (lambda F, T, x: F.glu(x.reshape(4, 3), 0), [A]),
+    "prelu_one": (lambda F, T, x, w: F.prelu(x, w[0, :1]), [A, B]),
+    "prelu_channels": (lambda F, T, x, w: F.prelu(x.reshape(1, 3, 4), w[0, :3]), [A, B]),
+    "prelu_channels_4d": (lambda F, T, x, w: F.prelu(x.reshape(2, 3, 2, 1), w[0, :3]), [A, B]),
+    "prelu_kinks": (lambda F, T, x, w: F.prelu(x.reshape(2, 5), w.reshape(-1)[:5]), [KINKS, B]),
+    # losses
+    **{f"margin_ranking_{r}": (lambda F, T, a, b, r=r: F.margin_ranking_loss(
+        a, b, T.tensor(SIGNS), margin=0.3, reduction=r), [A, B]) for r in ("none", "mean", "sum")},
+    "margin_ranking_kink": (lambda F, T, a, b: F.margin_ranking_loss(
+        a, b, T.tensor(SIGNS)), [A, A]),
+    **{f"hinge_embedding_{r}": (lambda F, T, a, r=r: F.hinge_embedding_loss(
+        a, T.tensor(SIGNS), reduction=r), [A]) for r in ("none", "mean", "sum")},
+    "hinge_embedding_margin": (lambda F, T, a: F.hinge_embedding_loss(
+        a, T.tensor(SIGNS[:2]), margin=0.5), [KINKS[:8].reshape(2, 4)]),
+    **{f"soft_margin_{r}": (lambda F, T, a, r=r: F.soft_margin_loss(
+        a * 10, T.tensor(SIGNS), reduction=r), [A]) for r in ("none", "mean", "sum")},
+    **{f"multilabel_soft_margin_{r}": (lambda F, T, a, r=r: F.multilabel_soft_margin_loss(
+        a, T.tensor(BITS), reduction=r), [A]) for r in ("none", "mean", "sum")},
+    "multilabel_soft_margin_weight": (lambda F, T, a, w: F.multilabel_soft_margin_loss(
+        a, T.tensor(BITS), weight=w[0].abs()), [A, B]),
+    **{f"cosine_embedding_{r}": (lambda F, T, a, b, r=r: F.cosine_embedding_loss(
+        a, b, T.tensor(SIGN3), margin=0.1, reduction=r), [A, B]) for r in ("none", "mean", "sum")},
+    "cosine_embedding_1d": (lambda F, T, a, b: F.cosine_embedding_loss(
+        a[0], b[0], T.tensor(-1.0)), [A, B]),
+    **{f"poisson_nll_{r}": (lambda F, T, a, r=r: F.poisson_nll_loss(
+        a, T.tensor(COUNTS), reduction=r), [A]) for r in ("none", "mean", "sum")},
+    "poisson_nll_full": (lambda F, T, a: F.poisson_nll_loss(a, T.tensor(COUNTS), full=True),
+                         [A]),
+    "poisson_nll_rates": (lambda F, T, a: F.poisson_nll_loss(
+        a, T.tensor(COUNTS), log_input=False, full=True, reduction="sum"), [POS]),
+    **{f"gaussian_nll_{r}": (lambda F, T, a, b, v, r=r: F.gaussian_nll_loss(
+        a, b, v, reduction=r), [A, B, POS]) for r in ("none", "mean", "sum")},
+    "gaussian_nll_full_clamped": (lambda F, T, a, b, v: F.gaussian_nll_loss(
+        a, b, v * 1e-7, full=True, eps=1e-6), [A, B, POS]),
+    "gaussian_nll_var_per_row": (lambda F, T, a, b, v: F.gaussian_nll_loss(
+        a, b, v[:, 0]), [A, B, POS]),
+    "gaussian_nll_var_column": (lambda F, T, a, b, v: F.gaussian_nll_loss(
+        a, b, v[:, :1]), [A, B, POS]),
+    **{f"triplet_margin_{r}": (lambda F, T, a, p, n, r=r: F.triplet_margin_loss(
+        a, p, n, reduction=r), [A, B, C]) for r in ("none", "mean", "sum")},
+    "triplet_margin_p1_swap": (lambda F, T, a, p, n: F.triplet_margin_loss(
+        a, p, n, margin=2.0, p=1, swap=True), [A, B, C]),
+    **{f"multi_margin_{r}": (lambda F, T, a, r=r: F.multi_margin_loss(
+        a, T.tensor(CLASS), reduction=r), [A]) for r in ("none", "mean", "sum")},
+    "multi_margin_p2_weight": (lambda F, T, a, w: F.multi_margin_loss(
+        a, T.tensor(CLASS), p=2, margin=0.7, weight=w[0].abs().detach()), [A, B]),
+    "multi_margin_1d": (lambda F, T, a: F.multi_margin_loss(a[0], T.tensor(1)), [A]),
+    "multi_margin_kink": (lambda F, T, a: F.multi_margin_loss(
+        a, T.tensor([0, 1, 2]), margin=0.0), [np.ones((3, 4))]),
+}
+
+# PyTorch fuses some compositions into one node; symgrad records the composed ops
+COMPOSED_NODES = ("glu", "rrelu_", "margin_ranking", "hinge", "multilabel", "cosine", "poisson",
+                  "gaussian", "triplet", "multi_margin")
+
+
+def _np(t):
+    return t.detach().numpy()
+
+
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
+def test_values_gradients_and_nodes_match_pytorch(torch64, name):
+    torch = torch64
+    import torch.nn.functional as TF
+
+    f, arrays = PROGRAMS[name]
+    ours = [sg.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out_s, out_t = f(F, sg, *ours), f(TF, torch, *theirs)
+    assert out_s.dtype.name == str(out_t.dtype).removeprefix("torch.")
+    assert tuple(out_s.shape) == tuple(out_t.shape)
+    np.testing.assert_allclose(_np(out_s), _np(out_t), rtol=1e-13, atol=1e-15)
+    if not name.startswith(COMPOSED_NODES):
+        assert type(out_s.grad_fn).__name__ == type(out_t.grad_fn).__name__
+    ct = np.random.default_rng(1).standard_normal(tuple(out_t.shape))
+    g_s = sg.autograd.grad(out_s, ours, sg.tensor(ct), allow_unused=True)
+    g_t = torch.autograd.grad(out_t, theirs, torch.tensor(ct), allow_unused=True)
+    # PyTorch's hardsigmoid backward multiplies by 1/6 rounded to float32, even in float64
+    rtol = 1e-7 if name.startswith("hardsigmoid") else 1e-12
+    for s, t in zip(g_s, g_t):
+        np.testing.assert_allclose(0 if s is None else _np(s), 0 if t is None else _np(t),
+                                   rtol=rtol, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", ["selu", "hardswish", "softshrink", "threshold", "prelu_one",
+                                  "soft_margin_none", "rrelu_eval"])
+def test_float32_stays_float32(torch64, name):
+    torch = torch64
+    import torch.nn.functional as TF
+
+    f, arrays = PROGRAMS[name]
+    ours = [sg.tensor(a, dtype=sg.float32) for a in arrays]
+    theirs = [torch.tensor(a, dtype=torch.float32) for a in arrays]
+    out_s, out_t = f(F, sg, *ours), f(TF, torch, *theirs)
+    assert out_s.dtype == sg.float32 and out_t.dtype == torch.float32
+    np.testing.assert_allclose(_np(out_s), _np(out_t), rtol=1e-6, atol=1e-6)
+
+
+def test_in_place_forms_write_into_the_input():
+    x = sg.tensor([-1.0, 0.5, 2.0])
+    assert F.selu_(x) is x and x[0].item() == pytest.approx(F.selu(sg.tensor(-1.0)).item())
+    y = sg.tensor([-1.0, 0.5, 2.0])
+    assert F.threshold(y, 1.0, 7.0, inplace=True) is y
+    assert y.tolist() == [7.0, 7.0, 2.0]
+
+
+def test_rrelu_training_draws_slopes_from_the_generator():
+    x = sg.tensor(-np.ones(1000), requires_grad=True)
+    sg.manual_seed(3)
+    a = F.rrelu(x, 0.1, 0.3, training=True)
+    sg.manual_seed(3)
+    b = F.rrelu(x, 0.1, 0.3, training=True)
+    assert np.array_equal(_np(a), _np(b))
+    slopes = -_np(a)
+    assert slopes.min() >= 0.1 and slopes.max() < 0.3 and slopes.std() > 0.03
+    a.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), slopes)
+    pos = sg.tensor([1.0, 2.0])
+    assert F.rrelu(pos, training=True).tolist() == [1.0, 2.0]
+
+
+# scalar programs: the verifier proves them against SymPy's derivatives of the mirrors
+SMALL, SMALL_B = A[:2, :3], B[:2, :3]
+CHECKED = {
+    "activations": (lambda x: (F.selu(x) + F.celu(x, 0.5) + F.mish(x) + F.hardswish(x * 3)
+                               + F.hardsigmoid(x * 3) + F.softshrink(x) + F.hardshrink(x)
+                               + F.threshold(x, 0.1, 2.0)).pow(2).sum(), [SMALL]),
+    "prelu_glu": (lambda x, w: (F.prelu(x, w[0]) + F.glu(x, 0).sum()).exp().sum(),
+                  [SMALL, SMALL_B]),
+    "margin_losses": (lambda x, y: F.margin_ranking_loss(x, y, sg.tensor(SIGNS[:2, :3]))
+                      + F.soft_margin_loss(x * y, sg.tensor(SIGNS[1, :3])) + F.hinge_embedding_loss(
+                          x, sg.tensor(SIGNS[:2, :3])), [SMALL, SMALL_B]),
+    "embedding_losses": (lambda x, y: F.cosine_embedding_loss(x, y, sg.tensor([1.0, -1.0]))
+                         + F.triplet_margin_loss(x, y, x * 0.5)
+                         + F.multi_margin_loss(x, sg.tensor([1, 2]), p=2), [SMALL, SMALL_B]),
+    "likelihoods": (lambda x, v: F.poisson_nll_loss(x, sg.tensor(COUNTS[:2, :3]), full=True)
+                    + F.gaussian_nll_loss(x, sg.zeros(2, 3), v.abs() + 0.5)
+                    + F.multilabel_soft_margin_loss(x, sg.tensor(BITS[:2, :3])),
+                    [SMALL, SMALL_B]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHECKED))
+def test_exact_against_the_mirror(name):
+    f, arrays = CHECKED[name]
+    rep = verify.check(f, *[sg.tensor(a) for a in arrays])
+    assert rep.ok, rep.table()
+
+
+ERRORS = {
+    "softshrink_negative": (lambda F, T: F.softshrink(T.ones(2), -1.0), RuntimeError),
+    "glu_odd": (lambda F, T: F.glu(T.ones(2, 3)), RuntimeError),
+    "glu_scalar": (lambda F, T: F.glu(T.tensor(1.0)), RuntimeError),
+    "prelu_channels": (lambda F, T: F.prelu(T.ones(2, 3), T.ones(2)), RuntimeError),
+    "hardswish_int": (lambda F, T: F.hardswish(T.ones(2, dtype=T.int64)), NotImplementedError),
+    "reduction": (lambda F, T: F.soft_margin_loss(T.ones(2), T.ones(2), reduction="x"),
+                  ValueError),
+    "multi_margin_p3": (lambda F, T: F.multi_margin_loss(T.ones(2, 3), T.tensor([0, 1]), p=3),
+                        ValueError),
+    "soft_margin_target_grad": (lambda F, T: F.soft_margin_loss(
+        T.ones(2), T.ones(2, requires_grad=True)), RuntimeError),
+    "multi_margin_weight_grad": (lambda F, T: F.multi_margin_loss(
+        T.ones(2, 3), T.tensor([0, 1]), weight=T.ones(3, requires_grad=True)), RuntimeError),
+    "multi_margin_range": (lambda F, T: F.multi_margin_loss(T.ones(2, 3), T.tensor([0, 3])),
+                           RuntimeError),
+    "gaussian_var_size": (lambda F, T: F.gaussian_nll_loss(T.ones(2, 3), T.ones(2, 3),
+                                                           T.ones(3, 2)), ValueError),
+    "gaussian_var_negative": (lambda F, T: F.gaussian_nll_loss(T.ones(2), T.ones(2),
+                                                               -T.ones(2)), ValueError),
+    "margin_ranking_dims": (lambda F, T: F.margin_ranking_loss(T.ones(2), T.ones(2),
+                                                               T.ones(1, 2)), RuntimeError),
+    "triplet_dims": (lambda F, T: F.triplet_margin_loss(T.ones(2, 3), T.ones(3), T.ones(2, 3)),
+                     RuntimeError),
+    "cosine_dims": (lambda F, T: F.cosine_embedding_loss(T.ones(2, 3), T.ones(2, 3),
+                                                         T.ones(2, 1)), RuntimeError),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ERRORS))
+def test_errors_match_pytorch(name):
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as TF
+
+    f, err = ERRORS[name]
+    with pytest.raises(err):
+        f(TF, torch)
+    with pytest.raises(err):
+        f(F, sg)
