@@ -104,9 +104,35 @@ PROGRAMS = {
         a, T.tensor([0, 1, 2]), margin=0.0), [np.ones((3, 4))]),
 }
 
+X435 = R.standard_normal((4, 3, 5))
+W3, B3 = R.standard_normal(3), R.standard_normal(3)
+BILINEAR_W = R.standard_normal((2, 4, 5))
+PROGRAMS.update({
+    "batch_norm_train": (lambda F, T, x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+                         [X435, W3, B3]),
+    "batch_norm_train_2d": (lambda F, T, x: F.batch_norm(x, None, None, training=True,
+                                                         eps=0.1), [A]),
+    "batch_norm_eval": (lambda F, T, x, w, b: F.batch_norm(
+        x, T.tensor(B3), T.tensor(W3).abs(), w, b, training=False), [X435, W3, B3]),
+    "instance_norm": (lambda F, T, x, w, b: F.instance_norm(x, weight=w, bias=b),
+                      [X435, W3, B3]),
+    "group_norm": (lambda F, T, x, w: F.group_norm(x.reshape(2, 6, 5), 3, w.reshape(-1)[:6]),
+                   [X435, A]),
+    "group_norm_one_group": (lambda F, T, x: F.group_norm(x, 1, eps=0.5), [X435]),
+    "rms_norm": (lambda F, T, x, w: F.rms_norm(x, (5,), w[0]), [X435, X435[0]]),
+    "rms_norm_2d_default_eps": (lambda F, T, x: F.rms_norm(x * 1e-5, [3, 5]), [X435]),
+    "pdist": (lambda F, T, x: F.pdist(x), [A]),
+    "pdist_p1": (lambda F, T, x: F.pdist(x, p=1), [A]),
+    "pdist_p3": (lambda F, T, x: F.pdist(x, 3.0), [A]),
+    "bilinear": (lambda F, T, x, y, w, b: F.bilinear(x, y, w, b[:2]),
+                 [A, X435[0], BILINEAR_W, B3]),
+    "bilinear_no_bias": (lambda F, T, x, y, w: F.bilinear(x, y, w), [A, X435[0], BILINEAR_W]),
+})
+
 # PyTorch fuses some compositions into one node; symgrad records the composed ops
 COMPOSED_NODES = ("glu", "rrelu_", "margin_ranking", "hinge", "multilabel", "cosine", "poisson",
-                  "gaussian", "triplet", "multi_margin")
+                  "gaussian", "triplet", "multi_margin", "batch_norm", "instance_norm",
+                  "group_norm", "rms_norm", "pdist", "bilinear")
 
 
 def _np(t):
@@ -174,6 +200,63 @@ def test_rrelu_training_draws_slopes_from_the_generator():
     assert F.rrelu(pos, training=True).tolist() == [1.0, 2.0]
 
 
+def test_batch_norm_updates_running_statistics_in_place(torch64):
+    torch = torch64
+    import torch.nn.functional as TF
+
+    stats_s, stats_t = (sg.zeros(3), sg.ones(3)), (torch.zeros(3), torch.ones(3))
+    for _ in range(2):
+        F.batch_norm(sg.tensor(X435), *stats_s, training=True, momentum=0.3)
+        TF.batch_norm(torch.tensor(X435), *stats_t, training=True, momentum=0.3)
+    for s, t in zip(stats_s, stats_t):
+        np.testing.assert_allclose(s.numpy(), t.numpy(), rtol=1e-13)
+    assert not stats_s[0].requires_grad
+
+
+def test_dropout_variants_outside_training_return_the_input():
+    x = sg.tensor(X435)
+    for f in (F.alpha_dropout, F.feature_alpha_dropout):
+        assert f(x, 0.4) is x
+    for f, t in ((F.dropout1d, x), (F.dropout2d, x[None]), (F.dropout3d, x[None, None])):
+        assert f(t, 0.4, training=False) is t
+
+
+def test_channel_dropout_zeroes_whole_channels_and_keeps_the_expected_value():
+    sg.manual_seed(0)
+    x = sg.ones(200, 3, 5)
+    y = F.dropout1d(x, 0.25).numpy()
+    per_channel = y.reshape(600, 5)
+    assert set(np.unique(per_channel)) <= {0.0, 1 / 0.75}
+    assert all(len(set(row)) == 1 for row in per_channel)
+    assert 0.6 < (per_channel[:, 0] > 0).mean() < 0.9
+
+
+def test_alpha_dropout_keeps_mean_and_variance_of_standard_normal_input():
+    sg.manual_seed(1)
+    x = sg.tensor(np.random.default_rng(2).standard_normal(200000))
+    y = F.alpha_dropout(x, 0.2, training=True).numpy()
+    assert abs(y.mean()) < 0.02 and abs(y.var() - 1) < 0.03
+    dropped = -1.7580993408473766 * (1 / np.sqrt((1.7580993408473766 ** 2 * 0.2 + 1) * 0.8))
+    dropped += 1.7580993408473766 * 0.2 / np.sqrt((1.7580993408473766 ** 2 * 0.2 + 1) * 0.8)
+    assert 0.15 < np.isclose(y, dropped).mean() < 0.25
+
+
+def test_gumbel_softmax_samples_and_hard_one_hot_with_soft_gradient():
+    logits = sg.tensor(np.log([[0.7, 0.2, 0.1]] * 4000), requires_grad=True)
+    sg.manual_seed(4)
+    soft = F.gumbel_softmax(logits, tau=0.5)
+    np.testing.assert_allclose(soft.sum(-1).detach().numpy(), 1.0, rtol=1e-12)
+    sg.manual_seed(4)
+    hard = F.gumbel_softmax(logits, tau=0.5, hard=True)
+    h = hard.detach().numpy()
+    assert set(np.unique(h)) == {0.0, 1.0} and (h.sum(-1) == 1).all()
+    np.testing.assert_allclose(h.mean(0), [0.7, 0.2, 0.1], atol=0.03)   # Gumbel-max sampling
+    ct = sg.tensor(np.random.default_rng(5).standard_normal((4000, 3)))
+    (g_hard,) = sg.autograd.grad(hard, logits, ct)
+    (g_soft,) = sg.autograd.grad(soft, logits, ct)
+    np.testing.assert_allclose(g_hard.numpy(), g_soft.numpy(), rtol=1e-12)
+
+
 # scalar programs: the verifier proves them against SymPy's derivatives of the mirrors
 SMALL, SMALL_B = A[:2, :3], B[:2, :3]
 CHECKED = {
@@ -183,8 +266,8 @@ CHECKED = {
     "prelu_glu": (lambda x, w: (F.prelu(x, w[0]) + F.glu(x, 0).sum()).exp().sum(),
                   [SMALL, SMALL_B]),
     "margin_losses": (lambda x, y: F.margin_ranking_loss(x, y, sg.tensor(SIGNS[:2, :3]))
-                      + F.soft_margin_loss(x * y, sg.tensor(SIGNS[1, :3])) + F.hinge_embedding_loss(
-                          x, sg.tensor(SIGNS[:2, :3])), [SMALL, SMALL_B]),
+                      + F.soft_margin_loss(x * y, sg.tensor(SIGNS[:2, :3]))
+                      + F.hinge_embedding_loss(x, sg.tensor(SIGNS[:2, :3])), [SMALL, SMALL_B]),
     "embedding_losses": (lambda x, y: F.cosine_embedding_loss(x, y, sg.tensor([1.0, -1.0]))
                          + F.triplet_margin_loss(x, y, x * 0.5)
                          + F.multi_margin_loss(x, sg.tensor([1, 2]), p=2), [SMALL, SMALL_B]),
@@ -192,6 +275,12 @@ CHECKED = {
                     + F.gaussian_nll_loss(x, sg.zeros(2, 3), v.abs() + 0.5)
                     + F.multilabel_soft_margin_loss(x, sg.tensor(BITS[:2, :3])),
                     [SMALL, SMALL_B]),
+    "norms": (lambda x, w: (F.batch_norm(x, None, None, w[0], None, training=True)
+                            + F.group_norm(x.reshape(1, 2, 3), 2).reshape(2, 3)
+                            + F.rms_norm(x, 3, w[1]) + F.pdist(x).sum()).pow(2).sum(),
+              [SMALL, SMALL_B]),
+    "bilinear": (lambda x, w: F.bilinear(x, x, w.reshape(2, 1, 3).expand(2, 3, 3) * 1.0)
+                 .sin().sum(), [SMALL, SMALL_B]),
 }
 
 
@@ -226,6 +315,11 @@ ERRORS = {
                                                                T.ones(1, 2)), RuntimeError),
     "triplet_dims": (lambda F, T: F.triplet_margin_loss(T.ones(2, 3), T.ones(3), T.ones(2, 3)),
                      RuntimeError),
+    "group_norm_groups": (lambda F, T: F.group_norm(T.ones(2, 3, 4), 2), RuntimeError),
+    "batch_norm_one_value": (lambda F, T: F.batch_norm(T.ones(1, 3), None, None, training=True),
+                             ValueError),
+    "pdist_1d": (lambda F, T: F.pdist(T.ones(3)), RuntimeError),
+    "dropout2d_p": (lambda F, T: F.dropout2d(T.ones(2, 3, 4), 1.5), ValueError),
     "cosine_dims": (lambda F, T: F.cosine_embedding_loss(T.ones(2, 3), T.ones(2, 3),
                                                          T.ones(2, 1)), RuntimeError),
 }

@@ -28,9 +28,14 @@ from symgrad.ops.loss import (binary_cross_entropy, binary_cross_entropy_with_lo
                               soft_margin_loss, multilabel_soft_margin_loss,
                               cosine_embedding_loss, triplet_margin_loss, multi_margin_loss,
                               poisson_nll_loss, gaussian_nll_loss)
+from symgrad.ops.normalization import (batch_norm, bilinear, group_norm,  # noqa: F401
+                                       instance_norm, pdist, rms_norm)
 from symgrad.tensor import Tensor
 
-__all__ = ["celu", "celu_", "glu", "hardshrink", "hardsigmoid", "hardswish", "mish", "prelu",
+__all__ = ["alpha_dropout", "batch_norm", "bilinear", "dropout1d", "dropout2d", "dropout3d",
+           "feature_alpha_dropout", "group_norm", "gumbel_softmax", "instance_norm", "pdist",
+           "rms_norm", "celu", "celu_", "glu", "hardshrink", "hardsigmoid", "hardswish", "mish",
+           "prelu",
            "rrelu", "rrelu_", "selu", "selu_", "softshrink", "threshold", "threshold_",
            "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
            "multilabel_soft_margin_loss", "cosine_embedding_loss", "triplet_margin_loss",
@@ -161,3 +166,92 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
         noise = keep.astype(dt) / dt.type(1 - p) if dt.kind == "f" else keep / (1 - p)
     noise_t = Tensor._wrap(np.asarray(noise))
     return input.mul_(noise_t) if inplace else _ew.mul(input, noise_t)
+
+
+def _check_p(p: float) -> float:
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    return float(p)
+
+
+def _channel_dropout(name: str, input: Tensor, p: float, training: bool, inplace: bool,
+                     dims: tuple[int, ...]) -> Tensor:
+    """Zero whole channels (dimension 1 of a batched input, 0 of an unbatched one) with
+    probability ``p``, scaling the rest by ``1 / (1 - p)``; identity outside training."""
+    p = _check_p(p)
+    if input.dim() not in dims:
+        raise RuntimeError(f"{name}: Expected {' or '.join(f'{d}D' for d in dims)} input, but "
+                           f"received a {input.dim()}D input.")
+    if not training or p == 0 or input.numel() == 0:
+        return input
+    shape = input.shape
+    batched = input.dim() == max(dims)
+    lead = 2 if batched else 1
+    noise_shape = tuple(shape[:lead]) + (1,) * (input.dim() - lead)
+    dt = input._data.dtype
+    keep = _rng().random(noise_shape) < 1 - p
+    noise = np.zeros(noise_shape, dt) if p == 1 else keep.astype(dt) / dt.type(1 - p)
+    noise_t = Tensor._wrap(np.asarray(noise))
+    return input.mul_(noise_t) if inplace else _ew.mul(input, noise_t)
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    return _channel_dropout("dropout1d", input, p, training, inplace, (2, 3))
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    return _channel_dropout("dropout2d", input, p, training, inplace, (3, 4))
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    return _channel_dropout("dropout3d", input, p, training, inplace, (4, 5))
+
+
+_SELU_NEG = 1.7580993408473766   # -selu(-inf): the value a dropped selu activation takes
+
+
+def _alpha_dropout(input: Tensor, p: float, training: bool, noise_shape) -> Tensor:
+    p = _check_p(p)
+    if not training or p == 0 or input.numel() == 0:
+        return input
+    dt = input._data.dtype
+    if p == 1:
+        return _ew.mul(input, Tensor._wrap(np.zeros((), dt)))
+    keep = (_rng().random(noise_shape) < 1 - p).astype(dt)
+    a = 1.0 / np.sqrt((_SELU_NEG ** 2 * p + 1) * (1 - p))
+    shift = (keep - 1) * (_SELU_NEG * a) + _SELU_NEG * a * p
+    return _ew.add(_ew.mul(input, Tensor._wrap(keep * dt.type(a))),
+                   Tensor._wrap(shift.astype(dt)))
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
+                  inplace: bool = False) -> Tensor:
+    """Dropout for selu networks: dropped entries take selu's negative saturation value and
+    an affine map keeps mean and variance; identity outside training."""
+    return _alpha_dropout(input, p, training, input._data.shape)
+
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
+                          inplace: bool = False) -> Tensor:
+    """alpha_dropout of whole channels (dimension 1)."""
+    shape = tuple(input.shape[:2]) + (1,) * max(input.dim() - 2, 0)
+    return _alpha_dropout(input, p, training, shape)
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1) -> Tensor:
+    """``softmax((logits + g) / tau)`` with Gumbel(0, 1) noise ``g`` drawn from symgrad's
+    generator; ``hard`` returns the one-hot argmax with the soft sample's gradient."""
+    dt = logits._data.dtype
+    gumbels = -np.log(_rng().exponential(1.0, logits._data.shape)).astype(dt)
+    y_soft = _red.softmax(_ew.div(_ew.add(logits, Tensor._wrap(gumbels)), tau), dim)
+    if not hard:
+        return y_soft
+    soft = y_soft._data
+    index = np.expand_dims(np.argmax(soft, axis=dim), dim)
+    hard_np = np.zeros_like(soft)
+    np.put_along_axis(hard_np, index, 1, axis=dim)
+    return _ew.add(_ew.sub(Tensor._wrap(hard_np), y_soft.detach()), y_soft)
