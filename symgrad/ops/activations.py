@@ -63,7 +63,7 @@ CELU_INPLACE = CELU.variant("CeluBackward1")
 def celu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``: continuously differentiable."""
     if alpha == 0:
-        raise RuntimeError("ZeroDivisionError")
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
     check_kernel("elu_cpu", input)
     if inplace:
         return _in_place(input, CELU_INPLACE, "celu", alpha=float(alpha))

@@ -30,9 +30,9 @@ def _affine(out: Tensor, weight, bias, ndim: int) -> Tensor:
     return out
 
 
-def _check_channels(fn: str, what: str, t: Tensor | None, c: int) -> None:
+def _check_channels(what: str, t: Tensor | None, c: int) -> None:
     if t is not None and t.numel() != c:
-        raise RuntimeError(f"{fn}: expected {what} to have {c} elements, got {t.numel()}")
+        raise RuntimeError(f"{what} should contain {c} elements not {t.numel()}")
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
@@ -43,10 +43,10 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     ``running_mean`` / ``running_var``; then ``* weight + bias`` per channel."""
     if input.dim() < 2:
         raise ValueError(f"Expected 2D or higher input (got {input.dim()}D input)")
-    n, c = input.shape[0], input.shape[1]
+    c = input.shape[1]
     for what, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
-        _check_channels("batch_norm", what, t, c)
+        _check_channels(what, t, c)
     dims = (0,) + tuple(range(2, input.dim()))
     count = input.numel() // max(c, 1)
     if training:
@@ -67,7 +67,6 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                                "mode")
         mean = _channel_shaped(running_mean, input.dim())
         var = _channel_shaped(running_var, input.dim())
-    del n
     out = (input - mean) * (var + eps).rsqrt()
     return _affine(out, weight, bias, input.dim())
 
