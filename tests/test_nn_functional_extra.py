@@ -107,6 +107,7 @@ PROGRAMS = {
 X435 = R.standard_normal((4, 3, 5))
 W3, B3 = R.standard_normal(3), R.standard_normal(3)
 BILINEAR_W = R.standard_normal((2, 4, 5))
+FOLD_IN = R.standard_normal((2, 9, 2))
 PROGRAMS.update({
     "batch_norm_train": (lambda F, T, x, w, b: F.batch_norm(x, None, None, w, b, training=True),
                          [X435, W3, B3]),
@@ -127,12 +128,21 @@ PROGRAMS.update({
     "bilinear": (lambda F, T, x, y, w, b: F.bilinear(x, y, w, b[:2]),
                  [A, X435[0], BILINEAR_W, B3]),
     "bilinear_no_bias": (lambda F, T, x, y, w: F.bilinear(x, y, w), [A, X435[0], BILINEAR_W]),
+    "unfold": (lambda F, T, x: F.unfold(x.reshape(2, 2, 5, 3), (2, 3)), [X435]),
+    "unfold_strided": (lambda F, T, x: F.unfold(x.reshape(1, 2, 6, 5), 3, dilation=(1, 2),
+                                                padding=1, stride=2), [X435]),
+    "unfold_unbatched": (lambda F, T, x: F.unfold(x, 2), [X435]),
+    "fold": (lambda F, T, x: F.fold(x.reshape(1, 6, 10), (3, 7), (2, 3)), [X435]),
+    "fold_strided": (lambda F, T, x: F.fold(x, (4, 3), 3, padding=1, stride=(2, 1),
+                                            dilation=(1, 2)), [FOLD_IN]),
+    "fold_unbatched": (lambda F, T, x: F.fold(x.reshape(4, 15), (6, 7), 2, stride=(1, 2)),
+                       [X435]),
 })
 
 # PyTorch fuses some compositions into one node; symgrad records the composed ops
 COMPOSED_NODES = ("glu", "rrelu_", "margin_ranking", "hinge", "multilabel", "cosine", "poisson",
                   "gaussian", "triplet", "multi_margin", "batch_norm", "instance_norm",
-                  "group_norm", "rms_norm", "pdist", "bilinear")
+                  "group_norm", "rms_norm", "pdist", "bilinear", "unfold", "fold")
 
 
 def _np(t):
@@ -279,6 +289,8 @@ CHECKED = {
                             + F.group_norm(x.reshape(1, 2, 3), 2).reshape(2, 3)
                             + F.rms_norm(x, 3, w[1]) + F.pdist(x).sum()).pow(2).sum(),
               [SMALL, SMALL_B]),
+    "unfold_fold": (lambda x: F.fold(F.unfold(x.reshape(1, 1, 2, 3), 2, padding=1).exp(),
+                                     (2, 3), 2, padding=1).pow(2).sum(), [SMALL]),
     "bilinear": (lambda x, w: F.bilinear(x, x, w.reshape(2, 1, 3).expand(2, 3, 3) * 1.0)
                  .sin().sum(), [SMALL, SMALL_B]),
 }
@@ -321,6 +333,7 @@ ERRORS = {
     "celu_alpha_0": (lambda F, T: F.celu(T.ones(2), alpha=0.0), RuntimeError),
     "batch_norm_stats_size": (lambda F, T: F.batch_norm(T.ones(2, 3), T.zeros(2), T.ones(3)),
                               RuntimeError),
+    "unfold_blocks": (lambda F, T: F.unfold(T.ones(1, 1, 2, 2), 3), RuntimeError),
     "pdist_1d": (lambda F, T: F.pdist(T.ones(3)), RuntimeError),
     "dropout2d_p": (lambda F, T: F.dropout2d(T.ones(2, 3, 4), 1.5), ValueError),
     "cosine_dims": (lambda F, T: F.cosine_embedding_loss(T.ones(2, 3), T.ones(2, 3),

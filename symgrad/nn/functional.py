@@ -28,25 +28,23 @@ from symgrad.ops.loss import (binary_cross_entropy, binary_cross_entropy_with_lo
                               soft_margin_loss, multilabel_soft_margin_loss,
                               cosine_embedding_loss, triplet_margin_loss, multi_margin_loss,
                               poisson_nll_loss, gaussian_nll_loss)
-from symgrad.ops.normalization import (batch_norm, bilinear, group_norm,  # noqa: F401
-                                       instance_norm, pdist, rms_norm)
+from symgrad.ops.normalization import (batch_norm, bilinear, fold,  # noqa: F401
+                                       group_norm, instance_norm, pdist, rms_norm, unfold)
 from symgrad.tensor import Tensor
 
-__all__ = ["alpha_dropout", "batch_norm", "bilinear", "dropout1d", "dropout2d", "dropout3d",
-           "feature_alpha_dropout", "group_norm", "gumbel_softmax", "instance_norm", "pdist",
-           "rms_norm", "celu", "celu_", "glu", "hardshrink", "hardsigmoid", "hardswish", "mish",
-           "prelu",
-           "rrelu", "rrelu_", "selu", "selu_", "softshrink", "threshold", "threshold_",
-           "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
-           "multilabel_soft_margin_loss", "cosine_embedding_loss", "triplet_margin_loss",
-           "multi_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
-           "binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_similarity",
-           "cross_entropy", "dropout", "elu", "elu_", "embedding", "gelu", "hardtanh",
-           "hardtanh_", "huber_loss", "kl_div", "l1_loss", "layer_norm", "leaky_relu",
-           "leaky_relu_", "linear", "log_softmax", "logsigmoid", "mse_loss", "nll_loss",
-           "normalize", "one_hot", "pad", "pairwise_distance", "relu", "relu_", "relu6",
-           "sigmoid", "silu", "smooth_l1_loss", "softmax", "softmin", "softplus", "softsign",
-           "tanh", "tanhshrink"]
+__all__ = ["alpha_dropout", "batch_norm", "bilinear", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "celu", "celu_", "cosine_embedding_loss",
+           "cosine_similarity", "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d",
+           "elu", "elu_", "embedding", "feature_alpha_dropout", "fold", "gaussian_nll_loss",
+           "gelu", "glu", "group_norm", "gumbel_softmax", "hardshrink", "hardsigmoid", "hardswish",
+           "hardtanh", "hardtanh_", "hinge_embedding_loss", "huber_loss", "instance_norm",
+           "kl_div", "l1_loss", "layer_norm", "leaky_relu", "leaky_relu_", "linear", "log_softmax",
+           "logsigmoid", "margin_ranking_loss", "mish", "mse_loss", "multi_margin_loss",
+           "multilabel_soft_margin_loss", "nll_loss", "normalize", "one_hot", "pad",
+           "pairwise_distance", "pdist", "poisson_nll_loss", "prelu", "relu", "relu6", "relu_",
+           "rms_norm", "rrelu", "rrelu_", "selu", "selu_", "sigmoid", "silu", "smooth_l1_loss",
+           "soft_margin_loss", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh",
+           "tanhshrink", "threshold", "threshold_", "triplet_margin_loss", "unfold"]
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:

@@ -1,5 +1,5 @@
-"""nn.functional's normalizations and distance helpers, composed of recorded ops:
-batch_norm, instance_norm, group_norm, rms_norm, pdist and bilinear.
+"""nn.functional's normalizations, distance helpers and sliding blocks, composed of recorded
+ops: batch_norm, instance_norm, group_norm, rms_norm, pdist, bilinear, unfold and fold.
 
 No new record: each is means, variances, square roots and products the verifier already
 knows, so their gradients are checked against SymPy with no new rule to prove. PyTorch
@@ -14,7 +14,8 @@ from symgrad.autograd.grad_mode import no_grad
 from symgrad.ops._util import type_name
 from symgrad.tensor import Tensor
 
-__all__ = ["batch_norm", "instance_norm", "group_norm", "rms_norm", "pdist", "bilinear"]
+__all__ = ["batch_norm", "instance_norm", "group_norm", "rms_norm", "pdist", "bilinear",
+           "unfold", "fold"]
 
 
 def _channel_shaped(t: Tensor | None, ndim: int) -> Tensor | None:
@@ -157,3 +158,75 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
                            f"{input2.shape[-1]} do not match weight size {tuple(weight.shape)}")
     out = einsum("...i,kij,...j->...k", input1, weight, input2)
     return out if bias is None else out + bias
+
+
+# ================================================================ sliding blocks
+def _pair(name: str, v) -> tuple[int, int]:
+    t = (v, v) if isinstance(v, int) else tuple(v)
+    if len(t) != 2:
+        raise RuntimeError(f"{name} must be an int or a pair of ints")
+    return int(t[0]), int(t[1])
+
+
+def _block_index(size, kernel, dilation, padding, stride):
+    """Row and column (in the padded image) of every block entry: arrays of shape
+    (kh * kw, L), kernel offsets row-major, blocks row-major; and the padded size."""
+    padded = [size[d] + 2 * padding[d] for d in range(2)]
+    counts = [(padded[d] - dilation[d] * (kernel[d] - 1) - 1) // stride[d] + 1 for d in range(2)]
+    if min(counts) < 1:
+        raise RuntimeError(f"Given input with spatial size {tuple(size)}, kernel_size "
+                           f"{kernel}, dilation {dilation}, padding {padding}, calculated shape "
+                           f"of the array of sliding blocks as {tuple(counts)}, but its "
+                           f"components must be at least one.")
+    ki, kj = np.meshgrid(np.arange(kernel[0]), np.arange(kernel[1]), indexing="ij")
+    bi, bj = np.meshgrid(np.arange(counts[0]), np.arange(counts[1]), indexing="ij")
+    rows = ki.reshape(-1, 1) * dilation[0] + bi.reshape(1, -1) * stride[0]
+    cols = kj.reshape(-1, 1) * dilation[1] + bj.reshape(1, -1) * stride[1]
+    return rows, cols, padded
+
+
+def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """The sliding ``kernel_size`` blocks of an (N, C, H, W) input as columns:
+    (N, C * kh * kw, L), L the number of blocks (im2col). Gathers by index, so the
+    gradient sums overlapping blocks."""
+    from symgrad.ops.compose import pad
+
+    k, d = _pair("kernel_size", kernel_size), _pair("dilation", dilation)
+    p, s = _pair("padding", padding), _pair("stride", stride)
+    if input.dim() not in (3, 4):
+        raise RuntimeError(f"Input Error: Only 3D or 4D input Tensors are supported "
+                           f"(got {input.dim()}D)")
+    x = input if input.dim() == 4 else input.unsqueeze(0)
+    rows, cols, _ = _block_index(tuple(x.shape[2:]), k, d, p, s)
+    if p != (0, 0):
+        x = pad(x, (p[1], p[1], p[0], p[0]))
+    idx_r, idx_c = Tensor._wrap(rows.astype(np.int64)), Tensor._wrap(cols.astype(np.int64))
+    blocks = x[:, :, idx_r, idx_c]
+    out = blocks.reshape(x.shape[0], x.shape[1] * k[0] * k[1], rows.shape[1])
+    return out if input.dim() == 4 else out.squeeze(0)
+
+
+def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """The adjoint of ``unfold``: columns (N, C * kh * kw, L) summed back into an
+    (N, C, H, W) image, overlapping entries added (col2im)."""
+    k, d = _pair("kernel_size", kernel_size), _pair("dilation", dilation)
+    p, s = _pair("padding", padding), _pair("stride", stride)
+    size = _pair("output_size", output_size)
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"Input Error: Only unbatched (2D) or batched (3D) input Tensors "
+                           f"are supported (got {input.dim()}D)")
+    x = input if input.dim() == 3 else input.unsqueeze(0)
+    rows, cols, padded = _block_index(size, k, d, p, s)
+    n, ckk, length = x.shape
+    if ckk % (k[0] * k[1]) or length != rows.shape[1]:
+        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the "
+                           f"product of kernel_size, and dimension 2 to match the calculated "
+                           f"number of sliding blocks {rows.shape[1]}, but got input.size(1)="
+                           f"{ckk} and input.size(2)={length}.")
+    c = ckk // (k[0] * k[1])
+    flat = Tensor._wrap((rows * padded[1] + cols).reshape(-1).astype(np.int64))
+    canvas = Tensor._wrap(np.zeros((n, c, padded[0] * padded[1]), dtype=x._data.dtype))
+    out = canvas.index_add(2, flat, x.reshape(n, c, -1))
+    out = out.reshape(n, c, padded[0], padded[1])
+    out = out[:, :, p[0]:p[0] + size[0], p[1]:p[1] + size[1]]
+    return out if input.dim() == 3 else out.squeeze(0)
