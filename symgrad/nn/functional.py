@@ -15,6 +15,8 @@ from symgrad.factories import _rng
 from symgrad.ops import elementwise as _ew
 from symgrad.ops import reduction as _red
 from symgrad.ops._util import type_name
+from symgrad.ops.activations import (celu, hardshrink, hardsigmoid, hardswish,  # noqa: F401
+                                     mish, prelu, rrelu, selu, softshrink, threshold)
 from symgrad.ops.compose import (cosine_similarity, embedding, layer_norm, normalize,  # noqa: F401
                                  one_hot, pad, pairwise_distance, softsign, tanhshrink)
 from symgrad.ops.elementwise import (elu, gelu, hardtanh, leaky_relu, logsigmoid,  # noqa: F401
@@ -22,16 +24,27 @@ from symgrad.ops.elementwise import (elu, gelu, hardtanh, leaky_relu, logsigmoid
 from symgrad.ops.linalg import linear  # noqa: F401
 from symgrad.ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
                               cross_entropy, huber_loss, kl_div, l1_loss, mse_loss, nll_loss,
-                              smooth_l1_loss)
+                              smooth_l1_loss, margin_ranking_loss, hinge_embedding_loss,
+                              soft_margin_loss, multilabel_soft_margin_loss,
+                              cosine_embedding_loss, triplet_margin_loss, multi_margin_loss,
+                              poisson_nll_loss, gaussian_nll_loss)
+from symgrad.ops.normalization import (batch_norm, bilinear, fold,  # noqa: F401
+                                       group_norm, instance_norm, pdist, rms_norm, unfold)
 from symgrad.tensor import Tensor
 
-__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_similarity",
-           "cross_entropy", "dropout", "elu", "elu_", "embedding", "gelu", "hardtanh",
-           "hardtanh_", "huber_loss", "kl_div", "l1_loss", "layer_norm", "leaky_relu",
-           "leaky_relu_", "linear", "log_softmax", "logsigmoid", "mse_loss", "nll_loss",
-           "normalize", "one_hot", "pad", "pairwise_distance", "relu", "relu_", "relu6",
-           "sigmoid", "silu", "smooth_l1_loss", "softmax", "softmin", "softplus", "softsign",
-           "tanh", "tanhshrink"]
+__all__ = ["alpha_dropout", "batch_norm", "bilinear", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "celu", "celu_", "cosine_embedding_loss",
+           "cosine_similarity", "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d",
+           "elu", "elu_", "embedding", "feature_alpha_dropout", "fold", "gaussian_nll_loss",
+           "gelu", "glu", "group_norm", "gumbel_softmax", "hardshrink", "hardsigmoid", "hardswish",
+           "hardtanh", "hardtanh_", "hinge_embedding_loss", "huber_loss", "instance_norm",
+           "kl_div", "l1_loss", "layer_norm", "leaky_relu", "leaky_relu_", "linear", "log_softmax",
+           "logsigmoid", "margin_ranking_loss", "mish", "mse_loss", "multi_margin_loss",
+           "multilabel_soft_margin_loss", "nll_loss", "normalize", "one_hot", "pad",
+           "pairwise_distance", "pdist", "poisson_nll_loss", "prelu", "relu", "relu6", "relu_",
+           "rms_norm", "rrelu", "rrelu_", "selu", "selu_", "sigmoid", "silu", "smooth_l1_loss",
+           "soft_margin_loss", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh",
+           "tanhshrink", "threshold", "threshold_", "triplet_margin_loss", "unfold"]
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -61,6 +74,40 @@ def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
 
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def selu_(input: Tensor) -> Tensor:
+    return selu(input, inplace=True)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return celu(input, alpha, inplace=True)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    return globals()["threshold"](input, threshold, value, inplace=True)
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+           training: bool = False) -> Tensor:
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """``a * sigmoid(b)`` for the two halves ``a, b`` of ``input`` along ``dim``; composed
+    of recorded ops (PyTorch records one GluBackward0 node instead)."""
+    if input.dim() == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    n = input.dim()
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    size = input.shape[dim]
+    if size % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {dim % n} is size "
+                           f"{size}")
+    a, b = input.split(size // 2, dim)
+    return _ew.mul(a, _ew.sigmoid(b))
 
 
 def _implicit_dim(name: str, ndim: int, stacklevel: int = 3) -> int:
@@ -117,3 +164,92 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
         noise = keep.astype(dt) / dt.type(1 - p) if dt.kind == "f" else keep / (1 - p)
     noise_t = Tensor._wrap(np.asarray(noise))
     return input.mul_(noise_t) if inplace else _ew.mul(input, noise_t)
+
+
+def _check_p(p: float) -> float:
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    return float(p)
+
+
+def _channel_dropout(name: str, input: Tensor, p: float, training: bool, inplace: bool,
+                     dims: tuple[int, ...]) -> Tensor:
+    """Zero whole channels (dimension 1 of a batched input, 0 of an unbatched one) with
+    probability ``p``, scaling the rest by ``1 / (1 - p)``; identity outside training."""
+    p = _check_p(p)
+    if input.dim() not in dims:
+        raise RuntimeError(f"{name}: Expected {' or '.join(f'{d}D' for d in dims)} input, but "
+                           f"received a {input.dim()}D input.")
+    if not training or p == 0 or input.numel() == 0:
+        return input
+    shape = input.shape
+    batched = input.dim() == max(dims)
+    lead = 2 if batched else 1
+    noise_shape = tuple(shape[:lead]) + (1,) * (input.dim() - lead)
+    dt = input._data.dtype
+    keep = _rng().random(noise_shape) < 1 - p
+    noise = np.zeros(noise_shape, dt) if p == 1 else keep.astype(dt) / dt.type(1 - p)
+    noise_t = Tensor._wrap(np.asarray(noise))
+    return input.mul_(noise_t) if inplace else _ew.mul(input, noise_t)
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    return _channel_dropout("dropout1d", input, p, training, inplace, (2, 3))
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    return _channel_dropout("dropout2d", input, p, training, inplace, (3, 4))
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    return _channel_dropout("dropout3d", input, p, training, inplace, (4, 5))
+
+
+_SELU_NEG = 1.7580993408473766   # -selu(-inf): the value a dropped selu activation takes
+
+
+def _alpha_dropout(input: Tensor, p: float, training: bool, noise_shape) -> Tensor:
+    p = _check_p(p)
+    if not training or p == 0 or input.numel() == 0:
+        return input
+    dt = input._data.dtype
+    if p == 1:
+        return _ew.mul(input, Tensor._wrap(np.zeros((), dt)))
+    keep = (_rng().random(noise_shape) < 1 - p).astype(dt)
+    a = 1.0 / np.sqrt((_SELU_NEG ** 2 * p + 1) * (1 - p))
+    shift = (keep - 1) * (_SELU_NEG * a) + _SELU_NEG * a * p
+    return _ew.add(_ew.mul(input, Tensor._wrap(keep * dt.type(a))),
+                   Tensor._wrap(shift.astype(dt)))
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
+                  inplace: bool = False) -> Tensor:
+    """Dropout for selu networks: dropped entries take selu's negative saturation value and
+    an affine map keeps mean and variance; identity outside training."""
+    return _alpha_dropout(input, p, training, input._data.shape)
+
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
+                          inplace: bool = False) -> Tensor:
+    """alpha_dropout of whole channels (dimension 1)."""
+    shape = tuple(input.shape[:2]) + (1,) * max(input.dim() - 2, 0)
+    return _alpha_dropout(input, p, training, shape)
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1) -> Tensor:
+    """``softmax((logits + g) / tau)`` with Gumbel(0, 1) noise ``g`` drawn from symgrad's
+    generator; ``hard`` returns the one-hot argmax with the soft sample's gradient."""
+    dt = logits._data.dtype
+    gumbels = -np.log(_rng().exponential(1.0, logits._data.shape)).astype(dt)
+    y_soft = _red.softmax(_ew.div(_ew.add(logits, Tensor._wrap(gumbels)), tau), dim)
+    if not hard:
+        return y_soft
+    soft = y_soft._data
+    index = np.expand_dims(np.argmax(soft, axis=dim), dim)
+    hard_np = np.zeros_like(soft)
+    np.put_along_axis(hard_np, index, 1, axis=dim)
+    return _ew.add(_ew.sub(Tensor._wrap(hard_np), y_soft.detach()), y_soft)

@@ -23,6 +23,7 @@ from symgrad.ops.shape import *  # noqa: F401,F403
 from symgrad.ops.shape import __all__ as _shape_all
 from symgrad.ops.scan import cumprod, cumsum  # noqa: F401
 from symgrad.ops.einsum import einsum  # noqa: F401
+from symgrad.ops import activations as _activations  # noqa: F401  (nn.functional's records)
 from symgrad.ops import compose as _compose
 from symgrad.ops.compose import *  # noqa: F401,F403
 # later modules: records (special, cumulative, matrix), compositions (layout, products,

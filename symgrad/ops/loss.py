@@ -29,7 +29,10 @@ from symgrad.ops.namespaces import NUMPY
 from symgrad.tensor import Tensor, as_tensor
 
 __all__ = ["binary_cross_entropy_with_logits", "binary_cross_entropy", "mse_loss", "l1_loss",
-           "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy", "kl_div", "REDUCTIONS"]
+           "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy", "kl_div", "REDUCTIONS",
+           "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
+           "multilabel_soft_margin_loss", "cosine_embedding_loss", "triplet_margin_loss",
+           "multi_margin_loss", "poisson_nll_loss", "gaussian_nll_loss"]
 
 REDUCTIONS = ("none", "mean", "sum")
 _and_reduce = np.logical_and.reduce
@@ -908,3 +911,210 @@ def _xlogx(t: Tensor):
     from symgrad.ops.elementwise import where
 
     return where(t == 0, 0.0, t * t.log())
+
+
+# ================================================================ margin and embedding losses
+# PyTorch composes these of ordinary ops (its kernels call clamp_min, where, sum, ...), so
+# they are compositions here too: every node is a recorded op the verifier already knows.
+def _reduced(out: Tensor, reduction: str) -> Tensor:
+    _check_reduction(reduction)
+    return out if reduction == "none" else out.sum() if reduction == "sum" else out.mean()
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
+                        size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """``max(0, -target * (input1 - input2) + margin)``: ``target = 1`` asks for
+    ``input1`` to rank above ``input2`` by ``margin``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    target = as_tensor(target)
+    if not input1.dim() == input2.dim() == target.dim():
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension "
+                           f"but got sizes: input1: {input1.size()}, input2: {input2.size()}, "
+                           f"target: {target.size()} ")
+    return _reduced((-target * (input1 - input2) + margin).clamp_min(0), reduction)
+
+
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average=None,
+                         reduce=None, reduction: str = "mean") -> Tensor:
+    """``input`` where ``target == 1``, ``max(0, margin - input)`` where ``target == -1``."""
+    from symgrad.ops.elementwise import where
+
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    target = as_tensor(target)
+    margin_part = where(target != 1, (margin - input).clamp_min(0), 0.0)
+    self_part = where(target != -1, input, 0.0)
+    return _reduced(margin_part + self_part, reduction)
+
+
+SOFT_MARGIN = register(
+    "soft_margin_loss", "SoftMarginLossBackward0",
+    forward=lambda xp, x, y, reduction="mean": _reduce(xp, xp.softplus(-(x * y)), reduction),
+    vjp=(lambda xp, g, ans, x, y, reduction="mean":
+         -_g_for(g, reduction, x, y) * y * xp.sigmoid(-(x * y)),
+         lambda xp, g, ans, x, y, reduction="mean":
+         -_g_for(g, reduction, x, y) * x * xp.sigmoid(-(x * y))),
+    mirror=lambda x, y, reduction="mean": _reduce_mirror(
+        _entry_loss(lambda x, y: sp.log(1 + sp.exp(-x * y)), x, y), reduction),
+    kind="loss", domain=(REAL, REAL), params={"reduction": REDUCTIONS},
+)
+
+
+def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                     reduction: str = "mean") -> Tensor:
+    """``log(1 + exp(-target * input))``, computed without overflow for any product."""
+    target = as_tensor(target)
+    _warn_if_broadcast(input, target)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    check_kernel("soft_margin_loss", input)
+    _no_grad_for("soft_margin_loss", "target", target)
+    if _numeric(input) and _numeric(target) and target._data.dtype != input._data.dtype:
+        target = Tensor._wrap(target._data.astype(input._data.dtype))   # input's dtype, as
+        #                                                                 PyTorch's kernel
+    return apply(SOFT_MARGIN, input, target, reduction=reduction)
+
+
+def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                size_average=None, reduce=None,
+                                reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy on logits per class, averaged over the classes (last dim)."""
+    from symgrad.ops.elementwise import logsigmoid
+
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    target = as_tensor(target)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    class_dim = input.dim() - 1
+    loss = loss.sum(dim=class_dim) / input.size(class_dim)
+    return _reduced(loss, reduction)
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
+                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """``1 - cos(input1, input2)`` where ``target == 1``, ``max(0, cos - margin)`` where
+    ``target == -1``; cosines along the last dimension, with PyTorch's 1e-12 in the norms."""
+    from symgrad.ops.elementwise import where
+
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    target = as_tensor(target)
+    dim = target.dim()
+    if dim > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    for t in (input1, input2):
+        if t.dim() != dim + 1:
+            raise RuntimeError(f"{dim}D target tensor expects {dim + 1}D input tensors, but "
+                               f"found inputs with sizes {input1.size()} and {input2.size()}.")
+    eps = 1e-12
+    prod = (input1 * input2).sum(dim)
+    mag1, mag2 = (input1 * input1).sum(dim) + eps, (input2 * input2).sum(dim) + eps
+    cos = prod / (mag1 * mag2).sqrt()
+    out = where(target == 1, 1 - cos, 0.0) + where(target == -1, (cos - margin).clamp_min(0), 0.0)
+    return _reduced(out, reduction)
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0,
+                        p: float = 2, eps: float = 1e-6, swap: bool = False, size_average=None,
+                        reduce=None, reduction: str = "mean") -> Tensor:
+    """``max(0, d(a, p) - d(a, n) + margin)`` with d the ``pairwise_distance``; ``swap``
+    takes the smaller of ``d(a, n)`` and ``d(p, n)``."""
+    from symgrad.ops.compose import pairwise_distance
+    from symgrad.ops.elementwise import minimum
+
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    dims = (anchor.dim(), positive.dim(), negative.dim())
+    if len(set(dims)) != 1:
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the "
+                           f"same number of dimensions, but got: anchor {dims[0]}D, positive "
+                           f"{dims[1]}D, and negative {dims[2]}D inputs")
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduced((margin + d_pos - d_neg).clamp_min(0), reduction)
+
+
+def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
+                      weight: Tensor | None = None, size_average=None, reduce=None,
+                      reduction: str = "mean") -> Tensor:
+    """``sum over j != y of max(0, margin - x[y] + x[j])**p / C`` per sample (p = 1 or 2),
+    each term times ``weight[y]``. A term at exactly 0 passes no gradient, as PyTorch."""
+    from symgrad.ops.elementwise import relu
+
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight.dim() != 1:
+        raise ValueError("weight must be one-dimensional")
+    _no_grad_for("multi_margin_loss", "weight", weight)
+    _check_reduction(reduction)
+    t = np.asarray(as_tensor(target)._data)
+    single = input.dim() <= 1
+    x = input.reshape(1, -1) if single else input
+    n, c = x.shape
+    if input.dim() > 2 or t.size != n or t.dtype.kind not in "iu":
+        raise RuntimeError(f"inconsistent target size, expected {n} but got {tuple(t.shape)}")
+    t = t.reshape(n)
+    if ((t < 0) | (t >= c)).any():
+        raise RuntimeError("target out of range")
+    picked = x.gather(1, Tensor._wrap(t.reshape(n, 1).astype(np.int64)))
+    z = relu(margin - picked + x)
+    if p == 2:
+        z = z * z
+    if weight is not None:
+        z = z * weight[Tensor._wrap(t.astype(np.int64))].reshape(n, 1)
+    others = np.ones((n, c), dtype=x._data.dtype if _numeric(x) else np.float64)
+    others[np.arange(n), t] = 0
+    loss = (z * Tensor._wrap(others)).sum(1) / c
+    if single and reduction == "none":
+        loss = loss.reshape(())
+    return _reduced(loss, reduction)
+
+
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
+                     size_average=None, eps: float = 1e-8, reduce=None,
+                     reduction: str = "mean") -> Tensor:
+    """``exp(input) - target * input`` (``log_input``), else ``input - target * log(input +
+    eps)``; ``full`` adds Stirling's term ``t log t - t + log(2 pi t) / 2`` where t > 1."""
+    from symgrad.ops.elementwise import where
+
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    target = as_tensor(target)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            stirling = target * target.log() - target + (2 * math.pi * target).log() * 0.5
+        loss = loss + where(target <= 1, 0.0, stirling)
+    return _reduced(loss, reduction)
+
+
+def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, eps: float = 1e-6,
+                      reduction: str = "mean") -> Tensor:
+    """``(log(var) + (input - target)**2 / var) / 2``; ``var`` is clamped to ``eps`` without
+    a trace in the graph (the gradient passes the clamp as if absent, as PyTorch)."""
+    from symgrad.autograd.grad_mode import no_grad
+
+    if isinstance(var, (int, float)):
+        var = Tensor._wrap(np.full(input._data.shape, float(var), dtype=input._data.dtype))
+    var = as_tensor(var)
+    in_shape, v_shape = tuple(input.shape), tuple(var.shape)
+    if v_shape != in_shape:
+        if in_shape[:-1] == v_shape:
+            var = var.unsqueeze(-1)
+        elif not (in_shape[:-1] == v_shape[:-1] and v_shape[-1:] == (1,)):
+            raise ValueError("var is of incorrect size")
+    if reduction not in REDUCTIONS:
+        raise ValueError(reduction + " is not valid")
+    if _numeric(var) and (var._data < 0).any():
+        raise ValueError("var has negative entry/entries")
+    var = var.clone()
+    with no_grad():
+        var.clamp_(min=eps)
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduced(loss, reduction)

@@ -1,0 +1,232 @@
+"""nn.functional's normalizations, distance helpers and sliding blocks, composed of recorded
+ops: batch_norm, instance_norm, group_norm, rms_norm, pdist, bilinear, unfold and fold.
+
+No new record: each is means, variances, square roots and products the verifier already
+knows, so their gradients are checked against SymPy with no new rule to prove. PyTorch
+fuses most of them into one node (NativeBatchNormBackward0, ...); symgrad records the parts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from symgrad.autograd.grad_mode import no_grad
+from symgrad.ops._util import type_name
+from symgrad.tensor import Tensor
+
+__all__ = ["batch_norm", "instance_norm", "group_norm", "rms_norm", "pdist", "bilinear",
+           "unfold", "fold"]
+
+
+def _channel_shaped(t: Tensor | None, ndim: int) -> Tensor | None:
+    """A per-channel vector shaped to broadcast over dimension 1 of an ndim-d input."""
+    return None if t is None else t.reshape((-1,) + (1,) * (ndim - 2))
+
+
+def _affine(out: Tensor, weight, bias, ndim: int) -> Tensor:
+    if weight is not None:
+        out = out * _channel_shaped(weight, ndim)
+    if bias is not None:
+        out = out + _channel_shaped(bias, ndim)
+    return out
+
+
+def _check_channels(what: str, t: Tensor | None, c: int) -> None:
+    if t is not None and t.numel() != c:
+        raise RuntimeError(f"{what} should contain {c} elements not {t.numel()}")
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalize each channel (dimension 1) by its batch statistics when ``training`` (the
+    running statistics, if given, are updated in place: the variance unbiased), else by
+    ``running_mean`` / ``running_var``; then ``* weight + bias`` per channel."""
+    if input.dim() < 2:
+        raise ValueError(f"Expected 2D or higher input (got {input.dim()}D input)")
+    c = input.shape[1]
+    for what, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        _check_channels(what, t, c)
+    dims = (0,) + tuple(range(2, input.dim()))
+    count = input.numel() // max(c, 1)
+    if training:
+        if count == 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                             f"size {input.size()}")
+        mean = input.mean(dims, keepdim=True)
+        var = input.var(dim=dims, correction=0, keepdim=True)
+        with no_grad():
+            if running_mean is not None:
+                running_mean.mul_(1 - momentum).add_(mean.detach().reshape(c) * momentum)
+            if running_var is not None:
+                unbiased = var.detach().reshape(c) * (count / (count - 1))
+                running_var.mul_(1 - momentum).add_(unbiased * momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("running_mean and running_var must be defined in evaluation "
+                               "mode")
+        mean = _channel_shaped(running_mean, input.dim())
+        var = _channel_shaped(running_var, input.dim())
+    out = (input - mean) * (var + eps).rsqrt()
+    return _affine(out, weight, bias, input.dim())
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None,
+                  running_var: Tensor | None = None, weight: Tensor | None = None,
+                  bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalize each (sample, channel) over its spatial dimensions; running statistics
+    are not supported (symgrad raises NotImplementedError when given)."""
+    if running_mean is not None or running_var is not None or not use_input_stats:
+        raise NotImplementedError("instance_norm with running statistics is not supported "
+                                  "by symgrad")
+    if input.dim() < 3:
+        raise ValueError(f"Expected 3D or higher input (got {input.dim()}D input)")
+    dims = tuple(range(2, input.dim()))
+    if int(np.prod(input.shape[2:])) == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size "
+                         f"{input.size()}")
+    mean = input.mean(dims, keepdim=True)
+    var = input.var(dim=dims, correction=0, keepdim=True)
+    out = (input - mean) * (var + eps).rsqrt()
+    return _affine(out, weight, bias, input.dim())
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalize each sample over groups of ``C / num_groups`` channels (and all spatial
+    dimensions), then ``* weight + bias`` per channel."""
+    if input.dim() < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
+                           f"{input.dim()}")
+    n, c = input.shape[0], input.shape[1]
+    if num_groups <= 0 or c % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by "
+                           f"num_groups, but got input of shape {list(input.shape)} and "
+                           f"num_groups={num_groups}")
+    grouped = input.reshape(n, num_groups, -1)
+    mean = grouped.mean(-1, keepdim=True)
+    var = grouped.var(dim=-1, correction=0, keepdim=True)
+    out = ((grouped - mean) * (var + eps).rsqrt()).reshape(input.shape)
+    return _affine(out, weight, bias, input.dim())
+
+
+def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    """``input / sqrt(mean(input**2) + eps) * weight`` over the trailing
+    ``normalized_shape`` dimensions; ``eps`` defaults to the dtype's machine epsilon."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if tuple(input.shape[input.dim() - k:]) != shape or k > input.dim():
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size"
+                           f"{list(input.shape)}")
+    if eps is None:
+        dt = input._data.dtype
+        eps = float(np.finfo(dt if dt.kind == "f" else np.float64).eps)
+    dims = tuple(range(input.dim() - k, input.dim()))
+    out = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
+    return out if weight is None else out * weight
+
+
+def pdist(input: Tensor, p: float = 2) -> Tensor:
+    """The ``p``-norm distances between the rows of an (N, M) input, for each pair i < j
+    in row-major order (the upper triangle of ``cdist(input, input)``)."""
+    from symgrad.ops.reduction import vector_norm
+
+    if input.dim() != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    if input._data.dtype.kind != "f" and input._data.dtype != object:
+        raise RuntimeError(f"pdist only supports floating-point dtypes, got {type_name(input)}")
+    i, j = np.triu_indices(input.shape[0], k=1)
+    rows = Tensor._wrap(i.astype(np.int64)), Tensor._wrap(j.astype(np.int64))
+    return vector_norm(input[rows[0]] - input[rows[1]], p, 1)
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None
+             ) -> Tensor:
+    """``y_k = input1 @ weight[k] @ input2 + bias[k]`` over the last dimensions."""
+    from symgrad.ops.einsum import einsum
+
+    if weight.dim() != 3:
+        raise RuntimeError(f"bilinear(): weight must be three-dimensional, got {weight.dim()}")
+    if input1.shape[-1] != weight.shape[1] or input2.shape[-1] != weight.shape[2]:
+        raise RuntimeError(f"bilinear(): input sizes {input1.shape[-1]} and "
+                           f"{input2.shape[-1]} do not match weight size {tuple(weight.shape)}")
+    out = einsum("...i,kij,...j->...k", input1, weight, input2)
+    return out if bias is None else out + bias
+
+
+# ================================================================ sliding blocks
+def _pair(name: str, v) -> tuple[int, int]:
+    t = (v, v) if isinstance(v, int) else tuple(v)
+    if len(t) != 2:
+        raise RuntimeError(f"{name} must be an int or a pair of ints")
+    return int(t[0]), int(t[1])
+
+
+def _block_index(size, kernel, dilation, padding, stride):
+    """Row and column (in the padded image) of every block entry: arrays of shape
+    (kh * kw, L), kernel offsets row-major, blocks row-major; and the padded size."""
+    padded = [size[d] + 2 * padding[d] for d in range(2)]
+    counts = [(padded[d] - dilation[d] * (kernel[d] - 1) - 1) // stride[d] + 1 for d in range(2)]
+    if min(counts) < 1:
+        raise RuntimeError(f"Given input with spatial size {tuple(size)}, kernel_size "
+                           f"{kernel}, dilation {dilation}, padding {padding}, calculated shape "
+                           f"of the array of sliding blocks as {tuple(counts)}, but its "
+                           f"components must be at least one.")
+    ki, kj = np.meshgrid(np.arange(kernel[0]), np.arange(kernel[1]), indexing="ij")
+    bi, bj = np.meshgrid(np.arange(counts[0]), np.arange(counts[1]), indexing="ij")
+    rows = ki.reshape(-1, 1) * dilation[0] + bi.reshape(1, -1) * stride[0]
+    cols = kj.reshape(-1, 1) * dilation[1] + bj.reshape(1, -1) * stride[1]
+    return rows, cols, padded
+
+
+def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """The sliding ``kernel_size`` blocks of an (N, C, H, W) input as columns:
+    (N, C * kh * kw, L), L the number of blocks (im2col). Gathers by index, so the
+    gradient sums overlapping blocks."""
+    from symgrad.ops.compose import pad
+
+    k, d = _pair("kernel_size", kernel_size), _pair("dilation", dilation)
+    p, s = _pair("padding", padding), _pair("stride", stride)
+    if input.dim() not in (3, 4):
+        raise RuntimeError(f"Input Error: Only 3D or 4D input Tensors are supported "
+                           f"(got {input.dim()}D)")
+    x = input if input.dim() == 4 else input.unsqueeze(0)
+    rows, cols, _ = _block_index(tuple(x.shape[2:]), k, d, p, s)
+    if p != (0, 0):
+        x = pad(x, (p[1], p[1], p[0], p[0]))
+    idx_r, idx_c = Tensor._wrap(rows.astype(np.int64)), Tensor._wrap(cols.astype(np.int64))
+    blocks = x[:, :, idx_r, idx_c]
+    out = blocks.reshape(x.shape[0], x.shape[1] * k[0] * k[1], rows.shape[1])
+    return out if input.dim() == 4 else out.squeeze(0)
+
+
+def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """The adjoint of ``unfold``: columns (N, C * kh * kw, L) summed back into an
+    (N, C, H, W) image, overlapping entries added (col2im)."""
+    k, d = _pair("kernel_size", kernel_size), _pair("dilation", dilation)
+    p, s = _pair("padding", padding), _pair("stride", stride)
+    size = _pair("output_size", output_size)
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"Input Error: Only unbatched (2D) or batched (3D) input Tensors "
+                           f"are supported (got {input.dim()}D)")
+    x = input if input.dim() == 3 else input.unsqueeze(0)
+    rows, cols, padded = _block_index(size, k, d, p, s)
+    n, ckk, length = x.shape
+    if ckk % (k[0] * k[1]) or length != rows.shape[1]:
+        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the "
+                           f"product of kernel_size, and dimension 2 to match the calculated "
+                           f"number of sliding blocks {rows.shape[1]}, but got input.size(1)="
+                           f"{ckk} and input.size(2)={length}.")
+    c = ckk // (k[0] * k[1])
+    flat = Tensor._wrap((rows * padded[1] + cols).reshape(-1).astype(np.int64))
+    canvas = Tensor._wrap(np.zeros((n, c, padded[0] * padded[1]), dtype=x._data.dtype))
+    out = canvas.index_add(2, flat, x.reshape(n, c, -1))
+    out = out.reshape(n, c, padded[0], padded[1])
+    out = out[:, :, p[0]:p[0] + size[0], p[1]:p[1] + size[1]]
+    return out if input.dim() == 3 else out.squeeze(0)
