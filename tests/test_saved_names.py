@@ -49,3 +49,11 @@ def test_saved_matmul_operands_and_unknown_names():
         _ = node._saved_nothing
     with pytest.raises(AttributeError):
         _ = node.no_such_attribute
+
+
+def test_a_value_only_an_unneeded_rule_reads_is_not_saved():
+    """x * 2: the rule for 2 (which needs no gradient) would read x, so x is not saved
+    (None, as PyTorch); the rule for x reads the 2."""
+    x = sg.tensor([1.0, 2.0], requires_grad=True)
+    node = (2 * x).grad_fn
+    assert node._saved_self is None and node._saved_other == 2

@@ -244,6 +244,11 @@ class OpNode(Node):
             return Tensor._wrap(self._ans, self, True)
         if (idx is not None and not op.variadic and idx < len(names)
                 and op.saved_idx is not None and idx in op.saved_idx):
+            from symgrad.ops._apply import _needed
+
+            if not op.uniform_reads and idx not in _needed(op, list(self.next_functions),
+                                                           self._const)[0]:
+                return None   # only the rules of inputs that need a gradient read values
             parent, nr = self.next_functions[idx]
             if self._freed and parent is not None:
                 raise RuntimeError(FREED_MESSAGE)
