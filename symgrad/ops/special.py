@@ -65,7 +65,10 @@ def xlogy(input, other) -> Tensor:
     if not isinstance(input, Tensor):
         return _binary(XLOGY_SCALAR_SELF, float(input), other)
     if not isinstance(other, Tensor):
-        return _binary(XLOGY_SCALAR_OTHER, input, float(other))
+        # the number in the tensor's float type: log(number) must not widen float32 results
+        kind = input._data.dtype
+        return _binary(XLOGY_SCALAR_OTHER, input,
+                       kind.type(other) if kind.kind == "f" else float(other))
     return _binary(XLOGY, input, other)
 
 
@@ -222,10 +225,8 @@ RAD2DEG = register(
 
 
 def _angle_input(input, name: str) -> Tensor:
-    x = as_tensor(input)
-    if x._data.dtype.kind == "b":
-        raise RuntimeError(f"{name} is not supported for bool tensors.")
-    return _floating(x)
+    # bool and integer tensors become the default float dtype (PyTorch: deg2rad(bool) works)
+    return _floating(as_tensor(input))
 
 
 def deg2rad(input) -> Tensor:
@@ -312,10 +313,8 @@ ERFINV = register(
 
 
 def _special_input(input, kernel: str) -> Tensor:
-    x = as_tensor(input)
-    if x._data.dtype.kind == "b":
-        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
-    return _floating(x)
+    # bool and integer tensors become the default float dtype, as PyTorch (lgamma(bool) works)
+    return _floating(as_tensor(input))
 
 
 def lgamma(input) -> Tensor:
