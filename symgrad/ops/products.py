@@ -193,8 +193,14 @@ def matrix_power(input, n: int) -> Tensor:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise TypeError(f"matrix_power(): argument 'n' must be int, not {type(n).__name__}")
     if n == 0:
-        eye = np.broadcast_to(np.eye(x._data.shape[-1], dtype=x._data.dtype), x._data.shape)
-        return Tensor._wrap(eye.copy())
+        eye = Tensor._wrap(np.broadcast_to(np.eye(x._data.shape[-1], dtype=x._data.dtype),
+                                           x._data.shape).copy())
+        if not x.requires_grad:
+            return eye
+        # in the graph with a zero gradient, as PyTorch (its identity requires grad)
+        from symgrad.ops.elementwise import where
+
+        return where(Tensor._wrap(np.zeros(x._data.shape, bool)), x, eye)
     if n < 0:
         from symgrad.ops.matrix import inverse
 
