@@ -202,13 +202,20 @@ def take(input, index) -> Tensor:
 
 
 # ================================================================ stacking
+def _non_empty(tensors, name: str) -> None:
+    if len(tensors) == 0:
+        raise RuntimeError(f"{name} expects a non-empty TensorList")
+
+
 def dstack(tensors) -> Tensor:
     """Join along the third dimension, after ``atleast_3d``."""
+    _non_empty(tensors, "dstack")
     return sh.cat([_at_least_3d(as_tensor(t)) for t in tensors], 2)
 
 
 def column_stack(tensors) -> Tensor:
     """Join as columns: 0-d and 1-d tensors become columns (n, 1), others join along dim 1."""
+    _non_empty(tensors, "column_stack")
     cols = []
     for t in tensors:
         t = as_tensor(t)
@@ -228,6 +235,8 @@ def _vectors(tensors, name: str) -> list[Tensor]:
 def cartesian_prod(*tensors) -> Tensor:
     """Every combination of one entry from each 1-d tensor, as rows (numpy's product order)."""
     ts = _vectors(tensors, "Expect a 1D vector")
+    if len({t._data.dtype for t in ts}) > 1:
+        raise RuntimeError("meshgrid expects all tensors to have the same dtype")
     if len(ts) == 1:
         return ts[0]
     grids = co.meshgrid(*ts, indexing="ij")
