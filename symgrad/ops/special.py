@@ -46,14 +46,16 @@ def _xlogy(xp, x, y) -> Any:
 XLOGY = register(
     "xlogy", "XlogyBackward0",
     forward=_xlogy,
-    # PyTorch: d/dx = xlogy(x != 0, y), so 0 at x == 0 (the constant branch); d/dy = x / y
-    vjp=(lambda xp, g, ans, x, y: g * _xlogy(xp, xp.where(xp.equal(x, 0), 0, 1), y),
+    # PyTorch 2.13: d/dx = xlogy(g, y), set to 0 where x == 0 and y <= 0 (so log(y) at
+    # x == 0 for y > 0, the one-sided derivative); d/dy = x / y
+    vjp=(lambda xp, g, ans, x, y: xp.where(
+        xp.logical_and(xp.equal(x, 0), xp.less_equal(y, 0)), 0, _xlogy(xp, g, y)),
          lambda xp, g, ans, x, y: g * x / y),
     mirror=lambda x, y: sp.Piecewise((0, sp.Eq(x, 0)), (x * lazy_head(sp.log, y), True)),
     kind="elementwise", elementwise=True, promote=True, domain=(NONZERO, POSITIVE),
     kinks=Kink(lambda x, y: np.equal(x, 0),
-               "xlogy(0, y) = 0 for every y: at x == 0 the rules give d/dx = 0 and d/dy = "
-               "0 / y, as PyTorch"),
+               "xlogy(0, y) = 0 for every y: at x == 0 the rules give d/dx = log(y) (0 "
+               "where y <= 0) and d/dy = 0 / y, as PyTorch"),
 )
 XLOGY_SCALAR_SELF = XLOGY.variant("XlogyBackward1")     # xlogy(number, tensor)
 XLOGY_SCALAR_OTHER = XLOGY.variant("XlogyBackward2")    # xlogy(tensor, number)
