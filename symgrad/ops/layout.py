@@ -167,12 +167,13 @@ def rot90(input, k: int = 1, dims=(0, 1)) -> Tensor:
         raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
     if nd < 2:
         raise RuntimeError(f"expected total dims >= 2, but got total dims = {nd}")
+    for d in dims:    # PyTorch wraps the dims (IndexError) before comparing them
+        if not -nd <= d < nd:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, "
+                             f"{nd - 1}], but got {d})")
     if dims[0] == dims[1] or (dims[0] - dims[1]) % nd == 0:
         raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} "
                            f"and dim1 = {dims[1]}")
-    for which, d in (("dim0", dims[0]), ("dim1", dims[1])):
-        if not -nd <= d < nd:
-            raise RuntimeError(f"Rotation {which} out of range, {which} = {d}")
     a, b = dims[0] % nd, dims[1] % nd
     k %= 4
     if k == 0:
