@@ -136,12 +136,21 @@ def test_cdist_without_pairs_and_p_zero(torch64):
     lambda m: m.cartesian_prod(m.ones(2, dtype=m.float32), m.ones(2, dtype=m.float64)),
     lambda m: m.histc(m.tensor([1.0, math.nan]), 3),
     lambda m: m.histc(m.tensor([1.0, math.inf]), 3),
+    lambda m: m.rot90(m.ones(2, 3), 1, (0, -2)),
 ])
 def test_runtime_errors_as_pytorch(call):
     with pytest.raises(RuntimeError):
         call(torch)
     with pytest.raises(RuntimeError):
         call(sg)
+
+
+@pytest.mark.parametrize("dims", [(0, 2), (-3, 0), (0, 5)])
+def test_rot90_dims_out_of_range_raise_index_error(dims):
+    with pytest.raises(IndexError):
+        torch.rot90(torch.ones(2, 3), 1, dims)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        sg.rot90(sg.ones(2, 3), 1, dims)
 
 
 @pytest.mark.parametrize("data", [[1.0, 2.0], [True, False]])

@@ -236,7 +236,9 @@ def cdist(x1, x2, p: float = 2.0, compute_mode: str | None = None) -> Tensor:
     """The p-norm distance of every row of ``x1`` (..., P, M) to every row of ``x2``
     (..., R, M): shape (..., P, R). Computed from the differences (exact; PyTorch switches
     to a matrix product for large inputs). At coincident points the 2-norm's gradient is
-    0, as PyTorch's."""
+    0, as PyTorch's. For p = inf, coordinates tied for the largest difference share the
+    gradient evenly, as ``linalg.vector_norm`` does (PyTorch's cdist gives each the whole
+    of it, which is not a subgradient)."""
     a, b = as_tensor(x1), as_tensor(x2)
     for name, t in (("X1", a), ("X2", b)):
         if t._data.ndim < 2:
