@@ -282,3 +282,13 @@ def test_linalg_vecdot_and_cross(torch64):
             m.linalg.vecdot(m.ones(3, dtype=m.int64), m.ones(3, dtype=m.int64))
         with pytest.raises(RuntimeError):
             m.linalg.vecdot(m.ones(3, dtype=m.float32), m.ones(3, dtype=m.float64))
+
+
+# ---------------------------------------------------------------- grids
+@pytest.mark.parametrize("name", ["tril_indices", "triu_indices"])
+@pytest.mark.parametrize("dtype", ["float32", "uint8", "bool"])
+def test_triangle_indices_of_other_dtypes_are_not_implemented(name, dtype):
+    with pytest.raises(NotImplementedError):
+        getattr(torch, name)(3, 3, dtype=getattr(torch, dtype))
+    with pytest.raises(NotImplementedError, match=f'"{name}" not implemented'):
+        getattr(sg, name)(3, 3, dtype=getattr(sg, "bool" if dtype == "bool" else dtype))
