@@ -31,7 +31,7 @@ from symgrad.grids import *  # noqa: F401,F403
 from symgrad.sampling import *  # noqa: F401,F403
 from symgrad._typeinfo import *  # noqa: F401,F403
 from symgrad.ops.reduction import return_types  # noqa: F401
-from symgrad import autograd, linalg, nn  # noqa: F401
+from symgrad import autograd, linalg, nn, special  # noqa: F401
 
 __version__ = "0.1.0"
 
@@ -81,7 +81,8 @@ globals().update({k: getattr(Tensor, k) for k in (
     "clamp_min_", "clip_", "cos_", "cosh_", "detach_", "erf_", "exp_", "expm1_", "fill_",
     "floor_", "frac_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_",
     "negative_", "reciprocal_", "relu_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinh_",
-    "sqrt_", "square_", "tan_", "tanh_", "trunc_", "zero_")
+    "sqrt_", "square_", "tan_", "tanh_", "trunc_", "zero_", "addmv_", "deg2rad_", "exp2_",
+    "rad2deg_", "sinc_", "xlogy_")
     if k not in globals() and hasattr(Tensor, k)})
 
 

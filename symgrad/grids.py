@@ -6,6 +6,7 @@ import numpy as np
 
 from symgrad import _dtype
 from symgrad.factories import _finish, _float_dtype
+from symgrad.ops._util import type_name
 from symgrad.tensor import Tensor
 
 __all__ = ["logspace", "tril_indices", "triu_indices"]
@@ -26,10 +27,10 @@ def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=N
     return _finish(values.astype(target), requires_grad)
 
 
-def _index_dtype(dtype) -> np.dtype:
+def _index_dtype(dtype, name: str) -> np.dtype:
     dt = np.dtype(_dtype.to_np(dtype) or np.int64)
     if dt not in (np.dtype(np.int64), np.dtype(np.int32)):
-        raise RuntimeError(f"\"tril_indices\" not implemented for '{dt.name}'")
+        raise NotImplementedError(f"\"{name}\" not implemented for '{type_name(dt)}'")
     return dt
 
 
@@ -39,7 +40,8 @@ def _triangle(row: int, col: int, offset: int, lower: bool, dtype) -> Tensor:
             raise RuntimeError(f"{name} must be non-negative, got{v}")
     r, c = np.indices((row, col))
     keep = (c - r <= offset) if lower else (c - r >= offset)
-    return Tensor._wrap(np.stack([r[keep], c[keep]]).astype(_index_dtype(dtype)))
+    return Tensor._wrap(np.stack([r[keep], c[keep]]).astype(
+        _index_dtype(dtype, "tril_indices" if lower else "triu_indices")))
 
 
 def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:

@@ -1,4 +1,6 @@
-"""``torch.linalg``'s norms, as ``symgrad.linalg`` (compositions of the op table).
+"""``torch.linalg``'s norms, as ``symgrad.linalg`` (compositions of the op table), and
+its names for the products and matrix functions of ``symgrad.ops`` (det, inv,
+matrix_power, cross, multi_dot, vecdot).
 
 Matrix norms that need singular values (ord 2, -2, 'nuc') and the decompositions are not
 implemented: they raise NotImplementedError naming what is missing.
@@ -12,10 +14,12 @@ from typing import Any
 import numpy as np
 
 from symgrad import ops
+from symgrad.ops._util import type_name
 from symgrad.ops.reduction import vector_norm
 from symgrad.tensor import Tensor
 
-__all__ = ["vector_norm", "norm", "matrix_norm"]
+__all__ = ["vector_norm", "norm", "matrix_norm", "det", "inv", "matrix_power", "cross",
+           "multi_dot", "vecdot"]
 
 
 def matrix_norm(A: Tensor, ord: Any = "fro", dim=(-2, -1), keepdim: bool = False, *,
@@ -67,3 +71,82 @@ def norm(A: Tensor, ord: Any = None, dim=None, keepdim: bool = False, *, dtype=N
             dim, (int, np.integer)) and len(tuple(dim)) == 2):
         return matrix_norm(A, ord, (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
     return vector_norm(A, ord, dim, keepdim, dtype=dtype)
+
+
+# ================================================================ torch.linalg's names
+def det(A: Tensor) -> Tensor:
+    """``torch.linalg.det``: the determinant of a square matrix or a batch of them."""
+    return ops.det(A)
+
+
+def inv(A: Tensor) -> Tensor:
+    """``torch.linalg.inv``: the inverse (a singular matrix raises RuntimeError)."""
+    return ops.inverse(A)
+
+
+def matrix_power(A: Tensor, n: int) -> Tensor:
+    """``torch.linalg.matrix_power``: A times itself n times (n < 0: of the inverse)."""
+    return ops.matrix_power(A, n)
+
+
+def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
+    """``torch.linalg.cross``: the cross product of 3-vectors along ``dim`` (default the
+    last, unlike the deprecated default of ``torch.cross``)."""
+    return ops.cross(input, other, dim=dim)
+
+
+def multi_dot(tensors) -> Tensor:
+    """``torch.linalg.multi_dot``: the product of two or more matrices, left to right; the
+    first may be a row vector and the last a column vector (1-d, dropped in the result)."""
+    ts = list(tensors)
+    if len(ts) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(ts)}")
+    for k, t in enumerate(ts):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"linalg_multi_dot(): argument 'tensors' must be tuple of Tensors, "
+                            f"not {type(t).__name__}")
+        end = k in (0, len(ts) - 1)
+        if not (t.ndim == 2 or end and t.ndim == 1):
+            where = ("the first tensor" if k == 0 else "the last tensor" if k == len(ts) - 1
+                     else f"tensor {k}")
+            want = "1D or 2D" if end else "2D"
+            raise RuntimeError(f"multi_dot(): {where} must be {want} but got {t.ndim}D")
+        if t.dtype != ts[0].dtype:
+            raise RuntimeError(f"multi_dot(): all tensors must have be the same dtype but "
+                               f"tensor 0 is {ts[0].dtype.name} and tensor {k} "
+                               f"{t.dtype.name}")
+    first, last = ts[0].ndim == 1, ts[-1].ndim == 1
+    ms = list(ts)
+    if first:
+        ms[0] = ops.unsqueeze(ms[0], 0)
+    if last:
+        ms[-1] = ops.unsqueeze(ms[-1], -1)
+    for k in range(len(ms) - 1):
+        if ms[k].shape[1] != ms[k + 1].shape[0]:
+            raise RuntimeError(f"multi_dot(): tensors {k} and {k + 1} with shapes "
+                               f"{list(ms[k].shape)} and {list(ms[k + 1].shape)} cannot be "
+                               "multiplied")
+    out = ms[0]
+    for m in ms[1:]:
+        out = ops.mm(out, m)
+    if first and last:
+        return ops.reshape(out, ())
+    if first:
+        return ops.squeeze(out, 0)
+    return ops.squeeze(out, -1) if last else out
+
+
+def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
+    """``torch.linalg.vecdot``: the dot product of the vectors along ``dim`` (broadcasting);
+    floating tensors of one dtype."""
+    for t in (x, y):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"linalg_vecdot(): argument must be Tensor, not {type(t).__name__}")
+    if x.dtype != y.dtype:
+        names = {n: type_name(t) for n, t in (("x", x), ("y", y))}
+        raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but found "
+                           f"x of type {names['x']} and y of type {names['y']} instead")
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(f"linalg.vecdot: Expected a floating point or complex tensor as "
+                           f"input. Got {type_name(x)}")
+    return ops.sum(ops.mul(x, y), dim)

@@ -1117,7 +1117,10 @@ _IN_PLACE_FORMS = (
     "fmod", "frac", "ge", "gt", "hypot", "le", "log10", "log1p", "log2", "logical_and",
     "logical_not", "logical_or", "logical_xor", "logit", "lt", "multiply", "nan_to_num", "ne",
     "negative", "reciprocal", "remainder", "round", "rsqrt", "sign", "sin", "sinh", "square",
-    "subtract", "tan", "tril", "triu", "true_divide", "trunc")
+    "subtract", "tan", "tril", "triu", "true_divide", "trunc",
+    # the special functions, products and angle conversions of ops.special / ops.products
+    "addbmm", "addmv", "addr", "baddbmm", "deg2rad", "digamma", "erfinv", "heaviside",
+    "lgamma", "polygamma", "rad2deg", "sgn", "sinc", "xlogy")
 
 
 def _in_place_form(fn: Callable) -> Callable:
@@ -1132,6 +1135,20 @@ for _name in _IN_PLACE_FORMS:
     _fn = getattr(_F, _name, None) or getattr(Tensor, _name, None)
     if f"{_name}_" not in Tensor.__dict__ and _fn is not None:
         setattr(Tensor, f"{_name}_", _in_place_form(_fn))
+
+
+
+def _float_power_(self, exponent):
+    """In-place ``float_power``: the result is float64, so the tensor must be float64."""
+    if self._data.dtype != np.float64:
+        from symgrad.ops._util import type_name
+
+        raise RuntimeError(f"the base given to float_power_ has dtype {type_name(self)} but "
+                           "the operation's result requires dtype Double")
+    return _F.inplace(self, _F.float_power, exponent)
+
+
+Tensor.float_power_ = _float_power_
 
 from symgrad.ops._apply import apply as _apply  # noqa: E402
 

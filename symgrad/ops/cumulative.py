@@ -35,6 +35,8 @@ return_types.cummin = _named_result("cummin")
 def _running_indices(data: np.ndarray, d: int, largest: bool) -> np.ndarray:
     """Per position along ``d``, the index of the running maximum (minimum): the latest
     entry equal to it; from the first nan on, that nan's index."""
+    if data.size == 0:
+        return np.zeros(data.shape, np.int64)
     acc = np.maximum.accumulate if largest else np.minimum.accumulate
     running = acc(data, axis=d)
     shape = [1] * data.ndim

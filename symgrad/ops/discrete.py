@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import math
+
 import numpy as np
 
 from symgrad.ops._util import type_name
@@ -75,7 +77,9 @@ def bincount(input, weights=None, minlength: int = 0) -> Tensor:
     sum of ``weights`` at its occurrences, when given); at least ``minlength`` bins."""
     x = _numeric(input, "bincount")
     data = x._data
-    if data.ndim != 1 or data.dtype.kind not in "iub" or (data.size and data.min() < 0):
+    if data.dtype.kind not in "iu":   # PyTorch checks the dtype first (bool included)
+        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{type_name(x)}'")
+    if data.ndim != 1 or (data.size and data.min() < 0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if minlength < 0:
         raise RuntimeError("minlength should be >= 0")
@@ -101,8 +105,10 @@ def histc(input, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
         raise RuntimeError("torch.histc: bins must be > 0")
     lo, hi = float(min), float(max)
     if lo == hi and data.size:
-        finite = data[np.isfinite(data)]
-        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (lo, hi)
+        # the data's range; a nan or an infinity in it raises, as PyTorch
+        lo, hi = float(np.min(data)), float(np.max(data))
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise RuntimeError(f"torch.histc: range of [{lo:g}, {hi:g}] is not finite")
     if lo == hi:
         lo, hi = lo - 1, hi + 1
     if lo > hi:

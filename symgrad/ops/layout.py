@@ -167,12 +167,13 @@ def rot90(input, k: int = 1, dims=(0, 1)) -> Tensor:
         raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
     if nd < 2:
         raise RuntimeError(f"expected total dims >= 2, but got total dims = {nd}")
+    for d in dims:    # PyTorch wraps the dims (IndexError) before comparing them
+        if not -nd <= d < nd:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, "
+                             f"{nd - 1}], but got {d})")
     if dims[0] == dims[1] or (dims[0] - dims[1]) % nd == 0:
         raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} "
                            f"and dim1 = {dims[1]}")
-    for which, d in (("dim0", dims[0]), ("dim1", dims[1])):
-        if not -nd <= d < nd:
-            raise RuntimeError(f"Rotation {which} out of range, {which} = {d}")
     a, b = dims[0] % nd, dims[1] % nd
     k %= 4
     if k == 0:
@@ -202,13 +203,20 @@ def take(input, index) -> Tensor:
 
 
 # ================================================================ stacking
+def _non_empty(tensors, name: str) -> None:
+    if len(tensors) == 0:
+        raise RuntimeError(f"{name} expects a non-empty TensorList")
+
+
 def dstack(tensors) -> Tensor:
     """Join along the third dimension, after ``atleast_3d``."""
+    _non_empty(tensors, "dstack")
     return sh.cat([_at_least_3d(as_tensor(t)) for t in tensors], 2)
 
 
 def column_stack(tensors) -> Tensor:
     """Join as columns: 0-d and 1-d tensors become columns (n, 1), others join along dim 1."""
+    _non_empty(tensors, "column_stack")
     cols = []
     for t in tensors:
         t = as_tensor(t)
@@ -228,6 +236,8 @@ def _vectors(tensors, name: str) -> list[Tensor]:
 def cartesian_prod(*tensors) -> Tensor:
     """Every combination of one entry from each 1-d tensor, as rows (numpy's product order)."""
     ts = _vectors(tensors, "Expect a 1D vector")
+    if len({t._data.dtype for t in ts}) > 1:
+        raise RuntimeError("meshgrid expects all tensors to have the same dtype")
     if len(ts) == 1:
         return ts[0]
     grids = co.meshgrid(*ts, indexing="ij")

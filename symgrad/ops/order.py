@@ -134,6 +134,17 @@ def _shared(ops: tuple, x: Tensor, value: Any) -> Tensor:
     return apply(op, ew.where(Tensor._wrap(same), x, fill), nan_ties=True)
 
 
+def _empty_median(x: Tensor) -> Tensor:
+    """The median of no entries: nan in the graph for floats (PyTorch's result requires
+    grad); for integers and bools PyTorch's fill value (the dtype's smallest / True)."""
+    if x._data.dtype.kind == "f":
+        from symgrad.ops.reduction import sum as _sum
+
+        return ew.add(_sum(x), math.nan)     # nan, connected to x (an empty gradient)
+    return Tensor._wrap(np.asarray(_bounds(x._data.dtype)[x._data.dtype.kind == "b"],
+                                   dtype=x._data.dtype))
+
+
 def median(input, dim=None, keepdim: bool = False):
     """``median(input)``: the lower median of all entries (nan if any is nan; tied entries
     share the gradient evenly); ``median(input, dim)``: named (values, indices), the
@@ -142,7 +153,7 @@ def median(input, dim=None, keepdim: bool = False):
     if dim is None:
         flat = x._data.reshape(-1)
         if flat.size == 0:
-            return Tensor._wrap(np.asarray(np.nan, dtype=x._data.dtype))
+            return _empty_median(x)
         value = np.nan if np.isnan(flat).any() else np.sort(flat)[(flat.size - 1) // 2]
         return _shared((MEDIAN_ALL, MEDIAN_ALL_LOW), x, value)
     d = _dim(x, dim, "median")
@@ -160,6 +171,8 @@ def nanmedian(input, dim=None, keepdim: bool = False):
     x = _tensor(input, "nanmedian")
     if dim is None:
         flat = x._data.reshape(-1)
+        if flat.size == 0:
+            return _empty_median(x)
         kept = np.sort(flat[~np.isnan(flat)])
         value = kept[(kept.size - 1) // 2] if kept.size else np.nan
         return _shared((NANMEDIAN_ALL, NANMEDIAN_ALL_LOW), x, value)
@@ -177,6 +190,8 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
     x = _tensor(input, "kthvalue")
     d = _dim(x, dim, "kthvalue")
     n = x._data.shape[d] if d is not None else 1
+    if n == 0:   # PyTorch checks the size before k
+        raise IndexError(f"kthvalue(): Expected reduction dim {d} to have non-zero size.")
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension "
                            f"{d or 0}")

@@ -18,6 +18,7 @@ import numpy as np
 from symgrad.ops import elementwise as ew
 from symgrad.ops import linalg as la
 from symgrad.ops import shape as sh
+from symgrad.ops._util import type_name
 from symgrad.ops.reduction import sum as _sum
 from symgrad.ops.reduction import vector_norm
 from symgrad.tensor import Tensor, _axis, as_tensor
@@ -101,6 +102,10 @@ def inner(input, other) -> Tensor:
     if a._data.shape[-1] != b._data.shape[-1]:
         raise RuntimeError(f"inner() the last dimension must match on both input tensors but "
                            f"got shapes {list(a._data.shape)} and {list(b._data.shape)}")
+    if a._data.shape[-1] == 0:
+        # nothing to contract: zeros of shape a[:-1] + b[:-1] (tensordot cannot reshape)
+        sa = sh.reshape(_sum(a, -1), a._data.shape[:-1] + (1,) * (b._data.ndim - 1))
+        return ew.mul(sa, _sum(b, -1))
     return tensordot(a, b, ([-1], [-1]))
 
 
@@ -119,6 +124,8 @@ def cross(input, other, dim: int | None = None) -> Tensor:
     a, b = as_tensor(input), as_tensor(other)
     if a._data.ndim != b._data.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    if a._data.dtype != b._data.dtype and object not in (a._data.dtype, b._data.dtype):
+        raise RuntimeError(f"expected scalar type {type_name(a)} but found {type_name(b)}")
     shape = np.broadcast_shapes(a._data.shape, b._data.shape)
     if dim is None:
         warnings.warn("Using torch.cross without specifying the dim arg is deprecated. Please "
@@ -193,8 +200,14 @@ def matrix_power(input, n: int) -> Tensor:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise TypeError(f"matrix_power(): argument 'n' must be int, not {type(n).__name__}")
     if n == 0:
-        eye = np.broadcast_to(np.eye(x._data.shape[-1], dtype=x._data.dtype), x._data.shape)
-        return Tensor._wrap(eye.copy())
+        eye = Tensor._wrap(np.broadcast_to(np.eye(x._data.shape[-1], dtype=x._data.dtype),
+                                           x._data.shape).copy())
+        if not x.requires_grad:
+            return eye
+        # in the graph with a zero gradient, as PyTorch (its identity requires grad)
+        from symgrad.ops.elementwise import where
+
+        return where(Tensor._wrap(np.zeros(x._data.shape, bool)), x, eye)
     if n < 0:
         from symgrad.ops.matrix import inverse
 
@@ -223,7 +236,9 @@ def cdist(x1, x2, p: float = 2.0, compute_mode: str | None = None) -> Tensor:
     """The p-norm distance of every row of ``x1`` (..., P, M) to every row of ``x2``
     (..., R, M): shape (..., P, R). Computed from the differences (exact; PyTorch switches
     to a matrix product for large inputs). At coincident points the 2-norm's gradient is
-    0, as PyTorch's."""
+    0, as PyTorch's. For p = inf, coordinates tied for the largest difference share the
+    gradient evenly, as ``linalg.vector_norm`` does (PyTorch's cdist gives each the whole
+    of it, which is not a subgradient)."""
     a, b = as_tensor(x1), as_tensor(x2)
     for name, t in (("X1", a), ("X2", b)):
         if t._data.ndim < 2:
@@ -236,6 +251,12 @@ def cdist(x1, x2, p: float = 2.0, compute_mode: str | None = None) -> Tensor:
         raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
     diff = ew.sub(sh.unsqueeze(a, -2), sh.unsqueeze(b, -3))
     if p == 0:
-        count = np.count_nonzero(diff._data, axis=-1).astype(diff._data.dtype)
-        return Tensor._wrap(count)
+        count = Tensor._wrap(np.count_nonzero(diff._data, axis=-1).astype(diff._data.dtype))
+        if not diff.requires_grad:
+            return count
+        # in the graph with a zero gradient, as PyTorch's cdist(p=0)
+        return ew.where(Tensor._wrap(np.ones(count._data.shape, bool)), count,
+                        _sum(diff, -1))
+    if diff._data.size == 0:     # no pairs: any norm (inf has no identity for vector_norm)
+        p = 2
     return vector_norm(diff, p, dim=-1)

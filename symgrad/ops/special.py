@@ -46,14 +46,16 @@ def _xlogy(xp, x, y) -> Any:
 XLOGY = register(
     "xlogy", "XlogyBackward0",
     forward=_xlogy,
-    # PyTorch: d/dx = xlogy(x != 0, y), so 0 at x == 0 (the constant branch); d/dy = x / y
-    vjp=(lambda xp, g, ans, x, y: g * _xlogy(xp, xp.where(xp.equal(x, 0), 0, 1), y),
+    # PyTorch 2.13: d/dx = xlogy(g, y), set to 0 where x == 0 and y <= 0 (so log(y) at
+    # x == 0 for y > 0, the one-sided derivative); d/dy = x / y
+    vjp=(lambda xp, g, ans, x, y: xp.where(
+        xp.logical_and(xp.equal(x, 0), xp.less_equal(y, 0)), 0, _xlogy(xp, g, y)),
          lambda xp, g, ans, x, y: g * x / y),
     mirror=lambda x, y: sp.Piecewise((0, sp.Eq(x, 0)), (x * lazy_head(sp.log, y), True)),
     kind="elementwise", elementwise=True, promote=True, domain=(NONZERO, POSITIVE),
     kinks=Kink(lambda x, y: np.equal(x, 0),
-               "xlogy(0, y) = 0 for every y: at x == 0 the rules give d/dx = 0 and d/dy = "
-               "0 / y, as PyTorch"),
+               "xlogy(0, y) = 0 for every y: at x == 0 the rules give d/dx = log(y) (0 "
+               "where y <= 0) and d/dy = 0 / y, as PyTorch"),
 )
 XLOGY_SCALAR_SELF = XLOGY.variant("XlogyBackward1")     # xlogy(number, tensor)
 XLOGY_SCALAR_OTHER = XLOGY.variant("XlogyBackward2")    # xlogy(tensor, number)
@@ -65,7 +67,10 @@ def xlogy(input, other) -> Tensor:
     if not isinstance(input, Tensor):
         return _binary(XLOGY_SCALAR_SELF, float(input), other)
     if not isinstance(other, Tensor):
-        return _binary(XLOGY_SCALAR_OTHER, input, float(other))
+        # the number in the tensor's float type: log(number) must not widen float32 results
+        kind = input._data.dtype
+        return _binary(XLOGY_SCALAR_OTHER, input,
+                       kind.type(other) if kind.kind == "f" else float(other))
     return _binary(XLOGY, input, other)
 
 
@@ -222,10 +227,8 @@ RAD2DEG = register(
 
 
 def _angle_input(input, name: str) -> Tensor:
-    x = as_tensor(input)
-    if x._data.dtype.kind == "b":
-        raise RuntimeError(f"{name} is not supported for bool tensors.")
-    return _floating(x)
+    # bool and integer tensors become the default float dtype (PyTorch: deg2rad(bool) works)
+    return _floating(as_tensor(input))
 
 
 def deg2rad(input) -> Tensor:
@@ -312,10 +315,8 @@ ERFINV = register(
 
 
 def _special_input(input, kernel: str) -> Tensor:
-    x = as_tensor(input)
-    if x._data.dtype.kind == "b":
-        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
-    return _floating(x)
+    # bool and integer tensors become the default float dtype, as PyTorch (lgamma(bool) works)
+    return _floating(as_tensor(input))
 
 
 def lgamma(input) -> Tensor:
