@@ -27,3 +27,14 @@ def torch64():
     torch.set_default_dtype(torch.float64)
     yield torch
     torch.set_default_dtype(prev)
+
+
+@pytest.fixture(scope="module")
+def torch():
+    """PyTorch for the comparison tests of a module, float64 by default while the module
+    runs (skipped without torch); the previous default comes back after the module."""
+    torch = pytest.importorskip("torch")
+    prev = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield torch
+    torch.set_default_dtype(prev)

@@ -9,7 +9,7 @@ import pytest
 
 import symgrad as sg
 from symgrad import verify
-from torch_parity import compare, torch_or_skip
+from torch_parity import compare
 
 T = sg.tensor
 
@@ -86,9 +86,6 @@ CASES = {
 }
 
 
-@pytest.fixture(scope="module")
-def torch():
-    return torch_or_skip()
 
 
 @pytest.mark.parametrize("key", sorted(CASES))

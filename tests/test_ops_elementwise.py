@@ -130,11 +130,6 @@ def test_verifier_agrees_binary(key):
 
 
 # ---------------------------------------------------------------- against PyTorch
-@pytest.fixture(scope="module")
-def torch():
-    torch = pytest.importorskip("torch")
-    torch.set_default_dtype(torch.float64)
-    return torch
 
 
 def _run(f, m, F, datas):

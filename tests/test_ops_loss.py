@@ -26,13 +26,6 @@ SF = SimpleNamespace(
     mse_loss=L.mse_loss, kl_div=L.kl_div, linear=LA.linear)
 
 
-@pytest.fixture
-def torch():
-    torch = pytest.importorskip("torch")
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield torch
-    torch.set_default_dtype(old)
 
 
 # ================================================================ rules against mirrors

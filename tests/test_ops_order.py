@@ -9,7 +9,7 @@ import pytest
 
 import symgrad as sg
 from symgrad import verify
-from torch_parity import compare, torch_or_skip
+from torch_parity import compare
 
 T = sg.tensor
 NAN = float("nan")
@@ -67,9 +67,6 @@ SAME_NAMES = {"median", "median_even", "median_dim", "median_dim_keepdim", "medi
               "mode", "mode_dim0"}
 
 
-@pytest.fixture(scope="module")
-def torch():
-    return torch_or_skip()
 
 
 @pytest.mark.parametrize("key", sorted(CASES))

@@ -29,11 +29,6 @@ SAME = np.array([[2.0, 2.0, 2.0], [1.0, 2.0, 4.0]])
 SMALL = X[:2, :3]  # SymPy's Max and sqrt of 12 entries cost more than the point is worth
 
 
-@pytest.fixture(scope="module")
-def torch():
-    torch = pytest.importorskip("torch")
-    torch.set_default_dtype(torch.float64)
-    return torch
 
 
 # ================================================================ rule proofs

@@ -13,7 +13,7 @@ import symgrad as sg
 from symgrad import verify
 from symgrad.ops import OPS
 from symgrad.ops import _special_np as S
-from torch_parity import compare, torch_or_skip
+from torch_parity import compare
 
 T = sg.tensor
 NAN, INF = float("nan"), float("inf")
@@ -222,9 +222,6 @@ LOOSE = {"digamma_negative": 2e-9, "polygamma_1": 2e-9, "polygamma_3": 1e-11,
          "lgamma_negative": 1e-12, "digamma": 2e-9, "erfinv": 1e-12}
 
 
-@pytest.fixture(scope="module")
-def torch():
-    return torch_or_skip()
 
 
 @pytest.mark.parametrize("key", sorted(UNARY))

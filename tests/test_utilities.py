@@ -9,15 +9,10 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from torch_parity import array, torch_or_skip
+from torch_parity import array
 
 T = sg.tensor
 NAN = float("nan")
-
-
-@pytest.fixture(scope="module")
-def torch():
-    return torch_or_skip()
 
 
 def _same(a, b):

@@ -4,15 +4,8 @@ libraries on the same float64 data and compare values, gradients and node names.
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 import symgrad as sg
-
-
-def torch_or_skip():
-    torch = pytest.importorskip("torch")
-    torch.set_default_dtype(torch.float64)
-    return torch
 
 
 def run(m, f, datas, seed=9, grad=True):
