@@ -201,3 +201,16 @@ def _scenario(m):
 def test_inference_mode_matches_pytorch():
     torch = pytest.importorskip("torch")
     assert _scenario(sg) == _scenario(torch)
+
+
+def test_enable_grad_inside_inference_mode_records_nothing():
+    """As PyTorch: grad mode reads as on, but nothing is recorded and results are still
+    inference tensors; leaving both modes restores recording."""
+    x = sg.tensor([1.0, 2.0], requires_grad=True)
+    with sg.inference_mode():
+        with sg.enable_grad():
+            y = x * 2
+            assert sg.is_grad_enabled()
+        assert not sg.is_grad_enabled()
+    assert not y.requires_grad and y.is_inference()
+    assert sg.is_grad_enabled() and (x * 2).requires_grad

@@ -24,14 +24,18 @@ class _State(threading.local):
     # Inside inference_mode: new tensors are inference tensors. Read only where nothing is
     # recorded (then the op's cost dwarfs it), never on the recording path.
     inference = False
+    # The grad mode no_grad/enable_grad set; ``enabled`` (what ops read) is it outside
+    # inference mode, and off inside it (enable_grad there records nothing, as PyTorch).
+    grad = True
 
 
 _state = _State()
 
 
 def is_grad_enabled() -> bool:
-    """True when new operations are recorded in the graph (in this thread)."""
-    return _state.enabled
+    """True when new operations are recorded in the graph (in this thread), or inside
+    ``inference_mode`` under ``enable_grad`` (which records nothing there, as PyTorch)."""
+    return _state.enabled or (_state.inference and _state.grad)
 
 
 def is_inference_mode_enabled() -> bool:
@@ -46,13 +50,14 @@ class _GradModeContext:
 
     def _switch(self):
         """Enter this mode; returns what ``_restore`` needs to leave it."""
-        prev = _state.enabled
-        _state.enabled = self._mode
+        prev = (_state.enabled, _state.grad)
+        _state.grad = self._mode
+        _state.enabled = self._mode and not _state.inference
         return prev
 
     @staticmethod
     def _restore(prev) -> None:
-        _state.enabled = prev
+        _state.enabled, _state.grad = prev
 
     def __enter__(self) -> None:
         self._prev = self._switch()
@@ -138,19 +143,18 @@ class set_grad_enabled(_GradModeContext):
     def __init__(self, mode: bool) -> None:
         if not isinstance(mode, bool):
             raise TypeError(f"set_grad_enabled() expects a bool, got {type(mode).__name__}")
-        self._prev = _state.enabled
         self._mode = mode
-        _state.enabled = mode
+        self._prev = self._switch()
 
     def __enter__(self) -> None:
         pass
 
     def __exit__(self, *exc) -> None:
-        _state.enabled = self._prev
+        self._restore(self._prev)
 
     def __call__(self, fn):
         # Used as a decorator: undo the switch made by __init__, apply it per call instead.
-        _state.enabled = self._prev
+        self._restore(self._prev)
         return super().__call__(fn)
 
 
@@ -171,11 +175,11 @@ class inference_mode(_GradModeContext):
         return self
 
     def _switch(self):
-        prev = (_state.enabled, _state.inference)
-        _state.enabled = not self._mode
+        prev = (_state.enabled, _state.inference, _state.grad)
+        _state.enabled = _state.grad = not self._mode
         _state.inference = self._mode
         return prev
 
     @staticmethod
     def _restore(prev) -> None:
-        _state.enabled, _state.inference = prev
+        _state.enabled, _state.inference, _state.grad = prev
