@@ -351,3 +351,27 @@ def test_errors_match_pytorch(name):
         f(TF, torch)
     with pytest.raises(err):
         f(F, sg)
+
+
+def test_dropout2d_of_3d_input_drops_channels_with_pytorchs_warning():
+    sg.manual_seed(0)
+    with pytest.warns(UserWarning, match="channel-wise 1D dropout"):
+        out = F.dropout2d(sg.ones(8, 6, 5), 0.5, True).numpy()
+    assert (out == out[:, :, :1]).all()              # one value per (sample, channel)
+    assert len({tuple(row) for row in out[:, :, 0]}) > 1 and (out[:, :, 0].std(axis=1) > 0).any()
+
+
+def test_rrelu_training_draws_a_slope_at_zero():
+    sg.manual_seed(1)
+    x = sg.tensor([0.0, -1.0, 2.0], requires_grad=True)
+    F.rrelu(x, 0.1, 0.3, training=True).sum().backward()
+    assert 0.1 <= x.grad[0].item() <= 0.3 and x.grad[2].item() == 1.0
+
+
+@pytest.mark.parametrize("fn", ["alpha_dropout", "feature_alpha_dropout"])
+def test_alpha_dropout_in_place_writes_into_the_input(fn):
+    sg.manual_seed(2)
+    x = sg.tensor(np.random.default_rng(0).standard_normal((4, 3)))
+    before = x.clone()
+    y = getattr(F, fn)(x, 0.5, True, inplace=True)
+    assert y is x and not np.array_equal(x.numpy(), before.numpy())

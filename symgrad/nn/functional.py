@@ -19,6 +19,7 @@ from symgrad.ops.activations import (celu, hardshrink, hardsigmoid, hardswish,  
                                      mish, prelu, rrelu, selu, softshrink, threshold)
 from symgrad.ops.compose import (cosine_similarity, embedding, layer_norm, normalize,  # noqa: F401
                                  one_hot, pad, pairwise_distance, softsign, tanhshrink)
+from symgrad.ops.inplace import inplace as inplace_op
 from symgrad.ops.elementwise import (elu, gelu, hardtanh, leaky_relu, logsigmoid,  # noqa: F401
                                      relu6, silu, softplus)
 from symgrad.ops.linalg import linear  # noqa: F401
@@ -184,6 +185,15 @@ def _channel_dropout(name: str, input: Tensor, p: float, training: bool, inplace
         return input
     shape = input.shape
     batched = input.dim() == max(dims)
+    if name == "dropout2d" and input.dim() == 3:   # (N, C, L), as PyTorch still reads it
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that "
+                      "channel-wise 1D dropout behavior is desired - input is interpreted as "
+                      "shape (N, C, L), where C is the channel dim. This behavior will change "
+                      "in a future release to interpret the input as one without a batch "
+                      "dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise "
+                      "dropout behavior, please switch to using dropout1d instead.",
+                      UserWarning, stacklevel=3)
+        batched = True
     lead = 2 if batched else 1
     noise_shape = tuple(shape[:lead]) + (1,) * (input.dim() - lead)
     dt = input._data.dtype
@@ -211,32 +221,39 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
 _SELU_NEG = 1.7580993408473766   # -selu(-inf): the value a dropped selu activation takes
 
 
-def _alpha_dropout(input: Tensor, p: float, training: bool, noise_shape) -> Tensor:
+def _alpha_dropout(input: Tensor, p: float, training: bool, noise_shape,
+                   inplace: bool = False) -> Tensor:
     p = _check_p(p)
     if not training or p == 0 or input.numel() == 0:
         return input
     dt = input._data.dtype
     if p == 1:
-        return _ew.mul(input, Tensor._wrap(np.zeros((), dt)))
-    keep = (_rng().random(noise_shape) < 1 - p).astype(dt)
-    a = 1.0 / np.sqrt((_SELU_NEG ** 2 * p + 1) * (1 - p))
-    shift = (keep - 1) * (_SELU_NEG * a) + _SELU_NEG * a * p
-    return _ew.add(_ew.mul(input, Tensor._wrap(keep * dt.type(a))),
-                   Tensor._wrap(shift.astype(dt)))
+        scale, shift = np.zeros((), dt), None
+    else:
+        keep = (_rng().random(noise_shape) < 1 - p).astype(dt)
+        a = 1.0 / np.sqrt((_SELU_NEG ** 2 * p + 1) * (1 - p))
+        scale = keep * dt.type(a)
+        shift = ((keep - 1) * (_SELU_NEG * a) + _SELU_NEG * a * p).astype(dt)
+
+    def alpha_dropout(x: Tensor) -> Tensor:
+        out = _ew.mul(x, Tensor._wrap(scale))
+        return out if shift is None else _ew.add(out, Tensor._wrap(shift))
+
+    return inplace_op(input, alpha_dropout) if inplace else alpha_dropout(input)
 
 
 def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
                   inplace: bool = False) -> Tensor:
     """Dropout for selu networks: dropped entries take selu's negative saturation value and
     an affine map keeps mean and variance; identity outside training."""
-    return _alpha_dropout(input, p, training, input._data.shape)
+    return _alpha_dropout(input, p, training, input._data.shape, inplace)
 
 
 def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
                           inplace: bool = False) -> Tensor:
     """alpha_dropout of whole channels (dimension 1)."""
     shape = tuple(input.shape[:2]) + (1,) * max(input.dim() - 2, 0)
-    return _alpha_dropout(input, p, training, shape)
+    return _alpha_dropout(input, p, training, shape, inplace)
 
 
 def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,

@@ -266,6 +266,6 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
                            f"but got lower={lower} and upper={upper}")
     dt = input._data.dtype
     draws = _rng().uniform(lower, upper, input._data.shape)
-    noise = np.where(input._data >= 0, 1.0, draws).astype(dt)
+    noise = np.where(input._data > 0, 1.0, draws).astype(dt)   # 0 draws a slope, as PyTorch
     noise_t = Tensor._wrap(np.asarray(noise))
     return input.mul_(noise_t) if inplace else ew.mul(input, noise_t)
