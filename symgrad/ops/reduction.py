@@ -807,35 +807,29 @@ NORM0 = register(
     doc="vector 0-norm, the number of nonzero entries",
 )
 
-NORM_INF = register(
-    "norm_inf", "LinalgVectorNormBackward0",
-    forward=lambda xp, x, dim=None, keepdim=False: xp.amax(xp.abs(x), axis=dim, keepdims=keepdim),
-    vjp=lambda xp, g, ans, x, dim=None, keepdim=False: (
-        xp.sign(x) * _share_ties(xp, g, ans, xp.abs(x), dim, keepdim, nan_ties=True)),
-    mirror=lambda x, dim=None, keepdim=False: _over(
-        x, dim, keepdim, lambda *v: sp.Max(*[sp.Abs(e) for e in v])),
-    kind="reduction", domain=(REAL,),
-    kinks=Kink(lambda x, dim=None, keepdim=False: _ties(np.amax)(np.abs(x), dim, keepdim),
-               "ties of |x| share the gradient evenly, times sign(x) (0 for an entry 0), "
-               "as PyTorch"),
-    examples=((((2, 3),), {"dim": (1,)}),),
-    doc="vector inf-norm, max |x|",
-)
+def _extreme_norm(name: str, reduce, head, domain, doc: str):
+    """The vector +-inf-norm, max or min of |x|: its ties of |x| share the gradient evenly,
+    times sign(x) (0 for an entry 0), as PyTorch."""
+    return register(
+        name, "LinalgVectorNormBackward0",
+        forward=lambda xp, x, dim=None, keepdim=False: getattr(xp, reduce.__name__)(
+            xp.abs(x), axis=dim, keepdims=keepdim),
+        vjp=lambda xp, g, ans, x, dim=None, keepdim=False: (
+            xp.sign(x) * _share_ties(xp, g, ans, xp.abs(x), dim, keepdim, nan_ties=True)),
+        mirror=lambda x, dim=None, keepdim=False: _over(
+            x, dim, keepdim, lambda *v: head(*[sp.Abs(e) for e in v])),
+        kind="reduction", domain=(domain,),
+        kinks=Kink(lambda x, dim=None, keepdim=False: _ties(reduce)(np.abs(x), dim, keepdim),
+                   "ties of |x| share the gradient evenly, times sign(x) (0 for an entry 0), "
+                   "as PyTorch"),
+        examples=((((2, 3),), {"dim": (1,)}),),
+        doc=doc,
+    )
 
-NORM_NEG_INF = register(
-    "norm_neg_inf", "LinalgVectorNormBackward0",
-    forward=lambda xp, x, dim=None, keepdim=False: xp.amin(xp.abs(x), axis=dim, keepdims=keepdim),
-    vjp=lambda xp, g, ans, x, dim=None, keepdim=False: (
-        xp.sign(x) * _share_ties(xp, g, ans, xp.abs(x), dim, keepdim, nan_ties=True)),
-    mirror=lambda x, dim=None, keepdim=False: _over(
-        x, dim, keepdim, lambda *v: sp.Min(*[sp.Abs(e) for e in v])),
-    kind="reduction", domain=(NONZERO,),
-    kinks=Kink(lambda x, dim=None, keepdim=False: _ties(np.amin)(np.abs(x), dim, keepdim),
-               "ties of |x| share the gradient evenly, times sign(x) (0 for an entry 0), "
-               "as PyTorch"),
-    examples=((((2, 3),), {"dim": (1,)}),),
-    doc="vector -inf-norm, min |x|",
-)
+
+NORM_INF = _extreme_norm("norm_inf", np.amax, sp.Max, REAL, "vector inf-norm, max |x|")
+NORM_NEG_INF = _extreme_norm("norm_neg_inf", np.amin, sp.Min, NONZERO,
+                             "vector -inf-norm, min |x|")
 
 
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None, axis=None,
