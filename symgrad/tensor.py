@@ -382,6 +382,15 @@ class Tensor:
         raise RuntimeError("symgrad runs on the CPU only (numpy); there is no CUDA device")
 
     @property
+    def _base(self) -> Tensor | None:
+        """The tensor this one is a view of (the root of a chain of views), or None."""
+        extra = self._extra
+        return extra.get("base") if extra else None
+
+    def _is_view(self) -> bool:
+        return self._base is not None
+
+    @property
     def _version(self) -> int:
         if type(self._vc) is not list:
             raise RuntimeError("Inference tensors do not track version counter.")
@@ -1061,21 +1070,33 @@ INFERENCE_SAVED_MESSAGE = (
 
 
 def check_in_place(t: Tensor) -> None:
-    """PyTorch's rule: an inference tensor is changed in place only inside inference mode."""
+    """PyTorch's rules: an inference tensor is changed in place only inside inference
+    mode; a view made under no_grad of a base that requires grad only under no_grad."""
     if type(t._vc) is not list and not grad_mode._state.inference:
         raise RuntimeError(
             "Inplace update to inference tensor outside InferenceMode is not allowed. This "
             "tensor was made inside symgrad.inference_mode(): change a .clone() of it instead, "
             "or make the change inside inference_mode().")
+    extra = t._extra
+    if (extra and extra.get("no_grad_view") and grad_mode._state.enabled
+            and extra["base"]._requires_grad):
+        raise RuntimeError(
+            "A view was created in no_grad mode and is being modified inplace with grad mode "
+            "enabled: whether the change is to be recorded is ambiguous. Make both the view "
+            "and the in-place change inside the no_grad block (not recorded) or both outside "
+            "it (recorded).")
 
 
-def share_storage(base: Tensor, alias: Tensor) -> None:
+def share_storage(base: Tensor, alias: Tensor, view: bool = True) -> None:
     """Make ``alias`` (a view of ``base``) share ``base``'s version counter, and note both
     as sharing storage: ``vc[1]`` lists weak references to them.
 
-    An in-place op while recording is refused only while another tensor on the same
-    storage is alive (its history would go stale); a temporary view such as the one
-    ``y[0].item()`` makes must not block ``y.relu_()`` for good."""
+    The view also keeps its root base alive (PyTorch's ``._base``): an in-place op on either
+    rewrites the other's history (``ops.inplace``), which needs the root's. A view made
+    while no graph is recorded is marked so: PyTorch refuses to change it in place later
+    under recording, its relation to the base's history being ambiguous. (``view=False``:
+    an alias that is no view op's output, such as a custom Function's output that is its
+    input: its history goes through that Function and cannot be rewritten.)"""
     vc = base._vc
     refs = vc[1]
     if not refs:
@@ -1084,6 +1105,14 @@ def share_storage(base: Tensor, alias: Tensor) -> None:
         refs[:] = [r for r in refs if r() is not None]
     refs.append(weakref.ref(alias))
     alias._vc = vc
+    if not view:
+        return
+    extra = base._extra
+    root = extra.get("base", base) if extra else base
+    view = alias._extra_dict()
+    view["base"] = root
+    if not grad_mode._state.enabled:
+        view["no_grad_view"] = True
 
 
 def shares_live_storage(t: Tensor) -> bool:
@@ -1093,6 +1122,29 @@ def shares_live_storage(t: Tensor) -> bool:
         return False
     refs[:] = [r for r in refs if r() is not None]
     return any(r() is not t for r in refs)
+
+
+def view_family(t: Tensor) -> tuple[Tensor, list[Tensor], bool]:
+    """The root base of ``t`` (``t`` itself if it is no view), the live views of that root
+    (``t`` among them if it is one), and whether another live tensor shares the storage
+    without being either (an output of a custom Function aliasing its input, or a view
+    of a ``detach()``ed alias): its history cannot be rewritten."""
+    extra = t._extra
+    root = extra.get("base", t) if extra else t
+    views: list[Tensor] = []
+    foreign = False
+    refs = t._vc[1]
+    if refs:
+        refs[:] = [r for r in refs if r() is not None]
+        for r in refs:
+            o = r()
+            if o is None or o is root:
+                continue
+            if o._extra and o._extra.get("base") is root:
+                views.append(o)
+            elif o is not t:
+                foreign = True
+    return root, views, foreign
 
 
 from symgrad import ops as _F  # noqa: E402  (methods delegate to the op functions)

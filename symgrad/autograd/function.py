@@ -595,7 +595,7 @@ def _alias_input(t: Tensor, o: Any, data: np.ndarray, inputs: tuple) -> None:
         if isinstance(a, Tensor) and (
                 (isinstance(o, Tensor) and o._vc is a._vc)
                 or (not isinstance(o, Tensor) and np.may_share_memory(data, a._data))):
-            share_storage(a, t)
+            share_storage(a, t, view=False)
             return
 
 

@@ -4,6 +4,12 @@ An in-place op computes its result out of place with the op table (so the graph 
 the same node an out-of-place call would), then writes it into the tensor's storage and
 bumps the tensor's version counter. A node that saved the old value notices the bump
 and refuses to run, rather than computing a wrong gradient.
+
+Views share storage with their base, so a change through one is a change of the other,
+and their histories are rewritten as PyTorch rewrites them: the base's value becomes a
+CopySlices of its old value with the changed part written in, and each live view of it
+is read again from that (AsStridedBackward0). Which entries of the base a view covers
+is found from the memory they share, whatever chain of view ops made it.
 """
 
 from __future__ import annotations
@@ -17,8 +23,8 @@ from symgrad.autograd.grad_mode import _state, no_grad
 from symgrad.ops._apply import apply
 from symgrad.ops._record import REAL, register
 from symgrad.ops._util import checked_scalar
-from symgrad.ops.shape import _norm_index, _sequence_as_tuple
-from symgrad.tensor import Tensor, as_tensor, check_in_place, shares_live_storage
+from symgrad.ops.shape import INDEX, _norm_index, _sequence_as_tuple
+from symgrad.tensor import Tensor, as_tensor, check_in_place, view_family
 
 __all__ = ["inplace", "fill_", "copy_", "index_put_", "fill", "index_put"]
 
@@ -28,18 +34,24 @@ def _records(t: Tensor, args) -> bool:
         isinstance(a, Tensor) and a._requires_grad for a in args))
 
 
-def _check_target(t: Tensor, what: str) -> None:
+def _check_target(t: Tensor, what: str, root: Tensor, foreign: bool) -> None:
     if t.grad_fn is None and t._requires_grad:
         raise RuntimeError(
             f"a leaf Variable that requires grad is being used in an in-place operation "
             f"({what}). Wrap the update in `with symgrad.no_grad():` (as in an optimizer step) "
             "or work on a clone.")
-    if shares_live_storage(t):
+    if root is not t and root.grad_fn is None and root._requires_grad:
         raise RuntimeError(
-            f"in-place {what} on a tensor that shares storage with another live tensor (a "
-            "view, or a tensor it is a view of) while gradients are recorded: symgrad would "
-            "have to rewrite the other tensor's history. Use the out-of-place form "
-            "(y = y + 1), work on .clone(), or drop the other tensor first.")
+            f"a view of a leaf Variable that requires grad is being used in an in-place "
+            f"operation ({what}). Wrap the update in `with symgrad.no_grad():` or change a "
+            "view of a clone.")
+    if foreign:
+        raise RuntimeError(
+            f"in-place {what} on a tensor that shares storage with another live tensor that "
+            "is not a view of it (the output of a custom Function that returned its input, "
+            "or a view of a detach()ed alias) while gradients are recorded: symgrad cannot "
+            "rewrite that tensor's history. Use the out-of-place form (y = y + 1), work on "
+            ".clone(), or drop the other tensor first.")
 
 
 def _write(t: Tensor, res: Tensor, what: str) -> None:
@@ -63,26 +75,90 @@ def inplace(t: Tensor, fn: Callable[..., Tensor], *args: Any, **kwargs: Any) -> 
     what = f"{getattr(fn, '__name__', 'op')}_"
     check_in_place(t)
     if _records(t, args):
-        _check_target(t, what)
+        root, views, foreign = view_family(t)
+        _check_target(t, what, root, foreign)
+        before = root._data.copy() if root is not t else None
         old = t._history_alias(t._data.copy())
         res = fn(old, *args, **kwargs)
         _write(t, res, what)
-        if res._requires_grad:
-            old_fn = t.grad_fn
-            t._set_history(res.grad_fn)
-            t._requires_grad = True
-            if t._extra:
-                t._move_retain(old_fn)
+        if root is not t:   # t is a view: the base gets the change, t is read from it
+            _set_history(root, apply(COPY_SLICES, root._history_alias(before), res,
+                                     index=_entries(root, t)))
+        elif res._requires_grad:
+            _set_history(t, res)
         elif t._requires_grad:
             # a result no gradient flows through (t.gt_(0), t.floor_divide_(2)): its old
             # history no longer describes its value. (PyTorch keeps requires_grad with a
             # zero-gradient node; symgrad makes it a constant: the same gradients elsewhere.)
             t.detach_()
+        if views:
+            _read_views_again(root, views)
         return t
     with no_grad():
         res = fn(t, *args, **kwargs)
     _write(t, res, what)
     return t
+
+
+def _set_history(t: Tensor, res: Tensor) -> None:
+    """``t`` (changed in place to ``res``'s value) takes ``res``'s place in the graph; a
+    retained ``.grad`` follows, as it is the gradient of the tensor's current version."""
+    old_fn = t.grad_fn
+    t._set_history(res.grad_fn)
+    t._requires_grad = res._requires_grad
+    if t._extra:
+        t._move_retain(old_fn)
+
+
+def _read_views_again(root: Tensor, views: list[Tensor]) -> None:
+    """After ``root``'s storage changed: each live view recorded as reading its entries
+    from ``root``'s current value (PyTorch's AsStridedBackward0). Views made under no_grad
+    stay constants, as in PyTorch."""
+    now = root._history_alias(root._data.copy())
+    shape = root._data.shape
+    for v in views:
+        if not v._extra.get("no_grad_view"):
+            _set_history(v, apply(VIEW_OF_BASE, now, index=_entries(root, v), in_shape=shape))
+
+
+def _entries(root: Tensor, view: Tensor) -> tuple:
+    """The index of ``root``'s entries that ``view``'s entries are (an index array per
+    dimension of ``root``, shaped like ``view``), found from where each lies in memory."""
+    r, v = root._data, view._data
+    size = r.itemsize
+    lo, hi = _extent(r)
+    vlo, vhi = _extent(v)
+    if (v.itemsize != size or not lo <= vlo <= vhi <= hi
+            or any(st % size for st in (*r.strides, *v.strides, vlo - lo))):
+        raise RuntimeError("symgrad cannot tell which entries of its base this view covers "
+                           "(a view with another dtype or layout): change a .clone() of it")
+    buf = np.full((hi - lo) // size + 1, -1, dtype=np.int64)
+
+    def over(a: np.ndarray) -> np.ndarray:   # ``a``'s layout, laid over ``buf``
+        start = (a.ctypes.data - lo) // size
+        return np.lib.stride_tricks.as_strided(
+            buf[start:], shape=a.shape, strides=[st // size * 8 for st in a.strides])
+
+    over(r)[...] = np.arange(r.size).reshape(r.shape)
+    pos = over(v).copy()
+    if v.size and pos.min() < 0:
+        raise RuntimeError("symgrad cannot tell which entries of its base this view covers: "
+                           "change a .clone() of it")
+    if not r.ndim:   # a view of a 0-d tensor is that one entry, with dimensions of size 1
+        return (None,) * v.ndim
+    return np.unravel_index(pos, r.shape)
+
+
+def _extent(a: np.ndarray) -> tuple[int, int]:
+    """The addresses of ``a``'s first and last entries in memory."""
+    lo = hi = a.ctypes.data
+    if a.size:
+        for n, st in zip(a.shape, a.strides):
+            if st < 0:
+                lo += (n - 1) * st
+            else:
+                hi += (n - 1) * st
+    return lo, hi
 
 
 # ================================================================ fill and copy
@@ -183,6 +259,7 @@ INDEX_PUT = register(
               (((4,), (2,)), {"index": np.array([3, 1])})),
 )
 COPY_SLICES = INDEX_PUT.variant("CopySlices")
+VIEW_OF_BASE = INDEX.variant("AsStridedBackward0")   # a view read again from its changed base
 FILL_ALL = INDEX_PUT.variant("FillBackward3")
 COPY_ALL = INDEX_PUT.variant("CopyBackwards")
 

@@ -430,7 +430,24 @@ UNBIND = _view_variant("UnbindBackward0")
 INDEX_SELECT = INDEX.variant("IndexSelectBackward0")
 GATHER = INDEX.variant("GatherBackward0")
 MASKED_SELECT = INDEX.variant("MaskedSelectBackward0")
-DIAGONAL = INDEX.variant("DiagonalBackward0")
+DIAGONAL = _view_variant("DiagonalBackward0")
+
+
+def _diagonal_forward(xp, x, *, index, in_shape):
+    """The diagonal of the last two dimensions, ``index`` being ``(..., i, j)``: for a
+    numeric array a strided view (PyTorch's diagonal is one, so ``t.diagonal().add_(1)``
+    changes ``t``), else the entries picked by the index."""
+    i, j = index[-2], index[-1]
+    if type(x) is not np.ndarray or x.dtype == object or not len(i):
+        return x[index]
+    corner = x[..., i[0]:, j[0]:]
+    st = x.strides
+    return np.lib.stride_tricks.as_strided(
+        corner, shape=x.shape[:-2] + (len(i),), strides=st[:-2] + (st[-2] + st[-1],),
+        writeable=x.flags.writeable)
+
+
+DIAGONAL.forward = _diagonal_forward
 DIAGONAL_COPY = INDEX.variant("DiagonalBackward0_copy")   # torch.diag of a matrix
 
 _BAD_ITEM = ("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
