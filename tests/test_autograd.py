@@ -25,7 +25,8 @@ def test_leaves_and_grad_fn_names():
     assert repr(z.grad_fn).startswith("<AddBackward0 object at 0x")
     (mm, _), (acc, _) = z.grad_fn.next_functions
     assert mm.name() == "SqueezeBackward4"
-    assert acc.name() == "AccumulateGrad" and acc.variable is b
+    assert acc.name() == "torch::autograd::AccumulateGrad" and acc.variable is b   # as PyTorch
+    assert repr(acc).startswith("<AccumulateGrad object at 0x")
     assert loss.grad_fn.next_functions[1] == (None, 0)
 
 

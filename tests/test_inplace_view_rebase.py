@@ -9,7 +9,7 @@ import symgrad as sg
 
 
 def _name(fn):
-    return None if fn is None else fn.name().replace("torch::autograd::", "")
+    return None if fn is None else fn.name()
 
 
 def _slice_then_add(m, x):
@@ -152,7 +152,7 @@ def test_a_view_keeps_its_base_alive_and_knows_it():
     assert v._base is y and v._is_view() and not y._is_view() and y._base is None
     del y
     v.mul_(3)
-    assert v._base.tolist() == [2, 6, 6, 6] and v._base.grad_fn.name() == "CopySlices"
+    assert v._base.tolist() == [2, 6, 6, 6] and type(v._base.grad_fn).__name__ == "CopySlices"
 
 
 def test_entries_are_found_from_memory_for_any_layout():

@@ -34,7 +34,7 @@ def test_a_change_through_a_live_view_or_its_base_rewrites_the_other_and_a_detac
     y.mul_(2)                             # v is read again from y's new value
     assert v.grad_fn.name() == "AsStridedBackward0" and v._base is y
     v.add_(1)                             # and y gets the change: CopySlices
-    assert y.grad_fn.name() == "CopySlices" and y.tolist() == [5, 9, 12]
+    assert type(y.grad_fn).__name__ == "CopySlices" and y.tolist() == [5, 9, 12]
     d = y.detach()                        # no history of its own: PyTorch allows this
     y.add_(1)
     assert d.tolist() == y.tolist() and d._version == y._version

@@ -593,11 +593,11 @@ def test_setitem_node_names_and_rules_as_pytorch():
                         ((slice(None), 1), "CopySlices"), ([0, 1], "IndexPutBackward0")]:
         y = x * 1
         y[index] = 7.0
-        assert y.grad_fn.name() == name, index
+        assert y.grad_fn.name().split("::")[-1] == name, index
     y = x * 1
     with pytest.warns(UserWarning, match="as a tuple"):   # PyTorch's deprecated reading
         y[[slice(None), 1]] = 7.0
-    assert y.grad_fn.name() == "CopySlices"
+    assert y.grad_fn.name() == "torch::autograd::CopySlices"
     y = x * 1
     y[1, 2] = sg.tensor([[5.0]])      # leading size-1 dimensions of the value are dropped
     assert y[1, 2].item() == 5.0

@@ -31,12 +31,16 @@ class Node:
     # (``_metadata`` is left unset until first read: nodes are made by the million)
     __slots__ = ("next_functions", "_hooks", "_metadata", "__weakref__")
 
+    #: PyTorch's ``name()`` of the nodes it writes in C++ (``torch::autograd::CopySlices``),
+    #: where it differs from the class name that reprs and printed tensors show.
+    qualified_name: str | None = None
+
     def name(self) -> str:
         """The PyTorch name of this node, e.g. ``"AddBackward0"``."""
-        return type(self).__name__
+        return self.qualified_name or type(self).__name__
 
     def __repr__(self) -> str:
-        return f"<{self.name()} object at {id(self):#x}>"
+        return f"<{type(self).__name__} object at {id(self):#x}>"
 
     def apply(self, grad: Any, create_graph: bool) -> tuple:
         """Gradients of the inputs (one per entry of ``next_functions``) from ``grad``."""
@@ -242,6 +246,7 @@ class AccumulateGrad(Node):
     """The sink for a leaf tensor: adds the incoming gradient into ``variable.grad``."""
 
     __slots__ = ("variable",)
+    qualified_name = "torch::autograd::AccumulateGrad"
 
     def __init__(self, variable) -> None:
         self.variable = variable

@@ -259,6 +259,7 @@ INDEX_PUT = register(
               (((4,), (2,)), {"index": np.array([3, 1])})),
 )
 COPY_SLICES = INDEX_PUT.variant("CopySlices")
+COPY_SLICES.node_class.qualified_name = "torch::autograd::CopySlices"
 VIEW_OF_BASE = INDEX.variant("AsStridedBackward0")   # a view read again from its changed base
 FILL_ALL = INDEX_PUT.variant("FillBackward3")
 COPY_ALL = INDEX_PUT.variant("CopyBackwards")
