@@ -497,6 +497,21 @@ class Tensor:
         self._one_element()
         return float(self.item())
 
+    def _sympy_(self):
+        """What ``sympy.sympify`` makes of this tensor (so ``sympy.simplify(g[0, 0])`` and
+        ``sympy.diff(e, w[1])`` take symbolic entries as they are): a 0-d tensor is its
+        entry, a 2-d one a Matrix, others an N-dim Array. Numbers become SymPy Floats."""
+        import sympy
+
+        a = self._data
+        if a.dtype != _OBJECT:
+            a = a.astype(float) if a.dtype.kind in "fiub" else a
+        if a.ndim == 0:
+            return sympy.sympify(a[()])
+        if a.ndim == 2:
+            return sympy.ImmutableMatrix(a.tolist())
+        return sympy.ImmutableDenseNDimArray(a.tolist(), a.shape)
+
     def __int__(self) -> int:
         self._one_element()
         return int(self.item())

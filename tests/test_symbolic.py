@@ -441,3 +441,20 @@ def test_jacobian_templates_serve_rows_with_many_symbols():
         got = t.diff(e, e.free_symbols, list(w[i]))
         assert got == {s: sympy.diff(e, s) for s in w[i]}
     assert (t.misses, t.hits) == (20, 11 * 20)
+
+
+def test_sympify_takes_symbolic_tensors_as_their_expressions():
+    import sympy as sp
+
+    w = sg.symbolic.symbols("w", (3, 2))
+    loss = -sg.log(F.softmax(sg.tensor([[1.0, 2.0, 3.0]]) @ w, dim=1)[0, 0])
+    g = sg.symbolic.gradient(loss, w)
+    # a 0-d tensor is its entry, so SymPy functions take entries directly
+    assert sp.simplify(sp.diff(sp.sympify(loss), sp.sympify(w[0, 0])) - g[0, 0]) == 0
+    assert sp.sympify(g) == sp.ImmutableMatrix([[g[i, j].item() for j in range(2)]
+                                                for i in range(3)])
+    v = sp.sympify(sg.symbolic.symbols("v", (2, 1, 2)))
+    assert isinstance(v, sp.NDimArray) and v.shape == (2, 1, 2)
+    assert list(sp.sympify(sg.tensor([1.5, 2.0]))) == [sp.Float(1.5), sp.Float(2)]
+    assert sp.sympify(sg.tensor(3)) == sp.Float(3)
+    assert sp.sympify(sg.tensor([[1, 2]])).shape == (1, 2)
