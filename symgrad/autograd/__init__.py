@@ -24,7 +24,8 @@ __all__ = ["backward", "grad", "Function", "functional", "no_grad", "enable_grad
 
 _LAZY = {"backward": "symgrad.autograd.api", "grad": "symgrad.autograd.api",
          "Function": "symgrad.autograd.function", "FunctionCtx": "symgrad.autograd.function",
-         "functional": None, "forward_ad": None}   # (gradcheck, gradgradcheck: bound by symgrad/__init__.py)
+         "functional": None, "forward_ad": None}
+# (gradcheck, gradgradcheck: bound by symgrad/__init__.py)
 
 
 def __getattr__(name: str) -> Any:

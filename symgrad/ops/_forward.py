@@ -66,7 +66,7 @@ def _jvp(op, args: tuple, params: dict, out: Tensor, tangents: list) -> Tensor:
     if op.elementwise and not op.variadic:
         ones = Tensor._wrap(np.ones(out._data.shape, out._data.dtype))
         total = None
-        for rule, a, t in zip(op.vjp, args, tangents):
+        for rule, t in zip(op.vjp, tangents):
             if t is not None:
                 d = rule(xp, ones, out, *args, **params)
                 term = d * t
