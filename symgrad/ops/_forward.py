@@ -25,7 +25,7 @@ from symgrad.autograd.grad_mode import _state, enable_grad
 from symgrad.autograd.graph import AccumulateGrad
 from symgrad.tensor import Tensor
 
-__all__ = ["forward_apply", "store_tangent"]
+__all__ = ["forward_apply", "store_tangent", "restore_tangents"]
 
 _new = object.__new__
 
@@ -39,7 +39,11 @@ def forward_apply(op, args: tuple, params: dict) -> Tensor:
         out = apply(op, *args, **params)
         tangents = [tangent_of(a) if isinstance(a, Tensor) else None for a in args]
         if any(t is not None for t in tangents) and out._data.dtype.kind == "f" and op.grad_ok:
-            set_tangent(out, _jvp(op, args, params, out, tangents))
+            tangent = _jvp(op, args, params, out, tangents)
+            set_tangent(out, tangent)
+            node = out.grad_fn
+            if node is not None:   # for a backward pass that records (forward over reverse)
+                node._tangents = (tuple(tangents), tangent)
     finally:
         _state.forward = True
     return out
@@ -112,6 +116,17 @@ def _fit(t: Any, out: Tensor) -> Tensor:
     if t._data.dtype != out._data.dtype:
         t = sh.to_dtype(t, out.dtype)
     return t
+
+
+def restore_tangents(args: list, ans: Tensor | None, tangents: tuple) -> None:
+    """Give the values a node saved, unpacked for a recorded backward pass, the tangents
+    they had (if their level is still open): the backward ops then carry tangents too."""
+    per_arg, out = tangents
+    for a, t in zip(args, per_arg):
+        if t is not None and isinstance(a, Tensor) and tangent_of(a) is None:
+            set_tangent(a, t)
+    if ans is not None:
+        set_tangent(ans, out)
 
 
 # ---------------------------------------------------------------- in-place changes
