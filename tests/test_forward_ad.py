@@ -425,3 +425,69 @@ def test_gradcheck_checks_forward_mode():
     x = sg.randn(3, requires_grad=True)
     assert sg.autograd.gradcheck(lambda x: sg.softmax(x, 0) * x.sin(), (x,),
                                  check_forward_ad=True)
+
+
+# ---------------------------------------------------------------- more ops, several outputs
+def _in_place_view(m, d):
+    h = d * 1
+    h.t_()
+    h.unsqueeze_(0)
+    return h
+
+
+def _put(m, d):
+    z = m.zeros(5, 4)
+    z[m.tensor([0, 3, 4])] = d
+    return z
+
+
+MORE = {
+    "in_place_view": _in_place_view, "advanced_setitem": _put,
+    "unbind": lambda m, d: m.unbind(d, 1), "split": lambda m, d: d.split([1, 3], 1),
+    "max_dim": lambda m, d: tuple(m.max(d, 1)), "sort": lambda m, d: tuple(d.sort(0)),
+    "median": lambda m, d: tuple(d.median(1)), "std_mean": lambda m, d: m.std_mean(d, 1),
+    "to_float32": lambda m, d: d.to(m.float32).double() * 2,
+    "where_scalar": lambda m, d: m.where(d > 0, d, 0.5),
+    "powers": lambda m, d: d.abs() ** 2.5 + m.pow(2.0, d),
+    "norms": lambda m, d: (m.linalg.vector_norm(d, 3, 1), m.linalg.matrix_norm(d)),
+    "masked_select": lambda m, d: d[d > 0],
+    "repeat_roll": lambda m, d: d.repeat(2, 1).roll(1, 0),
+    "scatter_add": lambda m, d: m.zeros(3, 5).scatter_add(1, m.tensor([[0, 1, 2, 4]] * 3), d),
+    "index_add_": lambda m, d: m.zeros(4, 4).index_add_(0, m.tensor([0, 2, 2]), d),
+    "addcmul_": lambda m, d: d.clone().addcmul_(d, d, value=0.5),
+    "cumprod": lambda m, d: d.cumprod(1), "diag_embed": lambda m, d: m.diag_embed(d),
+    "expand_into": lambda m, d: m.zeros(3, 4).add_(d[0].expand(3, 4)),
+    "fill_": lambda m, d: d.clone().fill_(2.0),
+    "copy_plain": lambda m, d: d.clone().copy_(m.ones(3, 4)),
+    "zero_": lambda m, d: d.clone().zero_(), "relu_": lambda m, d: m.relu_(d.clone()),
+}
+
+
+@pytest.mark.parametrize("name", MORE)
+def test_more_ops_match_pytorch(torch, name):
+    rng = np.random.default_rng(8)
+    x, t = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    results = []
+    for m in (sg, torch):
+        fw = m.autograd.forward_ad
+        with fw.dual_level():
+            out = MORE[name](m, fw.make_dual(m.tensor(x), m.tensor(t)))
+            outs = out if isinstance(out, tuple) else (out,)
+            results.append([(_arr(fw.unpack_dual(o).primal), fw.unpack_dual(o).tangent)
+                            for o in outs])
+    assert len(results[0]) == len(results[1])
+    for (ps, ts), (pt, tt) in zip(*results):
+        np.testing.assert_allclose(ps, pt, rtol=RTOL, atol=ATOL)
+        assert (ts is None) == (tt is None)
+        if ts is not None:
+            np.testing.assert_allclose(_arr(ts), _arr(tt), rtol=RTOL, atol=ATOL)
+
+
+def test_repr_shows_the_tangent_as_pytorch(torch):
+    x, t = np.array([0.5, -1.25]), np.array([2.0, 0.125])
+    reprs = []
+    for m in (sg, torch):
+        fw = m.autograd.forward_ad
+        with fw.dual_level():
+            reprs.append(repr(fw.make_dual(m.tensor(x), m.tensor(t)) * 2))
+    assert reprs[0] == reprs[1]

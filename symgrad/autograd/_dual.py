@@ -27,7 +27,8 @@ class DualLevel:
 
     def __init__(self, index: int) -> None:
         self.index = index
-        self.tensors: weakref.WeakSet = weakref.WeakSet()
+        # id -> weak reference (a WeakSet would compare tensors with ==, elementwise)
+        self.tensors: dict[int, weakref.ref] = {}
 
 
 def current_level() -> DualLevel | None:
@@ -50,10 +51,10 @@ def close_level(index: int | None = None) -> None:
     if index is not None and index != level.index:
         raise RuntimeError("Trying to exit a forward AD level that was not the last one that "
                            "was created. This is not supported.")
-    for t in list(level.tensors):   # tangents are discarded with their level
-        extra = t._extra
-        if extra:
-            extra.pop("tangent", None)
+    for ref in level.tensors.values():   # tangents are discarded with their level
+        t = ref()
+        if t is not None and t._extra:
+            t._extra.pop("tangent", None)
     level.tensors.clear()
     _state.fw_level = None
     _state.forward = False
@@ -70,7 +71,12 @@ def set_tangent(t: Any, tangent: Any) -> None:
     if level is None:   # (only reached while a level is open)
         return
     t._extra_dict()["tangent"] = tangent
-    level.tensors.add(t)
+    key, tensors = id(t), level.tensors
+    if key not in tensors or tensors[key]() is not t:
+        def forget(ref: weakref.ref) -> None:   # (the id may be someone else's by now)
+            if tensors.get(key) is ref:
+                del tensors[key]
+        tensors[key] = weakref.ref(t, forget)
 
 
 @contextmanager
