@@ -143,6 +143,15 @@ class _Inputs:
         return out[0] if self.single else tuple(out)
 
 
+def _call(scope: _Scope, func: Callable, args: tuple, kwargs: dict, argnums: Any,
+          has_aux: bool, where: str) -> tuple[_Inputs, Any, Any]:
+    """``func`` on stand-ins for the differentiated arguments: (inputs, output, aux). Run
+    with grad mode on."""
+    ins = _Inputs(scope, args, argnums, where)
+    out, aux = _split_aux(func(*ins.args, **kwargs), has_aux, where)
+    return ins, out, aux
+
+
 def _split_aux(out: Any, has_aux: bool, where: str) -> tuple[Any, Any]:
     if not has_aux:
         return out, None
@@ -172,8 +181,7 @@ def grad_and_value(func: Callable, argnums: int | tuple[int, ...] = 0,
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         scope = _Scope()
         with enable_grad():
-            ins = _Inputs(scope, args, argnums, where)
-            out, aux = _split_aux(func(*ins.args, **kwargs), has_aux, where)
+            ins, out, aux = _call(scope, func, args, kwargs, argnums, has_aux, where)
             if not isinstance(out, Tensor):
                 raise RuntimeError(f"{where}: Expected f(*args) to return a Tensor, got "
                                    f"{type(out).__name__}")
@@ -250,8 +258,7 @@ class _Linearized:
                  has_aux: bool, where: str) -> None:
         self.scope = scope
         with enable_grad():
-            self.ins = _Inputs(scope, primals, argnums, where)
-            out, self.aux = _split_aux(func(*self.ins.args), has_aux, where)
+            self.ins, out, self.aux = _call(scope, func, primals, {}, argnums, has_aux, where)
             self.outs, self.spec = _tensor_leaves(out, where)
             self.out = out
             self.us = [scope.leaf(_zeros(o).requires_grad_(True)) for o in self.outs]
@@ -349,8 +356,7 @@ def jacrev(func: Callable, argnums: int | tuple[int, ...] = 0, *, has_aux: bool 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         scope = _Scope()
         with enable_grad():
-            ins = _Inputs(scope, args, argnums, where)
-            out, aux = _split_aux(func(*ins.args, **kwargs), has_aux, where)
+            ins, out, aux = _call(scope, func, args, kwargs, argnums, has_aux, where)
             outs, spec = _tensor_leaves(out, where)
             blocks = []
             for o in outs:
