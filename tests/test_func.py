@@ -365,3 +365,18 @@ def test_verify_check_through_func_grad():
     report = sg.verify.check(lambda x: sf.grad(lambda y: (y.sin() * y ** 2).sum())(x)
                              .exp().sum(), x)
     assert report.ok, report.table()
+
+
+def test_modules_are_reachable_and_loaded_lazily():
+    """``import symgrad as torch; torch.func.grad`` and ``torch.autograd.forward_ad`` work,
+    and neither is imported by ``import symgrad`` (start-up time is measured)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, symgrad as torch\n"
+            "mods = ('symgrad.func', 'symgrad.autograd.forward_ad', 'symgrad.ops._forward')\n"
+            "assert not [m for m in mods if m in sys.modules], sys.modules.keys()\n"
+            "assert torch.func.grad(torch.sin)(torch.tensor(0.0)).item() == 1.0\n"
+            "with torch.autograd.forward_ad.dual_level():\n"
+            "    pass\n")
+    subprocess.run([sys.executable, "-c", code], check=True)

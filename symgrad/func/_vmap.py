@@ -25,7 +25,8 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
     """``func`` mapped over dimension ``in_dims`` of its inputs (an int, None for an input
     that is not mapped, or a nesting of them matching the arguments); the outputs are
     stacked along ``out_dims``. ``randomness``: ``"error"`` refuses random ops inside,
-    ``"different"`` draws new numbers per entry, ``"same"`` the same numbers for each."""
+    ``"different"`` draws new numbers per entry, ``"same"`` the same numbers for each.
+    ``chunk_size`` is checked and otherwise ignored (the loop runs one entry at a time)."""
     if randomness not in _RANDOMNESS:
         raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or "
                            f"'same'. Got {randomness}")
