@@ -380,3 +380,33 @@ def test_modules_are_reachable_and_loaded_lazily():
             "with torch.autograd.forward_ad.dual_level():\n"
             "    pass\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_transforms_inside_a_dual_level(torch):
+    """Forward mode over the transforms: the tangent of a gradient, Jacobian or vmapped
+    value, as PyTorch's forward_ad computes it; jacfwd and jvp (which PyTorch refuses
+    inside a dual level: nested forward AD) agree with jacrev's."""
+    rng = np.random.default_rng(9)
+    x, t = rng.standard_normal(3), rng.standard_normal(3)
+
+    def run(m):
+        fw, F = m.autograd.forward_ad, m.func
+        f = lambda a: (a.sin() * a.exp()).sum() * a[0]   # noqa: E731
+        g = lambda a: a.sin() * a.sum()   # noqa: E731
+        with fw.dual_level():
+            d = fw.make_dual(m.tensor(x), m.tensor(t))
+            outs = [F.grad(f)(d), F.jacrev(g)(d),
+                    F.vmap(lambda r: r.exp() * r.sum())(m.stack([d, d * 2]))]
+            if m is sg:
+                outs += [F.jacfwd(g)(d), F.jvp(g, (d,), (m.ones(3),))[1]]
+            return [(_arr(o), _arr(fw.unpack_dual(o).tangent)) for o in outs]
+
+    ours = run(sg)
+    for (ps, ts), (pt, tt) in zip(ours, run(torch)):
+        np.testing.assert_allclose(ps, pt, rtol=RTOL, atol=ATOL)
+        np.testing.assert_allclose(ts, tt, rtol=RTOL, atol=ATOL)
+    (jr, tjr), (jf, tjf), (jv, tjv) = ours[1], ours[3], ours[4]
+    np.testing.assert_allclose(jf, jr, rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(tjf, tjr, rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(jv, jr.sum(1), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(tjv, tjr.sum(1), rtol=RTOL, atol=ATOL)

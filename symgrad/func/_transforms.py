@@ -37,10 +37,21 @@ def _stand_in(x: Any, where: str) -> Tensor:
     if x._data.dtype.kind != "f":
         raise RuntimeError("only Tensors of floating point dtype can require gradients")
     if x._requires_grad:
-        return x.view_as(x)
+        return x.view_as(x)   # (under a dual level, with the view of x's tangent)
     leaf = Tensor._wrap(x._data)
     leaf._vc = x._vc   # (the same storage: an in-place change shows in both)
+    _keep_tangent(x, leaf)
     return leaf.requires_grad_(True)
+
+
+def _keep_tangent(src: Tensor, dst: Tensor, fix: Callable = lambda t: t) -> None:
+    """Under a dual level (forward_ad), ``dst`` stands for ``src``: the same tangent (a
+    tangent belongs to the value, not to the graph; ``fix`` adjusts it)."""
+    extra = src._extra
+    if extra and "tangent" in extra:
+        from symgrad.autograd._dual import set_tangent
+
+        set_tangent(dst, fix(extra["tangent"]))
 
 
 def _zeros(like: Tensor) -> Tensor:
@@ -69,7 +80,9 @@ class _Scope:
             return t
         if self.keep_graph and self._reaches_outside(t):
             return t
-        return t.detach()
+        out = t.detach()
+        _keep_tangent(t, out, self._finish)
+        return out
 
     def _reaches_outside(self, t: Tensor) -> bool:
         if t.grad_fn is None:
