@@ -491,3 +491,17 @@ def test_repr_shows_the_tangent_as_pytorch(torch):
         with fw.dual_level():
             reprs.append(repr(fw.make_dual(m.tensor(x), m.tensor(t)) * 2))
     assert reprs[0] == reprs[1]
+
+
+def test_verify_check_of_a_function_of_tangents():
+    """Tangents are made of recorded ops, so the verifier checks a function of them (here
+    its gradient, second-order in the original function) against SymPy."""
+    t = sg.tensor([1.0, -2.0, 0.5])
+
+    def f(x):
+        with fwAD.dual_level():
+            y = (fwAD.make_dual(x, t).sin() * x.exp()).softmax(0)
+            return fwAD.unpack_dual(y).tangent.sum() + fwAD.unpack_dual(y).tangent[0]
+
+    report = sg.verify.check(f, sg.tensor([0.3, -0.8, 1.1]))
+    assert report.ok, report.table()
