@@ -410,3 +410,26 @@ def test_transforms_inside_a_dual_level(torch):
     np.testing.assert_allclose(tjf, tjr, rtol=RTOL, atol=ATOL)
     np.testing.assert_allclose(jv, jr.sum(1), rtol=RTOL, atol=ATOL)
     np.testing.assert_allclose(tjv, tjr.sum(1), rtol=RTOL, atol=ATOL)
+
+
+# the short examples of torch.func's documentation
+DOC_EXAMPLES = {
+    "jvp_sin": (lambda m: lambda x: m.func.jvp(m.sin, (x,), (m.ones(5),)), [(5,)]),
+    "vjp_sin": (lambda m: lambda x: m.func.vjp(m.sin, x)[1](m.ones(5)), [(5,)]),
+    "jacrev_sin": (lambda m: m.func.jacrev(m.sin), [(5,)]),
+    "jacfwd_sin": (lambda m: m.func.jacfwd(m.sin), [(5,)]),
+    "hessian_sin": (lambda m: m.func.hessian(lambda x: x.sin().sum()), [(5,)]),
+    "linearize_sin": (lambda m: lambda x: m.func.linearize(m.sin, x)[1](m.ones(5)), [(5,)]),
+    "batched_dot": (lambda m: m.func.vmap(m.dot), [(2, 5), (2, 5)]),
+    "batched_mv": (lambda m: m.func.vmap(m.mv, in_dims=(0, None)), [(4, 2, 5), (5,)]),
+    "jacobian_rows": (lambda m: m.func.vmap(m.func.vjp(m.sin, m.tensor([0.1, 0.2, 0.3]))[1]),
+                      [(3, 3)]),
+    "batched_jacobian": (lambda m: m.func.vmap(m.func.jacrev(m.sin)), [(64, 5)]),
+}
+
+
+@pytest.mark.parametrize("name", DOC_EXAMPLES)
+def test_torch_func_doc_examples(torch, name):
+    make, shapes = DOC_EXAMPLES[name]
+    rng = np.random.default_rng(10)
+    _both(torch, make, [rng.standard_normal(s) for s in shapes])
