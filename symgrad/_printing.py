@@ -196,6 +196,8 @@ def tensor_repr(t) -> str:
         suffixes.append(f"grad_fn=<{type(t.grad_fn).__name__}>")
     elif t._requires_grad:
         suffixes.append("requires_grad=True")
+    if t._extra and "tangent" in t._extra:   # a dual tensor (forward_ad), printed as PyTorch
+        suffixes.append(f"tangent={tensor_repr(t._extra['tangent'])}")
     return _with_suffixes(prefix + body, suffixes, indent)
 
 

@@ -285,9 +285,13 @@ class Tensor:
         """A tensor around ``data`` with this tensor's place in the graph (what an in-place
         op computes its new value from)."""
         t = Tensor._wrap(data, self.grad_fn, self._requires_grad)
-        nr = self.output_nr
-        if nr:
-            t._set_history(self.grad_fn, nr)
+        extra = self._extra
+        if extra:
+            nr = extra.get("output_nr", 0)
+            if nr:
+                t._set_history(self.grad_fn, nr)
+            if "tangent" in extra:   # (under a dual level: the new value's tangent from it)
+                t._extra_dict()["tangent"] = extra["tangent"]
         return t
 
     def detach(self) -> Tensor:
@@ -827,6 +831,11 @@ class Tensor:
                 res = fn(old, *args)
         self._data = res._data
         self._vc[0] += 1
+        if grad_mode._state.forward:   # a dual level is open: the tangent is viewed alike
+            from symgrad.autograd._dual import set_tangent, tangent_of
+
+            if tangent_of(res) is not None:
+                set_tangent(self, tangent_of(res))
         return self
 
     def zero_(self):

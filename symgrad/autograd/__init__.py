@@ -1,6 +1,6 @@
 """Autograd: grad mode, anomaly mode, graph nodes and the reverse-mode engine (the core,
 knowing no op), plus PyTorch's entry points ``backward``, ``grad``, ``Function``,
-``functional`` and ``gradcheck``/``gradgradcheck``.
+``functional``, ``forward_ad`` and ``gradcheck``/``gradgradcheck``.
 
 The core modules import nothing above them; the entry points, which need ``Tensor``, are
 loaded on first use.
@@ -20,11 +20,12 @@ from symgrad.autograd.graph import AccumulateGrad, Node
 __all__ = ["backward", "grad", "Function", "functional", "no_grad", "enable_grad",
            "set_grad_enabled", "is_grad_enabled", "inference_mode", "Node", "AccumulateGrad",
            "gradcheck", "gradgradcheck", "detect_anomaly", "set_detect_anomaly",
-           "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]
+           "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "forward_ad"]
 
 _LAZY = {"backward": "symgrad.autograd.api", "grad": "symgrad.autograd.api",
          "Function": "symgrad.autograd.function", "FunctionCtx": "symgrad.autograd.function",
-         "functional": None}   # (gradcheck, gradgradcheck: bound by symgrad/__init__.py)
+         "functional": None, "forward_ad": None}
+# (gradcheck, gradgradcheck: bound by symgrad/__init__.py)
 
 
 def __getattr__(name: str) -> Any:

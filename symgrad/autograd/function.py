@@ -63,6 +63,7 @@ class FunctionCtx:
         self._inputs: tuple = ()
         self._outputs: tuple = ()   # per value forward returned: its Tensor (None if no array)
         self._freed = False
+        self._forward_saved: tuple | None = None   # save_for_forward's, read while jvp runs
 
     def save_for_backward(self, *values: Any) -> None:
         """Keep tensors or arrays for backward (inputs and the output stay in the graph).
@@ -75,10 +76,16 @@ class FunctionCtx:
                                 f"{i} is of type {type(v).__name__}")
         self._saved = tuple(values)
 
+    def save_for_forward(self, *values: Any) -> None:
+        """Keep tensors for ``jvp`` (forward-mode AD), where ``saved_tensors`` returns them."""
+        self._forward_saved = tuple(values)
+
     @property
     def saved_tensors(self) -> tuple:
         """The saved values as Tensors; saved inputs and outputs are the original tensors, so
         a backward run with ``create_graph=True`` differentiates through them."""
+        if self._forward_saved is not None and getattr(self, "_in_jvp", False):
+            return self._forward_saved
         if self._freed:
             from symgrad.autograd.graph import FREED_MESSAGE
 
@@ -426,6 +433,14 @@ class Function(metaclass=_FunctionMeta):
         tensor, all with this one node as ``grad_fn`` (``output_nr`` 0, 1, ...), and other
         values are returned as they are; ``backward`` then gets one gradient per value."""
         ctx = FunctionCtx()
+        if _state.forward:   # a dual level is open: the outputs' tangents from ``jvp``
+            from symgrad.autograd._function_fwd import forward_function_apply
+
+            return forward_function_apply(cls, ctx, args)
+        return cls._apply_with(ctx, args)
+
+    @classmethod
+    def _apply_with(cls, ctx: FunctionCtx, args: tuple) -> Any:
         tensors = [a if isinstance(a, Tensor) else None for a in args]
         if any(t is not None and t._data.dtype == object for t in tensors):
             return cls._apply_symbolic(args)

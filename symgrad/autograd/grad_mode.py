@@ -27,6 +27,11 @@ class _State(threading.local):
     # The grad mode no_grad/enable_grad set; ``enabled`` (what ops read) is it outside
     # inference mode, and off inside it (enable_grad there records nothing, as PyTorch).
     grad = True
+    # Forward-mode AD (symgrad.autograd.forward_ad): ``forward`` is the one flag ops read,
+    # true while a dual level is open (and not suspended while a tangent is computed);
+    # ``fw_level`` is that level.
+    forward = False
+    fw_level = None
 
 
 _state = _State()

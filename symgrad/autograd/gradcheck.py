@@ -44,8 +44,10 @@ def gradcheck(func: Callable[..., Any], inputs: Any, *, eps: float = 1e-6,
     Otherwise raises ``GradcheckError`` naming the output, the input (numbered as PyTorch
     does, among those that require grad) and, in the report included in the message, the
     wrong op; or returns False when ``raise_exception=False``.
+    With ``check_forward_ad`` the Jacobian from forward mode (``forward_ad``, one dual run
+    per input entry) is compared the same way (``check_backward_ad=False``: only that).
     ``eps`` is only used by the central-difference fallback. PyTorch's other keywords are
-    accepted and ignored: symgrad's backward is deterministic and has no forward mode, vmap,
+    accepted and ignored: symgrad's backward is deterministic and has no vmap,
     sparse or complex tensors, and its JVPs come from the reverse rules checked here.
     """
     _torch_flags(check_forward_ad or check_backward_ad,
@@ -54,7 +56,14 @@ def gradcheck(func: Callable[..., Any], inputs: Any, *, eps: float = 1e-6,
                  "check_batched_grad=True needs check_backward_ad=True",
                  not (check_batched_forward_grad and not check_forward_ad),
                  "check_batched_forward_grad=True needs check_forward_ad=True")
-    return _outcome(lambda: _check_first(func, inputs, eps, atol, rtol), raise_exception)
+
+    def run() -> None:
+        if check_backward_ad:
+            _check_first(func, inputs, eps, atol, rtol)
+        if check_forward_ad:
+            _check_forward(func, inputs, eps, atol, rtol)
+
+    return _outcome(run, raise_exception)
 
 
 def gradgradcheck(func: Callable[..., Any], inputs: Any, grad_outputs: Any = None, *,
@@ -184,6 +193,63 @@ def _check_first(func: Callable, inputs: Any, eps: float, atol: float, rtol: flo
                 continue
         _central(func, args, diff, k, i, o, eps, atol, rtol, reason, context)
     _multiplied_by_grad_output([o for _, o in outputs], [args[j] for j in diff], context)
+
+
+def _check_forward(func: Callable, inputs: Any, eps: float, atol: float, rtol: float) -> None:
+    """Forward mode's Jacobian (tangents along each input entry) against the exact one,
+    or, for a graph SymPy cannot replay, central differences."""
+    from symgrad.autograd import forward_ad as fw
+
+    args = _as_tuple(inputs)
+    diff = _differentiable_inputs(args)
+    outs = _outputs(func, args)
+    ks = [k for k, o in enumerate(outs) if o._data.dtype.kind == "f"]
+    forward = {(k, j): np.zeros(outs[k]._data.shape + args[j]._data.shape)
+               for k in ks for j in diff}
+    for j in diff:
+        x = args[j]
+        for idx in np.ndindex(*x._data.shape):
+            e = np.zeros(x._data.shape, x._data.dtype)
+            e[idx] = 1
+            with fw.dual_level():
+                trial = list(args)
+                trial[j] = fw.make_dual(x, Tensor._wrap(e))
+                res = _as_tuple(func(*trial))
+                for k in ks:
+                    t = fw.unpack_dual(res[k]).tangent
+                    if t is not None:
+                        forward[k, j][(Ellipsis,) + idx] = t._data
+    for i, k in enumerate(ks):
+        exact = _exact_jacobians(func, args, diff, k, outs[k])
+        for n, j in enumerate(diff):
+            how = "exact"
+            ref = exact[n] if exact is not None else None
+            if ref is None:
+                how = f"central differences (eps={eps})"
+                ref = _numerical_jacobian(func, args, j, k, eps, outs[k]._data.shape)
+            bad = _outside(forward[k, j], ref, atol, rtol)
+            if bad is not None:
+                raise GradcheckError(
+                    f"Jacobian computed with forward mode mismatch for output {i} with respect "
+                    f"to input {n} (at entry {bad[0]}: forward mode {bad[1]!r}, {how} "
+                    f"{bad[2]!r}),\n{how}:{_show(ref)}\nforward mode:{_show(forward[k, j])}")
+
+
+def _exact_jacobians(func: Callable, args: tuple, diff: list[int], k: int,
+                     out: Tensor) -> list | None:
+    """SymPy's Jacobians of output ``k`` per differentiated input (None: not replayable)."""
+    if not out.requires_grad or _unmirrored(out):
+        return None
+    from symgrad.verify.check import check   # a layer above autograd: loaded on use
+
+    try:
+        report = check(_select(func, args, diff, k), *[args[j] for j in diff], mode="jacobian",
+                       names=_labels(diff))
+    except NotImplementedError:
+        return None
+    rows = {row.name: row.exact for row in report.rows if row.what == "jacobian"}
+    return [np.asarray(rows[name], dtype=np.float64) if name in rows else None
+            for name in _labels(diff)]
 
 
 def _unmirrored(out: Tensor) -> str:

@@ -31,6 +31,10 @@ _wrap = Tensor._wrap
 
 def apply(op, *args: Any, **params: Any) -> Tensor:
     """Run ``op`` on ``args`` (Tensors or Python numbers); parameters go by keyword."""
+    if _state.forward:   # a dual level is open: the output's tangent too (ops/_forward.py)
+        from symgrad.ops._forward import forward_apply
+
+        return forward_apply(op, args, params)
     datas = []
     edges = []
     record = _state.enabled

@@ -43,7 +43,9 @@ def parent_meta(parent: Node, nr: int = 0) -> tuple[tuple, np.dtype]:
 class OpNode(Node):
     """A recorded call of an op: its arguments, output and parameters."""
 
-    __slots__ = ("_args", "_ans", "_params", "_shape", "_dtype", "_saved", "_freed", "_const")
+    # (``_tangents``: set only for a call made under a dual level, see ops/_forward.py)
+    __slots__ = ("_args", "_ans", "_params", "_shape", "_dtype", "_saved", "_freed", "_const",
+                 "_tangents")
     op: Any = None
 
     def apply(self, g: Any, create_graph: bool) -> list:
@@ -193,6 +195,11 @@ class OpNode(Node):
         ans = self._ans
         if ans is not None:
             ans = Tensor._wrap(ans, self, True)
+        tangents = getattr(self, "_tangents", None)
+        if tangents is not None:   # recorded under a dual level: forward over reverse
+            from symgrad.ops._forward import restore_tangents
+
+            restore_tangents(args, ans, tangents)
         return tuple(args), ans
 
     def release(self) -> None:

@@ -78,7 +78,7 @@ def inplace(t: Tensor, fn: Callable[..., Tensor], *args: Any, **kwargs: Any) -> 
         root, views, foreign = view_family(t)
         _check_target(t, what, root, foreign)
         before = root._data.copy() if root is not t else None
-        old = t._history_alias(t._data.copy())
+        old = t._history_alias(t._data.copy())   # (with t's tangent, under a dual level)
         res = fn(old, *args, **kwargs)
         _write(t, res, what)
         if root is not t:   # t is a view: the base gets the change, t is read from it
@@ -93,10 +93,14 @@ def inplace(t: Tensor, fn: Callable[..., Tensor], *args: Any, **kwargs: Any) -> 
             t.detach_()
         if views:
             _read_views_again(root, views)
-        return t
-    with no_grad():
-        res = fn(t, *args, **kwargs)
-    _write(t, res, what)
+    else:
+        with no_grad():
+            res = fn(t, *args, **kwargs)
+        _write(t, res, what)
+    if _state.forward:   # a dual level is open: the tangent changes in place too
+        from symgrad.ops._forward import store_tangent
+
+        store_tangent(t, res)
     return t
 
 
@@ -195,13 +199,13 @@ _zero.__name__ = "zero"
 
 def zero_(t: Tensor) -> Tensor:
     """Set every entry of ``t`` to 0."""
-    return fill_(t, 0) if not _records(t, ()) else inplace(t, _zero)
+    return fill_(t, 0) if not (_records(t, ()) or _state.forward) else inplace(t, _zero)
 
 
 def fill_(t: Tensor, value) -> Tensor:
     """Set every entry of ``t`` to ``value``."""
     value = _written_value(t, value)
-    if not _records(t, (value,)):
+    if not (_records(t, (value,)) or _state.forward):
         check_in_place(t)
         v = value._data if isinstance(value, Tensor) else value
         if t._data.dtype.kind in "iub" and isinstance(v, float) and not float(v).is_integer():
@@ -358,7 +362,7 @@ def index_put(input: Tensor, index: Any, value) -> Tensor:
 def index_put_(t: Tensor, index: Any, value) -> None:
     """``t[index] = value``."""
     value = _check_write(t, index, value)
-    if not _records(t, (value,)):
+    if not (_records(t, (value,)) or _state.forward):
         check_in_place(t)
         v = value._data if isinstance(value, Tensor) else value
         idx = _norm_index(index, t._data.shape)
