@@ -88,7 +88,7 @@ def test_param_groups_and_defaults_match_torch(torch):
         assert {k: v for k, v in gs.items() if k != "params"} == {
             k: v for k, v in gt.items() if k != "params"}
     assert repr(os_) == repr(ot)
-    for o, p in ((ot, wt), (os_, ws)):
+    for p in (wt, ws):
         p.grad = p.detach() * 0 + 1
     ot.step()
     os_.step()
