@@ -568,3 +568,37 @@ def test_import_symgrad_loads_neither_layers_nor_optimizers():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["False", "False", "True", "True"]
+
+
+# ====================================================================== nn.utils
+def _clipped(lib, ref, clip):
+    """A Linear with ``ref``'s parameters, its gradients after ``clip(parameters)``."""
+    m = lib.nn.Linear(4, 3)
+    _copy_params(ref, m, lib)
+    m(lib.tensor(_X[:, :4])).pow(2).sum().backward()
+    result = clip(lib, m.parameters())
+    return result, m
+
+
+@pytest.mark.parametrize("max_norm,norm_type", [(0.5, 2.0), (100.0, 2.0), (0.3, 1),
+                                                (0.2, float("inf"))])
+def test_clip_grad_norm_matches_torch(torch, max_norm, norm_type):
+    ref = torch.nn.Linear(4, 3)
+    out = [_clipped(lib, ref, lambda lib, ps: lib.nn.utils.clip_grad_norm_(ps, max_norm,
+                                                                            norm_type))
+           for lib in (torch, sg)]
+    (tt, mt), (ts, ms) = out
+    _close(ts.item(), tt.item())
+    for a, b in zip(ms.parameters(), mt.parameters()):
+        _close(_np(a.grad), _np(b.grad))
+
+
+def test_clip_grad_value_and_vector_conversion(torch):
+    ref = torch.nn.Linear(4, 3)
+    for lib in (torch, sg):
+        _, m = _clipped(lib, ref, lambda lib, ps: lib.nn.utils.clip_grad_value_(ps, 0.5))
+        assert max(float(np.abs(_np(p.grad)).max()) for p in m.parameters()) == 0.5
+        v = lib.nn.utils.parameters_to_vector(m.parameters())
+        assert tuple(v.shape) == (15,) and v.grad_fn is not None
+        lib.nn.utils.vector_to_parameters(v.detach() * 2, m.parameters())
+        _close(_np(m.bias), 2 * _np(ref.bias))
