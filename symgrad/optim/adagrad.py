@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from typing import Any
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
-from symgrad.autograd.grad_mode import no_grad
 from symgrad.optim.optimizer import Optimizer, bump_step, grad_of, scalar_step, write_
 from symgrad.tensor import Tensor
 
@@ -40,13 +39,6 @@ class Adagrad(Optimizer):
                 state["step"] = scalar_step()
                 state["sum"] = Tensor._wrap(np.full_like(p._data,
                                                          group["initial_accumulator_value"]))
-
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = self._closure_loss(closure)
-        with no_grad():
-            for group in self.param_groups:
-                self._update(group)
-        return loss
 
     def _update(self, group: dict[str, Any]) -> None:
         lr, wd = group["lr"], group["weight_decay"]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
-from symgrad.autograd.grad_mode import no_grad
-from symgrad.optim.optimizer import Optimizer, bump_step, grad_of, lerp, scalar_step, write_
+from symgrad.optim.optimizer import (Optimizer, bump_step, grad_of, lerp, scalar_step, write_,
+                                     zeros_like)
 from symgrad.tensor import Tensor
 
 __all__ = ["Adam", "AdamW"]
@@ -49,18 +49,11 @@ class Adam(Optimizer):
         state = self.state[p]
         if not state:
             state["step"] = scalar_step()
-            state["exp_avg"] = Tensor._wrap(np.zeros_like(p._data))
-            state["exp_avg_sq"] = Tensor._wrap(np.zeros_like(p._data))
+            state["exp_avg"] = zeros_like(p)
+            state["exp_avg_sq"] = zeros_like(p)
             if amsgrad:
-                state["max_exp_avg_sq"] = Tensor._wrap(np.zeros_like(p._data))
+                state["max_exp_avg_sq"] = zeros_like(p)
         return state
-
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = self._closure_loss(closure)
-        with no_grad():
-            for group in self.param_groups:
-                self._update(group)
-        return loss
 
     def _update(self, group: dict[str, Any]) -> None:
         lr, (beta1, beta2), eps, wd = (group["lr"], group["betas"], group["eps"],

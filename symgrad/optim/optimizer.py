@@ -16,10 +16,11 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from symgrad.autograd.grad_mode import enable_grad
+from symgrad.autograd.grad_mode import enable_grad, no_grad
 from symgrad.tensor import Tensor, check_in_place
 
-__all__ = ["Optimizer", "required", "write_", "grad_of", "scalar_step", "bump_step", "lerp"]
+__all__ = ["Optimizer", "required", "write_", "grad_of", "scalar_step", "bump_step", "lerp",
+           "zeros_like"]
 
 
 class _Required:
@@ -113,14 +114,20 @@ class Optimizer:
                 zero_grad_of(p, set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        raise NotImplementedError
+        """Update the parameters from their gradients; ``closure``, if given, recomputes
+        the loss and the gradients first (with grad on) and its loss is returned."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                self._update(group)
+        return loss
 
-    def _closure_loss(self, closure: Callable[[], Any] | None) -> Any:
-        """Run ``closure`` (which recomputes the loss and its gradients) with grad on."""
-        if closure is None:
-            return None
-        with enable_grad():
-            return closure()
+    def _update(self, group: dict[str, Any]) -> None:
+        """One step for the parameters of ``group`` (what a subclass implements)."""
+        raise NotImplementedError
 
     def _params_with_grad(self, group: dict[str, Any]) -> list[Tensor]:
         return [p for p in group["params"] if p._grad is not None]
@@ -189,6 +196,11 @@ def scalar_step() -> Tensor:
 
     dt = np.float64 if get_default_dtype().np == np.float64 else np.float32
     return Tensor._wrap(np.zeros((), dtype=dt))
+
+
+def zeros_like(p: Tensor) -> Tensor:
+    """A zero state tensor shaped like ``p`` (a moving average before the first step)."""
+    return Tensor._wrap(np.zeros_like(p._data))
 
 
 def bump_step(state: dict[str, Any]) -> float:

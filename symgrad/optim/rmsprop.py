@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
-from symgrad.autograd.grad_mode import no_grad
-from symgrad.optim.optimizer import Optimizer, bump_step, grad_of, lerp, scalar_step, write_
+from symgrad.optim.optimizer import (Optimizer, bump_step, grad_of, lerp, scalar_step, write_,
+                                     zeros_like)
 from symgrad.tensor import Tensor
 
 __all__ = ["RMSprop"]
@@ -38,19 +38,12 @@ class RMSprop(Optimizer):
         state = self.state[p]
         if not state:
             state["step"] = scalar_step()
-            state["square_avg"] = Tensor._wrap(np.zeros_like(p._data))
+            state["square_avg"] = zeros_like(p)
             if group["momentum"] > 0:
-                state["momentum_buffer"] = Tensor._wrap(np.zeros_like(p._data))
+                state["momentum_buffer"] = zeros_like(p)
             if group["centered"]:
-                state["grad_avg"] = Tensor._wrap(np.zeros_like(p._data))
+                state["grad_avg"] = zeros_like(p)
         return state
-
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = self._closure_loss(closure)
-        with no_grad():
-            for group in self.param_groups:
-                self._update(group)
-        return loss
 
     def _update(self, group: dict[str, Any]) -> None:
         lr, alpha, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]

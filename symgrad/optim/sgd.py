@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from typing import Any
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
-from symgrad.autograd.grad_mode import no_grad
 from symgrad.optim.optimizer import Optimizer, grad_of, write_
 from symgrad.tensor import Tensor
 
@@ -35,13 +34,6 @@ class SGD(Optimizer):
                                       weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize, foreach=foreach,
                                       differentiable=differentiable, fused=fused))
-
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = self._closure_loss(closure)
-        with no_grad():
-            for group in self.param_groups:
-                self._update(group)
-        return loss
 
     def _update(self, group: dict[str, Any]) -> None:
         lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]

@@ -24,6 +24,17 @@ class Identity(Module):
         return input
 
 
+def _weight_and_bias(m: Module, weight_shape: tuple[int, ...], bias: bool, device: Any,
+                     dtype: Any) -> None:
+    """Register ``weight`` and ``bias`` (one entry per output; None without ``bias``),
+    uninitialised: ``reset_parameters`` fills them."""
+    m.weight = Parameter(empty(weight_shape, dtype=dtype, device=device))
+    if bias:
+        m.bias = Parameter(empty(weight_shape[0], dtype=dtype, device=device))
+    else:
+        m.register_parameter("bias", None)
+
+
 def _uniform_by_fan_in(t: Tensor, fan_in: int) -> None:
     """PyTorch's bias init: Uniform(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
     bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
@@ -38,11 +49,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(empty((out_features, in_features), dtype=dtype, device=device))
-        if bias:
-            self.bias = Parameter(empty(out_features, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
+        _weight_and_bias(self, (out_features, in_features), bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -68,12 +75,7 @@ class Bilinear(Module):
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        self.weight = Parameter(empty((out_features, in1_features, in2_features), dtype=dtype,
-                                      device=device))
-        if bias:
-            self.bias = Parameter(empty(out_features, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
+        _weight_and_bias(self, (out_features, in1_features, in2_features), bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
