@@ -602,3 +602,37 @@ def test_clip_grad_value_and_vector_conversion(torch):
         assert tuple(v.shape) == (15,) and v.grad_fn is not None
         lib.nn.utils.vector_to_parameters(v.detach() * 2, m.parameters())
         _close(_np(m.bias), 2 * _np(ref.bias))
+
+
+# ====================================================================== normalization
+NORMS = [
+    ("BatchNorm1d", (3,), {}, (6, 3)), ("BatchNorm1d", (3,), {"momentum": None}, (4, 3, 5)),
+    ("BatchNorm2d", (3,), {"affine": False}, (4, 3, 2, 2)),
+    ("BatchNorm1d", (3,), {"track_running_stats": False}, (6, 3)),
+    ("GroupNorm", (2, 6), {}, (4, 6, 2)), ("GroupNorm", (3, 6), {"affine": False}, (2, 6)),
+    ("BatchNorm1d", (3,), {"bias": False}, (5, 3)), ("LayerNorm", ((3, 5),), {}, (4, 3, 5)),
+]
+
+
+@pytest.mark.parametrize("name,args,kwargs,shape", NORMS, ids=[f"{c[0]}-{c[2]}" for c in NORMS])
+def test_normalization_layers_match_torch(torch, name, args, kwargs, shape):
+    rng = np.random.default_rng(2)
+    mt = getattr(torch.nn, name)(*args, **kwargs)
+    ms = getattr(sg.nn, name)(*args, **kwargs)
+    assert repr(ms) == repr(mt)
+    assert list(ms.state_dict()) == list(mt.state_dict())
+    for _ in range(3):                      # training: batch statistics, running ones updated
+        x = rng.normal(size=shape) * 2 + 1
+        _close(_np(ms(sg.tensor(x))), _np(mt(torch.tensor(x))))
+    for a, b in zip(ms.state_dict().values(), mt.state_dict().values()):
+        _close(_np(a), b.numpy())           # (num_batches_tracked: 3 on both sides)
+    mt.eval()
+    ms.eval()
+    x = rng.normal(size=shape)
+    _close(_np(ms(sg.tensor(x))), _np(mt(torch.tensor(x))))
+
+
+def test_batch_norm_checks_the_input_rank(torch):
+    for lib in (torch, sg):
+        with pytest.raises(ValueError, match="expected 2D or 3D input \\(got 4D input\\)"):
+            lib.nn.BatchNorm1d(3)(lib.ones(2, 3, 1, 1))

@@ -10,9 +10,11 @@ from symgrad.nn.modules.activation import *
 from symgrad.nn.modules.activation import __all__ as _activations
 from symgrad.nn.modules.loss import *
 from symgrad.nn.modules.loss import __all__ as _losses
-from symgrad.nn.modules.normalization import Embedding, LayerNorm
+from symgrad.nn.modules.normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, Embedding,
+                                              GroupNorm, LayerNorm)
 
 __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "Identity",
            "Linear", "Bilinear", "Flatten", "Unflatten", "Dropout", "Dropout1d", "Dropout2d",
            "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "LayerNorm", "Embedding",
+           "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm",
            *_activations, *_losses]
