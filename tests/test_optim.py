@@ -173,3 +173,53 @@ def test_misuse_raises_as_torch(torch, make, error, match):
     for lib in (torch, sg):
         with pytest.raises(error, match=match):
             make(lib, [lib.nn.Parameter(lib.ones(2))])
+
+
+# ====================================================================== lr_scheduler
+SCHEDULES = [
+    ("StepLR", {"step_size": 3, "gamma": 0.5}),
+    ("MultiStepLR", {"milestones": [2, 5, 5, 9], "gamma": 0.3}),
+    ("ExponentialLR", {"gamma": 0.9}),
+    ("CosineAnnealingLR", {"T_max": 6, "eta_min": 0.01}),
+    ("LambdaLR", {"lr_lambda": lambda epoch: 1 / (1 + epoch)}),
+    ("MultiplicativeLR", {"lr_lambda": lambda epoch: 0.95}),
+]
+
+
+@pytest.mark.parametrize("name,options", SCHEDULES, ids=[s[0] for s in SCHEDULES])
+def test_lr_schedulers_match_torch(torch, name, options):
+    rates = []
+    for lib in (torch, sg):
+        w = lib.nn.Parameter(lib.ones(2))
+        opt = lib.optim.SGD([{"params": [w]}, {"params": [], "lr": 0.5}], lr=0.1)
+        sched = getattr(lib.optim.lr_scheduler, name)(opt, **options)
+        seen = []
+        for epoch in range(20):
+            w.grad = w.detach() * 0 + 1
+            opt.step()
+            sched.step()
+            if epoch == 10:             # a manual change the recursive forms carry on from
+                opt.param_groups[0]["lr"] *= 2
+            seen.append(sched.get_last_lr())
+        rates.append((seen, w.detach().numpy().copy(), opt.param_groups[0]["initial_lr"]))
+    (rt, wt, it), (rs, ws, is_) = rates
+    np.testing.assert_allclose(rs, rt, rtol=1e-14)
+    _close(ws, wt)
+    assert is_ == it == 0.1
+
+
+def test_reduce_lr_on_plateau_matches_torch(torch):
+    losses = [5, 4, 4, 4, 4, 3.9999, 4, 4, 4, 2, 2, 2, 2, 2, 2, 2, 1]
+    for options in ({"patience": 2},
+                    {"patience": 2, "mode": "max", "threshold_mode": "abs", "threshold": 0.5},
+                    {"patience": 1, "cooldown": 2, "min_lr": 0.02, "factor": 0.5}):
+        rates = []
+        for lib in (torch, sg):
+            opt = lib.optim.SGD([lib.nn.Parameter(lib.ones(1))], lr=0.1)
+            sched = lib.optim.lr_scheduler.ReduceLROnPlateau(opt, **options)
+            seen = []
+            for loss in losses:
+                sched.step(loss)
+                seen.append(opt.param_groups[0]["lr"])
+            rates.append(seen)
+        assert rates[0] == rates[1]

@@ -15,5 +15,6 @@ from symgrad.optim.sgd import SGD
 from symgrad.optim.adam import Adam, AdamW
 from symgrad.optim.rmsprop import RMSprop
 from symgrad.optim.adagrad import Adagrad
+from symgrad.optim import lr_scheduler
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]
