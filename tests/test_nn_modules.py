@@ -14,6 +14,16 @@ import pytest
 import symgrad as sg
 
 
+@pytest.fixture
+def torch_1thread(torch):
+    """torch on one thread: on a small shared machine its thread pool costs seconds on
+    these tiny matrices (restored after the test)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield torch
+    torch.set_num_threads(n)
+
+
 def _np(t):
     return t.detach().numpy()
 
@@ -65,7 +75,8 @@ def _tutorial_nn(lib, init, steps, optimizer=None):
 
 
 @pytest.mark.parametrize("optimizer", [None, "RMSprop"])
-def test_tutorial_sequential_matches_torch(torch, optimizer):
+def test_tutorial_sequential_matches_torch(torch_1thread, optimizer):
+    torch = torch_1thread
     init = torch.nn.Sequential(torch.nn.Linear(3, 1), torch.nn.Flatten(0, 1))
     lt, pt = _tutorial_nn(torch, init, 300, optimizer)
     ls, ps = _tutorial_nn(sg, init, 300, optimizer)
@@ -111,7 +122,8 @@ def _tutorial_custom(lib, init, steps):
     return losses, model
 
 
-def test_tutorial_custom_module_matches_torch(torch):
+def test_tutorial_custom_module_matches_torch(torch_1thread):
+    torch = torch_1thread
     init = _polynomial3(torch)
     lt, mt = _tutorial_custom(torch, init, 300)
     ls, ms = _tutorial_custom(sg, init, 300)
@@ -138,9 +150,10 @@ def _dynamic_net(lib):
     return DynamicNet()
 
 
-def test_tutorial_dynamic_net_matches_torch(torch):
+def test_tutorial_dynamic_net_matches_torch(torch_1thread):
     """The tutorial's weight-sharing net: Python control flow decides the graph per step
     (the same random draws on both sides), trained with SGD and momentum."""
+    torch = torch_1thread
     init = _dynamic_net(torch)
     results = []
     for lib in (torch, sg):
@@ -636,3 +649,63 @@ def test_batch_norm_checks_the_input_rank(torch):
     for lib in (torch, sg):
         with pytest.raises(ValueError, match="expected 2D or 3D input \\(got 4D input\\)"):
             lib.nn.BatchNorm1d(3)(lib.ones(2, 3, 1, 1))
+
+
+# ====================================================================== a training program
+def _classifier_run(lib, init_state, data):
+    """A typical classification script: an MLP with batch norm (no bias before it: its
+    gradient is rounding noise, which Adam would amplify), mini-batches,
+    Adam with weight decay, a StepLR schedule, gradient clipping and an eval pass."""
+    x_np, y_np = data
+    nn = lib.nn
+
+    class MLP(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Sequential(nn.Linear(4, 16, bias=False), nn.BatchNorm1d(16), nn.ReLU(),
+                                      nn.Linear(16, 16), nn.Tanh())
+            self.head = nn.Linear(16, 3)
+
+        def forward(self, x):
+            return self.head(self.body(x))
+
+    model = MLP()
+    model.load_state_dict({k: lib.tensor(v) for k, v in init_state.items()})
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = lib.optim.AdamW(model.parameters(), lr=0.01, weight_decay=0.05)
+    scheduler = lib.optim.lr_scheduler.StepLR(optimizer, step_size=4, gamma=0.5)
+    x, y = lib.tensor(x_np), lib.tensor(y_np)
+    losses = []
+    for _ in range(10):
+        model.train()
+        for i in range(0, 60, 20):
+            optimizer.zero_grad()
+            loss = loss_fn(model(x[i:i + 20]), y[i:i + 20])
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            losses.append(loss.item())
+        scheduler.step()
+    model.eval()
+    with lib.no_grad():
+        accuracy = (model(x).argmax(dim=1) == y).double().mean().item()
+    return losses, accuracy, {k: _np(v) for k, v in model.state_dict().items()}
+
+
+def test_classifier_training_program_matches_torch(torch_1thread):
+    torch = torch_1thread
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(60, 4))
+    y = (x[:, 0] > 0).astype(np.int64) + (x[:, 1] > 0.5)
+    init = {k: v.numpy().copy() for k, v in torch.nn.Sequential(
+        torch.nn.Linear(4, 16, bias=False), torch.nn.BatchNorm1d(16), torch.nn.ReLU(),
+        torch.nn.Linear(16, 16), torch.nn.Tanh(), torch.nn.Linear(16, 3)).state_dict().items()}
+    init = {("head." + k[2:] if k.startswith("5.") else "body." + k): v
+            for k, v in init.items()}
+    lt, at, st = _classifier_run(torch, init, (x, y))
+    ls, as_, ss = _classifier_run(sg, init, (x, y))
+    _close(ls, lt, rtol=1e-10)
+    assert as_ == at and at > 0.7
+    assert list(ss) == list(st)
+    for k in st:
+        _close(ss[k], st[k], rtol=1e-10)
