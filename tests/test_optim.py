@@ -136,6 +136,13 @@ def test_step_bumps_the_version_counter_and_stale_graphs_refuse():
         y.backward()
 
 
+def test_flags_are_accepted_and_differentiable_is_refused():
+    w = sg.nn.Parameter(sg.ones(1))
+    sg.optim.Adam([w], foreach=True, fused=False, capturable=True)
+    with pytest.raises(NotImplementedError, match="differentiable=True"):
+        sg.optim.SGD([w], differentiable=True)
+
+
 def test_closure_and_zero_grad():
     w = sg.nn.Parameter(sg.tensor([3.0]))
     opt = sg.optim.SGD([w], lr=0.25)

@@ -55,6 +55,10 @@ class Optimizer:
     with its own hyperparameters; ``defaults`` fills the ones a group leaves out)."""
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+        if defaults.get("differentiable"):
+            raise NotImplementedError(
+                "differentiable=True (a step recorded in the graph, to differentiate through "
+                "the update) is not supported: symgrad's optimizers update under no_grad")
         self.defaults = defaults
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
