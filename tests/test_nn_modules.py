@@ -219,6 +219,12 @@ def test_module_reprs_match_torch(torch):
         assert repr(ms) == repr(mt)
 
 
+def test_parameter_list_repr_matches_torch_but_for_the_library_name(torch):
+    rs = repr(sg.nn.ParameterList([sg.ones(2), sg.zeros(3, 2)]))
+    rt = repr(torch.nn.ParameterList([torch.ones(2), torch.zeros(3, 2)]))
+    assert rs == rt.replace("torch.", "symgrad.")
+
+
 def test_parameter_repr_matches_torch(torch):
     assert repr(sg.nn.Parameter(sg.tensor([1.0, 2.0]))) == repr(
         torch.nn.Parameter(torch.tensor([1.0, 2.0])))

@@ -231,7 +231,7 @@ class ParameterList(Module):
         lines = []
         for k, p in self._parameters.items():
             size = "x".join(str(s) for s in p.shape)
-            lines.append(f"({k}): Parameter containing: [{p.dtype!r} of size {size}]")
+            lines.append(f"  ({k}): Parameter containing: [{p.dtype!r} of size {size}]")
         return "\n".join(lines)
 
 
