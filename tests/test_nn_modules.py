@@ -533,6 +533,37 @@ def test_loss_modules_match_torch(torch, name, kwargs, kind):
     _close(_np(xs.grad), _np(xt.grad))
 
 
+MULTI_INPUT_LOSSES = [
+    ("MarginRankingLoss", {"margin": 0.2}, "pair"), ("CosineEmbeddingLoss", {"margin": 0.1},
+                                                      "pair"),
+    ("TripletMarginLoss", {"margin": 0.5, "swap": True}, "triplet"),
+    ("GaussianNLLLoss", {"full": True}, "var"),
+]
+
+
+@pytest.mark.parametrize("name,kwargs,kind", MULTI_INPUT_LOSSES,
+                         ids=[c[0] for c in MULTI_INPUT_LOSSES])
+def test_multi_input_loss_modules_match_torch(torch, name, kwargs, kind):
+    rng = np.random.default_rng(8)
+    a, b, c = rng.normal(size=(3, 5, 3))
+    sign = np.array([1.0, -1.0, 1.0, 1.0, -1.0])
+    results = []
+    for lib in (torch, sg):
+        x = lib.tensor(a, requires_grad=True)
+        if kind == "pair":
+            target = lib.tensor(sign if name == "CosineEmbeddingLoss" else sign[:, None] * 1.0)
+            args = (x, lib.tensor(b), target)
+        elif kind == "triplet":
+            args = (x, lib.tensor(b), lib.tensor(c))
+        else:
+            args = (x, lib.tensor(b), lib.tensor(np.exp(c)))
+        loss = getattr(lib.nn, name)(**kwargs)(*args)
+        loss.backward()
+        results.append((loss.item(), _np(x.grad)))
+    _close(results[1][0], results[0][0])
+    _close(results[1][1], results[0][1])
+
+
 def test_weighted_loss_keeps_weight_as_buffer(torch):
     w = [1.0, 2.0, 0.5]
     lt = torch.nn.CrossEntropyLoss(weight=torch.tensor(w))

@@ -96,6 +96,32 @@ def test_param_groups_and_defaults_match_torch(torch):
     assert vs.grad is None and np.all(vs.detach().numpy() == 1)   # no gradient: untouched
 
 
+def test_add_param_group_matches_torch(torch):
+    """A layer added later (fine-tuning) with its own learning rate; defaults fill the rest."""
+    out = []
+    for lib in (torch, sg):
+        w = lib.nn.Parameter(lib.tensor(W0.copy()))
+        b = lib.nn.Parameter(lib.tensor(B0.copy()))
+        opt = lib.optim.Adam([w], lr=0.1, betas=(0.8, 0.9))
+        opt.add_param_group({"params": b, "lr": 0.01})
+        for _ in range(3):
+            opt.zero_grad()
+            (lib.tanh(lib.tensor(X) @ w.T + b) ** 2).sum().backward()
+            opt.step()
+        groups = [{k: v for k, v in g.items() if k != "params"} for g in opt.param_groups]
+        out.append((groups, _np_of(w), _np_of(b), opt.state_dict()["param_groups"]))
+    (gt, wt, bt, sdt), (gs, ws, bs, sds) = out
+    assert gs == gt and sds == sdt
+    _close(ws, wt)
+    _close(bs, bt)
+    with pytest.raises(ValueError, match="more than one"):
+        sg.optim.SGD([w := sg.nn.Parameter(sg.ones(1))], lr=0.1).add_param_group({"params": w})
+
+
+def _np_of(t):
+    return t.detach().numpy().copy()
+
+
 @pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
 def test_defaults_and_repr_match_torch(torch, name):
     ot = getattr(torch.optim, name)([torch.nn.Parameter(torch.ones(1))])
