@@ -376,6 +376,19 @@ def test_forward_hooks(torch):
         h1.remove()
         h2.remove()
         assert _np(m(lib.zeros(1, 2))).tolist() == _np(m.bias).reshape(1, 2).tolist()
+        # with_kwargs, prepend: the hooks see and may replace the keyword arguments
+        f = lib.nn.Flatten()
+        order = []
+        f.register_forward_pre_hook(lambda mod, args, kw: order.append("b") or (args, kw),
+                                    with_kwargs=True)
+        f.register_forward_pre_hook(lambda mod, args: order.append("a"), prepend=True)
+        f.register_forward_hook(lambda mod, args, kw, out: out * 2, with_kwargs=True)
+        assert _np(f(lib.ones(2, 1, 2))).tolist() == [[2.0, 2.0], [2.0, 2.0]]
+        assert order == ["a", "b"]
+        bad = lib.nn.Identity()
+        bad.register_forward_pre_hook(lambda mod, args, kw: 1, with_kwargs=True)
+        with pytest.raises(RuntimeError, match="forward pre-hook must return None or a tuple"):
+            bad(lib.ones(1))
 
 
 def test_containers(torch):
@@ -594,6 +607,9 @@ def test_verify_check_reads_parameters_from_the_model():
     # the exact gradient is the real one (not the zero of an unused input)
     w2 = rows["2.weight"]
     assert np.abs(w2.numeric).max() > 1e-3 and w2.fd_rel_err < 1e-6
+    # the Jacobian too, its finite-difference witness moving the parameters in place
+    jac = sg.verify.check(lambda *ps: model(x), *model.parameters(), mode="jacobian")
+    assert jac.ok and all(r.fd_rel_err < 1e-6 for r in jac.rows[1:])
     # the model is as it was: values, gradients, leaves
     for p, b, g in zip(model.parameters(), before, grads):
         assert np.array_equal(_np(p), b) and np.array_equal(_np(p.grad), g) and p.is_leaf

@@ -61,25 +61,42 @@ class Module:
         if not (self._forward_pre_hooks or self._forward_hooks):
             return self.forward(*args, **kwargs)
         for hook in list(self._forward_pre_hooks):
-            res = hook(self, args)
-            if res is not None:
-                args = res if isinstance(res, tuple) else (res,)
+            args, kwargs = hook(self, args, kwargs)
         out = self.forward(*args, **kwargs)
         for hook in list(self._forward_hooks):
-            res = hook(self, args, out)
+            res = hook(self, args, kwargs, out)
             if res is not None:
                 out = res
         return out
 
-    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False) -> HookHandle:
+    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> HookHandle:
         """``hook(module, args)`` runs before ``forward``; a returned value replaces the
-        positional arguments (a tuple, or one value)."""
-        return _add_hook(self._forward_pre_hooks, hook, prepend)
+        positional arguments (a tuple, or one value). With ``with_kwargs``:
+        ``hook(module, args, kwargs)``, returning None or ``(args, kwargs)``."""
+        def pre(module: Module, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+            if not with_kwargs:
+                res = hook(module, args)
+                return (args if res is None else res if isinstance(res, tuple) else (res,),
+                        kwargs)
+            res = hook(module, args, kwargs)
+            if res is None:
+                return args, kwargs
+            if not (isinstance(res, tuple) and len(res) == 2):
+                raise RuntimeError("forward pre-hook must return None or a tuple of "
+                                   f"(new_args, new_kwargs), but got {res}.")
+            return res
 
-    def register_forward_hook(self, hook: Callable, *, prepend: bool = False) -> HookHandle:
-        """``hook(module, args, output)`` runs after ``forward``; a returned value replaces
-        the output."""
-        return _add_hook(self._forward_hooks, hook, prepend)
+        return _add_hook(self._forward_pre_hooks, pre, prepend)
+
+    def register_forward_hook(self, hook: Callable, *, prepend: bool = False,
+                              with_kwargs: bool = False) -> HookHandle:
+        """``hook(module, args, output)`` (``hook(module, args, kwargs, output)`` with
+        ``with_kwargs``) runs after ``forward``; a returned value replaces the output."""
+        def post(module: Module, args: tuple, kwargs: dict, out: Any) -> Any:
+            return hook(module, args, kwargs, out) if with_kwargs else hook(module, args, out)
+
+        return _add_hook(self._forward_hooks, post, prepend)
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name: str, value: Any) -> None:
