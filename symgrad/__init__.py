@@ -38,11 +38,11 @@ __version__ = "0.1.0"
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
 
-_LAZY_MODULES = ("symbolic", "verify", "testing", "viz", "cli", "optim")
+_LAZY_MODULES = ("symbolic", "verify", "testing", "viz", "cli", "optim", "utils")
 
 
 def __getattr__(name: str) -> Any:
-    # The symbolic side and the verifier import SymPy, and optim is rarely needed by
+    # The symbolic side and the verifier import SymPy; optim and utils are not needed by
     # `symgrad verify`: load them only when used.
     if name in _LAZY_MODULES:
         module = importlib.import_module(f"symgrad.{name}")

@@ -326,13 +326,10 @@ class Module:
             zero_grad_of(p, set_to_none)
 
     # ------------------------------------------------------------------ state
-    def state_dict(self, *args: Any, destination: dict | None = None, prefix: str = "",
+    def state_dict(self, *, destination: dict | None = None, prefix: str = "",
                    keep_vars: bool = False) -> dict[str, Tensor]:
         """Every parameter and persistent buffer by dotted name (detached unless
         ``keep_vars``); shared tensors appear under each name, as in PyTorch."""
-        if args:   # the old positional form state_dict(destination, prefix, keep_vars)
-            destination, prefix, keep_vars = (list(args) + [destination, prefix, keep_vars][
-                len(args):])[:3]
         out = OrderedDict() if destination is None else destination
         for mod_prefix, mod in self.named_modules(prefix=prefix, remove_duplicate=False):
             dot = mod_prefix + ("." if mod_prefix else "")
