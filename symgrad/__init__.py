@@ -32,6 +32,7 @@ from symgrad.sampling import *  # noqa: F401,F403
 from symgrad._typeinfo import *  # noqa: F401,F403
 from symgrad.ops.reduction import return_types  # noqa: F401
 from symgrad import autograd, linalg, nn, special  # noqa: F401
+from symgrad.serialization import load, save  # noqa: F401
 
 __version__ = "0.1.0"
 

@@ -57,3 +57,33 @@ def test_random_split_sizes_match_torch(torch, lengths):
     assert sizes == expected
     with pytest.raises(ValueError, match="Sum of input lengths"):
         sg.utils.data.random_split(sg.utils.data.TensorDataset(sg.arange(10)), [3, 3])
+
+
+# ====================================================================== save and load
+def test_checkpoint_round_trip(tmp_path):
+    model = sg.nn.Sequential(sg.nn.Linear(3, 2), sg.nn.BatchNorm1d(2))
+    opt = sg.optim.Adam(model.parameters(), lr=0.01)
+    model(sg.randn(4, 3)).sum().backward()
+    opt.step()
+    path = tmp_path / "ckpt.pt"
+    sg.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 3,
+             "extra": sg.nn.Parameter(sg.ones(2))}, path)
+    ckpt = sg.load(path)
+    assert ckpt["epoch"] == 3 and isinstance(ckpt["extra"], sg.nn.Parameter)
+    fresh = sg.nn.Sequential(sg.nn.Linear(3, 2), sg.nn.BatchNorm1d(2))
+    fresh.load_state_dict(ckpt["model"])
+    for (k, a), (_, b) in zip(fresh.state_dict().items(), model.state_dict().items()):
+        assert np.array_equal(a.numpy(), b.numpy()), k
+    opt2 = sg.optim.Adam(fresh.parameters())
+    opt2.load_state_dict(ckpt["optimizer"])
+    assert opt2.param_groups[0]["lr"] == 0.01 and opt2.state[fresh[0].weight]["step"].item() == 1
+
+
+def test_load_refuses_code_unless_weights_only_is_false(tmp_path):
+    import pickle
+
+    path = tmp_path / "evil.pt"
+    sg.save({"f": print}, path)            # a file naming an arbitrary global
+    with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
+        sg.load(path)
+    assert sg.load(path, weights_only=False)["f"] is print
