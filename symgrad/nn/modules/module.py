@@ -179,7 +179,7 @@ class Module:
             if param.grad_fn is not None:
                 raise ValueError(
                     f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters "
-                    "must be created explicitly. To express '{name}' as a function of another "
+                    f"must be created explicitly. To express '{name}' as a function of another "
                     "Tensor, compute the value in the forward() method.")
         self._parameters[name] = param
 
@@ -308,8 +308,9 @@ class Module:
         """Set training mode (Dropout drops, BatchNorm updates statistics) on every module."""
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
-        for m in self.modules():
-            object.__setattr__(m, "training", mode)
+        object.__setattr__(self, "training", mode)
+        for m in self.children():   # (through train(): a subclass may override it)
+            m.train(mode)
         return self
 
     def eval(self) -> Module:
