@@ -77,6 +77,10 @@ def _tutorial_nn(lib, init, steps, optimizer=None):
 @pytest.mark.parametrize("optimizer", [None, "RMSprop"])
 def test_tutorial_sequential_matches_torch(torch_1thread, optimizer):
     torch = torch_1thread
+    # A fixed start: RMSprop's step is about lr * sign(g), so from some starts a gradient
+    # entry hovers around 0 and the last bit of the summed gradient decides the direction;
+    # such a trajectory amplifies rounding 1.6x per step, in either library (seeds 0, 10).
+    torch.manual_seed(3)
     init = torch.nn.Sequential(torch.nn.Linear(3, 1), torch.nn.Flatten(0, 1))
     lt, pt = _tutorial_nn(torch, init, 300, optimizer)
     ls, ps = _tutorial_nn(sg, init, 300, optimizer)
@@ -124,6 +128,7 @@ def _tutorial_custom(lib, init, steps):
 
 def test_tutorial_custom_module_matches_torch(torch_1thread):
     torch = torch_1thread
+    torch.manual_seed(0)
     init = _polynomial3(torch)
     lt, mt = _tutorial_custom(torch, init, 300)
     ls, ms = _tutorial_custom(sg, init, 300)
@@ -154,6 +159,7 @@ def test_tutorial_dynamic_net_matches_torch(torch_1thread):
     """The tutorial's weight-sharing net: Python control flow decides the graph per step
     (the same random draws on both sides), trained with SGD and momentum."""
     torch = torch_1thread
+    torch.manual_seed(0)
     init = _dynamic_net(torch)
     results = []
     for lib in (torch, sg):
@@ -750,6 +756,7 @@ def _classifier_run(lib, init_state, data):
 def test_classifier_training_program_matches_torch(torch_1thread):
     torch = torch_1thread
     rng = np.random.default_rng(4)
+    torch.manual_seed(0)
     x = rng.normal(size=(60, 4))
     y = (x[:, 0] > 0).astype(np.int64) + (x[:, 1] > 0.5)
     init = {k: v.numpy().copy() for k, v in torch.nn.Sequential(

@@ -39,6 +39,18 @@ CASES = [
     ("Adagrad", {"lr": 0.1, "lr_decay": 0.05, "initial_accumulator_value": 0.2}),
     ("Adagrad", {"lr": 0.1, "weight_decay": 0.1, "eps": 1e-4}),
     ("Adagrad", {"lr": 0.1, "maximize": True}),
+    ("Adadelta", {}),
+    ("Adadelta", {"lr": 0.5, "rho": 0.7, "eps": 1e-4, "weight_decay": 0.1, "maximize": True}),
+    ("Adamax", {}),
+    ("Adamax", {"lr": 0.05, "betas": (0.5, 0.8), "weight_decay": 0.1, "maximize": True}),
+    ("NAdam", {}),
+    ("NAdam", {"lr": 0.05, "momentum_decay": 0.1, "weight_decay": 0.1}),
+    ("NAdam", {"lr": 0.05, "weight_decay": 0.1, "decoupled_weight_decay": True,
+               "maximize": True}),
+    ("RAdam", {"lr": 0.05}),
+    ("RAdam", {"lr": 0.05, "betas": (0.8, 0.9), "weight_decay": 0.1}),
+    ("RAdam", {"lr": 0.05, "betas": (0.5, 0.6), "weight_decay": 0.1,
+               "decoupled_weight_decay": True}),
 ]
 
 
@@ -122,7 +134,8 @@ def _np_of(t):
     return t.detach().numpy().copy()
 
 
-@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta",
+                                  "Adamax", "NAdam", "RAdam"])
 def test_defaults_and_repr_match_torch(torch, name):
     ot = getattr(torch.optim, name)([torch.nn.Parameter(torch.ones(1))])
     os_ = getattr(sg.optim, name)([sg.nn.Parameter(sg.ones(1))])

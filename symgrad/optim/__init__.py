@@ -15,6 +15,11 @@ from symgrad.optim.sgd import SGD
 from symgrad.optim.adam import Adam, AdamW
 from symgrad.optim.rmsprop import RMSprop
 from symgrad.optim.adagrad import Adagrad
+from symgrad.optim.adadelta import Adadelta
+from symgrad.optim.adamax import Adamax
+from symgrad.optim.nadam import NAdam
+from symgrad.optim.radam import RAdam
 from symgrad.optim import lr_scheduler
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax",
+           "NAdam", "RAdam", "lr_scheduler"]

@@ -41,13 +41,11 @@ class Adagrad(Optimizer):
                                                          group["initial_accumulator_value"]))
 
     def _update(self, group: dict[str, Any]) -> None:
-        lr, wd = group["lr"], group["weight_decay"]
+        lr = group["lr"]
         for p in self._params_with_grad(group):
             state = self.state[p]
             step = bump_step(state)
-            g = grad_of(p, group["maximize"])
-            if wd != 0:
-                g = g + wd * p._data
+            g = grad_of(p, group)
             clr = lr / (1 + (step - 1) * group["lr_decay"])
             total = state["sum"]
             write_(total, total._data + g * g)

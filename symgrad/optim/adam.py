@@ -7,14 +7,15 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from symgrad.optim.optimizer import (Optimizer, bump_step, grad_of, lerp, scalar_step, write_,
-                                     zeros_like)
+from symgrad.optim.optimizer import Optimizer, bump_step, grad_of, lerp, write_
 from symgrad.tensor import Tensor
 
 __all__ = ["Adam", "AdamW"]
 
 
-def _check(lr: float, betas: tuple[float, float], eps: float, weight_decay: float) -> None:
+def check_adam_options(lr: float, betas: tuple[float, float], eps: float, weight_decay: float
+                       ) -> None:
+    """PyTorch's checks of the Adam family's options."""
     if not 0.0 <= lr:
         raise ValueError(f"Invalid learning rate: {lr}")
     if not 0.0 <= eps:
@@ -25,6 +26,19 @@ def _check(lr: float, betas: tuple[float, float], eps: float, weight_decay: floa
         raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
     if not 0.0 <= weight_decay:
         raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
+#: The moving averages of the gradient and of its square, in each parameter's state.
+MOMENTS = ("exp_avg", "exp_avg_sq")
+
+
+def update_moments(state: dict[str, Any], g: np.ndarray, beta1: float, beta2: float
+                   ) -> tuple[Tensor, Tensor]:
+    """``m = lerp(m, g, 1 - beta1)``, ``v = beta2 v + (1 - beta2) g^2``, in place."""
+    m, v = state["exp_avg"], state["exp_avg_sq"]
+    write_(m, lerp(m._data, g, 1 - beta1))
+    write_(v, v._data * beta2 + (1 - beta2) * g * g)
+    return m, v
 
 
 class Adam(Optimizer):
@@ -38,38 +52,21 @@ class Adam(Optimizer):
                  foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False, fused: bool | None = None,
                  decoupled_weight_decay: bool = False) -> None:
-        _check(lr, betas, eps, weight_decay)
+        check_adam_options(lr, betas, eps, weight_decay)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize, foreach=foreach,
                                       capturable=capturable, differentiable=differentiable,
                                       fused=fused,
                                       decoupled_weight_decay=decoupled_weight_decay))
 
-    def _state_of(self, p: Tensor, amsgrad: bool) -> dict[str, Any]:
-        state = self.state[p]
-        if not state:
-            state["step"] = scalar_step()
-            state["exp_avg"] = zeros_like(p)
-            state["exp_avg_sq"] = zeros_like(p)
-            if amsgrad:
-                state["max_exp_avg_sq"] = zeros_like(p)
-        return state
-
     def _update(self, group: dict[str, Any]) -> None:
-        lr, (beta1, beta2), eps, wd = (group["lr"], group["betas"], group["eps"],
-                                       group["weight_decay"])
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        zeros = MOMENTS + (("max_exp_avg_sq",) if group["amsgrad"] else ())
         for p in self._params_with_grad(group):
-            g = grad_of(p, group["maximize"])
-            state = self._state_of(p, group["amsgrad"])
+            g = grad_of(p, group)
+            state = self._state_of(p, *zeros)
             step = bump_step(state)
-            if wd != 0:
-                if group["decoupled_weight_decay"]:
-                    write_(p, p._data * (1 - lr * wd))
-                else:
-                    g = g + wd * p._data
-            m, v = state["exp_avg"], state["exp_avg_sq"]
-            write_(m, lerp(m._data, g, 1 - beta1))
-            write_(v, v._data * beta2 + (1 - beta2) * g * g)
+            m, v = update_moments(state, g, beta1, beta2)
             if group["amsgrad"]:
                 vmax = state["max_exp_avg_sq"]
                 write_(vmax, np.maximum(vmax._data, v._data))

@@ -40,10 +40,20 @@ def write_(t: Tensor, value: np.ndarray) -> None:
     t._vc[0] += 1
 
 
-def grad_of(p: Tensor, maximize: bool) -> np.ndarray:
-    """The gradient to descend along: ``p.grad``, negated to maximize."""
+def grad_of(p: Tensor, group: dict[str, Any]) -> np.ndarray:
+    """The gradient to descend along: ``p.grad`` (negated to ``maximize``) plus
+    ``weight_decay * p``; with ``decoupled_weight_decay`` (AdamW) ``p`` is shrunk by
+    ``1 - lr * weight_decay`` instead."""
     g = p._grad._data
-    return -g if maximize else g
+    if group["maximize"]:
+        g = -g
+    wd = group["weight_decay"]
+    if wd != 0:
+        if group.get("decoupled_weight_decay"):
+            write_(p, p._data * (1 - group["lr"] * wd))
+        else:
+            g = g + wd * p._data
+    return g
 
 
 def _typename(obj: Any) -> str:
@@ -135,6 +145,16 @@ class Optimizer:
 
     def _params_with_grad(self, group: dict[str, Any]) -> list[Tensor]:
         return [p for p in group["params"] if p._grad is not None]
+
+    def _state_of(self, p: Tensor, *zeros: str) -> dict[str, Any]:
+        """``p``'s state, made at its first step: a step counter and a zero tensor for
+        each name in ``zeros`` (moving averages)."""
+        state = self.state[p]
+        if not state:
+            state["step"] = scalar_step()
+            for name in zeros:
+                state[name] = zeros_like(p)
+        return state
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, Any]:

@@ -7,9 +7,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from symgrad.optim.optimizer import (Optimizer, bump_step, grad_of, lerp, scalar_step, write_,
-                                     zeros_like)
-from symgrad.tensor import Tensor
+from symgrad.optim.optimizer import Optimizer, bump_step, grad_of, lerp, write_
 
 __all__ = ["RMSprop"]
 
@@ -34,25 +32,14 @@ class RMSprop(Optimizer):
                                       capturable=capturable, foreach=foreach,
                                       maximize=maximize, differentiable=differentiable))
 
-    def _state_of(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        state = self.state[p]
-        if not state:
-            state["step"] = scalar_step()
-            state["square_avg"] = zeros_like(p)
-            if group["momentum"] > 0:
-                state["momentum_buffer"] = zeros_like(p)
-            if group["centered"]:
-                state["grad_avg"] = zeros_like(p)
-        return state
-
     def _update(self, group: dict[str, Any]) -> None:
-        lr, alpha, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
+        lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
+        zeros = ("square_avg",) + (("momentum_buffer",) if group["momentum"] > 0 else ()) + (
+            ("grad_avg",) if group["centered"] else ())
         for p in self._params_with_grad(group):
-            g = grad_of(p, group["maximize"])
-            state = self._state_of(p, group)
+            g = grad_of(p, group)
+            state = self._state_of(p, *zeros)
             bump_step(state)
-            if wd != 0:
-                g = g + wd * p._data
             sq = state["square_avg"]
             write_(sq, sq._data * alpha + (1 - alpha) * g * g)
             if group["centered"]:

@@ -36,11 +36,9 @@ class SGD(Optimizer):
                                       differentiable=differentiable, fused=fused))
 
     def _update(self, group: dict[str, Any]) -> None:
-        lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
+        lr, momentum = group["lr"], group["momentum"]
         for p in self._params_with_grad(group):
-            g = grad_of(p, group["maximize"])
-            if wd != 0:
-                g = g + wd * p._data
+            g = grad_of(p, group)
             if momentum != 0:
                 state = self.state[p]
                 buf = state.get("momentum_buffer")
