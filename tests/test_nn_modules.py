@@ -626,9 +626,13 @@ def test_verify_check_finds_a_wrong_rule_inside_a_model(mutate):
 
     model = sg.nn.Sequential(sg.nn.Linear(2, 2), sg.nn.Tanh())
     x = sg.randn(3, 2)
+    assert sg.autograd.gradcheck(lambda *ps: model(x).sum(), tuple(model.parameters()))
     mutate(TANH, vjp=(lambda xp, g, ans, x: g * (1 - ans),))
     report = sg.verify.check(lambda *ps: model(x).sum(), *model.parameters())
     assert not report.ok
+    # gradcheck too (as PyTorch's, which perturbs the parameters in place)
+    assert not sg.autograd.gradcheck(lambda *ps: model(x).sum(), tuple(model.parameters()),
+                                     raise_exception=False)
 
 
 # ====================================================================== import cost
