@@ -397,6 +397,37 @@ def test_forward_hooks(torch):
             bad(lib.ones(1))
 
 
+def test_full_backward_hooks_match_torch(torch):
+    w = np.array([[0.5, -1.0], [2.0, 0.3], [0.1, 0.2]])
+    x_np = np.array([[1.0, 2.0], [-0.5, 0.4]])
+    results = []
+    for lib in (torch, sg):
+        m = lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.Tanh())
+        with lib.no_grad():
+            m[0].weight.copy_(lib.tensor(w))
+            m[0].bias.fill_(0.25)
+        seen = []
+        m[0].register_full_backward_hook(lambda mod, gi, go, seen=seen: seen.append(
+            ([None if g is None else _np(g) for g in gi], [_np(g) for g in go])))
+        m[1].register_full_backward_hook(lambda mod, gi, go: (gi[0] * 2,))
+        handle = m[1].register_full_backward_pre_hook(lambda mod, go: (go[0] * 3,))
+        x = lib.tensor(x_np, requires_grad=True)
+        (m(x) ** 2).sum().backward()
+        handle.remove()
+        m.zero_grad()
+        with pytest.warns(UserWarning, match="no inputs require gradients"):
+            (m(lib.tensor(x_np)) ** 2).sum().backward()    # grad_input: (None,)
+        results.append((seen, _np(x.grad), _np(m[0].weight.grad)))
+    (st, xt, wt), (ss, xs, ws) = results
+    _close(xs, xt)
+    _close(ws, wt)
+    assert len(ss) == len(st) == 2 and ss[1][0] == st[1][0] == [None]
+    for (gi_s, go_s), (gi_t, go_t) in zip(ss, st):
+        for a, b in zip(gi_s + go_s, gi_t + go_t):
+            if b is not None:
+                _close(a, b)
+
+
 def test_containers(torch):
     for lib in (torch, sg):
         nn = lib.nn

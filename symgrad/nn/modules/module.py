@@ -51,6 +51,8 @@ class Module:
         setattr_(self, "_modules", {})
         setattr_(self, "_forward_pre_hooks", [])
         setattr_(self, "_forward_hooks", [])
+        setattr_(self, "_backward_hooks", [])
+        setattr_(self, "_backward_pre_hooks", [])
 
     # ------------------------------------------------------------------ forward
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -58,8 +60,16 @@ class Module:
                                   '"forward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not (self._forward_pre_hooks or self._forward_hooks):
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+                or self._backward_pre_hooks):
             return self.forward(*args, **kwargs)
+        if self._backward_hooks or self._backward_pre_hooks:
+            from symgrad.nn.modules._backward_hooks import call_with_backward_hooks
+
+            return call_with_backward_hooks(self, self._call_forward_hooked, args, kwargs)
+        return self._call_forward_hooked(*args, **kwargs)
+
+    def _call_forward_hooked(self, *args: Any, **kwargs: Any) -> Any:
         for hook in list(self._forward_pre_hooks):
             args, kwargs = hook(self, args, kwargs)
         out = self.forward(*args, **kwargs)
@@ -97,6 +107,19 @@ class Module:
             return hook(module, args, kwargs, out) if with_kwargs else hook(module, args, out)
 
         return _add_hook(self._forward_hooks, post, prepend)
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False
+                                    ) -> HookHandle:
+        """``hook(module, grad_input, grad_output)`` runs when the gradients with respect to
+        the module's tensor inputs are computed (None for an input that needs none); a
+        returned tuple replaces ``grad_input``."""
+        return _add_hook(self._backward_hooks, hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False
+                                        ) -> HookHandle:
+        """``hook(module, grad_output)`` runs when the gradients with respect to the
+        module's outputs are computed; a returned tuple replaces ``grad_output``."""
+        return _add_hook(self._backward_pre_hooks, hook, prepend)
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name: str, value: Any) -> None:
