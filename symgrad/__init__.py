@@ -32,18 +32,19 @@ from symgrad.sampling import *  # noqa: F401,F403
 from symgrad._typeinfo import *  # noqa: F401,F403
 from symgrad.ops.reduction import return_types  # noqa: F401
 from symgrad import autograd, linalg, nn, special  # noqa: F401
+from symgrad.serialization import load, save  # noqa: F401
 
 __version__ = "0.1.0"
 
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
 
-_LAZY_MODULES = ("symbolic", "verify", "testing", "viz", "cli", "func")
+_LAZY_MODULES = ("symbolic", "verify", "testing", "viz", "cli", "func", "optim", "utils")
 
 
 def __getattr__(name: str) -> Any:
-    # The symbolic side and the verifier import SymPy; load them (and symgrad.func) only
-    # when used.
+    # The symbolic side and the verifier import SymPy; func, optim and utils are not needed
+    # by `symgrad verify`: load them only when used.
     if name in _LAZY_MODULES:
         module = importlib.import_module(f"symgrad.{name}")
         globals()[name] = module

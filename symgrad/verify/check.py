@@ -33,6 +33,7 @@ from symgrad.symbolic.mirror import info, mirror
 from symgrad.symbolic.printing import short
 from symgrad.tensor import Tensor, as_tensor
 from symgrad.verify import sparsity, witness
+from symgrad.verify.bound import bound_parameters, is_bound
 from symgrad.verify.compare import (AGREE, FORWARD_MISMATCH, HP_DIGITS, INACCURATE, KINK,
                                     MISMATCH, Comparison, compare, hp_close, ulp_budget)
 from symgrad.verify.highprec import (HighPrecision, mp_array, recorded_gradients,
@@ -68,7 +69,8 @@ def _input_names(fn: Callable, n: int, names: Sequence[str] | None) -> list[str]
 
 
 def _prepare(inputs: Sequence[Any]) -> tuple[list[Tensor], list[int]]:
-    """Fresh leaves for the differentiable inputs (so the caller's tensors stay untouched)."""
+    """Fresh leaves for the differentiable inputs (so the caller's tensors stay untouched);
+    a Parameter is its own fresh leaf inside ``bound_parameters`` (see verify.bound)."""
     tensors = [x if isinstance(x, Tensor) else as_tensor(x) for x in inputs]
     explicit = [i for i, t in enumerate(tensors) if t._requires_grad]
     floats = [i for i, t in enumerate(tensors) if t._data.dtype.kind == "f"]
@@ -77,7 +79,9 @@ def _prepare(inputs: Sequence[Any]) -> tuple[list[Tensor], list[int]]:
     for i, t in enumerate(tensors):
         if t._data.dtype == object:
             raise TypeError("check() takes numeric inputs; it makes the symbols itself")
-        if i in diff:
+        if i in diff and is_bound(t):
+            args.append(t)
+        elif i in diff:
             leaf = Tensor._wrap(np.array(t._data, copy=True))
             leaf.requires_grad_(True)
             args.append(leaf)
@@ -183,7 +187,18 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
 
     ``fn`` is also run (without recording) at nearby points for the report's central-
     difference column, a witness that no verdict reads; it should have no side effects.
+
+    ``nn.Parameter`` inputs are differentiated in place (``fn`` may read them from their
+    module: ``check(lambda *ps: loss(model), *model.parameters())``) and restored after.
     """
+    with bound_parameters(inputs):
+        return _check(fn, inputs, mode, names, cotangent, directions, seed, title,
+                      localize_on_mismatch, order, tangent)
+
+
+def _check(fn: Callable[..., Tensor], inputs: Sequence[Any], mode: str,
+           names: Sequence[str] | None, cotangent: Any, directions: int | None, seed: int,
+           title: str | None, localize_on_mismatch: bool, order: int, tangent: Any) -> Report:
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if not callable(fn):

@@ -16,6 +16,7 @@ import numpy as np
 from symgrad.autograd.grad_mode import no_grad
 from symgrad.tensor import Tensor
 from symgrad.verify import sparsity
+from symgrad.verify.bound import values_at
 
 __all__ = ["along", "central_difference", "jacobian_columns", "relative_error"]
 
@@ -24,14 +25,17 @@ __all__ = ["along", "central_difference", "jacobian_columns", "relative_error"]
 STEP = 1e-3
 
 
+def _value(fn: Callable[..., Tensor], args: Sequence[Tensor], k: int, x: np.ndarray
+           ) -> np.ndarray:
+    """fn(args with argument k at the values x) in float64, nothing recorded."""
+    with values_at(args, k, x) as trial, no_grad(), np.errstate(all="ignore"):
+        return np.asarray(fn(*trial)._data, dtype=np.float64)
+
+
 def _phi(fn: Callable[..., Tensor], args: Sequence[Tensor], k: int, x: np.ndarray,
          ct: np.ndarray) -> float:
     """<ct, fn(args with argument k replaced by x)> in float64, nothing recorded."""
-    trial = list(args)
-    trial[k] = Tensor._wrap(x)
-    with no_grad(), np.errstate(all="ignore"):
-        out = fn(*trial)
-    return float(np.sum(np.asarray(out._data, dtype=np.float64) * ct))
+    return float(np.sum(_value(fn, args, k, x) * ct))
 
 
 def _derivative(f: Callable[[float], float], scale: float) -> float:
@@ -81,10 +85,7 @@ def jacobian_columns(fn: Callable[..., Tensor], args: Sequence[Tensor], k: int,
     x0 = np.asarray(args[k]._data, dtype=np.float64)
 
     def value(x: np.ndarray) -> np.ndarray:
-        trial = list(args)
-        trial[k] = Tensor._wrap(x)
-        with no_grad(), np.errstate(all="ignore"):
-            return np.asarray(fn(*trial)._data, dtype=np.float64)
+        return _value(fn, args, k, x)
 
     try:
         oshape = value(x0).shape
@@ -132,10 +133,7 @@ def along(fn: Callable[..., Tensor], args: Sequence[Tensor], k: int, v: np.ndarr
     x0 = np.asarray(args[k]._data, dtype=np.float64)
 
     def value(t: float) -> np.ndarray:
-        trial = list(args)
-        trial[k] = Tensor._wrap(x0 + t * v)
-        with no_grad(), np.errstate(all="ignore"):
-            return np.asarray(fn(*trial)._data, dtype=np.float64)
+        return _value(fn, args, k, x0 + t * v)
 
     try:
         return _derivative(value, float(np.max(np.abs(x0))) if x0.size else 1.0)

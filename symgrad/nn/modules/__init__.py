@@ -1,0 +1,20 @@
+"""The layer classes of ``symgrad.nn``, one module per kind (as PyTorch's ``nn.modules``)."""
+
+from symgrad.nn.modules.module import Module
+from symgrad.nn.modules.container import ModuleDict, ModuleList, ParameterList, Sequential
+from symgrad.nn.modules.linear import Bilinear, Identity, Linear
+from symgrad.nn.modules.flatten import Flatten, Unflatten
+from symgrad.nn.modules.dropout import (AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d,
+                                        FeatureAlphaDropout)
+from symgrad.nn.modules.activation import *
+from symgrad.nn.modules.activation import __all__ as _activations
+from symgrad.nn.modules.loss import *
+from symgrad.nn.modules.loss import __all__ as _losses
+from symgrad.nn.modules.normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, Embedding,
+                                              GroupNorm, LayerNorm)
+
+__all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "Identity",
+           "Linear", "Bilinear", "Flatten", "Unflatten", "Dropout", "Dropout1d", "Dropout2d",
+           "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "LayerNorm", "Embedding",
+           "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm",
+           *_activations, *_losses]

@@ -1,0 +1,91 @@
+"""``DataLoader``: a dataset in (shuffled) mini-batches, samples stacked by ``default_collate``.
+
+Batches are made in the calling process (``num_workers`` and the pinning options are
+accepted and ignored); shuffling draws from symgrad's generator (``manual_seed``).
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+
+import numpy as np
+
+from symgrad.factories import tensor
+from symgrad.sampling import randperm
+from symgrad.ops import stack
+from symgrad.tensor import Tensor
+
+__all__ = ["DataLoader", "default_collate"]
+
+
+def default_collate(batch: Sequence[Any]) -> Any:
+    """Stack a list of samples into one batch: tensors (and arrays) along a new first
+    dimension, numbers into a tensor, tuples / dicts field by field."""
+    first = batch[0]
+    if isinstance(first, Tensor):
+        return stack(list(batch))
+    if isinstance(first, np.ndarray):
+        return stack([tensor(b) for b in batch])
+    if isinstance(first, (numbers.Number, np.number)):
+        return tensor(list(batch))
+    if isinstance(first, (str, bytes)):
+        return list(batch)
+    if isinstance(first, Mapping):
+        return {k: default_collate([b[k] for b in batch]) for k in first}
+    if isinstance(first, tuple) and hasattr(first, "_fields"):   # a namedtuple
+        return type(first)(*(default_collate(list(f)) for f in zip(*batch)))
+    if isinstance(first, (tuple, list)):
+        if any(len(b) != len(first) for b in batch):
+            raise RuntimeError("each element in list of batch should be of equal size")
+        return [default_collate(list(f)) for f in zip(*batch)]
+    raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, "
+                    f"dicts or lists; found {type(first)}")
+
+
+class DataLoader:
+    """Iterate over ``dataset`` in batches of ``batch_size`` (the last one smaller unless
+    ``drop_last``), in order or reshuffled every epoch; ``batch_size=None`` yields single
+    samples uncollated."""
+
+    def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool | None = None,
+                 sampler: Iterable[int] | None = None, batch_sampler: Any = None,
+                 num_workers: int = 0, collate_fn: Callable | None = None,
+                 pin_memory: bool = False, drop_last: bool = False, timeout: float = 0,
+                 worker_init_fn: Any = None, generator: Any = None, **kwargs: Any) -> None:
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            raise NotImplementedError("batch_sampler is not supported by symgrad's DataLoader")
+        self.dataset, self.batch_size, self.shuffle = dataset, batch_size, bool(shuffle)
+        self.sampler, self.drop_last = sampler, drop_last
+        self.collate_fn = collate_fn or (default_collate if batch_size is not None
+                                         else (lambda x: x))
+        self.num_workers = num_workers
+
+    def _indices(self) -> Iterable[int]:
+        if self.sampler is not None:
+            return self.sampler
+        n = len(self.dataset)
+        return randperm(n).tolist() if self.shuffle else range(n)
+
+    def __iter__(self) -> Iterator[Any]:
+        if self.batch_size is None:
+            for i in self._indices():
+                yield self.collate_fn(self.dataset[i])
+            return
+        batch: list = []
+        for i in self._indices():
+            batch.append(self.dataset[i])
+            if len(batch) == self.batch_size:
+                yield self.collate_fn(batch)
+                batch = []
+        if batch and not self.drop_last:
+            yield self.collate_fn(batch)
+
+    def __len__(self) -> int:
+        n = len(self.sampler) if self.sampler is not None else len(self.dataset)
+        if self.batch_size is None:
+            return n
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
