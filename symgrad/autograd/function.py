@@ -42,6 +42,8 @@ import numpy as np
 
 from symgrad.autograd.graph import Node, OutputGrads
 from symgrad.autograd.grad_mode import _state, no_grad
+from symgrad.autograd.saved_tensors import (Packed, _hooks, check_unchanged, history_alias,
+                                            pack_all)
 from symgrad.tensor import (INFERENCE_SAVED_MESSAGE, InferenceVersion, Tensor, share_storage,
                             check_in_place, shares_live_storage)
 
@@ -63,6 +65,7 @@ class FunctionCtx:
         self._inputs: tuple = ()
         self._outputs: tuple = ()   # per value forward returned: its Tensor (None if no array)
         self._freed = False
+        self._packed: Packed | None = None   # what saved_tensors_hooks made of _saved
 
     def save_for_backward(self, *values: Any) -> None:
         """Keep tensors or arrays for backward (inputs and the output stay in the graph).
@@ -83,11 +86,31 @@ class FunctionCtx:
             from symgrad.autograd.graph import FREED_MESSAGE
 
             raise RuntimeError(FREED_MESSAGE)
+        if self._packed is not None:
+            return self._unpacked_tensors()
         for vc, version, ident in self._versions:
             if vc[0] != version:
                 self._version_error(vc[0], version, ident)
         ids = self._saved_ids or (None,) * len(self._saved)
         return tuple(self._as_tensor(v, ident) for v, ident in zip(self._saved, ids))
+
+    def _unpacked_tensors(self) -> tuple:
+        """``saved_tensors`` when saved_tensors_hooks packed them: each through the unpack
+        hook (at every access, as PyTorch), an input's or output's with that tensor's
+        place in the graph."""
+        result = []
+        ids = self._saved_ids or (None,) * len(self._saved)
+        for k, (v, ident) in enumerate(zip(self._saved, ids)):
+            if v is None:
+                result.append(None)
+                continue
+            u = self._packed.unpacked(k)
+            for vc, version, who in self._versions:
+                check_unchanged(u, vc, version,
+                                lambda e=(vc[0], version, who): self._version_error(*e))
+            orig = self._as_tensor(v, ident)
+            result.append(u if ident is None or u is orig else history_alias(orig, u._data))
+        return tuple(result)
 
     def _version_error(self, now: int, version: int, ident: Any) -> None:
         """Reading a value that changed since forward would give a silently wrong gradient."""
@@ -249,6 +272,7 @@ class FunctionNode(Node):
     def release(self) -> None:
         self.ctx._freed = True
         self.ctx._saved = ()
+        self.ctx._packed = None
 
     # ------------------------------------------------------------------ symbolic side
     def replay(self, args: list) -> np.ndarray | tuple:
@@ -484,6 +508,9 @@ class Function(metaclass=_FunctionMeta):
         ctx._saved_ids = tuple(_identify(v, tensors, raw, returned, ctx._outputs)
                                for v in ctx._saved)
         ctx._versions = _snapshot(ctx)
+        if _hooks.pair is not None:   # saved_tensors_hooks are on
+            ctx._packed = pack_all([None if v is None else ctx._as_tensor(v, ident)
+                                    for v, ident in zip(ctx._saved, ctx._saved_ids)])
 
     @classmethod
     def _apply_symbolic(cls, args: tuple) -> Any:
