@@ -15,7 +15,8 @@ from symgrad.autograd.anomaly_mode import _state as _anomaly
 from symgrad.autograd.anomaly_mode import checking_apply
 from symgrad.autograd.engine import _all_lead_to, _dependencies, _run_all, _run_capture
 from symgrad.autograd.grad_mode import _state
-from symgrad.autograd.graph import OutputGrads, add_output, output_grad
+from symgrad.autograd.graph import (AccumulateGrad, GradientEdge, OutputGrads, add_output,
+                                    output_grad)
 from symgrad.tensor import Tensor
 
 __all__ = ["backward", "grad"]
@@ -50,7 +51,7 @@ def _run(roots, seeds, retain_graph: bool, create_graph: bool, shared: set,
 def _as_list(x) -> list:
     if x is None:
         return []
-    if isinstance(x, Tensor):
+    if isinstance(x, (Tensor, GradientEdge)):   # (an edge is a tuple: not a list of inputs)
         return [x]
     return list(x)
 
@@ -106,14 +107,17 @@ def _at_output(t: Tensor, seed):
     return add_output(None, nr, seed) if nr else seed
 
 
-def _captured(got: dict, node, t: Tensor):
+def _captured(got: dict, node, t: Tensor | GradientEdge):
     """The captured ``(gradient, shared)`` of ``t`` (None if none arrived): the entry of
     ``t``'s output when its node has several."""
     entry = got.get(node)
-    if entry is None or (type(entry[0]) is not OutputGrads
-                         and (t._extra is None or not t.output_nr)):
+    if type(t) is GradientEdge:
+        nr = t.output_nr
+    else:
+        nr = t.output_nr if t._extra is not None else 0
+    if entry is None or (type(entry[0]) is not OutputGrads and not nr):
         return entry
-    g = output_grad(entry[0], t.output_nr)
+    g = output_grad(entry[0], nr)
     return None if g is None else (g, True)
 
 
@@ -149,12 +153,15 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
     if inputs_l is not None:
         for t, node in zip(inputs_l, capture):
             entry = _captured(got, node, t)
-            # (a tensor that retains its grad has had it stored by its retain_grad hook)
-            if t.grad_fn is not None and entry is not None and not t.retains_grad:
+            # (a tensor that retains its grad has had it stored by its retain_grad hook; a
+            # GradientEdge has no .grad to fill, as in PyTorch)
+            if type(t) is not GradientEdge and t.grad_fn is not None and entry is not None and not t.retains_grad:
                 t._store_retained(entry[0])
 
 
-def _input_node(t: Tensor, i: int):
+def _input_node(t: Tensor | GradientEdge, i: int):
+    if type(t) is GradientEdge:
+        return t.node
     if not isinstance(t, Tensor):
         raise TypeError(f"inputs must be Tensors, got {type(t).__name__} at index {i}")
     if t.grad_fn is not None:
@@ -198,6 +205,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
         seeds.append(seed if t._extra is None else _at_output(t, seed))
     for i, t in enumerate(ins):
         capture.append(_input_node(t, i))
+        if materialize_grads and type(t) is GradientEdge:
+            raise RuntimeError("materialize_grads cannot be used when the given input is a "
+                               "GradientEdge")
     got = _run(roots, seeds, retain_graph, create_graph, shared, capture, False)
     result = []
     for i, (t, node) in enumerate(zip(ins, capture)):
@@ -207,22 +217,32 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
                 raise RuntimeError(
                     f"The differentiated Tensor at index {i} appears to not have been used in "
                     "the graph. Set allow_unused=True if this is the desired behavior.")
-            result.append(Tensor._wrap(np.zeros(t._data.shape, t._data.dtype))
-                          if materialize_grads else None)
+            result.append(Tensor._wrap(np.zeros(*_meta(t))) if materialize_grads else None)
             continue
         g, is_shared = entry
-        result.append(g if isinstance(g, Tensor) else Tensor._wrap(_owned(g, is_shared, t)))
+        result.append(g if isinstance(g, Tensor)
+                      else Tensor._wrap(_owned(g, is_shared, _meta(t)[1])))
     return tuple(result)
 
 
-def _owned(g, is_shared: bool, like: Tensor) -> np.ndarray:
-    """A captured gradient as an array the caller may keep and change, in ``like``'s dtype."""
+def _meta(t: Tensor | GradientEdge) -> tuple:
+    """Shape and dtype of the gradient of an input of ``grad`` (a tensor or an edge)."""
+    if type(t) is not GradientEdge:
+        return t._data.shape, t._data.dtype
+    node, nr = t.node, t.output_nr
+    if type(node) is AccumulateGrad:
+        return node.variable._data.shape, node.variable._data.dtype
+    return node._output_meta(nr) if nr else (node._shape, node._dtype)
+
+
+def _owned(g, is_shared: bool, dtype: np.dtype) -> np.ndarray:
+    """A captured gradient as an array the caller may keep and change, in ``dtype``."""
     if type(g) is not np.ndarray:
         g = np.asarray(g)
     if is_shared or g.base is not None or not g.flags.writeable:
         g = g.copy()
-    if g.dtype != like._data.dtype:
-        g = g.astype(like._data.dtype)
+    if g.dtype != dtype:
+        g = g.astype(dtype)
     return g
 
 
@@ -248,4 +268,4 @@ def grad_rows(output: Tensor, input: Tensor, cotangents: Iterable[np.ndarray]
         got = _run([root], [seed], True, False, shared, [node], False, deps)
         entry = _captured(got, node, input)
         yield (np.zeros(input._data.shape, input._data.dtype) if entry is None
-               else _owned(entry[0], entry[1], input))
+               else _owned(entry[0], entry[1], input._data.dtype))

@@ -205,12 +205,12 @@ class FunctionNode(Node):
             grads = [g if isinstance(g, Tensor) else Tensor._wrap(g)]
         else:
             grads = self._backward_grads(g)
-        fn, ctx = self.fn, self.ctx
+        backward, ctx = self.fn._user_backward(), self.ctx
         if create_graph:
-            outs = fn.backward(ctx, *grads)
+            outs = backward(ctx, *grads)
         else:
             with no_grad():
-                outs = fn.backward(ctx, *grads)
+                outs = backward(ctx, *grads)
         return self._check(outs, create_graph)
 
     def _check(self, outs: Any, create_graph: bool) -> list:
@@ -322,7 +322,7 @@ class FunctionNode(Node):
         gt = Tensor._wrap(_obj(_to_sympy(g)))
         with no_grad():
             try:
-                outs = self.fn.backward(ctx, gt)
+                outs = self.fn._user_backward()(ctx, gt)
             except Exception as e:  # noqa: BLE001 - explained to the user below
                 raise TypeError(f"{self.fn.__name__}.backward could not run on exact values "
                                 f"({type(e).__name__}: {e}); write it with symgrad "
@@ -355,7 +355,7 @@ class FunctionNode(Node):
         ctx._saved = ()
         try:
             with no_grad():
-                self.fn.forward(ctx, *inputs)
+                self.fn._run_forward(ctx, inputs)
         except Exception:  # noqa: BLE001 - numpy-only forward code: fall back
             return None
         if len(ctx._saved) != len(self.ctx._saved) or not all(
@@ -434,12 +434,51 @@ class Function(metaclass=_FunctionMeta):
     elementwise: bool = False
 
     @staticmethod
-    def forward(ctx: FunctionCtx, *args: Any) -> Any:
-        raise NotImplementedError("a Function subclass must define a static forward(ctx, ...)")
+    def forward(*args: Any) -> Any:
+        """``forward(ctx, *args)``, or ``forward(*args)`` with a ``setup_context``."""
+        raise NotImplementedError("You must implement the forward function for custom "
+                                  "autograd.Function (a static forward(ctx, ...)).")
+
+    @staticmethod
+    def setup_context(ctx: FunctionCtx, inputs: tuple, output: Any) -> None:
+        """PyTorch's other style: ``forward(*args)`` takes no ctx, and this saves what
+        backward needs from the inputs and the output (called right after forward)."""
+        raise NotImplementedError("setup_context is not implemented.")
 
     @staticmethod
     def backward(ctx: FunctionCtx, *grads: Any) -> Any:
-        raise NotImplementedError("a Function subclass must define a static backward(ctx, ...)")
+        raise NotImplementedError("You must implement either the backward or vjp method for "
+                                  "your custom autograd.Function to use it with backward mode "
+                                  "AD.")
+
+    #: PyTorch's other name for ``backward``: a subclass defines one of the two.
+    vjp = backward
+
+    @staticmethod
+    def jvp(ctx: FunctionCtx, *grad_inputs: Any) -> Any:
+        """Forward mode, which symgrad does not have (nor, without this, a Function)."""
+        raise NotImplementedError("You must implement the jvp function for custom "
+                                  "autograd.Function to use it with forward mode AD.")
+
+    @classmethod
+    def _user_backward(cls) -> Any:
+        """The subclass's ``backward``, or its ``vjp`` (defining both is an error)."""
+        backward, vjp = cls.backward, cls.vjp
+        if vjp is Function.vjp:
+            return backward
+        if backward is not Function.backward:
+            raise RuntimeError("Implementing both 'backward' and 'vjp' for a custom Function "
+                               "is not allowed. You should only implement one of them.")
+        return vjp
+
+    @classmethod
+    def _run_forward(cls, ctx: FunctionCtx, args: tuple) -> Any:
+        """``forward`` in the style the subclass uses (recording is off)."""
+        if cls.setup_context is Function.setup_context:
+            return cls.forward(ctx, *args)
+        out = cls.forward(*args)
+        cls.setup_context(ctx, args, out)
+        return out
 
     @classmethod
     def apply(cls, *args: Any) -> Any:
@@ -459,7 +498,7 @@ class Function(metaclass=_FunctionMeta):
         ctx.needs_input_grad = needs
         ctx._inputs = tuple(args)
         with no_grad():
-            out = cls.forward(ctx, *args)
+            out = cls._run_forward(ctx, args)
         several = isinstance(out, tuple)
         returned = out if several else (out,)
         dirty = _dirty_inputs(ctx, args, raw)
