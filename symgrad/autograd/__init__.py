@@ -24,7 +24,8 @@ __all__ = ["backward", "grad", "Function", "Variable", "functional", "no_grad", 
 
 _LAZY = {"backward": "symgrad.autograd.api", "grad": "symgrad.autograd.api",
          "Function": "symgrad.autograd.function", "FunctionCtx": "symgrad.autograd.function",
-         "Variable": "symgrad.autograd.variable", "functional": None, "variable": None}   # (gradcheck, gradgradcheck: bound by symgrad/__init__.py)
+         "Variable": "symgrad.autograd.variable", "functional": None, "variable": None}
+# (gradcheck, gradgradcheck: bound by symgrad/__init__.py)
 
 
 def __getattr__(name: str) -> Any:

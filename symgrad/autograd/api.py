@@ -15,6 +15,7 @@ from symgrad.autograd.anomaly_mode import _state as _anomaly
 from symgrad.autograd.anomaly_mode import checking_apply
 from symgrad.autograd.engine import _all_lead_to, _dependencies, _run_all, _run_capture
 from symgrad.autograd.grad_mode import _state
+from symgrad.autograd.multi_grad_hook import graph_task, live as _multi_live
 from symgrad.autograd.graph import (AccumulateGrad, GradientEdge, OutputGrads, add_output,
                                     output_grad)
 from symgrad.tensor import Tensor
@@ -24,6 +25,17 @@ __all__ = ["backward", "grad"]
 
 def _run(roots, seeds, retain_graph: bool, create_graph: bool, shared: set,
          capture=None, accumulate: bool = True, deps: dict | None = None) -> dict:
+    """``_run_engine``, as one backward that multi-grad hooks can tell apart if any exist."""
+    if not _multi_live[0]:
+        return _run_engine(roots, seeds, retain_graph, create_graph, shared, capture,
+                           accumulate, deps)
+    with graph_task(roots, capture):
+        return _run_engine(roots, seeds, retain_graph, create_graph, shared, capture,
+                           accumulate, deps)
+
+
+def _run_engine(roots, seeds, retain_graph: bool, create_graph: bool, shared: set,
+                capture=None, accumulate: bool = True, deps: dict | None = None) -> dict:
     """The engine, with recording on only for ``create_graph`` and numpy's floating-point
     warnings off (a context manager each would cost more than a small graph's backward).
     In anomaly mode each node's results go through a nan check, via the engine's ``apply``
@@ -155,7 +167,8 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
             entry = _captured(got, node, t)
             # (a tensor that retains its grad has had it stored by its retain_grad hook; a
             # GradientEdge has no .grad to fill, as in PyTorch)
-            if type(t) is not GradientEdge and t.grad_fn is not None and entry is not None and not t.retains_grad:
+            if (type(t) is not GradientEdge and t.grad_fn is not None and entry is not None
+                    and not t.retains_grad):
                 t._store_retained(entry[0])
 
 
@@ -180,7 +193,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     ``allow_unused=True`` (then its entry is None, or zeros with ``materialize_grads``).
     """
     if is_grads_batched:
-        raise NotImplementedError("is_grads_batched is not supported by symgrad")
+        return _grad_batched(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                             allow_unused, materialize_grads)
     outs = _as_list(outputs)
     ins = _as_list(inputs)
     if not ins:
@@ -223,6 +237,41 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
         result.append(g if isinstance(g, Tensor)
                       else Tensor._wrap(_owned(g, is_shared, _meta(t)[1])))
     return tuple(result)
+
+
+def _grad_batched(outputs, inputs, grad_outputs, retain_graph: bool | None,
+                  create_graph: bool, allow_unused: bool | None, materialize_grads: bool
+                  ) -> tuple:
+    """``grad`` with ``is_grads_batched``: the first axis of each grad_output indexes
+    cotangents; one backward per cotangent (PyTorch vmaps a single one), stacked."""
+    from symgrad.ops.shape import stack
+
+    outs = _as_list(outputs)
+    gs = _as_list(grad_outputs) if grad_outputs is not None else [None] * len(outs)
+    if len(gs) != len(outs):
+        raise RuntimeError(f"grad_outputs has {len(gs)} entries for {len(outs)} outputs")
+    sizes = set()
+    for i, (t, g) in enumerate(zip(outs, gs)):
+        if g is None:
+            raise RuntimeError("grad can be implicitly created only for scalar outputs (with "
+                               "is_grads_batched=True, pass grad_outputs with a batch axis)")
+        if tuple(g.shape[1:]) != tuple(t.shape) or not g.ndim:
+            raise RuntimeError(
+                "If `is_grads_batched=True`, we interpret the first dimension of each "
+                "grad_output as the batch dimension. The sizes of the remaining dimensions are "
+                f"expected to match the shape of corresponding output, but a mismatch was "
+                f"detected: grad_output[{i}] has a shape of {tuple(g.shape)} and output[{i}] "
+                f"has a shape of {tuple(t.shape)}.")
+        sizes.add(g.shape[0])
+    if len(sizes) > 1:
+        raise ValueError("vmap: Expected all tensors to have the same size in the mapped "
+                         f"dimension, got sizes {sorted(sizes)} for the mapped dimension")
+    (n,) = sizes
+    keep = create_graph if retain_graph is None else retain_graph
+    rows = [grad(outs, inputs, [g[b] for g in gs], retain_graph=keep or b < n - 1,
+                 create_graph=create_graph, allow_unused=allow_unused,
+                 materialize_grads=materialize_grads) for b in range(n)]
+    return tuple(None if col[0] is None else stack(list(col)) for col in zip(*rows))
 
 
 def _meta(t: Tensor | GradientEdge) -> tuple:

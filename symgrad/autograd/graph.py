@@ -12,14 +12,16 @@ from collections.abc import Callable
 
 import numpy as np
 
+from symgrad.autograd.multi_grad_hook import register_multi_grad_hook
 from symgrad.autograd.saved_tensors import (allow_mutation_on_saved_tensors,
                                             disable_saved_tensors_hooks, increment_version,
                                             save_on_cpu, saved_tensors_hooks)
 
 __all__ = ["saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks",
            "increment_version", "allow_mutation_on_saved_tensors", "Node", "AccumulateGrad",
-           "GradientEdge", "get_gradient_edge", "HookHandle", "NodeHooks", "DROPPED", "OutputGrads",
-           "add_output", "merge_grads", "output_grad", "FREED_MESSAGE"]
+           "GradientEdge", "get_gradient_edge", "register_multi_grad_hook", "HookHandle",
+           "NodeHooks", "DROPPED", "OutputGrads", "add_output", "merge_grads", "output_grad",
+           "FREED_MESSAGE"]
 
 _new = object.__new__
 
