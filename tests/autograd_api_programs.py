@@ -384,6 +384,34 @@ def create_graph_through_a_changed_unpack(m):
     return g, m.autograd.grad(g.sum(), b)
 
 
+@program
+def create_graph_through_a_changed_leaf_unpack(m):
+    a, = _leaves(m, A)
+    with _hooks(m, lambda t: t, lambda t: t * 3):
+        y = (a * a).sum()
+    g, = m.autograd.grad(y, a, create_graph=True)
+    g.sum().backward()
+    return g, a.grad
+
+
+@program
+def create_graph_through_a_changed_output_unpack(m):
+    a, = _leaves(m, A)
+    with _hooks(m, lambda t: t, lambda t: t + 1):
+        y = a.exp().sum()
+    g, = m.autograd.grad(y, a, create_graph=True)
+    return g, m.autograd.grad(g.sum(), a)
+
+
+@program
+def create_graph_function_with_changed_unpack(m):
+    a, b = _leaves(m, A, B)
+    with _hooks(m, lambda t: t, lambda t: t * 2):
+        y = _square_fn(m).apply(a, b).sum()
+    g, = m.autograd.grad(y, a, create_graph=True)
+    return g, m.autograd.grad(g.sum(), [a, b])
+
+
 def _square_fn(m):
     class Sq(m.autograd.Function):
         @staticmethod

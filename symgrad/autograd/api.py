@@ -24,24 +24,19 @@ __all__ = ["backward", "grad"]
 
 
 def _run(roots, seeds, retain_graph: bool, create_graph: bool, shared: set,
-         capture=None, accumulate: bool = True, deps: dict | None = None) -> dict:
-    """``_run_engine``, as one backward that multi-grad hooks can tell apart if any exist."""
-    if not _multi_live[0]:
-        return _run_engine(roots, seeds, retain_graph, create_graph, shared, capture,
-                           accumulate, deps)
-    with graph_task(roots, capture):
-        return _run_engine(roots, seeds, retain_graph, create_graph, shared, capture,
-                           accumulate, deps)
-
-
-def _run_engine(roots, seeds, retain_graph: bool, create_graph: bool, shared: set,
-                capture=None, accumulate: bool = True, deps: dict | None = None) -> dict:
+         capture=None, accumulate: bool = True, deps: dict | None = None,
+         task: bool = False) -> dict:
     """The engine, with recording on only for ``create_graph`` and numpy's floating-point
     warnings off (a context manager each would cost more than a small graph's backward).
+    While multi-grad hooks exist, the run is one ``graph_task`` they can tell apart.
     In anomaly mode each node's results go through a nan check, via the engine's ``apply``
     hook: the plain loop, which never looks at the mode, runs otherwise. ``deps``: the
     graph's dependency counts, worked out by a caller that knows every path ends at a
     captured node (``grad_rows``); they are not used up."""
+    if _multi_live[0] and not task:
+        with graph_task(roots, capture):
+            return _run(roots, seeds, retain_graph, create_graph, shared, capture,
+                        accumulate, deps, True)
     apply = (checking_apply(create_graph)
              if _anomaly.enabled and _anomaly.check_nan else None)
     prev = _state.enabled

@@ -43,7 +43,7 @@ import numpy as np
 from symgrad.autograd.graph import Node, OutputGrads
 from symgrad.autograd.grad_mode import _state, no_grad
 from symgrad.autograd.saved_tensors import (Packed, _hooks, check_unchanged, history_alias,
-                                            pack_all)
+                                            open_blocks, pack_all)
 from symgrad.tensor import (INFERENCE_SAVED_MESSAGE, InferenceVersion, Tensor, share_storage,
                             check_in_place, shares_live_storage)
 
@@ -547,7 +547,7 @@ class Function(metaclass=_FunctionMeta):
         ctx._saved_ids = tuple(_identify(v, tensors, raw, returned, ctx._outputs)
                                for v in ctx._saved)
         ctx._versions = _snapshot(ctx)
-        if _hooks.pair is not None:   # saved_tensors_hooks are on
+        if open_blocks[0] and _hooks.pair is not None:   # saved_tensors_hooks are on
             ctx._packed = pack_all([None if v is None else ctx._as_tensor(v, ident)
                                     for v, ident in zip(ctx._saved, ctx._saved_ids)])
 
