@@ -600,6 +600,102 @@ def in_place_change_of_saved_tensor_without_hooks_raises(m):
     y.sum().backward()
 
 
+@program
+def raw_saved_hooks_pack_now_unpack_in_backward(m):
+    a, b = _leaves(m, A, B)
+    y = a * b
+    log = []
+    y.grad_fn._raw_saved_self.register_hooks(lambda t: log.append("pack") or t,
+                                             lambda t: log.append("unpack") or t * 10)
+    log.append("registered")
+    y.sum().backward()
+    return log, a.grad, b.grad
+
+
+@program
+def raw_saved_hooks_twice_raises(m):
+    a, b = _leaves(m, A, B)
+    raw = (a * b).grad_fn._raw_saved_other
+    raw.register_hooks(lambda t: t, lambda t: t)
+    raw.register_hooks(lambda t: t, lambda t: t)
+
+
+@program
+def raw_saved_hooks_after_free_raises(m):
+    a, b = _leaves(m, A, B)
+    y = a * b
+    y.sum().backward()
+    y.grad_fn._raw_saved_self.register_hooks(lambda t: t, lambda t: t)
+
+
+@program
+def raw_saved_hooks_on_result(m):
+    a, = _leaves(m, A)
+    y = a.exp()
+    y.grad_fn._raw_saved_result.register_hooks(lambda t: t, lambda t: t * 0 + 1)
+    y.sum().backward()
+    return a.grad
+
+
+@program
+def raw_saved_hooks_after_saved_tensors_hooks_raise(m):
+    a, b = _leaves(m, A, B)
+    with _hooks(m, lambda t: t, lambda t: t):
+        y = a * b
+    y.grad_fn._raw_saved_self.register_hooks(lambda t: t, lambda t: t)
+
+
+@program
+def raw_saved_hooks_unpack_must_give_tensor(m):
+    a, b = _leaves(m, A, B)
+    y = a * b
+    y.grad_fn._raw_saved_self.register_hooks(lambda t: t, lambda t: "no")
+    y.sum().backward()
+
+
+@program
+def raw_saved_hooks_need_callables(m):
+    a, b = _leaves(m, A, B)
+    (a * b).grad_fn._raw_saved_self.register_hooks(1, 2)
+
+
+@program
+def raw_saved_hooks_other_entry_still_checked(m):
+    a, = _leaves(m, A)
+    c, d = a * 1, a * 2
+    y = c * d
+    y.grad_fn._raw_saved_self.register_hooks(lambda t: t.clone(), lambda t: t)
+    with m.no_grad():
+        c.add_(1)
+    y.sum().backward()
+    return a.grad
+
+
+@program
+def raw_saved_hooks_other_entry_changed_raises(m):
+    a, = _leaves(m, A)
+    c, d = a * 1, a * 2
+    y = c * d
+    y.grad_fn._raw_saved_self.register_hooks(lambda t: t.clone(), lambda t: t)
+    with m.no_grad():
+        d.add_(1)
+    y.sum().backward()
+
+
+@program
+def saved_result_equals_but_is_not_the_output(m):
+    a, = _leaves(m, A)
+    y = a.exp()
+    r = y.grad_fn._saved_result
+    return r.equal(y), r is y
+
+
+@program
+def saved_self_of_a_leaf_is_the_leaf(m):
+    a, = _leaves(m, A)
+    return a.pow(2).grad_fn._saved_self is a
+
+
 # --------------------------------------------------------------------------- versions
 @program
 def increment_version_counts(m):

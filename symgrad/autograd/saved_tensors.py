@@ -26,7 +26,8 @@ import numpy as np
 from symgrad.autograd.grad_mode import _state as _grad_state
 
 __all__ = ["open_blocks", "saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks",
-           "increment_version", "allow_mutation_on_saved_tensors", "Packed", "pack_all",
+           "increment_version", "allow_mutation_on_saved_tensors", "Packed", "RAW", "SavedTensor",
+           "pack_all",
            "pack_node", "edge_alias", "history_alias", "check_unchanged"]
 
 
@@ -102,21 +103,25 @@ class disable_saved_tensors_hooks(contextlib.ContextDecorator):
 
 
 # --------------------------------------------------------------------------- packing
+#: A ``Packed`` entry that no hook packed: backward reads the value the node saved.
+RAW = object()
+
+
 class Packed:
-    """What the saved-tensor hooks made of one node's saved tensors: one packed value per
-    entry of its ``_saved`` (an op node's ``(counter, version, index)`` entries, or a
-    Function's saved values), and the unpack hook in force when they were packed."""
+    """What the saved-tensor hooks made of one node's saved tensors: per entry of its
+    ``_saved`` (an op node's ``(counter, version, index)`` entries, or a Function's saved
+    values), the packed value (``RAW`` if none) and the unpack hook to give it to."""
 
-    __slots__ = ("values", "unpack")
+    __slots__ = ("values", "unpacks")
 
-    def __init__(self, values: tuple, unpack: Callable) -> None:
-        self.values, self.unpack = values, unpack
+    def __init__(self, values: list, unpacks: list) -> None:
+        self.values, self.unpacks = values, unpacks
 
     def unpacked(self, k: int) -> Any:
-        """Entry ``k`` through the unpack hook, which must give a Tensor."""
+        """Entry ``k`` through its unpack hook, which must give a Tensor."""
         from symgrad.tensor import Tensor
 
-        u = self.unpack(self.values[k])
+        u = self.unpacks[k](self.values[k])
         if not isinstance(u, Tensor):
             raise TypeError("Output of saved tensor unpack_hook expected to be a Tensor but "
                             f"got result of type {type(u).__name__}")
@@ -127,10 +132,15 @@ def pack_all(tensors: Iterable[Any]) -> Packed:
     """Run the pack hook in force on each tensor (None stays None), with recording off as
     PyTorch does: the hook's own ops then save nothing and cannot recurse."""
     pack, unpack = _hooks.pair  # type: ignore[misc]
+    values = _packed_quietly(pack, tensors)
+    return Packed(values, [unpack] * len(values))
+
+
+def _packed_quietly(pack: Callable, tensors: Iterable[Any]) -> list:
     prev = _grad_state.enabled
     _grad_state.enabled = False
     try:
-        return Packed(tuple(None if t is None else pack(t) for t in tensors), unpack)
+        return [None if t is None else pack(t) for t in tensors]
     finally:
         _grad_state.enabled = prev
 
@@ -139,6 +149,39 @@ def pack_node(node: Any, args: tuple, out: Any) -> None:
     """Pack what an op node saved (its ``_saved`` entries: argument ``i``, or the output
     for -1); its backward then unpacks them (see ``OpNode._apply_unpacked``)."""
     node._freed = pack_all([out if i < 0 else args[i] for _, _, i in node._saved])
+
+
+class SavedTensor:
+    """One tensor an op node saved (PyTorch's ``grad_fn._raw_saved_self``), on which
+    ``register_hooks(pack_hook, unpack_hook)`` sets hooks for this tensor alone: it is
+    packed now and unpacked whenever backward needs it."""
+
+    def __init__(self, node: Any, k: int, read: Callable[[], Any]) -> None:
+        self._node, self._k, self._read = node, k, read
+
+    def unpack(self) -> Any:
+        return self._read()
+
+    def register_hooks(self, pack_hook: Callable, unpack_hook: Callable) -> None:
+        from symgrad.autograd.graph import FREED_MESSAGE
+
+        if not (callable(pack_hook) and callable(unpack_hook)):
+            raise TypeError("register_hooks(): pack_hook and unpack_hook must be callables")
+        node, k = self._node, self._k
+        packed = node._freed
+        if packed is True:
+            raise RuntimeError("Calling register_hooks on a saved tensor after it has been "
+                               "freed. " + FREED_MESSAGE)
+        if packed is False:
+            n = len(node._saved)
+            packed = Packed([RAW] * n, [None] * n)
+        elif packed.values[k] is not RAW:
+            raise RuntimeError("Calling register_hooks on a saved tensor whose hooks have "
+                               "already been set. Hint: only one pair of hooks is allowed at "
+                               "a time.")
+        (packed.values[k],) = _packed_quietly(pack_hook, [self._read()])
+        packed.unpacks[k] = unpack_hook
+        node._freed = packed
 
 
 def edge_alias(parent: Any, nr: int, data: np.ndarray) -> Any:

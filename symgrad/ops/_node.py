@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from symgrad.autograd.graph import FREED_MESSAGE, AccumulateGrad, Node
-from symgrad.autograd.saved_tensors import check_unchanged, edge_alias
+from symgrad.autograd.saved_tensors import RAW, SavedTensor, check_unchanged, edge_alias
 from symgrad.ops.namespaces import NUMPY, tensor_namespace, unbroadcast
 
 __all__ = ["OpNode", "parent_meta"]
@@ -118,6 +118,10 @@ class OpNode(Node):
         args, ans = list(self._args), self._ans
         for k, (vc, version, i) in enumerate(self._saved):
             if only is not None and i != only:
+                continue
+            if packed.values[k] is RAW:   # (no hook on this one: the saved value, checked)
+                if vc[0] != version:
+                    self._check_versions(((vc, version, i),))
                 continue
             u = packed.unpacked(k)
             check_unchanged(u, vc, version, lambda e=(vc, version, i): self._check_versions((e,)))
@@ -258,6 +262,8 @@ class OpNode(Node):
         # (only for names the class does not define: PyTorch's ``grad_fn._saved_self`` ...)
         if name.startswith("_saved_"):
             return self._saved_named(name[len("_saved_"):])
+        if name.startswith("_raw_saved_"):
+            return self._raw_saved(name[len("_raw_saved_"):])
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def _saved_named(self, key: str) -> Any:
@@ -298,6 +304,17 @@ class OpNode(Node):
         if key in params:
             return params[key]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '_saved_{key}'")
+
+    def _raw_saved(self, key: str) -> SavedTensor:
+        """PyTorch's ``_raw_saved_<name>``: the saved tensor ``_saved_<name>`` reads, as a
+        ``SavedTensor`` that takes hooks of its own."""
+        names = self.op.arg_names
+        idx = -1 if key == "result" else {"self": 0, "other": 1}.get(
+            key, names.index(key) if key in names else None)
+        for k, (_, _, i) in enumerate(self._saved or ()):
+            if i == idx:
+                return SavedTensor(self, k, lambda: self._saved_named(key))
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '_raw_saved_{key}'")
 
     @property
     def saved_values(self) -> dict[str, Any]:
