@@ -1828,6 +1828,59 @@ def anomaly_no_nan_no_error(m):
             return m.autograd.grad((a * a).sum(), a)
 
 
+def _anomaly_warning(m, make):
+    import warnings
+
+    a, = _leaves(m, A)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with m.autograd.detect_anomaly(check_nan=False):
+            y = make(m, a)
+            try:
+                y.sum().backward()
+            except Exception as e:  # noqa: BLE001 - its type is part of the outcome
+                err = type(e).__name__
+    found = [str(w.message).split("\n")[0] for w in caught if "Error detected" in str(w.message)]
+    return err, found, "traceback_" in y.grad_fn.metadata
+
+
+@program
+def anomaly_error_in_function_backward_names_the_node(m):
+    class F(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            raise ValueError("bad")
+    return _anomaly_warning(m, lambda m, a: F.apply(a))
+
+
+@program
+def anomaly_error_in_op_backward_names_the_node(m):
+    def make(m, a):
+        y = (a * 2).exp()
+        y.sum().backward(retain_graph=False)   # the second backward finds it freed
+        return y
+    return _anomaly_warning(m, make)
+
+
+@program
+def anomaly_keeps_forward_traceback(m):
+    import warnings
+
+    a, = _leaves(m, A)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with m.autograd.detect_anomaly():
+            y = a * 2
+    z = a * 2
+    tb = y.grad_fn.metadata["traceback_"]
+    return isinstance(tb, list), "anomaly_keeps_forward_traceback" in "".join(tb), \
+        "traceback_" in z.grad_fn.metadata
+
+
 # --------------------------------------------------------------------------- Variable
 @program
 def variable_makes_a_tensor(m):

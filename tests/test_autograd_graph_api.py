@@ -296,3 +296,30 @@ def test_nonleaf_grad_filled_by_backward_inputs_does_not_warn(recwarn):
     (c * c).sum().backward(inputs=[c])
     assert np.array_equal(c.grad.numpy(), [4.0, 8.0])
     assert not [w for w in recwarn if "not a leaf" in str(w.message)]
+
+
+# --------------------------------------------------------------------------- anomaly mode
+def test_switch_is_off_again_after_hooks_and_anomaly_mode():
+    from symgrad.autograd._switches import active
+
+    before = active[0]
+    with graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+        with sg.autograd.set_detect_anomaly(True):
+            assert active[0] == before + 2
+            sg.autograd.set_detect_anomaly(True)   # (already on: counted once)
+            assert active[0] == before + 2
+    assert active[0] == before
+
+
+def test_anomaly_traceback_names_the_users_line_and_warns_on_error():
+    (a,) = leaves([1.0, 2.0])
+    with pytest.warns(UserWarning, match="anomaly"):
+        mode = sg.autograd.detect_anomaly(check_nan=False)
+    with mode:
+        y = a.exp() * 0    # the line the traceback must show
+    tb = "".join(y.grad_fn.metadata["traceback_"])
+    assert "the line the traceback must show" in tb and "symgrad/ops" not in tb
+    y.sum().backward()
+    with mode, pytest.warns(UserWarning, match="Error detected in MulBackward0"):
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            y.sum().backward()

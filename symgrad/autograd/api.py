@@ -37,8 +37,7 @@ def _run(roots, seeds, retain_graph: bool, create_graph: bool, shared: set,
         with graph_task(roots, capture):
             return _run(roots, seeds, retain_graph, create_graph, shared, capture,
                         accumulate, deps, True)
-    apply = (checking_apply(create_graph)
-             if _anomaly.enabled and _anomaly.check_nan else None)
+    apply = checking_apply(create_graph, _anomaly.check_nan) if _anomaly.enabled else None
     prev = _state.enabled
     _state.enabled = create_graph
     token = quiet_enter()

@@ -42,8 +42,10 @@ import numpy as np
 
 from symgrad.autograd.graph import Node, OutputGrads
 from symgrad.autograd.grad_mode import _state, no_grad
+from symgrad.autograd._switches import active as _extras
+from symgrad.autograd.record_extras import note_traceback
 from symgrad.autograd.saved_tensors import (Packed, _hooks, check_unchanged, history_alias,
-                                            open_blocks, pack_all)
+                                            pack_all)
 from symgrad.tensor import (INFERENCE_SAVED_MESSAGE, InferenceVersion, Tensor, share_storage,
                             check_in_place, shares_live_storage)
 
@@ -547,9 +549,11 @@ class Function(metaclass=_FunctionMeta):
         ctx._saved_ids = tuple(_identify(v, tensors, raw, returned, ctx._outputs)
                                for v in ctx._saved)
         ctx._versions = _snapshot(ctx)
-        if open_blocks[0] and _hooks.pair is not None:   # saved_tensors_hooks are on
-            ctx._packed = pack_all([None if v is None else ctx._as_tensor(v, ident)
-                                    for v, ident in zip(ctx._saved, ctx._saved_ids)])
+        if _extras[0]:   # saved-tensor hooks or anomaly mode are on somewhere
+            if _hooks.pair is not None:
+                ctx._packed = pack_all([None if v is None else ctx._as_tensor(v, ident)
+                                        for v, ident in zip(ctx._saved, ctx._saved_ids)])
+            note_traceback(node)
 
     @classmethod
     def _apply_symbolic(cls, args: tuple) -> Any:

@@ -10,7 +10,7 @@ The engine still keeps the forward values it saved in ``node._args`` / ``node._a
 verifier and the symbolic mirror replay the graph from them, whatever the hooks did. So
 here the hooks decide what backward computes with, not what memory is held (hence
 ``save_on_cpu`` is a plain no-op pair). When no hook is on, an op that records pays one
-list-entry test.
+list-entry test (``_switches``).
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from typing import Any
 
 import numpy as np
 
+from symgrad.autograd._switches import switch
 from symgrad.autograd.grad_mode import _state as _grad_state
 
-__all__ = ["open_blocks", "saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks",
+__all__ = ["saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks",
            "increment_version", "allow_mutation_on_saved_tensors", "Packed", "RAW", "SavedTensor",
            "pack_all",
            "pack_node", "edge_alias", "history_alias", "check_unchanged"]
@@ -37,16 +38,6 @@ class _Hooks(threading.local):
 
 
 _hooks = _Hooks()
-
-#: How many saved_tensors_hooks blocks are open, in any thread: what ``ops._apply.apply``
-#: tests (a list entry is cheaper to read than a thread-local) before it reads ``_hooks``.
-open_blocks = [0]
-_count_lock = threading.Lock()
-
-
-def _count(step: int) -> None:
-    with _count_lock:
-        open_blocks[0] += step
 
 
 class saved_tensors_hooks:
@@ -64,12 +55,12 @@ class saved_tensors_hooks:
             raise RuntimeError(_hooks.disabled)
         self._prev = _hooks.pair
         _hooks.pair = (self.pack_hook, self.unpack_hook)
-        _count(1)
+        switch(1)   # (ops read the cheap switch before the thread-local)
         return self
 
     def __exit__(self, *exc: Any) -> None:
         _hooks.pair = self._prev
-        _count(-1)
+        switch(-1)
 
 
 class save_on_cpu(saved_tensors_hooks):

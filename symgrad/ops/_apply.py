@@ -14,7 +14,8 @@ import numpy as np
 from symgrad import _dtype
 from symgrad._quiet import quiet_enter as _quiet_enter, quiet_exit as _quiet_exit
 from symgrad.autograd.grad_mode import _state
-from symgrad.autograd.saved_tensors import _hooks, open_blocks as _hook_blocks, pack_node
+from symgrad.autograd._switches import active as _extras
+from symgrad.autograd.record_extras import on_record
 from symgrad.ops.namespaces import NUMPY, to_exact
 from symgrad.tensor import INFERENCE_SAVED_MESSAGE, InferenceVersion, Tensor, share_storage
 
@@ -111,8 +112,8 @@ def apply(op, *args: Any, **params: Any) -> Tensor:
                 (edges[0] is not _NO_EDGE, edges[1] is not _NO_EDGE))   # _needed's, inline
             saved_idx, ans = got or _needed(op, edges, const_edges)
         node._saved = _snapshot(saved_idx, args, t, ans) if saved_idx or ans else None
-    if _hook_blocks[0] and node._saved and _hooks.pair is not None:   # saved-tensor hooks
-        pack_node(node, args, t)
+    if _extras[0]:   # saved-tensor hooks or anomaly mode are on somewhere
+        on_record(node, args, t)
     return t
 
 
