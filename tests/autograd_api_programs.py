@@ -1737,6 +1737,118 @@ def post_accumulate_grad_hook(m):
     return log
 
 
+def _hooked_chain(m, log):
+    a, = _leaves(m, A)
+    c = a * 2
+    c.register_hook(lambda g: log.append("c tensor"))
+    c.grad_fn.register_prehook(lambda gs: log.append("c pre"))
+    c.grad_fn.register_hook(lambda gi, go: log.append("c post"))
+    return a, c, (c * c).sum()
+
+
+@program
+def hooks_when_input_is_the_hooked_tensor(m):
+    log = []
+    a, c, y = _hooked_chain(m, log)
+    g = m.autograd.grad(y, c)
+    return log, g
+
+
+@program
+def hooks_when_backward_inputs_is_the_hooked_tensor(m):
+    log = []
+    a, c, y = _hooked_chain(m, log)
+    y.backward(inputs=[c])
+    return log, a.grad
+
+
+@program
+def hooks_when_input_is_beyond_the_hooked_tensor(m):
+    log = []
+    a, c, y = _hooked_chain(m, log)
+    m.autograd.grad(y, a)
+    return log
+
+
+@program
+def hooks_of_a_branch_not_leading_to_inputs(m):
+    a, b = _leaves(m, A, B)
+    log = []
+    d = b * 3
+    d.register_hook(lambda g: log.append("d"))
+    m.autograd.grad((a * 2 + d).sum(), a)
+    return log
+
+
+@program
+def tensor_hook_then_in_place_change(m):
+    a, = _leaves(m, A)
+    c = a * 2
+    log = []
+    c.register_hook(lambda g: log.append(g.tolist()))
+    c.mul_(3)
+    c.sum().backward()
+    return log, a.grad
+
+
+@program
+def tensor_hook_after_in_place_change(m):
+    a, = _leaves(m, A)
+    c = a * 2
+    c.mul_(3)
+    log = []
+    c.register_hook(lambda g: log.append(g.tolist()) or g * 2)
+    c.sum().backward()
+    return log, a.grad
+
+
+@program
+def retain_grad_then_in_place_change(m):
+    a, = _leaves(m, A)
+    c = a * 2
+    c.retain_grad()
+    c.mul_(3)
+    (c * c).sum().backward()
+    return c.grad, a.grad
+
+
+@program
+def hook_returning_wrong_shape_raises(m):
+    a, = _leaves(m, A)
+    a.register_hook(lambda g: g[:2])
+    (a * 2).sum().backward()
+
+
+@program
+def hook_on_tensor_without_grad_raises(m):
+    m.tensor(A).register_hook(lambda g: g)
+
+
+@program
+def hooks_run_in_registration_order(m):
+    a, = _leaves(m, A)
+    log = []
+    a.register_hook(lambda g: log.append(1) or g * 2)
+    a.register_hook(lambda g: log.append(2) or g + 1)
+    (a * 1).sum().backward()
+    return log, a.grad
+
+
+@program
+def hook_removed_inside_backward_still_runs_once(m):
+    a, = _leaves(m, A)
+    log = []
+    handles = []
+
+    def hook(g):
+        log.append(1)
+        handles[0].remove()
+    handles.append(a.register_hook(hook))
+    (a * 1).sum().backward()
+    (a * 1).sum().backward()
+    return log
+
+
 # --------------------------------------------------------------------------- anomaly mode
 @program
 def anomaly_nan_message(m):
