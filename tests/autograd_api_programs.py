@@ -919,6 +919,60 @@ def backward_inputs_edge_fills_nothing(m):
     return a.grad
 
 
+@program
+def grad_of_an_edge_output(m):
+    a, = _leaves(m, A)
+    c = a * 3
+    return m.autograd.grad(m.autograd.graph.get_gradient_edge(c), a, m.ones(4))
+
+
+@program
+def grad_of_an_edge_output_needs_grad_outputs(m):
+    a, = _leaves(m, A)
+    m.autograd.grad(m.autograd.graph.get_gradient_edge(a * 3), a)
+
+
+@program
+def backward_from_an_edge(m):
+    a, = _leaves(m, A)
+    c = a.exp()
+    m.autograd.backward(m.autograd.graph.get_gradient_edge(c), m.ones(4))
+    return a.grad
+
+
+@program
+def backward_from_edges_and_tensors(m):
+    a, b = _leaves(m, A, B)
+    ge = m.autograd.graph.get_gradient_edge
+    m.autograd.backward([ge(a * b), (a * a).sum()], [m.ones(4), None])
+    return a.grad, b.grad
+
+
+@program
+def grad_of_a_leaf_edge_output(m):
+    a, = _leaves(m, A)
+    return m.autograd.grad(m.autograd.graph.get_gradient_edge(a), a, m.full((4,), 2.0))
+
+
+@program
+def grad_wrt_named_inputs(m):
+    a, b = _leaves(m, A, B)
+    return m.autograd.grad((a * b).sum(), {"a": a, "b": b})
+
+
+@program
+def grad_wrt_no_inputs_raises(m):
+    a, = _leaves(m, A)
+    m.autograd.grad((a * 2).sum(), [])
+
+
+@program
+def backward_inputs_named(m):
+    a, b = _leaves(m, A, B)
+    (a * b).sum().backward(inputs={"a": a})
+    return a.grad, b.grad
+
+
 # --------------------------------------------------------------------------- grad options
 def _y(m):
     a, b = _leaves(m, A, B)

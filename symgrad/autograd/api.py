@@ -6,6 +6,7 @@ results where PyTorch puts them (``.grad`` of leaves, or a tuple returned to the
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
@@ -59,7 +60,23 @@ def _as_list(x) -> list:
         return []
     if isinstance(x, (Tensor, GradientEdge)):   # (an edge is a tuple: not a list of inputs)
         return [x]
-    return list(x)
+    return list(x.values() if isinstance(x, dict) else x)
+
+
+def _outputs(x) -> list:
+    """The outputs to differentiate, a ``GradientEdge`` among them standing as a tensor
+    made by its node (its values are never read: only its shape and dtype)."""
+    outs = _as_list(x)
+    for i, t in enumerate(outs):
+        if type(t) is GradientEdge:
+            shape, dtype = _meta(t)
+            stand_in = Tensor._wrap(np.empty(shape, dtype), None, True)
+            if type(t.node) is AccumulateGrad:
+                stand_in._acc = weakref.ref(t.node)
+            else:
+                stand_in._set_history(t.node, t.output_nr)
+            outs[i] = stand_in
+    return outs
 
 
 def _root(t: Tensor, i: int):
@@ -141,14 +158,14 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
             seed = _at_output(tensors, seed)
         _run([root], [seed], retain_graph, create_graph, shared)
         return
-    outs = _as_list(tensors)
+    outs = _outputs(tensors)
     gs = _as_list(grad_tensors) if grad_tensors is not None else [None] * len(outs)
     if len(gs) != len(outs):
         raise RuntimeError(f"got {len(gs)} gradients for {len(outs)} tensors")
     roots = [_root(t, i) for i, t in enumerate(outs)]
     seeds = [_at_output(t, _seed(t, g, i, create_graph, shared))
              for i, (t, g) in enumerate(zip(outs, gs))]
-    inputs_l = _as_list(inputs) if inputs is not None else None
+    inputs_l = _as_list(inputs) if inputs is not None else None   # (a dict: its values)
     if inputs is not None and not inputs_l:
         raise RuntimeError("'inputs' argument to backward() cannot be empty.")
     capture = None
@@ -189,10 +206,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     if is_grads_batched:
         return _grad_batched(outputs, inputs, grad_outputs, retain_graph, create_graph,
                              allow_unused, materialize_grads)
-    outs = _as_list(outputs)
+    if isinstance(inputs, dict):   # named inputs: named gradients
+        got = grad(outputs, list(inputs.values()), grad_outputs, retain_graph, create_graph,
+                   only_inputs, allow_unused, is_grads_batched, materialize_grads)
+        return dict(zip(inputs, got))
+    outs = _outputs(outputs)
     ins = _as_list(inputs)
     if not ins:
-        raise RuntimeError("grad requires at least one input")
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     if allow_unused is None:
         allow_unused = materialize_grads
     elif materialize_grads and not allow_unused:
@@ -240,7 +261,7 @@ def _grad_batched(outputs, inputs, grad_outputs, retain_graph: bool | None,
     cotangents; one backward per cotangent (PyTorch vmaps a single one), stacked."""
     from symgrad.ops.shape import stack
 
-    outs = _as_list(outputs)
+    outs = _outputs(outputs)
     gs = _as_list(grad_outputs) if grad_outputs is not None else [None] * len(outs)
     if len(gs) != len(outs):
         raise RuntimeError(f"grad_outputs has {len(gs)} entries for {len(outs)} outputs")
