@@ -47,8 +47,7 @@ def test_hooks_leave_the_forward_values_to_the_verifier():
     y.sum().backward(retain_graph=True)
     assert np.array_equal(a.grad.numpy(), [30.0, 40.0])   # backward used the unpacked
     assert np.array_equal(node.saved_values["x"], [1.0, 2.0])
-    assert str(sg.symbolic.mirror(y)) == "tensor([x[0]*y[0], x[1]*y[1]], dtype=symbolic)" \
-        or sg.symbolic.mirror(y).shape == (2,)
+    assert str(sg.symbolic.mirror(y)) == "tensor([a[0]*b[0], a[1]*b[1]], dtype=symbolic)"
 
 
 def test_verifier_agrees_under_identity_hooks_and_flags_changing_ones():
