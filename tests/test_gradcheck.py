@@ -274,7 +274,8 @@ def test_anomaly_mode_switches():
             assert sg.autograd.is_anomaly_enabled()
             _nan_in_sqrt()[1].backward()
 
-    with pytest.raises(RuntimeError, match="SqrtBackward0"):
+    with pytest.raises(RuntimeError, match="SqrtBackward0"), \
+            pytest.warns(UserWarning, match="Error detected in SqrtBackward0"):
         run()
     assert not sg.autograd.is_anomaly_enabled()
     sg.autograd.set_detect_anomaly(True)
