@@ -412,6 +412,21 @@ def create_graph_function_with_changed_unpack(m):
     return g, m.autograd.grad(g.sum(), [a, b])
 
 
+def _function(m: Any, name: str = "F", **methods: Callable) -> type:
+    """A Function subclass named ``name`` with the given static methods (forward,
+    backward, vjp, setup_context ...)."""
+    return type(name, (m.autograd.Function,),
+                {k: staticmethod(f) for k, f in methods.items()})
+
+
+def _double(ctx, x):
+    return x * 2
+
+
+def _same_grad(ctx, g):
+    return g
+
+
 def _square_fn(m):
     class Sq(m.autograd.Function):
         @staticmethod
@@ -798,15 +813,7 @@ def multi_hook_nonleaf_with_grad(m):
 def multi_hook_undefined_gradient(m):
     a, b = _leaves(m, A, B)
     a2, b2 = a * 1, b * 1
-
-    class F(m.autograd.Function):
-        @staticmethod
-        def forward(ctx, x, y):
-            return x * 1
-
-        @staticmethod
-        def backward(ctx, g):
-            return g, None
+    F = _function(m, forward=lambda ctx, x, y: x * 1, backward=lambda ctx, g: (g, None))
     log = []
     m.autograd.graph.register_multi_grad_hook((a2, b2), _grads_log(log))
     F.apply(a2, b2).sum().backward()
@@ -1266,18 +1273,8 @@ def setup_context_call_order(m):
 
 @program
 def setup_context_with_forward_taking_ctx_fails(m):
-    class S(m.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 2
-
-        @staticmethod
-        def setup_context(ctx, inputs, output):
-            pass
-
-        @staticmethod
-        def backward(ctx, g):
-            return g
+    S = _function(m, forward=_double, setup_context=lambda ctx, inputs, output: None,
+                  backward=_same_grad)
     S.apply(m.tensor(A, requires_grad=True))
 
 
@@ -1307,70 +1304,37 @@ def setup_context_several_outputs(m):
 @program
 def function_vjp_alias(m):
     a, = _leaves(m, A)
-
-    class V(m.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 2
-
-        @staticmethod
-        def vjp(ctx, g):
-            return g * 2
+    V = _function(m, forward=_double, vjp=lambda ctx, g: g * 2)
     return m.autograd.grad(V.apply(a).sum(), a)
 
 
 @program
 def function_backward_and_vjp_both_raise(m):
     a, = _leaves(m, A)
-
-    class V(m.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 2
-
-        @staticmethod
-        def backward(ctx, g):
-            return g
-
-        @staticmethod
-        def vjp(ctx, g):
-            return g
+    V = _function(m, forward=_double, backward=_same_grad, vjp=_same_grad)
     m.autograd.grad(V.apply(a).sum(), a)
 
 
 @program
 def function_without_backward_raises(m):
     a, = _leaves(m, A)
-
-    class V(m.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 2
-    m.autograd.grad(V.apply(a).sum(), a)
+    m.autograd.grad(_function(m, forward=_double).apply(a).sum(), a)
 
 
 @program
 def function_without_forward_raises(m):
-    class V(m.autograd.Function):
-        pass
-    V.apply(m.tensor(A, requires_grad=True))
+    _function(m).apply(m.tensor(A, requires_grad=True))
 
 
 @program
 def function_jvp_not_implemented(m):
-    class V(m.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 2
-    V.jvp(None, None)
+    _function(m, forward=_double).jvp(None, None)
 
 
 @program
 def function_jvp_message(m):
-    class V(m.autograd.Function):
-        pass
     try:
-        V.jvp(None, None)
+        _function(m).jvp(None, None)
     except NotImplementedError as e:
         return str(e)
 
@@ -1474,17 +1438,11 @@ def mark_non_differentiable_output(m):
 def mark_non_differentiable_only_output(m):
     a, = _leaves(m, A)
 
-    class ND(m.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            out = x * 2
-            ctx.mark_non_differentiable(out)
-            return out
-
-        @staticmethod
-        def backward(ctx, g):
-            return g
-    y = ND.apply(a)
+    def forward(ctx, x):
+        out = x * 2
+        ctx.mark_non_differentiable(out)
+        return out
+    y = _function(m, forward=forward, backward=_same_grad).apply(a)
     return y.requires_grad, y.grad_fn is None
 
 
@@ -1526,30 +1484,13 @@ def once_differentiable_second_order_raises(m):
 @program
 def function_wrong_gradient_count(m):
     a, = _leaves(m, A)
-
-    class W(m.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 2
-
-        @staticmethod
-        def backward(ctx, g):
-            return g, g
-    W.apply(a).sum().backward()
+    _function(m, forward=_double, backward=lambda ctx, g: (g, g)).apply(a).sum().backward()
 
 
 @program
 def function_trailing_none_gradients_ok(m):
     a, = _leaves(m, A)
-
-    class W(m.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 2
-
-        @staticmethod
-        def backward(ctx, g):
-            return g * 2, None, None
+    W = _function(m, forward=_double, backward=lambda ctx, g: (g * 2, None, None))
     W.apply(a).sum().backward()
     return a.grad
 
@@ -1557,16 +1498,7 @@ def function_trailing_none_gradients_ok(m):
 @program
 def function_wrong_gradient_shape(m):
     a, = _leaves(m, A)
-
-    class W(m.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 2
-
-        @staticmethod
-        def backward(ctx, g):
-            return g[:2]
-    W.apply(a).sum().backward()
+    _function(m, forward=_double, backward=lambda ctx, g: g[:2]).apply(a).sum().backward()
 
 
 @program
@@ -1588,16 +1520,10 @@ def function_ctx_attribute(m):
 
 @program
 def function_save_non_tensor_raises(m):
-    class K(m.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(3)
-            return x * 1
-
-        @staticmethod
-        def backward(ctx, g):
-            return g
-    K.apply(m.tensor(A, requires_grad=True))
+    def forward(ctx, x):
+        ctx.save_for_backward(3)
+        return x * 1
+    _function(m, forward=forward, backward=_same_grad).apply(m.tensor(A, requires_grad=True))
 
 
 @program
@@ -1965,15 +1891,8 @@ def anomaly_nan_in_custom_function(m):
     import warnings
 
     a, = _leaves(m, A)
-
-    class N(m.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 1
-
-        @staticmethod
-        def backward(ctx, g):
-            return g * float("nan")
+    N = _function(m, "N", forward=lambda ctx, x: x * 1,
+                  backward=lambda ctx, g: g * float("nan"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with m.autograd.detect_anomaly():
@@ -2012,14 +1931,9 @@ def _anomaly_warning(m, make):
 
 @program
 def anomaly_error_in_function_backward_names_the_node(m):
-    class F(m.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 1
-
-        @staticmethod
-        def backward(ctx, g):
-            raise ValueError("bad")
+    def backward(ctx, g):
+        raise ValueError("bad")
+    F = _function(m, forward=lambda ctx, x: x * 1, backward=backward)
     return _anomaly_warning(m, lambda m, a: F.apply(a))
 
 
