@@ -711,6 +711,99 @@ def saved_self_of_a_leaf_is_the_leaf(m):
     return a.pow(2).grad_fn._saved_self is a
 
 
+def _logged_hooks(m, log):
+    return _hooks(m, lambda t: log.append(("pack", tuple(t.shape))) or t,
+                  lambda t: log.append(("unpack", tuple(t.shape))) or t)
+
+
+@program
+def hooks_with_in_place_op(m):
+    a, = _leaves(m, A)
+    log = []
+    with _logged_hooks(m, log):
+        c = a * 1
+        c.mul_(a)
+        c.exp_()
+    c.sum().backward()
+    return sorted(log), a.grad
+
+
+@program
+def hooks_with_views(m):
+    a, = _leaves(m, A)
+    log = []
+    with _logged_hooks(m, log):
+        v = a.reshape(2, 2).t()
+        y = (v * v).sum(0)
+    y.sum().backward()
+    return sorted(log), a.grad
+
+
+@program
+def hooks_with_variadic_cat(m):
+    a, b = _leaves(m, A, B)
+    log = []
+    with _logged_hooks(m, log):
+        y = m.cat([a.exp(), b * a]).prod()
+    y.backward()
+    return sorted(log), a.grad, b.grad
+
+
+@program
+def hooks_with_two_output_function(m):
+    a, = _leaves(m, A)
+
+    def forward(ctx, x):
+        p, q = x * 2, x.exp()
+        ctx.save_for_backward(q)
+        return p, q
+
+    def backward(ctx, gp, gq):
+        (q,) = ctx.saved_tensors
+        return gp * 2 + gq * q
+    F = _function(m, forward=forward, backward=backward)
+    log = []
+    with _logged_hooks(m, log):
+        p, q = F.apply(a)
+    (p * q).sum().backward()
+    return log, a.grad
+
+
+@program
+def hooks_with_retain_grad_and_tensor_hooks(m):
+    a, b = _leaves(m, A, B)
+    with _hooks(m, lambda t: t, lambda t: t * 2):
+        c = a * b
+        c.retain_grad()
+        c.register_hook(lambda g: g + 1)
+        y = (c * c).sum()
+    y.backward()
+    return c.grad, a.grad, b.grad
+
+
+@program
+def hooks_with_nn_functional(m):
+    a, b = _leaves(m, A, B)
+    F = m.nn.functional
+    log = []
+    with _logged_hooks(m, log):
+        y = F.mse_loss(F.softplus(F.linear(a.reshape(2, 2), b.reshape(2, 2))), m.ones(2, 2))
+    y.backward()
+    return sorted(log), a.grad, b.grad
+
+
+@program
+def hooks_counted_per_backward_with_retain_graph(m):
+    a, b = _leaves(m, A, B)
+    log = []
+    with _logged_hooks(m, log):
+        y = ((a * b).sin() / b).sum()
+    packs = len(log)
+    y.backward(retain_graph=True)
+    y.backward()
+    return packs, len(log), a.grad
+
+
 # --------------------------------------------------------------------------- versions
 @program
 def increment_version_counts(m):
@@ -1499,6 +1592,25 @@ def function_trailing_none_gradients_ok(m):
 def function_wrong_gradient_shape(m):
     a, = _leaves(m, A)
     _function(m, forward=_double, backward=lambda ctx, g: g[:2]).apply(a).sum().backward()
+
+
+@program
+def function_save_for_forward_accepted(m):
+    a, = _leaves(m, A)
+
+    def forward(ctx, x):
+        ctx.save_for_forward(x)
+        return x * 2
+    return m.autograd.grad(_function(m, forward=forward, vjp=lambda ctx, g: g * 2).apply(a)
+                           .sum(), a)
+
+
+@program
+def function_save_for_forward_rejects_numbers(m):
+    def forward(ctx, x):
+        ctx.save_for_forward(3)
+        return x * 2
+    _function(m, forward=forward, backward=_same_grad).apply(m.tensor(A, requires_grad=True))
 
 
 @program

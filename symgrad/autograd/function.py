@@ -80,6 +80,14 @@ class FunctionCtx:
                                 f"{i} is of type {type(v).__name__}")
         self._saved = tuple(values)
 
+    def save_for_forward(self, *values: Any) -> None:
+        """Keep tensors for a ``jvp`` (forward mode, which symgrad does not run): accepted
+        and checked as PyTorch checks them, so Functions written for both modes work."""
+        if not all(v is None or isinstance(v, (Tensor, np.ndarray)) for v in values):
+            raise AssertionError("save_for_forward expects all arguments to be tensors; you "
+                                 "should save non-tensors as attributes on ctx.")
+        self._saved_for_forward = values
+
     @property
     def saved_tensors(self) -> tuple:
         """The saved values as Tensors; saved inputs and outputs are the original tensors, so
