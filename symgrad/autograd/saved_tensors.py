@@ -4,7 +4,8 @@
 only, as PyTorch), every op that records a node calls ``pack`` on each tensor its rules
 will read (the inputs a rule needs, its output if a rule reads that), and its backward
 calls ``unpack`` on what ``pack`` returned and computes with the result. A custom
-Function's ``ctx.save_for_backward`` tensors go through the same pair.
+Function's ``ctx.save_for_backward`` tensors go through the same pair, and one saved
+tensor can get a pair of its own (``grad_fn._raw_saved_self.register_hooks``).
 
 The engine still keeps the forward values it saved in ``node._args`` / ``node._ans``: the
 verifier and the symbolic mirror replay the graph from them, whatever the hooks did. So
@@ -27,9 +28,8 @@ from symgrad.autograd._switches import switch
 from symgrad.autograd.grad_mode import _state as _grad_state
 
 __all__ = ["saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks",
-           "increment_version", "allow_mutation_on_saved_tensors", "Packed", "RAW", "SavedTensor",
-           "pack_all",
-           "pack_node", "edge_alias", "history_alias", "check_unchanged"]
+           "increment_version", "allow_mutation_on_saved_tensors", "SavedTensor", "Packed",
+           "RAW", "pack_all", "pack_node", "edge_alias", "history_alias", "check_unchanged"]
 
 
 class _Hooks(threading.local):
