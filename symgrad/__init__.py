@@ -20,6 +20,7 @@ from symgrad._dtype import (bool_ as bool, dtype, float16, float32, float64, get
                             uint32, uint64)
 from symgrad._device import device
 from symgrad._printing import get_printoptions, set_printoptions
+from symgrad.autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from symgrad.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
                                         is_inference_mode_enabled, no_grad, set_grad_enabled)
 from symgrad.tensor import Size, Tensor

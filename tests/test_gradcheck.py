@@ -239,7 +239,8 @@ def _nan_in_sqrt():
 def test_anomaly_mode_names_the_node_that_returned_nan():
     with pytest.warns(UserWarning, match="anomaly"):
         guard = sg.autograd.detect_anomaly()
-    with guard:
+    # (each error also warns with the traceback of the node's forward call, as PyTorch)
+    with guard, pytest.warns(UserWarning, match="Error detected in"):
         assert sg.autograd.is_anomaly_enabled() and sg.autograd.is_anomaly_check_nan_enabled()
         a, loss = _nan_in_sqrt()
         with pytest.raises(RuntimeError, match=r"^Function 'SqrtBackward0' returned nan "
@@ -273,7 +274,8 @@ def test_anomaly_mode_switches():
             assert sg.autograd.is_anomaly_enabled()
             _nan_in_sqrt()[1].backward()
 
-    with pytest.raises(RuntimeError, match="SqrtBackward0"):
+    with pytest.raises(RuntimeError, match="SqrtBackward0"), \
+            pytest.warns(UserWarning, match="Error detected in SqrtBackward0"):
         run()
     assert not sg.autograd.is_anomaly_enabled()
     sg.autograd.set_detect_anomaly(True)

@@ -17,14 +17,15 @@ from symgrad.autograd.grad_mode import (enable_grad, inference_mode, is_grad_ena
                                         set_grad_enabled)
 from symgrad.autograd.graph import AccumulateGrad, Node
 
-__all__ = ["backward", "grad", "Function", "functional", "no_grad", "enable_grad",
+__all__ = ["backward", "grad", "Function", "Variable", "functional", "no_grad", "enable_grad",
            "set_grad_enabled", "is_grad_enabled", "inference_mode", "Node", "AccumulateGrad",
            "gradcheck", "gradgradcheck", "detect_anomaly", "set_detect_anomaly",
            "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "forward_ad"]
 
 _LAZY = {"backward": "symgrad.autograd.api", "grad": "symgrad.autograd.api",
          "Function": "symgrad.autograd.function", "FunctionCtx": "symgrad.autograd.function",
-         "functional": None, "forward_ad": None}
+         "Variable": "symgrad.autograd.variable", "functional": None, "variable": None,
+         "forward_ad": None}
 # (gradcheck, gradgradcheck: bound by symgrad/__init__.py)
 
 

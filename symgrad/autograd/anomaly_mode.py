@@ -4,7 +4,9 @@ A nan in ``x.grad`` says nothing about where it came from; with anomaly mode on,
 results are checked as it runs and the first bad one is named. The state is process-wide,
 as PyTorch's (grad mode is per thread). The engine's loop never reads it: ``backward`` and
 ``grad`` hand the engine a checking ``apply`` only while the mode is on, so switched off it
-costs nothing per node.
+costs nothing per node. While it is on, ops also keep the traceback of the forward call
+that made each node (``node.metadata["traceback_"]``), and an error in a node's backward
+warns with it before it propagates.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+
+from symgrad.autograd._switches import switch
 
 __all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
            "is_anomaly_check_nan_enabled"]
@@ -39,7 +43,10 @@ def is_anomaly_check_nan_enabled() -> bool:
 
 
 def _set(enabled: bool, check_nan: bool) -> None:
-    _state.enabled = bool(enabled)
+    enabled = bool(enabled)
+    if enabled != _state.enabled:   # ops keep forward tracebacks while the mode is on
+        switch(1 if enabled else -1)
+    _state.enabled = enabled
     _state.check_nan = bool(check_nan)
 
 
@@ -91,18 +98,33 @@ class set_detect_anomaly:
         _set(*self._prev)
 
 
-def checking_apply(create_graph: bool) -> Callable[[Any, Any], Sequence[Any]]:
-    """An ``apply`` for the engine that runs a node's rule, then rejects nan results."""
+def checking_apply(create_graph: bool, check_nan: bool = True
+                   ) -> Callable[[Any, Any], Sequence[Any]]:
+    """An ``apply`` for the engine that runs a node's rule and rejects nan results (with
+    ``check_nan``); an error in a node warns with the traceback of the forward call that
+    made the node, as PyTorch does, before it propagates."""
 
     def apply(node, g):
-        outs = node.apply(g, create_graph)
-        for i, r in enumerate(outs):
-            if r is None:
-                continue
-            data = getattr(r, "_data", r)   # a Tensor under create_graph, else an array
-            if np.asarray(data).dtype.kind in "fc" and np.isnan(data).any():
-                raise RuntimeError(f"Function '{node.name()}' returned nan values in its "
-                                   f"{i}th output.")
+        try:
+            outs = node.apply(g, create_graph)
+            if check_nan:
+                _reject_nan(node, outs)
+        except Exception:
+            tb = node.metadata.get("traceback_")
+            if tb:
+                warnings.warn(f"Error detected in {node.name()}. Traceback of forward call "
+                              "that caused the error:\n" + "".join(tb), stacklevel=2)
+            raise
         return outs
 
     return apply
+
+
+def _reject_nan(node: Any, outs: Sequence[Any]) -> None:
+    for i, r in enumerate(outs):
+        if r is None:
+            continue
+        data = getattr(r, "_data", r)   # a Tensor under create_graph, else an array
+        if np.asarray(data).dtype.kind in "fc" and np.isnan(data).any():
+            raise RuntimeError(f"Function '{node.name()}' returned nan values in its "
+                               f"{i}th output.")

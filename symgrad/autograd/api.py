@@ -6,6 +6,7 @@ results where PyTorch puts them (``.grad`` of leaves, or a tuple returned to the
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
@@ -15,22 +16,29 @@ from symgrad.autograd.anomaly_mode import _state as _anomaly
 from symgrad.autograd.anomaly_mode import checking_apply
 from symgrad.autograd.engine import _all_lead_to, _dependencies, _run_all, _run_capture
 from symgrad.autograd.grad_mode import _state
-from symgrad.autograd.graph import OutputGrads, add_output, output_grad
+from symgrad.autograd.multi_grad_hook import graph_task, live as _multi_live
+from symgrad.autograd.graph import (AccumulateGrad, GradientEdge, OutputGrads, add_output,
+                                    output_grad)
 from symgrad.tensor import Tensor
 
 __all__ = ["backward", "grad"]
 
 
 def _run(roots, seeds, retain_graph: bool, create_graph: bool, shared: set,
-         capture=None, accumulate: bool = True, deps: dict | None = None) -> dict:
+         capture=None, accumulate: bool = True, deps: dict | None = None,
+         task: bool = False) -> dict:
     """The engine, with recording on only for ``create_graph`` and numpy's floating-point
     warnings off (a context manager each would cost more than a small graph's backward).
+    While multi-grad hooks exist, the run is one ``graph_task`` they can tell apart.
     In anomaly mode each node's results go through a nan check, via the engine's ``apply``
     hook: the plain loop, which never looks at the mode, runs otherwise. ``deps``: the
     graph's dependency counts, worked out by a caller that knows every path ends at a
     captured node (``grad_rows``); they are not used up."""
-    apply = (checking_apply(create_graph)
-             if _anomaly.enabled and _anomaly.check_nan else None)
+    if _multi_live[0] and not task:
+        with graph_task(roots, capture):
+            return _run(roots, seeds, retain_graph, create_graph, shared, capture,
+                        accumulate, deps, True)
+    apply = checking_apply(create_graph, _anomaly.check_nan) if _anomaly.enabled else None
     prev = _state.enabled
     _state.enabled = create_graph
     token = quiet_enter()
@@ -50,9 +58,25 @@ def _run(roots, seeds, retain_graph: bool, create_graph: bool, shared: set,
 def _as_list(x) -> list:
     if x is None:
         return []
-    if isinstance(x, Tensor):
+    if isinstance(x, (Tensor, GradientEdge)):   # (an edge is a tuple: not a list of inputs)
         return [x]
-    return list(x)
+    return list(x.values() if isinstance(x, dict) else x)
+
+
+def _outputs(x) -> list:
+    """The outputs to differentiate, a ``GradientEdge`` among them standing as a tensor
+    made by its node (its values are never read: only its shape and dtype)."""
+    outs = _as_list(x)
+    for i, t in enumerate(outs):
+        if type(t) is GradientEdge:
+            shape, dtype = _meta(t)
+            stand_in = Tensor._wrap(np.empty(shape, dtype), None, True)
+            if type(t.node) is AccumulateGrad:
+                stand_in._acc = weakref.ref(t.node)
+            else:
+                stand_in._set_history(t.node, t.output_nr)
+            outs[i] = stand_in
+    return outs
 
 
 def _root(t: Tensor, i: int):
@@ -106,14 +130,17 @@ def _at_output(t: Tensor, seed):
     return add_output(None, nr, seed) if nr else seed
 
 
-def _captured(got: dict, node, t: Tensor):
+def _captured(got: dict, node, t: Tensor | GradientEdge):
     """The captured ``(gradient, shared)`` of ``t`` (None if none arrived): the entry of
     ``t``'s output when its node has several."""
     entry = got.get(node)
-    if entry is None or (type(entry[0]) is not OutputGrads
-                         and (t._extra is None or not t.output_nr)):
+    if type(t) is GradientEdge:
+        nr = t.output_nr
+    else:
+        nr = t.output_nr if t._extra is not None else 0
+    if entry is None or (type(entry[0]) is not OutputGrads and not nr):
         return entry
-    g = output_grad(entry[0], t.output_nr)
+    g = output_grad(entry[0], nr)
     return None if g is None else (g, True)
 
 
@@ -131,14 +158,14 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
             seed = _at_output(tensors, seed)
         _run([root], [seed], retain_graph, create_graph, shared)
         return
-    outs = _as_list(tensors)
+    outs = _outputs(tensors)
     gs = _as_list(grad_tensors) if grad_tensors is not None else [None] * len(outs)
     if len(gs) != len(outs):
         raise RuntimeError(f"got {len(gs)} gradients for {len(outs)} tensors")
     roots = [_root(t, i) for i, t in enumerate(outs)]
     seeds = [_at_output(t, _seed(t, g, i, create_graph, shared))
              for i, (t, g) in enumerate(zip(outs, gs))]
-    inputs_l = _as_list(inputs) if inputs is not None else None
+    inputs_l = _as_list(inputs) if inputs is not None else None   # (a dict: its values)
     if inputs is not None and not inputs_l:
         raise RuntimeError("'inputs' argument to backward() cannot be empty.")
     capture = None
@@ -149,12 +176,16 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
     if inputs_l is not None:
         for t, node in zip(inputs_l, capture):
             entry = _captured(got, node, t)
-            # (a tensor that retains its grad has had it stored by its retain_grad hook)
-            if t.grad_fn is not None and entry is not None and not t.retains_grad:
+            # (a tensor that retains its grad has had it stored by its retain_grad hook; a
+            # GradientEdge has no .grad to fill, as in PyTorch)
+            if (type(t) is not GradientEdge and t.grad_fn is not None and entry is not None
+                    and not t.retains_grad):
                 t._store_retained(entry[0])
 
 
-def _input_node(t: Tensor, i: int):
+def _input_node(t: Tensor | GradientEdge, i: int):
+    if type(t) is GradientEdge:
+        return t.node
     if not isinstance(t, Tensor):
         raise TypeError(f"inputs must be Tensors, got {type(t).__name__} at index {i}")
     if t.grad_fn is not None:
@@ -173,11 +204,16 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     ``allow_unused=True`` (then its entry is None, or zeros with ``materialize_grads``).
     """
     if is_grads_batched:
-        raise NotImplementedError("is_grads_batched is not supported by symgrad")
-    outs = _as_list(outputs)
+        return _grad_batched(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                             allow_unused, materialize_grads)
+    if isinstance(inputs, dict):   # named inputs: named gradients
+        got = grad(outputs, list(inputs.values()), grad_outputs, retain_graph, create_graph,
+                   only_inputs, allow_unused, is_grads_batched, materialize_grads)
+        return dict(zip(inputs, got))
+    outs = _outputs(outputs)
     ins = _as_list(inputs)
     if not ins:
-        raise RuntimeError("grad requires at least one input")
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     if allow_unused is None:
         allow_unused = materialize_grads
     elif materialize_grads and not allow_unused:
@@ -198,6 +234,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
         seeds.append(seed if t._extra is None else _at_output(t, seed))
     for i, t in enumerate(ins):
         capture.append(_input_node(t, i))
+        if materialize_grads and type(t) is GradientEdge:
+            raise RuntimeError("materialize_grads cannot be used when the given input is a "
+                               "GradientEdge")
     got = _run(roots, seeds, retain_graph, create_graph, shared, capture, False)
     result = []
     for i, (t, node) in enumerate(zip(ins, capture)):
@@ -207,22 +246,67 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
                 raise RuntimeError(
                     f"The differentiated Tensor at index {i} appears to not have been used in "
                     "the graph. Set allow_unused=True if this is the desired behavior.")
-            result.append(Tensor._wrap(np.zeros(t._data.shape, t._data.dtype))
-                          if materialize_grads else None)
+            result.append(Tensor._wrap(np.zeros(*_meta(t))) if materialize_grads else None)
             continue
         g, is_shared = entry
-        result.append(g if isinstance(g, Tensor) else Tensor._wrap(_owned(g, is_shared, t)))
+        result.append(g if isinstance(g, Tensor)
+                      else Tensor._wrap(_owned(g, is_shared, _meta(t)[1])))
     return tuple(result)
 
 
-def _owned(g, is_shared: bool, like: Tensor) -> np.ndarray:
-    """A captured gradient as an array the caller may keep and change, in ``like``'s dtype."""
+def _grad_batched(outputs, inputs, grad_outputs, retain_graph: bool | None,
+                  create_graph: bool, allow_unused: bool | None, materialize_grads: bool
+                  ) -> tuple:
+    """``grad`` with ``is_grads_batched``: the first axis of each grad_output indexes
+    cotangents; one backward per cotangent (PyTorch vmaps a single one), stacked."""
+    from symgrad.ops.shape import stack
+
+    outs = _outputs(outputs)
+    gs = _as_list(grad_outputs) if grad_outputs is not None else [None] * len(outs)
+    if len(gs) != len(outs):
+        raise RuntimeError(f"grad_outputs has {len(gs)} entries for {len(outs)} outputs")
+    sizes = set()
+    for i, (t, g) in enumerate(zip(outs, gs)):
+        if g is None:
+            raise RuntimeError("grad can be implicitly created only for scalar outputs (with "
+                               "is_grads_batched=True, pass grad_outputs with a batch axis)")
+        if tuple(g.shape[1:]) != tuple(t.shape) or not g.ndim:
+            raise RuntimeError(
+                "If `is_grads_batched=True`, we interpret the first dimension of each "
+                "grad_output as the batch dimension. The sizes of the remaining dimensions are "
+                f"expected to match the shape of corresponding output, but a mismatch was "
+                f"detected: grad_output[{i}] has a shape of {tuple(g.shape)} and output[{i}] "
+                f"has a shape of {tuple(t.shape)}.")
+        sizes.add(g.shape[0])
+    if len(sizes) > 1:
+        raise ValueError("vmap: Expected all tensors to have the same size in the mapped "
+                         f"dimension, got sizes {sorted(sizes)} for the mapped dimension")
+    (n,) = sizes
+    keep = create_graph if retain_graph is None else retain_graph
+    rows = [grad(outs, inputs, [g[b] for g in gs], retain_graph=keep or b < n - 1,
+                 create_graph=create_graph, allow_unused=allow_unused,
+                 materialize_grads=materialize_grads) for b in range(n)]
+    return tuple(None if col[0] is None else stack(list(col)) for col in zip(*rows))
+
+
+def _meta(t: Tensor | GradientEdge) -> tuple:
+    """Shape and dtype of the gradient of an input of ``grad`` (a tensor or an edge)."""
+    if type(t) is not GradientEdge:
+        return t._data.shape, t._data.dtype
+    node, nr = t.node, t.output_nr
+    if type(node) is AccumulateGrad:
+        return node.variable._data.shape, node.variable._data.dtype
+    return node._output_meta(nr) if nr else (node._shape, node._dtype)
+
+
+def _owned(g, is_shared: bool, dtype: np.dtype) -> np.ndarray:
+    """A captured gradient as an array the caller may keep and change, in ``dtype``."""
     if type(g) is not np.ndarray:
         g = np.asarray(g)
     if is_shared or g.base is not None or not g.flags.writeable:
         g = g.copy()
-    if g.dtype != like._data.dtype:
-        g = g.astype(like._data.dtype)
+    if g.dtype != dtype:
+        g = g.astype(dtype)
     return g
 
 
@@ -248,4 +332,4 @@ def grad_rows(output: Tensor, input: Tensor, cotangents: Iterable[np.ndarray]
         got = _run([root], [seed], True, False, shared, [node], False, deps)
         entry = _captured(got, node, input)
         yield (np.zeros(input._data.shape, input._data.dtype) if entry is None
-               else _owned(entry[0], entry[1], input))
+               else _owned(entry[0], entry[1], input._data.dtype))

@@ -160,6 +160,8 @@ def _run_capture(roots: Sequence[Node], grads: Sequence[Any], retain_graph: bool
         return _run_all(roots, grads, retain_graph, create_graph, accumulate, shared, run_hooks,
                         targets, apply, deps)
     order, needed, runs = _leading_to(_kahn(roots, deps), targets)
+    if accumulate:   # backward(inputs=...) runs a captured node too, hooks and all, as
+        runs.update(targets)   # PyTorch does (its results go nowhere: nothing needs them)
 
     buffers: dict[Node, Any] = {}
     for root, g in zip(roots, grads):

@@ -42,6 +42,10 @@ import numpy as np
 
 from symgrad.autograd.graph import Node, OutputGrads
 from symgrad.autograd.grad_mode import _state, no_grad
+from symgrad.autograd._switches import active as _extras
+from symgrad.autograd.record_extras import note_traceback
+from symgrad.autograd.saved_tensors import (Packed, _hooks, check_unchanged, history_alias,
+                                            pack_all)
 from symgrad.tensor import (INFERENCE_SAVED_MESSAGE, InferenceVersion, Tensor, share_storage,
                             check_in_place, shares_live_storage)
 
@@ -64,6 +68,7 @@ class FunctionCtx:
         self._outputs: tuple = ()   # per value forward returned: its Tensor (None if no array)
         self._freed = False
         self._forward_saved: tuple | None = None   # save_for_forward's, read while jvp runs
+        self._packed: Packed | None = None   # what saved_tensors_hooks made of _saved
 
     def save_for_backward(self, *values: Any) -> None:
         """Keep tensors or arrays for backward (inputs and the output stay in the graph).
@@ -78,6 +83,9 @@ class FunctionCtx:
 
     def save_for_forward(self, *values: Any) -> None:
         """Keep tensors for ``jvp`` (forward-mode AD), where ``saved_tensors`` returns them."""
+        if not all(v is None or isinstance(v, (Tensor, np.ndarray)) for v in values):
+            raise AssertionError("save_for_forward expects all arguments to be tensors; you "
+                                 "should save non-tensors as attributes on ctx.")
         self._forward_saved = tuple(values)
 
     @property
@@ -90,11 +98,31 @@ class FunctionCtx:
             from symgrad.autograd.graph import FREED_MESSAGE
 
             raise RuntimeError(FREED_MESSAGE)
+        if self._packed is not None:
+            return self._unpacked_tensors()
         for vc, version, ident in self._versions:
             if vc[0] != version:
                 self._version_error(vc[0], version, ident)
         ids = self._saved_ids or (None,) * len(self._saved)
         return tuple(self._as_tensor(v, ident) for v, ident in zip(self._saved, ids))
+
+    def _unpacked_tensors(self) -> tuple:
+        """``saved_tensors`` when saved_tensors_hooks packed them: each through the unpack
+        hook (at every access, as PyTorch), an input's or output's with that tensor's
+        place in the graph."""
+        result = []
+        ids = self._saved_ids or (None,) * len(self._saved)
+        for k, (v, ident) in enumerate(zip(self._saved, ids)):
+            if v is None:
+                result.append(None)
+                continue
+            u = self._packed.unpacked(k)
+            for vc, version, who in self._versions:
+                check_unchanged(u, vc, version,
+                                lambda e=(vc[0], version, who): self._version_error(*e))
+            orig = self._as_tensor(v, ident)
+            result.append(u if ident is None or u is orig else history_alias(orig, u._data))
+        return tuple(result)
 
     def _version_error(self, now: int, version: int, ident: Any) -> None:
         """Reading a value that changed since forward would give a silently wrong gradient."""
@@ -189,12 +217,12 @@ class FunctionNode(Node):
             grads = [g if isinstance(g, Tensor) else Tensor._wrap(g)]
         else:
             grads = self._backward_grads(g)
-        fn, ctx = self.fn, self.ctx
+        backward, ctx = self.fn._user_backward(), self.ctx
         if create_graph:
-            outs = fn.backward(ctx, *grads)
+            outs = backward(ctx, *grads)
         else:
             with no_grad():
-                outs = fn.backward(ctx, *grads)
+                outs = backward(ctx, *grads)
         return self._check(outs, create_graph)
 
     def _check(self, outs: Any, create_graph: bool) -> list:
@@ -256,6 +284,7 @@ class FunctionNode(Node):
     def release(self) -> None:
         self.ctx._freed = True
         self.ctx._saved = ()
+        self.ctx._packed = None
 
     # ------------------------------------------------------------------ symbolic side
     def replay(self, args: list) -> np.ndarray | tuple:
@@ -305,7 +334,7 @@ class FunctionNode(Node):
         gt = Tensor._wrap(_obj(_to_sympy(g)))
         with no_grad():
             try:
-                outs = self.fn.backward(ctx, gt)
+                outs = self.fn._user_backward()(ctx, gt)
             except Exception as e:  # noqa: BLE001 - explained to the user below
                 raise TypeError(f"{self.fn.__name__}.backward could not run on exact values "
                                 f"({type(e).__name__}: {e}); write it with symgrad "
@@ -338,7 +367,7 @@ class FunctionNode(Node):
         ctx._saved = ()
         try:
             with no_grad():
-                self.fn.forward(ctx, *inputs)
+                self.fn._run_forward(ctx, inputs)
         except Exception:  # noqa: BLE001 - numpy-only forward code: fall back
             return None
         if len(ctx._saved) != len(self.ctx._saved) or not all(
@@ -417,12 +446,51 @@ class Function(metaclass=_FunctionMeta):
     elementwise: bool = False
 
     @staticmethod
-    def forward(ctx: FunctionCtx, *args: Any) -> Any:
-        raise NotImplementedError("a Function subclass must define a static forward(ctx, ...)")
+    def forward(*args: Any) -> Any:
+        """``forward(ctx, *args)``, or ``forward(*args)`` with a ``setup_context``."""
+        raise NotImplementedError("You must implement the forward function for custom "
+                                  "autograd.Function (a static forward(ctx, ...)).")
+
+    @staticmethod
+    def setup_context(ctx: FunctionCtx, inputs: tuple, output: Any) -> None:
+        """PyTorch's other style: ``forward(*args)`` takes no ctx, and this saves what
+        backward needs from the inputs and the output (called right after forward)."""
+        raise NotImplementedError("setup_context is not implemented.")
 
     @staticmethod
     def backward(ctx: FunctionCtx, *grads: Any) -> Any:
-        raise NotImplementedError("a Function subclass must define a static backward(ctx, ...)")
+        raise NotImplementedError("You must implement either the backward or vjp method for "
+                                  "your custom autograd.Function to use it with backward mode "
+                                  "AD.")
+
+    #: PyTorch's other name for ``backward``: a subclass defines one of the two.
+    vjp = backward
+
+    @staticmethod
+    def jvp(ctx: FunctionCtx, *grad_inputs: Any) -> Any:
+        """Forward mode, which symgrad does not have (nor, without this, a Function)."""
+        raise NotImplementedError("You must implement the jvp function for custom "
+                                  "autograd.Function to use it with forward mode AD.")
+
+    @classmethod
+    def _user_backward(cls) -> Any:
+        """The subclass's ``backward``, or its ``vjp`` (defining both is an error)."""
+        backward, vjp = cls.backward, cls.vjp
+        if vjp is Function.vjp:
+            return backward
+        if backward is not Function.backward:
+            raise RuntimeError("Implementing both 'backward' and 'vjp' for a custom Function "
+                               "is not allowed. You should only implement one of them.")
+        return vjp
+
+    @classmethod
+    def _run_forward(cls, ctx: FunctionCtx, args: tuple) -> Any:
+        """``forward`` in the style the subclass uses (recording is off)."""
+        if cls.setup_context is Function.setup_context:
+            return cls.forward(ctx, *args)
+        out = cls.forward(*args)
+        cls.setup_context(ctx, args, out)
+        return out
 
     @classmethod
     def apply(cls, *args: Any) -> Any:
@@ -450,7 +518,7 @@ class Function(metaclass=_FunctionMeta):
         ctx.needs_input_grad = needs
         ctx._inputs = tuple(args)
         with no_grad():
-            out = cls.forward(ctx, *args)
+            out = cls._run_forward(ctx, args)
         several = isinstance(out, tuple)
         returned = out if several else (out,)
         dirty = _dirty_inputs(ctx, args, raw)
@@ -499,6 +567,11 @@ class Function(metaclass=_FunctionMeta):
         ctx._saved_ids = tuple(_identify(v, tensors, raw, returned, ctx._outputs)
                                for v in ctx._saved)
         ctx._versions = _snapshot(ctx)
+        if _extras[0]:   # saved-tensor hooks or anomaly mode are on somewhere
+            if _hooks.pair is not None:
+                ctx._packed = pack_all([None if v is None else ctx._as_tensor(v, ident)
+                                        for v, ident in zip(ctx._saved, ctx._saved_ids)])
+            note_traceback(node)
 
     @classmethod
     def _apply_symbolic(cls, args: tuple) -> Any:

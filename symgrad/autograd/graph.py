@@ -7,13 +7,21 @@ op table (``symgrad.ops``), one subclass per PyTorch node name.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["Node", "AccumulateGrad", "HookHandle", "NodeHooks", "DROPPED", "OutputGrads",
-           "add_output", "merge_grads", "output_grad", "FREED_MESSAGE"]
+from symgrad.autograd.multi_grad_hook import register_multi_grad_hook
+from symgrad.autograd.saved_tensors import (allow_mutation_on_saved_tensors,
+                                            disable_saved_tensors_hooks, increment_version,
+                                            save_on_cpu, saved_tensors_hooks)
+
+__all__ = ["saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks",
+           "increment_version", "allow_mutation_on_saved_tensors", "Node", "AccumulateGrad",
+           "GradientEdge", "get_gradient_edge", "register_multi_grad_hook", "HookHandle",
+           "NodeHooks", "DROPPED", "OutputGrads", "add_output", "merge_grads", "output_grad",
+           "FREED_MESSAGE"]
 
 _new = object.__new__
 
@@ -263,3 +271,24 @@ class AccumulateGrad(Node):
 
     def apply(self, grad: Any, create_graph: bool) -> tuple:
         return ()
+
+
+class GradientEdge(NamedTuple):
+    """Where a tensor's gradient enters the graph: output ``output_nr`` of ``node``. It
+    stands for the tensor as an ``inputs=`` entry of ``autograd.grad`` (the gradient of that
+    output), and holds the node, not the tensor, so the tensor may be gone."""
+
+    node: Node
+    output_nr: int
+    ownership_token: Any = None
+
+
+def get_gradient_edge(tensor: Any) -> GradientEdge:
+    """The ``GradientEdge`` of a tensor that requires grad: its ``grad_fn`` and output
+    number, or a leaf's AccumulateGrad node."""
+    if not tensor.requires_grad:
+        raise RuntimeError("It is not possible to get the gradient edge for a Tensor that "
+                           "does not require gradients")
+    if tensor.grad_fn is None:
+        return GradientEdge(tensor._grad_accumulator(), 0)
+    return GradientEdge(tensor.grad_fn, tensor.output_nr)

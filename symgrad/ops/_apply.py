@@ -14,6 +14,8 @@ import numpy as np
 from symgrad import _dtype
 from symgrad._quiet import quiet_enter as _quiet_enter, quiet_exit as _quiet_exit
 from symgrad.autograd.grad_mode import _state
+from symgrad.autograd._switches import active as _extras
+from symgrad.autograd.record_extras import on_record
 from symgrad.ops.namespaces import NUMPY, to_exact
 from symgrad.tensor import INFERENCE_SAVED_MESSAGE, InferenceVersion, Tensor, share_storage
 
@@ -114,6 +116,8 @@ def apply(op, *args: Any, **params: Any) -> Tensor:
                 (edges[0] is not _NO_EDGE, edges[1] is not _NO_EDGE))   # _needed's, inline
             saved_idx, ans = got or _needed(op, edges, const_edges)
         node._saved = _snapshot(saved_idx, args, t, ans) if saved_idx or ans else None
+    if _extras[0]:   # saved-tensor hooks or anomaly mode are on somewhere
+        on_record(node, args, t)
     return t
 
 
@@ -135,7 +139,7 @@ def _needed(op, edges: list, const: tuple | None) -> tuple[tuple, bool]:
             if runs:
                 idx.update(reads)
                 ans = ans or reads_ans
-        got = op.saved_for[key] = (tuple(sorted(idx)), ans)
+        got = op.saved_for[key] = (tuple(i for i in op.saved_idx if i in idx), ans)
     return got
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from symgrad.autograd.graph import FREED_MESSAGE, AccumulateGrad, Node
+from symgrad.autograd.saved_tensors import RAW, SavedTensor, check_unchanged, edge_alias
 from symgrad.ops.namespaces import NUMPY, tensor_namespace, unbroadcast
 
 __all__ = ["OpNode", "parent_meta"]
@@ -50,8 +51,8 @@ class OpNode(Node):
 
     def apply(self, g: Any, create_graph: bool) -> list:
         op = self.op
-        if self._freed and op.reads:
-            raise RuntimeError(FREED_MESSAGE + f" (node {self.name()})")
+        if self._freed and op.reads:   # released, or packed by saved_tensors_hooks
+            return self._apply_unpacked(g, create_graph)
         saved = self._saved
         if saved:
             for vc, version, _ in saved:
@@ -99,6 +100,38 @@ class OpNode(Node):
                 r = r.astype(dtype)
             outs.append(r)
         return outs
+
+    def _apply_unpacked(self, g: Any, create_graph: bool) -> list:
+        """``apply`` for a node whose saved values were packed by saved-tensor hooks: the
+        rules run on what the unpack hook returns (``_args``/``_ans`` keep the forward values
+        for the verifier). A released node raises."""
+        if self._freed is True:
+            raise RuntimeError(FREED_MESSAGE + f" (node {self.name()})")
+        args, ans = self._unpacked()
+        if not create_graph:
+            return self.vjp_with(NUMPY, g, args, ans)
+        targs, tans = self._unpack(args, ans)
+        return self.vjp_with(tensor_namespace(), g, targs, tans)
+
+    def _unpacked(self, only: int | None = None) -> tuple[list, Any]:
+        """The saved arguments and output with the packed entries unpacked (all of them,
+        or the one of argument ``only``: -1 for the output)."""
+        packed = self._freed
+        args, ans = list(self._args), self._ans
+        for k, (vc, version, i) in enumerate(self._saved):
+            if only is not None and i != only:
+                continue
+            if packed.values[k] is RAW:   # (no hook on this one: the saved value, checked)
+                if vc[0] != version:
+                    self._check_versions(((vc, version, i),))
+                continue
+            u = packed.unpacked(k)
+            check_unchanged(u, vc, version, lambda e=(vc, version, i): self._check_versions((e,)))
+            if i < 0:
+                ans = u._data
+            else:
+                args[i] = u._data
+        return args, ans
 
     def _no_rule(self, i: int) -> None:
         op = self.op
@@ -165,8 +198,8 @@ class OpNode(Node):
                 f"'{self.arg_name(i)}' of {self.op.name}, whose shape is {tuple(shape)}"
             ) from None
 
-    def _check_versions(self) -> None:
-        for vc, version, i in self._saved:
+    def _check_versions(self, saved: tuple | None = None) -> None:
+        for vc, version, i in self._saved if saved is None else saved:
             if vc[0] != version:
                 label = "its output" if i < 0 else f"its argument '{self.arg_name(i)}'"
                 raise RuntimeError(
@@ -176,23 +209,27 @@ class OpNode(Node):
                     "Use an out-of-place operation (x = x + 1 rather than x += 1) or .clone() "
                     "the tensor before changing it.")
 
-    def _unpack(self) -> tuple[tuple, Any]:
-        """The saved values as Tensors that lead back into the graph (for create_graph)."""
+    def _unpack(self, unpacked: list | None = None, ans: Any = None) -> tuple[tuple, Any]:
+        """The saved values as Tensors that lead back into the graph (for create_graph):
+        ``_args`` and ``_ans``, or the values the saved-tensor hooks unpacked (a leaf's then
+        a tensor that feeds the leaf's gradient, as PyTorch's unpacked values do)."""
         from symgrad.tensor import Tensor
 
+        hooked = unpacked is not None
+        if not hooked:
+            unpacked, ans = self._args, self._ans
         args = []
         const = self._const or ()
-        for i, (a, (parent, nr)) in enumerate(zip(self._args, self.next_functions)):
+        for i, (a, (parent, nr)) in enumerate(zip(unpacked, self.next_functions)):
             if parent is None:
                 args.append(Tensor._wrap(a) if type(a) is _ndarray else a)
             elif type(parent) is AccumulateGrad:
-                args.append(parent.variable)
+                args.append(edge_alias(parent, nr, a) if hooked else parent.variable)
             else:
                 t = Tensor._wrap(a, parent, i not in const)
                 if nr:
                     t._set_history(parent, nr)
                 args.append(t)
-        ans = self._ans
         if ans is not None:
             ans = Tensor._wrap(ans, self, True)
         tangents = getattr(self, "_tangents", None)
@@ -232,6 +269,8 @@ class OpNode(Node):
         # (only for names the class does not define: PyTorch's ``grad_fn._saved_self`` ...)
         if name.startswith("_saved_"):
             return self._saved_named(name[len("_saved_"):])
+        if name.startswith("_raw_saved_"):
+            return self._raw_saved(name[len("_raw_saved_"):])
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def _saved_named(self, key: str) -> Any:
@@ -245,10 +284,11 @@ class OpNode(Node):
         names = op.arg_names
         params = self._params or _EMPTY
         idx = {"self": 0, "other": 1}.get(key, names.index(key) if key in names else None)
+        packed = self._freed
         if key == "result" and op.saves_ans:
-            if self._freed:
+            if packed is True:
                 raise RuntimeError(FREED_MESSAGE)
-            return Tensor._wrap(self._ans, self, True)
+            return Tensor._wrap(self._unpacked(-1)[1] if packed else self._ans, self, True)
         if (idx is not None and not op.variadic and idx < len(names)
                 and op.saved_idx is not None and idx in op.saved_idx):
             from symgrad.ops._apply import _needed
@@ -257,13 +297,13 @@ class OpNode(Node):
                                                            self._const)[0]:
                 return None   # only the rules of inputs that need a gradient read values
             parent, nr = self.next_functions[idx]
-            if self._freed and parent is not None:
+            if packed is True and parent is not None:
                 raise RuntimeError(FREED_MESSAGE)
-            a = self._args[idx]
+            a = self._unpacked(idx)[0][idx] if packed else self._args[idx]
             if parent is None:
                 return Tensor._wrap(a) if type(a) is _ndarray else a
             if type(parent) is AccumulateGrad:
-                return parent.variable
+                return edge_alias(parent, nr, a)
             t = Tensor._wrap(a, parent, True)
             if nr:
                 t._set_history(parent, nr)
@@ -271,6 +311,17 @@ class OpNode(Node):
         if key in params:
             return params[key]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '_saved_{key}'")
+
+    def _raw_saved(self, key: str) -> SavedTensor:
+        """PyTorch's ``_raw_saved_<name>``: the saved tensor ``_saved_<name>`` reads, as a
+        ``SavedTensor`` that takes hooks of its own."""
+        names = self.op.arg_names
+        idx = -1 if key == "result" else {"self": 0, "other": 1}.get(
+            key, names.index(key) if key in names else None)
+        for k, (_, _, i) in enumerate(self._saved or ()):
+            if i == idx:
+                return SavedTensor(self, k, lambda: self._saved_named(key))
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '_raw_saved_{key}'")
 
     @property
     def saved_values(self) -> dict[str, Any]:

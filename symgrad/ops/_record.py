@@ -173,10 +173,12 @@ def _derive(op: Op) -> None:
     if op.variadic:
         op.saved_idx = "*" if "*" in op.reads else None
     else:
-        idx = tuple(i for i, n in enumerate(op.arg_names) if n in op.reads)
-        op.saved_idx = idx if (idx or op.saves_ans) else None
         op.rule_reads = tuple((tuple(i for i, n in enumerate(op.arg_names) if n in rd),
                                "ans" in rd) for rd in op._rule_names)
+        # in the order PyTorch saves them (what saved-tensor hooks see): the values the
+        # first argument's rule reads, then the new ones of the next rule's, ...
+        idx = tuple(dict.fromkeys(i for reads, _ in op.rule_reads for i in reads))
+        op.saved_idx = idx if (idx or op.saves_ans) else None
         # every rule reads the same values: which of them run cannot narrow what is saved
         op.uniform_reads = len({rr for rr, r in zip(op.rule_reads, op.vjp)
                                 if r is not None}) <= 1

@@ -118,7 +118,7 @@ def _kinks(order: list) -> list[tuple[Any, KinkFinding]]:
     found = []
     for node in reversed(order):
         op = getattr(node, "op", None)
-        if op is None or op.kinks is None or node._args is None or node._freed:
+        if op is None or op.kinks is None or node._args is None or node._freed is True:
             continue
         try:  # optional arguments (a loss's weight=None) stay None: the kink test handles them
             with np.errstate(all="ignore"):
