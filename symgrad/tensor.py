@@ -1135,8 +1135,10 @@ def share_storage(base: Tensor, alias: Tensor, view: bool = True) -> None:
     root = extra.get("base", base) if extra else base
     view = alias._extra_dict()
     view["base"] = root
-    if not grad_mode._state.enabled:
+    if not grad_mode._state.enabled or (extra and "no_grad_view" in extra):
         view["no_grad_view"] = True
+    if extra and "multi_view" in extra:   # a view of one of split's outputs is one too
+        view["multi_view"] = extra["multi_view"]
 
 
 def shares_live_storage(t: Tensor) -> bool:
@@ -1150,9 +1152,9 @@ def shares_live_storage(t: Tensor) -> bool:
 
 def view_family(t: Tensor) -> tuple[Tensor, list[Tensor], bool]:
     """The root base of ``t`` (``t`` itself if it is no view), the live views of that root
-    (``t`` among them if it is one), and whether another live tensor shares the storage
-    without being either (an output of a custom Function aliasing its input, or a view
-    of a ``detach()``ed alias): its history cannot be rewritten."""
+    (``t`` among them if it is one), and whether another live tensor with a history shares
+    the storage without being either (an output of a custom Function aliasing its input):
+    its history cannot be rewritten. (A ``detach()``ed alias and its views have none.)"""
     extra = t._extra
     root = extra.get("base", t) if extra else t
     views: list[Tensor] = []
@@ -1166,7 +1168,7 @@ def view_family(t: Tensor) -> tuple[Tensor, list[Tensor], bool]:
                 continue
             if o._extra and o._extra.get("base") is root:
                 views.append(o)
-            elif o is not t:
+            elif o is not t and o._requires_grad:
                 foreign = True
     return root, views, foreign
 

@@ -166,3 +166,75 @@ def test_entries_are_found_from_memory_for_any_layout():
     for other in (base.view(np.float32)[:, :2], base.copy()):
         with pytest.raises(RuntimeError, match="cannot tell which entries"):
             _entries(sg.Tensor._wrap(base), sg.Tensor._wrap(other))
+
+
+# Programs from a review of this feature, each run in both libraries: the outcome (values,
+# gradients, node names, or the error type) must be PyTorch's.
+REVIEW_PROGRAMS = {
+    "squeeze_of_nothing_is_a_view": """
+a = m.ones(2, 3, dtype=m.float64, requires_grad=True); x = a.clone(); s = x.squeeze()
+s.mul_(3); x.sum().backward(); out = (x.grad_fn.name(), a.grad.tolist())""",
+    "base_changed_under_a_squeezed_view": """
+a = m.ones(2, 3, dtype=m.float64, requires_grad=True); x = a.clone(); s = x.squeeze(0)
+x.mul_(3); s.sum().backward(); out = (s.grad_fn.name(), a.grad.tolist())""",
+    "hook_on_a_view_changed_in_place_is_bypassed": """
+a = m.tensor([1., 2., 3.], dtype=m.float64, requires_grad=True); x = a * 1; v = x[1:]
+v.register_hook(lambda g: g * 100); v.mul_(2); (v * 3).sum().backward(); out = a.grad.tolist()""",
+    "split_outputs_refuse_in_place": """
+a = m.ones(4, dtype=m.float64, requires_grad=True); x = a * 1; p, q = x.split(2); p.mul_(2)""",
+    "unbind_outputs_refuse_in_place": """
+a = m.ones(2, 2, dtype=m.float64, requires_grad=True); x = a * 1; r = x.unbind()[1]; r.add_(1)""",
+    "a_view_of_a_no_grad_view_refuses": """
+a = m.ones(4, dtype=m.float64, requires_grad=True); x = a * 1
+with m.no_grad():
+    v = x[1:]
+u = v[1:]; u.mul_(2)""",
+    "a_no_grad_view_refuses_a_recorded_value": """
+x = m.zeros(3, dtype=m.float64); w = m.ones(2, dtype=m.float64, requires_grad=True)
+with m.no_grad():
+    v = x[1:]
+v.add_(w)""",
+    "no_grad_views_of_tensors_that_require_grad_do_too": """
+a = m.ones(3, dtype=m.float64, requires_grad=True)
+with m.no_grad():
+    v = a[1:]; e = a * 2
+out = (v.requires_grad, v.is_leaf, e.requires_grad, repr(v).replace("torch.", "symgrad."))""",
+    "reshape_copy_is_no_view": """
+a = m.ones(2, 3, dtype=m.float64, requires_grad=True); x = a * 1; y = x.t().reshape(6)
+y.mul_(2); out = (y._base is None, y.grad_fn.name())""",
+    "retained_grad_of_a_reshape_copy": """
+a = m.ones(2, 2, dtype=m.float64, requires_grad=True); x = a * 1
+y = x.t().flatten(); y.retain_grad(); z = y[1:]; z.mul_(2)
+(y.sum() + z.sum()).backward(); out = (y.grad.tolist(), a.grad.tolist())""",
+    "a_detached_alias_and_its_views_do_not_block": """
+a = m.ones(4, dtype=m.float64, requires_grad=True); x = a * 1; d = x.detach(); dv = d[1:]
+x.mul_(a); x.sum().backward(); out = (x.grad_fn.name(), dv.tolist(), a.grad.tolist())""",
+    "base_data_replaced_while_a_view_lives": """
+a = m.tensor([1., 2., 3.], dtype=m.float64, requires_grad=True); x = a * 1; v = x[1:]
+x.data = m.tensor([5., 6., 7.], dtype=m.float64); x.mul_(2); out = (x.tolist(), v.tolist())""",
+    "empty_diagonal_does_not_block": """
+a = m.ones(2, 3, 1, dtype=m.float64, requires_grad=True); x = a * 1
+d = x.diagonal(-1, 2, 0); x.mul_(2); out = (tuple(d.shape), x.grad_fn.name())""",
+    "copy_nodes_are_named_as_pytorch": """
+a = m.ones(2, dtype=m.float64, requires_grad=True); x = a * 1; x.copy_(a); y = a * 1
+y[...] = a; out = (x.grad_fn.name(), y.grad_fn.name())""",
+    "double_backward_through_T_of_a_number": """
+import warnings
+warnings.simplefilter("ignore")
+a = m.tensor(0.95, dtype=m.float64, requires_grad=True); t = a.T
+(g,) = m.autograd.grad(t * t, a, create_graph=True); g.backward(); out = (g.item(), a.grad.item())""",
+}
+
+
+def _outcome(m, code):
+    env = {"m": m}
+    try:
+        exec(code, env)  # noqa: S102 - the programs above
+    except Exception as e:  # noqa: BLE001 - the outcome is the error's type
+        return type(e).__name__
+    return env.get("out")
+
+
+@pytest.mark.parametrize("name", sorted(REVIEW_PROGRAMS))
+def test_review_programs_as_pytorch(torch, name):
+    assert _outcome(sg, REVIEW_PROGRAMS[name]) == _outcome(torch, REVIEW_PROGRAMS[name])

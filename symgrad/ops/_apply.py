@@ -82,11 +82,15 @@ def apply(op, *args: Any, **params: Any) -> Tensor:
         _quiet_exit(token)
     if type(out) is not _ndarray:
         out = np.asarray(out)
+    if op.view and out is datas[0]:   # (squeeze of no dimension: numpy returns x itself)
+        out = out.view()
     grad = needs_grad and op.grad_ok
     if not grad and not (record and _state.record_all):
         t = _wrap(out)
         if op.view and out.base is not None:
             share_storage(args[0], t)   # (a view of an inference tensor is one: same counter)
+            if args[0]._requires_grad:   # made under no_grad: a leaf, as PyTorch's views are
+                t._requires_grad = True
         elif not record and _state.inference:
             t._vc = InferenceVersion((0, False))
         return t

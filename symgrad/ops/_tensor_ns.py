@@ -89,7 +89,7 @@ def _squeeze(a, axis=None):
 def _transpose(a, axes=None):
     t = _t(a)
     axes = tuple(range(t.ndim - 1, -1, -1)) if axes is None else tuple(axes)
-    return ops.permute(t, *axes)
+    return ops.permute(t, axes)   # (one tuple: () for a 0-d tensor)
 
 
 def _zeros_like(a):

@@ -45,11 +45,25 @@ def _check_target(t: Tensor, what: str, root: Tensor, foreign: bool) -> None:
             f"a view of a leaf Variable that requires grad is being used in an in-place "
             f"operation ({what}). Wrap the update in `with symgrad.no_grad():` or change a "
             "view of a clone.")
+    extra = t._extra
+    if extra and "no_grad_view" in extra:
+        raise RuntimeError(
+            f"A view was created in no_grad mode and is being modified inplace ({what}) with "
+            "grad mode enabled: whether the change is to be recorded is ambiguous. Make both "
+            "the view and the in-place change inside the no_grad block (not recorded) or both "
+            "outside it (recorded).")
+    if extra and "multi_view" in extra:
+        k, node = extra["multi_view"]
+        raise RuntimeError(
+            f"Output {k} of {node} is a view and is being modified inplace ({what}). This view "
+            "is the output of a function that returns multiple views. Such functions do not "
+            "allow the output views to be modified inplace. You should replace the inplace "
+            "operation by an out-of-place one.")
     if foreign:
         raise RuntimeError(
             f"in-place {what} on a tensor that shares storage with another live tensor that "
-            "is not a view of it (the output of a custom Function that returned its input, "
-            "or a view of a detach()ed alias) while gradients are recorded: symgrad cannot "
+            "is not a view of it and has a history of its own (the output of a custom "
+            "Function that returned its input) while gradients are recorded: symgrad cannot "
             "rewrite that tensor's history. Use the out-of-place form (y = y + 1), work on "
             ".clone(), or drop the other tensor first.")
 
@@ -77,13 +91,23 @@ def inplace(t: Tensor, fn: Callable[..., Tensor], *args: Any, **kwargs: Any) -> 
     if _records(t, args):
         root, views, foreign = view_family(t)
         _check_target(t, what, root, foreign)
-        before = root._data.copy() if root is not t else None
-        old = t._history_alias(t._data.copy())   # (with t's tangent, under a dual level)
+        if root is not t and not (t._data.size and np.may_share_memory(root._data, t._data)):
+            root, views = t, []   # an empty view changes nothing; or the base's data moved
+        if root is not t:
+            # t's value read from its base, as PyTorch's CopySlices does: the view's own
+            # node (and the hooks on it) are not on the path of the new value
+            where = _Positions(root._data)
+            index = where.entries(t._data)
+            before = root._history_alias(root._data.copy())
+            old = apply(VIEW_OF_BASE, before, index=index, in_shape=root._data.shape)
+        else:
+            old = t._history_alias(t._data.copy())   # (with t's tangent, under a dual level)
         res = fn(old, *args, **kwargs)
         _write(t, res, what)
-        if root is not t:   # t is a view: the base gets the change, t is read from it
-            _set_history(root, apply(COPY_SLICES, root._history_alias(before), res,
-                                     index=_entries(root, t)))
+        now = res
+        if root is not t:   # the base gets the change; t is read from it with the others
+            now = apply(COPY_SLICES, before, res, index=index)
+            _set_history(root, now)
         elif res._requires_grad:
             _set_history(t, res)
         elif t._requires_grad:
@@ -92,7 +116,7 @@ def inplace(t: Tensor, fn: Callable[..., Tensor], *args: Any, **kwargs: Any) -> 
             # zero-gradient node; symgrad makes it a constant: the same gradients elsewhere.)
             t.detach_()
         if views:
-            _read_views_again(root, views)
+            _read_views_again(root, now, views, where if root is not t else None)
     else:
         with no_grad():
             res = fn(t, *args, **kwargs)
@@ -114,43 +138,61 @@ def _set_history(t: Tensor, res: Tensor) -> None:
         t._move_retain(old_fn)
 
 
-def _read_views_again(root: Tensor, views: list[Tensor]) -> None:
-    """After ``root``'s storage changed: each live view recorded as reading its entries
-    from ``root``'s current value (PyTorch's AsStridedBackward0). Views made under no_grad
-    stay constants, as in PyTorch."""
-    now = root._history_alias(root._data.copy())
+def _read_views_again(root: Tensor, now: Tensor, views: list[Tensor],
+                      where: _Positions | None) -> None:
+    """After ``root``'s storage changed to ``now``'s value (with ``now``'s history): each
+    live view recorded as reading its entries from it (PyTorch's AsStridedBackward0).
+    Views made under no_grad stay constants, as in PyTorch; a view whose base's data was
+    replaced (``x.data = ...``) no longer shares it and is left alone."""
     shape = root._data.shape
     for v in views:
-        if not v._extra.get("no_grad_view"):
-            _set_history(v, apply(VIEW_OF_BASE, now, index=_entries(root, v), in_shape=shape))
+        if "no_grad_view" in v._extra or not (
+                v._data.size and np.may_share_memory(root._data, v._data)):
+            continue
+        where = where or _Positions(root._data)
+        _set_history(v, apply(VIEW_OF_BASE, now, index=where.entries(v._data), in_shape=shape))
+
+
+class _Positions:
+    """Which entries of a base array the entries of its views are, found from where each
+    lies in memory: the base's position numbers are laid over a buffer with its layout,
+    and a view's layout read back from it (built once per in-place op, then read once per
+    view: the cost of a view is its own size)."""
+
+    def __init__(self, r: np.ndarray) -> None:
+        self.shape, self.size = r.shape, r.itemsize
+        self.lo, self.hi = _extent(r)
+        self.buf = np.full((self.hi - self.lo) // self.size + 1, -1, dtype=np.int64)
+        self._over(r)[...] = np.arange(r.size).reshape(r.shape)
+
+    def _over(self, a: np.ndarray) -> np.ndarray:   # ``a``'s layout, laid over the buffer
+        size = self.size
+        return np.lib.stride_tricks.as_strided(
+            self.buf[(a.ctypes.data - self.lo) // size:], shape=a.shape,
+            strides=[st // size * 8 for st in a.strides])
+
+    def entries(self, v: np.ndarray) -> tuple:
+        """The index of the base's entries that ``v``'s entries are (an index array per
+        dimension of the base, shaped like ``v``)."""
+        size = self.size
+        vlo, vhi = _extent(v)
+        if (v.itemsize != size or not self.lo <= vlo <= vhi <= self.hi
+                or any(st % size for st in (*v.strides, vlo - self.lo))):
+            raise RuntimeError("symgrad cannot tell which entries of its base this view "
+                               "covers (a view with another dtype or layout): change a "
+                               ".clone() of it")
+        pos = self._over(v).copy()
+        if v.size and pos.min() < 0:
+            raise RuntimeError("symgrad cannot tell which entries of its base this view "
+                               "covers: change a .clone() of it")
+        if not self.shape:   # a view of a 0-d tensor is that entry, with dimensions of size 1
+            return (None,) * v.ndim
+        return np.unravel_index(pos, self.shape)
 
 
 def _entries(root: Tensor, view: Tensor) -> tuple:
-    """The index of ``root``'s entries that ``view``'s entries are (an index array per
-    dimension of ``root``, shaped like ``view``), found from where each lies in memory."""
-    r, v = root._data, view._data
-    size = r.itemsize
-    lo, hi = _extent(r)
-    vlo, vhi = _extent(v)
-    if (v.itemsize != size or not lo <= vlo <= vhi <= hi
-            or any(st % size for st in (*r.strides, *v.strides, vlo - lo))):
-        raise RuntimeError("symgrad cannot tell which entries of its base this view covers "
-                           "(a view with another dtype or layout): change a .clone() of it")
-    buf = np.full((hi - lo) // size + 1, -1, dtype=np.int64)
-
-    def over(a: np.ndarray) -> np.ndarray:   # ``a``'s layout, laid over ``buf``
-        start = (a.ctypes.data - lo) // size
-        return np.lib.stride_tricks.as_strided(
-            buf[start:], shape=a.shape, strides=[st // size * 8 for st in a.strides])
-
-    over(r)[...] = np.arange(r.size).reshape(r.shape)
-    pos = over(v).copy()
-    if v.size and pos.min() < 0:
-        raise RuntimeError("symgrad cannot tell which entries of its base this view covers: "
-                           "change a .clone() of it")
-    if not r.ndim:   # a view of a 0-d tensor is that one entry, with dimensions of size 1
-        return (None,) * v.ndim
-    return np.unravel_index(pos, r.shape)
+    """``_Positions(root).entries(view)`` for tensors (one view)."""
+    return _Positions(root._data).entries(view._data)
 
 
 def _extent(a: np.ndarray) -> tuple[int, int]:
@@ -180,6 +222,7 @@ FILL = register(
 FILL_TENSOR = FILL.variant("FillBackward3")
 ZERO = FILL.variant("ZeroBackward0")
 COPY = FILL.variant("CopyBackwards")
+COPY.node_class.qualified_name = "torch::autograd::CopyBackwards"
 
 
 def fill(input: Tensor, value) -> Tensor:
@@ -267,6 +310,7 @@ COPY_SLICES.node_class.qualified_name = "torch::autograd::CopySlices"
 VIEW_OF_BASE = INDEX.variant("AsStridedBackward0")   # a view read again from its changed base
 FILL_ALL = INDEX_PUT.variant("FillBackward3")
 COPY_ALL = INDEX_PUT.variant("CopyBackwards")
+COPY_ALL.node_class.qualified_name = "torch::autograd::CopyBackwards"
 
 
 def _setitem_op(index: Any, shape: tuple, value: Any):

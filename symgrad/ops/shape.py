@@ -95,6 +95,7 @@ RESHAPE = register(
 # reshape of a strided tensor that still is a view; and of one that needs a copy first
 RESHAPE_ALIAS = RESHAPE.variant("ReshapeAliasBackward0")
 UNSAFE_VIEW = RESHAPE.variant("UnsafeViewBackward0")
+UNSAFE_VIEW.view = False   # (reshape's copy: a view of a clone no one else sees, as PyTorch)
 
 
 def _infer_shape(shape: tuple[int, ...], numel: int) -> tuple[int, ...]:
@@ -438,9 +439,9 @@ def _diagonal_forward(xp, x, *, index, in_shape):
     numeric array a strided view (PyTorch's diagonal is one, so ``t.diagonal().add_(1)``
     changes ``t``), else the entries picked by the index."""
     i, j = index[-2], index[-1]
-    if type(x) is not np.ndarray or x.dtype == object or not len(i):
+    if type(x) is not np.ndarray or x.dtype == object:
         return x[index]
-    corner = x[..., i[0]:, j[0]:]
+    corner = x[..., i[0]:, j[0]:] if len(i) else x
     st = x.strides
     return np.lib.stride_tricks.as_strided(
         corner, shape=x.shape[:-2] + (len(i),), strides=st[:-2] + (st[-2] + st[-1],),
@@ -896,7 +897,16 @@ def _pieces(input: Tensor, op, dim: int, sizes: list[int]) -> tuple[Tensor, ...]
     for s in sizes:
         out.append(apply(op, input, index=_at(dim, slice(start, start + s, 1)), in_shape=shape))
         start += s
-    return tuple(out)
+    return _several_views(out, op)
+
+
+def _several_views(outs, op) -> tuple[Tensor, ...]:
+    """Mark the views one call returns together (split, chunk, unbind): PyTorch refuses to
+    change them in place while recording (see ``ops.inplace``)."""
+    for k, t in enumerate(outs):
+        if t._extra and "base" in t._extra:
+            t._extra["multi_view"] = (k, op.grad_fn)
+    return tuple(outs)
 
 
 def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
@@ -950,8 +960,8 @@ def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     if not shape:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = _axis(_int(dim, "dim"), len(shape))
-    return tuple(apply(UNBIND, input, index=_at(d, i) + (Ellipsis,), in_shape=shape)
-                 for i in range(shape[d]))
+    return _several_views([apply(UNBIND, input, index=_at(d, i) + (Ellipsis,), in_shape=shape)
+                           for i in range(shape[d])], UNBIND)
 
 
 def tensor_split(input: Tensor, indices_or_sections=None, dim: int = 0, *, sections=None,

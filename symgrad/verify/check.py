@@ -33,7 +33,7 @@ from symgrad.symbolic.mirror import info, mirror
 from symgrad.symbolic.printing import short
 from symgrad.tensor import Tensor, as_tensor
 from symgrad.verify import sparsity, witness
-from symgrad.verify.bound import bound_parameters, is_bound
+from symgrad.verify.bound import bound_inputs
 from symgrad.verify.compare import (AGREE, FORWARD_MISMATCH, HP_DIGITS, INACCURATE, KINK,
                                     MISMATCH, Comparison, compare, hp_close, ulp_budget)
 from symgrad.verify.highprec import (HighPrecision, mp_array, recorded_gradients,
@@ -68,26 +68,29 @@ def _input_names(fn: Callable, n: int, names: Sequence[str] | None) -> list[str]
     return out
 
 
-def _prepare(inputs: Sequence[Any]) -> tuple[list[Tensor], list[int]]:
-    """Fresh leaves for the differentiable inputs (so the caller's tensors stay untouched);
-    a Parameter is its own fresh leaf inside ``bound_parameters`` (see verify.bound)."""
+def _differentiated(inputs: Sequence[Any]) -> tuple[list[Tensor], list[int]]:
+    """The inputs as tensors, and which are differentiated: those that require grad, or
+    every floating one if none does."""
     tensors = [x if isinstance(x, Tensor) else as_tensor(x) for x in inputs]
-    explicit = [i for i, t in enumerate(tensors) if t._requires_grad]
-    floats = [i for i, t in enumerate(tensors) if t._data.dtype.kind == "f"]
-    diff = explicit or floats
-    args = []
-    for i, t in enumerate(tensors):
+    for t in tensors:
         if t._data.dtype == object:
             raise TypeError("check() takes numeric inputs; it makes the symbols itself")
-        if i in diff and is_bound(t):
-            args.append(t)
-        elif i in diff:
+    explicit = [i for i, t in enumerate(tensors) if t._requires_grad]
+    return tensors, explicit or [i for i, t in enumerate(tensors) if t._data.dtype.kind == "f"]
+
+
+def _prepare(tensors: list[Tensor], diff: list[int], bound: list[bool]) -> list[Tensor]:
+    """The arguments ``fn`` is called with: the differentiated inputs themselves, bound as
+    fresh leaves (see verify.bound), or fresh copies for repeated ones."""
+    args = []
+    for i, t in enumerate(tensors):
+        if i in diff and not bound[i]:
             leaf = Tensor._wrap(np.array(t._data, copy=True))
             leaf.requires_grad_(True)
             args.append(leaf)
         else:
             args.append(t)
-    return args, diff
+    return args
 
 
 def _rational_vector(rng: np.random.Generator, shape: tuple) -> np.ndarray:
@@ -188,23 +191,26 @@ def check(fn: Callable[..., Tensor], *inputs: Any, mode: str = "gradient",
     ``fn`` is also run (without recording) at nearby points for the report's central-
     difference column, a witness that no verdict reads; it should have no side effects.
 
-    ``nn.Parameter`` inputs are differentiated in place (``fn`` may read them from their
-    module: ``check(lambda *ps: loss(model), *model.parameters())``) and restored after.
+    The differentiated inputs are differentiated in place, as PyTorch's gradcheck does, so
+    ``fn`` may read them from a closure or a module instead of its arguments
+    (``check(lambda *ps: loss(model), *model.parameters())``); they are restored after.
     """
-    with bound_parameters(inputs):
-        return _check(fn, inputs, mode, names, cotangent, directions, seed, title,
-                      localize_on_mismatch, order, tangent)
+    tensors, diff = _differentiated(inputs)
+    with bound_inputs(tensors, diff) as bound:
+        return _check(fn, tensors, diff, bound, mode, names, cotangent, directions, seed,
+                      title, localize_on_mismatch, order, tangent)
 
 
-def _check(fn: Callable[..., Tensor], inputs: Sequence[Any], mode: str,
-           names: Sequence[str] | None, cotangent: Any, directions: int | None, seed: int,
-           title: str | None, localize_on_mismatch: bool, order: int, tangent: Any) -> Report:
+def _check(fn: Callable[..., Tensor], inputs: list[Tensor], diff_idx: list[int],
+           bound: list[bool], mode: str, names: Sequence[str] | None, cotangent: Any,
+           directions: int | None, seed: int, title: str | None, localize_on_mismatch: bool,
+           order: int, tangent: Any) -> Report:
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if not callable(fn):
         raise TypeError("check() expects a function as its first argument")
     labels = _input_names(fn, len(inputs), names)
-    args, diff_idx = _prepare(inputs)
+    args = _prepare(inputs, diff_idx, bound)
     with enable_grad():
         out = fn(*args)
     if not isinstance(out, Tensor):
