@@ -222,7 +222,8 @@ y[...] = a; out = (x.grad_fn.name(), y.grad_fn.name())""",
 import warnings
 warnings.simplefilter("ignore")
 a = m.tensor(0.95, dtype=m.float64, requires_grad=True); t = a.T
-(g,) = m.autograd.grad(t * t, a, create_graph=True); g.backward(); out = (g.item(), a.grad.item())""",
+(g,) = m.autograd.grad(t * t, a, create_graph=True); g.backward()
+out = (g.item(), a.grad.item())""",
 }
 
 

@@ -6,6 +6,7 @@ import pytest
 
 import symgrad as sg
 from symgrad.autograd.grad_mode import _state
+from symgrad.autograd.gradcheck import GradcheckError
 from symgrad.ops import OPS
 from symgrad.ops.namespaces import MPMATH, to_mpmath
 from symgrad.verify import AGREE, MISMATCH
@@ -140,3 +141,19 @@ def test_mpmath_inverse_trig_is_nan_outside_its_domain(name):
     assert np.array_equal(np.isnan(ref), [mpmath.isnan(v) for v in got])
     finite = ~np.isnan(ref)
     assert np.allclose([float(v) for v in got[finite]], ref[finite], rtol=1e-15, atol=0)
+
+
+def test_inputs_read_from_a_closure_are_checked_and_restored(mutate):
+    # as with PyTorch's gradcheck, fn may ignore its arguments: the inputs themselves are
+    # differentiated (in place, restored after), so a wrong rule cannot hide behind copies
+    x = sg.tensor([[0.5, -1.0], [2.0, 0.25]])
+    w = sg.tensor([[1.0, 0.5], [-0.5, 2.0]], requires_grad=True) * 1   # a non-leaf too
+    w.retain_grad()
+    before = (w.grad_fn, w._version, w.tolist())
+    report = sg.verify.check(lambda *_: (x @ w).tanh().sum(), w)
+    assert report.ok and np.abs(report.inputs[0].exact).max() > 0.1   # not all zeros
+    assert (w.grad_fn, w._version, w.tolist()) == before and w.grad is None and w.retains_grad
+    mutate(OPS["tanh"], vjp=(lambda xp, g, ans, x: g * (1 - ans * ans) * (1 + 1e-9),))
+    assert not sg.verify.check(lambda *_: (x @ w).tanh().sum(), w).ok
+    with pytest.raises(GradcheckError):
+        sg.autograd.gradcheck(lambda *_: (x @ w).tanh().sum(), (w,))
