@@ -19,6 +19,8 @@ from symgrad.ops.activations import (celu, hardshrink, hardsigmoid, hardswish,  
                                      mish, prelu, rrelu, selu, softshrink, threshold)
 from symgrad.ops.compose import (cosine_similarity, embedding, layer_norm, normalize,  # noqa: F401
                                  one_hot, pad, pairwise_distance, softsign, tanhshrink)
+from symgrad.ops.conv import (conv1d, conv2d, conv3d, conv_transpose1d,  # noqa: F401
+                              conv_transpose2d, conv_transpose3d)
 from symgrad.ops.inplace import inplace as inplace_op
 from symgrad.ops.elementwise import (elu, gelu, hardtanh, leaky_relu, logsigmoid,  # noqa: F401
                                      relu6, silu, softplus)
@@ -34,7 +36,8 @@ from symgrad.ops.normalization import (batch_norm, bilinear, fold,  # noqa: F401
 from symgrad.tensor import Tensor
 
 __all__ = ["alpha_dropout", "batch_norm", "bilinear", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits", "celu", "celu_", "cosine_embedding_loss",
+           "binary_cross_entropy_with_logits", "celu", "celu_", "conv1d", "conv2d", "conv3d",
+           "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "cosine_embedding_loss",
            "cosine_similarity", "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d",
            "elu", "elu_", "embedding", "feature_alpha_dropout", "fold", "gaussian_nll_loss",
            "gelu", "glu", "group_norm", "gumbel_softmax", "hardshrink", "hardsigmoid", "hardswish",

@@ -28,10 +28,11 @@ from symgrad.ops import compose as _compose
 from symgrad.ops.compose import *  # noqa: F401,F403
 # later modules: records (special, cumulative, matrix), compositions (layout, products,
 # calculus, order) and functions without gradients (discrete)
-from symgrad.ops import (calculus as _calculus, cumulative as _cumulative,
+from symgrad.ops import (calculus as _calculus, conv as _conv, cumulative as _cumulative,
                          discrete as _discrete, layout as _layout, matrix as _matrix,
                          order as _order, products as _products, special as _special)
 from symgrad.ops.calculus import *  # noqa: F401,F403
+from symgrad.ops.conv import *  # noqa: F401,F403
 from symgrad.ops.cumulative import *  # noqa: F401,F403
 from symgrad.ops.discrete import *  # noqa: F401,F403
 from symgrad.ops.layout import *  # noqa: F401,F403
@@ -64,7 +65,7 @@ for _n in _compose.__all__:
 FUNCTIONS_ONLY: dict[str, Callable] = {n: getattr(_compose, n) for n in _compose.NOT_METHODS}
 FUNCTIONS_ONLY["einsum"] = einsum
 # the later modules: their names are methods unless listed in the module's NOT_METHODS
-for _mod in (_calculus, _cumulative, _discrete, _layout, _matrix, _order, _products, _special):
+for _mod in (_calculus, _conv, _cumulative, _discrete, _layout, _matrix, _order, _products, _special):
     for _n in _mod.__all__:
         (FUNCTIONS_ONLY if _n in _mod.NOT_METHODS else TENSOR_METHODS)[_n] = getattr(_mod, _n)
 
