@@ -22,6 +22,14 @@ from symgrad.ops.compose import (cosine_similarity, embedding, layer_norm, norma
 from symgrad.ops.conv import (conv1d, conv2d, conv3d, conv_transpose1d,  # noqa: F401
                               conv_transpose2d, conv_transpose3d)
 from symgrad.ops.inplace import inplace as inplace_op
+from symgrad.ops.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d,  # noqa: F401
+                                 adaptive_avg_pool3d, adaptive_max_pool1d,
+                                 adaptive_max_pool1d_with_indices, adaptive_max_pool2d,
+                                 adaptive_max_pool2d_with_indices, adaptive_max_pool3d,
+                                 adaptive_max_pool3d_with_indices, avg_pool1d, avg_pool2d,
+                                 avg_pool3d, lp_pool1d, lp_pool2d, lp_pool3d, max_pool1d,
+                                 max_pool1d_with_indices, max_pool2d, max_pool2d_with_indices,
+                                 max_pool3d, max_pool3d_with_indices)
 from symgrad.ops.elementwise import (elu, gelu, hardtanh, leaky_relu, logsigmoid,  # noqa: F401
                                      relu6, silu, softplus)
 from symgrad.ops.linalg import linear  # noqa: F401
@@ -35,7 +43,13 @@ from symgrad.ops.normalization import (batch_norm, bilinear, fold,  # noqa: F401
                                        group_norm, instance_norm, pdist, rms_norm, unfold)
 from symgrad.tensor import Tensor
 
-__all__ = ["alpha_dropout", "batch_norm", "bilinear", "binary_cross_entropy",
+__all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
+           "adaptive_max_pool1d", "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d",
+           "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d",
+           "adaptive_max_pool3d_with_indices", "avg_pool1d", "avg_pool2d", "avg_pool3d",
+           "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_pool1d", "max_pool1d_with_indices",
+           "max_pool2d", "max_pool2d_with_indices", "max_pool3d", "max_pool3d_with_indices",
+           "alpha_dropout", "batch_norm", "bilinear", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "celu", "celu_", "conv1d", "conv2d", "conv3d",
            "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "cosine_embedding_loss",
            "cosine_similarity", "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d",

@@ -36,21 +36,29 @@ def windows(size: tuple, kernel: tuple, stride: tuple, pad_lo: tuple, dilation: 
     """Index array (prod(kernel), prod(count)): for kernel offset k and output position o,
     the flat index into an input of spatial ``size`` of the entry read, ``prod(size)``
     where that entry is padding."""
+    per_dim = []
+    for d in range(len(size)):
+        pos = (np.arange(kernel[d]).reshape(-1, 1) * dilation[d]
+               + np.arange(count[d]).reshape(1, -1) * stride[d] - pad_lo[d])
+        per_dim.append((pos, (pos >= 0) & (pos < size[d])))
+    return window_index(size, per_dim)
+
+
+def window_index(size: tuple, per_dim: list) -> np.ndarray:
+    """The flat (prod(K), prod(O)) window index from, per dimension, the positions read
+    (K_d, O_d) and whether each is inside the input; outside reads ``prod(size)``."""
     nd = len(size)
     flat = np.zeros((1,) * (2 * nd), dtype=np.int64)
     valid = np.ones((1,) * (2 * nd), dtype=bool)
     step = math.prod(size)
-    for d in range(nd):
+    for d, (pos, ok) in enumerate(per_dim):
         step //= size[d]
-        k = np.arange(kernel[d]).reshape(-1, 1) * dilation[d]
-        o = np.arange(count[d]).reshape(1, -1) * stride[d] - pad_lo[d]
-        pos = k + o                                        # (K_d, O_d)
         shape = [1] * (2 * nd)
-        shape[d], shape[nd + d] = kernel[d], count[d]
+        shape[d], shape[nd + d] = pos.shape
         flat = flat + (pos * step).reshape(shape)
-        valid = valid & ((pos >= 0) & (pos < size[d])).reshape(shape)
+        valid = valid & ok.reshape(shape)
     idx = np.where(valid, flat, math.prod(size))
-    idx = np.broadcast_to(idx, tuple(kernel) + tuple(count))
+    kernel, count = idx.shape[:nd], idx.shape[nd:]
     out = np.ascontiguousarray(idx.reshape(math.prod(kernel), math.prod(count)))
     out.flags.writeable = False
     return out
