@@ -19,6 +19,7 @@ import numpy as np
 
 from symgrad.ops._apply import apply
 from symgrad.ops._record import REAL, register
+from symgrad.ops._util import type_name
 from symgrad.ops.namespaces import NUMPY
 from symgrad.tensor import Tensor, as_tensor
 
@@ -315,16 +316,16 @@ def _check_common(input: Tensor, weight: Tensor, bias, nd: int, stride, dilation
     if any(s <= 0 for s in stride):
         raise RuntimeError("non-positive stride is not supported")
     if any(d <= 0 for d in dilation):
-        raise RuntimeError("dilation should be greater than zero")
+        raise RuntimeError("non-positive dilation is not supported")
     if not isinstance(groups, (int, np.integer)) or groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
     dt = input._data.dtype
     for what, t in (("weight", weight), ("bias", bias)):
         if t is not None and t._data.dtype != dt and object not in (dt, t._data.dtype):
-            raise RuntimeError(f"Input type ({dt}) and {what} type ({t._data.dtype}) should "
-                               "be the same")
-    if dt.kind not in "fO":
-        raise RuntimeError(f"\"slow_conv\" not implemented for '{dt}'")
+            raise RuntimeError(f"expected scalar type {type_name(input)} but found "
+                               f"{type_name(t)} ({what})")
+    if dt.kind == "b":
+        raise RuntimeError(f"\"slow_conv{nd}d_cpu\" not implemented for 'Bool'")
     if bias is not None and (bias.dim() != 1 or bias.shape[0] != out_channels):
         raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be "
                            f"1-dimensional with {out_channels} elements, but got bias of size "

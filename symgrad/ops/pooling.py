@@ -23,6 +23,7 @@ import numpy as np
 from symgrad.ops import elementwise as ew
 from symgrad.ops._apply import apply
 from symgrad.ops._record import REAL, Kink, register
+from symgrad.ops._util import type_name
 from symgrad.ops.conv import gather, ntuple, scatter, window_index, windows
 from symgrad.tensor import Tensor, as_tensor
 
@@ -91,6 +92,8 @@ def _over(a, divisor):
     """``a / divisor`` in ``a``'s float dtype (the divisor is an exact int array)."""
     if isinstance(a, np.ndarray) and a.dtype.kind == "f":
         return a / divisor.astype(a.dtype)
+    if isinstance(a, np.ndarray) and a.dtype.kind in "iu":   # C's division: toward zero
+        return (np.abs(a) // divisor * np.sign(a)).astype(a.dtype)
     return a / divisor
 
 
@@ -223,12 +226,13 @@ def _max_apply(x: Tensor, idx: np.ndarray, size: tuple, count: tuple, adaptive: 
     nd = len(size)
     lead = tuple(x.shape[:x.dim() - nd])
     rows = x._data.reshape(-1, math.prod(size))
-    if rows.dtype.kind not in "fO":
-        raise RuntimeError(f"\"max_pool{nd}d\" not implemented for '{rows.dtype}'")
+    if rows.dtype.kind == "b":
+        raise RuntimeError(f"\"max_pool{nd}d\" not implemented for '{type_name(x)}'")
     if rows.dtype == object:
         raise TypeError("max pooling compares entries to choose its indices, which symbolic "
                         "entries do not allow")
-    spare = np.full((rows.shape[0], 1), -np.inf, dtype=rows.dtype)
+    low = -np.inf if rows.dtype.kind == "f" else np.iinfo(rows.dtype).min
+    spare = np.full((rows.shape[0], 1), low, dtype=rows.dtype)
     values = np.concatenate([rows, spare], 1)[:, idx]
     chosen = first_max(values, idx, math.prod(size))
     out = apply(_MAX_OPS[adaptive, nd], x, indices=chosen, windows=idx, count=count)
@@ -304,8 +308,8 @@ def _avg_pool(name: str, nd: int, input, kernel_size, stride, padding, ceil_mode
     _check_input(name, x, nd)
     k, s, p, d = _params(name, nd, kernel_size, stride, padding, 1)
     if any(2 * pi > ki for pi, ki in zip(p, k)):
-        raise RuntimeError(f"{name}: pad should be at most half of kernel size, but got "
-                           f"pad={list(p)} and kernel_size={list(k)}")
+        raise RuntimeError(f"{name}: pad should be at most half of effective kernel size, but "
+                           f"got pad={list(p)} and kernel_size={list(k)}")
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     size, count = _count(name, x, nd, k, s, p, d, ceil_mode)
@@ -314,9 +318,8 @@ def _avg_pool(name: str, nd: int, input, kernel_size, stride, padding, ceil_mode
 
 
 def _mean_apply(x: Tensor, idx, divisor, count, adaptive: bool) -> Tensor:
-    if x._data.dtype.kind not in "fO":
-        raise RuntimeError(f"\"avg_pool{len(count)}d\" not implemented for "
-                           f"'{x._data.dtype}'")
+    if x._data.dtype.kind == "b":
+        raise RuntimeError(f"\"avg_pool{len(count)}d\" not implemented for 'Bool'")
     return apply(_MEAN_OPS[adaptive, len(count)], x, windows=idx, divisor=divisor, count=count)
 
 
@@ -361,7 +364,7 @@ def _output_size(name: str, x: Tensor, nd: int, output_size) -> tuple[int, ...]:
         output_size = (output_size,) * nd
     out = tuple(output_size)
     if len(out) != nd:
-        raise ValueError(f"{name}: output_size must be {nd}")
+        raise RuntimeError(f"{name}: output_size must be {nd}")
     size = x.shape[x.dim() - nd:]
     return tuple(int(size[i]) if v is None else int(v) for i, v in enumerate(out))
 
