@@ -14,6 +14,7 @@ from symgrad._dtype import get_default_dtype
 from symgrad.factories import _rng
 from symgrad.ops import elementwise as _ew
 from symgrad.ops import reduction as _red
+from symgrad.nn._attention import scaled_dot_product_attention  # noqa: F401
 from symgrad.ops._util import type_name
 from symgrad.ops.activations import (celu, hardshrink, hardsigmoid, hardswish,  # noqa: F401
                                      mish, prelu, rrelu, selu, softshrink, threshold)
@@ -33,6 +34,9 @@ from symgrad.ops.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d,  # no
 from symgrad.ops.elementwise import (elu, gelu, hardtanh, leaky_relu, logsigmoid,  # noqa: F401
                                      relu6, silu, softplus)
 from symgrad.ops.linalg import linear  # noqa: F401
+from symgrad.ops.resample import (channel_shuffle, interpolate, pixel_shuffle,  # noqa: F401
+                                  pixel_unshuffle, upsample, upsample_bilinear,
+                                  upsample_nearest)
 from symgrad.ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
                               cross_entropy, huber_loss, kl_div, l1_loss, mse_loss, nll_loss,
                               smooth_l1_loss, margin_ranking_loss, hinge_embedding_loss,
@@ -49,7 +53,8 @@ __all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
            "adaptive_max_pool3d_with_indices", "avg_pool1d", "avg_pool2d", "avg_pool3d",
            "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_pool1d", "max_pool1d_with_indices",
            "max_pool2d", "max_pool2d_with_indices", "max_pool3d", "max_pool3d_with_indices",
-           "alpha_dropout", "batch_norm", "bilinear", "binary_cross_entropy",
+           "alpha_dropout", "channel_shuffle", "interpolate", "pixel_shuffle",
+           "pixel_unshuffle", "upsample", "upsample_bilinear", "upsample_nearest", "batch_norm", "bilinear", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "celu", "celu_", "conv1d", "conv2d", "conv3d",
            "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "cosine_embedding_loss",
            "cosine_similarity", "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d",
@@ -60,7 +65,7 @@ __all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
            "logsigmoid", "margin_ranking_loss", "mish", "mse_loss", "multi_margin_loss",
            "multilabel_soft_margin_loss", "nll_loss", "normalize", "one_hot", "pad",
            "pairwise_distance", "pdist", "poisson_nll_loss", "prelu", "relu", "relu6", "relu_",
-           "rms_norm", "rrelu", "rrelu_", "selu", "selu_", "sigmoid", "silu", "smooth_l1_loss",
+           "rms_norm", "rrelu", "rrelu_", "scaled_dot_product_attention", "selu", "selu_", "sigmoid", "silu", "smooth_l1_loss",
            "soft_margin_loss", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh",
            "tanhshrink", "threshold", "threshold_", "triplet_margin_loss", "unfold"]
 
