@@ -34,6 +34,8 @@ from symgrad.ops.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d,  # no
 from symgrad.ops.elementwise import (elu, gelu, hardtanh, leaky_relu, logsigmoid,  # noqa: F401
                                      relu6, silu, softplus)
 from symgrad.ops.linalg import linear  # noqa: F401
+from symgrad.ops.nn_compose import (embedding_bag, local_response_norm,  # noqa: F401
+                                    multilabel_margin_loss, triplet_margin_with_distance_loss)
 from symgrad.ops.resample import (channel_shuffle, interpolate, pixel_shuffle,  # noqa: F401
                                   pixel_unshuffle, upsample, upsample_bilinear,
                                   upsample_nearest)
@@ -47,16 +49,8 @@ from symgrad.ops.normalization import (batch_norm, bilinear, fold,  # noqa: F401
                                        group_norm, instance_norm, pdist, rms_norm, unfold)
 from symgrad.tensor import Tensor
 
-__all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
-           "adaptive_max_pool1d", "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d",
-           "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d",
-           "adaptive_max_pool3d_with_indices", "avg_pool1d", "avg_pool2d", "avg_pool3d",
-           "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_pool1d", "max_pool1d_with_indices",
-           "max_pool2d", "max_pool2d_with_indices", "max_pool3d", "max_pool3d_with_indices",
-           "alpha_dropout", "channel_shuffle", "interpolate", "pixel_shuffle",
-           "pixel_unshuffle", "upsample", "upsample_bilinear", "upsample_nearest", "batch_norm", "bilinear", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits", "celu", "celu_", "conv1d", "conv2d", "conv3d",
-           "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "cosine_embedding_loss",
+__all__ = ["alpha_dropout", "batch_norm", "bilinear", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "celu", "celu_", "cosine_embedding_loss",
            "cosine_similarity", "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d",
            "elu", "elu_", "embedding", "feature_alpha_dropout", "fold", "gaussian_nll_loss",
            "gelu", "glu", "group_norm", "gumbel_softmax", "hardshrink", "hardsigmoid", "hardswish",
@@ -65,9 +59,21 @@ __all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
            "logsigmoid", "margin_ranking_loss", "mish", "mse_loss", "multi_margin_loss",
            "multilabel_soft_margin_loss", "nll_loss", "normalize", "one_hot", "pad",
            "pairwise_distance", "pdist", "poisson_nll_loss", "prelu", "relu", "relu6", "relu_",
-           "rms_norm", "rrelu", "rrelu_", "scaled_dot_product_attention", "selu", "selu_", "sigmoid", "silu", "smooth_l1_loss",
+           "rms_norm", "rrelu", "rrelu_", "selu", "selu_", "sigmoid", "silu", "smooth_l1_loss",
            "soft_margin_loss", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh",
            "tanhshrink", "threshold", "threshold_", "triplet_margin_loss", "unfold"]
+# convolution, pooling, resampling and attention (symgrad.ops.conv, pooling, resample)
+__all__ += ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
+            "adaptive_max_pool1d", "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d",
+            "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d",
+            "adaptive_max_pool3d_with_indices", "avg_pool1d", "avg_pool2d", "avg_pool3d",
+            "channel_shuffle", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+            "conv_transpose2d", "conv_transpose3d", "interpolate", "lp_pool1d", "lp_pool2d",
+            "lp_pool3d", "max_pool1d", "max_pool1d_with_indices", "max_pool2d",
+            "max_pool2d_with_indices", "max_pool3d", "max_pool3d_with_indices",
+            "pixel_shuffle", "pixel_unshuffle", "scaled_dot_product_attention", "upsample",
+            "upsample_bilinear", "upsample_nearest", "embedding_bag", "local_response_norm",
+            "multilabel_margin_loss", "triplet_margin_with_distance_loss"]
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
