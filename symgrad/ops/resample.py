@@ -12,6 +12,7 @@ are built as PyTorch's kernels compute source coordinates (nearest in float32, a
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -349,16 +350,24 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     return apply(_upsample_op(mode, nd), x, matrices=matrices)
 
 
+def _deprecated(name: str) -> None:
+    warnings.warn(f"`nn.functional.{name}` is deprecated. Use `nn.functional.interpolate` "
+                  "instead.", UserWarning, stacklevel=3)
+
+
 def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
              align_corners: bool | None = None) -> Tensor:
     """The deprecated name of ``interpolate``."""
+    _deprecated("upsample")
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 def upsample_nearest(input: Tensor, size=None, scale_factor=None) -> Tensor:
+    _deprecated("upsample_nearest")
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
 def upsample_bilinear(input: Tensor, size=None, scale_factor=None) -> Tensor:
     """Bilinear with ``align_corners=True`` (what this deprecated function always did)."""
+    _deprecated("upsample_bilinear")
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
