@@ -9,6 +9,7 @@ import pytest
 import symgrad as sg
 from symgrad import verify
 from symgrad.nn import functional as F
+from torch_parity import raises_as_torch
 
 R = np.random.default_rng(17)
 
@@ -90,13 +91,7 @@ INTERP_ERRORS = {
 
 @pytest.mark.parametrize("case", sorted(INTERP_ERRORS))
 def test_interpolate_errors_as_torch(torch, case):
-    import torch.nn.functional as TF
-
-    fn, kind, gist = INTERP_ERRORS[case]
-    with pytest.raises(kind):
-        fn(TF, torch)
-    with pytest.raises(kind, match=gist):
-        fn(F, sg)
+    raises_as_torch(torch, *INTERP_ERRORS[case])
 
 
 # ================================================================ shuffles
@@ -121,12 +116,7 @@ def test_shuffles_match_torch(torch, name, shape, arg):
     (lambda F, T: F.pixel_shuffle(T.ones(4, 2), 2), "at least 3 dimensions"),
 ])
 def test_shuffle_errors_as_torch(torch, call, gist):
-    import torch.nn.functional as TF
-
-    with pytest.raises(RuntimeError):
-        call(TF, torch)
-    with pytest.raises(RuntimeError, match=gist):
-        call(F, sg)
+    raises_as_torch(torch, call, RuntimeError, gist)
 
 
 # ================================================================ attention

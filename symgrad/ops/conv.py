@@ -159,6 +159,13 @@ def _conv_vjp_b(xp, g, ans, x, w, b, *, stride, padding, dilation, groups):
     return _bias_grad(xp, g)
 
 
+def _tap(i, k, stride, lo, dilation, size) -> tuple | None:
+    """The input position kernel entry ``k`` of output position ``i`` reads, or None
+    where it reads padding."""
+    pos = tuple(i[d] * stride[d] - lo[d] + k[d] * dilation[d] for d in range(len(k)))
+    return pos if all(0 <= p < s for p, s in zip(pos, size)) else None
+
+
 def _sum_of(terms: list):
     from symgrad.ops import _sums
 
@@ -174,14 +181,14 @@ def _conv_mirror(x, w, b, *, stride, padding, dilation, groups):
     count = tuple(conv_size(size[d], kernel[d], stride[d], lo, hi, dilation[d])
                   for d, (lo, hi) in enumerate(padding))
     og, cg = w.shape[0] // groups, w.shape[1]
+    lo = tuple(p for p, _ in padding)
     out = np.empty((x.shape[0], w.shape[0]) + count, dtype=object)
     for n, o, *i in np.ndindex(*out.shape):
         terms = [] if b is None else [b[o]]
         for c in range(cg):
             for k in np.ndindex(*kernel):
-                pos = tuple(i[d] * stride[d] - padding[d][0] + k[d] * dilation[d]
-                            for d in range(len(k)))
-                if all(0 <= p < s for p, s in zip(pos, size)):
+                pos = _tap(i, k, stride, lo, dilation, size)
+                if pos is not None:
                     terms.append(times(w[(o, c) + k], x[(n, o // og * cg + c) + pos]))
         out[(n, o, *i)] = _sum_of(terms)
     return out
@@ -252,9 +259,8 @@ def _convt_mirror(x, w, b, *, stride, padding, output_padding, dilation, groups)
         for oo in range(og):
             o = c // cg * og + oo
             for k in np.ndindex(*kernel):
-                pos = tuple(i[d] * stride[d] - padding[d] + k[d] * dilation[d]
-                            for d in range(len(k)))
-                if all(0 <= p < s for p, s in zip(pos, size)):
+                pos = _tap(i, k, stride, padding, dilation, size)
+                if pos is not None:
                     terms.setdefault((n, o) + pos, []).append(
                         times(x[(n, c, *i)], w[(c, oo) + k]))
     out = np.empty((x.shape[0], cout) + size, dtype=object)

@@ -73,13 +73,17 @@ def _check_factor(name: str, what: str, factor) -> int:
     return int(factor)
 
 
+def _at_least_3d(name: str, x: Tensor) -> None:
+    if x.dim() < 3:
+        raise RuntimeError(f"{name} expects input to have at least 3 dimensions, but got "
+                           f"input with {x.dim()} dimension(s)")
+
+
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """(*, C r^2, H, W) -> (*, C, H r, W r): channel blocks become spatial blocks."""
     x = as_tensor(input)
     r = _check_factor("pixel_shuffle", "upscale_factor", upscale_factor)
-    if x.dim() < 3:
-        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but "
-                           f"got input with {x.dim()} dimension(s)")
+    _at_least_3d("pixel_shuffle", x)
     if x.shape[-3] % (r * r):
         raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be "
                            f"divisible by the square of upscale_factor, but input.size(-3)="
@@ -91,9 +95,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """(*, C, H r, W r) -> (*, C r^2, H, W): the inverse of pixel_shuffle."""
     x = as_tensor(input)
     r = _check_factor("pixel_unshuffle", "downscale_factor", downscale_factor)
-    if x.dim() < 3:
-        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, "
-                           f"but got input with {x.dim()} dimension(s)")
+    _at_least_3d("pixel_unshuffle", x)
     for what, size in (("height", x.shape[-2]), ("width", x.shape[-1])):
         if size % r:
             raise RuntimeError(f"pixel_unshuffle expects {what} to be divisible by "
@@ -124,9 +126,7 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     + i`` moves to ``i * groups + g``."""
     x = as_tensor(input)
     groups = _check_factor("channel_shuffle", "groups", groups)
-    if x.dim() < 3:
-        raise RuntimeError(f"channel_shuffle expects input to have at least 3 dimensions, "
-                           f"but got input with {x.dim()} dimension(s)")
+    _at_least_3d("channel_shuffle", x)
     if x.shape[1] % groups:
         raise RuntimeError(f"Number of channels must be divisible by groups. Got "
                            f"{x.shape[1]} channels and {groups} groups.")
