@@ -59,7 +59,7 @@ def test_interpolate_matches_torch(torch, nd, mode, align_corners, spec):
     elif spec.get("size") == "down":
         spec["size"] = tuple(max(1, s // 2) for s in SPATIAL[nd])
     x = R.standard_normal((2, 3) + SPATIAL[nd])
-    _compare(torch, "interpolate", [x], names=mode != "area" or spec.get("size") != 1,
+    _compare(torch, "interpolate", [x],
              mode=mode, align_corners=align_corners, **spec)
 
 
@@ -142,6 +142,29 @@ def test_attention_matches_torch(torch, shapes, kw, mask):
         _compare(torch, "scaled_dot_product_attention", arrays, (), False, **kw)
     else:
         _compare(torch, "scaled_dot_product_attention", arrays, (mask,), False, **kw)
+
+
+def test_attention_dropout():
+    q = sg.randn(2, 3, 4, requires_grad=True)
+    out = F.scaled_dot_product_attention(q, q, q, dropout_p=1.0)    # every weight dropped
+    assert out.tolist() == np.zeros((2, 3, 4)).tolist()
+    sg.manual_seed(0)
+    kept = F.scaled_dot_product_attention(q, q, q, dropout_p=0.5)
+    assert not np.allclose(kept.detach().numpy(),
+                           F.scaled_dot_product_attention(q, q, q).detach().numpy())
+
+
+def test_names_as_torch(torch):
+    """The functions of this change exist where PyTorch has them (nn.functional, torch.*)."""
+    import torch.nn.functional as TF
+
+    names = [n for n in F.__all__ if n in dir(TF)]
+    assert {"conv2d", "max_pool3d", "interpolate", "embedding_bag", "lp_pool1d"} <= set(names)
+    for n in ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+              "conv_transpose3d", "max_pool1d", "max_pool2d", "max_pool3d",
+              "max_pool1d_with_indices", "avg_pool1d", "adaptive_avg_pool1d",
+              "adaptive_max_pool1d", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle"):
+        assert callable(getattr(sg, n)) and hasattr(torch, n)
 
 
 def test_attention_errors(torch):
