@@ -276,7 +276,50 @@ def test_pool_double_backward(torch, name, kw):
     np.testing.assert_allclose(results[1], results[0], rtol=1e-11, atol=1e-12)
 
 
+@pytest.mark.parametrize("nd,shape,k,stride,padding,output_size", [
+    (2, (2, 3, 4, 4), 2, None, 0, None), (2, (2, 3, 5, 5), 2, None, 0, (5, 5)),
+    (1, (2, 3, 7), 2, None, 0, None), (1, (2, 7), 3, 3, 1, None),
+    (3, (1, 2, 4, 4, 4), 2, None, 0, None), (2, (3, 5, 5), 2, None, 0, (1, 3, 5, 5))])
+def test_max_unpool_matches_torch(torch, nd, shape, k, stride, padding, output_size):
+    import torch.nn.functional as TF
+
+    _, idx = getattr(TF, f"max_pool{nd}d")(torch.tensor(R.standard_normal(shape)), k, stride,
+                                           padding, return_indices=True)
+    _compare(torch, f"max_unpool{nd}d", [R.standard_normal(tuple(idx.shape)), idx.numpy()],
+             dict(kernel_size=k, stride=stride, padding=padding, output_size=output_size))
+
+
+def test_max_unpool_writes_a_repeated_index_once(torch):
+    """Overlapping windows can return an index twice: the last write stays (as PyTorch),
+    and the shadowed copy, which the output does not depend on, gets no gradient (PyTorch
+    gives it the gradient of the position too)."""
+    import torch.nn.functional as TF
+
+    _, idx = TF.max_pool1d(torch.tensor([[[0.0, 5.0, 1.0, 2.0]]]), 2, 1, return_indices=True)
+    assert idx.tolist() == [[[1, 1, 3]]]
+    v = sg.tensor([[[1.0, 2.0, 3.0]]], requires_grad=True)
+    out = F.max_unpool1d(v, sg.tensor(idx.numpy()), 2, 1)
+    want = TF.max_unpool1d(torch.tensor([[[1.0, 2.0, 3.0]]]), idx, 2, 1)
+    assert out.tolist() == want.tolist() == [[[0.0, 2.0, 0.0, 3.0]]]
+    out.backward(sg.tensor([[[1.0, 10.0, 100.0, 1000.0]]]))
+    assert v.grad.tolist() == [[[0.0, 10.0, 1000.0]]]
+    assert verify.check(lambda v: (F.max_unpool1d(v, sg.tensor(idx.numpy()), 2, 1) ** 2).sum(),
+                        v).ok
+
+
 POOL_ERRORS = {
+    "unpool size": (lambda F, T: F.max_unpool2d(T.ones(1, 2, 2), T.zeros(1, 2, 2,
+                                                                          dtype=T.int64), 2,
+                                                output_size=(9, 9)),
+                    ValueError, "invalid output_size"),
+    "unpool size length": (lambda F, T: F.max_unpool2d(T.ones(1, 2, 2), T.zeros(
+        1, 2, 2, dtype=T.int64), 2, output_size=(1, 4, 4)), ValueError,
+        "output_size should be a sequence containing 2 or 4 elements"),
+    "unpool dtype": (lambda F, T: F.max_unpool2d(T.ones(1, 2, 2), T.zeros(1, 2, 2), 2),
+                     RuntimeError, "elements in indices should be type int64"),
+    "unpool index": (lambda F, T: F.max_unpool2d(T.ones(1, 2, 2), T.full((1, 2, 2), 17,
+                                                                         dtype=T.int64), 2),
+                     RuntimeError, "Found an invalid max index: 17"),
     "pad": (lambda F, T: F.max_pool2d(T.ones(1, 5, 5), 3, padding=2), RuntimeError,
             "pad should be at most half of effective kernel size"),
     "avg pad": (lambda F, T: F.avg_pool2d(T.ones(1, 5, 5), 2, padding=2), RuntimeError,
@@ -302,8 +345,8 @@ def test_pool_errors_as_torch(torch, case):
 # ================================================================ exact, against SymPy
 def test_rules_proved():
     results = verify.check_rules(["convolution", "conv_transpose", "window_max",
-                                  "window_mean"])
-    assert [r.verdict for r in results] == ["proved"] * 4
+                                  "window_mean", "window_unpool"])
+    assert [r.verdict for r in results] == ["proved"] * 5
 
 
 @pytest.mark.parametrize("program,shapes", [

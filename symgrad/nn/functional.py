@@ -30,7 +30,8 @@ from symgrad.ops.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d,  # no
                                  adaptive_max_pool3d_with_indices, avg_pool1d, avg_pool2d,
                                  avg_pool3d, lp_pool1d, lp_pool2d, lp_pool3d, max_pool1d,
                                  max_pool1d_with_indices, max_pool2d, max_pool2d_with_indices,
-                                 max_pool3d, max_pool3d_with_indices)
+                                 max_pool3d, max_pool3d_with_indices, max_unpool1d,
+                                 max_unpool2d, max_unpool3d)
 from symgrad.ops.elementwise import (elu, gelu, hardtanh, leaky_relu, logsigmoid,  # noqa: F401
                                      relu6, silu, softplus)
 from symgrad.ops.linalg import linear  # noqa: F401
@@ -71,7 +72,8 @@ __all__ += ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
             "conv_transpose2d", "conv_transpose3d", "interpolate", "lp_pool1d", "lp_pool2d",
             "lp_pool3d", "max_pool1d", "max_pool1d_with_indices", "max_pool2d",
             "max_pool2d_with_indices", "max_pool3d", "max_pool3d_with_indices",
-            "pixel_shuffle", "pixel_unshuffle", "scaled_dot_product_attention", "upsample",
+            "max_unpool1d", "max_unpool2d", "max_unpool3d", "pixel_shuffle", "pixel_unshuffle",
+            "scaled_dot_product_attention", "upsample",
             "upsample_bilinear", "upsample_nearest", "embedding_bag", "local_response_norm",
             "multilabel_margin_loss", "triplet_margin_with_distance_loss"]
 

@@ -25,6 +25,7 @@ from symgrad.ops._apply import apply
 from symgrad.ops._record import REAL, Kink, register
 from symgrad.ops._util import type_name
 from symgrad.ops.conv import gather, ntuple, scatter, window_index, windows
+from symgrad.ops.namespaces import SYMPY
 from symgrad.tensor import Tensor, as_tensor
 
 # the functions torch.* has too (the rest are torch.nn.functional only)
@@ -43,17 +44,28 @@ def _rows(xp, x, count):
     return xp.reshape(x, (1, b, math.prod(x.shape[x.ndim - nd:])))
 
 
-def _max_forward(xp, x, *, indices, windows, count):
+def _take(xp, x, indices, count):
+    """The entries of x (*lead, *size) at the flat spatial ``indices`` (B, L), shaped
+    (*lead, *count)."""
     nd = len(count)
-    rows = _rows(xp, x, count)[0]
-    picked = xp.take_along_axis(rows, indices, 1)
+    picked = xp.take_along_axis(_rows(xp, x, count)[0], indices, 1)
     return xp.reshape(picked, tuple(x.shape[:x.ndim - nd]) + tuple(count))
 
 
+def _put(xp, v, indices, size, shape):
+    """The adjoint of ``_take``: v's entries added at ``indices`` into zeros of ``shape``,
+    whose spatial part is ``size``."""
+    rows = xp.reshape(v, indices.shape)
+    return xp.reshape(xp.put_along_axis((indices.shape[0], math.prod(size)), indices, rows, 1,
+                                        like=v), tuple(shape))
+
+
+def _max_forward(xp, x, *, indices, windows, count):
+    return _take(xp, x, indices, count)
+
+
 def _max_vjp(xp, g, ans, x, *, indices, windows, count):
-    rows = xp.reshape(g, indices.shape)
-    size = (indices.shape[0], math.prod(x.shape[x.ndim - len(count):]))
-    return xp.reshape(xp.put_along_axis(size, indices, rows, 1, like=g), x.shape)
+    return _put(xp, g, indices, x.shape[x.ndim - len(count):], x.shape)
 
 
 def _max_mirror(x, *, indices, windows, count):
@@ -95,6 +107,31 @@ def _over(a, divisor):
     if isinstance(a, np.ndarray) and a.dtype.kind in "iu":   # C's division: toward zero
         return (np.abs(a) // divisor * np.sign(a)).astype(a.dtype)
     return a / divisor
+
+
+def _unpool_shape(x, count):
+    return tuple(x.shape[:x.ndim - len(count)]) + tuple(count)
+
+
+def _kept(xp, v, keep):
+    return v if keep is None else xp.where(keep, v, 0)
+
+
+WINDOW_UNPOOL = register(
+    "window_unpool", "MaxUnpool2DBackward0",
+    forward=lambda xp, x, *, indices, count, keep=None: _put(
+        xp, _kept(xp, x, keep), indices, count, _unpool_shape(x, count)),
+    vjp=lambda xp, g, ans, x, *, indices, count, keep=None: _kept(xp, xp.reshape(
+        _take(xp, g, indices, x.shape[x.ndim - len(count):]), x.shape), keep),
+    mirror=lambda x, *, indices, count, keep=None: _put(
+        SYMPY, _kept(SYMPY, x, keep), indices, count, _unpool_shape(x, count)),
+    kind="shape", domain=(REAL,),
+    examples=((((1, 2, 2, 1),), {"indices": np.array([[0, 5], [3, 4]]), "count": (3, 2)}),
+              (((1, 3),), {"indices": np.array([[1, 1, 2]]), "count": (4,),
+                           "keep": np.array([[False, True, True]])})),
+    doc="max_unpool: values written at their flat indices (once each), zeros elsewhere",
+)
+_UNPOOL_OPS = {2: WINDOW_UNPOOL, 3: WINDOW_UNPOOL.variant("MaxUnpool3DBackward0")}
 
 
 def _mean_forward(xp, x, *, windows, divisor, count):
@@ -276,6 +313,89 @@ def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation
 def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode=False, return_indices=True):
     return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+# ================================================================ max unpooling
+def _max_unpool(name: str, nd: int, input, indices, kernel_size, stride, padding,
+                output_size):
+    """Zeros of the pooled input's size with ``input``'s values at ``indices`` (what
+    max_pool returned). Where overlapping windows returned an index twice, PyTorch writes
+    the value once (the last write wins; both are that entry's value): so does symgrad,
+    and the shadowed copy gets no gradient (PyTorch gives it the gradient too)."""
+    x = as_tensor(input)
+    idx = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
+    if idx.dtype != np.int64:
+        raise RuntimeError(f"elements in indices should be type int64 but got: "
+                           f"{type_name(Tensor._wrap(idx))}")
+    if tuple(idx.shape) != tuple(x.shape):
+        raise RuntimeError(f"Expected shape of indices to be same as that of the input "
+                           f"tensor ({list(x.shape)}) but got indices tensor with shape: "
+                           f"{list(idx.shape)}")
+    if x.dim() not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{name}: Input to max_unpooling{nd}d should be a "
+                           f"{nd + 1}d or {nd + 2}d Tensor, but got a tensor with "
+                           f"{x.dim()} dimensions.")
+    k = ntuple("kernel_size", kernel_size, nd)
+    s = k if stride is None else ntuple("stride", stride, nd)
+    p = ntuple("padding", padding, nd)
+    small = x.shape[x.dim() - nd:]
+    default = [(small[d] - 1) * s[d] - 2 * p[d] + k[d] for d in range(nd)]
+    if output_size is None:
+        count = tuple(default)
+    else:
+        if len(tuple(output_size)) not in (nd, nd + 2):
+            raise ValueError(f"output_size should be a sequence containing {nd} or {nd + 2} "
+                             f"elements, but it has a length of '{len(tuple(output_size))}'")
+        count = tuple(int(v) for v in tuple(output_size)[-nd:])
+        for d in range(nd):
+            if not default[d] - s[d] < count[d] < default[d] + s[d]:
+                raise ValueError(f"invalid output_size \"{tuple(output_size)}\" (dim {d} "
+                                 f"must be between {default[d] - s[d]} and "
+                                 f"{default[d] + s[d]})")
+    rows = idx.reshape(-1, math.prod(small))
+    total = math.prod(count)
+    bad = (rows < 0) | (rows >= total)
+    if bad.any():
+        raise RuntimeError(f"Found an invalid max index: {rows[bad][0]} (output volumes are "
+                           f"of size {'x'.join(map(str, count))})")
+    keep = _last_writes(rows)
+    keep = None if keep.all() else keep.reshape(x.shape)
+    if nd == 1:
+        out = apply(WINDOW_UNPOOL, x.unsqueeze(-2), indices=rows, count=(1,) + count,
+                    keep=None if keep is None else keep[..., None, :])
+        return out.squeeze(-2)
+    return apply(_UNPOOL_OPS[nd], x, indices=rows, count=count, keep=keep)
+
+
+def _last_writes(rows: np.ndarray) -> np.ndarray:
+    """Per row, True at the last occurrence of each index (the write that stays)."""
+    flipped = rows[:, ::-1]
+    keep = np.zeros(rows.shape, dtype=bool)
+    for r in range(rows.shape[0]):
+        _, first = np.unique(flipped[r], return_index=True)
+        keep[r, rows.shape[1] - 1 - first] = True
+    return keep
+
+
+def max_unpool1d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
+                 output_size=None) -> Tensor:
+    """The partial inverse of max_pool1d: values back at their indices, zeros elsewhere."""
+    return _max_unpool("max_unpool1d", 1, input, indices, kernel_size, stride, padding,
+                       output_size)
+
+
+def max_unpool2d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
+                 output_size=None) -> Tensor:
+    """The partial inverse of max_pool2d (indices as it returns them)."""
+    return _max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding,
+                       output_size)
+
+
+def max_unpool3d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
+                 output_size=None) -> Tensor:
+    """The partial inverse of max_pool3d."""
+    return _max_unpool("max_unpool3d", 3, input, indices, kernel_size, stride, padding,
+                       output_size)
 
 
 # ================================================================ average pooling
