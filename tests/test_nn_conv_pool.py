@@ -97,6 +97,21 @@ def test_conv_unbatched_and_integer_inputs(torch):
     assert out.tolist() == torch.conv1d(torch.tensor(xi), torch.tensor(wi)).tolist()
 
 
+@pytest.mark.parametrize("pad", [0, 2])
+def test_conv_tbc_matches_torch(torch, pad):
+    """(time, batch, channel) convolution; composed of permutes around conv1d, so its node
+    is PermuteBackward0 where PyTorch records ConvTbcBackward0."""
+    arrays = [R.standard_normal((5, 2, 3)), R.standard_normal((3, 3, 4)), R.standard_normal(4)]
+    ts, ss = _both(torch, arrays)
+    out_t, out_s = torch.conv_tbc(*ts, pad), sg.conv_tbc(*ss, pad)
+    np.testing.assert_allclose(out_s.detach().numpy(), out_t.detach().numpy(), rtol=1e-12)
+    g = R.standard_normal(tuple(out_t.shape))
+    out_t.backward(torch.tensor(g))
+    out_s.backward(sg.tensor(g))
+    for s, t in zip(ss, ts):
+        np.testing.assert_allclose(s.grad.numpy(), t.grad.numpy(), rtol=1e-12, atol=1e-13)
+
+
 def test_torch_namespace_signatures(torch):
     x, w = R.standard_normal((1, 2, 5, 5)), R.standard_normal((2, 2, 3, 3))
     for name in ("conv2d", "conv_transpose2d"):

@@ -24,7 +24,7 @@ from symgrad.ops.namespaces import NUMPY
 from symgrad.tensor import Tensor, as_tensor
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
-           "conv_transpose3d"]
+           "conv_transpose3d", "conv_tbc"]
 
 #: Functions here that torch.Tensor has no method for (all of them).
 NOT_METHODS = tuple(__all__)
@@ -461,3 +461,22 @@ def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     """The transpose of conv3d; weight (C_in, C_out / groups, kd, kh, kw)."""
     return _conv_t("conv_transpose3d", 3, input, weight, bias, stride, padding,
                    output_padding, groups, dilation)
+
+
+def conv_tbc(input: Tensor, weight: Tensor, bias: Tensor, pad: int = 0) -> Tensor:
+    """conv1d in (time, batch, channel) layout: input (T, B, C_in), weight (k, C_in, C_out);
+    composed of permutes around conv1d (PyTorch records one ConvTbcBackward0 node)."""
+    x, w = as_tensor(input), as_tensor(weight)
+    if x.dim() != 3:
+        raise RuntimeError("Input must have 3 dims: time, batch, in_channel")
+    if w.dim() != 3:
+        raise RuntimeError("Weight tensor must have 3 dims: kernel_width, in_channels, "
+                           "out_channels.")
+    if as_tensor(bias).dim() != 1:
+        raise RuntimeError("Bias must be 1-D")
+    if x.shape[2] != w.shape[1]:
+        raise RuntimeError("Input dim 2 (input channels) is not == dim 1 in the weight tensor")
+    if as_tensor(bias).shape[0] != w.shape[2]:
+        raise RuntimeError("Bias size must equal dim 2 in the weight tensor (output channels).")
+    out = conv1d(x.permute(1, 2, 0), w.permute(2, 1, 0), bias, padding=pad)
+    return out.permute(2, 0, 1)

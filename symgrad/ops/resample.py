@@ -22,7 +22,7 @@ from symgrad.ops.conv import _einsum
 from symgrad.ops.namespaces import is_namespace, to_exact
 from symgrad.tensor import Tensor, as_tensor
 
-__all__ = ["pixel_shuffle", "pixel_unshuffle", "channel_shuffle"]
+__all__ = ["pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle"]
 
 #: Functions here that torch.Tensor has no method for (all of them).
 NOT_METHODS = tuple(__all__)
@@ -131,6 +131,11 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
         raise RuntimeError(f"Number of channels must be divisible by groups. Got "
                            f"{x.shape[1]} channels and {groups} groups.")
     return apply(CHANNEL_SHUFFLE, x, groups=groups)
+
+
+def native_channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """``channel_shuffle`` (PyTorch's name for its native kernel)."""
+    return channel_shuffle(input, groups)
 
 
 # ================================================================ interpolation matrices
