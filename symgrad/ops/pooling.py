@@ -1,6 +1,6 @@
 """Pooling: max, average, adaptive and power-average pooling in 1, 2 and 3 dimensions.
 
-Two records cover them all, both over a window index (``conv.window_index``: for every
+Two records cover the pools, both over a window index (``conv.window_index``: for every
 window entry and output position, the flat input position read, or a spare slot where the
 window reads padding):
 
@@ -9,6 +9,9 @@ window reads padding):
   exactly that entry; ties are declared as kinks, as ``max(dim)`` does;
 * ``window_mean``: each window's sum divided by a per-window divisor (which entries count
   is what distinguishes avg_pool's options and adaptive pooling).
+
+A third, ``window_unpool``, is max_pool's adjoint in its values: max_unpool writes them
+back at the returned indices.
 
 1-d pooling runs the 2-d op on an unsqueezed input, as PyTorch does (its graph shows the
 same Unsqueeze / Squeeze nodes). lp_pool is composed as PyTorch composes it.
@@ -109,31 +112,6 @@ def _over(a, divisor):
     return a / divisor
 
 
-def _unpool_shape(x, count):
-    return tuple(x.shape[:x.ndim - len(count)]) + tuple(count)
-
-
-def _kept(xp, v, keep):
-    return v if keep is None else xp.where(keep, v, 0)
-
-
-WINDOW_UNPOOL = register(
-    "window_unpool", "MaxUnpool2DBackward0",
-    forward=lambda xp, x, *, indices, count, keep=None: _put(
-        xp, _kept(xp, x, keep), indices, count, _unpool_shape(x, count)),
-    vjp=lambda xp, g, ans, x, *, indices, count, keep=None: _kept(xp, xp.reshape(
-        _take(xp, g, indices, x.shape[x.ndim - len(count):]), x.shape), keep),
-    mirror=lambda x, *, indices, count, keep=None: _put(
-        SYMPY, _kept(SYMPY, x, keep), indices, count, _unpool_shape(x, count)),
-    kind="shape", domain=(REAL,),
-    examples=((((1, 2, 2, 1),), {"indices": np.array([[0, 5], [3, 4]]), "count": (3, 2)}),
-              (((1, 3),), {"indices": np.array([[1, 1, 2]]), "count": (4,),
-                           "keep": np.array([[False, True, True]])})),
-    doc="max_unpool: values written at their flat indices (once each), zeros elsewhere",
-)
-_UNPOOL_OPS = {2: WINDOW_UNPOOL, 3: WINDOW_UNPOOL.variant("MaxUnpool3DBackward0")}
-
-
 def _mean_forward(xp, x, *, windows, divisor, count):
     nd = len(count)
     cols = gather(xp, _rows(xp, x, count), windows)
@@ -175,6 +153,31 @@ _MEAN_OPS = {(False, 2): WINDOW_MEAN,
              (False, 3): WINDOW_MEAN.variant("AvgPool3DBackward0"),
              (True, 2): WINDOW_MEAN.variant("AdaptiveAvgPool2DBackward0"),
              (True, 3): WINDOW_MEAN.variant("AdaptiveAvgPool3DBackward0")}
+
+
+def _unpool_shape(x, count):
+    return tuple(x.shape[:x.ndim - len(count)]) + tuple(count)
+
+
+def _kept(xp, v, keep):
+    return v if keep is None else xp.where(keep, v, 0)
+
+
+WINDOW_UNPOOL = register(
+    "window_unpool", "MaxUnpool2DBackward0",
+    forward=lambda xp, x, *, indices, count, keep=None: _put(
+        xp, _kept(xp, x, keep), indices, count, _unpool_shape(x, count)),
+    vjp=lambda xp, g, ans, x, *, indices, count, keep=None: _kept(xp, xp.reshape(
+        _take(xp, g, indices, x.shape[x.ndim - len(count):]), x.shape), keep),
+    mirror=lambda x, *, indices, count, keep=None: _put(
+        SYMPY, _kept(SYMPY, x, keep), indices, count, _unpool_shape(x, count)),
+    kind="shape", domain=(REAL,),
+    examples=((((1, 2, 2, 1),), {"indices": np.array([[0, 5], [3, 4]]), "count": (3, 2)}),
+              (((1, 3),), {"indices": np.array([[1, 1, 2]]), "count": (4,),
+                           "keep": np.array([[False, True, True]])})),
+    doc="max_unpool: values written at their flat indices (once each), zeros elsewhere",
+)
+_UNPOOL_OPS = {2: WINDOW_UNPOOL, 3: WINDOW_UNPOOL.variant("MaxUnpool3DBackward0")}
 
 
 # ================================================================ geometry
