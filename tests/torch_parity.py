@@ -49,3 +49,19 @@ def compare(torch, f, datas, rtol=1e-13, atol=1e-15, names=True, grad=True):
         if gs is not None:
             np.testing.assert_allclose(array(gs), array(gt), rtol=rtol, atol=atol)
     return outs_s, grads_s
+
+
+def raises_as_torch(torch, call, kind, gist: str) -> None:
+    """``call(functional, tensor_module)`` raises ``kind`` in PyTorch and in symgrad, and
+    symgrad's message contains ``gist`` (PyTorch's words)."""
+    import re
+
+    import pytest
+    import torch.nn.functional as TF
+
+    from symgrad.nn import functional as F
+
+    with pytest.raises(kind):
+        call(TF, torch)
+    with pytest.raises(kind, match=re.escape(gist)):
+        call(F, sg)

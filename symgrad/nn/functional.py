@@ -14,15 +14,32 @@ from symgrad._dtype import get_default_dtype
 from symgrad.factories import _rng
 from symgrad.ops import elementwise as _ew
 from symgrad.ops import reduction as _red
+from symgrad.nn._attention import scaled_dot_product_attention  # noqa: F401
 from symgrad.ops._util import type_name
 from symgrad.ops.activations import (celu, hardshrink, hardsigmoid, hardswish,  # noqa: F401
                                      mish, prelu, rrelu, selu, softshrink, threshold)
 from symgrad.ops.compose import (cosine_similarity, embedding, layer_norm, normalize,  # noqa: F401
                                  one_hot, pad, pairwise_distance, softsign, tanhshrink)
+from symgrad.ops.conv import (conv1d, conv2d, conv3d, conv_tbc,  # noqa: F401
+                              conv_transpose1d, conv_transpose2d, conv_transpose3d)
 from symgrad.ops.inplace import inplace as inplace_op
+from symgrad.ops.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d,  # noqa: F401
+                                 adaptive_avg_pool3d, adaptive_max_pool1d,
+                                 adaptive_max_pool1d_with_indices, adaptive_max_pool2d,
+                                 adaptive_max_pool2d_with_indices, adaptive_max_pool3d,
+                                 adaptive_max_pool3d_with_indices, avg_pool1d, avg_pool2d,
+                                 avg_pool3d, lp_pool1d, lp_pool2d, lp_pool3d, max_pool1d,
+                                 max_pool1d_with_indices, max_pool2d, max_pool2d_with_indices,
+                                 max_pool3d, max_pool3d_with_indices, max_unpool1d,
+                                 max_unpool2d, max_unpool3d)
 from symgrad.ops.elementwise import (elu, gelu, hardtanh, leaky_relu, logsigmoid,  # noqa: F401
                                      relu6, silu, softplus)
 from symgrad.ops.linalg import linear  # noqa: F401
+from symgrad.ops.nn_compose import (embedding_bag, local_response_norm,  # noqa: F401
+                                    multilabel_margin_loss, triplet_margin_with_distance_loss)
+from symgrad.ops.resample import (channel_shuffle, interpolate,  # noqa: F401
+                                  native_channel_shuffle, pixel_shuffle, pixel_unshuffle,
+                                  upsample, upsample_bilinear, upsample_nearest)
 from symgrad.ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
                               cross_entropy, huber_loss, kl_div, l1_loss, mse_loss, nll_loss,
                               smooth_l1_loss, margin_ranking_loss, hinge_embedding_loss,
@@ -46,6 +63,20 @@ __all__ = ["alpha_dropout", "batch_norm", "bilinear", "binary_cross_entropy",
            "rms_norm", "rrelu", "rrelu_", "selu", "selu_", "sigmoid", "silu", "smooth_l1_loss",
            "soft_margin_loss", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh",
            "tanhshrink", "threshold", "threshold_", "triplet_margin_loss", "unfold"]
+# convolution, pooling, resampling and attention (symgrad.ops.conv, pooling, resample)
+__all__ += ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
+            "adaptive_max_pool1d", "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d",
+            "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d",
+            "adaptive_max_pool3d_with_indices", "avg_pool1d", "avg_pool2d", "avg_pool3d",
+            "channel_shuffle", "conv1d", "conv2d", "conv3d", "conv_tbc", "conv_transpose1d",
+            "conv_transpose2d", "conv_transpose3d", "interpolate", "lp_pool1d", "lp_pool2d",
+            "lp_pool3d", "max_pool1d", "max_pool1d_with_indices", "max_pool2d",
+            "max_pool2d_with_indices", "max_pool3d", "max_pool3d_with_indices",
+            "max_unpool1d", "max_unpool2d", "max_unpool3d", "native_channel_shuffle",
+            "pixel_shuffle", "pixel_unshuffle",
+            "scaled_dot_product_attention", "upsample",
+            "upsample_bilinear", "upsample_nearest", "embedding_bag", "local_response_norm",
+            "multilabel_margin_loss", "triplet_margin_with_distance_loss"]
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:

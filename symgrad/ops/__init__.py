@@ -28,15 +28,19 @@ from symgrad.ops import compose as _compose
 from symgrad.ops.compose import *  # noqa: F401,F403
 # later modules: records (special, cumulative, matrix), compositions (layout, products,
 # calculus, order) and functions without gradients (discrete)
-from symgrad.ops import (calculus as _calculus, cumulative as _cumulative,
+from symgrad.ops import (calculus as _calculus, conv as _conv, cumulative as _cumulative,
                          discrete as _discrete, layout as _layout, matrix as _matrix,
-                         order as _order, products as _products, special as _special)
+                         order as _order, pooling as _pooling, products as _products,
+                         resample as _resample, special as _special)
 from symgrad.ops.calculus import *  # noqa: F401,F403
+from symgrad.ops.conv import *  # noqa: F401,F403
 from symgrad.ops.cumulative import *  # noqa: F401,F403
 from symgrad.ops.discrete import *  # noqa: F401,F403
 from symgrad.ops.layout import *  # noqa: F401,F403
 from symgrad.ops.matrix import *  # noqa: F401,F403
 from symgrad.ops.order import *  # noqa: F401,F403
+from symgrad.ops.pooling import *  # noqa: F401,F403
+from symgrad.ops.resample import *  # noqa: F401,F403
 from symgrad.ops.products import *  # noqa: F401,F403
 from symgrad.ops.special import *  # noqa: F401,F403
 
@@ -64,9 +68,11 @@ for _n in _compose.__all__:
 FUNCTIONS_ONLY: dict[str, Callable] = {n: getattr(_compose, n) for n in _compose.NOT_METHODS}
 FUNCTIONS_ONLY["einsum"] = einsum
 # the later modules: their names are methods unless listed in the module's NOT_METHODS
-for _mod in (_calculus, _cumulative, _discrete, _layout, _matrix, _order, _products, _special):
+for _mod in (_calculus, _conv, _cumulative, _discrete, _layout, _matrix, _order, _pooling,
+             _products, _resample, _special):
     for _n in _mod.__all__:
         (FUNCTIONS_ONLY if _n in _mod.NOT_METHODS else TENSOR_METHODS)[_n] = getattr(_mod, _n)
+FUNCTIONS_ONLY["adaptive_max_pool1d"] = _pooling.torch_adaptive_max_pool1d
 
 #: numpy ufuncs that run as symgrad ops when a Tensor is involved (``ndarray * tensor``).
 NUMPY_UFUNCS: dict[str, Callable] = {

@@ -1,0 +1,190 @@
+"""nn.functional functions composed of recorded ops: local_response_norm,
+triplet_margin_with_distance_loss (both composed as PyTorch composes them), and
+multilabel_margin_loss and embedding_bag (single nodes in PyTorch:
+MultilabelMarginLossBackward0, EmbeddingBagBackward0; symgrad records their parts).
+
+No new record: the gradients are those of gathers, hinges, sums and pooling the table
+already proves; which entries take part (targets, bags, padding) is decided in numpy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from symgrad.ops import compose as co
+from symgrad.ops import elementwise as ew
+from symgrad.ops import reduction as red
+from symgrad.ops import shape as sh
+from symgrad.ops.pooling import avg_pool2d, avg_pool3d
+from symgrad.ops.scatter import take_along_dim
+from symgrad.tensor import Tensor, as_tensor
+
+__all__ = ["local_response_norm", "triplet_margin_with_distance_loss",
+           "multilabel_margin_loss", "embedding_bag"]
+
+
+def _const(a) -> Tensor:
+    return Tensor._wrap(np.asarray(a))
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "none":
+        return loss
+    if reduction == "mean":
+        return red.mean(loss)
+    if reduction == "sum":
+        return red.sum(loss)
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+# ================================================================ local response norm
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                        k: float = 1.0) -> Tensor:
+    """``input / (k + alpha * mean of input**2 over size neighbouring channels) ** beta``."""
+    x = as_tensor(input)
+    dim = x.dim()
+    if dim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {dim} dimensions)")
+    if x.numel() == 0:
+        return x
+    div = ew.mul(x, x)
+    if dim == 3:
+        div = co.pad(sh.unsqueeze(div, 1), (0, 0, size // 2, (size - 1) // 2))
+        div = sh.squeeze(avg_pool2d(div, (size, 1), stride=1), 1)
+    else:
+        sizes = tuple(x.shape)
+        div = sh.reshape(div, (sizes[0], 1, sizes[1], sizes[2], -1))
+        div = co.pad(div, (0, 0, 0, 0, size // 2, (size - 1) // 2))
+        div = sh.reshape(sh.squeeze(avg_pool3d(div, (size, 1, 1), stride=1), 1), sizes)
+    div = ew.pow(ew.add(ew.mul(div, alpha), k), beta)
+    return ew.div(x, div)
+
+
+# ================================================================ triplet loss
+def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *,
+                                      distance_function=None, margin: float = 1.0,
+                                      swap: bool = False, reduction: str = "mean") -> Tensor:
+    """``max(margin + d(anchor, positive) - d(anchor, negative), 0)`` for any distance
+    ``d`` (default: pairwise_distance); ``swap`` uses ``min(d(a, n), d(p, n))``."""
+    a, p, n = as_tensor(anchor), as_tensor(positive), as_tensor(negative)
+    if not a.dim() == p.dim() == n.dim():
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have "
+                           f"the same number of dimensions, but got: anchor {a.dim()}D, "
+                           f"positive {p.dim()}D, and negative {n.dim()}D inputs")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    dist = co.pairwise_distance if distance_function is None else distance_function
+    d_pos, d_neg = dist(a, p), dist(a, n)
+    if swap:
+        d_neg = ew.minimum(d_neg, dist(p, n))
+    loss = ew.clamp_min(ew.sub(ew.add(d_pos, margin), d_neg), 0)
+    return _reduce(loss, reduction)
+
+
+# ================================================================ multilabel margin loss
+def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                           reduction: str = "mean") -> Tensor:
+    """Per sample ``sum over targets j and non-targets i of max(0, 1 - (x[y_j] - x[i]))
+    / C``; the targets are the entries of ``target`` before its first -1."""
+    x, t = as_tensor(input), as_tensor(target)
+    if size_average is not None or reduce is not None:
+        reduction = "mean" if (reduce is not False and size_average is not False) else (
+            "sum" if reduce is not False else "none")
+    if x.dim() not in (0, 1, 2) or tuple(t.shape) != tuple(x.shape):
+        raise RuntimeError(f"inconsistent target size: {list(t.shape)} for input of size: "
+                           f"{list(x.shape)}")
+    one_d = x.dim() <= 1
+    x2 = sh.reshape(x, (1, -1)) if one_d else x
+    tgt = t._data.reshape(x2.shape).astype(np.int64)
+    c = x2.shape[1]
+    if ((tgt < -1) | (tgt >= c)).any():
+        raise RuntimeError("argument #2 'target' is out of range")
+    valid = np.cumprod(tgt >= 0, axis=1).astype(bool)          # before the first -1
+    labels = np.where(valid, tgt, 0)
+    is_target = np.zeros(x2.shape, dtype=bool)
+    rows = np.broadcast_to(np.arange(x2.shape[0])[:, None], tgt.shape)
+    is_target[rows[valid], labels[valid]] = True
+    scores = take_along_dim(x2, _const(labels), 1)               # x[y_j]: (N, J)
+    margins = ew.add(ew.sub(1.0, sh.unsqueeze(scores, 2)), sh.unsqueeze(x2, 1))  # (N, J, C)
+    pairs = _const(valid[:, :, None] & ~is_target[:, None, :])
+    hinge = ew.where(pairs, ew.relu(margins), 0.0)
+    loss = ew.div(red.sum(hinge, (1, 2)), c)
+    if one_d:
+        loss = sh.reshape(loss, ())
+    return _reduce(loss, reduction)
+
+
+# ================================================================ embedding bag
+def _bags(inp: np.ndarray, offsets, include_last_offset: bool) -> tuple[np.ndarray, np.ndarray,
+                                                                         int]:
+    """Flat indices, the bag of each, and the number of bags."""
+    if inp.ndim == 2:
+        if offsets is not None:
+            raise ValueError(f"if input is 2D, then offsets has to be None, as input is treated "
+                             f"is a mini-batch of fixed length sequences. However, found "
+                             f"offsets of type {type(offsets)}")
+        b, length = inp.shape
+        return inp.reshape(-1), np.repeat(np.arange(b), length), b
+    if inp.ndim != 1:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension "
+                         f"{inp.ndim}")
+    if offsets is None:
+        raise ValueError("offsets has to be a 1D Tensor but got None")
+    off = np.asarray(offsets._data if isinstance(offsets, Tensor) else offsets, np.int64)
+    if off.ndim != 1:
+        raise ValueError("offsets has to be a 1D Tensor")
+    if off.size and off[0] != 0:
+        raise RuntimeError(f"offsets[0] has to be 0, i.e., the first sequence in the "
+                           f"mini-batch has to start from position 0. However, got {off[0]}")
+    starts = off[:-1] if include_last_offset else off
+    ends = np.append(starts[1:], off[-1] if include_last_offset else len(inp))
+    if (ends < starts).any() or (ends > len(inp)).any():
+        raise RuntimeError("offsets must be non-decreasing and within the input")
+    bag = np.repeat(np.arange(len(starts)), ends - starts)
+    return inp, bag, len(starts)
+
+
+def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
+                  max_norm: float | None = None, norm_type: float = 2,
+                  scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
+                  per_sample_weights: Tensor | None = None, include_last_offset: bool = False,
+                  padding_idx: int | None = None) -> Tensor:
+    """Sum, mean or max of the ``weight`` rows of each bag of indices: the rows of a 2-d
+    ``input``, or the runs of a 1-d one starting at ``offsets``. An empty bag gives zeros;
+    ``padding_idx`` entries are left out (and not counted by the mean)."""
+    w = as_tensor(weight)
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"mode has to be one of sum, mean or max, got {mode}")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. "
+                                  f"per_sample_weights is only supported for mode='sum' (got "
+                                  f"mode='{mode}'). Please open a feature request on GitHub.")
+    inp = as_tensor(input)._data
+    flat, bag, n_bags = _bags(inp, offsets, include_last_offset)
+    keep = np.ones(flat.shape, dtype=bool)
+    if padding_idx is not None:
+        keep = flat != (padding_idx % w.shape[0])
+    idx, bag = flat[keep], bag[keep]
+    rows = co.embedding(_const(idx.astype(np.int64)), w, max_norm=max_norm,
+                        norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq,
+                        sparse=sparse)                          # (K, D)
+    if per_sample_weights is not None:
+        psw = sh.reshape(as_tensor(per_sample_weights), (-1,))
+        psw = psw[_const(np.flatnonzero(keep))] if not keep.all() else psw
+        rows = ew.mul(rows, sh.unsqueeze(psw, 1))
+    dim = w.shape[1]
+    if mode == "max":
+        out = []
+        for b in range(n_bags):
+            members = np.flatnonzero(bag == b)
+            if members.size == 0:
+                out.append(_const(np.zeros((dim,), dtype=w._data.dtype)))
+            else:
+                out.append(red.max(rows[_const(members)], 0).values)
+        return sh.stack(out, 0) if out else _const(np.zeros((0, dim), dtype=w._data.dtype))
+    zeros = _const(np.zeros((n_bags, dim), dtype=rows._data.dtype))
+    total = co.index_add(zeros, 0, _const(bag.astype(np.int64)), rows)
+    if mode == "sum":
+        return total
+    counts = np.maximum(np.bincount(bag, minlength=n_bags), 1).astype(w._data.dtype)
+    return ew.div(total, _const(counts[:, None]))
