@@ -690,7 +690,8 @@ _PAD_MODES = ("constant", "reflect", "replicate", "circular")
 
 def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
     """``input`` with ``pad[2k], pad[2k+1]`` entries of ``value`` before and after its
-    k-th last dimension; negative amounts crop instead. Constant mode only."""
+    k-th last dimension; negative amounts crop instead. Modes "reflect", "replicate" and
+    "circular" repeat the input's own entries instead of ``value``."""
     x = _need_tensor("pad", "input", 1, input)
     amounts = _int_list("pad", "pad", 2, pad)
     if mode not in _PAD_MODES:
@@ -705,7 +706,7 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
     if mode != "constant":
         if value is not None and value != 0:
             raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument")
-        raise NotImplementedError(f"symgrad's pad supports mode='constant' only, not {mode!r}")
+        return _pad_from_edges(x, amounts, mode)
     fill = _fill_value(0.0 if value is None else value, x._data.dtype)
     shape = x._data.shape
     crop = [slice(None)] * nd
@@ -723,6 +724,52 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
         inner[d] = slice(builtins.max(0, left), builtins.max(0, left) + hi - lo)
     return apply(sh.CONSTANT_PAD, x, crop=tuple(crop), inner=tuple(inner),
                  out_shape=tuple(out_shape), fill=fill)
+
+
+# PyTorch's node names: ReflectionPad2DBackward0 ...; circular padding is written by
+# slices into a new tensor there (CopySlices). Each reads the input at an index: INDEX's rule.
+_PAD_NODES = {(mode, k): sh.INDEX.variant(f"{name}{k}DBackward0")
+              for mode, name in (("reflect", "ReflectionPad"), ("replicate", "ReplicationPad"))
+              for k in (1, 2, 3)}
+_CIRCULAR = sh.INDEX.variant("CopySlices")
+_CIRCULAR.node_class.qualified_name = "torch::autograd::CopySlices"
+
+
+def _pad_from_edges(x: Tensor, amounts: list[int], mode: str) -> Tensor:
+    """Reflect, replicate or circular padding: each output entry reads an input entry,
+    found per padded dimension (after cropping for negative amounts, as PyTorch does)."""
+    k, nd, shape = len(amounts) // 2, x._data.ndim, x._data.shape
+    if k not in (1, 2, 3) or nd not in (k + 1, k + 2):
+        raise NotImplementedError(
+            f"Padding size {len(amounts)} is not supported for {nd}D input tensor. Supported "
+            "combinations for non-constant padding: 2D or 3D input with padding size 2, 3D or "
+            "4D input with padding size 4, 4D or 5D input with padding size 6.")
+    index = [np.arange(n) for n in shape]
+    for j in range(k):
+        d, left, right = nd - 1 - j, amounts[2 * j], amounts[2 * j + 1]
+        lo, hi = builtins.max(0, -left), shape[d] - builtins.max(0, -right)
+        n, left, right = hi - lo, builtins.max(0, left), builtins.max(0, right)
+        if mode == "reflect" and not (left < n and right < n):
+            raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding "
+                               f"input dimension, but got: padding ({amounts[2 * j]}, "
+                               f"{amounts[2 * j + 1]}) at dimension {d} of input "
+                               f"{list(shape)}")
+        if mode == "circular" and not (left <= n and right <= n):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        if n <= 0:
+            raise RuntimeError(f"input tensor has an empty dimension {d} to pad from "
+                               f"({mode} padding)")
+        i = np.arange(-left, n + right)
+        if mode == "reflect":
+            i = np.abs(i)
+            i = np.where(i > n - 1, 2 * (n - 1) - i, i)
+        elif mode == "replicate":
+            i = np.clip(i, 0, n - 1)
+        else:
+            i = i % n
+        index[d] = lo + i
+    op = _CIRCULAR if mode == "circular" else _PAD_NODES[mode, k]
+    return apply(op, x, index=np.ix_(*index), in_shape=shape)
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,

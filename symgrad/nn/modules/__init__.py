@@ -12,9 +12,13 @@ from symgrad.nn.modules.loss import *
 from symgrad.nn.modules.loss import __all__ as _losses
 from symgrad.nn.modules.normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, Embedding,
                                               GroupNorm, LayerNorm)
+from symgrad.nn.modules.conv import *
+from symgrad.nn.modules.conv import __all__ as _convs
+from symgrad.nn.modules.pooling import *
+from symgrad.nn.modules.pooling import __all__ as _pools
 
 __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "Identity",
            "Linear", "Bilinear", "Flatten", "Unflatten", "Dropout", "Dropout1d", "Dropout2d",
            "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "LayerNorm", "Embedding",
            "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm",
-           *_activations, *_losses]
+           *_activations, *_losses, *_convs, *_pools]
