@@ -2,22 +2,29 @@
 symgrad has (every one is the op of ``symgrad.ops`` itself, so gradients, node names and
 the SymPy mirrors are those of the op).
 
-Not here (symgrad has no such op yet): erfc, erfcx, ndtr, ndtri, log_ndtr, i0, i0e, i1,
-entr, xlog1py, multigammaln, zeta and the Bessel / orthogonal-polynomial families.
+``ndtr``, ``log_ndtr``, ``entr``, ``xlog1py`` and ``multigammaln`` are compositions of
+those ops (as PyTorch composes them in its decompositions).
+
+Not here (symgrad has no such op yet): erfcx, ndtri, i0, i0e, i1, i1e, zeta and the Bessel /
+orthogonal-polynomial families.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from collections.abc import Callable
 
+import numpy as np
+
 from symgrad import ops
+from symgrad.ops.elementwise import _floating
 from symgrad.ops._util import type_name
 from symgrad.tensor import Tensor
 
 __all__ = ["expit", "logit", "erf", "erfinv", "xlogy", "gammaln", "digamma", "psi",
            "polygamma", "sinc", "log_softmax", "softmax", "logsumexp", "expm1", "exp2",
-           "log1p", "round"]
+           "log1p", "round", "erfc", "ndtr", "log_ndtr", "entr", "xlog1py", "multigammaln"]
 
 
 def _tensor(x: Any, fn: str, name: str = "input", position: int = 1) -> None:
@@ -45,6 +52,51 @@ sinc = _unary(ops.sinc, "sinc")
 expm1 = _unary(ops.expm1, "expm1")
 exp2 = _unary(ops.exp2, "exp2")
 log1p = _unary(ops.log1p, "log1p")
+erfc = _unary(ops.erfc, "erfc")
+
+
+def ndtr(input: Tensor) -> Tensor:
+    """The standard normal CDF, ``erfc(-x / sqrt(2)) / 2`` (accurate in the lower tail)."""
+    _tensor(input, "ndtr")
+    return ops.mul(ops.erfc(ops.mul(_floating(input), -1 / math.sqrt(2))), 0.5)
+
+
+def log_ndtr(input: Tensor) -> Tensor:
+    """``log(ndtr(x))``; -inf once ndtr underflows (below about x = -38)."""
+    _tensor(input, "log_ndtr")
+    return ops.log(ndtr(input))
+
+
+def entr(input: Tensor) -> Tensor:
+    """``-x * log(x)``: 0 at 0, -inf below 0."""
+    _tensor(input, "entr")
+    x = _floating(input)
+    neg = Tensor._wrap(x._data < 0)
+    return ops.where(neg, -math.inf, ops.neg(ops.xlogy(x, x)))
+
+
+def xlog1py(input, other) -> Tensor:
+    """``input * log1p(other)``, 0 where input is 0 (unless other is nan)."""
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError(f"special_xlog1py() received an invalid combination of arguments - got "
+                        f"({type(input).__name__}, {type(other).__name__})")
+    x = input if isinstance(input, Tensor) else ops.full_like(other, input)
+    y = other if isinstance(other, Tensor) else ops.full_like(input, other)
+    x, y = _floating(x), _floating(y)
+    zero = Tensor._wrap(np.logical_and(x._data == 0, ~np.isnan(y._data)))
+    return ops.where(zero, 0.0, ops.mul(x, ops.log1p(y)))
+
+
+def multigammaln(input: Tensor, p: int) -> Tensor:
+    """The log of the multivariate gamma function of dimension ``p``."""
+    _tensor(input, "multigammaln")
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    if np.any(input._data <= (p - 1) / 2):
+        raise RuntimeError("All elements must be greater than (p-1)/2")
+    shifts = Tensor._wrap(-np.arange(p, dtype=input._data.dtype) / 2)
+    terms = ops.lgamma(ops.add(ops.unsqueeze(input, -1), shifts))
+    return ops.add(ops.sum(terms, -1), p * (p - 1) / 4 * math.log(math.pi))
 
 
 def logit(input: Tensor, eps: float | None = None) -> Tensor:

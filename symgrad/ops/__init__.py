@@ -30,12 +30,18 @@ from symgrad.ops.compose import *  # noqa: F401,F403
 # calculus, order) and functions without gradients (discrete)
 from symgrad.ops import (calculus as _calculus, cumulative as _cumulative,
                          discrete as _discrete, layout as _layout, matrix as _matrix,
-                         order as _order, products as _products, special as _special)
+                         numbers as _numbers, order as _order, pieces as _pieces,
+                         products as _products, special as _special, statistics as _statistics,
+                         writes as _writes)
 from symgrad.ops.calculus import *  # noqa: F401,F403
 from symgrad.ops.cumulative import *  # noqa: F401,F403
 from symgrad.ops.discrete import *  # noqa: F401,F403
 from symgrad.ops.layout import *  # noqa: F401,F403
 from symgrad.ops.matrix import *  # noqa: F401,F403
+from symgrad.ops.numbers import *  # noqa: F401,F403
+from symgrad.ops.pieces import *  # noqa: F401,F403
+from symgrad.ops.writes import *  # noqa: F401,F403
+from symgrad.ops.statistics import *  # noqa: F401,F403
 from symgrad.ops.order import *  # noqa: F401,F403
 from symgrad.ops.products import *  # noqa: F401,F403
 from symgrad.ops.special import *  # noqa: F401,F403
@@ -64,9 +70,13 @@ for _n in _compose.__all__:
 FUNCTIONS_ONLY: dict[str, Callable] = {n: getattr(_compose, n) for n in _compose.NOT_METHODS}
 FUNCTIONS_ONLY["einsum"] = einsum
 # the later modules: their names are methods unless listed in the module's NOT_METHODS
-for _mod in (_calculus, _cumulative, _discrete, _layout, _matrix, _order, _products, _special):
+for _mod in (_calculus, _cumulative, _discrete, _layout, _matrix, _order, _products, _special,
+             _numbers, _pieces, _writes, _statistics):
     for _n in _mod.__all__:
         (FUNCTIONS_ONLY if _n in _mod.NOT_METHODS else TENSOR_METHODS)[_n] = getattr(_mod, _n)
+
+#: Tensor methods that have no function in the ``symgrad`` namespace (t.unfold(...)).
+NOT_FUNCTIONS: frozenset = frozenset(_pieces.NOT_FUNCTIONS)
 
 #: numpy ufuncs that run as symgrad ops when a Tensor is involved (``ndarray * tensor``).
 NUMPY_UFUNCS: dict[str, Callable] = {
@@ -84,4 +94,5 @@ NUMPY_UFUNCS: dict[str, Callable] = {
     "arccosh": _ew.acosh, "arctanh": _ew.atanh, "fmod": _ew.fmod,
 }
 
-__all__ = ["OPS", "Op", "Domain", "Kink", "TENSOR_METHODS", "NUMPY_UFUNCS", "FUNCTIONS_ONLY"]
+__all__ = ["OPS", "Op", "Domain", "Kink", "TENSOR_METHODS", "NUMPY_UFUNCS", "FUNCTIONS_ONLY",
+           "NOT_FUNCTIONS"]

@@ -136,7 +136,7 @@ def _compare(name: str):
 def build() -> SimpleNamespace:
     same = ("exp", "log", "log1p", "expm1", "sqrt", "tanh", "sin", "cos", "tan", "sinh", "cosh",
             "abs", "sign", "sigmoid", "erf", "maximum", "minimum", "floor", "floor_divide",
-            "matmul", "lgamma", "polygamma", "erfinv")
+            "matmul", "lgamma", "polygamma", "erfinv", "erfc")
     fns: dict[str, Any] = {n: _op(n) for n in same}
     fns.update(
         name="tensor",

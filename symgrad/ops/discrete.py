@@ -1,5 +1,5 @@
-"""Integer-valued functions of tensors, with no gradient: nonzero, unique, bincount, histc,
-searchsorted, bucketize.
+"""Integer-valued functions of tensors, with no gradient: nonzero, unique,
+unique_consecutive, bincount, histc, histogram, searchsorted, bucketize, isin, unravel_index.
 
 Their results are indices or counts, piecewise constant in the input, so PyTorch records
 no node for them and neither does symgrad. Errors follow PyTorch's, before numpy could
@@ -15,12 +15,14 @@ import math
 import numpy as np
 
 from symgrad.ops._util import type_name
+from symgrad.ops.reduction import _named_result, return_types
 from symgrad.tensor import Tensor, as_tensor
 
-__all__ = ["nonzero", "unique", "bincount", "histc", "searchsorted", "bucketize"]
+__all__ = ["nonzero", "unique", "bincount", "histc", "searchsorted", "bucketize",
+           "unique_consecutive", "histogram", "isin", "unravel_index"]
 
 #: Functions here that torch.Tensor has no method for.
-NOT_METHODS = ("searchsorted", "bucketize")
+NOT_METHODS = ("searchsorted", "bucketize", "isin", "unravel_index")
 
 
 def _numeric(t: Any, name: str) -> Tensor:
@@ -170,3 +172,96 @@ def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False
                            f"{b._data.ndim})")
     return searchsorted(b, input, out_int32=out_int32, right=right)
 
+
+
+def unique_consecutive(input, return_inverse: bool = False, return_counts: bool = False,
+                       dim: int | None = None):
+    """One entry (or slice along ``dim``) of each run of equal consecutive ones; optionally
+    the run each entry belongs to (inverse) and the run lengths (counts)."""
+    x = _numeric(input, "unique_consecutive")
+    data = x._data
+    if dim is None:
+        d, moved = 0, data.reshape(-1)
+    else:
+        if not -max(data.ndim, 1) <= dim < max(data.ndim, 1):
+            raise IndexError(f"Dimension out of range (expected to be in range of "
+                             f"[{-data.ndim}, {data.ndim - 1}], but got {dim})")
+        d = dim % max(data.ndim, 1)
+        moved = np.moveaxis(data, d, 0)
+    n = moved.shape[0]
+    rows = moved.reshape(n, -1)
+    starts = np.ones(n, dtype=bool)
+    if n > 1:
+        starts[1:] = np.any(rows[1:] != rows[:-1], axis=1)
+    first = np.flatnonzero(starts)
+    values = np.moveaxis(moved[first], 0, d) if dim is not None else moved[first]
+    out: list[Tensor] = [Tensor._wrap(np.ascontiguousarray(values))]
+    if return_inverse:
+        inverse = np.cumsum(starts) - 1
+        out.append(_long(inverse.reshape(data.shape) if dim is None else inverse))
+    if return_counts:
+        out.append(_long(np.diff(np.append(first, n))))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+return_types.histogram = _named_result("histogram", ("hist", "bin_edges"))
+
+
+def histogram(input, bins=100, *, range=None, weight=None, density: bool = False):
+    """``(hist, bin_edges)``: counts (or summed ``weight``, or a density) in ``bins`` equal
+    bins over ``range`` (default: the data's span), or in the bins between the given edges
+    (a tensor). The last bin includes its right edge."""
+    x = _numeric(input, "histogram")
+    data = x._data
+    if data.dtype.kind != "f":
+        raise RuntimeError(f"torch.histogram: input tensor and bins tensors should have the "
+                           f"same dtype, but got input {type_name(x)} and bins "
+                           f"{type_name(x)}")
+    edges = bins._data.astype(data.dtype) if isinstance(bins, Tensor) else int(bins)
+    if isinstance(edges, int) and edges <= 0:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {edges} for "
+                           "dimension 0")
+    w = None if weight is None else as_tensor(weight)._data
+    rng = None if range is None else (float(range[0]), float(range[1]))
+    if rng is not None and rng[0] > rng[1]:
+        raise RuntimeError(f"torch.histogram(): min should not exceed max, but got min "
+                           f"{rng[0]} max {rng[1]}")
+    hist, out_edges = np.histogram(data.reshape(-1), edges, range=rng,
+                                   weights=None if w is None else w.reshape(-1),
+                                   density=density)
+    return return_types.histogram(Tensor._wrap(hist.astype(data.dtype)),
+                      Tensor._wrap(out_edges.astype(data.dtype)))
+
+
+def isin(elements, test_elements, *, assume_unique: bool = False,
+         invert: bool = False) -> Tensor:
+    """True where an entry of ``elements`` occurs in ``test_elements`` (either may be a
+    number); ``invert`` gives the opposite."""
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise TypeError("isin() received an invalid combination of arguments: one of "
+                        "'elements' and 'test_elements' must be a Tensor")
+    a = np.asarray(elements._data if isinstance(elements, Tensor) else elements)
+    b = np.asarray(test_elements._data if isinstance(test_elements, Tensor) else test_elements)
+    return Tensor._wrap(np.asarray(np.isin(a, b, invert=invert)))
+
+
+def unravel_index(indices, shape) -> tuple[Tensor, ...]:
+    """The coordinates in ``shape`` of flat ``indices`` (counted modulo the sizes, as
+    PyTorch: -1 is the last entry)."""
+    if not isinstance(indices, Tensor):
+        raise TypeError(f"unravel_index(): argument 'indices' must be Tensor, not "
+                        f"{type(indices).__name__}")
+    idx = indices._data
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {indices.dtype}")
+    dims = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+    if any(s < 0 for s in dims):
+        raise ValueError("'shape' cannot have negative values, but got " + str(dims))
+    rest = idx.astype(np.int64)
+    coords = []
+    for s in reversed(dims):
+        if s == 0:
+            raise IndexError("index out of bounds for a shape with a zero size")
+        coords.append(np.mod(rest, s))
+        rest = np.floor_divide(rest, s)
+    return tuple(_long(c) for c in reversed(coords))

@@ -1,0 +1,160 @@
+"""Functions of the number format: erfc, fix, signbit, copysign, ldexp, frexp, gcd, lcm,
+nextafter, isreal (and the real-only conj / resolve_conj / resolve_neg / is_conj / is_neg).
+
+``erfc`` is one record (as PyTorch's ErfcBackward0): ``1 - erf(x)`` would lose every digit
+past x = 6. ``copysign`` and ``ldexp`` are compositions (``|x| * s`` with the constant sign
+``s`` of the other argument; ``x * 2**e``), as PyTorch composes ldexp. The rest are
+integer or bit-level functions without a derivative: their results carry no gradient.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from symgrad import _dtype
+from symgrad.ops import elementwise as ew
+from symgrad.ops._apply import apply
+from symgrad.ops._record import REAL, register
+from symgrad.ops._util import check_kernel, lazy_head, sp, type_name
+from symgrad.ops.reduction import _named_result, return_types
+from symgrad.tensor import Tensor, as_tensor
+
+__all__ = ["erfc", "fix", "signbit", "copysign", "ldexp", "frexp", "gcd", "lcm", "nextafter",
+           "isreal", "conj", "resolve_conj", "resolve_neg", "is_conj", "is_neg"]
+
+NOT_METHODS: tuple[str, ...] = ()
+
+return_types.frexp = _named_result("frexp", ("mantissa", "exponent"))
+
+
+# ================================================================ erfc
+ERFC = register(
+    "erfc", "ErfcBackward0",
+    forward=lambda xp, x: xp.erfc(x),
+    vjp=lambda xp, g, ans, x: g * -2 * xp.exp(-x * x) / ew._c(xp.sqrt(ew._pi(xp))),
+    mirror=lambda x: lazy_head(sp.erfc, x),
+    kind="elementwise", elementwise=True, domain=(REAL,),
+)
+
+
+def erfc(input) -> Tensor:
+    """The complementary error function ``1 - erf(x)``, accurate where erf is near 1."""
+    return apply(ERFC, ew._floating(input))
+
+
+def fix(input) -> Tensor:
+    """Another name for ``trunc``: round towards zero."""
+    return ew.trunc(input)
+
+
+# ================================================================ signs
+def signbit(input) -> Tensor:
+    """True where the sign bit is set (negative numbers, -0.0 and -nan)."""
+    x = as_tensor(input)
+    return Tensor._wrap(np.asarray(np.signbit(x._data)))
+
+
+def _sign_of(other: Any, like: np.dtype) -> Any:
+    """+-1 with ``other``'s sign bit: a number for a number, else a constant tensor."""
+    if isinstance(other, Tensor):
+        data = other._data
+        dt = data.dtype if data.dtype.kind == "f" else like
+        return Tensor._wrap(np.where(np.signbit(data), -1, 1).astype(dt))
+    return -1.0 if math.copysign(1.0, float(other)) < 0 else 1.0
+
+
+def copysign(input, other) -> Tensor:
+    """``|input|`` with the sign of ``other``; the gradient flows to ``input`` only (0 where
+    input is 0), as in PyTorch."""
+    x = as_tensor(input)
+    if x._data.dtype.kind in "biu":
+        if not isinstance(other, Tensor) or other._data.dtype.kind in "biu":
+            x = ew._floating(x)
+    like = x._data.dtype if x._data.dtype.kind == "f" else _dtype.get_default_dtype().np
+    return ew.mul(ew.abs(x), _sign_of(other, like))
+
+
+def ldexp(input, other) -> Tensor:
+    """``input * 2**other``."""
+    x = as_tensor(input)
+    if not isinstance(other, Tensor):
+        raise TypeError(f"ldexp(): argument 'other' (position 2) must be Tensor, not "
+                        f"{type(other).__name__}")
+    if other._data.dtype.kind in "biu":
+        other = Tensor._wrap(other._data.astype(_dtype.get_default_dtype().np))
+    return ew.mul(ew._floating(x), ew.pow(2.0, other))
+
+
+def frexp(input):
+    """``(mantissa, exponent)`` with ``input = mantissa * 2**exponent`` and
+    ``0.5 <= |mantissa| < 1`` (exponent int32). No gradient."""
+    x = as_tensor(input)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    m, e = np.frexp(x._data)
+    return return_types.frexp(Tensor._wrap(np.asarray(m)),
+                              Tensor._wrap(np.asarray(e, dtype=np.int32)))
+
+
+# ================================================================ integer functions
+def _integers(name: str, input, other) -> tuple[np.ndarray, np.ndarray]:
+    for pos, v in ((1, input), (2, other)):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"{name}(): argument '{'input' if pos == 1 else 'other'}' "
+                            f"(position {pos}) must be Tensor, not {type(v).__name__}")
+    a, b = input._data, other._data
+    for v in (a, b):
+        check_kernel(f"{name}_cpu", v.dtype, "fbO")
+    return a, b
+
+
+def gcd(input: Tensor, other: Tensor) -> Tensor:
+    """The greatest common divisor, entry by entry (non-negative; gcd(0, 0) = 0)."""
+    a, b = _integers("gcd", input, other)
+    return Tensor._wrap(np.asarray(np.gcd(a, b)))
+
+
+def lcm(input: Tensor, other: Tensor) -> Tensor:
+    """The least common multiple, entry by entry (non-negative)."""
+    a, b = _integers("lcm", input, other)
+    return Tensor._wrap(np.asarray(np.abs(np.lcm(a, b))))
+
+
+def nextafter(input: Tensor, other: Tensor) -> Tensor:
+    """The next floating-point value after ``input`` towards ``other``. No gradient."""
+    x, y = as_tensor(input), as_tensor(other)
+    dt = np.result_type(x._data, y._data)
+    if dt.kind != "f":
+        raise NotImplementedError(f"\"nextafter_cpu\" not implemented for "
+                                  f"'{type_name(_dtype.from_numpy_dtype(dt))}'")
+    return Tensor._wrap(np.asarray(np.nextafter(x._data.astype(dt), y._data.astype(dt))))
+
+
+# ================================================================ complex parts of real tensors
+def isreal(input) -> Tensor:
+    """True everywhere: symgrad's tensors are real."""
+    return Tensor._wrap(np.ones(as_tensor(input)._data.shape, dtype=bool))
+
+
+def conj(input: Tensor) -> Tensor:
+    """The complex conjugate: a real tensor itself."""
+    return input
+
+
+def resolve_conj(input: Tensor) -> Tensor:
+    return input
+
+
+def resolve_neg(input: Tensor) -> Tensor:
+    return input
+
+
+def is_conj(input: Tensor) -> bool:
+    return False
+
+
+def is_neg(input: Tensor) -> bool:
+    return False
