@@ -18,7 +18,8 @@ import numpy as np
 from symgrad import _dtype
 from symgrad.factories import _rng
 from symgrad.ops._util import type_name
-from symgrad.tensor import Tensor, _axis, as_tensor, check_in_place
+from symgrad.ops.inplace import inplace
+from symgrad.tensor import Tensor, _axis, as_tensor
 
 __all__: list[str] = []
 
@@ -110,10 +111,13 @@ def fill_diagonal_(self: Tensor, fill_value, wrap: bool = False) -> Tensor:
 
 
 def _random_fill(self: Tensor, values: np.ndarray) -> Tensor:
-    check_in_place(self)
-    self._data[...] = values.astype(self._data.dtype, copy=False)
-    self._vc[0] += 1
-    return self
+    """Write ``values`` as an in-place op would (a leaf that requires grad is refused; a
+    tensor with a history becomes a constant, its views are read again)."""
+    const = Tensor._wrap(np.asarray(values).astype(self._data.dtype, copy=False))
+
+    def fill(old: Tensor) -> Tensor:
+        return const
+    return inplace(self, fill)
 
 
 def _float_target(self: Tensor, name: str) -> None:

@@ -4,9 +4,10 @@
 PyTorch exposes the ATen functions behind ``nn.functional`` at the top level with their
 own positional signatures (``torch.batch_norm(input, weight, bias, running_mean,
 running_var, training, momentum, eps, cudnn_enabled)``, losses take ``reduction`` as an int:
-0 none, 1 mean, 2 sum). Code written against those signatures must run unchanged, so each
-form here only reorders its arguments and calls the functional one: the graph is the
-functional one's.
+0 none, 1 mean, 2 sum, and when it is omitted PyTorch's Python binding reads 0: no
+reduction, unlike nn.functional's 'mean'). Code written against those signatures must run
+unchanged, so each form here only reorders its arguments and calls the functional one:
+the graph is the functional one's.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
 
 
 # ================================================================ losses (reduction as an int)
-def kl_div(input: Tensor, target: Tensor, reduction: int = 1, *,
+def kl_div(input: Tensor, target: Tensor, reduction: int = 0, *,
            log_target: bool = False) -> Tensor:
     return F.kl_div(input, target, reduction=_reduction("kl_div", reduction),
                     log_target=log_target)
@@ -105,26 +106,26 @@ def kl_div(input: Tensor, target: Tensor, reduction: int = 1, *,
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
                                      weight: Tensor | None = None,
                                      pos_weight: Tensor | None = None,
-                                     reduction: int = 1) -> Tensor:
+                                     reduction: int = 0) -> Tensor:
     red = _reduction("binary_cross_entropy_with_logits", reduction)
     return F.binary_cross_entropy_with_logits(input, target, weight, reduction=red,
                                               pos_weight=pos_weight)
 
 
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
-                          reduction: int = 1) -> Tensor:
+                          reduction: int = 0) -> Tensor:
     red = _reduction("cosine_embedding_loss", reduction)
     return F.cosine_embedding_loss(input1, input2, target, margin, reduction=red)
 
 
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
-                         reduction: int = 1) -> Tensor:
+                         reduction: int = 0) -> Tensor:
     red = _reduction("hinge_embedding_loss", reduction)
     return F.hinge_embedding_loss(input, target, margin, reduction=red)
 
 
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
-                        reduction: int = 1) -> Tensor:
+                        reduction: int = 0) -> Tensor:
     red = _reduction("margin_ranking_loss", reduction)
     return F.margin_ranking_loss(input1, input2, target, margin, reduction=red)
 
@@ -137,7 +138,7 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool, full: bool,
 
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
                         margin: float = 1.0, p: float = 2, eps: float = 1e-6,
-                        swap: bool = False, reduction: int = 1) -> Tensor:
+                        swap: bool = False, reduction: int = 0) -> Tensor:
     red = _reduction("triplet_margin_loss", reduction)
     return F.triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap,
                                  reduction=red)

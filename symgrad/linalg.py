@@ -13,13 +13,14 @@ from typing import Any
 
 import numpy as np
 
-from symgrad import ops
+from symgrad import _dtype, ops
 from symgrad.ops._util import type_name
 from symgrad.ops.reduction import vector_norm
+from symgrad.ops.statistics import increasing_powers
 from symgrad.tensor import Tensor
 
 __all__ = ["vector_norm", "norm", "matrix_norm", "det", "inv", "matrix_power", "cross",
-           "multi_dot", "vecdot"]
+           "multi_dot", "vecdot", "vander", "diagonal", "matmul"]
 
 
 def matrix_norm(A: Tensor, ord: Any = "fro", dim=(-2, -1), keepdim: bool = False, *,
@@ -150,3 +151,27 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
         raise RuntimeError(f"linalg.vecdot: Expected a floating point or complex tensor as "
                            f"input. Got {type_name(x)}")
     return ops.sum(ops.mul(x, y), dim)
+
+
+def vander(x: Tensor, *, N: int | None = None) -> Tensor:
+    """``x**0, x**1, ..., x**(N-1)`` of each entry of ``x`` (shape ``(*, n)``) along a new
+    last dimension (``N`` defaults to n)."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"linalg.vander(): argument 'x' must be Tensor, not {type(x).__name__}")
+    if x.ndim == 0:
+        raise RuntimeError("linalg.vander: x must have at least one dimension")
+    n = x.shape[-1] if N is None else int(N)
+    if n <= 1:
+        raise RuntimeError("N must be greater than 1.")
+    if x._data.dtype.kind in "biu" and x._data.dtype != np.int64:
+        x = x.to(_dtype.int64)
+    return increasing_powers(x, n)
+
+
+def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """``torch.diagonal`` with the last two dimensions as default."""
+    return ops.diagonal(A, offset, dim1, dim2)
+
+
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    return ops.matmul(input, other)

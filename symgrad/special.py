@@ -2,8 +2,8 @@
 symgrad has (every one is the op of ``symgrad.ops`` itself, so gradients, node names and
 the SymPy mirrors are those of the op).
 
-``ndtr``, ``log_ndtr``, ``entr``, ``xlog1py`` and ``multigammaln`` are compositions of
-those ops (as PyTorch composes them in its decompositions).
+``ndtr``, ``log_ndtr``, ``xlog1py`` and ``multigammaln`` are compositions of those ops;
+``erfc`` and ``entr`` are op records of their own.
 
 Not here (symgrad has no such op yet): erfcx, ndtri, i0, i0e, i1, i1e, zeta and the Bessel /
 orthogonal-polynomial families.
@@ -20,7 +20,8 @@ import numpy as np
 from symgrad import ops
 from symgrad.ops.elementwise import _floating
 from symgrad.ops._util import type_name
-from symgrad.tensor import Tensor
+from symgrad.ops.numbers import entr as entr_op
+from symgrad.tensor import Tensor, as_tensor
 
 __all__ = ["expit", "logit", "erf", "erfinv", "xlogy", "gammaln", "digamma", "psi",
            "polygamma", "sinc", "log_softmax", "softmax", "logsumexp", "expm1", "exp2",
@@ -70,9 +71,7 @@ def log_ndtr(input: Tensor) -> Tensor:
 def entr(input: Tensor) -> Tensor:
     """``-x * log(x)``: 0 at 0, -inf below 0."""
     _tensor(input, "entr")
-    x = _floating(input)
-    neg = Tensor._wrap(x._data < 0)
-    return ops.where(neg, -math.inf, ops.neg(ops.xlogy(x, x)))
+    return entr_op(input)
 
 
 def xlog1py(input, other) -> Tensor:
@@ -80,11 +79,11 @@ def xlog1py(input, other) -> Tensor:
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         raise TypeError(f"special_xlog1py() received an invalid combination of arguments - got "
                         f"({type(input).__name__}, {type(other).__name__})")
-    x = input if isinstance(input, Tensor) else ops.full_like(other, input)
-    y = other if isinstance(other, Tensor) else ops.full_like(input, other)
-    x, y = _floating(x), _floating(y)
-    zero = Tensor._wrap(np.logical_and(x._data == 0, ~np.isnan(y._data)))
-    return ops.where(zero, 0.0, ops.mul(x, ops.log1p(y)))
+    x, y = _floating(as_tensor(input)), _floating(as_tensor(other))
+    out = ops.mul(x, ops.log1p(y))
+    # 0 * log1p(-1) would be nan: PyTorch gives 0 wherever input is 0 (other not nan)
+    zero = np.logical_and(x._data == 0, y._data == -1)
+    return ops.where(Tensor._wrap(zero), 0.0, out) if zero.any() else out
 
 
 def multigammaln(input: Tensor, p: int) -> Tensor:

@@ -1,5 +1,6 @@
-"""Functions of the number format: erfc, fix, signbit, copysign, ldexp, frexp, gcd, lcm,
-nextafter, isreal (and the real-only conj / resolve_conj / resolve_neg / is_conj / is_neg).
+"""Functions of the number format: erfc, entr (torch.special's), fix, signbit, copysign,
+ldexp, frexp, gcd, lcm, nextafter, isreal (and the real-only conj / resolve_conj /
+resolve_neg / is_conj / is_neg).
 
 ``erfc`` is one record (as PyTorch's ErfcBackward0): ``1 - erf(x)`` would lose every digit
 past x = 6. ``copysign`` and ``ldexp`` are compositions (``|x| * s`` with the constant sign
@@ -17,7 +18,7 @@ import numpy as np
 from symgrad import _dtype
 from symgrad.ops import elementwise as ew
 from symgrad.ops._apply import apply
-from symgrad.ops._record import REAL, register
+from symgrad.ops._record import POSITIVE, REAL, register
 from symgrad.ops._util import check_kernel, lazy_head, sp, type_name
 from symgrad.ops.reduction import _named_result, return_types
 from symgrad.tensor import Tensor, as_tensor
@@ -28,6 +29,7 @@ __all__ = ["erfc", "fix", "signbit", "copysign", "ldexp", "frexp", "gcd", "lcm",
 NOT_METHODS: tuple[str, ...] = ()
 
 return_types.frexp = _named_result("frexp", ("mantissa", "exponent"))
+_INF = math.inf
 
 
 # ================================================================ erfc
@@ -43,6 +45,25 @@ ERFC = register(
 def erfc(input) -> Tensor:
     """The complementary error function ``1 - erf(x)``, accurate where erf is near 1."""
     return apply(ERFC, ew._floating(input))
+
+
+# ================================================================ entr (torch.special.entr)
+ENTR = register(
+    "entr", "SpecialEntrBackward0",
+    forward=lambda xp, x: xp.where(
+        xp.greater(x, 0), -x * xp.log(xp.where(xp.greater(x, 0), x, 1)),
+        xp.where(xp.equal(x, 0), 0 * x, -_INF - 0 * x)),
+    # -(1 + log x): +inf at 0, as PyTorch (the limit from the right)
+    vjp=lambda xp, g, ans, x: g * -(1 + xp.log(x)),
+    mirror=lambda x: sp.Piecewise((-x * lazy_head(sp.log, x), x > 0), (0, sp.Eq(x, 0)),
+                                  (-sp.oo, True)),
+    kind="elementwise", elementwise=True, domain=(POSITIVE,),
+)
+
+
+def entr(input) -> Tensor:
+    """``-x * log(x)``: 0 at 0, -inf below 0 (``torch.special.entr``)."""
+    return apply(ENTR, ew._floating(input))
 
 
 def fix(input) -> Tensor:

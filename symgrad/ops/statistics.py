@@ -107,6 +107,19 @@ def corrcoef(input) -> Tensor:
     return ew.clamp(c, -1, 1)
 
 
+def increasing_powers(v: Tensor, n: int) -> Tensor:
+    """``v**0, v**1, ..., v**(n-1)`` along a new last dimension, as a cumulative product of
+    ``[1, v, v, ...]`` (so the derivative at 0 is exact, as PyTorch composes it)."""
+    shape = tuple(v._data.shape)
+    ones = Tensor._wrap(np.ones(shape + (1,), dtype=v._data.dtype))
+    if n == 0:
+        return Tensor._wrap(np.zeros(shape + (0,), dtype=v._data.dtype))
+    if n == 1:
+        return ones
+    reps = sh.expand(sh.unsqueeze(v, -1), shape + (n - 1,))
+    return cumprod(sh.cat([ones, reps], -1), -1)
+
+
 def vander(x, N: int | None = None, increasing: bool = False) -> Tensor:
     """The matrix of powers ``x**(N-1), ..., x, 1`` of a vector (ascending with
     ``increasing``)."""
@@ -118,15 +131,8 @@ def vander(x, N: int | None = None, increasing: bool = False) -> Tensor:
         raise RuntimeError("N must be non-negative.")
     if v._data.dtype.kind == "b" or v._data.dtype.kind in "iu" and v._data.dtype != np.int64:
         v = v.to(_dtype.int64)
-    rows = v._data.shape[0]
-    if n == 0:
-        return Tensor._wrap(np.zeros((rows, 0), dtype=v._data.dtype))
-    ones = Tensor._wrap(np.ones((rows, 1), dtype=v._data.dtype))
-    if n == 1:
-        out = ones
-    else:
-        out = cumprod(sh.cat([ones, sh.expand(sh.unsqueeze(v, 1), (rows, n - 1))], 1), 1)
-    return out if increasing else sh.flip(out, 1)
+    out = increasing_powers(v, n)
+    return out if increasing or n == 0 else sh.flip(out, 1)
 
 
 # ================================================================ log-determinants

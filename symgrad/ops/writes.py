@@ -92,7 +92,7 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
     d = _axis(dim, nd)
     n = src._data.shape[d] if src._data.ndim else 1
     if idx.size != n:
-        raise RuntimeError(f"index_copy_(): Number of indices ({idx.size}) should be equal to "
+        raise IndexError(f"index_copy_(): Number of indices ({idx.size}) should be equal to "
                            f"source.size(dim) ({n})")
     want = x._data.shape[:d] + (idx.size,) + x._data.shape[d + 1:]
     if src._data.shape != want:
@@ -207,9 +207,7 @@ def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
     """``input`` with ``src`` as its diagonal (the inverse of ``diagonal``)."""
     x = as_tensor(input)
     nd = x._data.ndim
-    if nd < 2:
-        raise RuntimeError(f"diagonal dimensions requires ndim larger than 1, got {nd}")
-    d1, d2 = _axis(dim1, nd), _axis(dim2, nd)
+    d1, d2 = _axis(dim1, builtins.max(nd, 1)), _axis(dim2, builtins.max(nd, 1))
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     shape = x._data.shape
