@@ -85,6 +85,14 @@ def ger(input: Tensor, vec2: Tensor) -> Tensor:
     return outer(input, vec2)  # noqa: F405
 
 
+def fill(input: Tensor, value) -> Tensor:
+    """A new tensor shaped like ``input`` holding ``value`` (a number or a 0-d tensor, which
+    gets the gradient)."""
+    from symgrad.ops.inplace import fill as _fill
+
+    return _fill(input, value)
+
+
 def is_inference(input: Tensor) -> bool:
     """True for a tensor made inside ``inference_mode()`` (PyTorch's ``torch.is_inference``)."""
     return input.is_inference()
@@ -105,7 +113,8 @@ globals().update({k: getattr(Tensor, k) for k in (
     "floor_", "frac_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_",
     "negative_", "reciprocal_", "relu_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinh_",
     "sqrt_", "square_", "tan_", "tanh_", "trunc_", "zero_", "addmv_", "deg2rad_", "exp2_",
-    "rad2deg_", "sinc_", "xlogy_", "erfc_", "fix_", "gcd_", "lcm_", "ldexp_")
+    "rad2deg_", "sinc_", "xlogy_", "erfc_", "fix_", "gcd_", "lcm_", "ldexp_",
+    "index_put_")
     if k not in globals() and hasattr(Tensor, k)})
 
 

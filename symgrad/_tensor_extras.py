@@ -52,6 +52,30 @@ def data_ptr(self: Tensor) -> int:
     return _address(self._data) if self._data.size else 0
 
 
+def const_data_ptr(self: Tensor) -> int:
+    return data_ptr(self)
+
+
+def dim_order(self: Tensor) -> tuple[int, ...]:
+    """The dimensions from the outermost to the innermost in memory (largest stride
+    first; ties keep the dimension order)."""
+    st = self._data.strides
+    return tuple(sorted(range(len(st)), key=lambda d: -abs(st[d])))
+
+
+def is_pinned(self: Tensor) -> bool:
+    return False
+
+
+def is_shared(self: Tensor) -> bool:
+    return False
+
+
+def share_memory_(self: Tensor) -> Tensor:
+    """Nothing to do: there is one process."""
+    return self
+
+
 def get_device(self: Tensor) -> int:
     """-1: the tensor is on the CPU."""
     return -1
@@ -68,6 +92,13 @@ def char(self: Tensor) -> Tensor:
 
 def short(self: Tensor) -> Tensor:
     return self.to(_dtype.int16)
+
+
+def _complex(name: str):
+    def convert(self: Tensor) -> Tensor:
+        raise TypeError(f"symgrad has no complex dtypes ({name}() converts to one)")
+    convert.__name__ = name
+    return convert
 
 
 def bfloat16(self: Tensor) -> Tensor:
@@ -192,6 +223,30 @@ def apply_(self: Tensor, callable: Callable[[Any], Any]) -> Tensor:
     return _random_fill(self, np.asarray(values).reshape(self._data.shape))
 
 
+def new(self: Tensor, *args: Any) -> Tensor:
+    """The legacy constructor: ``t.new()`` an empty tensor, ``t.new(2, 3)`` one of that size
+    (zeros here), ``t.new([1, 2])`` one of that data; in ``t``'s dtype."""
+    if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+        data = args[0]
+        if isinstance(data, Tensor):
+            return data.to(self.dtype).detach()
+        return self.new_tensor(data)
+    if not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
+        raise TypeError("new(): expected sizes (ints) or data")
+    return self.new_zeros(*args) if args else self.new_zeros(0)
+
+
+def map2_(self: Tensor, x: Tensor, y: Tensor, callable: Callable[..., Any]) -> Tensor:
+    """Each entry replaced by ``callable(entry, x_entry, y_entry)`` (not recorded)."""
+    if self._requires_grad or x.requires_grad or y.requires_grad:
+        raise RuntimeError("map2_ is only implemented on CPU tensors that do not require grad")
+    xs = np.broadcast_to(x._data, self._data.shape).reshape(-1)
+    ys = np.broadcast_to(y._data, self._data.shape).reshape(-1)
+    values = [callable(a.item(), b.item(), c.item())
+              for a, b, c in zip(self._data.reshape(-1), xs, ys)]
+    return _random_fill(self, np.asarray(values).reshape(self._data.shape))
+
+
 def map_(self: Tensor, tensor: Tensor, callable: Callable[[Any, Any], Any]) -> Tensor:
     """Each entry replaced by ``callable(entry, other_entry)``, ``tensor`` broadcast to this
     one (not recorded)."""
@@ -213,7 +268,9 @@ def _alias(name: str) -> Callable:
 def _install() -> None:
     for fn in (stride, storage_offset, data_ptr, get_device, byte, char, short, bfloat16,
                is_signed, is_nonzero, fill_diagonal_, random_, exponential_, cauchy_,
-               log_normal_, geometric_, bernoulli_, apply_, map_):
+               log_normal_, geometric_, bernoulli_, apply_, map_, map2_, new, const_data_ptr,
+               dim_order, is_pinned, is_shared, share_memory_, _complex("cdouble"),
+               _complex("cfloat"), _complex("chalf")):
         if fn.__name__ not in Tensor.__dict__:
             setattr(Tensor, fn.__name__, fn)
     Tensor.nbytes = property(lambda self: self._data.nbytes, doc="Bytes the entries take.")

@@ -21,7 +21,8 @@ __all__ = ["layer_norm", "group_norm", "batch_norm", "instance_norm", "rms_norm"
            "margin_ranking_loss", "poisson_nll_loss", "triplet_margin_loss", "dropout",
            "dropout_", "alpha_dropout", "alpha_dropout_", "feature_dropout", "feature_dropout_",
            "feature_alpha_dropout", "feature_alpha_dropout_", "hardshrink", "prelu",
-           "threshold", "threshold_", "celu", "celu_", "rrelu", "rrelu_"]
+           "threshold", "threshold_", "celu", "celu_", "rrelu", "rrelu_", "selu", "selu_",
+           "constant_pad_nd"]
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -219,3 +220,16 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
 def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
            training: bool = False, generator=None) -> Tensor:
     return F.rrelu_(input, lower, upper, training)
+
+
+def selu(input: Tensor) -> Tensor:
+    return F.selu(input)
+
+
+def selu_(input: Tensor) -> Tensor:
+    return F.selu_(input)
+
+
+def constant_pad_nd(input: Tensor, pad, value: float = 0) -> Tensor:
+    """``F.pad(input, pad, 'constant', value)``."""
+    return F.pad(input, pad, "constant", value)

@@ -28,10 +28,12 @@ __all__ = ["get_default_device", "set_default_device", "get_num_threads", "set_n
            "are_deterministic_algorithms_enabled", "is_deterministic_algorithms_warn_only_enabled",
            "get_deterministic_debug_mode", "set_deterministic_debug_mode",
            "get_float32_matmul_precision", "set_float32_matmul_precision", "asarray",
-           "scalar_tensor", "range", "typename", "is_storage"]
+           "scalar_tensor", "range", "typename", "is_storage", "is_warn_always_enabled",
+           "set_warn_always", "set_flush_denormal", "init_num_threads"]
 
 _SETTINGS: dict[str, Any] = {"threads": 1, "interop_threads": 1, "deterministic": False,
-                             "warn_only": False, "debug_mode": 0, "matmul_precision": "highest"}
+                             "warn_only": False, "debug_mode": 0, "matmul_precision": "highest",
+                             "warn_always": False}
 _CPU = _device_type("cpu")
 
 
@@ -66,6 +68,24 @@ def set_num_interop_threads(n: int) -> None:
     if int(n) <= 0:
         raise RuntimeError("set_num_interop_threads expects a positive integer")
     _SETTINGS["interop_threads"] = int(n)
+
+
+def init_num_threads() -> None:
+    """Nothing to initialise: numpy manages its threads."""
+
+
+def set_flush_denormal(mode: bool) -> bool:
+    """False: numpy cannot flush denormal numbers to zero (PyTorch's answer where the CPU
+    lacks the feature); nothing changes."""
+    return False
+
+
+def set_warn_always(b: bool) -> None:
+    _SETTINGS["warn_always"] = bool(b)
+
+
+def is_warn_always_enabled() -> bool:
+    return _SETTINGS["warn_always"]
 
 
 # ================================================================ random state

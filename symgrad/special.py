@@ -89,13 +89,7 @@ def xlog1py(input, other) -> Tensor:
 def multigammaln(input: Tensor, p: int) -> Tensor:
     """The log of the multivariate gamma function of dimension ``p``."""
     _tensor(input, "multigammaln")
-    if p < 1:
-        raise RuntimeError("p has to be greater than or equal to 1")
-    if np.any(input._data <= (p - 1) / 2):
-        raise RuntimeError("All elements must be greater than (p-1)/2")
-    shifts = Tensor._wrap(-np.arange(p, dtype=input._data.dtype) / 2)
-    terms = ops.lgamma(ops.add(ops.unsqueeze(input, -1), shifts))
-    return ops.add(ops.sum(terms, -1), p * (p - 1) / 4 * math.log(math.pi))
+    return ops.mvlgamma(input, p)
 
 
 def logit(input: Tensor, eps: float | None = None) -> Tensor:

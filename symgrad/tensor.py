@@ -1175,7 +1175,8 @@ _IN_PLACE_FORMS = (
     "lgamma", "polygamma", "rad2deg", "sgn", "sinc", "xlogy",
     # ops.numbers and ops.writes
     "erfc", "fix", "gcd", "lcm", "copysign", "ldexp", "nextafter", "index_copy", "index_fill",
-    "masked_scatter", "put", "scatter_reduce", "renorm")
+    "masked_scatter", "put", "scatter_reduce", "renorm", "mvlgamma", "bitwise_left_shift",
+    "bitwise_right_shift")
 
 
 def _in_place_form(fn: Callable) -> Callable:

@@ -19,7 +19,7 @@ from symgrad.ops.reduction import _named_result, return_types
 from symgrad.tensor import Tensor, as_tensor
 
 __all__ = ["nonzero", "unique", "bincount", "histc", "searchsorted", "bucketize",
-           "unique_consecutive", "histogram", "isin", "unravel_index"]
+           "unique_consecutive", "histogram", "isin", "unravel_index", "nonzero_static"]
 
 #: Functions here that torch.Tensor has no method for.
 NOT_METHODS = ("searchsorted", "bucketize", "isin", "unravel_index")
@@ -265,3 +265,15 @@ def unravel_index(indices, shape) -> tuple[Tensor, ...]:
         coords.append(np.mod(rest, s))
         rest = np.floor_divide(rest, s)
     return tuple(_long(c) for c in reversed(coords))
+
+
+def nonzero_static(input, *, size: int, fill_value: int = -1) -> Tensor:
+    """``nonzero`` padded with rows of ``fill_value`` (or cut) to exactly ``size`` rows."""
+    rows = nonzero(input)._data
+    if size < 0:
+        raise RuntimeError(f"nonzero_static: 'size' must be an non-negative integer, but got "
+                           f"size: {size}")
+    out = np.full((size, rows.shape[1]), fill_value, dtype=np.int64)
+    k = min(size, rows.shape[0])
+    out[:k] = rows[:k]
+    return _long(out)

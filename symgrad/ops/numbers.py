@@ -17,6 +17,9 @@ import numpy as np
 
 from symgrad import _dtype
 from symgrad.ops import elementwise as ew
+from symgrad.ops import reduction as red
+from symgrad.ops import shape as sh
+from symgrad.ops import special as special_ops
 from symgrad.ops._apply import apply
 from symgrad.ops._record import POSITIVE, REAL, register
 from symgrad.ops._util import check_kernel, lazy_head, sp, type_name
@@ -24,9 +27,10 @@ from symgrad.ops.reduction import _named_result, return_types
 from symgrad.tensor import Tensor, as_tensor
 
 __all__ = ["erfc", "fix", "signbit", "copysign", "ldexp", "frexp", "gcd", "lcm", "nextafter",
-           "isreal", "conj", "resolve_conj", "resolve_neg", "is_conj", "is_neg"]
+           "isreal", "conj", "resolve_conj", "resolve_neg", "is_conj", "is_neg", "real",
+           "mvlgamma", "bitwise_left_shift", "bitwise_right_shift"]
 
-NOT_METHODS: tuple[str, ...] = ()
+NOT_METHODS = ("real",)
 
 return_types.frexp = _named_result("frexp", ("mantissa", "exponent"))
 _INF = math.inf
@@ -154,10 +158,49 @@ def nextafter(input: Tensor, other: Tensor) -> Tensor:
     return Tensor._wrap(np.asarray(np.nextafter(x._data.astype(dt), y._data.astype(dt))))
 
 
+def _shift(name: str, input, other, left: bool) -> Tensor:
+    x, y = as_tensor(input), as_tensor(other)
+    for v in (x, y):
+        check_kernel(f"{'l' if left else 'r'}shift_cpu", v._data.dtype, "fO")
+    a, b = np.broadcast_arrays(x._data, y._data)
+    dt = np.result_type(x._data, y._data)
+    out = np.left_shift(a, b) if left else np.right_shift(a, b)
+    return Tensor._wrap(np.asarray(out, dtype=dt))
+
+
+def bitwise_left_shift(input, other) -> Tensor:
+    """``input << other``, entry by entry (integers)."""
+    return _shift("bitwise_left_shift", input, other, True)
+
+
+def bitwise_right_shift(input, other) -> Tensor:
+    """``input >> other`` (arithmetic: the sign is kept), entry by entry (integers)."""
+    return _shift("bitwise_right_shift", input, other, False)
+
+
+# ================================================================ multivariate log-gamma
+def mvlgamma(input: Tensor, p: int) -> Tensor:
+    """The log of the multivariate gamma function of dimension ``p``:
+    ``p (p - 1) / 4 log(pi) + sum_j lgamma(x - j / 2)``, j = 0 ... p - 1."""
+    x = ew._floating(as_tensor(input))
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    if x._data.dtype != object and np.any(x._data <= (p - 1) / 2):
+        raise RuntimeError("All elements must be greater than (p-1)/2")
+    shifts = Tensor._wrap(-np.arange(p, dtype=x._data.dtype) / 2)
+    terms = special_ops.lgamma(ew.add(sh.unsqueeze(x, -1), shifts))
+    return ew.add(red.sum(terms, -1), p * (p - 1) / 4 * math.log(math.pi))
+
+
 # ================================================================ complex parts of real tensors
 def isreal(input) -> Tensor:
     """True everywhere: symgrad's tensors are real."""
     return Tensor._wrap(np.ones(as_tensor(input)._data.shape, dtype=bool))
+
+
+def real(input: Tensor) -> Tensor:
+    """The real part: a real tensor itself."""
+    return input
 
 
 def conj(input: Tensor) -> Tensor:

@@ -1,5 +1,5 @@
-"""Sample statistics and polynomial tables: cov, corrcoef, vander; and the log-determinants
-logdet, slogdet.
+"""Sample statistics and polynomial tables: cov, corrcoef, vander; the log-determinants
+logdet, slogdet; and the deprecated frobenius_norm.
 
 Compositions of recorded ops, written as PyTorch composes them (cov: weighted mean,
 centred product, division by the degrees of freedom; vander: a cumulative product of the
@@ -24,9 +24,9 @@ from symgrad.ops.scan import cumprod
 from symgrad.ops._util import type_name
 from symgrad.tensor import Tensor, as_tensor
 
-__all__ = ["cov", "corrcoef", "vander", "logdet", "slogdet"]
+__all__ = ["cov", "corrcoef", "vander", "logdet", "slogdet", "frobenius_norm"]
 
-NOT_METHODS = ("vander",)
+NOT_METHODS = ("vander", "frobenius_norm")
 
 return_types.slogdet = _named_result("slogdet", ("sign", "logabsdet"))
 
@@ -156,3 +156,8 @@ def slogdet(input):
     """``(sign, log|det|)`` of square matrices; the sign carries no gradient."""
     d = det(_floating_matrix(input, "slogdet"))
     return return_types.slogdet(ew.sign(d).detach(), ew.log(ew.abs(d)))
+
+
+def frobenius_norm(input, dim, keepdim: bool = False) -> Tensor:
+    """The 2-norm over ``dim`` (PyTorch's deprecated name for ``vector_norm(input, 2, dim)``)."""
+    return red.vector_norm(as_tensor(input), 2, dim, keepdim)
