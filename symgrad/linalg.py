@@ -15,12 +15,15 @@ import numpy as np
 
 from symgrad import _dtype, ops
 from symgrad.ops._util import type_name
-from symgrad.ops.reduction import vector_norm
+from symgrad.ops.reduction import _named_result, vector_norm
+from symgrad.ops.solve import solve, solve_triangular
 from symgrad.ops.statistics import increasing_powers
 from symgrad.tensor import Tensor
 
 __all__ = ["vector_norm", "norm", "matrix_norm", "det", "inv", "matrix_power", "cross",
-           "multi_dot", "vecdot", "vander", "diagonal", "matmul"]
+           "multi_dot", "vecdot", "vander", "diagonal", "matmul", "solve", "solve_ex",
+           "solve_triangular", "inv_ex", "cholesky", "cholesky_ex", "matrix_exp", "slogdet",
+           "tensorinv", "tensorsolve"]
 
 
 def matrix_norm(A: Tensor, ord: Any = "fro", dim=(-2, -1), keepdim: bool = False, *,
@@ -175,3 +178,69 @@ def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> T
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     return ops.matmul(input, other)
+
+
+# ================================================================ systems and factorizations
+_SOLVE_EX = _named_result("solve_ex", ("result", "info"))
+_INV_EX = _named_result("inv_ex", ("inverse", "info"))
+_CHOLESKY_EX = _named_result("cholesky_ex", ("L", "info"))
+
+def _info(A: Tensor) -> Tensor:
+    """LAPACK's info: 0 for each matrix (a failure raises instead)."""
+    return Tensor._wrap(np.zeros(A.shape[:-2], dtype=np.int32))
+
+
+def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False):
+    """``(solve(A, B), info)``."""
+    return _SOLVE_EX(solve(A, B, left=left), _info(A))
+
+
+def inv_ex(A: Tensor, *, check_errors: bool = False):
+    """``(inv(A), info)``."""
+    return _INV_EX(inv(A), _info(A))
+
+
+def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
+    """The Cholesky factor of symmetric positive-definite matrices (lower triangle read)."""
+    return ops.cholesky(A, upper)
+
+
+def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False):
+    """``(cholesky(A), info)``."""
+    return _CHOLESKY_EX(ops.cholesky(A, upper), _info(A))
+
+
+def matrix_exp(A: Tensor) -> Tensor:
+    return ops.matrix_exp(A)
+
+
+def slogdet(A: Tensor):
+    return ops.slogdet(A)
+
+
+def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+    """The inverse of ``A`` read as a linear map from its last dimensions (after the first
+    ``ind``) to its first ``ind``: shape ``A.shape[ind:] + A.shape[:ind]``."""
+    if ind <= 0:
+        raise RuntimeError(f"linalg.tensorinv: Expected a strictly positive integer for 'ind', "
+                           f"but got {ind}")
+    rows, cols = A.shape[:ind], A.shape[ind:]
+    m = math.prod(rows)
+    if m != math.prod(cols):
+        raise RuntimeError("linalg.tensorinv: Expected self to satisfy the requirement "
+                           "prod(self.shape[ind:]) == prod(self.shape[:ind]), but got "
+                           f"{math.prod(cols)} != {m}")
+    return inv(A.reshape(m, m)).reshape(*cols, *rows)
+
+
+def tensorsolve(A: Tensor, B: Tensor, dims=None) -> Tensor:
+    """The ``X`` with ``tensordot(A, X, X.ndim) = B`` (``dims``: dimensions of ``A`` moved to
+    the end first)."""
+    if dims is not None:
+        nd = A.ndim
+        dims = [d % nd for d in dims]
+        rest = [d for d in range(nd) if d not in dims]
+        A = A.permute(*rest, *dims)
+    out_shape = A.shape[B.ndim:]
+    n = B.numel()
+    return solve(A.reshape(n, -1), B.reshape(n)).reshape(*out_shape)

@@ -1,10 +1,12 @@
 """More ways to cut and reshape: ravel, hsplit / vsplit / dsplit, split_with_sizes and the
-``unsafe_*`` splits, row_stack, adjoint, sum_to_size, narrow_copy, and ``Tensor.unfold``.
+``unsafe_*`` splits, row_stack, adjoint, sum_to_size, narrow_copy, ``Tensor.unfold`` and
+``as_strided``.
 
-All but ``unfold`` are compositions of recorded shape ops (as ``compose``). ``unfold``
-is one view record (UnfoldBackward0): its windows share memory with the input, as in
-PyTorch, so an in-place change of the input shows in them; its rule adds each window's
-gradient back to the entries it covers (overlapping windows accumulate).
+All but ``unfold`` and ``as_strided`` are compositions of recorded shape ops (as
+``compose``). Those two are view records (UnfoldBackward0, AsStridedBackward0): their
+results share memory with the input, as in PyTorch, so an in-place change of the input
+shows in them; their rules add each entry's gradient back to the input entry it reads
+(entries read more than once accumulate).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from symgrad.tensor import Tensor, _axis, as_tensor
 
 __all__ = ["ravel", "hsplit", "vsplit", "dsplit", "split_with_sizes", "unsafe_split",
            "unsafe_split_with_sizes", "unsafe_chunk", "row_stack", "adjoint", "sum_to_size",
-           "narrow_copy", "unfold", "is_same_size"]
+           "narrow_copy", "unfold", "is_same_size", "as_strided"]
 
 #: Functions here that torch.Tensor has no method for / torch has no function for.
 NOT_METHODS = ("row_stack",)
@@ -199,3 +201,74 @@ def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
         return sh.reshape(x, (1,))
     return apply(UNFOLD, x, index=_unfold_index(shape, d, size, step), in_shape=shape,
                  dim=d, size=int(size), step=int(step))
+
+
+# ================================================================ as_strided: any strided view
+def strided_positions(x: Tensor, size, stride, storage_offset: int | None) -> np.ndarray:
+    """For each entry of ``as_strided(x, size, stride, storage_offset)``, the flat (C-order)
+    index of the entry of ``x`` it reads. ``x`` must be contiguous (its storage positions
+    are then its flat indices plus its storage offset)."""
+    from symgrad._tensor_extras import storage_offset as _offset
+
+    size, stride = tuple(int(v) for v in size), tuple(int(v) for v in stride)
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    if any(v < 0 for v in stride):
+        raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, got "
+                           f"strides: {list(stride)}")
+    if not x._data.flags.c_contiguous:
+        raise NotImplementedError("symgrad's as_strided reads contiguous tensors only; call "
+                                  ".contiguous() first")
+    own = _offset(x)
+    start = own if storage_offset is None else int(storage_offset)
+    pos = np.full(size, start - own, dtype=np.int64)
+    for k, (n, st) in enumerate(zip(size, stride)):
+        shape = [1] * len(size)
+        shape[k] = n
+        pos = pos + np.arange(n).reshape(shape) * st
+    if pos.size and (pos.min() < 0 or pos.max() >= x._data.size):
+        raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage "
+                           f"offset {start} are out of bounds for the tensor's "
+                           f"{x._data.size} entries")
+    return pos
+
+
+def _as_strided_forward(xp, x, *, index, in_shape, size, strides):
+    """For a numeric array a strided view of its memory (writable unless two entries share
+    one place); otherwise the entries picked by ``index``."""
+    if type(x) is not np.ndarray or x.dtype == object or not x.flags.c_contiguous:
+        return x[index]
+    flat = x.reshape(-1)
+    first = int(np.ravel_multi_index(tuple(int(i.flat[0]) for i in index), in_shape)) \
+        if flat.size and all(np.size(i) for i in index) else 0
+    unique = np.unique(np.ravel_multi_index(index, in_shape)).size == np.size(index[0])
+    return np.lib.stride_tricks.as_strided(
+        flat[first:], shape=size, strides=tuple(s * x.itemsize for s in strides),
+        writeable=x.flags.writeable and unique)
+
+
+AS_STRIDED = register(
+    "as_strided", "AsStridedBackward0",
+    forward=_as_strided_forward,
+    vjp=lambda xp, g, ans, x, *, index, in_shape, size, strides: xp.index_add(
+        in_shape, index, g, like=g),
+    mirror=lambda x, *, index, in_shape, size, strides: x[index],
+    kind="shape", view=True, domain=(REAL,),
+    examples=(
+        (((2, 3),), {"index": np.unravel_index(np.array([[0, 1], [1, 2], [2, 3]]), (2, 3)),
+                     "in_shape": (2, 3), "size": (3, 2), "strides": (1, 1)}),
+    ),
+)
+
+
+def as_strided(input: Tensor, size, stride, storage_offset: int | None = None) -> Tensor:
+    """The view of ``input``'s memory with the given ``size`` and ``stride`` (in entries),
+    starting ``storage_offset`` entries into its storage (default: where ``input`` starts).
+    Entries read twice get both gradients."""
+    x = as_tensor(input)
+    pos = strided_positions(x, size, stride, storage_offset)
+    if not x._data.ndim:
+        x = sh.reshape(x, (1,))
+    return apply(AS_STRIDED, x, index=np.unravel_index(pos, x._data.shape),
+                 in_shape=x._data.shape, size=tuple(int(v) for v in size),
+                 strides=tuple(int(v) for v in stride))

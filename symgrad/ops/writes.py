@@ -20,11 +20,12 @@ from symgrad.ops import elementwise as ew
 from symgrad.ops import reduction as red
 from symgrad.ops import shape as sh
 from symgrad.ops._util import type_name
+from symgrad.ops.pieces import strided_positions
 from symgrad.ops.scatter import index_add_into
 from symgrad.tensor import Tensor, _axis, as_tensor
 
 __all__ = ["index_copy", "index_fill", "masked_scatter", "put", "select_scatter",
-           "slice_scatter", "diagonal_scatter", "scatter_reduce", "renorm"]
+           "slice_scatter", "diagonal_scatter", "scatter_reduce", "renorm", "as_strided_scatter"]
 
 NOT_METHODS: tuple[str, ...] = ()
 
@@ -226,6 +227,20 @@ def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
     last = [1] * (out_nd - 1) + [k]
     index[d1], index[d2] = i.reshape(last), j.reshape(last)
     return _embed("diagonal_scatter", x, as_tensor(src), tuple(index))
+
+
+def as_strided_scatter(input: Tensor, src: Tensor, size, stride,
+                       storage_offset: int | None = None) -> Tensor:
+    """``input`` with ``src`` written into the entries ``as_strided(input, size, stride,
+    storage_offset)`` would view."""
+    x, s = as_tensor(input), as_tensor(src)
+    pos = strided_positions(x, size, stride, storage_offset)
+    if tuple(s._data.shape) != pos.shape:
+        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size "
+                           f"= {list(s._data.shape)}, slice size = {list(pos.shape)}")
+    flat = sh.reshape(x, (-1,))
+    out = _write(flat, s.to(x.dtype) if s._data.dtype != x._data.dtype else s, (pos,))
+    return sh.reshape(out, x._data.shape)
 
 
 # ================================================================ scatter_reduce
