@@ -229,7 +229,10 @@ def new(self: Tensor, *args: Any) -> Tensor:
     if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
         data = args[0]
         if isinstance(data, Tensor):
-            return data.to(self.dtype).detach()
+            if data.dtype != self.dtype:
+                raise TypeError(f"new(): expected a tensor of dtype {self.dtype.name}, got "
+                                f"{data.dtype.name}")
+            return data.detach()
         return self.new_tensor(data)
     if not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
         raise TypeError("new(): expected sizes (ints) or data")
