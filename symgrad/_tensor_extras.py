@@ -63,22 +63,19 @@ def dim_order(self: Tensor) -> tuple[int, ...]:
     return tuple(sorted(range(len(st)), key=lambda d: -abs(st[d])))
 
 
-def is_pinned(self: Tensor) -> bool:
-    return False
+def _constant(name: str, value: Any, doc: str) -> Callable:
+    def method(self: Tensor) -> Any:
+        return self if value is _SELF else value
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = doc
+    return method
 
 
-def is_shared(self: Tensor) -> bool:
-    return False
-
-
-def share_memory_(self: Tensor) -> Tensor:
-    """Nothing to do: there is one process."""
-    return self
-
-
-def get_device(self: Tensor) -> int:
-    """-1: the tensor is on the CPU."""
-    return -1
+_SELF = object()
+is_pinned = _constant("is_pinned", False, "False: no page-locked memory on the CPU only.")
+is_shared = _constant("is_shared", False, "False: one process, no shared memory.")
+share_memory_ = _constant("share_memory_", _SELF, "Nothing to do: there is one process.")
+get_device = _constant("get_device", -1, "-1: the tensor is on the CPU.")
 
 
 # ================================================================ dtypes

@@ -16,6 +16,10 @@ import numpy as np
 from symgrad import _dtype, ops
 from symgrad.ops._util import type_name
 from symgrad.ops.reduction import _named_result, vector_norm
+from symgrad.ops.factorizations import (eigh, eigvalsh, linalg_lu as lu,  # noqa: F401
+                                        linalg_lu_solve as lu_solve, linalg_qr as qr,
+                                        linalg_svd as svd, lstsq, lu_factor, matrix_rank, pinv,
+                                        svdvals)
 from symgrad.ops.solve import solve, solve_triangular
 from symgrad.ops.statistics import increasing_powers
 from symgrad.tensor import Tensor
@@ -23,7 +27,8 @@ from symgrad.tensor import Tensor
 __all__ = ["vector_norm", "norm", "matrix_norm", "det", "inv", "matrix_power", "cross",
            "multi_dot", "vecdot", "vander", "diagonal", "matmul", "solve", "solve_ex",
            "solve_triangular", "inv_ex", "cholesky", "cholesky_ex", "matrix_exp", "slogdet",
-           "tensorinv", "tensorsolve"]
+           "tensorinv", "tensorsolve", "svd", "svdvals", "qr", "eigh", "eigvalsh", "pinv",
+           "matrix_rank", "lstsq", "lu_factor", "lu_factor_ex", "lu", "lu_solve"]
 
 
 def matrix_norm(A: Tensor, ord: Any = "fro", dim=(-2, -1), keepdim: bool = False, *,
@@ -244,3 +249,12 @@ def tensorsolve(A: Tensor, B: Tensor, dims=None) -> Tensor:
     out_shape = A.shape[B.ndim:]
     n = B.numel()
     return solve(A.reshape(n, -1), B.reshape(n)).reshape(*out_shape)
+
+
+_LU_FACTOR_EX = _named_result("lu_factor_ex", ("LU", "pivots", "info"))
+
+
+def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False):
+    """``(LU, pivots, info)``."""
+    lu_t, piv = lu_factor(A, pivot=pivot)
+    return _LU_FACTOR_EX(lu_t, piv, _info(A))

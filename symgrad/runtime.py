@@ -53,11 +53,15 @@ def get_num_threads() -> int:
     return _SETTINGS["threads"]
 
 
+def _set_count(key: str, n: int, name: str) -> None:
+    if int(n) <= 0:
+        raise RuntimeError(f"{name} expects a positive integer")
+    _SETTINGS[key] = int(n)
+
+
 def set_num_threads(n: int) -> None:
     """Remembered only: numpy decides its own threading."""
-    if int(n) <= 0:
-        raise RuntimeError("set_num_threads expects a positive integer")
-    _SETTINGS["threads"] = int(n)
+    _set_count("threads", n, "set_num_threads")
 
 
 def get_num_interop_threads() -> int:
@@ -65,9 +69,7 @@ def get_num_interop_threads() -> int:
 
 
 def set_num_interop_threads(n: int) -> None:
-    if int(n) <= 0:
-        raise RuntimeError("set_num_interop_threads expects a positive integer")
-    _SETTINGS["interop_threads"] = int(n)
+    _set_count("interop_threads", n, "set_num_interop_threads")
 
 
 def init_num_threads() -> None:

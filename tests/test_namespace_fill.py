@@ -387,6 +387,49 @@ CASES.update({
 })
 
 
+_LU_CASES = {
+    "lu_factor": (lambda L, a: L.linalg.lu_factor(a), [G(_r(3, 3))]),
+    "lu_factor_tall": (lambda L, a: L.linalg.lu_factor(a), [G(_r(4, 3))]),
+    "lu_factor_wide_batched": (lambda L, a: L.linalg.lu_factor(a), [G(_r(2, 3, 5))]),
+    "lu_factor_ex": (lambda L, a: L.linalg.lu_factor_ex(a), [G(_r(3, 3))]),
+    "linalg_lu": (lambda L, a: L.linalg.lu(a), [G(_r(4, 3))]),
+    "lu_legacy": (lambda L, a: (L.lu(a), a.lu(get_infos=True)), [G(_r(3, 3))]),
+    "lu_unpack": (lambda L, a: L.lu_unpack(*L.linalg.lu_factor(a)), [G(_r(3, 4))]),
+    "lu_unpack_parts": (lambda L, a: (L.lu_unpack(*L.linalg.lu_factor(a), False, True)[0],
+                                      L.lu_unpack(*L.linalg.lu_factor(a), True, False)[1:]),
+                        [G(_r(3, 3))]),
+    "linalg_lu_solve": (lambda L, a, b: L.linalg.lu_solve(*L.linalg.lu_factor(a), b),
+                        [G(_r(3, 3)), G(_r(3, 2))]),
+    "linalg_lu_solve_adjoint_right": (
+        lambda L, a, b: L.linalg.lu_solve(*L.linalg.lu_factor(a), b, left=False, adjoint=True),
+        [G(_r(3, 3)), G(_r(2, 3))]),
+    "lu_solve_legacy": (lambda L, a, b: b.lu_solve(*L.linalg.lu_factor(a)),
+                        [G(_r(2, 3, 3)), G(_r(2, 3, 1))]),
+    "matrix_rank": (lambda L, a: (L.linalg.matrix_rank(a), L.linalg.matrix_rank(a, atol=1.0),
+                                  L.linalg.matrix_rank(a, rtol=0.5),
+                                  L.linalg.matrix_rank(a @ a.mT, hermitian=True)),
+                    [_r(2, 4, 3)]),
+    "matrix_rank_deficient": (lambda L, a: L.linalg.matrix_rank(a), [np.ones((3, 4))]),
+    "pinv": (lambda L, a: (L.linalg.pinv(a), L.pinverse(a), a.pinverse()), [_r(4, 3)]),
+    "pinv_rank_deficient": (lambda L, a: L.linalg.pinv(a, rtol=1e-10), [np.ones((3, 2))]),
+    "svdvals": (lambda L, a: L.linalg.svdvals(a), [_r(2, 3, 4)]),
+    "svd_reconstructs": (lambda L, a: (lambda u, s, vh: (s, u @ L.diag_embed(s) @ vh,
+                                                         (u.mT @ u)))(*L.linalg.svd(a, False)),
+                         [_r(4, 3)]),
+    "svd_legacy": (lambda L, a: (lambda u, s, v: (s, u.shape, v.shape, u @ L.diag(s) @ v.mT))(
+        *L.svd(a)), [_r(3, 4)]),
+    "svd_legacy_full": (lambda L, a: (lambda u, s, v: (s, u.shape, v.shape))(
+        *a.svd(some=False)), [_r(3, 2)]),
+    "svd_no_uv": (lambda L, a: L.svd(a, compute_uv=False), [_r(3, 2)]),
+    "qr": (lambda L, a: (L.linalg.qr(a), L.linalg.qr(a, "complete"), L.linalg.qr(a, "r")),
+           [_r(4, 3)]),
+    "qr_legacy": (lambda L, a: (L.qr(a), a.qr(some=False)), [_r(2, 3, 2)]),
+    "eigh": (lambda L, a: (lambda w, v: (w, v.abs()))(*L.linalg.eigh(a + a.mT)), [_r(3, 3)]),
+    "eigvalsh": (lambda L, a: (L.linalg.eigvalsh(a), L.linalg.eigvalsh(a, "U")), [_r(2, 3, 3)]),
+    "lstsq": (lambda L, a, b: L.linalg.lstsq(a, b), [_r(5, 3), _r(5, 2)]),
+}
+CASES.update(_LU_CASES)
+
 # PyTorch warns for its deprecated names; the comparison wants only their values
 pytestmark = [pytest.mark.filterwarnings("ignore:torch.range is deprecated"),
               pytest.mark.filterwarnings("ignore::UserWarning")]
@@ -452,6 +495,11 @@ ERRORS = {
 
 
 ERRORS.update({
+    "qr_mode": (lambda L, a: L.linalg.qr(a, "full"), [_r(3, 3)], RuntimeError),
+    "svd_int": (lambda L, a: L.linalg.svd(a), [I([[1, 2], [3, 4]])], RuntimeError),
+    "eigh_uplo": (lambda L, a: L.linalg.eigh(a, "X"), [_r(2, 2)], RuntimeError),
+    "lu_factor_1d": (lambda L, a: L.linalg.lu_factor(a), [_r(3)], RuntimeError),
+    "matrix_rank_1d": (lambda L, a: L.linalg.matrix_rank(a), [_r(3)], RuntimeError),
     "gradient_too_short": (lambda L, x: L.gradient(x, edge_order=2), [_r(2)], RuntimeError),
     "gradient_spacing_count": (lambda L, x: L.gradient(x, spacing=[1.0, 2.0]), [_r(3)],
                                RuntimeError),
@@ -478,6 +526,20 @@ def test_misuse_raises_as_torch(torch, name):
         fn(torch, *[_convert(torch, a) for a in args])
     with pytest.raises(exc):
         fn(sg, *[_convert(sg, a) for a in args])
+
+
+@pytest.mark.parametrize("call", [
+    lambda L, a: L.linalg.svd(a), lambda L, a: L.linalg.svdvals(a), lambda L, a: L.linalg.qr(a),
+    lambda L, a: L.linalg.eigh(a), lambda L, a: L.linalg.pinv(a), lambda L, a: L.svd(a),
+    lambda L, a: L.linalg.lstsq(a, a)])
+def test_orthogonal_factorizations_refuse_gradients(call):
+    # symgrad has no rule for these (PyTorch has): values only, never a missing gradient
+    a = sg.tensor(_r(3, 3), requires_grad=True)
+    with pytest.raises(NotImplementedError, match="no derivative"):
+        call(sg, a)
+    with sg.no_grad():
+        call(sg, a)
+    call(sg, a.detach())
 
 
 def test_as_strided_scatter_gradient():

@@ -32,6 +32,7 @@ from symgrad.ops import (calculus as _calculus, cumulative as _cumulative,
                          discrete as _discrete, layout as _layout, matrix as _matrix,
                          numbers as _numbers, order as _order, pieces as _pieces,
                          products as _products, solve as _solve, special as _special,
+                         factorizations as _factorizations,
                          statistics as _statistics, writes as _writes)
 from symgrad.ops.calculus import *  # noqa: F401,F403
 from symgrad.ops.cumulative import *  # noqa: F401,F403
@@ -43,6 +44,7 @@ from symgrad.ops.pieces import *  # noqa: F401,F403
 from symgrad.ops.writes import *  # noqa: F401,F403
 from symgrad.ops.statistics import *  # noqa: F401,F403
 from symgrad.ops.solve import *  # noqa: F401,F403
+from symgrad.ops.factorizations import *  # noqa: F401,F403
 from symgrad.ops.order import *  # noqa: F401,F403
 from symgrad.ops.products import *  # noqa: F401,F403
 from symgrad.ops.special import *  # noqa: F401,F403
@@ -72,7 +74,7 @@ FUNCTIONS_ONLY: dict[str, Callable] = {n: getattr(_compose, n) for n in _compose
 FUNCTIONS_ONLY["einsum"] = einsum
 # the later modules: their names are methods unless listed in the module's NOT_METHODS
 for _mod in (_calculus, _cumulative, _discrete, _layout, _matrix, _order, _products, _special,
-             _numbers, _pieces, _writes, _statistics, _solve):
+             _numbers, _pieces, _writes, _statistics, _solve, _factorizations):
     for _n in _mod.__all__:
         (FUNCTIONS_ONLY if _n in _mod.NOT_METHODS else TENSOR_METHODS)[_n] = getattr(_mod, _n)
 

@@ -196,27 +196,25 @@ def isreal(input) -> Tensor:
     return Tensor._wrap(np.ones(as_tensor(input)._data.shape, dtype=bool))
 
 
-def real(input: Tensor) -> Tensor:
-    """The real part: a real tensor itself."""
-    return input
+def _itself(name: str, what: str):
+    def fn(input: Tensor) -> Tensor:
+        return input
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"{what}: a real tensor itself."
+    return fn
 
 
-def conj(input: Tensor) -> Tensor:
-    """The complex conjugate: a real tensor itself."""
-    return input
+def _never(name: str):
+    def fn(input: Tensor) -> bool:
+        return False
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = "False: real tensors carry no conjugate or negative bit."
+    return fn
 
 
-def resolve_conj(input: Tensor) -> Tensor:
-    return input
-
-
-def resolve_neg(input: Tensor) -> Tensor:
-    return input
-
-
-def is_conj(input: Tensor) -> bool:
-    return False
-
-
-def is_neg(input: Tensor) -> bool:
-    return False
+real = _itself("real", "The real part")
+conj = _itself("conj", "The complex conjugate")
+resolve_conj = _itself("resolve_conj", "The conjugation materialised")
+resolve_neg = _itself("resolve_neg", "The negation materialised")
+is_conj = _never("is_conj")
+is_neg = _never("is_neg")
