@@ -114,7 +114,7 @@ globals().update({k: getattr(Tensor, k) for k in (
     "negative_", "reciprocal_", "relu_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinh_",
     "sqrt_", "square_", "tan_", "tanh_", "trunc_", "zero_", "addmv_", "deg2rad_", "exp2_",
     "rad2deg_", "sinc_", "xlogy_", "erfc_", "fix_", "gcd_", "lcm_", "ldexp_",
-    "index_put_")
+    "index_put_", "i0_")
     if k not in globals() and hasattr(Tensor, k)})
 
 

@@ -5,8 +5,8 @@ the SymPy mirrors are those of the op).
 ``ndtr``, ``log_ndtr``, ``xlog1py`` and ``multigammaln`` are compositions of those ops;
 ``erfc`` and ``entr`` are op records of their own.
 
-Not here (symgrad has no such op yet): erfcx, ndtri, i0, i0e, i1, i1e, zeta and the Bessel /
-orthogonal-polynomial families.
+Not here (symgrad has no such op yet): erfcx, ndtri, zeta, the Bessel J / Y / K functions and
+the orthogonal-polynomial families.
 """
 
 from __future__ import annotations
@@ -20,12 +20,15 @@ import numpy as np
 from symgrad import ops
 from symgrad.ops.elementwise import _floating
 from symgrad.ops._util import type_name
+from symgrad.ops import special as _bessel_ops
 from symgrad.ops.numbers import entr as entr_op
+from symgrad.ops.special import bessel as _bessel
 from symgrad.tensor import Tensor, as_tensor
 
 __all__ = ["expit", "logit", "erf", "erfinv", "xlogy", "gammaln", "digamma", "psi",
            "polygamma", "sinc", "log_softmax", "softmax", "logsumexp", "expm1", "exp2",
-           "log1p", "round", "erfc", "ndtr", "log_ndtr", "entr", "xlog1py", "multigammaln"]
+           "log1p", "round", "erfc", "ndtr", "log_ndtr", "entr", "xlog1py", "multigammaln",
+           "i0", "i0e", "i1", "i1e"]
 
 
 def _tensor(x: Any, fn: str, name: str = "input", position: int = 1) -> None:
@@ -54,6 +57,10 @@ expm1 = _unary(ops.expm1, "expm1")
 exp2 = _unary(ops.exp2, "exp2")
 log1p = _unary(ops.log1p, "log1p")
 erfc = _unary(ops.erfc, "erfc")
+i0 = _unary(ops.i0, "i0")
+i0e = _unary(lambda x: _bessel(_bessel_ops.I0E, x), "i0e")
+i1 = _unary(lambda x: _bessel(_bessel_ops.I1, x), "i1")
+i1e = _unary(lambda x: _bessel(_bessel_ops.I1E, x), "i1e")
 
 
 def ndtr(input: Tensor) -> Tensor:

@@ -430,6 +430,26 @@ _LU_CASES = {
 }
 CASES.update(_LU_CASES)
 
+_MORE_CASES = {
+    "i0": (lambda L, x: (L.i0(x), x.i0(), L.special.i0(x)), [G([-3.0, -0.5, 0.0, 0.7, 12.0,
+                                                              35.0])]),
+    "i0_": (lambda L, x: L.i0_(x * 1), [G(_r(4))]),
+    "i0_int": (lambda L, x: L.i0(x), [I([0, 1, 2])]),
+    "special_i1": (lambda L, x: L.special.i1(x), [G([-40.0, -2.0, 0.0, 0.5, 3.0, 31.0])]),
+    "special_i0e": (lambda L, x: L.special.i0e(x), [G([-50.0, -1.0, 0.5, 4.0, 29.0, 700.0])]),
+    "special_i1e": (lambda L, x: L.special.i1e(x), [G([-33.0, -1.5, 0.0, 0.25, 8.0, 800.0])]),
+    "index_reduce": (lambda L, x, i, s: L.index_reduce(x, 0, i, s, "prod"),
+                     [G(_r(3, 2)), I([0, 2, 0]), G(_r(3, 2))]),
+    "index_reduce_mean_dim1": (lambda L, x, i, s: x.index_reduce(1, i, s, "mean",
+                                                                  include_self=False),
+                               [G(_r(2, 3)), I([2, 2, 0, 2]), G(_r(2, 4))]),
+    "index_reduce_amax": (lambda L, x, i, s: x.index_reduce(0, i, s, "amax"),
+                          [G(_r(4)), I([1, 3, 1]), G(_r(3))]),
+    "index_reduce_": (lambda L, x, i, s: (x * 1).index_reduce_(0, i, s, "amin"),
+                      [G(_r(3, 2)), I([1, 1]), G(_r(2, 2))]),
+}
+CASES.update(_MORE_CASES)
+
 # PyTorch warns for its deprecated names; the comparison wants only their values
 pytestmark = [pytest.mark.filterwarnings("ignore:torch.range is deprecated"),
               pytest.mark.filterwarnings("ignore::UserWarning")]
@@ -495,6 +515,12 @@ ERRORS = {
 
 
 ERRORS.update({
+    "index_reduce_sum": (lambda L, x, i: x.index_reduce(0, i, x, "sum"), [_r(2), I([0, 1])],
+                         RuntimeError),
+    "index_reduce_count": (lambda L, x, i: x.index_reduce(0, i, x, "prod"), [_r(2), I([0])],
+                           RuntimeError),
+    "poisson_negative": (lambda L, x: L.poisson(x), [np.array([-1.0])], RuntimeError),
+    "i0_bool": (lambda L, x: L.special.i1(x), [_r(2).tolist()], TypeError),
     "qr_mode": (lambda L, a: L.linalg.qr(a, "full"), [_r(3, 3)], RuntimeError),
     "svd_int": (lambda L, a: L.linalg.svd(a), [I([[1, 2], [3, 4]])], RuntimeError),
     "eigh_uplo": (lambda L, a: L.linalg.eigh(a, "X"), [_r(2, 2)], RuntimeError),
@@ -693,6 +719,20 @@ def test_random_fills(call, check):
     sg.manual_seed(3)
     again = call(sg.zeros(2000))
     np.testing.assert_array_equal(again.numpy(), t.numpy())
+
+
+def test_poisson_and_binomial():
+    sg.manual_seed(5)
+    rates = sg.tensor([0.5, 4.0, 20.0]).expand(4000, 3)
+    draws = sg.poisson(rates).numpy()
+    assert draws.dtype == np.float64 and np.all(draws == draws.round())
+    np.testing.assert_allclose(draws.mean(0), [0.5, 4.0, 20.0], rtol=0.05)
+    counts = sg.tensor([10.0, 3.0]).expand(4000, 2)
+    b = sg.binomial(counts, sg.tensor([0.3, 0.9])).numpy()
+    assert np.all((b >= 0) & (b <= counts.numpy()))
+    np.testing.assert_allclose(b.mean(0), [3.0, 2.7], rtol=0.05)
+    sg.manual_seed(5)
+    np.testing.assert_array_equal(sg.poisson(rates).numpy(), draws)
 
 
 def test_random_fill_of_a_leaf_that_requires_grad_raises(torch):

@@ -37,7 +37,7 @@ FUNCTIONS = (
     "ones_like", "index_add", "take_along_axis", "put_along_axis", "repeat_along", "astype",
     "greater", "greater_equal", "less", "less_equal", "equal", "not_equal", "logical_and",
     "logical_or", "logical_not", "cumsum", "einsum", "arcsinh", "arccosh", "arctanh", "cumprod",
-    "lgamma", "polygamma", "erfinv", "erfc",
+    "lgamma", "polygamma", "erfinv", "erfc", "i0", "i1", "i0e", "i1e",
 )
 # Comparisons are functions, not operators: numpy turns ``a > b`` on object arrays into
 # Python bools, which SymPy symbols cannot give; ``xp.greater`` keeps the relation.
@@ -145,6 +145,8 @@ NUMPY = SimpleNamespace(
     logical_or=np.logical_or, logical_not=np.logical_not,
     lgamma=_special_np.lgamma, polygamma=_special_np.polygamma, erfinv=_special_np.erfinv,
     erfc=_np_erfc_typed,
+    i0=lambda x: _special_np.bessel_i(0, x), i1=lambda x: _special_np.bessel_i(1, x),
+    i0e=lambda x: _special_np.bessel_i(0, x, True), i1e=lambda x: _special_np.bessel_i(1, x, True),
 )
 
 
@@ -266,6 +268,10 @@ def _make_mpmath():
         logical_and=np.logical_and, logical_or=np.logical_or, logical_not=np.logical_not,
         lgamma=_elementwise(_mp_lgamma), erfinv=_elementwise(_mp_erfinv),
         erfc=_elementwise(mpmath.erfc),
+        i0=_elementwise(lambda v: mpmath.besseli(0, v)),
+        i1=_elementwise(lambda v: mpmath.besseli(1, v)),
+        i0e=_elementwise(lambda v: mpmath.besseli(0, v) * mpmath.exp(-abs(v))),
+        i1e=_elementwise(lambda v: mpmath.besseli(1, v) * mpmath.exp(-abs(v))),
         polygamma=lambda n, x: _elementwise(lambda v: _mp_polygamma(n, v))(x),
     )
     fns["matmul"] = _mp_matmul(mpmath)
@@ -499,6 +505,10 @@ def _make_sympy():
         lgamma=_elementwise(lambda x: sympy.log(sympy.Abs(sympy.gamma(x)))),
         polygamma=lambda n, x: _elementwise(lambda v: sympy.polygamma(n, v))(x),
         erfinv=_elementwise(sympy.erfinv), erfc=_elementwise(sympy.erfc),
+        i0=_elementwise(lambda v: sympy.besseli(0, v)),
+        i1=_elementwise(lambda v: sympy.besseli(1, v)),
+        i0e=_elementwise(lambda v: sympy.besseli(0, v) * sympy.exp(-sympy.Abs(v))),
+        i1e=_elementwise(lambda v: sympy.besseli(1, v) * sympy.exp(-sympy.Abs(v))),
     )
     return SimpleNamespace(name="sympy", **fns)
 

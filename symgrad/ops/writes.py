@@ -25,7 +25,8 @@ from symgrad.ops.scatter import index_add_into
 from symgrad.tensor import Tensor, _axis, as_tensor
 
 __all__ = ["index_copy", "index_fill", "masked_scatter", "put", "select_scatter",
-           "slice_scatter", "diagonal_scatter", "scatter_reduce", "renorm", "as_strided_scatter"]
+           "slice_scatter", "diagonal_scatter", "scatter_reduce", "renorm", "as_strided_scatter",
+           "index_reduce"]
 
 NOT_METHODS: tuple[str, ...] = ()
 
@@ -315,6 +316,31 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
         out = red.amax(table, 1) if reduce == "amax" else red.amin(table, 1)
     touched = Tensor._wrap(valid.any(1))
     return sh.reshape(ew.where(touched, out, flat), shape)
+
+
+def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *,
+                 include_self: bool = True) -> Tensor:
+    """``input`` with each slice ``index[k]`` of ``dim`` reduced (prod, mean, amax, amin)
+    with the slice ``k`` of ``source``: ``scatter_reduce`` with the index spread over the
+    other dimensions."""
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or "
+                           f"amin but got {reduce}.")
+    x, src = as_tensor(input), as_tensor(source)
+    if not isinstance(index, Tensor) or index._data.dtype not in (np.int64, np.int32):
+        raise RuntimeError("index_reduce_(): Expected dtype int32/int64 for index")
+    idx = index._data.reshape(-1).astype(np.int64)
+    nd = builtins.max(src._data.ndim, 1)
+    d = _axis(dim, nd)
+    n = src._data.shape[d] if src._data.ndim else 1
+    if idx.size != n:
+        raise RuntimeError(f"index_reduce_(): Number of indices ({idx.size}) should be equal "
+                           f"to source.size(dim) ({n})")
+    shape = [1] * nd
+    shape[d] = n
+    full = np.broadcast_to(idx.reshape(shape), src._data.shape or (1,))
+    return scatter_reduce(x, d, Tensor._wrap(np.ascontiguousarray(full)), src, reduce,
+                          include_self=include_self)
 
 
 # ================================================================ renorm
