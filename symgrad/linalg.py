@@ -1,9 +1,12 @@
 """``torch.linalg``'s norms, as ``symgrad.linalg`` (compositions of the op table), and
-its names for the products and matrix functions of ``symgrad.ops`` (det, inv,
-matrix_power, cross, multi_dot, vecdot).
+its names for the products, systems and matrix functions of ``symgrad.ops`` (det, inv,
+matrix_power, cross, multi_dot, vecdot, solve, solve_triangular, cholesky, lu_factor,
+lu_solve, matrix_exp, slogdet, vander, tensorinv, tensorsolve).
 
-Matrix norms that need singular values (ord 2, -2, 'nuc') and the decompositions are not
-implemented: they raise NotImplementedError naming what is missing.
+svd, svdvals, qr, eigh, eigvalsh, pinv, lstsq and matrix_rank give values only (an input
+that requires grad is refused: symgrad has no proved rule for them). Matrix norms that need
+singular values (ord 2, -2, 'nuc') and eig / eigvals (complex results) are not implemented:
+they raise NotImplementedError naming what is missing.
 """
 
 from __future__ import annotations
