@@ -85,6 +85,11 @@ def ger(input: Tensor, vec2: Tensor) -> Tensor:
     return outer(input, vec2)  # noqa: F405
 
 
+def nuclear_norm(input: Tensor, dim=(-2, -1), keepdim: bool = False) -> Tensor:
+    """The sum of the singular values (by value: an input that requires grad is refused)."""
+    return linalg.nuclear_norm(input, dim, keepdim)
+
+
 def fill(input: Tensor, value) -> Tensor:
     """A new tensor shaped like ``input`` holding ``value`` (a number or a 0-d tensor, which
     gets the gradient)."""
@@ -114,7 +119,7 @@ globals().update({k: getattr(Tensor, k) for k in (
     "negative_", "reciprocal_", "relu_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinh_",
     "sqrt_", "square_", "tan_", "tanh_", "trunc_", "zero_", "addmv_", "deg2rad_", "exp2_",
     "rad2deg_", "sinc_", "xlogy_", "erfc_", "fix_", "gcd_", "lcm_", "ldexp_",
-    "index_put_", "i0_")
+    "index_put_", "i0_", "resize_as_")
     if k not in globals() and hasattr(Tensor, k)})
 
 

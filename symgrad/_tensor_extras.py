@@ -138,6 +138,36 @@ def fill_diagonal_(self: Tensor, fill_value, wrap: bool = False) -> Tensor:
     return self
 
 
+def resize_(self: Tensor, *sizes, memory_format=None) -> Tensor:
+    """This tensor given the shape ``sizes``: its first entries kept (row-major), new ones
+    zero (PyTorch leaves them uninitialised). Not for a tensor that requires grad, as in
+    PyTorch; a tensor whose memory others share is refused (its views would go stale)."""
+    from symgrad.tensor import shares_live_storage
+
+    if len(sizes) == 1 and isinstance(sizes[0], (list, tuple)):
+        sizes = tuple(sizes[0])
+    shape = tuple(int(s) for s in sizes)
+    if any(s < 0 for s in shape):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: "
+                           f"{list(shape)}")
+    if self._requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    if shares_live_storage(self):
+        raise RuntimeError("symgrad cannot resize a tensor that shares its memory with "
+                           "another live tensor (a view or base)")
+    n = int(np.prod(shape))
+    flat = np.zeros(n, dtype=self._data.dtype)
+    k = min(n, self._data.size)
+    flat[:k] = self._data.reshape(-1)[:k]
+    self._data = flat.reshape(shape)
+    self._vc[0] += 1
+    return self
+
+
+def resize_as_(self: Tensor, the_template: Tensor, memory_format=None) -> Tensor:
+    return resize_(self, tuple(the_template.shape))
+
+
 def _random_fill(self: Tensor, values: np.ndarray) -> Tensor:
     """Write ``values`` as an in-place op would (a leaf that requires grad is refused; a
     tensor with a history becomes a constant, its views are read again)."""
@@ -270,7 +300,7 @@ def _install() -> None:
                is_signed, is_nonzero, fill_diagonal_, random_, exponential_, cauchy_,
                log_normal_, geometric_, bernoulli_, apply_, map_, map2_, new, const_data_ptr,
                dim_order, is_pinned, is_shared, share_memory_, _complex("cdouble"),
-               _complex("cfloat"), _complex("chalf")):
+               _complex("cfloat"), _complex("chalf"), resize_, resize_as_):
         if fn.__name__ not in Tensor.__dict__:
             setattr(Tensor, fn.__name__, fn)
     Tensor.nbytes = property(lambda self: self._data.nbytes, doc="Bytes the entries take.")

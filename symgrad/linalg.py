@@ -5,8 +5,8 @@ lu_solve, matrix_exp, slogdet, vander, tensorinv, tensorsolve).
 
 svd, svdvals, qr, eigh, eigvalsh, pinv, lstsq and matrix_rank give values only (an input
 that requires grad is refused: symgrad has no proved rule for them). Matrix norms that need
-singular values (ord 2, -2, 'nuc') and eig / eigvals (complex results) are not implemented:
-they raise NotImplementedError naming what is missing.
+singular values (ord 2, -2, 'nuc') are values-only in the same way; eig / eigvals (complex
+results) are not implemented.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from symgrad import _dtype, ops
+from symgrad.autograd.grad_mode import is_grad_enabled
 from symgrad.ops._util import type_name
 from symgrad.ops.reduction import _named_result, vector_norm
 from symgrad.ops.factorizations import (eigh, eigvalsh, linalg_lu as lu,  # noqa: F401
@@ -51,8 +52,7 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim=(-2, -1), keepdim: bool = False
     if ord == "fro":
         return vector_norm(A, 2, dims, keepdim, dtype=dtype)
     if ord in (2, -2, "nuc"):
-        raise NotImplementedError(f"symgrad.linalg.matrix_norm: ord={ord!r} needs singular "
-                                  "values (not implemented); 'fro', 1, -1, inf and -inf work")
+        return _spectral_norm(A, ord, dims, keepdim, dtype)
     if ord not in (1, -1, math.inf, -math.inf):
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     if dtype is not None:
@@ -64,6 +64,32 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim=(-2, -1), keepdim: bool = False
     if not keepdim and d0 < d1:
         d1 -= 1
     return (ops.amax if ord > 0 else ops.amin)(sums, d1, keepdim=keepdim)
+
+
+def _spectral_norm(A: Tensor, ord: Any, dims: tuple, keepdim: bool, dtype) -> Tensor:
+    """The largest / smallest singular value or their sum, by value only: symgrad has no
+    proved rule for singular values, so an input that requires grad is refused."""
+    if A.requires_grad and is_grad_enabled():
+        raise NotImplementedError(f"symgrad.linalg.matrix_norm: ord={ord!r} needs singular "
+                                  "values, which have no gradient in symgrad; 'fro', 1, -1, "
+                                  "inf and -inf are differentiable (or call it under "
+                                  "no_grad())")
+    if dtype is not None:
+        A = A.to(dtype)
+    d0, d1 = (d % A.ndim for d in dims)
+    moved = np.moveaxis(A._data, (d0, d1), (-2, -1))
+    s = svdvals(Tensor._wrap(np.ascontiguousarray(moved)))._data
+    out = s.sum(-1) if ord == "nuc" else s.max(-1) if ord == 2 else s.min(-1)
+    if keepdim:
+        out = np.expand_dims(out, tuple(sorted((d0, d1))))
+    return Tensor._wrap(np.asarray(out, dtype=A._data.dtype))
+
+
+def nuclear_norm(input: Tensor, dim=(-2, -1), keepdim: bool = False) -> Tensor:
+    """``torch.nuclear_norm``: the sum of the singular values (values only)."""
+    if isinstance(dim, bool):
+        dim, keepdim = (-2, -1), dim
+    return matrix_norm(input, "nuc", dim, keepdim)
 
 
 def norm(A: Tensor, ord: Any = None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:

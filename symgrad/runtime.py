@@ -1,6 +1,7 @@
 """Process-wide settings and small helpers of the ``torch`` namespace: default device,
 thread counts, the RNG state, anomaly and determinism switches, ``asarray``,
-``scalar_tensor``, ``range``, ``typename``, ``is_storage``.
+``scalar_tensor``, ``range``, ``empty_strided``, ``empty_permuted``, ``frombuffer``,
+``typename``, ``is_storage``.
 
 symgrad computes with numpy on one CPU and is deterministic, so most switches are accepted
 and remembered (code that sets and reads them back runs unchanged) without changing how it
@@ -9,6 +10,7 @@ computes. A device other than the CPU is refused, as in every factory.
 
 from __future__ import annotations
 
+import builtins
 import math
 import pickle
 from typing import Any
@@ -29,7 +31,8 @@ __all__ = ["get_default_device", "set_default_device", "get_num_threads", "set_n
            "get_deterministic_debug_mode", "set_deterministic_debug_mode",
            "get_float32_matmul_precision", "set_float32_matmul_precision", "asarray",
            "scalar_tensor", "range", "typename", "is_storage", "is_warn_always_enabled",
-           "set_warn_always", "set_flush_denormal", "init_num_threads"]
+           "set_warn_always", "set_flush_denormal", "init_num_threads", "empty_strided",
+           "empty_permuted", "frombuffer"]
 
 _SETTINGS: dict[str, Any] = {"threads": 1, "interop_threads": 1, "deterministic": False,
                              "warn_only": False, "debug_mode": 0, "matmul_precision": "highest",
@@ -205,6 +208,52 @@ def range(start=0, end=None, step=1, *, dtype=None, device=None,
     dt = dtype if dtype is not None else _dtype.get_default_dtype()
     values = start + np.arange(n) * step
     return tensor(values, dtype=dt, device=device, requires_grad=requires_grad)
+
+
+def _float_or(dtype) -> np.dtype:
+    return _dtype.to_np(dtype) if dtype is not None else _dtype.get_default_dtype().np
+
+
+def empty_strided(size, stride, *, dtype=None, device=None,
+                  requires_grad: bool = False) -> Tensor:
+    """A tensor of ``size`` laid out with ``stride`` (in entries) over a memory block just
+    large enough; zeros (PyTorch leaves the entries uninitialised)."""
+    size, stride = tuple(int(v) for v in size), tuple(int(v) for v in stride)
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    set_default_device(device)
+    dt = _float_or(dtype)
+    span = 1 + sum((n - 1) * st for n, st in zip(size, stride)) if all(size) else 0
+    block = np.zeros(span, dtype=dt)
+    arr = np.lib.stride_tricks.as_strided(block, size, tuple(st * dt.itemsize for st in stride))
+    out = Tensor._wrap(arr)
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def empty_permuted(size, physical_layout, *, dtype=None, device=None,
+                   requires_grad: bool = False) -> Tensor:
+    """A tensor of ``size`` whose dimensions lie in memory in the order ``physical_layout``
+    (outermost first); zeros."""
+    size, order = tuple(int(v) for v in size), tuple(int(v) for v in physical_layout)
+    if sorted(order) != list(builtins.range(len(size))):
+        raise RuntimeError(f"Number of dimensions in size does not match the length of the "
+                           f"physical_layout; or physical_layout is not a permutation: "
+                           f"{list(order)}")
+    set_default_device(device)
+    block = np.zeros(tuple(size[d] for d in order), dtype=_float_or(dtype))
+    out = Tensor._wrap(np.transpose(block, np.argsort(order)))
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def frombuffer(buffer, *, dtype, count: int = -1, offset: int = 0,
+               requires_grad: bool = False) -> Tensor:
+    """A 1-d tensor over the bytes of ``buffer`` (shared, not copied)."""
+    nd = _dtype.to_np(dtype)
+    arr = np.frombuffer(buffer, dtype=nd, count=count, offset=offset)
+    if arr.size == 0:
+        raise ValueError("both buffer length and count are zero (frombuffer needs data)")
+    out = Tensor._wrap(arr)
+    return out.requires_grad_(True) if requires_grad else out
 
 
 # ================================================================ names

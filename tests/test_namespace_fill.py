@@ -427,6 +427,11 @@ _LU_CASES = {
     "eigh": (lambda L, a: (lambda w, v: (w, v.abs()))(*L.linalg.eigh(a + a.mT)), [_r(3, 3)]),
     "eigvalsh": (lambda L, a: (L.linalg.eigvalsh(a), L.linalg.eigvalsh(a, "U")), [_r(2, 3, 3)]),
     "lstsq": (lambda L, a, b: L.linalg.lstsq(a, b), [_r(5, 3), _r(5, 2)]),
+    "spectral_norms": (lambda L, a: (L.linalg.matrix_norm(a, 2), L.linalg.matrix_norm(a, -2),
+                                     L.linalg.norm(a[0], "nuc"),
+                                     L.linalg.matrix_norm(a, "nuc", (0, 2), keepdim=True),
+                                     L.nuclear_norm(a[1]), L.nuclear_norm(a, (1, 2), True)),
+                       [_r(2, 3, 4)]),
 }
 CASES.update(_LU_CASES)
 
@@ -801,6 +806,42 @@ def test_typename_and_is_storage(torch):
     assert sg.typename(3) == torch.typename(3) == "int"
     assert sg.typename(np.float64(1.0)) == torch.typename(np.float64(1.0))
     assert sg.is_storage(sg.zeros(2)) is torch.is_storage(torch.zeros(2)) is False
+
+
+def test_strided_factories(torch):
+    for L in (sg, torch):
+        assert L.empty_strided((2, 3), (1, 2)).stride() == (1, 2)
+        assert L.empty_strided((2, 3), (1, 2)).shape == (2, 3)
+        assert L.empty_permuted((2, 3, 4), (0, 2, 1)).stride() == (12, 1, 3)
+    assert sg.empty_strided((2, 0), (1, 1), dtype=sg.int64).numel() == 0
+    assert sg.empty_permuted((2, 3), (1, 0), requires_grad=True).requires_grad
+    buf = bytearray(np.array([1, 2, 3], dtype=np.int32).tobytes())
+    t = sg.frombuffer(buf, dtype=sg.int32, count=2, offset=4)
+    _compare(t, torch.frombuffer(bytearray(buf), dtype=torch.int32, count=2, offset=4), 0)
+    buf[4] = 9                                    # the memory is shared, not copied
+    assert t.tolist() == [9, 3]
+    with pytest.raises(RuntimeError):
+        sg.empty_permuted((2, 3), (0, 0))
+
+
+def test_resize(torch):
+    for L in (sg, torch):
+        x = L.arange(6.0)
+        assert x.resize_(2, 3) is x and tuple(x.shape) == (2, 3)
+        assert x.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+        x.resize_(2, 2)
+        assert x.tolist() == [[0.0, 1.0], [2.0, 3.0]]
+        y = L.ones(2)
+        L.resize_as_(y, L.zeros(1, 2))
+        assert tuple(y.shape) == (1, 2) and y.tolist() == [[1.0, 1.0]]
+        with pytest.raises(RuntimeError):
+            L.ones(2, requires_grad=True).resize_(3)
+    grown = sg.ones(2).resize_(4)
+    assert grown.tolist() == [1.0, 1.0, 0.0, 0.0]
+    with pytest.raises(RuntimeError, match="shares its memory"):
+        base = sg.ones(4)
+        view = base[:2]
+        view.resize_(5)
 
 
 def test_asarray_sharing_and_grad(torch):
