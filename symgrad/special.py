@@ -28,7 +28,7 @@ from symgrad.tensor import Tensor, as_tensor
 __all__ = ["expit", "logit", "erf", "erfinv", "xlogy", "gammaln", "digamma", "psi",
            "polygamma", "sinc", "log_softmax", "softmax", "logsumexp", "expm1", "exp2",
            "log1p", "round", "erfc", "ndtr", "log_ndtr", "entr", "xlog1py", "multigammaln",
-           "i0", "i0e", "i1", "i1e"]
+           "i0", "i0e", "i1", "i1e", "gammainc", "gammaincc"]
 
 
 def _tensor(x: Any, fn: str, name: str = "input", position: int = 1) -> None:
@@ -61,6 +61,16 @@ i0 = _unary(ops.i0, "i0")
 i0e = _unary(lambda x: _bessel(_bessel_ops.I0E, x), "i0e")
 i1 = _unary(lambda x: _bessel(_bessel_ops.I1, x), "i1")
 i1e = _unary(lambda x: _bessel(_bessel_ops.I1E, x), "i1e")
+
+
+def gammainc(input: Tensor, other: Tensor) -> Tensor:
+    """``torch.special.gammainc``: the regularized lower incomplete gamma function."""
+    return ops.igamma(input, other)
+
+
+def gammaincc(input: Tensor, other: Tensor) -> Tensor:
+    """``torch.special.gammaincc``: the regularized upper incomplete gamma function."""
+    return ops.igammac(input, other)
 
 
 def ndtr(input: Tensor) -> Tensor:

@@ -1176,7 +1176,7 @@ _IN_PLACE_FORMS = (
     # ops.numbers and ops.writes
     "erfc", "fix", "gcd", "lcm", "copysign", "ldexp", "nextafter", "index_copy", "index_fill",
     "masked_scatter", "put", "scatter_reduce", "renorm", "mvlgamma", "bitwise_left_shift",
-    "index_reduce", "i0",
+    "index_reduce", "i0", "igamma", "igammac",
     "bitwise_right_shift")
 
 
