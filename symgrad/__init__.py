@@ -87,7 +87,7 @@ def ger(input: Tensor, vec2: Tensor) -> Tensor:
 
 def nuclear_norm(input: Tensor, dim=(-2, -1), keepdim: bool = False) -> Tensor:
     """The sum of the singular values (by value: an input that requires grad is refused)."""
-    return linalg.nuclear_norm(input, dim, keepdim)
+    return linalg._nuclear_norm(input, dim, keepdim)
 
 
 def fill(input: Tensor, value) -> Tensor:

@@ -288,6 +288,10 @@ def map_(self: Tensor, tensor: Tensor, callable: Callable[[Any, Any], Any]) -> T
     return _random_fill(self, np.asarray(values).reshape(self._data.shape))
 
 
+def _imag(self: Tensor) -> Tensor:
+    raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+
 def _alias(name: str) -> Callable:
     def method(self, *args, **kwargs):
         return getattr(self, name)(*args, **kwargs)
@@ -306,6 +310,8 @@ def _install() -> None:
     Tensor.nbytes = property(lambda self: self._data.nbytes, doc="Bytes the entries take.")
     Tensor.itemsize = property(lambda self: self._data.itemsize, doc="Bytes of one entry.")
     Tensor.is_cpu = property(lambda self: True, doc="Always True: symgrad runs on the CPU.")
+    Tensor.real = property(lambda self: self, doc="The real part: the tensor itself.")
+    Tensor.imag = property(_imag, doc="Refused: real tensors have no imaginary part.")
     for alias, target in (("greater_", "gt_"), ("less_", "lt_"), ("greater_equal_", "ge_"),
                           ("less_equal_", "le_"), ("not_equal_", "ne_"),
                           ("absolute_", "abs_")):

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from symgrad import _dtype, ops
-from symgrad.autograd.grad_mode import is_grad_enabled
+from symgrad.autograd.grad_mode import is_grad_enabled as _grad_enabled
 from symgrad.ops._util import type_name
 from symgrad.ops.reduction import _named_result, vector_norm
 from symgrad.ops.factorizations import (eigh, eigvalsh, linalg_lu as lu,  # noqa: F401
@@ -25,7 +25,7 @@ from symgrad.ops.factorizations import (eigh, eigvalsh, linalg_lu as lu,  # noqa
                                         linalg_svd as svd, lstsq, lu_factor, matrix_rank, pinv,
                                         svdvals)
 from symgrad.ops.solve import solve, solve_triangular
-from symgrad.ops.statistics import increasing_powers
+from symgrad.ops.statistics import increasing_powers as _increasing_powers
 from symgrad.tensor import Tensor
 
 __all__ = ["vector_norm", "norm", "matrix_norm", "det", "inv", "matrix_power", "cross",
@@ -69,7 +69,7 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim=(-2, -1), keepdim: bool = False
 def _spectral_norm(A: Tensor, ord: Any, dims: tuple, keepdim: bool, dtype) -> Tensor:
     """The largest / smallest singular value or their sum, by value only: symgrad has no
     proved rule for singular values, so an input that requires grad is refused."""
-    if A.requires_grad and is_grad_enabled():
+    if A.requires_grad and _grad_enabled():
         raise NotImplementedError(f"symgrad.linalg.matrix_norm: ord={ord!r} needs singular "
                                   "values, which have no gradient in symgrad; 'fro', 1, -1, "
                                   "inf and -inf are differentiable (or call it under "
@@ -85,8 +85,9 @@ def _spectral_norm(A: Tensor, ord: Any, dims: tuple, keepdim: bool, dtype) -> Te
     return Tensor._wrap(np.asarray(out, dtype=A._data.dtype))
 
 
-def nuclear_norm(input: Tensor, dim=(-2, -1), keepdim: bool = False) -> Tensor:
-    """``torch.nuclear_norm``: the sum of the singular values (values only)."""
+def _nuclear_norm(input: Tensor, dim=(-2, -1), keepdim: bool = False) -> Tensor:
+    """``torch.nuclear_norm`` (torch.linalg has none): the sum of the singular values, by
+    value only."""
     if isinstance(dim, bool):
         dim, keepdim = (-2, -1), dim
     return matrix_norm(input, "nuc", dim, keepdim)
@@ -202,7 +203,7 @@ def vander(x: Tensor, *, N: int | None = None) -> Tensor:
         raise RuntimeError("N must be greater than 1.")
     if x._data.dtype.kind in "biu" and x._data.dtype != np.int64:
         x = x.to(_dtype.int64)
-    return increasing_powers(x, n)
+    return _increasing_powers(x, n)
 
 
 def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:

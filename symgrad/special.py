@@ -21,9 +21,10 @@ from symgrad import ops
 from symgrad.ops.elementwise import _floating
 from symgrad.ops._util import type_name
 from symgrad.ops import special as _bessel_ops
-from symgrad.ops.numbers import entr as entr_op
+from symgrad.ops.numbers import entr as _entr_op
 from symgrad.ops.special import bessel as _bessel
-from symgrad.tensor import Tensor, as_tensor
+from symgrad.tensor import Tensor
+from symgrad.tensor import as_tensor as _as_tensor
 
 __all__ = ["expit", "logit", "erf", "erfinv", "xlogy", "gammaln", "digamma", "psi",
            "polygamma", "sinc", "log_softmax", "softmax", "logsumexp", "expm1", "exp2",
@@ -88,7 +89,7 @@ def log_ndtr(input: Tensor) -> Tensor:
 def entr(input: Tensor) -> Tensor:
     """``-x * log(x)``: 0 at 0, -inf below 0."""
     _tensor(input, "entr")
-    return entr_op(input)
+    return _entr_op(input)
 
 
 def xlog1py(input, other) -> Tensor:
@@ -96,7 +97,7 @@ def xlog1py(input, other) -> Tensor:
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         raise TypeError(f"special_xlog1py() received an invalid combination of arguments - got "
                         f"({type(input).__name__}, {type(other).__name__})")
-    x, y = _floating(as_tensor(input)), _floating(as_tensor(other))
+    x, y = _floating(_as_tensor(input)), _floating(_as_tensor(other))
     out = ops.mul(x, ops.log1p(y))
     # 0 * log1p(-1) would be nan: PyTorch gives 0 wherever input is 0 (other not nan)
     zero = np.logical_and(x._data == 0, y._data == -1)

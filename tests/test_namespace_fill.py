@@ -144,7 +144,7 @@ CASES = {
     "nextafter_": (lambda L, x, y: x.clone().nextafter_(y), [np.array([1.0]), np.array([0.0])]),
     "isreal": (lambda L, x: L.isreal(x), [_r(2, 3)]),
     "real_only": (lambda L, x: (L.conj(x), L.resolve_conj(x), x.resolve_neg(), L.is_conj(x),
-                                x.is_neg()), [G(_r(3))]),
+                                x.is_neg(), x.real * 3), [G(_r(3))]),
     # ---------------------------------------------------------------- discrete
     "unique_consecutive": (lambda L, x: L.unique_consecutive(x, return_inverse=True,
                                                               return_counts=True),
@@ -548,6 +548,7 @@ ERRORS.update({
                                RuntimeError),
     "as_strided_out_of_bounds": (lambda L, x: L.as_strided(x, (3,), (2,)), [_r(4)],
                                  RuntimeError),
+    "imag_of_real": (lambda L, x: x.imag, [_r(2)], RuntimeError),
     "shift_float": (lambda L, x: L.bitwise_left_shift(x, x), [_r(2)], RuntimeError),
     "mvlgamma_p0": (lambda L, x: L.mvlgamma(x, 0), [np.array([2.0])], RuntimeError),
     "new_other_dtype": (lambda L, x, y: x.new(y), [_r(2), I([3, 4])], TypeError),

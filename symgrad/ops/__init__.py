@@ -97,5 +97,4 @@ NUMPY_UFUNCS: dict[str, Callable] = {
     "arccosh": _ew.acosh, "arctanh": _ew.atanh, "fmod": _ew.fmod,
 }
 
-__all__ = ["OPS", "Op", "Domain", "Kink", "TENSOR_METHODS", "NUMPY_UFUNCS", "FUNCTIONS_ONLY",
-           "NOT_FUNCTIONS"]
+__all__ = ["OPS", "Op", "Domain", "Kink", "TENSOR_METHODS", "NUMPY_UFUNCS", "FUNCTIONS_ONLY"]
