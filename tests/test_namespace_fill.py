@@ -436,6 +436,13 @@ _LU_CASES = {
 CASES.update(_LU_CASES)
 
 _MORE_CASES = {
+    "histogramdd": (lambda L, x: L.histogramdd(x, [3, 4]), [_r(50, 2, lo=0, hi=1)]),
+    "histogramdd_range_weight_density": (
+        lambda L, x, w: L.histogramdd(x, 2, range=[0.0, 1.0, 0.0, 2.0], weight=w,
+                                      density=True), [_r(30, 2, lo=0, hi=1), _r(30, lo=0, hi=1)]),
+    "histogramdd_edges": (lambda L, x, e0, e1: L.histogramdd(x, [e0, e1]),
+                          [_r(40, 2, lo=0, hi=1), np.array([0.0, 0.5, 1.0]),
+                           np.array([0.0, 0.2, 0.7, 1.0])]),
     # (PyTorch's igamma is accurate to about 5e-10 relative; symgrad's to 1e-13)
     "igamma": (lambda L, a, x: (L.igamma(a, x), a.igammac(x), L.special.gammainc(a, x),
                                 L.special.gammaincc(a, x)),
@@ -529,6 +536,8 @@ ERRORS = {
 
 
 ERRORS.update({
+    "histogramdd_bins_count": (lambda L, x: L.histogramdd(x, [2, 2, 2]), [_r(5, 2)],
+                               RuntimeError),
     "igamma_input_grad": (lambda L, a, x: L.igamma(a, x).sum().backward(),
                           [G(_r(2, lo=1, hi=2)), _r(2, lo=1, hi=2)], NotImplementedError),
     "igamma_number": (lambda L, a: L.igamma(a, 2.0), [_r(2, lo=1, hi=2)], TypeError),

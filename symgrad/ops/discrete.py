@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import builtins
 import math
 
 import numpy as np
@@ -19,10 +20,11 @@ from symgrad.ops.reduction import _named_result, return_types
 from symgrad.tensor import Tensor, as_tensor
 
 __all__ = ["nonzero", "unique", "bincount", "histc", "searchsorted", "bucketize",
-           "unique_consecutive", "histogram", "isin", "unravel_index", "nonzero_static"]
+           "unique_consecutive", "histogram", "isin", "unravel_index", "nonzero_static",
+           "histogramdd"]
 
 #: Functions here that torch.Tensor has no method for.
-NOT_METHODS = ("searchsorted", "bucketize", "isin", "unravel_index")
+NOT_METHODS = ("searchsorted", "bucketize", "isin", "unravel_index", "histogramdd")
 
 
 def _numeric(t: Any, name: str) -> Tensor:
@@ -205,6 +207,7 @@ def unique_consecutive(input, return_inverse: bool = False, return_counts: bool 
 
 
 return_types.histogram = _named_result("histogram", ("hist", "bin_edges"))
+return_types.histogramdd = _named_result("histogramdd", ("hist", "bin_edges"))
 
 
 def histogram(input, bins=100, *, range=None, weight=None, density: bool = False):
@@ -277,3 +280,37 @@ def nonzero_static(input, *, size: int, fill_value: int = -1) -> Tensor:
     k = min(size, rows.shape[0])
     out[:k] = rows[:k]
     return _long(out)
+
+
+def histogramdd(input, bins=10, *, range=None, weight=None, density: bool = False):
+    """``(hist, bin_edges)`` of the points in the rows of ``input`` (shape ``(..., D)``):
+    ``bins`` an int, one int per dimension, or one tensor of edges per dimension; ``range``
+    ``[min_0, max_0, min_1, ...]``."""
+    x = _numeric(input, "histogramdd")
+    data = x._data
+    if data.dtype.kind != "f":
+        raise RuntimeError(f"torch.histogramdd: input tensor and bins tensors should have the "
+                           f"same dtype, but got input {type_name(x)} and bins "
+                           f"{type_name(x)}")
+    if data.ndim < 1:
+        raise RuntimeError("torch.histogramdd: input tensor should have at least 1 dimension")
+    d = data.shape[-1]
+    points = data.reshape(-1, d)
+    if isinstance(bins, (int, np.integer)):
+        spec = [int(bins)] * d
+    else:
+        spec = [b._data.astype(data.dtype) if isinstance(b, Tensor) else int(b) for b in bins]
+    if len(spec) != d:
+        raise RuntimeError(f"torch.histogramdd: expected {d} sequences of bin edges for each of "
+                           f"the {d} input dimensions, but got {len(spec)} bin sequences")
+    ranges = None
+    if range is not None:
+        flat = [float(v) for v in range]
+        if len(flat) != 2 * d:
+            raise RuntimeError(f"torch.histogramdd: for a {d}-dimensional histogram range "
+                               f"should have {2 * d} elements, but got {len(flat)}")
+        ranges = [(flat[2 * k], flat[2 * k + 1]) for k in builtins.range(d)]
+    w = None if weight is None else as_tensor(weight)._data.reshape(-1)
+    hist, edges = np.histogramdd(points, spec, range=ranges, weights=w, density=density)
+    return return_types.histogramdd(Tensor._wrap(hist.astype(data.dtype)),
+                                    tuple(Tensor._wrap(e.astype(data.dtype)) for e in edges))
