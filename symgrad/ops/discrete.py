@@ -210,16 +210,22 @@ return_types.histogram = _named_result("histogram", ("hist", "bin_edges"))
 return_types.histogramdd = _named_result("histogramdd", ("hist", "bin_edges"))
 
 
+def _floating_samples(input, name: str) -> Tensor:
+    """PyTorch's histograms take floating samples only (the bins share their dtype)."""
+    x = _numeric(input, name)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"torch.{name}: input tensor and bins tensors should have the "
+                           f"same dtype, but got input {type_name(x)} and bins "
+                           f"{type_name(x)}")
+    return x
+
+
 def histogram(input, bins=100, *, range=None, weight=None, density: bool = False):
     """``(hist, bin_edges)``: counts (or summed ``weight``, or a density) in ``bins`` equal
     bins over ``range`` (default: the data's span), or in the bins between the given edges
     (a tensor). The last bin includes its right edge."""
-    x = _numeric(input, "histogram")
+    x = _floating_samples(input, "histogram")
     data = x._data
-    if data.dtype.kind != "f":
-        raise RuntimeError(f"torch.histogram: input tensor and bins tensors should have the "
-                           f"same dtype, but got input {type_name(x)} and bins "
-                           f"{type_name(x)}")
     edges = bins._data.astype(data.dtype) if isinstance(bins, Tensor) else int(bins)
     if isinstance(edges, int) and edges <= 0:
         raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {edges} for "
@@ -286,12 +292,8 @@ def histogramdd(input, bins=10, *, range=None, weight=None, density: bool = Fals
     """``(hist, bin_edges)`` of the points in the rows of ``input`` (shape ``(..., D)``):
     ``bins`` an int, one int per dimension, or one tensor of edges per dimension; ``range``
     ``[min_0, max_0, min_1, ...]``."""
-    x = _numeric(input, "histogramdd")
+    x = _floating_samples(input, "histogramdd")
     data = x._data
-    if data.dtype.kind != "f":
-        raise RuntimeError(f"torch.histogramdd: input tensor and bins tensors should have the "
-                           f"same dtype, but got input {type_name(x)} and bins "
-                           f"{type_name(x)}")
     if data.ndim < 1:
         raise RuntimeError("torch.histogramdd: input tensor should have at least 1 dimension")
     d = data.shape[-1]
