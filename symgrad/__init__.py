@@ -34,6 +34,9 @@ from symgrad._typeinfo import *  # noqa: F401,F403
 from symgrad.ops.reduction import return_types  # noqa: F401
 from symgrad import autograd, linalg, nn, special  # noqa: F401
 from symgrad.serialization import load, save  # noqa: F401
+from symgrad import _tensor_extras  # noqa: F401  (Tensor.stride, .random_, ...)
+from symgrad.runtime import *  # noqa: F401,F403
+from symgrad.functional_forms import *  # noqa: F401,F403
 
 __version__ = "0.1.0"
 
@@ -66,14 +69,47 @@ def detach(input: Tensor) -> Tensor:
     return input.detach()
 
 
+def is_nonzero(input: Tensor) -> bool:
+    """The truth value of a one-entry tensor (RuntimeError for more or fewer entries)."""
+    return input.is_nonzero()
+
+
+def is_signed(input: Tensor) -> bool:
+    return input.is_signed()
+
+
+def get_device(input: Tensor) -> int:
+    """-1: every tensor is on the CPU."""
+    return input.get_device()
+
+
+def ger(input: Tensor, vec2: Tensor) -> Tensor:
+    """The outer product (PyTorch's deprecated name for ``outer``)."""
+    return outer(input, vec2)  # noqa: F405
+
+
+def nuclear_norm(input: Tensor, dim=(-2, -1), keepdim: bool = False) -> Tensor:
+    """The sum of the singular values (by value: an input that requires grad is refused)."""
+    return linalg._nuclear_norm(input, dim, keepdim)
+
+
+def fill(input: Tensor, value) -> Tensor:
+    """A new tensor shaped like ``input`` holding ``value`` (a number or a 0-d tensor, which
+    gets the gradient)."""
+    from symgrad.ops.inplace import fill as _fill
+
+    return _fill(input, value)
+
+
 def is_inference(input: Tensor) -> bool:
     """True for a tensor made inside ``inference_mode()`` (PyTorch's ``torch.is_inference``)."""
     return input.is_inference()
 
 
-globals().update({k: v for k, v in _METHODS.items() if k not in globals()})
+globals().update({k: v for k, v in _METHODS.items()
+                  if k not in globals() and k not in ops.NOT_FUNCTIONS})
 # Tensor methods of the functions outside the op table (t.bernoulli(), t.is_complex())
-for _name in ("bernoulli", "multinomial", "is_complex"):
+for _name in ("bernoulli", "multinomial", "is_complex", "hardshrink", "prelu", "ger"):
     if not hasattr(Tensor, _name):
         setattr(Tensor, _name, globals()[_name])
 globals().update({k: v for k, v in ops.FUNCTIONS_ONLY.items() if k not in globals()})
@@ -85,7 +121,8 @@ globals().update({k: getattr(Tensor, k) for k in (
     "floor_", "frac_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_",
     "negative_", "reciprocal_", "relu_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinh_",
     "sqrt_", "square_", "tan_", "tanh_", "trunc_", "zero_", "addmv_", "deg2rad_", "exp2_",
-    "rad2deg_", "sinc_", "xlogy_")
+    "rad2deg_", "sinc_", "xlogy_", "erfc_", "fix_", "gcd_", "lcm_", "ldexp_",
+    "index_put_", "i0_", "resize_as_")
     if k not in globals() and hasattr(Tensor, k)})
 
 

@@ -1,9 +1,12 @@
 """``torch.linalg``'s norms, as ``symgrad.linalg`` (compositions of the op table), and
-its names for the products and matrix functions of ``symgrad.ops`` (det, inv,
-matrix_power, cross, multi_dot, vecdot).
+its names for the products, systems and matrix functions of ``symgrad.ops`` (det, inv,
+matrix_power, cross, multi_dot, vecdot, solve, solve_triangular, cholesky, lu_factor,
+lu_solve, matrix_exp, slogdet, vander, tensorinv, tensorsolve).
 
-Matrix norms that need singular values (ord 2, -2, 'nuc') and the decompositions are not
-implemented: they raise NotImplementedError naming what is missing.
+svd, svdvals, qr, eigh, eigvalsh, pinv, lstsq and matrix_rank give values only (an input
+that requires grad is refused: symgrad has no proved rule for them). Matrix norms that need
+singular values (ord 2, -2, 'nuc') are values-only in the same way; eig / eigvals (complex
+results) are not implemented.
 """
 
 from __future__ import annotations
@@ -13,13 +16,23 @@ from typing import Any
 
 import numpy as np
 
-from symgrad import ops
+from symgrad import _dtype, ops
+from symgrad.autograd.grad_mode import is_grad_enabled as _grad_enabled
 from symgrad.ops._util import type_name
-from symgrad.ops.reduction import vector_norm
+from symgrad.ops.reduction import _named_result, vector_norm
+from symgrad.ops.factorizations import (eigh, eigvalsh, linalg_lu as lu,  # noqa: F401
+                                        linalg_lu_solve as lu_solve, linalg_qr as qr,
+                                        linalg_svd as svd, lstsq, lu_factor, matrix_rank, pinv,
+                                        svdvals)
+from symgrad.ops.solve import solve, solve_triangular
+from symgrad.ops.statistics import increasing_powers as _increasing_powers
 from symgrad.tensor import Tensor
 
 __all__ = ["vector_norm", "norm", "matrix_norm", "det", "inv", "matrix_power", "cross",
-           "multi_dot", "vecdot"]
+           "multi_dot", "vecdot", "vander", "diagonal", "matmul", "solve", "solve_ex",
+           "solve_triangular", "inv_ex", "cholesky", "cholesky_ex", "matrix_exp", "slogdet",
+           "tensorinv", "tensorsolve", "svd", "svdvals", "qr", "eigh", "eigvalsh", "pinv",
+           "matrix_rank", "lstsq", "lu_factor", "lu_factor_ex", "lu", "lu_solve"]
 
 
 def matrix_norm(A: Tensor, ord: Any = "fro", dim=(-2, -1), keepdim: bool = False, *,
@@ -39,8 +52,7 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim=(-2, -1), keepdim: bool = False
     if ord == "fro":
         return vector_norm(A, 2, dims, keepdim, dtype=dtype)
     if ord in (2, -2, "nuc"):
-        raise NotImplementedError(f"symgrad.linalg.matrix_norm: ord={ord!r} needs singular "
-                                  "values (not implemented); 'fro', 1, -1, inf and -inf work")
+        return _spectral_norm(A, ord, dims, keepdim, dtype)
     if ord not in (1, -1, math.inf, -math.inf):
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     if dtype is not None:
@@ -52,6 +64,33 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim=(-2, -1), keepdim: bool = False
     if not keepdim and d0 < d1:
         d1 -= 1
     return (ops.amax if ord > 0 else ops.amin)(sums, d1, keepdim=keepdim)
+
+
+def _spectral_norm(A: Tensor, ord: Any, dims: tuple, keepdim: bool, dtype) -> Tensor:
+    """The largest / smallest singular value or their sum, by value only: symgrad has no
+    proved rule for singular values, so an input that requires grad is refused."""
+    if A.requires_grad and _grad_enabled():
+        raise NotImplementedError(f"symgrad.linalg.matrix_norm: ord={ord!r} needs singular "
+                                  "values, which have no gradient in symgrad; 'fro', 1, -1, "
+                                  "inf and -inf are differentiable (or call it under "
+                                  "no_grad())")
+    if dtype is not None:
+        A = A.to(dtype)
+    d0, d1 = (d % A.ndim for d in dims)
+    moved = np.moveaxis(A._data, (d0, d1), (-2, -1))
+    s = svdvals(Tensor._wrap(np.ascontiguousarray(moved)))._data
+    out = s.sum(-1) if ord == "nuc" else s.max(-1) if ord == 2 else s.min(-1)
+    if keepdim:
+        out = np.expand_dims(out, tuple(sorted((d0, d1))))
+    return Tensor._wrap(np.asarray(out, dtype=A._data.dtype))
+
+
+def _nuclear_norm(input: Tensor, dim=(-2, -1), keepdim: bool = False) -> Tensor:
+    """``torch.nuclear_norm`` (torch.linalg has none): the sum of the singular values, by
+    value only."""
+    if isinstance(dim, bool):
+        dim, keepdim = (-2, -1), dim
+    return matrix_norm(input, "nuc", dim, keepdim)
 
 
 def norm(A: Tensor, ord: Any = None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
@@ -150,3 +189,102 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
         raise RuntimeError(f"linalg.vecdot: Expected a floating point or complex tensor as "
                            f"input. Got {type_name(x)}")
     return ops.sum(ops.mul(x, y), dim)
+
+
+def vander(x: Tensor, *, N: int | None = None) -> Tensor:
+    """``x**0, x**1, ..., x**(N-1)`` of each entry of ``x`` (shape ``(*, n)``) along a new
+    last dimension (``N`` defaults to n)."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"linalg.vander(): argument 'x' must be Tensor, not {type(x).__name__}")
+    if x.ndim == 0:
+        raise RuntimeError("linalg.vander: x must have at least one dimension")
+    n = x.shape[-1] if N is None else int(N)
+    if n <= 1:
+        raise RuntimeError("N must be greater than 1.")
+    if x._data.dtype.kind in "biu" and x._data.dtype != np.int64:
+        x = x.to(_dtype.int64)
+    return _increasing_powers(x, n)
+
+
+def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """``torch.diagonal`` with the last two dimensions as default."""
+    return ops.diagonal(A, offset, dim1, dim2)
+
+
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    return ops.matmul(input, other)
+
+
+# ================================================================ systems and factorizations
+_SOLVE_EX = _named_result("solve_ex", ("result", "info"))
+_INV_EX = _named_result("inv_ex", ("inverse", "info"))
+_CHOLESKY_EX = _named_result("cholesky_ex", ("L", "info"))
+
+def _info(A: Tensor) -> Tensor:
+    """LAPACK's info: 0 for each matrix (a failure raises instead)."""
+    return Tensor._wrap(np.zeros(A.shape[:-2], dtype=np.int32))
+
+
+def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False):
+    """``(solve(A, B), info)``."""
+    return _SOLVE_EX(solve(A, B, left=left), _info(A))
+
+
+def inv_ex(A: Tensor, *, check_errors: bool = False):
+    """``(inv(A), info)``."""
+    return _INV_EX(inv(A), _info(A))
+
+
+def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
+    """The Cholesky factor of symmetric positive-definite matrices (lower triangle read)."""
+    return ops.cholesky(A, upper)
+
+
+def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False):
+    """``(cholesky(A), info)``."""
+    return _CHOLESKY_EX(ops.cholesky(A, upper), _info(A))
+
+
+def matrix_exp(A: Tensor) -> Tensor:
+    return ops.matrix_exp(A)
+
+
+def slogdet(A: Tensor):
+    return ops.slogdet(A)
+
+
+def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+    """The inverse of ``A`` read as a linear map from its last dimensions (after the first
+    ``ind``) to its first ``ind``: shape ``A.shape[ind:] + A.shape[:ind]``."""
+    if ind <= 0:
+        raise RuntimeError(f"linalg.tensorinv: Expected a strictly positive integer for 'ind', "
+                           f"but got {ind}")
+    rows, cols = A.shape[:ind], A.shape[ind:]
+    m = math.prod(rows)
+    if m != math.prod(cols):
+        raise RuntimeError("linalg.tensorinv: Expected self to satisfy the requirement "
+                           "prod(self.shape[ind:]) == prod(self.shape[:ind]), but got "
+                           f"{math.prod(cols)} != {m}")
+    return inv(A.reshape(m, m)).reshape(*cols, *rows)
+
+
+def tensorsolve(A: Tensor, B: Tensor, dims=None) -> Tensor:
+    """The ``X`` with ``tensordot(A, X, X.ndim) = B`` (``dims``: dimensions of ``A`` moved to
+    the end first)."""
+    if dims is not None:
+        nd = A.ndim
+        dims = [d % nd for d in dims]
+        rest = [d for d in range(nd) if d not in dims]
+        A = A.permute(*rest, *dims)
+    out_shape = A.shape[B.ndim:]
+    n = B.numel()
+    return solve(A.reshape(n, -1), B.reshape(n)).reshape(*out_shape)
+
+
+_LU_FACTOR_EX = _named_result("lu_factor_ex", ("LU", "pivots", "info"))
+
+
+def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False):
+    """``(LU, pivots, info)``."""
+    lu_t, piv = lu_factor(A, pivot=pivot)
+    return _LU_FACTOR_EX(lu_t, piv, _info(A))

@@ -1,5 +1,5 @@
 """Random sampling beyond randn / rand / randint: randperm, randint_like, normal, bernoulli,
-multinomial.
+multinomial, poisson, binomial.
 
 All draw from symgrad's one generator (``manual_seed`` resets it), so a seeded script is
 reproducible; the numbers differ from PyTorch's. Samples carry no gradient: PyTorch
@@ -18,7 +18,8 @@ from symgrad.factories import _finish, _float_dtype, _rng, _shape, randint
 from symgrad.ops._util import type_name
 from symgrad.tensor import Tensor, as_tensor
 
-__all__ = ["randperm", "randint_like", "normal", "bernoulli", "multinomial"]
+__all__ = ["randperm", "randint_like", "normal", "bernoulli", "multinomial", "poisson",
+           "binomial"]
 
 
 def randperm(n: int, *, generator=None, dtype=None, device=None,
@@ -124,3 +125,25 @@ def multinomial(input, num_samples: int, replacement: bool = False, *,
         out = np.argsort(finish, axis=-1, kind="stable")[:, :num_samples]
     out = out.astype(np.int64)
     return Tensor._wrap(out if w.ndim == 2 else out[0])
+
+
+def poisson(input: Tensor, generator=None) -> Tensor:
+    """Poisson samples with the rates in ``input`` (same shape and dtype)."""
+    x = as_tensor(input)
+    if x._data.dtype.kind != "f":
+        raise NotImplementedError(f"\"poisson_cpu\" not implemented for '{type_name(x)}'")
+    if np.any(x._data < 0):
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    return Tensor._wrap(_rng().poisson(x._data).astype(x._data.dtype))
+
+
+def binomial(count: Tensor, prob: Tensor, generator=None) -> Tensor:
+    """Binomial samples: successes in ``count`` trials of probability ``prob`` (broadcast;
+    ``count``'s dtype)."""
+    n, p = as_tensor(count), as_tensor(prob)
+    if n._data.dtype.kind != "f":
+        raise NotImplementedError(f"\"binomial_cpu\" not implemented for '{type_name(n)}'")
+    if np.any((p._data < 0) | (p._data > 1)):
+        raise RuntimeError("binomial: prob must be in [0, 1]")
+    draws = _rng().binomial(n._data.astype(np.int64), p._data)
+    return Tensor._wrap(np.asarray(draws).astype(n._data.dtype))

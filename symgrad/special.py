@@ -2,22 +2,34 @@
 symgrad has (every one is the op of ``symgrad.ops`` itself, so gradients, node names and
 the SymPy mirrors are those of the op).
 
-Not here (symgrad has no such op yet): erfc, erfcx, ndtr, ndtri, log_ndtr, i0, i0e, i1,
-entr, xlog1py, multigammaln, zeta and the Bessel / orthogonal-polynomial families.
+``ndtr``, ``log_ndtr``, ``xlog1py`` and ``multigammaln`` are compositions of those ops;
+``erfc`` and ``entr`` are op records of their own.
+
+Not here (symgrad has no such op yet): erfcx, ndtri, zeta, the Bessel J / Y / K functions and
+the orthogonal-polynomial families.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from collections.abc import Callable
 
+import numpy as np
+
 from symgrad import ops
+from symgrad.ops.elementwise import _floating
 from symgrad.ops._util import type_name
+from symgrad.ops import special as _bessel_ops
+from symgrad.ops.numbers import entr as _entr_op
+from symgrad.ops.special import bessel as _bessel
 from symgrad.tensor import Tensor
+from symgrad.tensor import as_tensor as _as_tensor
 
 __all__ = ["expit", "logit", "erf", "erfinv", "xlogy", "gammaln", "digamma", "psi",
            "polygamma", "sinc", "log_softmax", "softmax", "logsumexp", "expm1", "exp2",
-           "log1p", "round"]
+           "log1p", "round", "erfc", "ndtr", "log_ndtr", "entr", "xlog1py", "multigammaln",
+           "i0", "i0e", "i1", "i1e", "gammainc", "gammaincc"]
 
 
 def _tensor(x: Any, fn: str, name: str = "input", position: int = 1) -> None:
@@ -45,6 +57,57 @@ sinc = _unary(ops.sinc, "sinc")
 expm1 = _unary(ops.expm1, "expm1")
 exp2 = _unary(ops.exp2, "exp2")
 log1p = _unary(ops.log1p, "log1p")
+erfc = _unary(ops.erfc, "erfc")
+i0 = _unary(ops.i0, "i0")
+i0e = _unary(lambda x: _bessel(_bessel_ops.I0E, x), "i0e")
+i1 = _unary(lambda x: _bessel(_bessel_ops.I1, x), "i1")
+i1e = _unary(lambda x: _bessel(_bessel_ops.I1E, x), "i1e")
+
+
+def gammainc(input: Tensor, other: Tensor) -> Tensor:
+    """``torch.special.gammainc``: the regularized lower incomplete gamma function."""
+    return ops.igamma(input, other)
+
+
+def gammaincc(input: Tensor, other: Tensor) -> Tensor:
+    """``torch.special.gammaincc``: the regularized upper incomplete gamma function."""
+    return ops.igammac(input, other)
+
+
+def ndtr(input: Tensor) -> Tensor:
+    """The standard normal CDF, ``erfc(-x / sqrt(2)) / 2`` (accurate in the lower tail)."""
+    _tensor(input, "ndtr")
+    return ops.mul(ops.erfc(ops.mul(_floating(input), -1 / math.sqrt(2))), 0.5)
+
+
+def log_ndtr(input: Tensor) -> Tensor:
+    """``log(ndtr(x))``; -inf once ndtr underflows (below about x = -38)."""
+    _tensor(input, "log_ndtr")
+    return ops.log(ndtr(input))
+
+
+def entr(input: Tensor) -> Tensor:
+    """``-x * log(x)``: 0 at 0, -inf below 0."""
+    _tensor(input, "entr")
+    return _entr_op(input)
+
+
+def xlog1py(input, other) -> Tensor:
+    """``input * log1p(other)``, 0 where input is 0 (unless other is nan)."""
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError(f"special_xlog1py() received an invalid combination of arguments - got "
+                        f"({type(input).__name__}, {type(other).__name__})")
+    x, y = _floating(_as_tensor(input)), _floating(_as_tensor(other))
+    out = ops.mul(x, ops.log1p(y))
+    # 0 * log1p(-1) would be nan: PyTorch gives 0 wherever input is 0 (other not nan)
+    zero = np.logical_and(x._data == 0, y._data == -1)
+    return ops.where(Tensor._wrap(zero), 0.0, out) if zero.any() else out
+
+
+def multigammaln(input: Tensor, p: int) -> Tensor:
+    """The log of the multivariate gamma function of dimension ``p``."""
+    _tensor(input, "multigammaln")
+    return ops.mvlgamma(input, p)
 
 
 def logit(input: Tensor, eps: float | None = None) -> Tensor:

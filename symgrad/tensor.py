@@ -1198,7 +1198,12 @@ _IN_PLACE_FORMS = (
     "subtract", "tan", "tril", "triu", "true_divide", "trunc",
     # the special functions, products and angle conversions of ops.special / ops.products
     "addbmm", "addmv", "addr", "baddbmm", "deg2rad", "digamma", "erfinv", "heaviside",
-    "lgamma", "polygamma", "rad2deg", "sgn", "sinc", "xlogy")
+    "lgamma", "polygamma", "rad2deg", "sgn", "sinc", "xlogy",
+    # ops.numbers and ops.writes
+    "erfc", "fix", "gcd", "lcm", "copysign", "ldexp", "nextafter", "index_copy", "index_fill",
+    "masked_scatter", "put", "scatter_reduce", "renorm", "mvlgamma", "bitwise_left_shift",
+    "index_reduce", "i0", "igamma", "igammac",
+    "bitwise_right_shift")
 
 
 def _in_place_form(fn: Callable) -> Callable:

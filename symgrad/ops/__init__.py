@@ -30,14 +30,23 @@ from symgrad.ops.compose import *  # noqa: F401,F403
 # calculus, order) and functions without gradients (discrete)
 from symgrad.ops import (calculus as _calculus, conv as _conv, cumulative as _cumulative,
                          discrete as _discrete, layout as _layout, matrix as _matrix,
-                         order as _order, pooling as _pooling, products as _products,
-                         resample as _resample, special as _special)
+                         numbers as _numbers, order as _order, pieces as _pieces,
+                         pooling as _pooling, products as _products, resample as _resample,
+                         solve as _solve, special as _special,
+                         factorizations as _factorizations,
+                         statistics as _statistics, writes as _writes)
 from symgrad.ops.calculus import *  # noqa: F401,F403
 from symgrad.ops.conv import *  # noqa: F401,F403
 from symgrad.ops.cumulative import *  # noqa: F401,F403
 from symgrad.ops.discrete import *  # noqa: F401,F403
 from symgrad.ops.layout import *  # noqa: F401,F403
 from symgrad.ops.matrix import *  # noqa: F401,F403
+from symgrad.ops.numbers import *  # noqa: F401,F403
+from symgrad.ops.pieces import *  # noqa: F401,F403
+from symgrad.ops.writes import *  # noqa: F401,F403
+from symgrad.ops.statistics import *  # noqa: F401,F403
+from symgrad.ops.solve import *  # noqa: F401,F403
+from symgrad.ops.factorizations import *  # noqa: F401,F403
 from symgrad.ops.order import *  # noqa: F401,F403
 from symgrad.ops.pooling import *  # noqa: F401,F403
 from symgrad.ops.resample import *  # noqa: F401,F403
@@ -69,10 +78,14 @@ FUNCTIONS_ONLY: dict[str, Callable] = {n: getattr(_compose, n) for n in _compose
 FUNCTIONS_ONLY["einsum"] = einsum
 # the later modules: their names are methods unless listed in the module's NOT_METHODS
 for _mod in (_calculus, _conv, _cumulative, _discrete, _layout, _matrix, _order, _pooling,
-             _products, _resample, _special):
+             _products, _resample, _special, _numbers, _pieces, _writes, _statistics, _solve,
+             _factorizations):
     for _n in _mod.__all__:
         (FUNCTIONS_ONLY if _n in _mod.NOT_METHODS else TENSOR_METHODS)[_n] = getattr(_mod, _n)
 FUNCTIONS_ONLY["adaptive_max_pool1d"] = _pooling.torch_adaptive_max_pool1d
+
+#: Tensor methods that have no function in the ``symgrad`` namespace (t.unfold(...)).
+NOT_FUNCTIONS: frozenset = frozenset(_pieces.NOT_FUNCTIONS)
 
 #: numpy ufuncs that run as symgrad ops when a Tensor is involved (``ndarray * tensor``).
 NUMPY_UFUNCS: dict[str, Callable] = {

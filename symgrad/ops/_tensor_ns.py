@@ -133,10 +133,19 @@ def _compare(name: str):
     return cmp
 
 
+def _bessel(record: str) -> Callable:
+    """The Bessel records that are no function of the namespace (torch.special's)."""
+    def call(a):
+        from symgrad.ops import special
+
+        return special.bessel(getattr(special, record), _t(a))
+    return call
+
+
 def build() -> SimpleNamespace:
     same = ("exp", "log", "log1p", "expm1", "sqrt", "tanh", "sin", "cos", "tan", "sinh", "cosh",
             "abs", "sign", "sigmoid", "erf", "maximum", "minimum", "floor", "floor_divide",
-            "matmul", "lgamma", "polygamma", "erfinv")
+            "matmul", "lgamma", "polygamma", "erfinv", "erfc")
     fns: dict[str, Any] = {n: _op(n) for n in same}
     fns.update(
         name="tensor",
@@ -167,6 +176,7 @@ def build() -> SimpleNamespace:
         less_equal=_compare("le"), equal=_compare("eq"), not_equal=_compare("ne"),
         logical_and=_compare("logical_and"), logical_or=_compare("logical_or"),
         logical_not=lambda a: ops.logical_not(_t(a)),
+        i0=_op("i0"), i1=_bessel("I1"), i0e=_bessel("I0E"), i1e=_bessel("I1E"),
     )
     missing = set(_namespace_functions()) - set(fns)
     if missing:

@@ -1,4 +1,4 @@
-"""Finite differences and integrals of samples: diff, trapezoid (trapz) and
+"""Finite differences and integrals of samples: diff, gradient, trapezoid (trapz) and
 cumulative_trapezoid.
 
 Compositions of narrow, sub, mul, sum and cumsum: their gradients are those ops' proved
@@ -18,10 +18,10 @@ from symgrad.ops.reduction import sum as _sum
 from symgrad.ops.scan import cumsum
 from symgrad.tensor import Tensor, _axis, as_tensor
 
-__all__ = ["diff", "trapezoid", "trapz", "cumulative_trapezoid"]
+__all__ = ["diff", "trapezoid", "trapz", "cumulative_trapezoid", "gradient"]
 
 #: Functions here that torch.Tensor has no method for.
-NOT_METHODS = ("trapezoid", "trapz", "cumulative_trapezoid")
+NOT_METHODS = ("trapezoid", "trapz", "cumulative_trapezoid", "gradient")
 
 
 def _steps(x: Tensor, d: int) -> tuple[Tensor, Tensor]:
@@ -113,3 +113,84 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim: int = -1) -> Tensor:
     """The running trapezoidal integral along ``dim`` (one entry fewer than ``y``)."""
     segments, d = _segments(y, x, dx, dim, "cumulative_trapezoid")
     return cumsum(segments, d)
+
+
+# ================================================================ gradient (numpy's scheme)
+def _weighted(parts: list, coefs: list, d: int, nd: int, dt) -> Tensor:
+    """``sum_k coefs[k] * parts[k]``, each coefficient (a number or a vector along ``d``)
+    broadcast along dimension ``d``."""
+    out = None
+    for part, c in zip(parts, coefs):
+        c = np.asarray(c, dtype=dt)
+        if c.ndim:
+            c = c.reshape((-1,) + (1,) * (nd - 1 - d))
+        term = ew.mul(part, Tensor._wrap(c))
+        out = term if out is None else ew.add(out, term)
+    return out
+
+
+def _gradient_along(f: Tensor, d: int, x: np.ndarray | float, edge_order: int) -> Tensor:
+    n, nd = f._data.shape[d], f._data.ndim
+    dt = f._data.dtype
+
+    def at(start: int, length: int) -> Tensor:
+        return sh.narrow(f, d, start % n if start < 0 else start, length)
+
+    if np.ndim(x) == 0:
+        h = float(x)
+        inner = _weighted([at(2, n - 2), at(0, n - 2)], [0.5 / h, -0.5 / h], d, nd, dt)
+        if edge_order == 1:
+            first = _weighted([at(1, 1), at(0, 1)], [1 / h, -1 / h], d, nd, dt)
+            last = _weighted([at(-1, 1), at(-2, 1)], [1 / h, -1 / h], d, nd, dt)
+        else:
+            first = _weighted([at(0, 1), at(1, 1), at(2, 1)], [-1.5 / h, 2 / h, -0.5 / h],
+                              d, nd, dt)
+            last = _weighted([at(-3, 1), at(-2, 1), at(-1, 1)], [0.5 / h, -2 / h, 1.5 / h],
+                             d, nd, dt)
+    else:
+        dx = np.diff(np.asarray(x, dtype=np.float64))
+        hd, hs = dx[:-1], dx[1:]
+        inner = _weighted([at(0, n - 2), at(1, n - 2), at(2, n - 2)],
+                          [-hs / (hd * (hd + hs)), (hs - hd) / (hd * hs),
+                           hd / (hs * (hd + hs))], d, nd, dt)
+        if edge_order == 1:
+            first = _weighted([at(1, 1), at(0, 1)], [1 / dx[0], -1 / dx[0]], d, nd, dt)
+            last = _weighted([at(-1, 1), at(-2, 1)], [1 / dx[-1], -1 / dx[-1]], d, nd, dt)
+        else:
+            a, b = dx[0], dx[1]
+            first = _weighted([at(0, 1), at(1, 1), at(2, 1)],
+                              [-(2 * a + b) / (a * (a + b)), (a + b) / (a * b),
+                               -a / (b * (a + b))], d, nd, dt)
+            a, b = dx[-2], dx[-1]
+            last = _weighted([at(-3, 1), at(-2, 1), at(-1, 1)],
+                             [b / (a * (a + b)), -(a + b) / (a * b),
+                              (2 * b + a) / (b * (a + b))], d, nd, dt)
+    return sh.cat([first, inner, last], d)
+
+
+def gradient(input, *, spacing=1, dim=None, edge_order: int = 1) -> tuple[Tensor, ...]:
+    """The derivative estimated by central differences in the interior and one-sided ones
+    (of order ``edge_order``) at the ends, along each dimension in ``dim`` (default: all).
+    ``spacing``: one number for every dimension, one per dimension, or the coordinates of
+    the samples (1-d tensors) per dimension."""
+    f = as_tensor(input)
+    if f._data.dtype.kind in "biu":
+        f = ew._floating(f)
+    nd = f._data.ndim
+    dims = list(range(nd)) if dim is None else [dim] if isinstance(dim, int) else list(dim)
+    dims = [_axis(d, nd) for d in dims]
+    if edge_order not in (1, 2):
+        raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
+    for d in dims:
+        if f._data.shape[d] < edge_order + 1:
+            raise RuntimeError("torch.gradient expected each dimension size to be at least "
+                               "edge_order+1")
+    if isinstance(spacing, (list, tuple)):
+        if len(spacing) != len(dims):
+            raise RuntimeError(f"torch.gradient expected spacing to be unspecified, a scalar "
+                               f"or it's size to match the number of dimensions "
+                               f"({len(dims)}), but got {len(spacing)}")
+        steps = [s._data if isinstance(s, Tensor) else s for s in spacing]
+    else:
+        steps = [spacing._data if isinstance(spacing, Tensor) else spacing] * len(dims)
+    return tuple(_gradient_along(f, d, s, edge_order) for d, s in zip(dims, steps))

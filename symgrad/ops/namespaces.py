@@ -37,7 +37,7 @@ FUNCTIONS = (
     "ones_like", "index_add", "take_along_axis", "put_along_axis", "repeat_along", "astype",
     "greater", "greater_equal", "less", "less_equal", "equal", "not_equal", "logical_and",
     "logical_or", "logical_not", "cumsum", "einsum", "arcsinh", "arccosh", "arctanh", "cumprod",
-    "lgamma", "polygamma", "erfinv",
+    "lgamma", "polygamma", "erfinv", "erfc", "i0", "i1", "i0e", "i1e",
 )
 # Comparisons are functions, not operators: numpy turns ``a > b`` on object arrays into
 # Python bools, which SymPy symbols cannot give; ``xp.greater`` keeps the relation.
@@ -64,11 +64,16 @@ def _np_softplus(x):
 
 
 _np_erf = np.frompyfunc(math.erf, 1, 1)
+_np_erfc = np.frompyfunc(math.erfc, 1, 1)
 
 
-def _np_erf_typed(x):
+def _np_erf_typed(x, fn=_np_erf):
     x = np.asarray(x)
-    return np.asarray(_np_erf(x), dtype=x.dtype if x.dtype.kind == "f" else np.float64)
+    return np.asarray(fn(x), dtype=x.dtype if x.dtype.kind == "f" else np.float64)
+
+
+def _np_erfc_typed(x):
+    return _np_erf_typed(x, _np_erfc)
 
 
 def _np_index_add(shape, index, values, like):
@@ -139,6 +144,9 @@ NUMPY = SimpleNamespace(
     equal=np.equal, not_equal=np.not_equal, logical_and=np.logical_and,
     logical_or=np.logical_or, logical_not=np.logical_not,
     lgamma=_special_np.lgamma, polygamma=_special_np.polygamma, erfinv=_special_np.erfinv,
+    erfc=_np_erfc_typed,
+    i0=lambda x: _special_np.bessel_i(0, x), i1=lambda x: _special_np.bessel_i(1, x),
+    i0e=lambda x: _special_np.bessel_i(0, x, True), i1e=lambda x: _special_np.bessel_i(1, x, True),
 )
 
 
@@ -259,6 +267,11 @@ def _make_mpmath():
         less_equal=np.less_equal, equal=np.equal, not_equal=np.not_equal,
         logical_and=np.logical_and, logical_or=np.logical_or, logical_not=np.logical_not,
         lgamma=_elementwise(_mp_lgamma), erfinv=_elementwise(_mp_erfinv),
+        erfc=_elementwise(mpmath.erfc),
+        i0=_elementwise(lambda v: mpmath.besseli(0, v)),
+        i1=_elementwise(lambda v: mpmath.besseli(1, v)),
+        i0e=_elementwise(lambda v: mpmath.besseli(0, v) * mpmath.exp(-abs(v))),
+        i1e=_elementwise(lambda v: mpmath.besseli(1, v) * mpmath.exp(-abs(v))),
         polygamma=lambda n, x: _elementwise(lambda v: _mp_polygamma(n, v))(x),
     )
     fns["matmul"] = _mp_matmul(mpmath)
@@ -491,7 +504,11 @@ def _make_sympy():
         logical_not=_elementwise(sympy.Not),
         lgamma=_elementwise(lambda x: sympy.log(sympy.Abs(sympy.gamma(x)))),
         polygamma=lambda n, x: _elementwise(lambda v: sympy.polygamma(n, v))(x),
-        erfinv=_elementwise(sympy.erfinv),
+        erfinv=_elementwise(sympy.erfinv), erfc=_elementwise(sympy.erfc),
+        i0=_elementwise(lambda v: sympy.besseli(0, v)),
+        i1=_elementwise(lambda v: sympy.besseli(1, v)),
+        i0e=_elementwise(lambda v: sympy.besseli(0, v) * sympy.exp(-sympy.Abs(v))),
+        i1e=_elementwise(lambda v: sympy.besseli(1, v) * sympy.exp(-sympy.Abs(v))),
     )
     return SimpleNamespace(name="sympy", **fns)
 

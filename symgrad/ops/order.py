@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import builtins
 import math
-from collections import namedtuple
 from typing import Any
 
 import numpy as np
@@ -51,18 +50,7 @@ for _name in ("median", "nanmedian", "kthvalue", "mode"):
     setattr(return_types, _name, _named_result(_name))
 
 
-def _aminmax_result() -> type:
-    base = namedtuple("aminmax", ("min", "max"))
-
-    def __repr__(self) -> str:
-        return f"symgrad.return_types.aminmax(\nmin={self.min!r},\nmax={self.max!r})"
-
-    return type("aminmax", (base,), {"__slots__": (), "__repr__": __repr__,
-                                     "__module__": __name__,
-                                     "__qualname__": "return_types.aminmax"})
-
-
-return_types.aminmax = _aminmax_result()
+return_types.aminmax = _named_result("aminmax", ("min", "max"))
 
 
 def _tensor(input, name: str) -> Tensor:

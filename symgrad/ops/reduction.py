@@ -344,13 +344,14 @@ MAX_DIM = register(
 MIN_DIM = MAX_DIM.variant("MinBackward0")
 
 
-def _named_result(name: str) -> type:
-    """A named tuple (values, indices), printed as PyTorch prints ``torch.return_types``."""
-    base = namedtuple(name, ("values", "indices"))
+def _named_result(name: str, fields: tuple[str, ...] = ("values", "indices")) -> type:
+    """A named tuple (values, indices by default), printed as PyTorch prints
+    ``torch.return_types``."""
+    base = namedtuple(name, fields)
 
     def __repr__(self) -> str:
-        return (f"symgrad.return_types.{name}(\nvalues={self.values!r},\n"
-                f"indices={self.indices!r})")
+        body = ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self))
+        return f"symgrad.return_types.{name}(\n{body})"
 
     return type(name, (base,), {"__slots__": (), "__repr__": __repr__, "__module__": __name__,
                                 "__qualname__": f"return_types.{name}"})

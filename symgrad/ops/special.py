@@ -1,5 +1,7 @@
 """Elementwise functions beyond the core set: special functions (lgamma, digamma, polygamma,
-erfinv, sinc, xlogy), base-2 and angle conversions, sgn, and the nan-skipping fmax / fmin.
+erfinv, sinc, xlogy, the modified Bessel functions i0 / i1 / i0e / i1e, the regularized
+incomplete gamma functions igamma / igammac), base-2 and angle
+conversions, sgn, and the nan-skipping fmax / fmin.
 
 Each record reads as the ones in ``elementwise``: forward, one rule per argument, the
 textbook SymPy mirror for one entry, the domain and any kinks. The numeric special
@@ -15,6 +17,8 @@ from typing import Any
 import numpy as np
 
 from symgrad import _dtype
+from symgrad.autograd.grad_mode import is_grad_enabled
+from symgrad.ops import _special_np
 from symgrad.ops._apply import apply
 from symgrad.ops._record import NONZERO, POSITIVE, REAL, Domain, Kink, register
 from symgrad.ops._util import check_kernel, lazy_head, sp
@@ -22,7 +26,8 @@ from symgrad.ops.elementwise import SIGN, _binary, _c, _floating, _pi
 from symgrad.tensor import Tensor, as_tensor
 
 __all__ = ["xlogy", "sinc", "heaviside", "fmax", "fmin", "logaddexp2", "deg2rad", "rad2deg",
-           "sgn", "lgamma", "digamma", "polygamma", "erfinv", "float_power"]
+           "sgn", "lgamma", "digamma", "polygamma", "erfinv", "float_power", "i0", "igamma",
+           "igammac"]
 
 #: Every function here is a Tensor method too (``t.polygamma(n)`` passes the tensor first).
 NOT_METHODS: tuple[str, ...] = ()
@@ -363,3 +368,127 @@ def float_power(input, exponent) -> Tensor:
     if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
         raise TypeError("float_power(): at least one argument must be a Tensor")
     return _pow(f64(input), f64(exponent))
+
+
+# ================================================================ modified Bessel functions
+def _sgn_x(xp, x) -> Any:
+    return xp.where(xp.greater(x, 0), 1, xp.where(xp.less(x, 0), -1, 0))
+
+
+def _over_x(xp, v, x) -> Any:
+    """``v / x``, with 1/2 at 0 (the limit of i1(x) / x and of i1e(x) / x)."""
+    zero = xp.equal(x, 0)
+    return xp.where(zero, 0.5, v / xp.where(zero, 1, x))
+
+
+I0 = register(
+    "i0", "I0Backward0",
+    forward=lambda xp, x: xp.i0(x),
+    vjp=lambda xp, g, ans, x: g * xp.i1(x),
+    mirror=lambda x: sp.besseli(0, x),
+    kind="elementwise", elementwise=True, domain=(REAL,),
+)
+I1 = register(
+    "i1", "SpecialI1Backward0",
+    forward=lambda xp, x: xp.i1(x),
+    # i1' = i0 - i1 / x, and 1/2 at 0
+    vjp=lambda xp, g, ans, x: g * (xp.i0(x) - _over_x(xp, ans, x)),
+    mirror=lambda x: sp.besseli(1, x),
+    kind="elementwise", elementwise=True, domain=(NONZERO,),
+)
+I0E = register(
+    "i0e", "SpecialI0EBackward0",
+    forward=lambda xp, x: xp.i0e(x),
+    # (exp(-|x|) i0)' = exp(-|x|) (i1 - sgn(x) i0)
+    vjp=lambda xp, g, ans, x: g * (xp.i1e(x) - _sgn_x(xp, x) * ans),
+    mirror=lambda x: sp.besseli(0, x) * sp.exp(-sp.Abs(x)),
+    kind="elementwise", elementwise=True, domain=(NONZERO,),
+    kinks=Kink(lambda x: np.equal(x, 0), "i0e has a corner at 0 (one-sided slopes -1 and +1); "
+               "the rule gives i1e(0) - sgn(0) i0e(0) = 0 there, as PyTorch"),
+)
+I1E = register(
+    "i1e", "SpecialI1EBackward0",
+    forward=lambda xp, x: xp.i1e(x),
+    # exp(-|x|) (i0 - i1 / x) - sgn(x) i1e, and 1/2 at 0
+    vjp=lambda xp, g, ans, x: g * (xp.i0e(x) - _over_x(xp, ans, x) - _sgn_x(xp, x) * ans),
+    mirror=lambda x: sp.besseli(1, x) * sp.exp(-sp.Abs(x)),
+    kind="elementwise", elementwise=True, domain=(NONZERO,),
+)
+
+
+def bessel(record, input) -> Tensor:
+    """One of the Bessel records on ``input`` (integers read as the default float)."""
+    return apply(record, _floating(as_tensor(input)))
+
+
+def i0(input) -> Tensor:
+    """The modified Bessel function of the first kind of order 0."""
+    return bessel(I0, input)
+
+
+# ================================================================ regularized incomplete gamma
+def _incomplete_gamma(upper: bool):
+    def forward(xp, a, x):
+        if xp.name == "numpy":
+            return _special_np.gammainc(a, x, upper)
+        if xp.name == "sympy":
+            return _igamma_mirror(upper)(a, x)
+        import mpmath
+
+        def one(av, xv):
+            return mpmath.gammainc(av, xv, mpmath.inf, regularized=True) if upper else \
+                mpmath.gammainc(av, 0, xv, regularized=True)
+        return np.frompyfunc(one, 2, 1)(a, x)
+    return forward
+
+
+def _igamma_mirror(upper: bool):
+    def mirror(a, x):
+        part = sp.uppergamma(a, x) if upper else sp.lowergamma(a, x)
+        return part / sp.gamma(a)
+    return mirror
+
+
+def _density(xp, a, x):
+    """x^(a-1) exp(-x) / Gamma(a): the derivative of P(a, x) in x."""
+    return xp.exp((a - 1) * xp.log(x) - x - xp.lgamma(a))
+
+
+_GAMMA_ARGS = (Domain(((0.0, math.inf),), (0.5, 6.0)), POSITIVE)
+IGAMMA = register(
+    "igamma", "IgammaBackward0",
+    forward=_incomplete_gamma(False),
+    # no rule in a (PyTorch has none either); d/dx P = x^(a-1) e^-x / Gamma(a)
+    vjp=(None, lambda xp, g, ans, a, x: g * _density(xp, a, x)),
+    mirror=_igamma_mirror(False),
+    kind="elementwise", elementwise=True, promote=True, domain=_GAMMA_ARGS,
+)
+IGAMMAC = register(
+    "igammac", "IgammacBackward0",
+    forward=_incomplete_gamma(True),
+    vjp=(None, lambda xp, g, ans, a, x: -g * _density(xp, a, x)),
+    mirror=_igamma_mirror(True),
+    kind="elementwise", elementwise=True, promote=True, domain=_GAMMA_ARGS,
+)
+
+
+def _gamma_call(op, name: str, input, other) -> Tensor:
+    for pos, v in ((1, input), (2, other)):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"{name}(): argument '{'input' if pos == 1 else 'other'}' "
+                            f"(position {pos}) must be Tensor, not {type(v).__name__}")
+    if input.requires_grad and is_grad_enabled():
+        raise NotImplementedError(f"the derivative for '{name}: input' is not implemented.")
+    a, x = _floating(input), _floating(other)
+    return _binary(op, a, x)
+
+
+def igamma(input: Tensor, other: Tensor) -> Tensor:
+    """The regularized lower incomplete gamma function P(input, other); differentiable in
+    ``other`` only (as PyTorch)."""
+    return _gamma_call(IGAMMA, "igamma", input, other)
+
+
+def igammac(input: Tensor, other: Tensor) -> Tensor:
+    """The regularized upper incomplete gamma function Q(input, other) = 1 - P."""
+    return _gamma_call(IGAMMAC, "igammac", input, other)

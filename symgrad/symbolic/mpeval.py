@@ -87,6 +87,8 @@ def _funcs() -> dict:
             sympy.ceiling: mpmath.ceil, sympy.atan2: mpmath.atan2,
             F.Heaviside: _heaviside, sympy.erfc: mpmath.erfc, sympy.DiracDelta: _dirac,
             sympy.sqrt: lambda x: _real(mpmath.sqrt(x)),
+            sympy.lowergamma: lambda a, x: mpmath.gammainc(a, 0, x),
+            sympy.uppergamma: lambda a, x: mpmath.gammainc(a, x),
         })
     return _FUNCS
 

@@ -1,0 +1,220 @@
+"""Functions of the number format: erfc, entr (torch.special's), fix, signbit, copysign,
+ldexp, frexp, gcd, lcm, nextafter, isreal (and the real-only conj / resolve_conj /
+resolve_neg / is_conj / is_neg).
+
+``erfc`` is one record (as PyTorch's ErfcBackward0): ``1 - erf(x)`` would lose every digit
+past x = 6. ``copysign`` and ``ldexp`` are compositions (``|x| * s`` with the constant sign
+``s`` of the other argument; ``x * 2**e``), as PyTorch composes ldexp. The rest are
+integer or bit-level functions without a derivative: their results carry no gradient.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from symgrad import _dtype
+from symgrad.ops import elementwise as ew
+from symgrad.ops import reduction as red
+from symgrad.ops import shape as sh
+from symgrad.ops import special as special_ops
+from symgrad.ops._apply import apply
+from symgrad.ops._record import POSITIVE, REAL, register
+from symgrad.ops._util import check_kernel, lazy_head, sp, type_name
+from symgrad.ops.reduction import _named_result, return_types
+from symgrad.tensor import Tensor, as_tensor
+
+__all__ = ["erfc", "fix", "signbit", "copysign", "ldexp", "frexp", "gcd", "lcm", "nextafter",
+           "isreal", "conj", "resolve_conj", "resolve_neg", "is_conj", "is_neg", "real",
+           "mvlgamma", "bitwise_left_shift", "bitwise_right_shift"]
+
+NOT_METHODS = ("real",)
+
+return_types.frexp = _named_result("frexp", ("mantissa", "exponent"))
+_INF = math.inf
+
+
+# ================================================================ erfc
+ERFC = register(
+    "erfc", "ErfcBackward0",
+    forward=lambda xp, x: xp.erfc(x),
+    vjp=lambda xp, g, ans, x: g * -2 * xp.exp(-x * x) / ew._c(xp.sqrt(ew._pi(xp))),
+    mirror=lambda x: lazy_head(sp.erfc, x),
+    kind="elementwise", elementwise=True, domain=(REAL,),
+)
+
+
+def erfc(input) -> Tensor:
+    """The complementary error function ``1 - erf(x)``, accurate where erf is near 1."""
+    return apply(ERFC, ew._floating(input))
+
+
+# ================================================================ entr (torch.special.entr)
+ENTR = register(
+    "entr", "SpecialEntrBackward0",
+    forward=lambda xp, x: xp.where(
+        xp.greater(x, 0), -x * xp.log(xp.where(xp.greater(x, 0), x, 1)),
+        xp.where(xp.equal(x, 0), 0 * x, -_INF - 0 * x)),
+    # -(1 + log x): +inf at 0, as PyTorch (the limit from the right)
+    vjp=lambda xp, g, ans, x: g * -(1 + xp.log(x)),
+    mirror=lambda x: sp.Piecewise((-x * lazy_head(sp.log, x), x > 0), (0, sp.Eq(x, 0)),
+                                  (-sp.oo, True)),
+    kind="elementwise", elementwise=True, domain=(POSITIVE,),
+)
+
+
+def entr(input) -> Tensor:
+    """``-x * log(x)``: 0 at 0, -inf below 0 (``torch.special.entr``)."""
+    return apply(ENTR, ew._floating(input))
+
+
+def fix(input) -> Tensor:
+    """Another name for ``trunc``: round towards zero."""
+    return ew.trunc(input)
+
+
+# ================================================================ signs
+def signbit(input) -> Tensor:
+    """True where the sign bit is set (negative numbers, -0.0 and -nan)."""
+    x = as_tensor(input)
+    return Tensor._wrap(np.asarray(np.signbit(x._data)))
+
+
+def _sign_of(other: Any, like: np.dtype) -> Any:
+    """+-1 with ``other``'s sign bit: a number for a number, else a constant tensor."""
+    if isinstance(other, Tensor):
+        data = other._data
+        dt = data.dtype if data.dtype.kind == "f" else like
+        return Tensor._wrap(np.where(np.signbit(data), -1, 1).astype(dt))
+    return -1.0 if math.copysign(1.0, float(other)) < 0 else 1.0
+
+
+def copysign(input, other) -> Tensor:
+    """``|input|`` with the sign of ``other``; the gradient flows to ``input`` only (0 where
+    input is 0), as in PyTorch."""
+    x = as_tensor(input)
+    if x._data.dtype.kind in "biu":
+        if not isinstance(other, Tensor) or other._data.dtype.kind in "biu":
+            x = ew._floating(x)
+    like = x._data.dtype if x._data.dtype.kind == "f" else _dtype.get_default_dtype().np
+    return ew.mul(ew.abs(x), _sign_of(other, like))
+
+
+def ldexp(input, other) -> Tensor:
+    """``input * 2**other``."""
+    x = as_tensor(input)
+    if not isinstance(other, Tensor):
+        raise TypeError(f"ldexp(): argument 'other' (position 2) must be Tensor, not "
+                        f"{type(other).__name__}")
+    if other._data.dtype.kind in "biu":
+        other = Tensor._wrap(other._data.astype(_dtype.get_default_dtype().np))
+    return ew.mul(ew._floating(x), ew.pow(2.0, other))
+
+
+def frexp(input):
+    """``(mantissa, exponent)`` with ``input = mantissa * 2**exponent`` and
+    ``0.5 <= |mantissa| < 1`` (exponent int32). No gradient."""
+    x = as_tensor(input)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    m, e = np.frexp(x._data)
+    return return_types.frexp(Tensor._wrap(np.asarray(m)),
+                              Tensor._wrap(np.asarray(e, dtype=np.int32)))
+
+
+# ================================================================ integer functions
+def _integers(name: str, input, other) -> tuple[np.ndarray, np.ndarray]:
+    for pos, v in ((1, input), (2, other)):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"{name}(): argument '{'input' if pos == 1 else 'other'}' "
+                            f"(position {pos}) must be Tensor, not {type(v).__name__}")
+    a, b = input._data, other._data
+    for v in (a, b):
+        check_kernel(f"{name}_cpu", v.dtype, "fbO")
+    return a, b
+
+
+def gcd(input: Tensor, other: Tensor) -> Tensor:
+    """The greatest common divisor, entry by entry (non-negative; gcd(0, 0) = 0)."""
+    a, b = _integers("gcd", input, other)
+    return Tensor._wrap(np.asarray(np.gcd(a, b)))
+
+
+def lcm(input: Tensor, other: Tensor) -> Tensor:
+    """The least common multiple, entry by entry (non-negative)."""
+    a, b = _integers("lcm", input, other)
+    return Tensor._wrap(np.asarray(np.abs(np.lcm(a, b))))
+
+
+def nextafter(input: Tensor, other: Tensor) -> Tensor:
+    """The next floating-point value after ``input`` towards ``other``. No gradient."""
+    x, y = as_tensor(input), as_tensor(other)
+    dt = np.result_type(x._data, y._data)
+    if dt.kind != "f":
+        raise NotImplementedError(f"\"nextafter_cpu\" not implemented for "
+                                  f"'{type_name(_dtype.from_numpy_dtype(dt))}'")
+    return Tensor._wrap(np.asarray(np.nextafter(x._data.astype(dt), y._data.astype(dt))))
+
+
+def _shift(name: str, input, other, left: bool) -> Tensor:
+    x, y = as_tensor(input), as_tensor(other)
+    for v in (x, y):
+        check_kernel(f"{'l' if left else 'r'}shift_cpu", v._data.dtype, "fO")
+    a, b = np.broadcast_arrays(x._data, y._data)
+    dt = np.result_type(x._data, y._data)
+    out = np.left_shift(a, b) if left else np.right_shift(a, b)
+    return Tensor._wrap(np.asarray(out, dtype=dt))
+
+
+def bitwise_left_shift(input, other) -> Tensor:
+    """``input << other``, entry by entry (integers)."""
+    return _shift("bitwise_left_shift", input, other, True)
+
+
+def bitwise_right_shift(input, other) -> Tensor:
+    """``input >> other`` (arithmetic: the sign is kept), entry by entry (integers)."""
+    return _shift("bitwise_right_shift", input, other, False)
+
+
+# ================================================================ multivariate log-gamma
+def mvlgamma(input: Tensor, p: int) -> Tensor:
+    """The log of the multivariate gamma function of dimension ``p``:
+    ``p (p - 1) / 4 log(pi) + sum_j lgamma(x - j / 2)``, j = 0 ... p - 1."""
+    x = ew._floating(as_tensor(input))
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    shifts = Tensor._wrap(-np.arange(p, dtype=x._data.dtype) / 2)
+    terms = special_ops.lgamma(ew.add(sh.unsqueeze(x, -1), shifts))
+    return ew.add(red.sum(terms, -1), p * (p - 1) / 4 * math.log(math.pi))
+
+
+# ================================================================ complex parts of real tensors
+def isreal(input) -> Tensor:
+    """True everywhere: symgrad's tensors are real."""
+    return Tensor._wrap(np.ones(as_tensor(input)._data.shape, dtype=bool))
+
+
+def _itself(name: str, what: str):
+    def fn(input: Tensor) -> Tensor:
+        return input
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"{what}: a real tensor itself."
+    return fn
+
+
+def _never(name: str):
+    def fn(input: Tensor) -> bool:
+        return False
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = "False: real tensors carry no conjugate or negative bit."
+    return fn
+
+
+real = _itself("real", "The real part")
+conj = _itself("conj", "The complex conjugate")
+resolve_conj = _itself("resolve_conj", "The conjugation materialised")
+resolve_neg = _itself("resolve_neg", "The negation materialised")
+is_conj = _never("is_conj")
+is_neg = _never("is_neg")
