@@ -16,9 +16,11 @@ from symgrad.nn.modules.conv import *
 from symgrad.nn.modules.conv import __all__ as _convs
 from symgrad.nn.modules.pooling import *
 from symgrad.nn.modules.pooling import __all__ as _pools
+from symgrad.nn.modules.rnn import *
+from symgrad.nn.modules.rnn import __all__ as _rnns
 
 __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "Identity",
            "Linear", "Bilinear", "Flatten", "Unflatten", "Dropout", "Dropout1d", "Dropout2d",
            "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "LayerNorm", "Embedding",
            "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm",
-           *_activations, *_losses, *_convs, *_pools]
+           *_activations, *_losses, *_convs, *_pools, *_rnns]
