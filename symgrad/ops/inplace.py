@@ -190,11 +190,6 @@ class _Positions:
         return np.unravel_index(pos, self.shape)
 
 
-def _entries(root: Tensor, view: Tensor) -> tuple:
-    """``_Positions(root).entries(view)`` for tensors (one view)."""
-    return _Positions(root._data).entries(view._data)
-
-
 def _extent(a: np.ndarray) -> tuple[int, int]:
     """The addresses of ``a``'s first and last entries in memory."""
     lo = hi = a.ctypes.data
