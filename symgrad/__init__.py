@@ -37,6 +37,7 @@ from symgrad.serialization import load, save  # noqa: F401
 from symgrad import _tensor_extras  # noqa: F401  (Tensor.stride, .random_, ...)
 from symgrad.runtime import *  # noqa: F401,F403
 from symgrad.functional_forms import *  # noqa: F401,F403
+from symgrad._out import OUT_FUNCTIONS as _OUT_FUNCTIONS, with_out as _with_out
 
 __version__ = "0.1.0"
 
@@ -124,6 +125,9 @@ globals().update({k: getattr(Tensor, k) for k in (
     "rad2deg_", "sinc_", "xlogy_", "erfc_", "fix_", "gcd_", "lcm_", "ldexp_",
     "index_put_", "i0_", "resize_as_")
     if k not in globals() and hasattr(Tensor, k)})
+for _name in _OUT_FUNCTIONS:   # torch.matmul(a, b, out=y) ... (Tensor methods stay as they are)
+    if _name in globals():
+        globals()[_name] = _with_out(globals()[_name])
 
 
 def _bind_gradcheck() -> None:

@@ -25,7 +25,7 @@ __all__ = ["backward", "grad", "Function", "Variable", "functional", "no_grad", 
 _LAZY = {"backward": "symgrad.autograd.api", "grad": "symgrad.autograd.api",
          "Function": "symgrad.autograd.function", "FunctionCtx": "symgrad.autograd.function",
          "Variable": "symgrad.autograd.variable", "functional": None, "variable": None,
-         "forward_ad": None}
+         "forward_ad": None, "function": None}
 # (gradcheck, gradgradcheck: bound by symgrad/__init__.py)
 
 

@@ -264,7 +264,12 @@ class FunctionNode(Node):
         return result
 
     def _fit(self, r, shape, i, unbroadcast, xp):
+        """A user's gradient of another shape than its input: summed down when the input's
+        shape expands to it (as PyTorch's ``sum_to``), else PyTorch's error. (A smaller
+        gradient is not broadcast up: that would hide a wrong backward.)"""
         try:
+            if np.broadcast_shapes(tuple(shape), tuple(np.shape(r))) != tuple(np.shape(r)):
+                raise ValueError
             return unbroadcast(xp, r, shape)
         except (RuntimeError, ValueError):
             raise RuntimeError(

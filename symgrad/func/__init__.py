@@ -15,8 +15,8 @@ and ``vmap`` is a loop over the batch, not a vectorisation; see the modules for 
 
 from symgrad.func._transforms import (grad, grad_and_value, hessian, jacfwd, jacrev, jvp,
                                       linearize, vjp)
-from symgrad.func._functional_call import functional_call
+from symgrad.func._functional_call import functional_call, stack_module_state
 from symgrad.func._vmap import vmap
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian",
-           "linearize", "vmap", "functional_call"]
+           "linearize", "vmap", "functional_call", "stack_module_state"]

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 from collections.abc import Iterator, Mapping, Sequence
 
-__all__ = ["functional_call"]
+__all__ = ["functional_call", "stack_module_state"]
 
 
 def functional_call(module: Any, parameter_and_buffer_dicts: Mapping | Sequence[Mapping],
@@ -110,3 +110,25 @@ def _swapped(module: Any, values: Mapping) -> Iterator[None]:
                 table[key] = old
             else:
                 table.pop(key, None)
+
+
+def stack_module_state(models: Sequence[Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The parameters and buffers of same-shaped modules stacked along a new first
+    dimension, by name (for ``vmap(functional_call)`` over an ensemble): the stacked
+    parameters are new leaves that require grad, as PyTorch's."""
+    from symgrad import stack
+
+    models = list(models)
+    if not models:
+        raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
+    if len({m.training for m in models}) > 1:
+        raise RuntimeError("stack_module_state: Expected all models to have the same training/"
+                           "eval mode.")
+    kinds = {type(m) for m in models}
+    if len(kinds) > 1:
+        raise RuntimeError("stack_module_state: Expected all models to be of the same class.")
+    params = {k: stack([dict(m.named_parameters())[k].detach() for m in models]).requires_grad_()
+              for k, _ in models[0].named_parameters()}
+    buffers = {k: stack([dict(m.named_buffers())[k] for m in models])
+               for k, _ in models[0].named_buffers()}
+    return params, buffers

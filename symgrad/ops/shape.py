@@ -525,6 +525,8 @@ def _token(item: Any) -> tuple:
         a = _index_array(item, False)
     elif isinstance(item, (list, tuple)):
         a = _list_array(item)
+    elif isinstance(item, range):   # t[range(n), target]: a sequence of ints, as in PyTorch
+        a = _list_array(list(item))
     else:
         raise IndexError(_BAD_ITEM.format(type(item).__name__))
     if a.ndim == 0:

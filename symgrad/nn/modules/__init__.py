@@ -1,7 +1,8 @@
 """The layer classes of ``symgrad.nn``, one module per kind (as PyTorch's ``nn.modules``)."""
 
 from symgrad.nn.modules.module import Module
-from symgrad.nn.modules.container import ModuleDict, ModuleList, ParameterList, Sequential
+from symgrad.nn.modules.container import (ModuleDict, ModuleList, ParameterDict,
+                                          ParameterList, Sequential)
 from symgrad.nn.modules.linear import Bilinear, Identity, Linear
 from symgrad.nn.modules.flatten import Flatten, Unflatten
 from symgrad.nn.modules.dropout import (AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d,
@@ -19,7 +20,8 @@ from symgrad.nn.modules.pooling import __all__ as _pools
 from symgrad.nn.modules.rnn import *
 from symgrad.nn.modules.rnn import __all__ as _rnns
 
-__all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "Identity",
+__all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
+           "Identity",
            "Linear", "Bilinear", "Flatten", "Unflatten", "Dropout", "Dropout1d", "Dropout2d",
            "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "LayerNorm", "Embedding",
            "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm",

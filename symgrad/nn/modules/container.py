@@ -16,7 +16,7 @@ from symgrad.nn.modules.module import Module, add_indent
 from symgrad.nn.parameter import Parameter
 from symgrad.tensor import Tensor
 
-__all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList"]
+__all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
 
 def _index(idx: Any, n: int, what: str) -> int:
@@ -239,3 +239,64 @@ def _as_param(value: Any) -> Any:
     if isinstance(value, Tensor) and not isinstance(value, Parameter):
         return Parameter(value)
     return value
+
+
+class ParameterDict(Module):
+    """Parameters by name, in insertion order (tensors become Parameters), as a dict."""
+
+    def __init__(self, parameters: Any = None) -> None:
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parameters)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._parameters
+
+    def __getitem__(self, key: str) -> Parameter:
+        return self._parameters[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.register_parameter(key, _as_param(value))
+
+    def __delitem__(self, key: str) -> None:
+        del self._parameters[key]
+
+    def keys(self):
+        return self._parameters.keys()
+
+    def values(self):
+        return self._parameters.values()
+
+    def items(self):
+        return self._parameters.items()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._parameters.get(key, default)
+
+    def pop(self, key: str) -> Parameter:
+        return self._parameters.pop(key)
+
+    def clear(self) -> None:
+        self._parameters.clear()
+
+    def update(self, parameters: Any) -> None:
+        """Add (or replace) entries from a mapping or from (name, value) pairs."""
+        pairs = parameters.items() if hasattr(parameters, "items") else parameters
+        for k, v in pairs:
+            self[k] = v
+
+    def extra_repr(self) -> str:
+        from symgrad.ops._util import type_name
+
+        lines = []
+        for k, p in self._parameters.items():
+            size = "x".join(str(s) for s in p.shape)
+            lines.append(f"  ({k}): Parameter containing: [symgrad.{type_name(p)}Tensor of "
+                         f"size {size}]")
+        return "\n".join(lines)

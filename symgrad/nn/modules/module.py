@@ -22,7 +22,17 @@ from symgrad.tensor import Tensor
 
 __all__ = ["Module", "add_indent"]
 
-_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns; it prints as PyTorch's when nothing is off."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
 
 
 def add_indent(text: str, spaces: int) -> str:
@@ -372,7 +382,10 @@ class Module:
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         own = self.state_dict(keep_vars=True)
-        missing = [k for k in own if k not in state_dict]
+        # (a BatchNorm's step count is filled in when a state dict lacks it, as PyTorch
+        # does for checkpoints written before it existed)
+        missing = [k for k in own if k not in state_dict
+                   and k.rpartition(".")[2] != "num_batches_tracked"]
         unexpected = [k for k in state_dict if k not in own]
         errors = [f"size mismatch for {k}: copying a param with shape "
                   f"{_size(state_dict[k])} from checkpoint, the shape in current model is "
