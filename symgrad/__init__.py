@@ -44,7 +44,8 @@ __version__ = "0.1.0"
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
 
-_LAZY_MODULES = ("symbolic", "verify", "testing", "viz", "cli", "func", "optim", "utils")
+_LAZY_MODULES = ("symbolic", "verify", "testing", "viz", "cli", "func", "optim", "utils",
+                 "cuda", "backends", "accelerator")
 
 
 def __getattr__(name: str) -> Any:

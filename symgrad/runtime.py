@@ -32,12 +32,21 @@ __all__ = ["get_default_device", "set_default_device", "get_num_threads", "set_n
            "get_float32_matmul_precision", "set_float32_matmul_precision", "asarray",
            "scalar_tensor", "range", "typename", "is_storage", "is_warn_always_enabled",
            "set_warn_always", "set_flush_denormal", "init_num_threads", "empty_strided",
-           "empty_permuted", "frombuffer"]
+           "empty_permuted", "frombuffer", "compile"]
 
 _SETTINGS: dict[str, Any] = {"threads": 1, "interop_threads": 1, "deterministic": False,
                              "warn_only": False, "debug_mode": 0, "matmul_precision": "highest",
                              "warn_always": False}
 _CPU = _device_type("cpu")
+
+
+# ================================================================ compile
+def compile(model: Any = None, **options: Any) -> Any:  # noqa: A001 - torch.compile
+    """``torch.compile``: symgrad has no compiler, so the model or function is returned as
+    it is (also as a decorator, with or without options); programs run unchanged."""
+    if model is None:
+        return lambda fn: fn
+    return model
 
 
 # ================================================================ device and threads
