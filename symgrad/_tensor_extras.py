@@ -183,7 +183,7 @@ def _float_target(self: Tensor, name: str) -> None:
         raise NotImplementedError(f"\"{name}\" not implemented for '{type_name(self)}'")
 
 
-def random_(self: Tensor, *args: int, **kwargs: int) -> Tensor:
+def random_(self: Tensor, *args: int, generator=None, **kwargs: int) -> Tensor:
     """Integers uniform in [from, to): ``random_(to)`` means from 0; without bounds, up to
     2**(mantissa bits + 1) for floats or the dtype's maximum for integers."""
     if len(args) > 2 or set(kwargs) - {"from", "to"}:
@@ -197,45 +197,47 @@ def random_(self: Tensor, *args: int, **kwargs: int) -> Tensor:
     if lo >= to:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={lo} "
                            f">= to={to}")
-    return _random_fill(self, _rng().integers(lo, to, self._data.shape))
+    return _random_fill(self, _rng(generator).integers(lo, to, self._data.shape))
 
 
-def exponential_(self: Tensor, lambd: float = 1.0) -> Tensor:
+def exponential_(self: Tensor, lambd: float = 1.0, *, generator=None) -> Tensor:
     """Samples of the exponential distribution with rate ``lambd``."""
     _float_target(self, "exponential_cpu")
     if lambd <= 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
-    return _random_fill(self, _rng().exponential(1.0 / lambd, self._data.shape))
+    return _random_fill(self, _rng(generator).exponential(1.0 / lambd, self._data.shape))
 
 
-def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0) -> Tensor:
+def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *,
+            generator=None) -> Tensor:
     _float_target(self, "cauchy_cpu")
     if sigma <= 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
-    return _random_fill(self, median + sigma * _rng().standard_cauchy(self._data.shape))
+    return _random_fill(self, median + sigma * _rng(generator).standard_cauchy(self._data.shape))
 
 
-def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0) -> Tensor:
+def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *,
+                generator=None) -> Tensor:
     _float_target(self, "log_normal_cpu")
     if std <= 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
-    return _random_fill(self, _rng().lognormal(mean, std, self._data.shape))
+    return _random_fill(self, _rng(generator).lognormal(mean, std, self._data.shape))
 
 
-def geometric_(self: Tensor, p: float) -> Tensor:
+def geometric_(self: Tensor, p: float, *, generator=None) -> Tensor:
     """The number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
-    return _random_fill(self, _rng().geometric(p, self._data.shape))
+    return _random_fill(self, _rng(generator).geometric(p, self._data.shape))
 
 
-def bernoulli_(self: Tensor, p=0.5) -> Tensor:
+def bernoulli_(self: Tensor, p=0.5, *, generator=None) -> Tensor:
     """1 with probability ``p`` (a number, or a tensor broadcasting to this one), else 0."""
     prob = as_tensor(p)._data if isinstance(p, Tensor) else np.asarray(p, dtype=np.float64)
     if np.any((prob < 0) | (prob > 1)):
         raise RuntimeError("bernoulli_ expects p to be in [0, 1]")
     prob = np.broadcast_to(prob, self._data.shape)
-    return _random_fill(self, _rng().random(self._data.shape) < prob)
+    return _random_fill(self, _rng(generator).random(self._data.shape) < prob)
 
 
 # ================================================================ Python callables

@@ -14,20 +14,71 @@ from typing import Any
 import numpy as np
 
 from symgrad import _dtype
-from symgrad._device import check_device
+from symgrad._device import check_device, device as _device_type
 from symgrad.autograd.grad_mode import _state as _grad_state
 from symgrad.ops._util import size_args
 from symgrad.tensor import InferenceVersion, Tensor, to_array
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "ones", "zeros", "empty", "eye", "full", "arange",
            "linspace", "randn", "rand", "randint", "ones_like", "zeros_like", "full_like",
-           "empty_like", "randn_like", "rand_like", "manual_seed", "seed", "initial_seed"]
+           "empty_like", "randn_like", "rand_like", "manual_seed", "seed", "initial_seed",
+           "Generator"]
 
 _GEN: list = [np.random.default_rng(0), 0]
 
 
-def _rng() -> np.random.Generator:
-    return _GEN[0]
+def _rng(generator: Any = None) -> np.random.Generator:
+    """The numpy generator to draw from: a ``Generator``'s own, else symgrad's default one
+    (what ``manual_seed`` resets)."""
+    if generator is None:
+        return _GEN[0]
+    if not isinstance(generator, Generator):
+        raise TypeError(f"generator must be a symgrad.Generator, not {type(generator).__name__}")
+    return generator._rng
+
+
+class Generator:
+    """An independent random stream (PyTorch's ``torch.Generator``), passed as
+    ``generator=`` to randn, rand, randint, randperm, normal, bernoulli, multinomial, the
+    in-place fills and ``utils.data.random_split`` / ``DataLoader``: draws from it leave the
+    default stream untouched."""
+
+    _DEFAULT_SEED = 67280421310721   # PyTorch's default seed of a new generator
+
+    def __init__(self, device: Any = "cpu") -> None:
+        _device(device)
+        self.device = _device_type(device if device is not None else "cpu")
+        self.manual_seed(self._DEFAULT_SEED)
+
+    def manual_seed(self, seed: int) -> Generator:
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise TypeError(f"manual_seed expected an int, got {type(seed).__name__}")
+        self._seed = int(seed)
+        self._rng = np.random.default_rng(int(seed) & 0xFFFF_FFFF_FFFF_FFFF)
+        return self
+
+    def seed(self) -> int:
+        s = int(np.random.SeedSequence().entropy % (2 ** 63))
+        self.manual_seed(s)
+        return s
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self) -> Tensor:
+        """The stream's state as a uint8 tensor (``set_state`` takes it back)."""
+        import pickle
+
+        blob = pickle.dumps((self._rng.bit_generator.state, self._seed))
+        return Tensor._wrap(np.frombuffer(blob, dtype=np.uint8).copy())
+
+    def set_state(self, state: Tensor) -> Generator:
+        import pickle
+
+        bit_state, self._seed = pickle.loads(np.asarray(state._data, np.uint8).tobytes())
+        self._rng = np.random.default_rng()
+        self._rng.bit_generator.state = bit_state
+        return self
 
 
 def manual_seed(seed: int) -> _GeneratorInfo:
@@ -254,14 +305,14 @@ def linspace(start, end, steps: int, *, dtype=None, device=None,
 def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples."""
     _device(device)
-    arr = _rng().standard_normal(_shape(size)).astype(_float_dtype(dtype), copy=False)
+    arr = _rng(generator).standard_normal(_shape(size)).astype(_float_dtype(dtype), copy=False)
     return _finish(arr, requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Uniform samples from [0, 1)."""
     _device(device)
-    arr = _rng().random(_shape(size)).astype(_float_dtype(dtype), copy=False)
+    arr = _rng(generator).random(_shape(size)).astype(_float_dtype(dtype), copy=False)
     return _finish(arr, requires_grad)
 
 
@@ -287,7 +338,7 @@ def randint(*args: Any, low: int | None = None, high: int | None = None,
             raise RuntimeError(f"from is out of bounds for {name}")
         if not lo <= high - 1 <= hi:
             raise RuntimeError(f"to - 1 is out of bounds for {name}")
-    arr = _rng().integers(low, high, size=size, dtype=np.int64)
+    arr = _rng(generator).integers(low, high, size=size, dtype=np.int64)
     return _finish(arr.astype(np_dtype), requires_grad)
 
 

@@ -30,7 +30,7 @@ def randperm(n: int, *, generator=None, dtype=None, device=None,
     if n < 0:
         raise RuntimeError(f"n must be non-negative, got{n}")
     np_dtype = _dtype.to_np(dtype) or np.dtype(np.int64)
-    return _finish(_rng().permutation(n).astype(np_dtype), requires_grad)
+    return _finish(_rng(generator).permutation(n).astype(np_dtype), requires_grad)
 
 
 def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype=None,
@@ -59,7 +59,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
         if std < 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
         shape = _shape((size,))
-        arr = mean + std * _rng().standard_normal(shape)
+        arr = mean + std * _rng(generator).standard_normal(shape)
         return _finish(arr.astype(_float_dtype(dtype), copy=False), requires_grad)
     if size is not None:
         raise TypeError("normal(): size is only taken with a number mean and std")
@@ -73,7 +73,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
         raise RuntimeError("normal expects all elements of std >= 0.0")
     shape = np.broadcast_shapes(m.shape, s.shape)
     dt = m.dtype if isinstance(mean, Tensor) else s.dtype
-    return Tensor._wrap((m + s * _rng().standard_normal(shape)).astype(dt, copy=False))
+    return Tensor._wrap((m + s * _rng(generator).standard_normal(shape)).astype(dt, copy=False))
 
 
 def bernoulli(input, p: float | None = None, *, generator=None) -> Tensor:
@@ -85,7 +85,7 @@ def bernoulli(input, p: float | None = None, *, generator=None) -> Tensor:
                                   f"'{type_name(x)}'")
     if not ((probs >= 0) & (probs <= 1)).all():
         raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
-    draws = _rng().random(x._data.shape) < probs
+    draws = _rng(generator).random(x._data.shape) < probs
     return Tensor._wrap(draws.astype(x._data.dtype))
 
 
@@ -114,14 +114,14 @@ def multinomial(input, num_samples: int, replacement: bool = False, *,
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
     if replacement:
         cdf = np.cumsum(rows / totals, axis=-1)
-        u = _rng().random((rows.shape[0], num_samples))
+        u = _rng(generator).random((rows.shape[0], num_samples))
         out = np.stack([np.searchsorted(c, r, side="right") for c, r in zip(cdf, u)])
         out = np.minimum(out, rows.shape[-1] - 1)
     else:
         # exponential race: category i finishes at E_i / w_i; the first ones to finish are a
         # sample without replacement (zero weights finish last, at inf)
         with np.errstate(divide="ignore"):
-            finish = _rng().exponential(size=rows.shape) / rows
+            finish = _rng(generator).exponential(size=rows.shape) / rows
         out = np.argsort(finish, axis=-1, kind="stable")[:, :num_samples]
     out = out.astype(np.int64)
     return Tensor._wrap(out if w.ndim == 2 else out[0])
@@ -134,7 +134,7 @@ def poisson(input: Tensor, generator=None) -> Tensor:
         raise NotImplementedError(f"\"poisson_cpu\" not implemented for '{type_name(x)}'")
     if np.any(x._data < 0):
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
-    return Tensor._wrap(_rng().poisson(x._data).astype(x._data.dtype))
+    return Tensor._wrap(_rng(generator).poisson(x._data).astype(x._data.dtype))
 
 
 def binomial(count: Tensor, prob: Tensor, generator=None) -> Tensor:
@@ -145,5 +145,5 @@ def binomial(count: Tensor, prob: Tensor, generator=None) -> Tensor:
         raise NotImplementedError(f"\"binomial_cpu\" not implemented for '{type_name(n)}'")
     if np.any((p._data < 0) | (p._data > 1)):
         raise RuntimeError("binomial: prob must be in [0, 1]")
-    draws = _rng().binomial(n._data.astype(np.int64), p._data)
+    draws = _rng(generator).binomial(n._data.astype(np.int64), p._data)
     return Tensor._wrap(np.asarray(draws).astype(n._data.dtype))

@@ -847,15 +847,16 @@ class Tensor:
     def copy_(self, src):
         return _F.copy_(self, src)
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0):
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None):
         from symgrad.factories import _rng
 
-        return _F.copy_(self, Tensor._wrap(_rng().uniform(a, b, self._data.shape)))
+        return _F.copy_(self, Tensor._wrap(_rng(generator).uniform(a, b, self._data.shape)))
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0):
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None):
         from symgrad.factories import _rng
 
-        return _F.copy_(self, Tensor._wrap(_rng().normal(mean, std, self._data.shape)))
+        return _F.copy_(self, Tensor._wrap(_rng(generator).normal(mean, std,
+                                                                  self._data.shape)))
 
     # ------------------------------------------------------------------ methods
     def add(self, other, *, alpha=1):

@@ -1,7 +1,7 @@
 """``DataLoader``: a dataset in (shuffled) mini-batches, samples stacked by ``default_collate``.
 
 Batches are made in the calling process (``num_workers`` and the pinning options are
-accepted and ignored); shuffling draws from symgrad's generator (``manual_seed``).
+accepted and ignored); shuffling draws from ``generator`` or symgrad's default one.
 """
 
 from __future__ import annotations
@@ -63,12 +63,13 @@ class DataLoader:
         self.collate_fn = collate_fn or (default_collate if batch_size is not None
                                          else (lambda x: x))
         self.num_workers = num_workers
+        self.generator = generator
 
     def _indices(self) -> Iterable[int]:
         if self.sampler is not None:
             return self.sampler
         n = len(self.dataset)
-        return randperm(n).tolist() if self.shuffle else range(n)
+        return randperm(n, generator=self.generator).tolist() if self.shuffle else range(n)
 
     def __iter__(self) -> Iterator[Any]:
         if self.batch_size is None:

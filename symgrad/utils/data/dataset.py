@@ -50,7 +50,8 @@ class Subset(Dataset):
 def random_split(dataset: Dataset, lengths: Sequence[int | float],
                  generator: Any = None) -> list[Subset]:
     """Split into non-overlapping random subsets of the given lengths (or fractions, the
-    remainder handed out one by one from the first), drawn from symgrad's generator."""
+    remainder handed out one by one from the first), drawn from ``generator`` (a
+    ``symgrad.Generator``) or symgrad's default one."""
     n = len(dataset)  # type: ignore[arg-type]
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         sizes = [int(math.floor(n * frac)) for frac in lengths]
@@ -59,7 +60,7 @@ def random_split(dataset: Dataset, lengths: Sequence[int | float],
         lengths = sizes
     if sum(lengths) != n:
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    order = randperm(n).tolist()
+    order = randperm(n, generator=generator).tolist()
     out, start = [], 0
     for length in lengths:
         out.append(Subset(dataset, order[start:start + int(length)]))
