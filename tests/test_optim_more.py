@@ -227,3 +227,180 @@ def test_one_cycle_refuses_steps_past_the_end(torch):
             sched.step()
         with pytest.raises(ValueError, match="Tried to step 4 times"):
             sched.step()
+
+
+# ====================================================================== optimizers
+_RNG = np.random.default_rng(11)
+W0, B0, X = _RNG.normal(size=(3, 4)), _RNG.normal(size=(3,)), _RNG.normal(size=(5, 4))
+
+FIRST_ORDER = [
+    ("Rprop", {}),
+    ("Rprop", {"lr": 0.05, "etas": (0.3, 1.5), "step_sizes": (1e-3, 0.2)}),
+    ("Rprop", {"lr": 0.05, "maximize": True}),
+    ("ASGD", {}),
+    ("ASGD", {"lr": 0.05, "lambd": 0.1, "alpha": 0.5, "t0": 3, "weight_decay": 0.1}),
+    ("ASGD", {"lr": 0.02, "t0": 0, "maximize": True}),
+]
+
+
+def _train(lib, name, options, steps=8):
+    """Steps on ``sum(tanh(x W^T + b)^2) + sum(W^4)``: the gradient changes sign for some
+    elements (Rprop's backtracking) and the averaging of ASGD starts at ``t0``."""
+    w = lib.nn.Parameter(lib.tensor(W0.copy()))
+    b = lib.nn.Parameter(lib.tensor(B0.copy()))
+    opt = getattr(lib.optim, name)([w, b], **options)
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = lib.tanh(lib.tensor(X) @ w.T + b).pow(2).sum() + w.pow(4).sum()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses, [w, b], opt
+
+
+def _same_state(ss, st, rtol=1e-12):
+    assert sorted(ss) == sorted(st)
+    for key, value in st.items():
+        if isinstance(value, list):
+            assert len(ss[key]) == len(value)
+            for a, b in zip(ss[key], value):
+                if b is not None:
+                    _close(_np(a), _np(b), rtol)
+        elif value is not None:
+            _close(_np(ss[key]), _np(value), rtol)
+
+
+def _np(x):
+    return x.detach().numpy() if hasattr(x, "detach") else np.asarray(x, dtype=float)
+
+
+@pytest.mark.parametrize("name,options", FIRST_ORDER, ids=[f"{n}-{o}" for n, o in FIRST_ORDER])
+def test_first_order_optimizers_match_torch(torch, name, options):
+    lt, pt, ot = _train(torch, name, options)
+    ls, ps, os_ = _train(sg, name, options)
+    _close(ls, lt)
+    for a, b in zip(ps, pt):
+        _close(a.detach().numpy(), b.detach().numpy())
+        _same_state(os_.state[a], ot.state[b])
+    assert repr(os_) == repr(ot)
+
+
+def _least_squares(lib):
+    a = lib.tensor(_RNG_LS.normal(size=(6, 3)))
+    y = lib.tensor(_RNG_LS.normal(size=(6,)))
+    w = lib.nn.Parameter(lib.zeros(3))
+    b = lib.nn.Parameter(lib.tensor([0.5]))
+    return [w, b], lambda: ((a @ w + b - y) ** 2).sum() + 0.1 * (w ** 4).sum()
+
+
+def _rosenbrock(lib):
+    xy = lib.nn.Parameter(lib.tensor([-1.2, 1.0, -0.5, 0.8]))
+    return [xy], lambda: (100 * (xy[1::2] - xy[::2] ** 2) ** 2 + (1 - xy[::2]) ** 2).sum()
+
+
+_RNG_LS = None
+PROBLEMS = {"least_squares": _least_squares, "rosenbrock": _rosenbrock}
+
+LBFGS_CASES = [
+    ("least_squares", {"lr": 0.5, "max_iter": 4}, 3),
+    ("least_squares", {"history_size": 2, "max_iter": 6}, 3),
+    ("least_squares", {"line_search_fn": "strong_wolfe", "max_iter": 5}, 3),
+    ("rosenbrock", {"lr": 0.1, "max_iter": 5, "history_size": 3}, 4),
+    ("rosenbrock", {"line_search_fn": "strong_wolfe", "history_size": 4}, 3),
+    ("rosenbrock", {"line_search_fn": "strong_wolfe", "max_iter": 7, "max_eval": 9}, 4),
+    ("rosenbrock", {"tolerance_change": 1e-3, "tolerance_grad": 1e-2}, 3),
+]
+
+
+def _run_lbfgs(lib, problem, options, steps):
+    global _RNG_LS
+    _RNG_LS = np.random.default_rng(5)
+    params, loss_fn = PROBLEMS[problem](lib)
+    opt = lib.optim.LBFGS(params, **options)
+    calls = []
+
+    def closure():
+        opt.zero_grad()
+        loss = loss_fn()
+        loss.backward()
+        calls.append(loss.item())
+        return loss
+
+    returned = [opt.step(closure).item() for _ in range(steps)]
+    return returned, calls, params, opt
+
+
+@pytest.fixture
+def torch_rounding(torch, monkeypatch):
+    """LBFGS's inner products and ``y + a x`` updates rounded as this torch build rounds
+    them (MKL's ``dot`` summation order, a fused multiply-add): with them the algorithm
+    must reproduce torch's to the last bits, which checks every branch and formula."""
+    import symgrad.optim.lbfgs as lbfgs
+    import symgrad.optim.wolfe as wolfe
+
+    def dot(a, b):
+        return np.float64(torch.from_numpy(np.ascontiguousarray(a)).dot(
+            torch.from_numpy(np.ascontiguousarray(b))).item())
+
+    def axpy(y, alpha, x):
+        return torch.from_numpy(np.ascontiguousarray(y)).add(
+            torch.from_numpy(np.ascontiguousarray(x)), alpha=float(alpha)).numpy()
+
+    monkeypatch.setattr(wolfe, "dot", dot)
+    monkeypatch.setattr(lbfgs, "dot", dot)
+    monkeypatch.setattr(lbfgs, "axpy", axpy)
+    return torch
+
+
+@pytest.mark.parametrize("problem,options,steps", LBFGS_CASES,
+                         ids=[f"{p}-{o}" for p, o, _ in LBFGS_CASES])
+def test_lbfgs_is_torchs_algorithm(torch_rounding, problem, options, steps):
+    rt, ct, pt, ot = _run_lbfgs(torch_rounding, problem, options, steps)
+    rs, cs, ps, os_ = _run_lbfgs(sg, problem, options, steps)
+    assert len(cs) == len(ct)         # the same number of closure evaluations
+    _close(cs, ct)
+    _close(rs, rt)
+    for a, b in zip(ps, pt):
+        _close(a.detach().numpy(), b.detach().numpy())
+    if problem == "rosenbrock":       # its loss and gradient are bitwise torch's
+        assert cs == ct
+        _same_state(os_.state[ps[0]], ot.state[pt[0]])
+    else:   # the matmul's last bits differ; the near-converged curvature pairs cancel them
+        _same_state(os_.state[ps[0]], ot.state[pt[0]], rtol=1e-7)
+
+
+@pytest.mark.parametrize("problem,options,steps", LBFGS_CASES,
+                         ids=[f"{p}-{o}" for p, o, _ in LBFGS_CASES])
+def test_lbfgs_matches_torch(torch, problem, options, steps):
+    """With numpy's own rounding: the same path, and the parameters equal up to the
+    rounding that the line search and the curvature pairs amplify over the steps."""
+    rt, ct, pt, ot = _run_lbfgs(torch, problem, options, steps)
+    rs, cs, ps, os_ = _run_lbfgs(sg, problem, options, steps)
+    assert len(cs) == len(ct)
+    _close(cs, ct, rtol=1e-3)
+    for a, b in zip(ps, pt):
+        _close(a.detach().numpy(), b.detach().numpy(), rtol=1e-5)
+    assert os_.state[ps[0]]["func_evals"] == ot.state[pt[0]]["func_evals"]
+    assert os_.state[ps[0]]["n_iter"] == ot.state[pt[0]]["n_iter"]
+
+
+def test_lbfgs_misuse_raises_as_torch(torch):
+    for lib in (torch, sg):
+        w, v = lib.nn.Parameter(lib.ones(2)), lib.nn.Parameter(lib.ones(1))
+        with pytest.raises(ValueError, match="doesn't support per-parameter options"):
+            lib.optim.LBFGS([{"params": [w]}, {"params": [v]}])
+        opt = lib.optim.LBFGS([w], line_search_fn="armijo")
+
+        def closure():
+            opt.zero_grad()
+            loss = (w * w).sum()
+            loss.backward()
+            return loss
+
+        with pytest.raises(RuntimeError, match="only 'strong_wolfe' is supported"):
+            opt.step(closure)
+        with pytest.raises(TypeError):
+            opt.step()
+    with pytest.raises(ValueError, match="Invalid eta values"):
+        sg.optim.Rprop([w], etas=(1.5, 2.0))
