@@ -15,8 +15,14 @@ def _close(a, b, rtol=1e-12):
 
 
 # ====================================================================== lr schedulers
-def _sched(name, **kw):
-    return lambda lib, opt: getattr(lib.optim.lr_scheduler, name)(opt, **kw)
+class _sched:
+    """Makes ``lr_scheduler.<name>(opt, **kw)`` for either library."""
+
+    def __init__(self, name, **kw):
+        self.name, self.kw = name, kw
+
+    def __call__(self, lib, opt, **more):
+        return getattr(lib.optim.lr_scheduler, self.name)(opt, **self.kw, **more)
 
 
 def _sequential(lib, opt):
@@ -404,3 +410,56 @@ def test_lbfgs_misuse_raises_as_torch(torch):
             opt.step()
     with pytest.raises(ValueError, match="Invalid eta values"):
         sg.optim.Rprop([w], etas=(1.5, 2.0))
+
+
+def test_lbfgs_repr_and_state_dict_resume(torch):
+    """Defaults as torch's; a fresh LBFGS loaded from ``state_dict()`` takes the same next
+    step as the one that continues (its curvature pairs are carried)."""
+    assert repr(sg.optim.LBFGS([sg.nn.Parameter(sg.ones(1))], line_search_fn="strong_wolfe")
+                ) == repr(torch.optim.LBFGS([torch.nn.Parameter(torch.ones(1))],
+                                            line_search_fn="strong_wolfe"))
+    _, _, params, opt = _run_lbfgs(sg, "rosenbrock", {"max_iter": 3, "history_size": 3}, 2)
+    sd = opt.state_dict()
+    copy = [sg.nn.Parameter(p.detach().clone()) for p in params]
+    fresh = sg.optim.LBFGS(copy, max_iter=3, history_size=3)
+    fresh.load_state_dict(sd)
+    assert len(fresh.state[copy[0]]["old_dirs"]) == len(opt.state[params[0]]["old_dirs"]) > 0
+    for ps, o in ((params, opt), (copy, fresh)):
+        def closure(ps=ps, o=o):
+            o.zero_grad()
+            xy = ps[0]
+            loss = (100 * (xy[1::2] - xy[::2] ** 2) ** 2 + (1 - xy[::2]) ** 2).sum()
+            loss.backward()
+            return loss
+        o.step(closure)
+    np.testing.assert_array_equal(copy[0].detach().numpy(), params[0].detach().numpy())
+
+
+RESUMABLE = [c for c in SCHEDULES if c[0] not in ("SequentialLR", "ChainedScheduler")] + [
+    ("CosineAnnealingLR", "SGD", {}, _sched("CosineAnnealingLR", T_max=4, eta_min=0.01), 9)]
+
+
+@pytest.mark.parametrize("case", RESUMABLE, ids=[c[0] for c in RESUMABLE])
+def test_resuming_with_last_epoch_matches_torch(torch, case):
+    """A scheduler made with ``last_epoch=k`` over an optimizer whose groups already hold
+    ``initial_lr`` (a resumed run) continues as torch's does."""
+    _, name, options, make, steps = case
+
+    def run(lib):
+        params, opt = _groups(lib, name, options)
+        sched = make(lib, opt)
+        for _ in range(3):
+            opt.step()
+            sched.step()
+        resumed = make(lib, opt, last_epoch=3)
+        seen = [resumed.get_last_lr() + _momenta(opt)]
+        for _ in range(steps - 4):
+            opt.step()
+            resumed.step()
+            seen.append(resumed.get_last_lr() + _momenta(opt))
+        return seen
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected, got = run(torch), run(sg)
+    _close(got, expected)

@@ -43,11 +43,11 @@ class LRScheduler:
     def _initial_step(self) -> None:
         """The step a scheduler takes when made (``SequentialLR`` repeats it)."""
         self._step_count = 0
-        self.step()
-
-    @property
-    def _is_initial(self) -> bool:
-        return self._step_count == 1
+        self._is_initial = True
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
 
     def get_lr(self) -> list[float]:
         """The learning rates for the new ``last_epoch``."""
@@ -188,9 +188,9 @@ class CosineAnnealingLR(LRScheduler):
 
     def get_lr(self) -> list[float]:
         t, n, lo = self.last_epoch, self.T_max, self.eta_min
-        if t == 0:
+        if self._is_initial:
             return self._lrs()
-        if self._is_initial and t > 0:
+        if self._step_count == 1 and t > 0:
             return self._closed_form()
         if (t - 1 - n) % (2 * n) == 0:
             return [lr + (base - lo) * (1 - math.cos(math.pi / n)) / 2
