@@ -40,6 +40,14 @@ def _chained(lib, opt):
                                s.PolynomialLR(opt, total_iters=12, power=2.0)])
 
 
+def _nested(lib, opt):
+    """A chained warmup (constant factor times exponential decay), then cosine annealing."""
+    s = lib.optim.lr_scheduler
+    warm = s.ChainedScheduler([s.ConstantLR(opt, factor=0.5, total_iters=2),
+                               s.ExponentialLR(opt, gamma=0.9)])
+    return s.SequentialLR(opt, [warm, s.CosineAnnealingLR(opt, T_max=4)], milestones=[5])
+
+
 #: (id, optimizer name, optimizer options, scheduler maker, number of steps)
 SCHEDULES = [
     ("LinearLR", "SGD", {}, _sched("LinearLR"), 10),
@@ -49,6 +57,7 @@ SCHEDULES = [
     ("PolynomialLR", "SGD", {}, _sched("PolynomialLR", total_iters=8, power=1.7), 12),
     ("SequentialLR", "SGD", {}, _sequential, 16),
     ("ChainedScheduler", "SGD", {}, _chained, 16),
+    ("Sequential-of-chained", "SGD", {}, _nested, 12),
     ("WarmRestarts", "SGD", {}, _sched("CosineAnnealingWarmRestarts", T_0=3), 14),
     ("WarmRestarts-Tmult", "SGD", {}, _sched("CosineAnnealingWarmRestarts", T_0=2,
                                              T_mult=2, eta_min=0.002), 20),
@@ -435,8 +444,10 @@ def test_lbfgs_repr_and_state_dict_resume(torch):
     np.testing.assert_array_equal(copy[0].detach().numpy(), params[0].detach().numpy())
 
 
-RESUMABLE = [c for c in SCHEDULES if c[0] not in ("SequentialLR", "ChainedScheduler")] + [
-    ("CosineAnnealingLR", "SGD", {}, _sched("CosineAnnealingLR", T_max=4, eta_min=0.01), 9)]
+RESUMABLE = [c for c in SCHEDULES if isinstance(c[3], _sched)] + [
+    ("CosineAnnealingLR", "SGD", {}, _sched("CosineAnnealingLR", T_max=4, eta_min=0.01), 9),
+    ("ExponentialLR", "SGD", {}, _sched("ExponentialLR", gamma=0.8), 8),
+    ("MultiplicativeLR", "SGD", {}, _sched("MultiplicativeLR", lr_lambda=lambda e: 0.9), 8)]
 
 
 @pytest.mark.parametrize("case", RESUMABLE, ids=[c[0] for c in RESUMABLE])

@@ -68,22 +68,19 @@ class SequentialLR(_Composite):
         self.optimizer = optimizer
         for group in optimizer.param_groups:
             group["lr"] = group["initial_lr"]
-        self._undo(self)
+        self.recursive_undo()
         first = self._schedulers[bisect_right(self._milestones, 0)]
         first._initial_step()
         self._last_lr = first.get_last_lr()
 
-    def _undo(self, scheduler: Any) -> None:
-        """Take back the step each (nested) scheduler took when it was made."""
-        if hasattr(scheduler, "_schedulers"):
-            for s in scheduler._schedulers:
-                if s is not self:
-                    self._undo(s)
-        elif hasattr(scheduler, "last_epoch"):
-            scheduler.last_epoch -= 1
-
     def recursive_undo(self, sched: Any = None) -> None:
-        self._undo(self if sched is None else sched)
+        """Take back the step each (nested) scheduler took when it was made."""
+        sched = self if sched is None else sched
+        if hasattr(sched, "_schedulers"):
+            for s in sched._schedulers:
+                self.recursive_undo(s)
+        elif hasattr(sched, "last_epoch"):
+            sched.last_epoch -= 1
 
     def step(self) -> None:  # type: ignore[override]
         self.last_epoch += 1

@@ -117,12 +117,12 @@ class LambdaLR(LRScheduler):
 
 
 class MultiplicativeLR(LambdaLR):
-    """``lr *= lr_lambda(epoch)`` from the second epoch on."""
+    """``lr *= lr_lambda(epoch)`` at every step after the first."""
 
     def get_lr(self) -> list[float]:
-        if self.last_epoch > 0:
-            return [lr * f(self.last_epoch) for lr, f in zip(self._lrs(), self.lr_lambdas)]
-        return self._lrs()
+        if self._is_initial:
+            return self._lrs()
+        return [lr * f(self.last_epoch) for lr, f in zip(self._lrs(), self.lr_lambdas)]
 
 
 class StepLR(LRScheduler):
@@ -169,7 +169,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        if self.last_epoch == 0:
+        if self._is_initial:     # a resumed scheduler keeps the loaded rate
             return self._lrs()
         return [lr * self.gamma for lr in self._lrs()]
 
