@@ -19,7 +19,10 @@ from symgrad.optim.adadelta import Adadelta
 from symgrad.optim.adamax import Adamax
 from symgrad.optim.nadam import NAdam
 from symgrad.optim.radam import RAdam
+from symgrad.optim.rprop import Rprop
+from symgrad.optim.asgd import ASGD
+from symgrad.optim.lbfgs import LBFGS
 from symgrad.optim import lr_scheduler
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax",
-           "NAdam", "RAdam", "lr_scheduler"]
+           "NAdam", "RAdam", "Rprop", "ASGD", "LBFGS", "lr_scheduler"]
