@@ -278,9 +278,12 @@ class RNNBase(Module):
 
     # -- forward ---------------------------------------------------------------------------
 
-    def _prepare(self, input: Tensor, hx: State | None) -> tuple[Tensor, State, bool]:
+    def _prepare(self, input: Tensor, hx: State | None,
+                 batch_first: bool | None = None) -> tuple[Tensor, State, bool]:
         """PyTorch's checks and conventions: returns the input as (seq, batch, features),
-        the initial states as (layers*directions, batch, size), and whether it was batched."""
+        the initial states as (layers*directions, batch, size), and whether it was batched.
+        (``batch_first=False`` for the padded form of a packed input, which is time-major.)"""
+        batch_first = self.batch_first if batch_first is None else batch_first
         name = "RNN" if self.mode.startswith("RNN") else self.mode
         if input.dim() not in (2, 3):
             raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.dim()}D "
@@ -296,9 +299,9 @@ class RNNBase(Module):
                 raise RuntimeError(f"For {kind} input, hx should also be {want}-D but got "
                                    f"{hx[0].dim()}-D tensor")
         if not batched:
-            input = input.unsqueeze(0 if self.batch_first else 1)
+            input = input.unsqueeze(0 if batch_first else 1)
             hx = None if hx is None else tuple(h.unsqueeze(1) for h in hx)
-        if self.batch_first:
+        if batch_first:
             input = input.transpose(0, 1)
         weight_dtype = self.weight_ih_l0.dtype
         if input.dtype != weight_dtype:
@@ -325,11 +328,20 @@ class RNNBase(Module):
         return tuple(getattr(self, f"{kind}_l{layer}{suffix}", None)
                      for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr"))
 
-    def _run(self, input: Tensor, hx: State) -> tuple[Tensor, State]:
+    def _run(self, input: Tensor, hx: State, lengths: Any = None) -> tuple[Tensor, State]:
         """All layers and directions over ``input`` (seq, batch, features); returns the last
-        layer's output and the final states stacked as (layers*directions, batch, size)."""
+        layer's output and the final states stacked as (layers*directions, batch, size).
+
+        With ``lengths`` (a packed input's), a sequence's state stops changing after its
+        last step and its outputs there are zeros, so the reverse direction starts at each
+        sequence's own end, as PyTorch's packed sequences run."""
         step, n_dir = _STEPS[self.mode], self._directions
         initial = [h.unbind(0) for h in hx]
+        masks = None
+        if lengths is not None:
+            from symgrad import tensor as _tensor
+
+            masks = [_tensor((lengths > t)[:, None]) for t in range(input.shape[0])]
         finals: list[State] = []
         for layer in range(self.num_layers):
             if layer and self.dropout and self.training:
@@ -340,15 +352,24 @@ class RNNBase(Module):
                 state = tuple(h[layer * n_dir + d] for h in initial)
                 gx = F.linear(input, w_ih, b_ih).unbind(0)
                 hs = []
-                for g in (gx[::-1] if d else gx):
-                    state = step(g, state, w_hh, b_hh, w_hr)
-                    hs.append(state[0])
+                for t in (range(len(gx) - 1, -1, -1) if d else range(len(gx))):
+                    new = step(gx[t], state, w_hh, b_hh, w_hr)
+                    if masks is None:
+                        state = new
+                        hs.append(state[0])
+                        continue
+                    state = tuple(_where(masks[t], a, b) for a, b in zip(new, state))
+                    hs.append(_where(masks[t], new[0], new[0] * 0))
                 outs.append(_shape.stack(hs[::-1] if d else hs))
                 finals.append(state)
             input = outs[0] if n_dir == 1 else _shape.cat(outs, 2)
         return input, tuple(_shape.stack([f[k] for f in finals]) for k in range(len(hx)))
 
-    def _forward(self, input: Tensor, hx: State | None) -> tuple[Tensor, State]:
+    def _forward(self, input: Any, hx: State | None) -> tuple[Any, State]:
+        from symgrad.nn.utils.rnn import PackedSequence
+
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         input, hx, batched = self._prepare(input, hx)
         out, h_n = self._run(input, hx)
         if self.batch_first:
@@ -357,6 +378,30 @@ class RNNBase(Module):
             out = out.squeeze(0 if self.batch_first else 1)
             h_n = tuple(h.squeeze(1) for h in h_n)
         return out, h_n
+
+
+    def _forward_packed(self, packed: Any, hx: State | None) -> tuple[Any, State]:
+        """A PackedSequence in, one out (the states in the caller's order, as PyTorch)."""
+        from symgrad import cat
+        from symgrad.nn.utils.rnn import PackedSequence, pad_packed_sequence
+
+        sorted_idx, unsorted_idx = packed.sorted_indices, packed.unsorted_indices
+        padded, lengths = pad_packed_sequence(PackedSequence(packed.data, packed.batch_sizes))
+        if hx is not None and sorted_idx is not None:
+            hx = tuple(h.index_select(1, sorted_idx) for h in hx)
+        input, hx, _ = self._prepare(padded, hx, batch_first=False)
+        out, h_n = self._run(input, hx, lengths._data)
+        sizes = packed.batch_sizes
+        data = cat([out[t, :int(b)] for t, b in enumerate(sizes.tolist())])
+        if unsorted_idx is not None:
+            h_n = tuple(h.index_select(1, unsorted_idx) for h in h_n)
+        return PackedSequence(data, sizes, sorted_idx, unsorted_idx), h_n
+
+
+def _where(mask: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    from symgrad import where
+
+    return where(mask, a, b)
 
 
 class RNN(RNNBase):
