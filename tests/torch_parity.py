@@ -65,3 +65,14 @@ def raises_as_torch(torch, call, kind, gist: str) -> None:
         call(TF, torch)
     with pytest.raises(kind, match=re.escape(gist)):
         call(F, sg)
+
+
+def program_outcome(m, code: str):
+    """Run the program text ``code`` with ``m`` (symgrad or torch) bound: the value it left
+    in ``out``, or the type name of the error it raised (so two libraries compare)."""
+    env = {"m": m}
+    try:
+        exec(code, env)  # noqa: S102 - the tests' own programs
+    except Exception as e:  # noqa: BLE001 - the outcome is the error's type
+        return type(e).__name__
+    return env.get("out")
