@@ -117,8 +117,9 @@ class Tensor:
             return self
         if requires_grad and self._data.dtype.kind != "f":
             raise RuntimeError(
-                "only Tensors of floating point dtype can require gradients (this one is "
-                f"{self.dtype!r}); convert it first, e.g. t.double()")
+                "Only Tensors of floating point and complex dtype can require gradients (this "
+                f"one is {self.dtype!r}; symgrad has no complex dtypes): convert it first, e.g. "
+                "t.double()")
         if requires_grad and type(self._vc) is not list and not grad_mode._state.inference:
             raise RuntimeError(
                 "Setting requires_grad=True on inference tensor outside InferenceMode is not "

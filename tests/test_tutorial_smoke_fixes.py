@@ -80,3 +80,22 @@ def test_an_ensemble_by_stack_module_state_and_vmap(torch64):
         outs.append((y.detach().numpy(), params["weight"].grad.numpy()))
     np.testing.assert_allclose(outs[0][0], outs[1][0], rtol=1e-12)
     np.testing.assert_allclose(outs[0][1], outs[1][1], rtol=1e-12)
+
+
+MISUSE = {   # what programs written for PyTorch match in its messages
+    "Trying to backward through the graph a second time":
+        lambda m: [(y := (m.ones(2, requires_grad=True) ** 2).sum()).backward(), y.backward()],
+    "grad can be implicitly created only for scalar outputs":
+        lambda m: (m.ones(2, requires_grad=True) * 2).backward(),
+    "Only Tensors of floating point and complex dtype can require gradients":
+        lambda m: m.tensor([1, 2], requires_grad=True),
+    "modified by an inplace operation":
+        lambda m: [(b := m.ones(3, requires_grad=True).sigmoid()).mul_(2), b.sum().backward()],
+}
+
+
+@pytest.mark.parametrize("phrase", sorted(MISUSE))
+def test_misuse_messages_carry_pytorchs_words(torch, phrase):
+    for m in (sg, torch):
+        with pytest.raises(RuntimeError, match=phrase):
+            MISUSE[phrase](m)

@@ -136,10 +136,11 @@ class FunctionCtx:
         else:
             what = f"the value of its argument '{node.arg_name(ident[1])}' of {fn}"
         raise RuntimeError(
-            f"{node.name()} needs {what} as it was when {fn} ran, but that tensor has since been "
-            f"modified by an in-place operation (it is at version {now}; {fn} saw version "
-            f"{version}). Use an out-of-place operation (x = x + 1 rather than x += 1) or "
-            ".clone() the tensor before changing it.")
+            "one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: {node.name()} needs {what} as it was when {fn} ran, but that "
+            f"tensor has since been modified by an in-place operation (it is at version {now}; "
+            f"expected version {version} instead). Use an out-of-place operation (x = x + 1 "
+            "rather than x += 1) or .clone() the tensor before changing it.")
 
     def _as_tensor(self, v: Any, ident: Any = None) -> Any:
         if ident is not None:

@@ -35,7 +35,8 @@ def _stand_in(x: Any, where: str) -> Tensor:
         raise ValueError(f"{where}: Expected every differentiated input to be a Tensor, got "
                          f"{type(x).__name__}")
     if x._data.dtype.kind != "f":
-        raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                           "gradients")
     if x._requires_grad:
         return x.view_as(x)   # (under a dual level, with the view of x's tangent)
     leaf = Tensor._wrap(x._data)

@@ -203,11 +203,12 @@ class OpNode(Node):
             if vc[0] != version:
                 label = "its output" if i < 0 else f"its argument '{self.arg_name(i)}'"
                 raise RuntimeError(
-                    f"{self.name()} needs the value of {label} of {self.op.name} as it was when "
-                    f"{self.op.name} ran, but that tensor has since been modified by an in-place "
-                    f"operation (it is at version {vc[0]}; {self.op.name} saw version {version}). "
-                    "Use an out-of-place operation (x = x + 1 rather than x += 1) or .clone() "
-                    "the tensor before changing it.")
+                    "one of the variables needed for gradient computation has been modified by "
+                    f"an inplace operation: {self.name()} needs the value of {label} of "
+                    f"{self.op.name} as it was when {self.op.name} ran, but that tensor has since "
+                    f"been modified by an in-place operation (it is at version {vc[0]}; expected "
+                    f"version {version} instead). Use an out-of-place operation (x = x + 1 "
+                    "rather than x += 1) or .clone() the tensor before changing it.")
 
     def _unpack(self, unpacked: list | None = None, ans: Any = None) -> tuple[tuple, Any]:
         """The saved values as Tensors that lead back into the graph (for create_graph):
