@@ -8,6 +8,7 @@ resets, so a seeded script is reproducible (its numbers differ from PyTorch's).
 from __future__ import annotations
 
 import math
+import pickle
 import warnings
 from typing import Any
 
@@ -51,14 +52,12 @@ class Generator:
         self.manual_seed(self._DEFAULT_SEED)
 
     def manual_seed(self, seed: int) -> Generator:
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-            raise TypeError(f"manual_seed expected an int, got {type(seed).__name__}")
-        self._seed = int(seed)
-        self._rng = np.random.default_rng(int(seed) & 0xFFFF_FFFF_FFFF_FFFF)
+        self._seed = _checked_seed(seed)
+        self._rng = _stream(self._seed)
         return self
 
     def seed(self) -> int:
-        s = int(np.random.SeedSequence().entropy % (2 ** 63))
+        s = _fresh_seed()
         self.manual_seed(s)
         return s
 
@@ -67,27 +66,48 @@ class Generator:
 
     def get_state(self) -> Tensor:
         """The stream's state as a uint8 tensor (``set_state`` takes it back)."""
-        import pickle
-
-        blob = pickle.dumps((self._rng.bit_generator.state, self._seed))
-        return Tensor._wrap(np.frombuffer(blob, dtype=np.uint8).copy())
+        return pack_state(self._rng, self._seed)
 
     def set_state(self, state: Tensor) -> Generator:
-        import pickle
-
-        bit_state, self._seed = pickle.loads(np.asarray(state._data, np.uint8).tobytes())
-        self._rng = np.random.default_rng()
-        self._rng.bit_generator.state = bit_state
+        self._rng, self._seed = unpack_state(state)
         return self
+
+
+def _checked_seed(seed: Any) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"manual_seed expected an int, got {type(seed).__name__}")
+    return int(seed)
+
+
+def _stream(seed: int) -> np.random.Generator:
+    return np.random.default_rng(seed & 0xFFFF_FFFF_FFFF_FFFF)
+
+
+def _fresh_seed() -> int:
+    return int(np.random.SeedSequence().entropy % (2 ** 63))
+
+
+def pack_state(rng: np.random.Generator, seed: int) -> Tensor:
+    """A stream's state and seed as a uint8 tensor (its bytes; not PyTorch's layout)."""
+    blob = pickle.dumps((rng.bit_generator.state, seed))
+    return Tensor._wrap(np.frombuffer(blob, dtype=np.uint8).copy())
+
+
+def unpack_state(state: Tensor) -> tuple[np.random.Generator, int]:
+    """The stream and seed ``pack_state`` wrote."""
+    if not isinstance(state, Tensor) or state._data.dtype != np.uint8:
+        raise TypeError("expected a torch.ByteTensor (a uint8 tensor from get_rng_state())")
+    bit_state, seed = pickle.loads(state._data.tobytes())
+    rng = np.random.default_rng()
+    rng.bit_generator.state = bit_state
+    return rng, seed
 
 
 def manual_seed(seed: int) -> _GeneratorInfo:
     """Reset the random generator (``randn``, ``rand``, ...) to a known state."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"manual_seed expected an int, got {type(seed).__name__}")
-    _GEN[0] = np.random.default_rng(int(seed) & 0xFFFF_FFFF_FFFF_FFFF)
-    _GEN[1] = int(seed)
-    return _GeneratorInfo(int(seed))
+    seed = _checked_seed(seed)
+    _GEN[0], _GEN[1] = _stream(seed), seed
+    return _GeneratorInfo(seed)
 
 
 class _GeneratorInfo:
@@ -102,7 +122,7 @@ class _GeneratorInfo:
 
 
 def seed() -> int:
-    s = int(np.random.SeedSequence().entropy % (2 ** 63))
+    s = _fresh_seed()
     manual_seed(s)
     return s
 

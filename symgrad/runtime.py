@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import builtins
 import math
-import pickle
 from typing import Any
 
 import numpy as np
@@ -20,7 +19,7 @@ import numpy as np
 from symgrad import _dtype
 from symgrad._device import device as _device_type
 from symgrad.autograd import anomaly_mode as _anomaly
-from symgrad.factories import _GEN, as_tensor, tensor
+from symgrad.factories import _GEN, as_tensor, pack_state, tensor, unpack_state
 from symgrad.tensor import Tensor
 
 __all__ = ["get_default_device", "set_default_device", "get_num_threads", "set_num_threads",
@@ -106,18 +105,12 @@ def is_warn_always_enabled() -> bool:
 def get_rng_state() -> Tensor:
     """The generator's state as a uint8 tensor (its bytes; not PyTorch's layout), for
     ``set_rng_state``."""
-    blob = pickle.dumps((_GEN[0].bit_generator.state, _GEN[1]))
-    return Tensor._wrap(np.frombuffer(blob, dtype=np.uint8).copy())
+    return pack_state(_GEN[0], _GEN[1])
 
 
 def set_rng_state(new_state: Tensor) -> None:
     """Restore a state ``get_rng_state`` returned."""
-    if not isinstance(new_state, Tensor) or new_state._data.dtype != np.uint8:
-        raise TypeError("expected a torch.ByteTensor (a uint8 tensor from get_rng_state())")
-    state, seed = pickle.loads(new_state._data.tobytes())
-    gen = np.random.default_rng()
-    gen.bit_generator.state = state
-    _GEN[0], _GEN[1] = gen, seed
+    _GEN[0], _GEN[1] = unpack_state(new_state)
 
 
 # ================================================================ anomaly and determinism

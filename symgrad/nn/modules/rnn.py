@@ -21,6 +21,7 @@ from symgrad.nn import functional as F, init
 from symgrad.nn.modules.module import Module
 from symgrad.nn.parameter import Parameter
 from symgrad.ops import shape as _shape
+from symgrad.ops.elementwise import where
 from symgrad.tensor import Tensor
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -358,8 +359,8 @@ class RNNBase(Module):
                         state = new
                         hs.append(state[0])
                         continue
-                    state = tuple(_where(masks[t], a, b) for a, b in zip(new, state))
-                    hs.append(_where(masks[t], new[0], new[0] * 0))
+                    state = tuple(where(masks[t], a, b) for a, b in zip(new, state))
+                    hs.append(where(masks[t], new[0], new[0] * 0))
                 outs.append(_shape.stack(hs[::-1] if d else hs))
                 finals.append(state)
             input = outs[0] if n_dir == 1 else _shape.cat(outs, 2)
@@ -396,12 +397,6 @@ class RNNBase(Module):
         if unsorted_idx is not None:
             h_n = tuple(h.index_select(1, unsorted_idx) for h in h_n)
         return PackedSequence(data, sizes, sorted_idx, unsorted_idx), h_n
-
-
-def _where(mask: Tensor, a: Tensor, b: Tensor) -> Tensor:
-    from symgrad import where
-
-    return where(mask, a, b)
 
 
 class RNN(RNNBase):
