@@ -17,8 +17,8 @@ from symgrad.nn.modules.conv import *
 from symgrad.nn.modules.conv import __all__ as _convs
 from symgrad.nn.modules.pooling import *
 from symgrad.nn.modules.pooling import __all__ as _pools
-from symgrad.nn.modules.transformer import (MultiheadAttention, TransformerEncoder,
-                                            TransformerEncoderLayer)
+from symgrad.nn.modules.transformer import *
+from symgrad.nn.modules.transformer import __all__ as _transformers
 from symgrad.nn.modules.rnn import *
 from symgrad.nn.modules.rnn import __all__ as _rnns
 
@@ -28,4 +28,4 @@ __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", 
            "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "LayerNorm", "Embedding",
            "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm",
            *_activations, *_losses, *_convs, *_pools,
-           "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder", *_rnns]
+           *_transformers, *_rnns]
