@@ -1,4 +1,5 @@
-"""Assertions for test suites: fail with the verifier's table, naming the op that is wrong.
+"""Assertions for test suites: ``assert_gradients_match`` fails with the verifier's table,
+naming the op that is wrong; ``assert_close`` is PyTorch's numeric comparison.
 
 >>> import symgrad as sg
 >>> from symgrad.testing import assert_gradients_match
@@ -10,11 +11,12 @@ from __future__ import annotations
 from typing import Any
 from collections.abc import Callable
 
+from symgrad._assert_close import assert_close
 from symgrad.tensor import Tensor
 from symgrad.verify.check import check
 from symgrad.verify.report import Report
 
-__all__ = ["assert_gradients_match", "assert_rules_hold"]
+__all__ = ["assert_close", "assert_gradients_match", "assert_rules_hold"]
 
 
 def assert_gradients_match(fn: Callable[..., Tensor], *inputs: Any, **kwargs: Any) -> Report:

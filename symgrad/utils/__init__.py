@@ -1,5 +1,6 @@
-"""``symgrad.utils``: ``symgrad.utils.data`` (datasets and batching), as ``torch.utils``."""
+"""``symgrad.utils``: ``symgrad.utils.data`` (datasets and batching) and
+``symgrad.utils.checkpoint``, as ``torch.utils``."""
 
-from symgrad.utils import data
+from symgrad.utils import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
