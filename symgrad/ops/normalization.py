@@ -76,19 +76,36 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
                   running_var: Tensor | None = None, weight: Tensor | None = None,
                   bias: Tensor | None = None, use_input_stats: bool = True,
                   momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
-    """Normalize each (sample, channel) over its spatial dimensions; running statistics
-    are not supported (symgrad raises NotImplementedError when given)."""
-    if running_mean is not None or running_var is not None or not use_input_stats:
-        raise NotImplementedError("instance_norm with running statistics is not supported "
-                                  "by symgrad")
+    """Normalize each (sample, channel) over its spatial dimensions (``use_input_stats``),
+    updating the running statistics, if given, with the mean over the samples of their
+    statistics (the variance unbiased), as PyTorch does; or normalize by the running ones."""
     if input.dim() < 3:
         raise ValueError(f"Expected 3D or higher input (got {input.dim()}D input)")
+    c = input.shape[1]
+    for what, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        _check_channels(what, t, c)
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("Expected running_mean and running_var to be defined when "
+                               "use_input_stats is false")
+        mean = _channel_shaped(running_mean, input.dim())
+        var = _channel_shaped(running_var, input.dim())
+        return _affine((input - mean) * (var + eps).rsqrt(), weight, bias, input.dim())
     dims = tuple(range(2, input.dim()))
-    if int(np.prod(input.shape[2:])) == 1:
+    count = int(np.prod(input.shape[2:]))
+    if count == 1:
         raise ValueError(f"Expected more than 1 spatial element when training, got input size "
                          f"{input.size()}")
     mean = input.mean(dims, keepdim=True)
     var = input.var(dim=dims, correction=0, keepdim=True)
+    with no_grad():
+        if running_mean is not None:
+            running_mean.mul_(1 - momentum).add_(mean.detach().reshape(-1, c).mean(0)
+                                                 * momentum)
+        if running_var is not None:
+            unbiased = var.detach().reshape(-1, c).mean(0) * (count / (count - 1))
+            running_var.mul_(1 - momentum).add_(unbiased * momentum)
     out = (input - mean) * (var + eps).rsqrt()
     return _affine(out, weight, bias, input.dim())
 
