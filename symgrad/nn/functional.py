@@ -34,6 +34,7 @@ from symgrad.ops.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d,  # no
                                  max_unpool2d, max_unpool3d)
 from symgrad.ops.elementwise import (elu, gelu, hardtanh, leaky_relu, logsigmoid,  # noqa: F401
                                      relu6, silu, softplus)
+from symgrad.ops.grid import affine_grid, grid_sample  # noqa: F401
 from symgrad.ops.linalg import linear  # noqa: F401
 from symgrad.ops.nn_compose import (embedding_bag, local_response_norm,  # noqa: F401
                                     multilabel_margin_loss, triplet_margin_with_distance_loss)
@@ -50,11 +51,12 @@ from symgrad.ops.normalization import (batch_norm, bilinear, fold,  # noqa: F401
                                        group_norm, instance_norm, pdist, rms_norm, unfold)
 from symgrad.tensor import Tensor
 
-__all__ = ["alpha_dropout", "batch_norm", "bilinear", "binary_cross_entropy",
+__all__ = ["affine_grid", "alpha_dropout", "batch_norm", "bilinear", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "celu", "celu_", "cosine_embedding_loss",
            "cosine_similarity", "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d",
            "elu", "elu_", "embedding", "feature_alpha_dropout", "fold", "gaussian_nll_loss",
-           "gelu", "glu", "group_norm", "gumbel_softmax", "hardshrink", "hardsigmoid", "hardswish",
+           "gelu", "glu", "grid_sample", "group_norm", "gumbel_softmax", "hardshrink",
+           "hardsigmoid", "hardswish",
            "hardtanh", "hardtanh_", "hinge_embedding_loss", "huber_loss", "instance_norm",
            "kl_div", "l1_loss", "layer_norm", "leaky_relu", "leaky_relu_", "linear", "log_softmax",
            "logsigmoid", "margin_ranking_loss", "mish", "mse_loss", "multi_margin_loss",
