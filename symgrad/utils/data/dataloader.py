@@ -13,11 +13,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 import numpy as np
 
 from symgrad.factories import tensor
-from symgrad.sampling import randperm
 from symgrad.ops import stack
 from symgrad.tensor import Tensor
+from symgrad.utils.data.dataset import IterableDataset
+from symgrad.utils.data.sampler import BatchSampler, RandomSampler, SequentialSampler
 
-__all__ = ["DataLoader", "default_collate"]
+__all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info"]
 
 
 def default_collate(batch: Sequence[Any]) -> Any:
@@ -44,41 +45,77 @@ def default_collate(batch: Sequence[Any]) -> Any:
                     f"dicts or lists; found {type(first)}")
 
 
+def default_convert(data: Any) -> Any:
+    """One sample as tensors, without batching: numpy arrays become tensors, containers
+    are converted entry by entry, anything else is kept."""
+    if isinstance(data, np.ndarray) and data.dtype.kind not in "USO":
+        return tensor(data)
+    if isinstance(data, Mapping):
+        return {k: default_convert(v) for k, v in data.items()}
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, (tuple, list)):
+        return type(data)(default_convert(d) for d in data)
+    return data
+
+
 class DataLoader:
     """Iterate over ``dataset`` in batches of ``batch_size`` (the last one smaller unless
-    ``drop_last``), in order or reshuffled every epoch; ``batch_size=None`` yields single
-    samples uncollated."""
+    ``drop_last``), in order or reshuffled every epoch, or by a ``sampler`` /
+    ``batch_sampler``; ``batch_size=None`` yields single samples uncollated. An
+    ``IterableDataset`` is read as its stream."""
 
     def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool | None = None,
                  sampler: Iterable[int] | None = None, batch_sampler: Any = None,
                  num_workers: int = 0, collate_fn: Callable | None = None,
                  pin_memory: bool = False, drop_last: bool = False, timeout: float = 0,
                  worker_init_fn: Any = None, generator: Any = None, **kwargs: Any) -> None:
+        iterable = isinstance(dataset, IterableDataset)
+        if iterable:
+            for name, value in (("shuffle", shuffle), ("sampler", sampler),
+                                ("batch_sampler", batch_sampler)):
+                if value not in (None, False):
+                    raise ValueError(f"DataLoader with IterableDataset: expected unspecified "
+                                     f"{name} option, but got {name}={value}")
         if sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:
-            raise NotImplementedError("batch_sampler is not supported by symgrad's DataLoader")
-        self.dataset, self.batch_size, self.shuffle = dataset, batch_size, bool(shuffle)
-        self.sampler, self.drop_last = sampler, drop_last
-        self.collate_fn = collate_fn or (default_collate if batch_size is not None
-                                         else (lambda x: x))
-        self.num_workers = num_workers
-        self.generator = generator
-
-    def _indices(self) -> Iterable[int]:
-        if self.sampler is not None:
-            return self.sampler
-        n = len(self.dataset)
-        return randperm(n, generator=self.generator).tolist() if self.shuffle else range(n)
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
+                                 "shuffle, sampler, and drop_last")
+            batch_size, drop_last = None, False
+        elif batch_size is None and drop_last:
+            raise ValueError("batch_size=None option disables auto-batching and is mutually "
+                             "exclusive with drop_last")
+        if sampler is None and not iterable:
+            sampler = (RandomSampler(dataset, generator=generator) if shuffle
+                       else SequentialSampler(dataset))
+        if batch_size is not None and batch_sampler is None and not iterable:
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+        self.dataset, self.batch_size, self.drop_last = dataset, batch_size, drop_last
+        self.sampler, self.batch_sampler = sampler, batch_sampler
+        batching = batch_sampler is not None or (iterable and batch_size is not None)
+        self.collate_fn = collate_fn or (default_collate if batching else default_convert)
+        self.num_workers, self.generator = num_workers, generator
 
     def __iter__(self) -> Iterator[Any]:
-        if self.batch_size is None:
-            for i in self._indices():
+        if isinstance(self.dataset, IterableDataset):
+            yield from self._stream()
+        elif self.batch_sampler is None:
+            for i in self.sampler:
                 yield self.collate_fn(self.dataset[i])
+        else:
+            for indices in self.batch_sampler:
+                yield self.collate_fn([self.dataset[i] for i in indices])
+
+    def _stream(self) -> Iterator[Any]:
+        if self.batch_size is None:
+            for sample in self.dataset:
+                yield self.collate_fn(sample)
             return
         batch: list = []
-        for i in self._indices():
-            batch.append(self.dataset[i])
+        for sample in self.dataset:
+            batch.append(sample)
             if len(batch) == self.batch_size:
                 yield self.collate_fn(batch)
                 batch = []
@@ -86,7 +123,14 @@ class DataLoader:
             yield self.collate_fn(batch)
 
     def __len__(self) -> int:
-        n = len(self.sampler) if self.sampler is not None else len(self.dataset)
-        if self.batch_size is None:
-            return n
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        if isinstance(self.dataset, IterableDataset):
+            n = len(self.dataset)
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        return len(self.batch_sampler if self.batch_sampler is not None else self.sampler)
+
+
+def get_worker_info() -> None:
+    """None: batches are made in the calling process (there are no worker processes)."""
+    return None
