@@ -22,7 +22,7 @@ from symgrad.optim.radam import RAdam
 from symgrad.optim.rprop import Rprop
 from symgrad.optim.asgd import ASGD
 from symgrad.optim.lbfgs import LBFGS
-from symgrad.optim import lr_scheduler
+from symgrad.optim import lr_scheduler, swa_utils
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax",
-           "NAdam", "RAdam", "Rprop", "ASGD", "LBFGS", "lr_scheduler"]
+           "NAdam", "RAdam", "Rprop", "ASGD", "LBFGS", "lr_scheduler", "swa_utils"]
