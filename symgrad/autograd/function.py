@@ -572,6 +572,10 @@ class Function(metaclass=_FunctionMeta):
         ctx._node = node
         ctx._saved_ids = tuple(_identify(v, tensors, raw, returned, ctx._outputs)
                                for v in ctx._saved)
+        if ctx._forward_saved:   # jvp reads its inputs and outputs in the graph, as PyTorch's
+            ctx._forward_saved = tuple(
+                ctx._as_tensor(v, _identify(v, tensors, raw, returned, ctx._outputs))
+                for v in ctx._forward_saved)
         ctx._versions = _snapshot(ctx)
         if _extras[0]:   # saved-tensor hooks or anomaly mode are on somewhere
             if _hooks.pair is not None:
