@@ -27,6 +27,8 @@ from symgrad.nn.modules.transformer import *
 from symgrad.nn.modules.transformer import __all__ as _transformers
 from symgrad.nn.modules.rnn import *
 from symgrad.nn.modules.rnn import __all__ as _rnns
+from symgrad.nn.modules.lazy import *
+from symgrad.nn.modules.lazy import __all__ as _lazies
 
 __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
            "Identity",
@@ -36,4 +38,4 @@ __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", 
            "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "EmbeddingBag",
            "CosineSimilarity", "PairwiseDistance", "Fold", "Unfold", *_pads,
            *_activations, *_losses, *_convs, *_pools,
-           *_transformers, *_rnns]
+           *_transformers, *_rnns, *_lazies]
