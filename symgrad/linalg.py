@@ -32,7 +32,7 @@ __all__ = ["vector_norm", "norm", "matrix_norm", "det", "inv", "matrix_power", "
            "multi_dot", "vecdot", "vander", "diagonal", "matmul", "solve", "solve_ex",
            "solve_triangular", "inv_ex", "cholesky", "cholesky_ex", "matrix_exp", "slogdet",
            "tensorinv", "tensorsolve", "svd", "svdvals", "qr", "eigh", "eigvalsh", "pinv",
-           "matrix_rank", "lstsq", "lu_factor", "lu_factor_ex", "lu", "lu_solve"]
+           "matrix_rank", "lstsq", "lu_factor", "lu_factor_ex", "lu", "lu_solve", "cond"]
 
 
 def matrix_norm(A: Tensor, ord: Any = "fro", dim=(-2, -1), keepdim: bool = False, *,
@@ -83,6 +83,33 @@ def _spectral_norm(A: Tensor, ord: Any, dims: tuple, keepdim: bool, dtype) -> Te
     if keepdim:
         out = np.expand_dims(out, tuple(sorted((d0, d1))))
     return Tensor._wrap(np.asarray(out, dtype=A._data.dtype))
+
+
+def cond(A: Tensor, p: Any = None) -> Tensor:
+    """The condition number ``norm(A, p) * norm(inv(A), p)``; for ``p`` None, 2 or -2 the
+    ratio of the extreme singular values (by value only, as singular values have no
+    gradient in symgrad), as PyTorch."""
+    if not isinstance(A, Tensor):
+        raise TypeError(f"linalg.cond(): argument 'A' must be Tensor, not {type(A).__name__}")
+    if A.ndim < 2:
+        raise RuntimeError(f"linalg.cond: The input tensor A must have at least 2 dimensions. "
+                           f"Got {A.ndim}")
+    if p in (None, 2, -2):
+        if A.requires_grad and _grad_enabled():
+            raise NotImplementedError("symgrad.linalg.cond: p=None, 2, -2 and 'nuc' need "
+                                      "singular values, which have no gradient in symgrad; "
+                                      "'fro', 1, -1, inf and -inf are differentiable (or call "
+                                      "it under no_grad())")
+        s = svdvals(Tensor._wrap(A._data))._data
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = s[..., 0] / s[..., -1] if p != -2 else s[..., -1] / s[..., 0]
+        return Tensor._wrap(np.asarray(ratio, dtype=A._data.dtype))
+    if p not in ("fro", "nuc", 1, -1, math.inf, -math.inf):
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.cond(ord={p}): A must be batches of square matrices, but "
+                           f"they are {A.shape[-2]} by {A.shape[-1]} matrices")
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
 
 
 def _nuclear_norm(input: Tensor, dim=(-2, -1), keepdim: bool = False) -> Tensor:
