@@ -19,6 +19,7 @@ from symgrad._dtype import (bool_ as bool, dtype, float16, float32, float64, get
                             int8, int16, int32, int64, set_default_dtype, uint8, uint16,
                             uint32, uint64)
 from symgrad._device import device
+from symgrad._layout import *  # noqa: F401,F403
 from symgrad._printing import get_printoptions, set_printoptions
 from symgrad.autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from symgrad.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
@@ -38,6 +39,8 @@ from symgrad import _tensor_extras  # noqa: F401  (Tensor.stride, .random_, ...)
 from symgrad.runtime import *  # noqa: F401,F403
 from symgrad.functional_forms import *  # noqa: F401,F403
 from symgrad._out import OUT_FUNCTIONS as _OUT_FUNCTIONS, with_out as _with_out
+from symgrad._storage_options import (STORAGE_FACTORIES as _STORAGE_FACTORIES,
+                                      with_storage_options as _with_storage_options)
 
 __version__ = "0.1.0"
 
@@ -129,6 +132,9 @@ globals().update({k: getattr(Tensor, k) for k in (
 for _name in _OUT_FUNCTIONS:   # torch.matmul(a, b, out=y) ... (Tensor methods stay as they are)
     if _name in globals():
         globals()[_name] = _with_out(globals()[_name])
+for _name in _STORAGE_FACTORIES:   # torch.zeros(3, layout=torch.strided, pin_memory=False) ...
+    if _name in globals():
+        globals()[_name] = _with_storage_options(globals()[_name])
 
 
 def _bind_gradcheck() -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from symgrad import _dtype
+from symgrad._layout import strided
 from symgrad.factories import _rng
 from symgrad.ops._util import type_name
 from symgrad.ops.inplace import inplace
@@ -294,6 +295,20 @@ def _imag(self: Tensor) -> Tensor:
     raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
 
 
+def is_distributed(self: Tensor) -> bool:
+    return False
+
+
+def to_dense(self: Tensor, dtype=None, *, masked_grad=None) -> Tensor:
+    """The tensor itself (it is dense), or a copy in ``dtype``."""
+    return self if dtype is None else self.to(dtype)
+
+
+def pin_memory(self: Tensor, device=None) -> Tensor:
+    """Refused as by a CPU-only PyTorch: pinning needs an accelerator."""
+    raise RuntimeError("Cannot access accelerator device when none is available.")
+
+
 def _alias(name: str) -> Callable:
     def method(self, *args, **kwargs):
         return getattr(self, name)(*args, **kwargs)
@@ -306,12 +321,18 @@ def _install() -> None:
                is_signed, is_nonzero, fill_diagonal_, random_, exponential_, cauchy_,
                log_normal_, geometric_, bernoulli_, apply_, map_, map2_, new, const_data_ptr,
                dim_order, is_pinned, is_shared, share_memory_, _complex("cdouble"),
-               _complex("cfloat"), _complex("chalf"), resize_, resize_as_):
+               _complex("cfloat"), _complex("chalf"), resize_, resize_as_, is_distributed,
+               to_dense, pin_memory):
         if fn.__name__ not in Tensor.__dict__:
             setattr(Tensor, fn.__name__, fn)
     Tensor.nbytes = property(lambda self: self._data.nbytes, doc="Bytes the entries take.")
     Tensor.itemsize = property(lambda self: self._data.itemsize, doc="Bytes of one entry.")
     Tensor.is_cpu = property(lambda self: True, doc="Always True: symgrad runs on the CPU.")
+    Tensor.layout = property(lambda self: strided, doc="Always ``strided``: dense arrays.")
+    for name in ("is_sparse", "is_sparse_csr", "is_quantized", "is_meta", "is_mkldnn",
+                 "is_nested", "is_xpu", "is_mps", "is_ipu", "is_xla", "is_vulkan", "is_maia",
+                 "is_mtia"):
+        setattr(Tensor, name, property(lambda self: False, doc="False: a dense CPU tensor."))
     Tensor.real = property(lambda self: self, doc="The real part: the tensor itself.")
     Tensor.imag = property(_imag, doc="Refused: real tensors have no imaginary part.")
     for alias, target in (("greater_", "gt_"), ("less_", "lt_"), ("greater_equal_", "ge_"),
