@@ -17,6 +17,7 @@ import numpy as np
 
 from symgrad import _dtype
 from symgrad._layout import strided
+from symgrad._storage import storage_of
 from symgrad.factories import _rng
 from symgrad.ops._util import type_name
 from symgrad.ops.inplace import inplace
@@ -295,6 +296,17 @@ def _imag(self: Tensor) -> Tensor:
     raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
 
 
+def untyped_storage(self: Tensor):
+    """The bytes of the memory this tensor shares with its views."""
+    return storage_of(self._data, typed=False)
+
+
+def storage(self: Tensor):
+    """The memory this tensor shares with its views, as entries of its dtype (deprecated
+    in PyTorch: a UserWarning, as there)."""
+    return storage_of(self._data, typed=True)
+
+
 def is_distributed(self: Tensor) -> bool:
     return False
 
@@ -322,7 +334,7 @@ def _install() -> None:
                log_normal_, geometric_, bernoulli_, apply_, map_, map2_, new, const_data_ptr,
                dim_order, is_pinned, is_shared, share_memory_, _complex("cdouble"),
                _complex("cfloat"), _complex("chalf"), resize_, resize_as_, is_distributed,
-               to_dense, pin_memory):
+               to_dense, pin_memory, untyped_storage, storage):
         if fn.__name__ not in Tensor.__dict__:
             setattr(Tensor, fn.__name__, fn)
     Tensor.nbytes = property(lambda self: self._data.nbytes, doc="Bytes the entries take.")
