@@ -17,14 +17,17 @@ from typing import Any
 import numpy as np
 
 from symgrad import _dtype, ops
-from symgrad.autograd.grad_mode import is_grad_enabled as _grad_enabled
+from symgrad.autograd.grad_mode import is_grad_enabled as _grad_enabled, no_grad
 from symgrad.ops._util import type_name
 from symgrad.ops.reduction import _named_result, vector_norm
 from symgrad.ops.factorizations import (eigh, eigvalsh, linalg_lu as lu,  # noqa: F401
                                         linalg_lu_solve as lu_solve, linalg_qr as qr,
-                                        linalg_svd as svd, lstsq, lu_factor, matrix_rank, pinv,
-                                        svdvals)
-from symgrad.ops.solve import solve, solve_triangular
+                                        linalg_svd as svd, lstsq, lu_factor as _lu_factor,
+                                        matrix_rank, pinv, svdvals)
+from symgrad.ops._lapack_info import (LinAlgError, cholesky_info, failure_message,
+                                      partial_cholesky, zero_pivot_info)
+from symgrad.ops.matrix import SINGULAR_INV
+from symgrad.ops.solve import NOT_POSITIVE, SINGULAR_SOLVE, solve, solve_triangular
 from symgrad.ops.statistics import increasing_powers as _increasing_powers
 from symgrad.tensor import Tensor
 
@@ -32,7 +35,8 @@ __all__ = ["vector_norm", "norm", "matrix_norm", "det", "inv", "matrix_power", "
            "multi_dot", "vecdot", "vander", "diagonal", "matmul", "solve", "solve_ex",
            "solve_triangular", "inv_ex", "cholesky", "cholesky_ex", "matrix_exp", "slogdet",
            "tensorinv", "tensorsolve", "svd", "svdvals", "qr", "eigh", "eigvalsh", "pinv",
-           "matrix_rank", "lstsq", "lu_factor", "lu_factor_ex", "lu", "lu_solve", "cond"]
+           "matrix_rank", "lstsq", "lu_factor", "lu_factor_ex", "lu", "lu_solve", "cond",
+           "LinAlgError"]
 
 
 def matrix_norm(A: Tensor, ord: Any = "fro", dim=(-2, -1), keepdim: bool = False, *,
@@ -243,23 +247,64 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
 
 
 # ================================================================ systems and factorizations
-_SOLVE_EX = _named_result("solve_ex", ("result", "info"))
-_INV_EX = _named_result("inv_ex", ("inverse", "info"))
-_CHOLESKY_EX = _named_result("cholesky_ex", ("L", "info"))
+_SOLVE_EX = _named_result("linalg_solve_ex", ("result", "info"))
+_INV_EX = _named_result("linalg_inv_ex", ("inverse", "info"))
+_CHOLESKY_EX = _named_result("linalg_cholesky_ex", ("L", "info"))
 
 def _info(A: Tensor) -> Tensor:
-    """LAPACK's info: 0 for each matrix (a failure raises instead)."""
+    """LAPACK's info of a factorization that succeeded: 0 for each matrix."""
     return Tensor._wrap(np.zeros(A.shape[:-2], dtype=np.int32))
 
 
+def _failed(name: str, info: np.ndarray, what: str, check_errors: bool) -> Tensor:
+    """The info of a failed factorization, raising ``LinAlgError`` with ``check_errors``."""
+    if check_errors:
+        raise LinAlgError(failure_message(f"linalg.{name}", info, what))
+    return Tensor._wrap(info)
+
+
+def _nan_where(info: np.ndarray, values: np.ndarray) -> Tensor:
+    """``values`` with the matrices of failed factorizations (info > 0) set to nan."""
+    out = np.array(values, dtype=values.dtype)
+    out[info > 0] = np.nan
+    return Tensor._wrap(out)
+
+
+def _each(a: np.ndarray, fn, fallback) -> np.ndarray:
+    """``fn`` of each matrix of ``a``, or ``fallback`` of it where ``fn`` fails."""
+    flat = a.reshape((-1,) + a.shape[-2:])
+    outs = []
+    for m in flat:
+        try:
+            outs.append(fn(m))
+        except np.linalg.LinAlgError:
+            outs.append(fallback(m))
+    return np.stack(outs).reshape(a.shape[:-2] + outs[0].shape) if outs else np.empty(a.shape)
+
+
 def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False):
-    """``(solve(A, B), info)``."""
-    return _SOLVE_EX(solve(A, B, left=left), _info(A))
+    """``(solve(A, B), info)``; a singular matrix gives its first zero pivot in ``info``
+    (and nan in the result) instead of raising, unless ``check_errors``."""
+    try:
+        return _SOLVE_EX(solve(A, B, left=left), _info(A))
+    except LinAlgError:
+        info = zero_pivot_info(A._data)
+        err = _failed("solve_ex", info, SINGULAR_SOLVE, check_errors)
+        nan_a = _nan_where(info, A._data)
+        with no_grad():
+            return _SOLVE_EX(solve(nan_a, B, left=left), err)
 
 
 def inv_ex(A: Tensor, *, check_errors: bool = False):
-    """``(inv(A), info)``."""
-    return _INV_EX(inv(A), _info(A))
+    """``(inv(A), info)``; a singular matrix gives its first zero pivot in ``info`` (and
+    nan in the inverse) instead of raising, unless ``check_errors``."""
+    try:
+        return _INV_EX(inv(A), _info(A))
+    except LinAlgError:
+        info = zero_pivot_info(A._data)
+        err = _failed("inv_ex", info, SINGULAR_INV, check_errors)
+        values = _each(A._data, np.linalg.inv, lambda m: np.full(m.shape, np.nan))
+        return _INV_EX(Tensor._wrap(values.astype(A._data.dtype)), err)
 
 
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
@@ -268,8 +313,17 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
 
 
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False):
-    """``(cholesky(A), info)``."""
-    return _CHOLESKY_EX(ops.cholesky(A, upper), _info(A))
+    """``(cholesky(A), info)``; a matrix that is not positive-definite gives the order of its
+    first such leading minor in ``info`` (and LAPACK's partial factor) instead of raising,
+    unless ``check_errors``."""
+    try:
+        return _CHOLESKY_EX(ops.cholesky(A, upper), _info(A))
+    except LinAlgError:
+        info = cholesky_info(A._data)
+        err = _failed("cholesky_ex", info, NOT_POSITIVE, check_errors)
+        low = _each(A._data, lambda m: partial_cholesky(m)[0], None)
+        factor = np.swapaxes(low, -1, -2).conj() if upper else low
+        return _CHOLESKY_EX(Tensor._wrap(factor.astype(A._data.dtype)), err)
 
 
 def matrix_exp(A: Tensor) -> Tensor:
@@ -308,10 +362,38 @@ def tensorsolve(A: Tensor, B: Tensor, dims=None) -> Tensor:
     return solve(A.reshape(n, -1), B.reshape(n)).reshape(*out_shape)
 
 
-_LU_FACTOR_EX = _named_result("lu_factor_ex", ("LU", "pivots", "info"))
+_LU_FACTOR_EX = _named_result("linalg_lu_factor_ex", ("LU", "pivots", "info"))
 
 
 def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False):
-    """``(LU, pivots, info)``."""
-    lu_t, piv = lu_factor(A, pivot=pivot)
-    return _LU_FACTOR_EX(lu_t, piv, _info(A))
+    """``(LU, pivots, info)``: info is the first zero diagonal entry of ``U`` (1-based)."""
+    lu_t, piv = _lu_factor(A, pivot=pivot)
+    info = _u_zero(lu_t._data)
+    if check_errors and info.any():
+        raise LinAlgError(failure_message("linalg.lu_factor_ex", info,
+                                          "The factorization could not be completed because the "
+                                          "input matrix is singular (U[{k},{k}] is zero)."))
+    return _LU_FACTOR_EX(lu_t, piv, Tensor._wrap(info))
+
+
+def lu_factor(A: Tensor, *, pivot: bool = True):
+    """``(LU, pivots)``; a zero on U's diagonal raises, as PyTorch (lu_solve would divide
+    by it): ``lu_factor_ex`` reports it instead."""
+    lu_t, piv = _lu_factor(A, pivot=pivot)
+    if lu_t._data.dtype != object:
+        info = _u_zero(lu_t._data)
+        if info.any():
+            raise RuntimeError(failure_message(
+                "torch.linalg.lu_factor", info, "U[{k},{k}] is zero and using it on lu_solve "
+                "would result in a division by zero. If you still want to perform the "
+                "factorization, consider calling linalg.lu(A, pivot) or "
+                "linalg.lu_factor_ex(A, pivot)"))
+    return lu_t, piv
+
+
+def _u_zero(lu: np.ndarray) -> np.ndarray:
+    """Per matrix, the 1-based position of the first zero on the diagonal, or 0."""
+    diag = np.diagonal(lu, axis1=-2, axis2=-1) == 0
+    return np.where(diag.any(-1), diag.argmax(-1) + 1, 0).astype(np.int32)
+
+

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from symgrad.ops._apply import apply
+from symgrad.ops._lapack_info import LinAlgError, failure_message, zero_pivot_info
 from symgrad.ops._record import REAL, Kink, register
 from symgrad.ops._util import type_name
 from symgrad.tensor import Tensor, as_tensor
@@ -183,5 +184,9 @@ def inverse(input) -> Tensor:
     try:
         return apply(INVERSE, x)
     except np.linalg.LinAlgError:
-        raise RuntimeError("linalg.inv: The input matrix is singular (a zero pivot), the "
-                           "inversion could not be completed.") from None
+        raise LinAlgError(failure_message("linalg.inv", zero_pivot_info(x._data), SINGULAR_INV)
+                          ) from None
+
+
+SINGULAR_INV = ("The diagonal element {k} is zero, the inversion could not be completed "
+                "because the input matrix is singular.")

@@ -21,6 +21,7 @@ from symgrad.ops import compose as co
 from symgrad.ops import elementwise as ew
 from symgrad.ops import shape as sh
 from symgrad.ops._apply import apply
+from symgrad.ops._lapack_info import LinAlgError, cholesky_info, failure_message, zero_pivot_info
 from symgrad.ops._record import REAL, Kink, register
 from symgrad.ops._util import type_name
 from symgrad.ops.linalg import matmul
@@ -104,8 +105,8 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     try:
         x = apply(SOLVE, a, b)
     except np.linalg.LinAlgError:
-        raise RuntimeError("linalg.solve: The solver failed because the input matrix is "
-                           "singular.") from None
+        raise LinAlgError(failure_message("linalg.solve", zero_pivot_info(a._data),
+                                          SINGULAR_SOLVE)) from None
     return sh.squeeze(x, -1) if vector else x
 
 
@@ -144,12 +145,17 @@ def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool =
 
 
 # ================================================================ Cholesky
+SINGULAR_SOLVE = "The solver failed because the input matrix is singular."
+NOT_POSITIVE = ("The factorization could not be completed because the input is not "
+                "positive-definite (the leading minor of order {k} is not positive-definite).")
+
+
 def _not_positive_definite(a: np.ndarray, name: str) -> None:
     try:
         np.linalg.cholesky(a)
     except np.linalg.LinAlgError:
-        raise RuntimeError(f"linalg.{name}: The factorization could not be completed because "
-                           "the input is not positive-definite.") from None
+        raise LinAlgError(failure_message(f"linalg.{name}", cholesky_info(a), NOT_POSITIVE)
+                          ) from None
 
 
 def cholesky(input: Tensor, upper: bool = False) -> Tensor:
