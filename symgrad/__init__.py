@@ -48,7 +48,7 @@ half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
 
 _LAZY_MODULES = ("symbolic", "verify", "testing", "viz", "cli", "func", "optim", "utils",
-                 "cuda", "backends", "accelerator", "distributions")
+                 "cuda", "backends", "accelerator", "distributions", "jit")
 
 
 def __getattr__(name: str) -> Any:
