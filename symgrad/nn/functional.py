@@ -34,6 +34,7 @@ from symgrad.ops.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d,  # no
                                  max_unpool2d, max_unpool3d)
 from symgrad.ops.elementwise import (elu, gelu, hardtanh, leaky_relu, logsigmoid,  # noqa: F401
                                      relu6, silu, softplus)
+from symgrad.ops.ctc import ctc_loss  # noqa: F401
 from symgrad.ops.grid import affine_grid, grid_sample  # noqa: F401
 from symgrad.ops.linalg import linear  # noqa: F401
 from symgrad.ops.nn_compose import (embedding_bag, local_response_norm,  # noqa: F401
@@ -53,7 +54,8 @@ from symgrad.tensor import Tensor
 
 __all__ = ["affine_grid", "alpha_dropout", "batch_norm", "bilinear", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "celu", "celu_", "cosine_embedding_loss",
-           "cosine_similarity", "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d",
+           "cosine_similarity", "cross_entropy", "ctc_loss", "dropout", "dropout1d", "dropout2d",
+           "dropout3d",
            "elu", "elu_", "embedding", "feature_alpha_dropout", "fold", "gaussian_nll_loss",
            "gelu", "glu", "grid_sample", "group_norm", "gumbel_softmax", "hardshrink",
            "hardsigmoid", "hardswish",
