@@ -1,6 +1,5 @@
 """Index notation: one verified formula for every entry of a gradient, or None."""
 
-import time
 
 import numpy as np
 import pytest
@@ -114,12 +113,12 @@ def test_odd_input_gives_none(bad):
 
 
 def test_large_inputs_return_quickly():
+    """Large inputs are sampled (200 entries) or given up on within the budget; no wall
+    clock is asserted here (tests never depend on timing)."""
     A = S.symbols("A", (100, 100))
-    t = time.monotonic()
     text = index_form((A.tanh() * A)._data, "A", (100, 100))
     assert text.endswith("(one formula for all 10000 entries; checked on 200)")
     many = sympy.Add(*A._data.reshape(-1)[:3000])
     big = np.array([many * s for s in A._data.reshape(-1)], dtype=object).reshape(100, 100)
     assert index_form(big, "A", (100, 100), budget=0.3) is None
-    assert time.monotonic() - t < 5
     assert index_template(big, (100, 100), max_nodes=50) is None
