@@ -1,9 +1,9 @@
-"""nn.functional's normalizations, distance helpers and sliding blocks, composed of recorded
-ops: batch_norm, instance_norm, group_norm, rms_norm, pdist, bilinear, unfold and fold.
+"""nn.functional's normalizations, distance helpers and sliding blocks: batch_norm,
+instance_norm, group_norm, rms_norm, pdist, bilinear, unfold and fold.
 
-No new record: each is means, variances, square roots and products the verifier already
-knows, so their gradients are checked against SymPy with no new rule to prove. PyTorch
-fuses most of them into one node (NativeBatchNormBackward0, ...); symgrad records the parts.
+batch_norm and group_norm are one record each, as PyTorch's NativeBatchNormBackward0 and
+NativeGroupNormBackward0 (users print ``grad_fn``); instance_norm is batch_norm over the
+(sample, channel) pairs, as PyTorch computes it. The others are composed of recorded ops.
 """
 
 from __future__ import annotations
@@ -11,12 +11,143 @@ from __future__ import annotations
 import numpy as np
 
 from symgrad.autograd.grad_mode import no_grad
-from symgrad.ops._util import type_name
+from symgrad.ops._apply import apply
+from symgrad.ops._record import POSITIVE, REAL, register
+from symgrad.ops._util import sp, type_name
+from symgrad.ops.reduction import _count, _each, _normalised
 from symgrad.tensor import Tensor
 
 __all__ = ["batch_norm", "instance_norm", "group_norm", "rms_norm", "pdist", "bilinear",
            "unfold", "fold"]
 
+
+
+# ================================================================ records
+# batch_norm: each channel (dimension 1) normalised over ``dims`` (every other dimension) by
+# the batch's statistics (biased variance) when ``training``, else by the running mean and
+# variance (constants: no rule); then ``* weight + bias`` per channel (either may be None).
+def _per_channel(xp, t, ndim: int):
+    return xp.reshape(t, (-1,) + (1,) * (ndim - 2))
+
+
+def _bn_normalised(xp, x, mean, var, *, training, eps):
+    """(x - mean) / sqrt(var + eps) and 1 / sqrt(var + eps), broadcast over x."""
+    dims = (0,) + tuple(range(2, x.ndim))
+    if training:
+        return _normalised(xp, x, dims, eps)
+    rstd = 1 / xp.sqrt(_per_channel(xp, var, x.ndim) + eps)
+    return (x - _per_channel(xp, mean, x.ndim)) * rstd, rstd
+
+
+def _batch_norm(xp, x, weight, bias, mean, var, *, training, eps):
+    out, _ = _bn_normalised(xp, x, mean, var, training=training, eps=eps)
+    if weight is not None:
+        out = out * _per_channel(xp, weight, x.ndim)
+    return out if bias is None else out + _per_channel(xp, bias, x.ndim)
+
+
+def _batch_norm_vjp_x(xp, g, ans, x, weight, bias, mean, var, *, training, eps):
+    xhat, rstd = _bn_normalised(xp, x, mean, var, training=training, eps=eps)
+    gw = g if weight is None else g * _per_channel(xp, weight, x.ndim)
+    if not training:
+        return gw * rstd
+    dims = (0,) + tuple(range(2, x.ndim))
+    n = _count(x, dims)
+    return rstd * (gw - xp.sum(gw, axis=dims, keepdims=True) / n
+                   - xhat * xp.sum(gw * xhat, axis=dims, keepdims=True) / n)
+
+
+def _batch_norm_vjp_weight(xp, g, ans, x, weight, bias, mean, var, *, training, eps):
+    xhat, _ = _bn_normalised(xp, x, mean, var, training=training, eps=eps)
+    return xp.sum(g * xhat, axis=(0,) + tuple(range(2, x.ndim)))
+
+
+def _batch_norm_mirror(x, weight, bias, mean, var, *, training, eps):
+    dims = (0,) + tuple(range(2, x.ndim))
+    if training:
+        n = _count(x, dims)
+        mean = np.sum(x, axis=dims, keepdims=True) / n
+        var = np.sum((x - mean) ** 2, axis=dims, keepdims=True) / n
+    else:
+        mean, var = _per_channel(np, mean, x.ndim), _per_channel(np, var, x.ndim)
+    out = (x - mean) / _each(sp.sqrt, var + eps)
+    if weight is not None:
+        out = out * _per_channel(np, weight, x.ndim)
+    return out if bias is None else out + _per_channel(np, bias, x.ndim)
+
+
+BATCH_NORM = register(
+    "batch_norm", "NativeBatchNormBackward0",
+    forward=_batch_norm,
+    vjp=(_batch_norm_vjp_x, _batch_norm_vjp_weight,
+         lambda xp, g, ans, x, weight, bias, mean, var, *, training, eps:
+             xp.sum(g, axis=(0,) + tuple(range(2, x.ndim))),
+         None, None),
+    mirror=_batch_norm_mirror,
+    kind="reduction", domain=(REAL, REAL, REAL, REAL, POSITIVE),
+    examples=((((3, 2), (2,), (2,), None, None), {"training": True, "eps": 1e-5}),
+              (((2, 1, 2), None, None, None, None), {"training": True, "eps": 0.5}),
+              (((2, 2, 1), (2,), (2,), (2,), (2,)), {"training": False, "eps": 1e-5})),
+    doc="F.batch_norm: batch statistics when training, else the running ones",
+)
+
+
+# group_norm: each sample's channels in ``groups`` groups, each group normalised over its
+# channels and every spatial entry (biased variance); then ``* weight + bias`` per channel.
+def _grouped(xp, x, groups: int):
+    return xp.reshape(x, (x.shape[0], groups, -1))
+
+
+def _gn_normalised(xp, x, groups, eps):
+    xhat, rstd = _normalised(xp, _grouped(xp, x, groups), (2,), eps)
+    return xp.reshape(xhat, tuple(x.shape)), rstd
+
+
+def _group_norm(xp, x, weight, bias, *, groups, eps):
+    out, _ = _gn_normalised(xp, x, groups, eps)
+    if weight is not None:
+        out = out * _per_channel(xp, weight, x.ndim)
+    return out if bias is None else out + _per_channel(xp, bias, x.ndim)
+
+
+def _group_norm_vjp_x(xp, g, ans, x, weight, bias, *, groups, eps):
+    xhat, rstd = _gn_normalised(xp, x, groups, eps)
+    gw = g if weight is None else g * _per_channel(xp, weight, x.ndim)
+    gw, xhat = _grouped(xp, gw, groups), _grouped(xp, xhat, groups)
+    n = gw.shape[2]
+    gx = rstd * (gw - xp.sum(gw, axis=(2,), keepdims=True) / n
+                 - xhat * xp.sum(gw * xhat, axis=(2,), keepdims=True) / n)
+    return xp.reshape(gx, tuple(x.shape))
+
+
+def _group_norm_vjp_weight(xp, g, ans, x, weight, bias, *, groups, eps):
+    xhat, _ = _gn_normalised(xp, x, groups, eps)
+    return xp.sum(g * xhat, axis=(0,) + tuple(range(2, x.ndim)))
+
+
+def _group_norm_mirror(x, weight, bias, *, groups, eps):
+    grouped = x.reshape(x.shape[0], groups, -1)
+    n = grouped.shape[2]
+    mean = np.sum(grouped, axis=2, keepdims=True) / n
+    var = np.sum((grouped - mean) ** 2, axis=2, keepdims=True) / n
+    out = ((grouped - mean) / _each(sp.sqrt, var + eps)).reshape(x.shape)
+    if weight is not None:
+        out = out * _per_channel(np, weight, x.ndim)
+    return out if bias is None else out + _per_channel(np, bias, x.ndim)
+
+
+GROUP_NORM = register(
+    "group_norm", "NativeGroupNormBackward0",
+    forward=_group_norm,
+    vjp=(_group_norm_vjp_x, _group_norm_vjp_weight,
+         lambda xp, g, ans, x, weight, bias, *, groups, eps:
+             xp.sum(g, axis=(0,) + tuple(range(2, x.ndim)))),
+    mirror=_group_norm_mirror,
+    kind="reduction", domain=(REAL, REAL, REAL),
+    examples=((((2, 4), (4,), (4,)), {"groups": 2, "eps": 1e-5}),
+              (((1, 2, 2), None, None), {"groups": 1, "eps": 0.5})),
+    doc="F.group_norm: channel groups normalised per sample, weight and bias optional",
+)
 
 def _channel_shaped(t: Tensor | None, ndim: int) -> Tensor | None:
     """A per-channel vector shaped to broadcast over dimension 1 of an ndim-d input."""
@@ -48,49 +179,72 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     for what, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
         _check_channels(what, t, c)
-    dims = (0,) + tuple(range(2, input.dim()))
     count = input.numel() // max(c, 1)
     if training:
         if count == 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input "
                              f"size {input.size()}")
-        mean = input.mean(dims, keepdim=True)
-        var = input.var(dim=dims, correction=0, keepdim=True)
-        with no_grad():
-            if running_mean is not None:
-                running_mean.mul_(1 - momentum).add_(mean.detach().reshape(c) * momentum)
-            if running_var is not None:
-                unbiased = var.detach().reshape(c) * (count / (count - 1))
-                running_var.mul_(1 - momentum).add_(unbiased * momentum)
-    else:
-        if running_mean is None or running_var is None:
-            raise RuntimeError("running_mean and running_var must be defined in evaluation "
-                               "mode")
-        mean = _channel_shaped(running_mean, input.dim())
-        var = _channel_shaped(running_var, input.dim())
-    out = (input - mean) * (var + eps).rsqrt()
-    return _affine(out, weight, bias, input.dim())
+        _update_running(input, running_mean, running_var, momentum)
+        return apply(BATCH_NORM, input, weight, bias, None, None, training=True,
+                     eps=float(eps))
+    if running_mean is None or running_var is None:
+        raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+    return apply(BATCH_NORM, input, weight, bias, running_mean, running_var, training=False,
+                 eps=float(eps))
+
+
+def _update_running(input: Tensor, running_mean, running_var, momentum: float) -> None:
+    """running = (1 - momentum) * running + momentum * batch statistic, the variance
+    unbiased, in place and outside the graph."""
+    if running_mean is None and running_var is None:
+        return
+    c = input.shape[1]
+    with no_grad():
+        x = input.detach().transpose(0, 1).reshape(c, -1)
+        if running_mean is not None:
+            running_mean.mul_(1 - momentum).add_(x.mean(1) * momentum)
+        if running_var is not None:
+            running_var.mul_(1 - momentum).add_(x.var(1, correction=1) * momentum)
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None,
                   running_var: Tensor | None = None, weight: Tensor | None = None,
                   bias: Tensor | None = None, use_input_stats: bool = True,
                   momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
-    """Normalize each (sample, channel) over its spatial dimensions; running statistics
-    are not supported (symgrad raises NotImplementedError when given)."""
-    if running_mean is not None or running_var is not None or not use_input_stats:
-        raise NotImplementedError("instance_norm with running statistics is not supported "
-                                  "by symgrad")
+    """Normalize each (sample, channel) over its spatial dimensions: batch_norm of the
+    input viewed as one sample of N * C channels (as PyTorch, so the same nodes); running
+    statistics, if given, are updated with the mean over the samples, and used instead of
+    the input's when ``use_input_stats`` is False."""
     if input.dim() < 3:
         raise ValueError(f"Expected 3D or higher input (got {input.dim()}D input)")
-    dims = tuple(range(2, input.dim()))
-    if int(np.prod(input.shape[2:])) == 1:
+    if use_input_stats and int(np.prod(input.shape[2:])) == 1:
         raise ValueError(f"Expected more than 1 spatial element when training, got input size "
                          f"{input.size()}")
-    mean = input.mean(dims, keepdim=True)
-    var = input.var(dim=dims, correction=0, keepdim=True)
-    out = (input - mean) * (var + eps).rsqrt()
-    return _affine(out, weight, bias, input.dim())
+    n, c = input.shape[0], input.shape[1]
+    for what, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        _check_channels(what, t, c)
+    x = input.reshape((1, n * c) + tuple(input.shape[2:]))
+    w = None if weight is None else weight.repeat(n)
+    b = None if bias is None else bias.repeat(n)
+    if use_input_stats:
+        if running_mean is not None or running_var is not None:
+            stats = input.detach().reshape((n, c) + tuple(input.shape[2:]))
+            per = stats.transpose(0, 1).reshape(c, n, -1)
+            with no_grad():
+                if running_mean is not None:
+                    running_mean.mul_(1 - momentum).add_(per.mean(2).mean(1) * momentum)
+                if running_var is not None:
+                    running_var.mul_(1 - momentum).add_(
+                        per.var(2, correction=1).mean(1) * momentum)
+        out = apply(BATCH_NORM, x, w, b, None, None, training=True, eps=float(eps))
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("Expected running_mean and running_var to be defined when "
+                               "use_input_stats is false")
+        out = apply(BATCH_NORM, x, w, b, running_mean.repeat(n), running_var.repeat(n),
+                    training=False, eps=float(eps))
+    return out.reshape(tuple(input.shape))
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
@@ -100,16 +254,14 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     if input.dim() < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
                            f"{input.dim()}")
-    n, c = input.shape[0], input.shape[1]
+    c = input.shape[1]
     if num_groups <= 0 or c % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by "
                            f"num_groups, but got input of shape {list(input.shape)} and "
                            f"num_groups={num_groups}")
-    grouped = input.reshape(n, num_groups, -1)
-    mean = grouped.mean(-1, keepdim=True)
-    var = grouped.var(dim=-1, correction=0, keepdim=True)
-    out = ((grouped - mean) * (var + eps).rsqrt()).reshape(input.shape)
-    return _affine(out, weight, bias, input.dim())
+    for what, t in (("weight", weight), ("bias", bias)):
+        _check_channels(what, t, c)
+    return apply(GROUP_NORM, input, weight, bias, groups=int(num_groups), eps=float(eps))
 
 
 def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,

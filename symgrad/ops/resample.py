@@ -226,8 +226,12 @@ def _exact_in(xp, m):
 
 def _resample(xp, x, matrices, transpose: bool):
     first = x.ndim - len(matrices)
+    dt = getattr(getattr(x, "_data", x), "dtype", None)
     for d, m in enumerate(matrices):
-        x = _along(xp, x, _exact_in(xp, m.T if transpose else m), first + d)
+        m = _exact_in(xp, m.T if transpose else m)
+        if dt is not None and dt.kind == "f" and m.dtype != dt:
+            m = m.astype(dt)    # float32 input, float32 output (as PyTorch)
+        x = _along(xp, x, m, first + d)
     return x
 
 
