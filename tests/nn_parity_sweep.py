@@ -307,7 +307,7 @@ misuse("cross_entropy[batch mismatch]", rn(2, 3), ints(3, 3),
 misuse("cross_entropy[label_smoothing>1]", rn(2, 3), ints(3, 2),
        call=lambda F, x, t: F.cross_entropy(x, t, label_smoothing=1.5))
 misuse("mse_loss[shape]", rn(2, 3), rn(4, 3), call=lambda F, x, y: F.mse_loss(x, y))
-misuse("binary_cross_entropy[shape]", prob(2, 3), prob(3), 
+misuse("binary_cross_entropy[shape]", prob(2, 3), prob(3),
        call=lambda F, x, y: F.binary_cross_entropy(x, y))
 misuse("binary_cross_entropy_with_logits[shape]", rn(2, 3), prob(3),
        call=lambda F, x, y: F.binary_cross_entropy_with_logits(x, y))
@@ -375,7 +375,7 @@ def _first(out):
     return out[0] if isinstance(out, (tuple, list)) else out
 
 
-def _names(fn, depth=2):
+def _names(fn, depth=3):
     """The node name and the names along next_functions, ``depth`` levels deep."""
     if fn is None:
         return None

@@ -21,6 +21,7 @@ import warnings
 import numpy as np
 
 from symgrad.autograd.grad_mode import is_grad_enabled
+from symgrad.ops import elementwise as _ew
 from symgrad.ops._apply import apply
 from symgrad.ops._record import POSITIVE, REAL, UNIT, Domain, Kink, register
 from symgrad.ops._util import (LAZY_SYMBOLS, broadcast_check, broadcast_mismatch, check_kernel,
@@ -809,6 +810,11 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     return _nll_nd(_log_softmax(input, class_dim), target, weight, ignore_index, reduction)
 
 
+# PyTorch's C++ multiplies and divides by Scalars here: its nodes are MulBackward1, DivBackward1
+_MUL_NUMBER = _ew.MUL.variant("MulBackward1")
+_DIV_NUMBER = _ew.DIV.variant("DivBackward1")
+
+
 def _check_smoothing(label_smoothing: float) -> None:
     if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
@@ -840,7 +846,8 @@ def _cross_entropy_probs(input, target, weight, reduction, label_smoothing, clas
         return -terms.sum(class_dim)
     if reduction == "sum":
         return -terms.sum()
-    return -terms.sum() / (input.numel() // n_classes)     # 0 rows: 0/0 = nan, as PyTorch
+    # 0 rows: 0/0 = nan, as PyTorch; by a number, so DivBackward1 as PyTorch's node
+    return apply(_DIV_NUMBER, -terms.sum(), input.numel() // n_classes)
 
 
 def _cross_entropy_smoothed(input, target, weight, ignore_index, reduction, label_smoothing,
@@ -856,9 +863,7 @@ def _cross_entropy_smoothed(input, target, weight, ignore_index, reduction, labe
         smooth = -logp.sum(class_dim)
     else:
         smooth = -(logp * _class_shaped(w, input.ndim, class_dim)).sum(class_dim)
-    if not counted.all():
-        keep = counted.astype(smooth._data.dtype if _numeric(smooth) else np.int64)
-        smooth = smooth * keep                                  # PyTorch's masked_fill_(0)
+    smooth = smooth.masked_fill(Tensor._wrap(~counted), 0.0)    # as PyTorch, always
     if reduction == "none":
         ret = smooth
     elif reduction == "sum":
@@ -867,7 +872,8 @@ def _cross_entropy_smoothed(input, target, weight, ignore_index, reduction, labe
         ret = smooth.sum() / as_tensor(np.sum(counted))
     else:
         ret = smooth.sum() / w[t[counted].astype(np.int64)].sum()
-    return (1 - label_smoothing) * nll + ret * (label_smoothing / n_classes)
+    return (apply(_MUL_NUMBER, nll, 1 - label_smoothing)
+            + apply(_MUL_NUMBER, ret, label_smoothing / n_classes))
 
 
 # ================================================================ Kullback-Leibler divergence
@@ -908,9 +914,9 @@ def _xlogx(t: Tensor):
         a = t._data
         with np.errstate(divide="ignore", invalid="ignore"):
             return Tensor._wrap(np.where(a == 0, 0.0, a * np.log(a)).astype(a.dtype))
-    from symgrad.ops.elementwise import where
+    from symgrad.ops.special import xlogy
 
-    return where(t == 0, 0.0, t * t.log())
+    return xlogy(t, t)
 
 
 # ================================================================ margin and embedding losses

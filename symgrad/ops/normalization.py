@@ -14,6 +14,7 @@ from symgrad.autograd.grad_mode import no_grad
 from symgrad.ops._apply import apply
 from symgrad.ops._record import POSITIVE, REAL, register
 from symgrad.ops._util import sp, type_name
+from symgrad.ops.elementwise import ADD_NUMBER
 from symgrad.ops.reduction import _count, _each, _normalised
 from symgrad.tensor import Tensor
 
@@ -149,19 +150,6 @@ GROUP_NORM = register(
     doc="F.group_norm: channel groups normalised per sample, weight and bias optional",
 )
 
-def _channel_shaped(t: Tensor | None, ndim: int) -> Tensor | None:
-    """A per-channel vector shaped to broadcast over dimension 1 of an ndim-d input."""
-    return None if t is None else t.reshape((-1,) + (1,) * (ndim - 2))
-
-
-def _affine(out: Tensor, weight, bias, ndim: int) -> Tensor:
-    if weight is not None:
-        out = out * _channel_shaped(weight, ndim)
-    if bias is not None:
-        out = out + _channel_shaped(bias, ndim)
-    return out
-
-
 def _check_channels(what: str, t: Tensor | None, c: int) -> None:
     if t is not None and t.numel() != c:
         raise RuntimeError(f"{what} should contain {c} elements not {t.numel()}")
@@ -278,7 +266,8 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
         dt = input._data.dtype
         eps = float(np.finfo(dt if dt.kind == "f" else np.float64).eps)
     dims = tuple(range(input.dim() - k, input.dim()))
-    out = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
+    # as PyTorch's nodes: PowBackward0, MeanBackward1, AddBackward1 (+ a number), ...
+    out = input * apply(ADD_NUMBER, input.pow(2).mean(dims, keepdim=True), eps).rsqrt()
     return out if weight is None else out * weight
 
 
