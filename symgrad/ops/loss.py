@@ -810,9 +810,19 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     return _nll_nd(_log_softmax(input, class_dim), target, weight, ignore_index, reduction)
 
 
-# PyTorch's C++ multiplies and divides by Scalars here: its nodes are MulBackward1, DivBackward1
+# PyTorch's C++ adds, subtracts, multiplies and divides by Scalars in the composed losses:
+# its nodes are then AddBackward1, SubBackward1, MulBackward1, DivBackward1
+_ADD_NUMBER = _ew.ADD_NUMBER
+_SUB_NUMBER = _ew.SUB.variant("SubBackward1")
 _MUL_NUMBER = _ew.MUL.variant("MulBackward1")
 _DIV_NUMBER = _ew.DIV.variant("DivBackward1")
+
+
+def _number_minus(c: float, t: Tensor) -> Tensor:
+    """``c - t`` recorded as PyTorch's C++ does it (a wrapped number: SubBackward0)."""
+    if not _numeric(t) or t._data.dtype.kind != "f":
+        return c - t
+    return _ew.sub(Tensor._wrap(np.asarray(c, dtype=t._data.dtype)), t)
 
 
 def _check_smoothing(label_smoothing: float) -> None:
@@ -937,7 +947,8 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension "
                            f"but got sizes: input1: {input1.size()}, input2: {input2.size()}, "
                            f"target: {target.size()} ")
-    return _reduced((-target * (input1 - input2) + margin).clamp_min(0), reduction)
+    return _reduced(apply(_ADD_NUMBER, -target * (input1 - input2), margin).clamp_min(0),
+                    reduction)
 
 
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average=None,
@@ -947,7 +958,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
 
     reduction = _legacy_reduction(size_average, reduce, reduction)
     target = as_tensor(target)
-    margin_part = where(target != 1, (margin - input).clamp_min(0), 0.0)
+    margin_part = where(target != 1, _number_minus(margin, input).clamp_min(0), 0.0)
     self_part = where(target != -1, input, 0.0)
     return _reduced(margin_part + self_part, reduction)
 
@@ -1015,7 +1026,8 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     prod = (input1 * input2).sum(dim)
     mag1, mag2 = (input1 * input1).sum(dim) + eps, (input2 * input2).sum(dim) + eps
     cos = prod / (mag1 * mag2).sqrt()
-    out = where(target == 1, 1 - cos, 0.0) + where(target == -1, (cos - margin).clamp_min(0), 0.0)
+    out = (where(target == 1, _number_minus(1, cos), 0.0)
+           + where(target == -1, apply(_SUB_NUMBER, cos, margin).clamp_min(0), 0.0))
     return _reduced(out, reduction)
 
 
@@ -1037,7 +1049,7 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
         d_neg = minimum(d_neg, pairwise_distance(positive, negative, p, eps))
-    return _reduced((margin + d_pos - d_neg).clamp_min(0), reduction)
+    return _reduced((apply(_ADD_NUMBER, d_pos, margin) - d_neg).clamp_min(0), reduction)
 
 
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
