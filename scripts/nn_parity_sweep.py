@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import torch  # noqa: E402
 
+import nn_module_parity_sweep as msweep  # noqa: E402
 import nn_parity_sweep as sweep  # noqa: E402
 
 
@@ -40,7 +41,14 @@ def main() -> int:
         if d:
             bad += 1
             print(f"{u.name:45s} misuse   symgrad={d[0]!r:.200}\n{'':54s} torch={d[1]!r:.200}")
-    print(f"{len(sweep.CASES)} cases, {len(sweep.MISUSES)} misuses, {bad} differences")
+    for mc in msweep.MODULES:
+        if only and not any(o in mc.name for o in only):
+            continue
+        for aspect, (s, t) in msweep.compare_module(mc).items():
+            bad += 1
+            print(f"{mc.name:45s} {aspect:8s} symgrad={_short(s)}\n{'':54s} torch={_short(t)}")
+    print(f"{len(sweep.CASES)} cases, {len(sweep.MISUSES)} misuses, "
+          f"{len(msweep.MODULES)} modules, {bad} differences")
     return 1 if bad else 0
 
 

@@ -848,7 +848,8 @@ def _cross_entropy_probs(input, target, weight, reduction, label_smoothing, clas
     logp = _log_softmax(input, class_dim)
     if label_smoothing > 0.0:
         _check_smoothing(label_smoothing)
-        target = target * (1 - label_smoothing) + label_smoothing / n_classes
+        target = apply(_ADD_NUMBER, apply(_MUL_NUMBER, target, 1 - label_smoothing),
+                       label_smoothing / n_classes)
     terms = logp * target
     if w is not None:
         terms = terms * _class_shaped(w, input.ndim, class_dim)
@@ -1052,13 +1053,92 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     return _reduced((apply(_ADD_NUMBER, d_pos, margin) - d_neg).clamp_min(0), reduction)
 
 
+# ================================================================ multi-class margin
+# One node, as PyTorch's MultiMarginLossBackward0: per sample, the sum over the classes
+# j != y of max(0, margin - x[y] + x[j]) ** p (times weight[y]), divided by the class count.
+# ``target`` is a parameter (the class indices); ``weight`` is not differentiated.
+def _mm_terms(xp, x, weight, target, margin):
+    """The (n, c) hinge arguments z, and the factor of each max(0, z)**p: 0 for j == y, else
+    weight[y] (1 without weight); the sum is divided by the class count after."""
+    x2 = xp.reshape(x, (1, -1)) if x.ndim == 1 else x
+    n, c = x2.shape
+    t = np.reshape(target, (n, 1))
+    z = margin - xp.take_along_axis(x2, t, axis=1) + x2
+    scale = np.ones((n, c), dtype=np.int8)    # int8: keeps float32 and exact entries so
+    scale[np.arange(n), t[:, 0]] = 0
+    if weight is not None:
+        scale = scale * xp.reshape(xp.take_along_axis(weight, t[:, 0], axis=0), (n, 1))
+    return z, scale
+
+
+def _multi_margin(xp, x, weight, *, target, p, margin, reduction):
+    z, scale = _mm_terms(xp, x, weight, target, margin)
+    h = xp.where(xp.greater(z, 0), z, 0)
+    loss = xp.sum((h if p == 1 else h * h) * scale, axis=1) / z.shape[1]
+    if x.ndim == 1 and reduction == "none":
+        return xp.reshape(loss, ())
+    return _reduce(xp, loss, reduction)
+
+
+def _multi_margin_vjp_x(xp, g, ans, x, weight, *, target, p, margin, reduction):
+    z, scale = _mm_terms(xp, x, weight, target, margin)
+    n, c = z.shape
+    rows = xp.reshape(g, (-1, 1)) if reduction == "none" else (g / n if reduction == "mean"
+                                                               else g)
+    slope = xp.where(xp.greater(z, 0), z * 0 + 1 if p == 1 else 2 * z, 0)   # z's dtype
+    coef = rows * slope * scale / c                 # d loss / d x[j] through term j
+    picked = np.zeros((n, c), dtype=np.int8)
+    picked[np.arange(n), np.reshape(target, -1)] = 1
+    grad = coef - picked * xp.sum(coef, axis=1, keepdims=True)   # x[y] is in every term
+    return xp.reshape(grad, tuple(x.shape))
+
+
+def _multi_margin_kinks(x, weight, *, target, p, margin, reduction):
+    """Rows with a term exactly at the hinge, in the output's shape."""
+    z, _ = _mm_terms(NUMPY, x, weight, target, margin)
+    rows = np.any(z == 0, axis=1)
+    return rows.reshape(()) if x.ndim == 1 and reduction == "none" else (
+        rows if reduction == "none" else np.any(rows))
+
+
+def _multi_margin_mirror(x, weight, *, target, p, margin, reduction):
+    x2 = x.reshape(1, -1) if x.ndim == 1 else x
+    n, c = x2.shape
+    t = np.reshape(target, -1)
+    loss = np.empty(n, dtype=object)
+    for i in range(n):
+        y = int(t[i])
+        w = 1 if weight is None else weight[y]
+        loss[i] = sum(w * sp.Max(0, margin - x2[i, y] + x2[i, j]) ** p
+                      for j in range(c) if j != y) / c
+    if x.ndim == 1 and reduction == "none":
+        return loss.reshape(())
+    return _reduce_mirror(loss, reduction)
+
+
+MULTI_MARGIN = register(
+    "multi_margin_loss", "MultiMarginLossBackward0",
+    forward=_multi_margin,
+    vjp=(_multi_margin_vjp_x, None),
+    mirror=_multi_margin_mirror,
+    kind="loss", domain=(REAL, POSITIVE),
+    kinks=Kink(_multi_margin_kinks,
+               "a term at max(0, 0) passes no gradient, as PyTorch"),
+    examples=(
+        (((2, 3), None), {"target": np.array([0, 2]), "p": 1, "margin": 1.0,
+                          "reduction": "mean"}),
+        (((2, 3), (3,)), {"target": np.array([1, 1]), "p": 2, "margin": 0.5,
+                          "reduction": "none"}),
+        (((3,), None), {"target": np.array(2), "p": 1, "margin": 1.0, "reduction": "sum"}),
+    ),
+)
+
+
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
                       weight: Tensor | None = None, size_average=None, reduce=None,
                       reduction: str = "mean") -> Tensor:
     """``sum over j != y of max(0, margin - x[y] + x[j])**p / C`` per sample (p = 1 or 2),
     each term times ``weight[y]``. A term at exactly 0 passes no gradient, as PyTorch."""
-    from symgrad.ops.elementwise import relu
-
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
@@ -1075,18 +1155,8 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     t = t.reshape(n)
     if ((t < 0) | (t >= c)).any():
         raise RuntimeError("target out of range")
-    picked = x.gather(1, Tensor._wrap(t.reshape(n, 1).astype(np.int64)))
-    z = relu(margin - picked + x)
-    if p == 2:
-        z = z * z
-    if weight is not None:
-        z = z * weight[Tensor._wrap(t.astype(np.int64))].reshape(n, 1)
-    others = np.ones((n, c), dtype=x._data.dtype if _numeric(x) else np.float64)
-    others[np.arange(n), t] = 0
-    loss = (z * Tensor._wrap(others)).sum(1) / c
-    if single and reduction == "none":
-        loss = loss.reshape(())
-    return _reduced(loss, reduction)
+    return apply(MULTI_MARGIN, input, weight, target=t.astype(np.int64).copy(), p=int(p),
+                 margin=float(margin), reduction=reduction)
 
 
 def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
