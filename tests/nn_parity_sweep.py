@@ -235,6 +235,16 @@ case("max_unpool2d", rn(2, 3, 3, 3),
      np.broadcast_to(np.array([[12 * r + 2 * c + (r + c) % 2 for c in range(3)]
                                for r in range(3)]), (2, 3, 3, 3)).copy(),
      call=lambda F, x, i: F.max_unpool2d(x, i, 2))
+case("max_unpool1d", rn(2, 3, 3), np.broadcast_to(np.array([1, 2, 5]), (2, 3, 3)).copy(),
+     call=lambda F, x, i: F.max_unpool1d(x, i, 2))
+case("max_unpool3d", rn(1, 2, 1, 1, 2), np.array([[[[[0, 7]]], [[[1, 6]]]]]),
+     call=lambda F, x, i: F.max_unpool3d(x, i, 2))
+# PyTorch has no derivative for native_channel_shuffle (a NotImplemented node); symgrad
+# differentiates it as channel_shuffle: only values and dtypes compare
+case("native_channel_shuffle", rn(2, 4, 3, 3), 2, skip={"names", "edges", "grad", "second"})
+case("upsample", rn(2, 3, 4), scale_factor=2)
+case("upsample_nearest", rn(2, 3, 4, 4), scale_factor=2)
+case("upsample_bilinear", rn(2, 3, 4, 4), size=(5, 7))
 case("pixel_shuffle", rn(2, 8, 3, 3), 2)
 case("pixel_unshuffle", rn(2, 2, 4, 4), 2)
 case("channel_shuffle", rn(2, 4, 3, 3), 2)

@@ -138,8 +138,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     _check_reduction(reduction)
     target = as_tensor(target)
     if target._data.shape != input._data.shape:
-        raise ValueError(f"Target size ({tuple(target.shape)}) must be the same as input size "
-                         f"({tuple(input.shape)})")
+        raise ValueError(f"Target size ({target.size()}) must be the same as input size "
+                         f"({input.size()})")
     w = None if weight is None else as_tensor(weight)
     pw = None if pos_weight is None else as_tensor(pos_weight)
     try:
