@@ -95,6 +95,37 @@ mod("LayerNorm[noaffine]", lambda nn: nn.LayerNorm((3, 4), elementwise_affine=Fa
 mod("LayerNorm[nobias]", lambda nn: nn.LayerNorm(4, bias=False), rn(2, 3, 4))
 mod("GroupNorm", lambda nn: nn.GroupNorm(2, 4), rn(2, 4, 3))
 mod("GroupNorm[noaffine]", lambda nn: nn.GroupNorm(1, 4, affine=False), rn(2, 4, 3, 2))
+mod("InstanceNorm1d", lambda nn: nn.InstanceNorm1d(3), rn(2, 3, 5))
+mod("InstanceNorm1d[unbatched]", lambda nn: nn.InstanceNorm1d(3, affine=True), rn(3, 5))
+mod("InstanceNorm2d[stats]", lambda nn: nn.InstanceNorm2d(3, affine=True,
+                                                          track_running_stats=True),
+    rn(2, 3, 3, 2))
+mod("InstanceNorm3d[stats,momentum None]", lambda nn: nn.InstanceNorm3d(
+    2, momentum=None, track_running_stats=True), rn(2, 2, 2, 2, 2))
+mod("RMSNorm", lambda nn: nn.RMSNorm(4), rn(2, 3, 4))
+mod("RMSNorm[eps,noaffine]", lambda nn: nn.RMSNorm((3, 4), eps=1e-3, elementwise_affine=False),
+    rn(2, 3, 4))
+for _k, _d, _shape in (("Zero", 1, (2, 3, 4)), ("Zero", 2, (2, 3, 4, 4)), ("Constant", 1, (2, 3, 4)),
+                       ("Constant", 3, (1, 2, 3, 3, 3)), ("Reflection", 1, (2, 3, 4)),
+                       ("Reflection", 2, (2, 3, 4, 4)), ("Replication", 2, (2, 3, 4, 4)),
+                       ("Replication", 3, (1, 2, 3, 3, 3)), ("Circular", 1, (2, 3, 4)),
+                       ("Circular", 2, (2, 3, 4, 4))):
+    _pad = (1, 2, 2, 1, 0, 1)[:2 * _d]
+    if _k == "Constant":
+        mod(f"ConstantPad{_d}d", lambda nn, d=_d, pad=_pad: getattr(nn, f"ConstantPad{d}d")(
+            pad, 0.5), rn(*_shape))
+        mod(f"ConstantPad{_d}d[int]", lambda nn, d=_d: getattr(nn, f"ConstantPad{d}d")(1, 2.0),
+            rn(*_shape))
+    else:
+        mod(f"{_k}Pad{_d}d", lambda nn, k=_k, d=_d, pad=_pad: getattr(nn, f"{k}Pad{d}d")(pad),
+            rn(*_shape))
+        mod(f"{_k}Pad{_d}d[int]", lambda nn, k=_k, d=_d: getattr(nn, f"{k}Pad{d}d")(1),
+            rn(*_shape))
+mod("CosineSimilarity", lambda nn: nn.CosineSimilarity(), rn(3, 4), rn(3, 4))
+mod("PairwiseDistance", lambda nn: nn.PairwiseDistance(1.0, keepdim=True), rn(3, 4), rn(3, 4))
+mod("Softmax2d", lambda nn: nn.Softmax2d(), rn(2, 3, 2, 2))
+mod("Unfold", lambda nn: nn.Unfold(2, padding=1), rn(2, 3, 4, 4))
+mod("Fold", lambda nn: nn.Fold((4, 5), 2), rn(2, 12, 12))
 mod("LocalResponseNorm", lambda nn: nn.LocalResponseNorm(2), rn(2, 4, 3))
 mod("Embedding", lambda nn: nn.Embedding(6, 3), ints(6, 2, 4))
 mod("Embedding[pad]", lambda nn: nn.Embedding(6, 3, padding_idx=0), ints(6, 2, 4))
@@ -172,6 +203,8 @@ for _r in _RED:
         rn(3, 4), rn(3, 4), np.sign(rn(3)))
     mod(f"TripletMarginLoss[{_r}]", lambda nn, r=_r: nn.TripletMarginLoss(reduction=r),
         rn(3, 4), rn(3, 4), rn(3, 4))
+    mod(f"MultiLabelMarginLoss[{_r}]", lambda nn, r=_r: nn.MultiLabelMarginLoss(reduction=r),
+        rn(2, 4), np.array([[3, 0, -1, 1], [1, 2, 0, 3]]))
     mod(f"MultiLabelSoftMarginLoss[{_r}]",
         lambda nn, r=_r: nn.MultiLabelSoftMarginLoss(reduction=r), rn(3, 4),
         (_R.random((3, 4)) < .5) * 1.0)

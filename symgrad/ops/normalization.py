@@ -1,9 +1,10 @@
 """nn.functional's normalizations, distance helpers and sliding blocks: batch_norm,
 instance_norm, group_norm, rms_norm, pdist, bilinear, unfold and fold.
 
-batch_norm and group_norm are one record each, as PyTorch's NativeBatchNormBackward0 and
-NativeGroupNormBackward0 (users print ``grad_fn``); instance_norm is batch_norm over the
-(sample, channel) pairs, as PyTorch computes it. The others are composed of recorded ops.
+batch_norm, group_norm, unfold (im2col) and fold (col2im) are one record each, as PyTorch's
+NativeBatchNormBackward0, NativeGroupNormBackward0, Im2ColBackward0 and Col2ImBackward0
+(users print ``grad_fn``); instance_norm is batch_norm over the (sample, channel) pairs, as
+PyTorch computes it. The others are composed of recorded ops.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from symgrad.autograd.grad_mode import no_grad
 from symgrad.ops._apply import apply
 from symgrad.ops._record import POSITIVE, REAL, register
 from symgrad.ops._util import sp, type_name
+from symgrad.ops.conv import conv_size, gather, scatter, windows
 from symgrad.ops.elementwise import ADD_NUMBER
+from symgrad.ops.namespaces import NUMPY
 from symgrad.ops.reduction import _count, _each, _normalised
 from symgrad.tensor import Tensor
 
@@ -309,65 +312,93 @@ def _pair(name: str, v) -> tuple[int, int]:
     return int(t[0]), int(t[1])
 
 
-def _block_index(size, kernel, dilation, padding, stride):
-    """Row and column (in the padded image) of every block entry: arrays of shape
-    (kh * kw, L), kernel offsets row-major, blocks row-major; and the padded size."""
-    padded = [size[d] + 2 * padding[d] for d in range(2)]
-    counts = [(padded[d] - dilation[d] * (kernel[d] - 1) - 1) // stride[d] + 1 for d in range(2)]
+def _blocks(size, kernel, dilation, padding, stride) -> np.ndarray:
+    """The (kh * kw, L) flat index of every block entry in an image of ``size`` (the
+    convolutions' window index: padding reads index ``prod(size)``)."""
+    counts = tuple(conv_size(size[d], kernel[d], stride[d], padding[d], padding[d],
+                             dilation[d]) for d in range(2))
     if min(counts) < 1:
         raise RuntimeError(f"Given input with spatial size {tuple(size)}, kernel_size "
                            f"{kernel}, dilation {dilation}, padding {padding}, calculated shape "
-                           f"of the array of sliding blocks as {tuple(counts)}, but its "
-                           f"components must be at least one.")
-    ki, kj = np.meshgrid(np.arange(kernel[0]), np.arange(kernel[1]), indexing="ij")
-    bi, bj = np.meshgrid(np.arange(counts[0]), np.arange(counts[1]), indexing="ij")
-    rows = ki.reshape(-1, 1) * dilation[0] + bi.reshape(1, -1) * stride[0]
-    cols = kj.reshape(-1, 1) * dilation[1] + bj.reshape(1, -1) * stride[1]
-    return rows, cols, padded
+                           f"of the array of sliding blocks as {counts}, but its components "
+                           f"must be at least one.")
+    return windows(tuple(size), kernel, stride, padding, dilation, counts)
+
+
+# im2col: the blocks of an (N, C, H, W) image as columns (N, C * kh * kw, L), and col2im
+# its adjoint (overlapping entries summed): each one's rule is the other, one node each as
+# PyTorch's Im2ColBackward0 and Col2ImBackward0. Unbatched inputs lack the leading N.
+def _im2col(xp, x, *, kernel, dilation, padding, stride):
+    x4 = x if x.ndim == 4 else xp.reshape(x, (1,) + tuple(x.shape))
+    n, c = x4.shape[0], x4.shape[1]
+    idx = _blocks(tuple(x4.shape[2:]), kernel, dilation, padding, stride)
+    cols = xp.reshape(gather(xp, x4, idx), (n, c * idx.shape[0], idx.shape[1]))
+    return cols if x.ndim == 4 else xp.reshape(cols, tuple(cols.shape[1:]))
+
+
+def _col2im(xp, cols, *, output_size, kernel, dilation, padding, stride):
+    c3 = cols if cols.ndim == 3 else xp.reshape(cols, (1,) + tuple(cols.shape))
+    idx = _blocks(output_size, kernel, dilation, padding, stride)
+    n, kk = c3.shape[0], idx.shape[0]
+    img = scatter(xp, xp.reshape(c3, (n, c3.shape[1] // kk, kk, idx.shape[1])), idx,
+                  tuple(output_size))
+    return img if cols.ndim == 3 else xp.reshape(img, tuple(img.shape[1:]))
+
+
+IM2COL = register(
+    "im2col", "Im2ColBackward0",
+    forward=_im2col,
+    vjp=lambda xp, g, ans, x, *, kernel, dilation, padding, stride: _col2im(
+        xp, g, output_size=tuple(x.shape[-2:]), kernel=kernel, dilation=dilation,
+        padding=padding, stride=stride),
+    mirror=lambda x, **geometry: _im2col(NUMPY, x, **geometry),   # entries moved, none computed
+    kind="shape", domain=(REAL,),
+    examples=((((1, 2, 3, 3),), {"kernel": (2, 2), "dilation": (1, 1), "padding": (1, 0),
+                                 "stride": (2, 1)}),),
+    doc="F.unfold (im2col): sliding blocks as columns",
+)
+COL2IM = register(
+    "col2im", "Col2ImBackward0",
+    forward=_col2im,
+    vjp=lambda xp, g, ans, cols, *, output_size, kernel, dilation, padding, stride: _im2col(
+        xp, g, kernel=kernel, dilation=dilation, padding=padding, stride=stride),
+    mirror=lambda cols, **geometry: _col2im(NUMPY, cols, **geometry),
+    kind="shape", domain=(REAL,),
+    examples=((((1, 8, 4),), {"output_size": (3, 3), "kernel": (2, 2), "dilation": (1, 1),
+                              "padding": (0, 0), "stride": (1, 1)}),),
+    doc="F.fold (col2im): columns summed back into an image",
+)
 
 
 def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     """The sliding ``kernel_size`` blocks of an (N, C, H, W) input as columns:
-    (N, C * kh * kw, L), L the number of blocks (im2col). Gathers by index, so the
-    gradient sums overlapping blocks."""
-    from symgrad.ops.compose import pad
-
-    k, d = _pair("kernel_size", kernel_size), _pair("dilation", dilation)
-    p, s = _pair("padding", padding), _pair("stride", stride)
+    (N, C * kh * kw, L), L the number of blocks (im2col)."""
+    geometry = {"kernel": _pair("kernel_size", kernel_size),
+                "dilation": _pair("dilation", dilation), "padding": _pair("padding", padding),
+                "stride": _pair("stride", stride)}
     if input.dim() not in (3, 4):
         raise RuntimeError(f"Input Error: Only 3D or 4D input Tensors are supported "
                            f"(got {input.dim()}D)")
-    x = input if input.dim() == 4 else input.unsqueeze(0)
-    rows, cols, _ = _block_index(tuple(x.shape[2:]), k, d, p, s)
-    if p != (0, 0):
-        x = pad(x, (p[1], p[1], p[0], p[0]))
-    idx_r, idx_c = Tensor._wrap(rows.astype(np.int64)), Tensor._wrap(cols.astype(np.int64))
-    blocks = x[:, :, idx_r, idx_c]
-    out = blocks.reshape(x.shape[0], x.shape[1] * k[0] * k[1], rows.shape[1])
-    return out if input.dim() == 4 else out.squeeze(0)
+    _blocks(tuple(input.shape[-2:]), **geometry)     # the size check, before recording
+    return apply(IM2COL, input, **geometry)
 
 
 def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     """The adjoint of ``unfold``: columns (N, C * kh * kw, L) summed back into an
     (N, C, H, W) image, overlapping entries added (col2im)."""
-    k, d = _pair("kernel_size", kernel_size), _pair("dilation", dilation)
-    p, s = _pair("padding", padding), _pair("stride", stride)
-    size = _pair("output_size", output_size)
+    geometry = {"output_size": _pair("output_size", output_size),
+                "kernel": _pair("kernel_size", kernel_size),
+                "dilation": _pair("dilation", dilation), "padding": _pair("padding", padding),
+                "stride": _pair("stride", stride)}
     if input.dim() not in (2, 3):
         raise RuntimeError(f"Input Error: Only unbatched (2D) or batched (3D) input Tensors "
                            f"are supported (got {input.dim()}D)")
-    x = input if input.dim() == 3 else input.unsqueeze(0)
-    rows, cols, padded = _block_index(size, k, d, p, s)
-    n, ckk, length = x.shape
-    if ckk % (k[0] * k[1]) or length != rows.shape[1]:
+    idx = _blocks(geometry["output_size"], geometry["kernel"], geometry["dilation"],
+                  geometry["padding"], geometry["stride"])
+    ckk, length = input.shape[-2], input.shape[-1]
+    if ckk % idx.shape[0] or length != idx.shape[1]:
         raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the "
                            f"product of kernel_size, and dimension 2 to match the calculated "
-                           f"number of sliding blocks {rows.shape[1]}, but got input.size(1)="
+                           f"number of sliding blocks {idx.shape[1]}, but got input.size(1)="
                            f"{ckk} and input.size(2)={length}.")
-    c = ckk // (k[0] * k[1])
-    flat = Tensor._wrap((rows * padded[1] + cols).reshape(-1).astype(np.int64))
-    canvas = Tensor._wrap(np.zeros((n, c, padded[0] * padded[1]), dtype=x._data.dtype))
-    out = canvas.index_add(2, flat, x.reshape(n, c, -1))
-    out = out.reshape(n, c, padded[0], padded[1])
-    out = out[:, :, p[0]:p[0] + size[0], p[1]:p[1] + size[1]]
-    return out if input.dim() == 3 else out.squeeze(0)
+    return apply(COL2IM, input, **geometry)

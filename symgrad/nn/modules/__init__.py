@@ -12,7 +12,12 @@ from symgrad.nn.modules.activation import __all__ as _activations
 from symgrad.nn.modules.loss import *
 from symgrad.nn.modules.loss import __all__ as _losses
 from symgrad.nn.modules.normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, Embedding,
-                                              GroupNorm, LayerNorm)
+                                              GroupNorm, InstanceNorm1d, InstanceNorm2d,
+                                              InstanceNorm3d, LayerNorm, RMSNorm)
+from symgrad.nn.modules.distance import CosineSimilarity, PairwiseDistance
+from symgrad.nn.modules.fold import Fold, Unfold
+from symgrad.nn.modules.padding import *
+from symgrad.nn.modules.padding import __all__ as _pads
 from symgrad.nn.modules.conv import *
 from symgrad.nn.modules.conv import __all__ as _convs
 from symgrad.nn.modules.pooling import *
@@ -26,6 +31,8 @@ __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", 
            "Identity",
            "Linear", "Bilinear", "Flatten", "Unflatten", "Dropout", "Dropout1d", "Dropout2d",
            "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "LayerNorm", "Embedding",
-           "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm",
+           "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "InstanceNorm1d",
+           "InstanceNorm2d", "InstanceNorm3d", "RMSNorm", "CosineSimilarity", "PairwiseDistance",
+           "Fold", "Unfold", *_pads,
            *_activations, *_losses, *_convs, *_pools,
            "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder", *_rnns]

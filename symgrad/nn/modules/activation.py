@@ -13,7 +13,7 @@ from symgrad.tensor import Tensor
 __all__ = ["ReLU", "ReLU6", "Hardtanh", "LeakyReLU", "ELU", "CELU", "SELU", "GELU", "SiLU",
            "Mish", "Sigmoid", "Tanh", "LogSigmoid", "Softsign", "Tanhshrink", "Softplus",
            "Softmax", "LogSoftmax", "Softmin", "Hardsigmoid", "Hardswish", "Threshold",
-           "Hardshrink", "Softshrink", "PReLU", "RReLU", "GLU"]
+           "Hardshrink", "Softshrink", "PReLU", "RReLU", "GLU", "Softmax2d"]
 
 
 def _inplace(inplace: bool, first: bool = False) -> str:
@@ -186,6 +186,16 @@ class Softmax(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+class Softmax2d(Module):
+    """Softmax over the channels (dimension -3) of a (C, H, W) or (N, C, H, W) input."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.dim() not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.dim()}D "
+                             f"instead")
+        return F.softmax(input, -3)
 
 
 class LogSoftmax(Softmax):
