@@ -105,8 +105,9 @@ mod("InstanceNorm3d[stats,momentum None]", lambda nn: nn.InstanceNorm3d(
 mod("RMSNorm", lambda nn: nn.RMSNorm(4), rn(2, 3, 4))
 mod("RMSNorm[eps,noaffine]", lambda nn: nn.RMSNorm((3, 4), eps=1e-3, elementwise_affine=False),
     rn(2, 3, 4))
-for _k, _d, _shape in (("Zero", 1, (2, 3, 4)), ("Zero", 2, (2, 3, 4, 4)), ("Constant", 1, (2, 3, 4)),
-                       ("Constant", 3, (1, 2, 3, 3, 3)), ("Reflection", 1, (2, 3, 4)),
+for _k, _d, _shape in (("Zero", 1, (2, 3, 4)), ("Zero", 2, (2, 3, 4, 4)),
+                       ("Constant", 1, (2, 3, 4)), ("Constant", 3, (1, 2, 3, 3, 3)),
+                       ("Reflection", 1, (2, 3, 4)),
                        ("Reflection", 2, (2, 3, 4, 4)), ("Replication", 2, (2, 3, 4, 4)),
                        ("Replication", 3, (1, 2, 3, 3, 3)), ("Circular", 1, (2, 3, 4)),
                        ("Circular", 2, (2, 3, 4, 4))):

@@ -36,8 +36,6 @@ KNOWN = {
 for _r in ("mean", "sum", "none"):
     KNOWN[f"l1_loss[{_r}]"] = ({"edges"}, "symgrad's one l1 node has both inputs as edges; "
                                           "PyTorch's abs node has a SubBackward0 edge")
-    KNOWN[f"multilabel_margin_loss[{_r}]"] = ({"names", "edges"},
-                                              _COMPOSED + " (MultilabelMarginLossBackward0)")
     KNOWN[f"poisson_nll_loss[nolog,full,{_r}]"] = ({"edges"}, "PyTorch masked_fill, symgrad "
                                                              "where for Stirling's term")
 

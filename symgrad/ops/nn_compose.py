@@ -15,8 +15,10 @@ from symgrad.ops import compose as co
 from symgrad.ops import elementwise as ew
 from symgrad.ops import reduction as red
 from symgrad.ops import shape as sh
+from symgrad.ops._apply import apply
+from symgrad.ops._record import REAL, register
+from symgrad.ops._util import sp
 from symgrad.ops.pooling import avg_pool2d, avg_pool3d
-from symgrad.ops.scatter import take_along_dim
 from symgrad.tensor import Tensor, as_tensor
 
 __all__ = ["local_response_norm", "triplet_margin_with_distance_loss",
@@ -82,6 +84,71 @@ def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative
 
 
 # ================================================================ multilabel margin loss
+# ================================================================ multi-label margin
+# One node, as PyTorch's MultilabelMarginLossBackward0: per sample, the sum over target
+# classes y_j and non-target classes i of max(0, 1 - (x[y_j] - x[i])), divided by C.
+# ``labels`` (N, J) are the target classes (0 past the first -1), ``pairs`` (N, J, C) marks
+# the (target, non-target) pairs that count; both are parameters, not differentiated.
+def _ml_margins(xp, x, labels):
+    x2 = xp.reshape(x, (1, -1)) if x.ndim <= 1 else x
+    scores = xp.take_along_axis(x2, labels, axis=1)                          # (N, J)
+    return 1 - xp.expand_dims(scores, 2) + xp.expand_dims(x2, 1)            # (N, J, C)
+
+
+def _ml_reduce(xp, loss, x, reduction):
+    if x.ndim <= 1 and reduction == "none":
+        return xp.reshape(loss, ())
+    if reduction == "none":
+        return loss
+    total = xp.sum(loss)
+    return total if reduction == "sum" else total / loss.shape[0]
+
+
+def _multilabel_margin(xp, x, *, labels, pairs, reduction):
+    m = _ml_margins(xp, x, labels)
+    hinge = xp.where(pairs, m, 0)
+    hinge = xp.where(xp.greater(hinge, 0), hinge, 0)
+    return _ml_reduce(xp, xp.sum(hinge, axis=(1, 2)) / m.shape[2], x, reduction)
+
+
+def _multilabel_margin_vjp(xp, g, ans, x, *, labels, pairs, reduction):
+    m = _ml_margins(xp, x, labels)
+    n, c = m.shape[0], m.shape[2]
+    active = xp.where(xp.greater(xp.where(pairs, m, 0), 0), m * 0 + 1, 0)  # m's dtype
+    rows = xp.reshape(g, (-1, 1)) if reduction == "none" else (g / n if reduction == "mean"
+                                                               else g)
+    onehot = np.zeros(m.shape, dtype=np.int8)                               # y_j as a row
+    np.put_along_axis(onehot, labels[:, :, None], 1, axis=2)
+    toward = xp.sum(active, axis=1) - xp.sum(xp.expand_dims(xp.sum(active, axis=2), 2)
+                                             * onehot, axis=1)
+    return xp.reshape(rows * toward / c, tuple(x.shape))
+
+
+def _multilabel_margin_mirror(x, *, labels, pairs, reduction):
+    x2 = x.reshape(1, -1) if x.ndim <= 1 else x
+    n, c = x2.shape
+    loss = np.empty(n, dtype=object)
+    for r in range(n):
+        loss[r] = sum((sp.Max(0, 1 - x2[r, labels[r, j]] + x2[r, i])
+                       for j in range(labels.shape[1]) for i in range(c) if pairs[r, j, i]),
+                      sp.Integer(0)) / c
+    return _ml_reduce(np, loss, x, reduction)
+
+
+MULTILABEL_MARGIN = register(
+    "multilabel_margin_loss", "MultilabelMarginLossBackward0",
+    forward=_multilabel_margin,
+    vjp=_multilabel_margin_vjp,
+    mirror=_multilabel_margin_mirror,
+    kind="loss", domain=(REAL,),
+    examples=((((2, 3),), {"labels": np.array([[2, 0], [1, 0]]),
+                           "pairs": np.array([[[1, 1, 0], [0, 1, 0]], [[1, 0, 1], [0, 0, 0]]],
+                                             dtype=bool), "reduction": "mean"}),
+              (((3,),), {"labels": np.array([[1]]), "pairs": np.array([[[1, 0, 1]]], dtype=bool),
+                         "reduction": "none"})),
+)
+
+
 def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                            reduction: str = "mean") -> Tensor:
     """Per sample ``sum over targets j and non-targets i of max(0, 1 - (x[y_j] - x[i]))
@@ -93,25 +160,20 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
     if x.dim() not in (0, 1, 2) or tuple(t.shape) != tuple(x.shape):
         raise RuntimeError(f"inconsistent target size: {list(t.shape)} for input of size: "
                            f"{list(x.shape)}")
-    one_d = x.dim() <= 1
-    x2 = sh.reshape(x, (1, -1)) if one_d else x
-    tgt = t._data.reshape(x2.shape).astype(np.int64)
-    c = x2.shape[1]
+    shape2 = (1, max(x.numel(), 1)) if x.dim() <= 1 else tuple(x.shape)
+    tgt = t._data.reshape(shape2).astype(np.int64)
+    c = shape2[1]
     if ((tgt < -1) | (tgt >= c)).any():
         raise RuntimeError("argument #2 'target' is out of range")
     valid = np.cumprod(tgt >= 0, axis=1).astype(bool)          # before the first -1
     labels = np.where(valid, tgt, 0)
-    is_target = np.zeros(x2.shape, dtype=bool)
-    rows = np.broadcast_to(np.arange(x2.shape[0])[:, None], tgt.shape)
+    is_target = np.zeros(shape2, dtype=bool)
+    rows = np.broadcast_to(np.arange(shape2[0])[:, None], tgt.shape)
     is_target[rows[valid], labels[valid]] = True
-    scores = take_along_dim(x2, _const(labels), 1)               # x[y_j]: (N, J)
-    margins = ew.add(ew.sub(1.0, sh.unsqueeze(scores, 2)), sh.unsqueeze(x2, 1))  # (N, J, C)
-    pairs = _const(valid[:, :, None] & ~is_target[:, None, :])
-    hinge = ew.where(pairs, ew.relu(margins), 0.0)
-    loss = ew.div(red.sum(hinge, (1, 2)), c)
-    if one_d:
-        loss = sh.reshape(loss, ())
-    return _reduce(loss, reduction)
+    pairs = valid[:, :, None] & ~is_target[:, None, :]
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return apply(MULTILABEL_MARGIN, x, labels=labels, pairs=pairs, reduction=reduction)
 
 
 # ================================================================ embedding bag
