@@ -227,6 +227,51 @@ mod("BCELoss[weight]", lambda nn: nn.BCELoss(weight=_t(nn, _W)), _R.uniform(.1, 
     _R.uniform(0, 1, (3, 4)))
 
 
+# ------------------------------------------------------------------ misuse
+MODULE_MISUSES: list[ModCase] = [
+    ModCase("Linear[in features]", lambda nn: nn.Linear(4, 3), (rn(2, 5),)),
+    ModCase("Conv2d[channels]", lambda nn: nn.Conv2d(3, 4, 3), (rn(1, 2, 5, 5),)),
+    ModCase("Conv2d[too small]", lambda nn: nn.Conv2d(1, 1, 5), (rn(1, 1, 3, 3),)),
+    ModCase("BatchNorm1d[dims]", lambda nn: nn.BatchNorm1d(3), (rn(2, 3, 4, 5),)),
+    ModCase("BatchNorm2d[dims]", lambda nn: nn.BatchNorm2d(3), (rn(2, 3, 4),)),
+    ModCase("BatchNorm1d[channels]", lambda nn: nn.BatchNorm1d(3), (rn(4, 2),)),
+    ModCase("BatchNorm1d[one sample]", lambda nn: nn.BatchNorm1d(3), (rn(1, 3),)),
+    ModCase("InstanceNorm1d[dims]", lambda nn: nn.InstanceNorm1d(3), (rn(2, 3, 4, 5),)),
+    ModCase("InstanceNorm2d[channels]", lambda nn: nn.InstanceNorm2d(3, affine=True),
+            (rn(2, 4, 3, 3),)),
+    ModCase("LayerNorm[shape]", lambda nn: nn.LayerNorm(5), (rn(2, 4),)),
+    ModCase("GroupNorm[divisible]", lambda nn: nn.GroupNorm(3, 4), ()),
+    ModCase("Embedding[out of range]", lambda nn: nn.Embedding(3, 2), (np.array([0, 3]),)),
+    ModCase("Embedding[float index]", lambda nn: nn.Embedding(3, 2), (rn(2),)),
+    ModCase("CrossEntropyLoss[float target]", lambda nn: nn.CrossEntropyLoss(),
+            (rn(2, 3), rn(2))),
+    ModCase("NLLLoss[batch]", lambda nn: nn.NLLLoss(), (rn(2, 3), ints(3, 3))),
+    ModCase("MSELoss[reduction]", lambda nn: nn.MSELoss(reduction="avg"), (rn(2), rn(2))),
+    ModCase("LSTM[input size]", lambda nn: nn.LSTM(3, 4), (rn(5, 2, 4),)),
+    ModCase("RNN[dims]", lambda nn: nn.RNN(3, 4), (rn(5, 2, 3, 1),)),
+    ModCase("MaxPool2d[too small]", lambda nn: nn.MaxPool2d(3), (rn(1, 1, 2, 2),)),
+    ModCase("PixelShuffle[channels]", lambda nn: nn.PixelShuffle(2), (rn(1, 3, 2, 2),)),
+    ModCase("ReflectionPad1d[too big]", lambda nn: nn.ReflectionPad1d(3), (rn(1, 2, 3),)),
+    ModCase("ConstantPad2d[tuple]", lambda nn: nn.ConstantPad2d((1, 2, 3), 0.0),
+            (rn(1, 2, 3),)),
+    ModCase("Softmax2d[dims]", lambda nn: nn.Softmax2d(), (rn(2, 3),)),
+    ModCase("Unflatten[sizes]", lambda nn: nn.Unflatten(1, (2, 3)), (rn(2, 4),)),
+    ModCase("MultiheadAttention[heads]", lambda nn: nn.MultiheadAttention(5, 2), ()),
+]
+
+
+def module_misuse_outcome(lib: str, c: ModCase):
+    """The error (type name, message) building the module or calling it raises, or None."""
+    m = _lib(lib)
+    try:
+        module = c.build(m.nn)
+        if c.inputs:
+            module(*[m.tensor(a) for a in c.inputs])
+    except Exception as e:  # noqa: BLE001 - compared
+        return type(e).__name__, str(e)
+    return None
+
+
 # ------------------------------------------------------------------ running
 def _lib(name: str):
     if name == "symgrad":

@@ -1164,7 +1164,6 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
                      reduction: str = "mean") -> Tensor:
     """``exp(input) - target * input`` (``log_input``), else ``input - target * log(input +
     eps)``; ``full`` adds Stirling's term ``t log t - t + log(2 pi t) / 2`` where t > 1."""
-    from symgrad.ops.elementwise import where
 
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
@@ -1172,11 +1171,12 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     if log_input:
         loss = input.exp() - target * input
     else:
-        loss = input - target * (input + eps).log()
-    if full:
+        loss = input - target * apply(_ADD_NUMBER, input, eps).log()
+    if full:   # the Scalar products and the masked_fill PyTorch's C++ records
         with np.errstate(divide="ignore", invalid="ignore"):
-            stirling = target * target.log() - target + (2 * math.pi * target).log() * 0.5
-        loss = loss + where(target <= 1, 0.0, stirling)
+            stirling = (target * target.log() - target
+                        + apply(_MUL_NUMBER, apply(_MUL_NUMBER, target, 2 * math.pi).log(), 0.5))
+        loss = loss + stirling.masked_fill(target <= 1, 0.0)
     return _reduced(loss, reduction)
 
 

@@ -14,13 +14,9 @@ __all__ = [f"{kind}Pad{d}d" for kind in ("Zero", "Constant", "Reflection", "Repl
 
 
 def _padding(padding: int | Sequence[int], dims: int) -> tuple[int, ...]:
-    """An int pads every side; a sequence gives (left, right, top, bottom, front, back)."""
-    if isinstance(padding, int):
-        return (padding,) * (2 * dims)
-    padding = tuple(padding)
-    if len(padding) != 2 * dims:
-        raise ValueError(f"Padding must be an int or a {2 * dims}-tuple, got {padding}")
-    return padding
+    """An int pads every side; a sequence gives (left, right, top, bottom, front, back),
+    checked by F.pad when used (as PyTorch)."""
+    return (padding,) * (2 * dims) if isinstance(padding, int) else tuple(padding)
 
 
 class _PadNd(Module):
