@@ -20,9 +20,12 @@ KNOWN = {
     "bilinear": ({"edges"}, "PyTorch: TrilinearBackward0 under views; symgrad one einsum"),
     "bilinear[nobias]": ({"names", "edges"}, "PyTorch: TrilinearBackward0; symgrad einsum"),
     "linear[nobias]": ({"edges"}, "PyTorch folds a 3-d input to mm; symgrad one matmul node"),
-    "prelu[1]": ({"edges"}, "PyTorch views a one-entry weight before its PreluKernel node"),
-    "cosine_similarity": ({"edges"}, "PyTorch clamps cloned norms; symgrad the norm nodes"),
+    "cosine_similarity": ({"edges"}, "on purpose: PyTorch clamps cloned norms in place, "
+                          "which a mirror replay cannot see; symgrad records the clamp"),
     "cosine_similarity[dim0]": ({"edges"}, "as cosine_similarity"),
+    "cosine_similarity[zero row]": ({"edges", "second"}, "as cosine_similarity; at a zero "
+                                    "vector PyTorch's second derivative is nan (its norm's "
+                                    "0/0), symgrad's the finite one of x / eps"),
     "pdist": ({"names", "edges"}, _COMPOSED + " (PdistBackward0)"),
     "conv_tbc": ({"names", "edges"}, _COMPOSED + " (ConvTbcBackward0)"),
     "pad[circular]": ({"edges"}, "PyTorch writes circular padding through CopySlices chains"),

@@ -240,7 +240,10 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         if ndim == 0 or n != channels:
             raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
                                f"parameter numbers = {n} and channel size = {channels}.")
-        weight = weight.reshape((n,) + (1,) * (ndim - 2))
+    if ndim == 0:      # viewed to broadcast over the channels (dimension 1), as PyTorch
+        weight = weight.reshape(())
+    elif ndim >= 2:
+        weight = weight.reshape((1, n) + (1,) * (ndim - 2))
     return apply(PRELU, input, weight)
 
 
