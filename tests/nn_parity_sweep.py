@@ -144,7 +144,13 @@ case("batch_norm[train4d]", rn(2, 3, 2, 2), ND(rn(3)), ND(pos(3)), rn(3), rn(3),
 case("batch_norm[eval]", rn(4, 3, 2), ND(rn(3)), ND(pos(3)), rn(3), rn(3))
 case("batch_norm[nostats]", rn(4, 3), None, None, training=True,
      call=lambda F, x: F.batch_norm(x, None, None, training=True))
+case("batch_norm[train,updated stats]", rn(4, 3, 2), ND(rn(3)), ND(pos(3)),
+     call=lambda F, x, rm, rv: (F.batch_norm(x, rm, rv, training=True, momentum=0.3), rm, rv))
 case("instance_norm", rn(2, 3, 4))
+case("instance_norm[updated stats]", rn(2, 3, 4), ND(rn(3)), ND(pos(3)),
+     call=lambda F, x, rm, rv: (F.instance_norm(x, rm, rv, momentum=0.2), rm, rv))
+case("instance_norm[running stats]", rn(2, 3, 4), ND(rn(3)), ND(pos(3)), rn(3), rn(3),
+     call=lambda F, x, rm, rv, w, b: F.instance_norm(x, rm, rv, w, b, use_input_stats=False))
 case("instance_norm[affine]", rn(2, 3, 4), None, None, rn(3), rn(3))
 case("group_norm", rn(2, 4, 3), 2, rn(4), rn(4))
 case("group_norm[noaffine]", rn(2, 4, 3, 2), 4)
