@@ -284,6 +284,59 @@ case("embedding_bag", ints(6, 2, 3), rn(6, 4), second=False)
 case("embedding_bag[sum]", ints(6, 2, 3), rn(6, 4), mode="sum")
 case("embedding_bag[max]", ints(6, 2, 3), rn(6, 4), mode="max", second=False)
 
+# ------------------------------------------------------------------ edges of the options
+case("interpolate[nearest,1.7]", rn(1, 2, 5, 4), scale_factor=1.7)
+case("interpolate[bilinear,recompute]", rn(1, 2, 5, 4), scale_factor=(1.7, 0.6),
+     mode="bilinear", recompute_scale_factor=True)
+case("interpolate[bilinear,antialias]", rn(1, 2, 8, 8), size=(3, 5), mode="bilinear",
+     antialias=True)
+case("interpolate[bicubic,antialias]", rn(1, 2, 8, 8), size=(3, 5), mode="bicubic",
+     antialias=True)
+case("interpolate[area,3d]", rn(1, 2, 6, 6, 4), size=(3, 2, 3), mode="area")
+case("interpolate[linear,down]", rn(2, 3, 9), size=4, mode="linear")
+case("pad[negative]", rn(2, 3, 6), (-1, 2))
+case("pad[replicate3d]", rn(1, 2, 3, 3, 3), (1, 0, 2, 1, 0, 1), mode="replicate")
+case("pad[reflect3d]", rn(1, 2, 3, 3, 3), (1, 0, 2, 1, 0, 1), mode="reflect")
+case("pad[circular3d]", rn(1, 2, 3, 3, 3), (1, 0, 2, 1, 0, 1), mode="circular")
+case("nll_loss[all ignored]", rn(2, 3), np.array([1, 1]),
+     call=lambda F, x, t: F.nll_loss(x, t, ignore_index=1))
+case("cross_entropy[4d,w,ii]", rn(2, 3, 2, 2), ints(3, 2, 2, 2), pos(3),
+     call=lambda F, x, t, w: F.cross_entropy(x, t, w, ignore_index=0))
+case("cross_entropy[extreme]", rn(3, 4) * 800, ints(4, 3))
+case("log_softmax[extreme]", rn(3, 4) * 800, dim=1)
+case("softmax[dtype f32]", rn(3, 4), dim=1, dtype=None, f32=False,
+     call=lambda F, x: F.softmax(x, 1, dtype=__import__("symgrad").float32)
+     if type(x).__module__.startswith("symgrad") else F.softmax(
+         x, 1, dtype=__import__("torch").float32), rtol=1e-6, second=False)
+case("binary_cross_entropy[0 and 1]", np.array([0.0, 1.0, 0.5]), np.array([0.0, 1.0, 0.25]),
+     skip={"grad", "second"})
+case("softplus[large]", rn(3, 4) * 40)
+case("smooth_l1_loss[beta0]", rn(3, 4), rn(3, 4), beta=0.0)
+case("gaussian_nll_loss[tiny var]", rn(3, 4), rn(3, 4), np.full((3, 4), 1e-9))
+case("kl_div[logtarget,batchmean]", rn(3, 4), rn(3, 4), log_target=True,
+     reduction="batchmean")
+case("one_hot[classes]", ints(3, 4), num_classes=5, f32=False)
+case("embedding[max_norm]", ints(6, 2, 3), rn(6, 4) * 3, max_norm=1.0, second=False)
+case("embedding[scale_grad_by_freq]", np.array([[0, 1, 1], [1, 2, 0]]), rn(6, 4),
+     scale_grad_by_freq=True, second=False)
+case("max_pool1d[ceil]", rn(2, 3, 9), 2, stride=2, ceil_mode=True)
+case("avg_pool2d[ceil,pad]", rn(1, 2, 5, 5), 2, stride=2, padding=1, ceil_mode=True)
+case("max_unpool2d[output_size]", rn(1, 1, 2, 2), np.array([[[[0, 3], [10, 15]]]]),
+     call=lambda F, x, i: F.max_unpool2d(x, i, 2, output_size=(5, 5)))
+case("local_response_norm[2d]", rn(2, 5, 3, 3), 3, alpha=0.1, beta=0.5, k=2.0)
+case("conv2d[valid,dil,stride]", rn(1, 2, 7, 7), rn(3, 2, 3, 3), None, 2, "valid", 2,
+     call=lambda F, x, w: F.conv2d(x, w, None, 2, 0, 2))
+case("triplet_margin_with_distance_loss[swap,fn]", rn(3, 4), rn(3, 4), rn(3, 4),
+     call=lambda F, a, p, n: F.triplet_margin_with_distance_loss(
+         a, p, n, distance_function=lambda x, y: (x - y).abs().sum(-1), swap=True,
+         margin=0.5))
+case("dropout[inplace,p1]", rn(3, 4), call=lambda F, x: F.dropout(x.clone(), 1.0, True, True))
+case("hardtanh_[range]", rn(3, 4), call=lambda F, x: F.hardtanh_(x.clone(), -0.2, 0.3))
+case("gelu[none]", rn(3, 4), approximate="none")
+case("group_norm[2d input]", rn(3, 4), 2)
+case("layer_norm[0 eps,big]", rn(2, 5) * 1e3 + 1e4, (5,), eps=0.0)
+
+
 # ------------------------------------------------------------------ dropout family
 for _n in ("dropout", "alpha_dropout", "feature_alpha_dropout", "dropout1d", "dropout2d",
            "dropout3d"):

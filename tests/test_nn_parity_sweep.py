@@ -30,6 +30,12 @@ KNOWN = {
     "conv_tbc": ({"names", "edges"}, _COMPOSED + " (ConvTbcBackward0)"),
     "pad[circular]": ({"edges"}, "PyTorch writes circular padding through CopySlices chains"),
     "pad[circular2d]": ({"edges"}, "as pad[circular]"),
+    "pad[circular3d]": ({"edges"}, "as pad[circular]"),
+    "smooth_l1_loss[beta0]": ({"edges"}, "PyTorch takes l1_loss there: as l1_loss below"),
+    "embedding[scale_grad_by_freq]": ({"forward", "names", "edges", "grad", "f32"},
+                                      "not supported (NotImplementedError): its gradient is "
+                                      "no derivative of the forward, so no rule could agree "
+                                      "with the SymPy mirror"),
     "scaled_dot_product_attention": ({"edges"}, "PyTorch's math kernel uses bmm on views"),
     "scaled_dot_product_attention[causal]": ({"edges"}, "as scaled_dot_product_attention"),
     "embedding_bag": ({"names", "edges"}, _COMPOSED + " (EmbeddingBagBackward0)"),
