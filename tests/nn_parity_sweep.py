@@ -292,6 +292,10 @@ case("interpolate[bilinear,antialias]", rn(1, 2, 8, 8), size=(3, 5), mode="bilin
      antialias=True)
 case("interpolate[bicubic,antialias]", rn(1, 2, 8, 8), size=(3, 5), mode="bicubic",
      antialias=True)
+case("interpolate[bilinear,antialias,up,ac]", rn(1, 2, 3, 4), size=(7, 5), mode="bilinear",
+     antialias=True, align_corners=True)
+case("interpolate[bicubic,antialias,scale]", rn(2, 1, 9, 7), scale_factor=0.4, mode="bicubic",
+     antialias=True)
 case("interpolate[area,3d]", rn(1, 2, 6, 6, 4), size=(3, 2, 3), mode="area")
 case("interpolate[linear,down]", rn(2, 3, 9), size=4, mode="linear")
 case("pad[negative]", rn(2, 3, 6), (-1, 2))
@@ -404,6 +408,8 @@ misuse("pad[bad mode]", rn(1, 2, 3), call=lambda F, x: F.pad(x, (1, 1), mode="wr
 misuse("kl_div[bad reduction]", rn(3), prob(3),
        call=lambda F, x, y: F.kl_div(x, y, reduction="bogus"))
 misuse("interpolate[bad mode]", rn(1, 2, 3), call=lambda F, x: F.interpolate(x, 4, mode="cube"))
+misuse("interpolate[antialias linear]", rn(1, 2, 6),
+       call=lambda F, x: F.interpolate(x, 3, mode="linear", antialias=True))
 misuse("interpolate[no size]", rn(1, 2, 3), call=lambda F, x: F.interpolate(x))
 misuse("multi_margin_loss[p3]", rn(2, 3), ints(3, 2),
        call=lambda F, x, t: F.multi_margin_loss(x, t, p=3))
