@@ -1,6 +1,6 @@
 """The records that stand for PyTorch's fused nodes (NativeBatchNormBackward0,
 NativeGroupNormBackward0, GluBackward0, Im2ColBackward0, Col2ImBackward0,
-MultiMarginLossBackward0, MultilabelMarginLossBackward0) and the Scalar-node compositions
+MultiMarginLossBackward0, MultilabelMarginLossBackward0, PdistBackward0) and the Scalar-node compositions
 are checked by the verifier against SymPy like every other op: exact gradients agree."""
 
 import numpy as np
@@ -30,6 +30,7 @@ CASES = {
     "multi_margin": (lambda x: F.multi_margin_loss(x, sg.tensor([0, 2]), p=2), (_t(2, 3),)),
     "multilabel_margin": (lambda x: F.multilabel_margin_loss(
         x, sg.tensor([[2, 0, -1], [1, -1, 0]])), (_t(2, 3),)),
+    "pdist": (lambda x: F.pdist(x).tanh().sum() + F.pdist(x, 1).sum(), (_t(3, 2),)),
     "rms_norm": (lambda x: F.rms_norm(x, (3,)).tanh().sum(), (_t(2, 3),)),
     "cross_entropy_smoothing": (lambda x: F.cross_entropy(x, sg.tensor([0, 2]),
                                                           label_smoothing=0.1), (_t(2, 3),)),

@@ -1,13 +1,15 @@
 """nn.functional's normalizations, distance helpers and sliding blocks: batch_norm,
 instance_norm, group_norm, rms_norm, pdist, bilinear, unfold and fold.
 
-batch_norm, group_norm, unfold (im2col) and fold (col2im) are one record each, as PyTorch's
-NativeBatchNormBackward0, NativeGroupNormBackward0, Im2ColBackward0 and Col2ImBackward0
-(users print ``grad_fn``); instance_norm is batch_norm over the (sample, channel) pairs, as
+batch_norm, group_norm, pdist, unfold (im2col) and fold (col2im) are one record each, as
+PyTorch's NativeBatchNormBackward0, NativeGroupNormBackward0, PdistBackward0, Im2ColBackward0
+and Col2ImBackward0 (users print ``grad_fn``); instance_norm is batch_norm over the (sample, channel) pairs, as
 PyTorch computes it. The others are composed of recorded ops.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -274,11 +276,49 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     return out if weight is None else out * weight
 
 
+# pdist: the p-norm distances between the rows i < j of an (N, M) input, one node as
+# PyTorch's PdistBackward0: the vector norm's record on the row differences, its gradient
+# added back to row i and taken from row j.
+def _pair_norm(p: float):
+    from symgrad.ops import reduction as red
+
+    if p == math.inf:
+        return red.NORM_INF, {}
+    return (red.NORM0, {}) if p == 0 else (red.NORM, {"ord": int(p) if float(p).is_integer()
+                                                      else p})
+
+
+def _pdist(xp, x, *, rows, cols, p):
+    op, params = _pair_norm(p)
+    return op.forward(xp, x[rows] - x[cols], dim=(1,), **params)
+
+
+def _pdist_vjp(xp, g, ans, x, *, rows, cols, p):
+    op, params = _pair_norm(p)
+    gd = op.vjp[0](xp, xp.expand_dims(g, 1), xp.expand_dims(ans, 1), x[rows] - x[cols],
+                   dim=(1,), keepdim=True, **params)
+    return (xp.index_add(tuple(x.shape), (rows,), gd, like=gd)
+            - xp.index_add(tuple(x.shape), (cols,), gd, like=gd))
+
+
+def _pdist_mirror(x, *, rows, cols, p):
+    op, params = _pair_norm(p)
+    return op.mirror(x[rows] - x[cols], dim=(1,), **params)
+
+
+PDIST = register(
+    "pdist", "PdistBackward0",
+    forward=_pdist, vjp=_pdist_vjp, mirror=_pdist_mirror,
+    kind="reduction", domain=(REAL,),
+    examples=(tuple((((3, 2),), {"rows": np.array([0, 0, 1]), "cols": np.array([1, 2, 2]),
+                                 "p": p}) for p in (2, 1, math.inf))),
+    doc="F.pdist: p-norm distances between the rows i < j",
+)
+
+
 def pdist(input: Tensor, p: float = 2) -> Tensor:
     """The ``p``-norm distances between the rows of an (N, M) input, for each pair i < j
     in row-major order (the upper triangle of ``cdist(input, input)``)."""
-    from symgrad.ops.reduction import vector_norm
-
     if input.dim() != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
     if p < 0:
@@ -286,8 +326,7 @@ def pdist(input: Tensor, p: float = 2) -> Tensor:
     if input._data.dtype.kind != "f" and input._data.dtype != object:
         raise RuntimeError(f"pdist only supports floating-point dtypes, got {type_name(input)}")
     i, j = np.triu_indices(input.shape[0], k=1)
-    rows = Tensor._wrap(i.astype(np.int64)), Tensor._wrap(j.astype(np.int64))
-    return vector_norm(input[rows[0]] - input[rows[1]], p, 1)
+    return apply(PDIST, input, rows=i.astype(np.int64), cols=j.astype(np.int64), p=float(p))
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None
