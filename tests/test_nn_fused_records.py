@@ -1,6 +1,6 @@
 """The records that stand for PyTorch's fused nodes (NativeBatchNormBackward0,
-NativeGroupNormBackward0, GluBackward0, Im2ColBackward0, Col2ImBackward0,
-MultiMarginLossBackward0, MultilabelMarginLossBackward0, PdistBackward0) and the Scalar-node compositions
+NativeGroupNormBackward0, GluBackward0, Im2ColBackward0, Col2ImBackward0, PdistBackward0,
+MultiMarginLossBackward0, MultilabelMarginLossBackward0) and the Scalar-node compositions
 are checked by the verifier against SymPy like every other op: exact gradients agree."""
 
 import numpy as np

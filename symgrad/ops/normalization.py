@@ -2,9 +2,10 @@
 instance_norm, group_norm, rms_norm, pdist, bilinear, unfold and fold.
 
 batch_norm, group_norm, pdist, unfold (im2col) and fold (col2im) are one record each, as
-PyTorch's NativeBatchNormBackward0, NativeGroupNormBackward0, PdistBackward0, Im2ColBackward0
-and Col2ImBackward0 (users print ``grad_fn``); instance_norm is batch_norm over the (sample, channel) pairs, as
-PyTorch computes it. The others are composed of recorded ops.
+PyTorch's NativeBatchNormBackward0, NativeGroupNormBackward0, PdistBackward0,
+Im2ColBackward0 and Col2ImBackward0 (users print ``grad_fn``); instance_norm is batch_norm
+over the (sample, channel) pairs, as PyTorch computes it. The others are composed of
+recorded ops.
 """
 
 from __future__ import annotations
