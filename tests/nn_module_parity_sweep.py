@@ -130,6 +130,11 @@ mod("Fold", lambda nn: nn.Fold((4, 5), 2), rn(2, 12, 12))
 mod("LocalResponseNorm", lambda nn: nn.LocalResponseNorm(2), rn(2, 4, 3))
 mod("Embedding", lambda nn: nn.Embedding(6, 3), ints(6, 2, 4))
 mod("Embedding[pad]", lambda nn: nn.Embedding(6, 3, padding_idx=0), ints(6, 2, 4))
+mod("EmbeddingBag", lambda nn: nn.EmbeddingBag(6, 3), ints(6, 2, 4))
+mod("EmbeddingBag[sum,offsets]", lambda nn: nn.EmbeddingBag(6, 3, mode="sum", padding_idx=1),
+    ints(6, 7), np.array([0, 3, 3]))
+mod("EmbeddingBag[max,max_norm]", lambda nn: nn.EmbeddingBag(6, 3, max_norm=1.0, mode="max"),
+    ints(6, 2, 4))
 mod("MaxPool1d", lambda nn: nn.MaxPool1d(2), rn(2, 3, 8))
 mod("MaxPool2d", lambda nn: nn.MaxPool2d(3, stride=2, padding=1), rn(2, 3, 6, 6))
 mod("MaxPool2d[indices]", lambda nn: nn.MaxPool2d(2, return_indices=True), rn(2, 3, 4, 4))
@@ -206,6 +211,9 @@ for _r in _RED:
         rn(3, 4), rn(3, 4), rn(3, 4))
     mod(f"MultiLabelMarginLoss[{_r}]", lambda nn, r=_r: nn.MultiLabelMarginLoss(reduction=r),
         rn(2, 4), np.array([[3, 0, -1, 1], [1, 2, 0, 3]]))
+    mod(f"TripletMarginWithDistanceLoss[{_r}]",
+        lambda nn, r=_r: nn.TripletMarginWithDistanceLoss(reduction=r, swap=True), rn(3, 4),
+        rn(3, 4), rn(3, 4))
     mod(f"MultiLabelSoftMarginLoss[{_r}]",
         lambda nn, r=_r: nn.MultiLabelSoftMarginLoss(reduction=r), rn(3, 4),
         (_R.random((3, 4)) < .5) * 1.0)

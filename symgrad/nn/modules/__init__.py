@@ -12,7 +12,8 @@ from symgrad.nn.modules.activation import __all__ as _activations
 from symgrad.nn.modules.loss import *
 from symgrad.nn.modules.loss import __all__ as _losses
 from symgrad.nn.modules.normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, Embedding,
-                                              GroupNorm, InstanceNorm1d, InstanceNorm2d,
+                                              EmbeddingBag, GroupNorm, InstanceNorm1d,
+                                              InstanceNorm2d,
                                               InstanceNorm3d, LayerNorm, RMSNorm)
 from symgrad.nn.modules.distance import CosineSimilarity, PairwiseDistance
 from symgrad.nn.modules.fold import Fold, Unfold
@@ -32,7 +33,8 @@ __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", 
            "Linear", "Bilinear", "Flatten", "Unflatten", "Dropout", "Dropout1d", "Dropout2d",
            "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "LayerNorm", "Embedding",
            "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "InstanceNorm1d",
-           "InstanceNorm2d", "InstanceNorm3d", "RMSNorm", "CosineSimilarity", "PairwiseDistance",
+           "InstanceNorm2d", "InstanceNorm3d", "RMSNorm", "EmbeddingBag", "CosineSimilarity",
+           "PairwiseDistance",
            "Fold", "Unfold", *_pads,
            *_activations, *_losses, *_convs, *_pools,
            "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder", *_rnns]
