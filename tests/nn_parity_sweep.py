@@ -289,6 +289,13 @@ case("scaled_dot_product_attention[causal]", rn(2, 4, 4), rn(2, 4, 4), rn(2, 4, 
 case("embedding_bag", ints(6, 2, 3), rn(6, 4), second=False)
 case("embedding_bag[sum]", ints(6, 2, 3), rn(6, 4), mode="sum")
 case("embedding_bag[max]", ints(6, 2, 3), rn(6, 4), mode="max", second=False)
+case("embedding_bag[max,dup,empty]", np.array([2, 2, 4, 1]), rn(6, 4), np.array([0, 2, 2]),
+     mode="max", second=False)
+case("embedding_bag[psw,offsets]", np.array([0, 5, 1, 1, 3]), rn(6, 4), np.array([0, 2]),
+     pos(5), call=lambda F, i, w, o, p: F.embedding_bag(i, w, o, mode="sum",
+                                                        per_sample_weights=p))
+case("embedding_bag[mean,pad,last]", np.array([0, 5, 1, 1, 3]), rn(6, 4), np.array([0, 2, 5]),
+     call=lambda F, i, w, o: F.embedding_bag(i, w, o, include_last_offset=True, padding_idx=1))
 
 # ------------------------------------------------------------------ edges of the options
 case("interpolate[nearest,1.7]", rn(1, 2, 5, 4), scale_factor=1.7)

@@ -37,9 +37,6 @@ KNOWN = {
                                       "with the SymPy mirror"),
     "scaled_dot_product_attention": ({"edges"}, "PyTorch's math kernel uses bmm on views"),
     "scaled_dot_product_attention[causal]": ({"edges"}, "as scaled_dot_product_attention"),
-    "embedding_bag": ({"names", "edges"}, _COMPOSED + " (EmbeddingBagBackward0)"),
-    "embedding_bag[sum]": ({"names", "edges"}, _COMPOSED + " (EmbeddingBagBackward0)"),
-    "embedding_bag[max]": ({"names", "edges"}, _COMPOSED + " (EmbeddingBagBackward0)"),
 }
 for _r in ("mean", "sum", "none"):
     KNOWN[f"l1_loss[{_r}]"] = ({"edges"}, "symgrad's one l1 node has both inputs as edges; "

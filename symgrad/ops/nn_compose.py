@@ -9,8 +9,11 @@ already proves; which entries take part (targets, bags, padding) is decided in n
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from symgrad.autograd.grad_mode import no_grad
 from symgrad.ops import compose as co
 from symgrad.ops import elementwise as ew
 from symgrad.ops import reduction as red
@@ -18,6 +21,7 @@ from symgrad.ops import shape as sh
 from symgrad.ops._apply import apply
 from symgrad.ops._record import REAL, register
 from symgrad.ops._util import sp
+from symgrad.ops.namespaces import NUMPY
 from symgrad.ops.pooling import avg_pool2d, avg_pool3d
 from symgrad.tensor import Tensor, as_tensor
 
@@ -206,6 +210,99 @@ def _bags(inp: np.ndarray, offsets, include_last_offset: bool) -> tuple[np.ndarr
     return inp, bag, len(starts)
 
 
+# One node, as PyTorch's EmbeddingBagBackward0: the rows ``weight[idx]`` (times the
+# per-sample weights ``psw`` at positions ``pos``, mode sum) reduced per bag (``bag``, a bag
+# number per row, ``n_bags`` bags) by sum, mean or max; an empty bag gives zeros.
+def _bag_rows(xp, weight, psw, idx, pos):
+    rows = weight[idx]
+    return rows if psw is None else rows * xp.expand_dims(xp.reshape(psw, (-1,))[pos], 1)
+
+
+def _bag_counts(bag, n_bags, like):
+    dt = getattr(getattr(like, "_data", like), "dtype", np.dtype(np.float64))
+    counts = np.maximum(np.bincount(bag, minlength=n_bags), 1)[:, None]
+    return counts.astype(dt) if dt.kind == "f" else counts
+
+
+def _bag_winners(rows, bag, n_bags) -> np.ndarray:
+    """(n_bags, D): the row of each bag holding each feature's maximum (its first
+    occurrence, as PyTorch), -1 for an empty bag."""
+    data = np.asarray(rows)
+    out = np.full((n_bags, data.shape[1]), -1, dtype=np.int64)
+    for b in range(n_bags):
+        members = np.flatnonzero(bag == b)
+        if members.size:
+            out[b] = members[np.argmax(data[members], axis=0)]
+    return out
+
+
+def _embedding_bag_fw(xp, weight, psw, *, idx, pos, bag, n_bags, mode, winners=None):
+    rows = _bag_rows(xp, weight, psw, idx, pos)
+    if mode == "max":
+        win = winners
+        picked = xp.take_along_axis(rows, np.maximum(win, 0), axis=0)
+        return xp.where(win >= 0, picked, 0)
+    total = xp.index_add((n_bags, weight.shape[1]), (bag,), rows, like=rows)
+    return total if mode == "sum" else total / _bag_counts(bag, n_bags, rows)
+
+
+def _bag_rows_grad(xp, g, idx, bag, n_bags, mode, win):
+    """The gradient of the (weighted) rows, (K, D)."""
+    if mode != "max":
+        return g[bag] if mode == "sum" else (g / _bag_counts(bag, n_bags, g))[bag]
+    d = win.shape[1]
+    flat = (np.maximum(win, 0) * d + np.arange(d)).reshape(-1)
+    vals = xp.reshape(xp.where(win >= 0, g, 0), (-1,))
+    return xp.reshape(xp.index_add((len(idx) * d,), (flat,), vals, like=g), (len(idx), d))
+
+
+def _embedding_bag_vjp_weight(xp, g, ans, weight, psw, *, idx, pos, bag, n_bags, mode,
+                              winners=None):
+    gr = _bag_rows_grad(xp, g, idx, bag, n_bags, mode, winners)
+    if psw is not None:
+        gr = gr * xp.expand_dims(xp.reshape(psw, (-1,))[pos], 1)
+    return xp.index_add(tuple(weight.shape), (idx,), gr, like=gr)
+
+
+def _embedding_bag_vjp_psw(xp, g, ans, weight, psw, *, idx, pos, bag, n_bags, mode,
+                           winners=None):
+    gr = _bag_rows_grad(xp, g, idx, bag, n_bags, mode, winners)
+    per = xp.sum(gr * weight[idx], axis=1)
+    return xp.reshape(xp.index_add((math.prod(psw.shape),), (pos,), per, like=per),
+                      tuple(psw.shape))
+
+
+def _embedding_bag_mirror(weight, psw, *, idx, pos, bag, n_bags, mode, winners=None):
+    """Per bag the sum or mean of its rows; for max, the row chosen per feature (given, as
+    max(dim)'s record takes its indices)."""
+    rows = _bag_rows(NUMPY, weight, psw, idx, pos)
+    out = np.zeros((n_bags, weight.shape[1]), dtype=object)
+    for b in range(n_bags):
+        members = rows[bag == b]
+        for d in range(weight.shape[1] if len(members) else 0):
+            if mode == "max":
+                out[b, d] = rows[winners[b, d], d]
+            else:
+                out[b, d] = sp.Add(*members[:, d]) / (len(members) if mode == "mean" else 1)
+    return out
+
+
+EMBEDDING_BAG = register(
+    "embedding_bag", "EmbeddingBagBackward0",
+    forward=_embedding_bag_fw,
+    vjp=(_embedding_bag_vjp_weight, _embedding_bag_vjp_psw),
+    mirror=_embedding_bag_mirror,
+    kind="shape", domain=(REAL, REAL),
+    examples=tuple((((4, 2), (3,) if mode == "sum" else None),
+                    {"idx": np.array([0, 3, 1]), "pos": np.array([0, 1, 2]),
+                     "bag": np.array([0, 0, 2]), "n_bags": 3, "mode": mode,
+                     **({"winners": np.array([[1, 0], [-1, -1], [2, 2]])} if mode == "max"
+                        else {})})
+                   for mode in ("sum", "mean", "max")),
+    doc="F.embedding_bag: sums, means or maxima of bags of weight rows",
+)
+
+
 def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
                   max_norm: float | None = None, norm_type: float = 2,
                   scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
@@ -227,26 +324,13 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
     if padding_idx is not None:
         keep = flat != (padding_idx % w.shape[0])
     idx, bag = flat[keep], bag[keep]
-    rows = co.embedding(_const(idx.astype(np.int64)), w, max_norm=max_norm,
-                        norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq,
-                        sparse=sparse)                          # (K, D)
-    if per_sample_weights is not None:
-        psw = sh.reshape(as_tensor(per_sample_weights), (-1,))
-        psw = psw[_const(np.flatnonzero(keep))] if not keep.all() else psw
-        rows = ew.mul(rows, sh.unsqueeze(psw, 1))
-    dim = w.shape[1]
-    if mode == "max":
-        out = []
-        for b in range(n_bags):
-            members = np.flatnonzero(bag == b)
-            if members.size == 0:
-                out.append(_const(np.zeros((dim,), dtype=w._data.dtype)))
-            else:
-                out.append(red.max(rows[_const(members)], 0).values)
-        return sh.stack(out, 0) if out else _const(np.zeros((0, dim), dtype=w._data.dtype))
-    zeros = _const(np.zeros((n_bags, dim), dtype=rows._data.dtype))
-    total = co.index_add(zeros, 0, _const(bag.astype(np.int64)), rows)
-    if mode == "sum":
-        return total
-    counts = np.maximum(np.bincount(bag, minlength=n_bags), 1).astype(w._data.dtype)
-    return ew.div(total, _const(counts[:, None]))
+    if max_norm is not None or scale_grad_by_freq or sparse:   # the in-place renorm, checks
+        with no_grad():
+            co.embedding(_const(idx.astype(np.int64)), w, max_norm=max_norm,
+                         norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq,
+                         sparse=sparse)
+    psw = None if per_sample_weights is None else as_tensor(per_sample_weights)
+    idx, bag = idx.astype(np.int64), bag.astype(np.int64)
+    extra = {"winners": _bag_winners(w._data[idx], bag, n_bags)} if mode == "max" else {}
+    return apply(EMBEDDING_BAG, w, psw, idx=idx, pos=np.flatnonzero(keep).astype(np.int64),
+                 bag=bag, n_bags=int(n_bags), mode=mode, **extra)
