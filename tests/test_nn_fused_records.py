@@ -1,8 +1,8 @@
 """The records that stand for PyTorch's fused nodes (NativeBatchNormBackward0,
 NativeGroupNormBackward0, GluBackward0, Im2ColBackward0, Col2ImBackward0, PdistBackward0,
-EmbeddingBagBackward0, MultiMarginLossBackward0, MultilabelMarginLossBackward0) and the
-Scalar-node compositions are checked by the verifier against SymPy like every other op:
-exact gradients agree."""
+EmbeddingBagBackward0, ConvTbcBackward0, MultiMarginLossBackward0,
+MultilabelMarginLossBackward0) and the Scalar-node compositions are checked by the verifier
+against SymPy like every other op: exact gradients agree."""
 
 import numpy as np
 import pytest
@@ -37,6 +37,8 @@ CASES = {
                                                    per_sample_weights=p).tanh().sum()
                       + F.embedding_bag(sg.tensor([[0, 2], [1, 1]]), w, mode="max").sum(),
                       (_t(3, 2), _t(4))),
+    "conv_tbc": (lambda x, w, b: F.conv_tbc(x, w, b, 1).tanh().sum(),
+                 (_t(4, 2, 3), _t(2, 3, 2), _t(2))),
     "rms_norm": (lambda x: F.rms_norm(x, (3,)).tanh().sum(), (_t(2, 3),)),
     "cross_entropy_smoothing": (lambda x: F.cross_entropy(x, sg.tensor([0, 2]),
                                                           label_smoothing=0.1), (_t(2, 3),)),

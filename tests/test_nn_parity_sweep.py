@@ -26,7 +26,6 @@ KNOWN = {
     "cosine_similarity[zero row]": ({"edges", "second"}, "as cosine_similarity; at a zero "
                                     "vector PyTorch's second derivative is nan (its norm's "
                                     "0/0), symgrad's the finite one of x / eps"),
-    "conv_tbc": ({"names", "edges"}, _COMPOSED + " (ConvTbcBackward0)"),
     "pad[circular]": ({"edges"}, "PyTorch writes circular padding through CopySlices chains"),
     "pad[circular2d]": ({"edges"}, "as pad[circular]"),
     "pad[circular3d]": ({"edges"}, "as pad[circular]"),
