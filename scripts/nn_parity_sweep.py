@@ -23,30 +23,26 @@ def _short(v) -> str:
     return repr(v)[:300]
 
 
+def _report(cases, compare, only) -> int:
+    """Print each aspect where symgrad and PyTorch differ; return how many."""
+    bad = 0
+    for c in cases:
+        if only and not any(o in c.name for o in only):
+            continue
+        for aspect, (s, t) in compare(c).items():
+            bad += 1
+            print(f"{c.name:45s} {aspect:8s} symgrad={_short(s)}\n{'':54s} torch={_short(t)}")
+    return bad
+
+
 def main() -> int:
     torch.set_default_dtype(torch.float64)
     torch.set_num_threads(1)
     only = sys.argv[1:]
-    bad = 0
-    for c in sweep.CASES:
-        if only and not any(o in c.name for o in only):
-            continue
-        for aspect, (s, t) in sweep.compare(c).items():
-            bad += 1
-            print(f"{c.name:45s} {aspect:8s} symgrad={_short(s)}\n{'':54s} torch={_short(t)}")
-    for u in sweep.MISUSES:
-        if only and not any(o in u.name for o in only):
-            continue
-        d = sweep.compare_misuse(u)
-        if d:
-            bad += 1
-            print(f"{u.name:45s} misuse   symgrad={d[0]!r:.200}\n{'':54s} torch={d[1]!r:.200}")
-    for mc in msweep.MODULES:
-        if only and not any(o in mc.name for o in only):
-            continue
-        for aspect, (s, t) in msweep.compare_module(mc).items():
-            bad += 1
-            print(f"{mc.name:45s} {aspect:8s} symgrad={_short(s)}\n{'':54s} torch={_short(t)}")
+    bad = _report(sweep.CASES, sweep.compare, only)
+    bad += _report(sweep.MISUSES, lambda u: dict(
+        misuse=d) if (d := sweep.compare_misuse(u)) else {}, only)
+    bad += _report(msweep.MODULES, msweep.compare_module, only)
     print(f"{len(sweep.CASES)} cases, {len(sweep.MISUSES)} misuses, "
           f"{len(msweep.MODULES)} modules, {bad} differences")
     return 1 if bad else 0

@@ -37,6 +37,13 @@ def _per_channel(xp, t, ndim: int):
     return xp.reshape(t, (-1,) + (1,) * (ndim - 2))
 
 
+def _channel_affine(xp, out, weight, bias, ndim: int):
+    """``out * weight + bias``, both per channel (dimension 1), either may be None."""
+    if weight is not None:
+        out = out * _per_channel(xp, weight, ndim)
+    return out if bias is None else out + _per_channel(xp, bias, ndim)
+
+
 def _bn_normalised(xp, x, mean, var, *, training, eps):
     """(x - mean) / sqrt(var + eps) and 1 / sqrt(var + eps), broadcast over x."""
     dims = (0,) + tuple(range(2, x.ndim))
@@ -48,9 +55,7 @@ def _bn_normalised(xp, x, mean, var, *, training, eps):
 
 def _batch_norm(xp, x, weight, bias, mean, var, *, training, eps):
     out, _ = _bn_normalised(xp, x, mean, var, training=training, eps=eps)
-    if weight is not None:
-        out = out * _per_channel(xp, weight, x.ndim)
-    return out if bias is None else out + _per_channel(xp, bias, x.ndim)
+    return _channel_affine(xp, out, weight, bias, x.ndim)
 
 
 def _batch_norm_vjp_x(xp, g, ans, x, weight, bias, mean, var, *, training, eps):
@@ -77,10 +82,7 @@ def _batch_norm_mirror(x, weight, bias, mean, var, *, training, eps):
         var = np.sum((x - mean) ** 2, axis=dims, keepdims=True) / n
     else:
         mean, var = _per_channel(np, mean, x.ndim), _per_channel(np, var, x.ndim)
-    out = (x - mean) / _each(sp.sqrt, var + eps)
-    if weight is not None:
-        out = out * _per_channel(np, weight, x.ndim)
-    return out if bias is None else out + _per_channel(np, bias, x.ndim)
+    return _channel_affine(np, (x - mean) / _each(sp.sqrt, var + eps), weight, bias, x.ndim)
 
 
 BATCH_NORM = register(
@@ -112,9 +114,7 @@ def _gn_normalised(xp, x, groups, eps):
 
 def _group_norm(xp, x, weight, bias, *, groups, eps):
     out, _ = _gn_normalised(xp, x, groups, eps)
-    if weight is not None:
-        out = out * _per_channel(xp, weight, x.ndim)
-    return out if bias is None else out + _per_channel(xp, bias, x.ndim)
+    return _channel_affine(xp, out, weight, bias, x.ndim)
 
 
 def _group_norm_vjp_x(xp, g, ans, x, weight, bias, *, groups, eps):
@@ -138,9 +138,7 @@ def _group_norm_mirror(x, weight, bias, *, groups, eps):
     mean = np.sum(grouped, axis=2, keepdims=True) / n
     var = np.sum((grouped - mean) ** 2, axis=2, keepdims=True) / n
     out = ((grouped - mean) / _each(sp.sqrt, var + eps)).reshape(x.shape)
-    if weight is not None:
-        out = out * _per_channel(np, weight, x.ndim)
-    return out if bias is None else out + _per_channel(np, bias, x.ndim)
+    return _channel_affine(np, out, weight, bias, x.ndim)
 
 
 GROUP_NORM = register(

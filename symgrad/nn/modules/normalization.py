@@ -211,6 +211,24 @@ class LayerNorm(Module):
                 f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
 
+def _table(m: Module, num_embeddings: int, embedding_dim: int, padding_idx: int | None,
+           weight: Tensor | None, requires_grad: bool, what: str, device: Any,
+           dtype: Any) -> None:
+    """The lookup table of an Embedding(Bag): ``weight`` given, or drawn from Normal(0, 1)
+    (the ``padding_idx`` row zero)."""
+    if padding_idx is not None:
+        if not -num_embeddings <= padding_idx < num_embeddings:
+            raise AssertionError(f"{what} must be within num_embeddings")
+        padding_idx %= num_embeddings
+    m.num_embeddings, m.embedding_dim, m.padding_idx = num_embeddings, embedding_dim, padding_idx
+    if weight is None:
+        m.weight = Parameter(empty((num_embeddings, embedding_dim), dtype=dtype, device=device),
+                             requires_grad=requires_grad)
+        m.reset_parameters()
+    else:
+        m.weight = Parameter(weight, requires_grad=requires_grad)
+
+
 class Embedding(Module):
     """A lookup table of ``num_embeddings`` vectors, initialised from Normal(0, 1)."""
 
@@ -220,19 +238,10 @@ class Embedding(Module):
                  _weight: Tensor | None = None, _freeze: bool = False, device: Any = None,
                  dtype: Any = None) -> None:
         super().__init__()
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise AssertionError("Padding_idx must be within num_embeddings")
-            padding_idx %= num_embeddings
-        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        self.padding_idx, self.max_norm, self.norm_type = padding_idx, max_norm, norm_type
+        self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
-        if _weight is None:
-            self.weight = Parameter(empty((num_embeddings, embedding_dim), dtype=dtype,
-                                          device=device), requires_grad=not _freeze)
-            self.reset_parameters()
-        else:
-            self.weight = Parameter(_weight, requires_grad=not _freeze)
+        _table(self, num_embeddings, embedding_dim, padding_idx, _weight, not _freeze,
+               "Padding_idx", device, dtype)
 
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
@@ -278,26 +287,13 @@ class EmbeddingBag(Module):
                  include_last_offset: bool = False, padding_idx: int | None = None,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise AssertionError("padding_idx must be within num_embeddings")
-            padding_idx %= num_embeddings
-        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.max_norm, self.norm_type, self.mode = max_norm, norm_type, mode
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
-        self.include_last_offset, self.padding_idx = include_last_offset, padding_idx
-        if _weight is None:
-            self.weight = Parameter(empty((num_embeddings, embedding_dim), dtype=dtype,
-                                          device=device))
-            self.reset_parameters()
-        else:
-            self.weight = Parameter(_weight)
+        self.include_last_offset = include_last_offset
+        _table(self, num_embeddings, embedding_dim, padding_idx, _weight, True, "padding_idx",
+               device, dtype)
 
-    def reset_parameters(self) -> None:
-        init.normal_(self.weight)
-        if self.padding_idx is not None:
-            with no_grad():
-                self.weight[self.padding_idx] = 0
+    reset_parameters = Embedding.reset_parameters
 
     def forward(self, input: Tensor, offsets: Tensor | None = None,
                 per_sample_weights: Tensor | None = None) -> Tensor:
