@@ -932,7 +932,8 @@ def _xlogx(t: Tensor):
 
 # ================================================================ margin and embedding losses
 # PyTorch composes these of ordinary ops (its kernels call clamp_min, where, sum, ...), so
-# they are compositions here too: every node is a recorded op the verifier already knows.
+# they are compositions here too: every node is a recorded op the verifier already knows;
+# multi_margin_loss is one PyTorch node, so one record (MultiMarginLossBackward0).
 def _reduced(out: Tensor, reduction: str) -> Tensor:
     _check_reduction(reduction)
     return out if reduction == "none" else out.sum() if reduction == "sum" else out.mean()

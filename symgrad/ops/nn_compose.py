@@ -1,10 +1,8 @@
-"""nn.functional functions composed of recorded ops: local_response_norm,
-triplet_margin_with_distance_loss (both composed as PyTorch composes them), and
-multilabel_margin_loss and embedding_bag (single nodes in PyTorch:
-MultilabelMarginLossBackward0, EmbeddingBagBackward0; symgrad records their parts).
-
-No new record: the gradients are those of gathers, hinges, sums and pooling the table
-already proves; which entries take part (targets, bags, padding) is decided in numpy.
+"""nn.functional's local_response_norm and triplet_margin_with_distance_loss (composed of
+recorded ops, as PyTorch composes them), and multilabel_margin_loss and embedding_bag: one
+record each, as PyTorch's MultilabelMarginLossBackward0 and EmbeddingBagBackward0 (users
+print ``grad_fn``). Which entries take part (targets, bags, padding) is decided in numpy
+and given to the records as parameters.
 """
 
 from __future__ import annotations
@@ -87,7 +85,6 @@ def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative
     return _reduce(loss, reduction)
 
 
-# ================================================================ multilabel margin loss
 # ================================================================ multi-label margin
 # One node, as PyTorch's MultilabelMarginLossBackward0: per sample, the sum over target
 # classes y_j and non-target classes i of max(0, 1 - (x[y_j] - x[i])), divided by C.
@@ -213,6 +210,7 @@ def _bags(inp: np.ndarray, offsets, include_last_offset: bool) -> tuple[np.ndarr
 # One node, as PyTorch's EmbeddingBagBackward0: the rows ``weight[idx]`` (times the
 # per-sample weights ``psw`` at positions ``pos``, mode sum) reduced per bag (``bag``, a bag
 # number per row, ``n_bags`` bags) by sum, mean or max; an empty bag gives zeros.
+# ================================================================ embedding bag records
 def _bag_rows(xp, weight, psw, idx, pos):
     rows = weight[idx]
     return rows if psw is None else rows * xp.expand_dims(xp.reshape(psw, (-1,))[pos], 1)
