@@ -130,22 +130,6 @@ def _graph(fn):
     return name, tuple(_graph(n) for n, _ in fn.next_functions if n is not None)
 
 
-def _scalar_variant_aliases():
-    """PyTorch's C++ composites (cross_entropy's class-probability and smoothing paths)
-    record tensor-and-number arithmetic as AddBackward1, MulBackward1, DivBackward1, names no
-    Python operator gives; compare modulo what symgrad's operators record there."""
-    one = sg.ones(1, requires_grad=True)
-    recorded = {"AddBackward1": one + 2.0, "MulBackward1": one * 2.0, "DivBackward1": one / 2.0}
-    return {torch_name: t.grad_fn.name() for torch_name, t in recorded.items()}
-
-
-def _alias(graph, aliases):
-    if graph is None:
-        return None
-    name, kids = graph
-    return aliases.get(name, name), tuple(_alias(k, aliases) for k in kids)
-
-
 I3 = np.array([0, 3, -100])
 I32 = np.array([[0, 1, -100], [3, 3, 2]])
 W = np.array([0.5, 2.0, 1.0, 1.5])
@@ -299,7 +283,7 @@ def test_values_gradients_and_nodes_match_pytorch(torch, name):
     assert out.shape == tuple(ref.shape) and out.dtype.name == str(ref.dtype).split(".")[1]
     np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-13,
                                atol=1e-14, equal_nan=True)
-    graph, expected = _graph(out.grad_fn), _alias(_graph(ref.grad_fn), _scalar_variant_aliases())
+    graph, expected = _graph(out.grad_fn), _graph(ref.grad_fn)   # Scalar variants too
     assert (graph if depth == "graph" else graph[0]) == (
         expected if depth == "graph" else expected[0])
     cot = np.random.default_rng(1).standard_normal(tuple(ref.shape))

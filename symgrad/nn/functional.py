@@ -16,7 +16,7 @@ from symgrad.ops import elementwise as _ew
 from symgrad.ops import reduction as _red
 from symgrad.nn._attention import scaled_dot_product_attention  # noqa: F401
 from symgrad.ops._util import type_name
-from symgrad.ops.activations import (celu, hardshrink, hardsigmoid, hardswish,  # noqa: F401
+from symgrad.ops.activations import (celu, glu, hardshrink, hardsigmoid, hardswish,  # noqa: F401
                                      mish, prelu, rrelu, selu, softshrink, threshold)
 from symgrad.ops.compose import (cosine_similarity, embedding, layer_norm, normalize,  # noqa: F401
                                  one_hot, pad, pairwise_distance, softsign, tanhshrink)
@@ -127,23 +127,6 @@ def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
 def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
            training: bool = False) -> Tensor:
     return rrelu(input, lower, upper, training, inplace=True)
-
-
-def glu(input: Tensor, dim: int = -1) -> Tensor:
-    """``a * sigmoid(b)`` for the two halves ``a, b`` of ``input`` along ``dim``; composed
-    of recorded ops (PyTorch records one GluBackward0 node instead)."""
-    if input.dim() == 0:
-        raise RuntimeError("glu does not support scalars because halving size must be even")
-    n = input.dim()
-    if not -n <= dim < n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
-                         f"but got {dim})")
-    size = input.shape[dim]
-    if size % 2:
-        raise RuntimeError(f"Halving dimension must be even, but dimension {dim % n} is size "
-                           f"{size}")
-    a, b = input.split(size // 2, dim)
-    return _ew.mul(a, _ew.sigmoid(b))
 
 
 def _implicit_dim(name: str, ndim: int, stacklevel: int = 3) -> int:

@@ -240,7 +240,10 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         if ndim == 0 or n != channels:
             raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
                                f"parameter numbers = {n} and channel size = {channels}.")
-        weight = weight.reshape((n,) + (1,) * (ndim - 2))
+    if ndim == 0:      # viewed to broadcast over the channels (dimension 1), as PyTorch
+        weight = weight.reshape(())
+    elif ndim >= 2:
+        weight = weight.reshape((1, n) + (1,) * (ndim - 2))
     return apply(PRELU, input, weight)
 
 
@@ -269,3 +272,48 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
     noise = np.where(input._data > 0, 1.0, draws).astype(dt)   # 0 draws a slope, as PyTorch
     noise_t = Tensor._wrap(np.asarray(noise))
     return input.mul_(noise_t) if inplace else ew.mul(input, noise_t)
+
+
+# ================================================================ glu
+# One node, as PyTorch's GluBackward0: ``a * sigmoid(b)`` for the halves a, b of x along dim.
+def _halves(x, dim: int):
+    h = x.shape[dim] // 2
+    lead = (slice(None),) * dim
+    return x[lead + (slice(0, h),)], x[lead + (slice(h, None),)]
+
+
+def _glu_vjp(xp, g, ans, x, *, dim):
+    a, b = _halves(x, dim)
+    s = xp.sigmoid(b)
+    return xp.concatenate([g * s, g * a * s * (1 - s)], axis=dim)
+
+
+def _glu_mirror(x, *, dim):
+    a, b = _halves(x, dim)
+    return a * np.frompyfunc(lambda v: 1 / (1 + sp.exp(-v)), 1, 1)(b)
+
+
+GLU = register(
+    "glu", "GluBackward0",
+    forward=lambda xp, x, *, dim: _halves(x, dim)[0] * xp.sigmoid(_halves(x, dim)[1]),
+    vjp=(_glu_vjp,),
+    mirror=_glu_mirror,
+    kind="shape", domain=(REAL,),
+    examples=((((2, 4),), {"dim": 1}), (((4, 1),), {"dim": 0})),
+    doc="F.glu: the first half gated by the sigmoid of the second",
+)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """``a * sigmoid(b)`` for the two halves ``a, b`` of ``input`` along ``dim``."""
+    if input.dim() == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    n = input.dim()
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    size = input.shape[dim]
+    if size % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {dim % n} is size "
+                           f"{size}")
+    return apply(GLU, input, dim=dim % n)

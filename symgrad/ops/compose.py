@@ -525,7 +525,8 @@ def normalize(input: Tensor, p: float = 2.0, dim=1, eps: float = 1e-12,
     """``input / max(||input||_p, eps)`` along ``dim``; clamped norms pass no gradient."""
     if out is not None:
         raise TypeError("normalize(): out= is not supported")
-    return ew.div(input, ew.clamp_min(norm(input, p, dim, keepdim=True), eps))
+    denom = ew.clamp_min(norm(input, p, dim, keepdim=True), eps)
+    return ew.div(input, denom.expand_as(input))     # PyTorch's nodes: Expand of ClampMin
 
 
 def _floor_norm(n: Tensor, eps: float) -> Tensor:

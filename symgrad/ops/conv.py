@@ -463,9 +463,45 @@ def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
                    output_padding, groups, dilation)
 
 
+# ================================================================ conv_tbc
+# One node, as PyTorch's ConvTbcBackward0: the convolution in (time, batch, channel)
+# layout, input (T, B, C_in), weight (k, C_in, C_out), bias (C_out,), ``pad`` both sides:
+# the convolution record's three definitions with the axes moved around them.
+def _tbc_geometry(pad):
+    return {"stride": (1,), "padding": ((pad, pad),), "dilation": (1,), "groups": 1}
+
+
+def _tbc_forward(xp, x, w, b, *, pad):
+    y = _conv_forward(xp, xp.transpose(x, (1, 2, 0)), xp.transpose(w, (2, 1, 0)), b,
+                      **_tbc_geometry(pad))
+    return xp.transpose(y, (2, 0, 1))
+
+
+def _tbc_vjp(rule, back):
+    def vjp(xp, g, ans, x, w, b, *, pad):
+        r = rule(xp, xp.transpose(g, (1, 2, 0)), None, xp.transpose(x, (1, 2, 0)),
+                 xp.transpose(w, (2, 1, 0)), b, **_tbc_geometry(pad))
+        return r if back is None else xp.transpose(r, back)
+    return vjp
+
+
+CONV_TBC = register(
+    "conv_tbc", "ConvTbcBackward0",
+    forward=_tbc_forward,
+    vjp=(_tbc_vjp(_conv_vjp_x, (2, 0, 1)), _tbc_vjp(_conv_vjp_w, (2, 1, 0)),
+         _tbc_vjp(_conv_vjp_b, None)),
+    mirror=lambda x, w, b, *, pad: np.transpose(_conv_mirror(
+        np.transpose(x, (1, 2, 0)), np.transpose(w, (2, 1, 0)), b, **_tbc_geometry(pad)),
+        (2, 0, 1)),
+    kind="linalg", domain=(REAL, REAL, REAL),
+    examples=((((3, 1, 2), (2, 2, 2), (2,)), {"pad": 1}),),
+    doc="conv_tbc: conv1d in (time, batch, channel) layout",
+)
+
+
 def conv_tbc(input: Tensor, weight: Tensor, bias: Tensor, pad: int = 0) -> Tensor:
     """conv1d in (time, batch, channel) layout: input (T, B, C_in), weight (k, C_in, C_out);
-    composed of permutes around conv1d (PyTorch records one ConvTbcBackward0 node)."""
+    one ConvTbcBackward0 node, as PyTorch."""
     x, w = as_tensor(input), as_tensor(weight)
     if x.dim() != 3:
         raise RuntimeError("Input must have 3 dims: time, batch, in_channel")
@@ -478,5 +514,4 @@ def conv_tbc(input: Tensor, weight: Tensor, bias: Tensor, pad: int = 0) -> Tenso
         raise RuntimeError("Input dim 2 (input channels) is not == dim 1 in the weight tensor")
     if as_tensor(bias).shape[0] != w.shape[2]:
         raise RuntimeError("Bias size must equal dim 2 in the weight tensor (output channels).")
-    out = conv1d(x.permute(1, 2, 0), w.permute(2, 1, 0), bias, padding=pad)
-    return out.permute(2, 0, 1)
+    return apply(CONV_TBC, x, w, as_tensor(bias), pad=int(pad))

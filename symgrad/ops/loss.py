@@ -21,6 +21,7 @@ import warnings
 import numpy as np
 
 from symgrad.autograd.grad_mode import is_grad_enabled
+from symgrad.ops import elementwise as _ew
 from symgrad.ops._apply import apply
 from symgrad.ops._record import POSITIVE, REAL, UNIT, Domain, Kink, register
 from symgrad.ops._util import (LAZY_SYMBOLS, broadcast_check, broadcast_mismatch, check_kernel,
@@ -137,8 +138,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     _check_reduction(reduction)
     target = as_tensor(target)
     if target._data.shape != input._data.shape:
-        raise ValueError(f"Target size ({tuple(target.shape)}) must be the same as input size "
-                         f"({tuple(input.shape)})")
+        raise ValueError(f"Target size ({target.size()}) must be the same as input size "
+                         f"({input.size()})")
     w = None if weight is None else as_tensor(weight)
     pw = None if pos_weight is None else as_tensor(pos_weight)
     try:
@@ -809,6 +810,21 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     return _nll_nd(_log_softmax(input, class_dim), target, weight, ignore_index, reduction)
 
 
+# PyTorch's C++ adds, subtracts, multiplies and divides by Scalars in the composed losses:
+# its nodes are then AddBackward1, SubBackward1, MulBackward1, DivBackward1
+_ADD_NUMBER = _ew.ADD_NUMBER
+_SUB_NUMBER = _ew.SUB.variant("SubBackward1")
+_MUL_NUMBER = _ew.MUL.variant("MulBackward1")
+_DIV_NUMBER = _ew.DIV.variant("DivBackward1")
+
+
+def _number_minus(c: float, t: Tensor) -> Tensor:
+    """``c - t`` recorded as PyTorch's C++ does it (a wrapped number: SubBackward0)."""
+    if not _numeric(t) or t._data.dtype.kind != "f":
+        return c - t
+    return _ew.sub(Tensor._wrap(np.asarray(c, dtype=t._data.dtype)), t)
+
+
 def _check_smoothing(label_smoothing: float) -> None:
     if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
@@ -832,7 +848,8 @@ def _cross_entropy_probs(input, target, weight, reduction, label_smoothing, clas
     logp = _log_softmax(input, class_dim)
     if label_smoothing > 0.0:
         _check_smoothing(label_smoothing)
-        target = target * (1 - label_smoothing) + label_smoothing / n_classes
+        target = apply(_ADD_NUMBER, apply(_MUL_NUMBER, target, 1 - label_smoothing),
+                       label_smoothing / n_classes)
     terms = logp * target
     if w is not None:
         terms = terms * _class_shaped(w, input.ndim, class_dim)
@@ -840,7 +857,8 @@ def _cross_entropy_probs(input, target, weight, reduction, label_smoothing, clas
         return -terms.sum(class_dim)
     if reduction == "sum":
         return -terms.sum()
-    return -terms.sum() / (input.numel() // n_classes)     # 0 rows: 0/0 = nan, as PyTorch
+    # 0 rows: 0/0 = nan, as PyTorch; by a number, so DivBackward1 as PyTorch's node
+    return apply(_DIV_NUMBER, -terms.sum(), input.numel() // n_classes)
 
 
 def _cross_entropy_smoothed(input, target, weight, ignore_index, reduction, label_smoothing,
@@ -856,9 +874,7 @@ def _cross_entropy_smoothed(input, target, weight, ignore_index, reduction, labe
         smooth = -logp.sum(class_dim)
     else:
         smooth = -(logp * _class_shaped(w, input.ndim, class_dim)).sum(class_dim)
-    if not counted.all():
-        keep = counted.astype(smooth._data.dtype if _numeric(smooth) else np.int64)
-        smooth = smooth * keep                                  # PyTorch's masked_fill_(0)
+    smooth = smooth.masked_fill(Tensor._wrap(~counted), 0.0)    # as PyTorch, always
     if reduction == "none":
         ret = smooth
     elif reduction == "sum":
@@ -867,7 +883,8 @@ def _cross_entropy_smoothed(input, target, weight, ignore_index, reduction, labe
         ret = smooth.sum() / as_tensor(np.sum(counted))
     else:
         ret = smooth.sum() / w[t[counted].astype(np.int64)].sum()
-    return (1 - label_smoothing) * nll + ret * (label_smoothing / n_classes)
+    return (apply(_MUL_NUMBER, nll, 1 - label_smoothing)
+            + apply(_MUL_NUMBER, ret, label_smoothing / n_classes))
 
 
 # ================================================================ Kullback-Leibler divergence
@@ -908,14 +925,15 @@ def _xlogx(t: Tensor):
         a = t._data
         with np.errstate(divide="ignore", invalid="ignore"):
             return Tensor._wrap(np.where(a == 0, 0.0, a * np.log(a)).astype(a.dtype))
-    from symgrad.ops.elementwise import where
+    from symgrad.ops.special import xlogy
 
-    return where(t == 0, 0.0, t * t.log())
+    return xlogy(t, t)
 
 
 # ================================================================ margin and embedding losses
 # PyTorch composes these of ordinary ops (its kernels call clamp_min, where, sum, ...), so
-# they are compositions here too: every node is a recorded op the verifier already knows.
+# they are compositions here too: every node is a recorded op the verifier already knows;
+# multi_margin_loss is one PyTorch node, so one record (MultiMarginLossBackward0).
 def _reduced(out: Tensor, reduction: str) -> Tensor:
     _check_reduction(reduction)
     return out if reduction == "none" else out.sum() if reduction == "sum" else out.mean()
@@ -931,7 +949,8 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension "
                            f"but got sizes: input1: {input1.size()}, input2: {input2.size()}, "
                            f"target: {target.size()} ")
-    return _reduced((-target * (input1 - input2) + margin).clamp_min(0), reduction)
+    return _reduced(apply(_ADD_NUMBER, -target * (input1 - input2), margin).clamp_min(0),
+                    reduction)
 
 
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average=None,
@@ -941,7 +960,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
 
     reduction = _legacy_reduction(size_average, reduce, reduction)
     target = as_tensor(target)
-    margin_part = where(target != 1, (margin - input).clamp_min(0), 0.0)
+    margin_part = where(target != 1, _number_minus(margin, input).clamp_min(0), 0.0)
     self_part = where(target != -1, input, 0.0)
     return _reduced(margin_part + self_part, reduction)
 
@@ -1009,7 +1028,8 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     prod = (input1 * input2).sum(dim)
     mag1, mag2 = (input1 * input1).sum(dim) + eps, (input2 * input2).sum(dim) + eps
     cos = prod / (mag1 * mag2).sqrt()
-    out = where(target == 1, 1 - cos, 0.0) + where(target == -1, (cos - margin).clamp_min(0), 0.0)
+    out = (where(target == 1, _number_minus(1, cos), 0.0)
+           + where(target == -1, apply(_SUB_NUMBER, cos, margin).clamp_min(0), 0.0))
     return _reduced(out, reduction)
 
 
@@ -1031,7 +1051,88 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
         d_neg = minimum(d_neg, pairwise_distance(positive, negative, p, eps))
-    return _reduced((margin + d_pos - d_neg).clamp_min(0), reduction)
+    return _reduced((apply(_ADD_NUMBER, d_pos, margin) - d_neg).clamp_min(0), reduction)
+
+
+# ================================================================ multi-class margin
+# One node, as PyTorch's MultiMarginLossBackward0: per sample, the sum over the classes
+# j != y of max(0, margin - x[y] + x[j]) ** p (times weight[y]), divided by the class count.
+# ``target`` is a parameter (the class indices); ``weight`` is not differentiated.
+def _mm_terms(xp, x, weight, target, margin):
+    """The (n, c) hinge arguments z, and the factor of each max(0, z)**p: 0 for j == y, else
+    weight[y] (1 without weight); the sum is divided by the class count after."""
+    x2 = xp.reshape(x, (1, -1)) if x.ndim == 1 else x
+    n, c = x2.shape
+    t = np.reshape(target, (n, 1))
+    z = margin - xp.take_along_axis(x2, t, axis=1) + x2
+    scale = np.ones((n, c), dtype=np.int8)    # int8: keeps float32 and exact entries so
+    scale[np.arange(n), t[:, 0]] = 0
+    if weight is not None:
+        scale = scale * xp.reshape(xp.take_along_axis(weight, t[:, 0], axis=0), (n, 1))
+    return z, scale
+
+
+def _multi_margin(xp, x, weight, *, target, p, margin, reduction):
+    z, scale = _mm_terms(xp, x, weight, target, margin)
+    h = xp.where(xp.greater(z, 0), z, 0)
+    loss = xp.sum((h if p == 1 else h * h) * scale, axis=1) / z.shape[1]
+    if x.ndim == 1 and reduction == "none":
+        return xp.reshape(loss, ())
+    return _reduce(xp, loss, reduction)
+
+
+def _multi_margin_vjp_x(xp, g, ans, x, weight, *, target, p, margin, reduction):
+    z, scale = _mm_terms(xp, x, weight, target, margin)
+    n, c = z.shape
+    rows = xp.reshape(g, (-1, 1)) if reduction == "none" else (g / n if reduction == "mean"
+                                                               else g)
+    slope = xp.where(xp.greater(z, 0), z * 0 + 1 if p == 1 else 2 * z, 0)   # z's dtype
+    coef = rows * slope * scale / c                 # d loss / d x[j] through term j
+    picked = np.zeros((n, c), dtype=np.int8)
+    picked[np.arange(n), np.reshape(target, -1)] = 1
+    grad = coef - picked * xp.sum(coef, axis=1, keepdims=True)   # x[y] is in every term
+    return xp.reshape(grad, tuple(x.shape))
+
+
+def _multi_margin_kinks(x, weight, *, target, p, margin, reduction):
+    """Rows with a term exactly at the hinge, in the output's shape."""
+    z, _ = _mm_terms(NUMPY, x, weight, target, margin)
+    rows = np.any(z == 0, axis=1)
+    return rows.reshape(()) if x.ndim == 1 and reduction == "none" else (
+        rows if reduction == "none" else np.any(rows))
+
+
+def _multi_margin_mirror(x, weight, *, target, p, margin, reduction):
+    x2 = x.reshape(1, -1) if x.ndim == 1 else x
+    n, c = x2.shape
+    t = np.reshape(target, -1)
+    loss = np.empty(n, dtype=object)
+    for i in range(n):
+        y = int(t[i])
+        w = 1 if weight is None else weight[y]
+        loss[i] = sum(w * sp.Max(0, margin - x2[i, y] + x2[i, j]) ** p
+                      for j in range(c) if j != y) / c
+    if x.ndim == 1 and reduction == "none":
+        return loss.reshape(())
+    return _reduce_mirror(loss, reduction)
+
+
+MULTI_MARGIN = register(
+    "multi_margin_loss", "MultiMarginLossBackward0",
+    forward=_multi_margin,
+    vjp=(_multi_margin_vjp_x, None),
+    mirror=_multi_margin_mirror,
+    kind="loss", domain=(REAL, POSITIVE),
+    kinks=Kink(_multi_margin_kinks,
+               "a term at max(0, 0) passes no gradient, as PyTorch"),
+    examples=(
+        (((2, 3), None), {"target": np.array([0, 2]), "p": 1, "margin": 1.0,
+                          "reduction": "mean"}),
+        (((2, 3), (3,)), {"target": np.array([1, 1]), "p": 2, "margin": 0.5,
+                          "reduction": "none"}),
+        (((3,), None), {"target": np.array(2), "p": 1, "margin": 1.0, "reduction": "sum"}),
+    ),
+)
 
 
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
@@ -1039,8 +1140,6 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
                       reduction: str = "mean") -> Tensor:
     """``sum over j != y of max(0, margin - x[y] + x[j])**p / C`` per sample (p = 1 or 2),
     each term times ``weight[y]``. A term at exactly 0 passes no gradient, as PyTorch."""
-    from symgrad.ops.elementwise import relu
-
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
@@ -1057,18 +1156,8 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     t = t.reshape(n)
     if ((t < 0) | (t >= c)).any():
         raise RuntimeError("target out of range")
-    picked = x.gather(1, Tensor._wrap(t.reshape(n, 1).astype(np.int64)))
-    z = relu(margin - picked + x)
-    if p == 2:
-        z = z * z
-    if weight is not None:
-        z = z * weight[Tensor._wrap(t.astype(np.int64))].reshape(n, 1)
-    others = np.ones((n, c), dtype=x._data.dtype if _numeric(x) else np.float64)
-    others[np.arange(n), t] = 0
-    loss = (z * Tensor._wrap(others)).sum(1) / c
-    if single and reduction == "none":
-        loss = loss.reshape(())
-    return _reduced(loss, reduction)
+    return apply(MULTI_MARGIN, input, weight, target=t.astype(np.int64).copy(), p=int(p),
+                 margin=float(margin), reduction=reduction)
 
 
 def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
@@ -1076,7 +1165,6 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
                      reduction: str = "mean") -> Tensor:
     """``exp(input) - target * input`` (``log_input``), else ``input - target * log(input +
     eps)``; ``full`` adds Stirling's term ``t log t - t + log(2 pi t) / 2`` where t > 1."""
-    from symgrad.ops.elementwise import where
 
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
@@ -1084,11 +1172,12 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     if log_input:
         loss = input.exp() - target * input
     else:
-        loss = input - target * (input + eps).log()
-    if full:
+        loss = input - target * apply(_ADD_NUMBER, input, eps).log()
+    if full:   # the Scalar products and the masked_fill PyTorch's C++ records
         with np.errstate(divide="ignore", invalid="ignore"):
-            stirling = target * target.log() - target + (2 * math.pi * target).log() * 0.5
-        loss = loss + where(target <= 1, 0.0, stirling)
+            stirling = (target * target.log() - target
+                        + apply(_MUL_NUMBER, apply(_MUL_NUMBER, target, 2 * math.pi).log(), 0.5))
+        loss = loss + stirling.masked_fill(target <= 1, 0.0)
     return _reduced(loss, reduction)
 
 

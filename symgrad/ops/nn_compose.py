@@ -1,22 +1,26 @@
-"""nn.functional functions composed of recorded ops: local_response_norm,
-triplet_margin_with_distance_loss (both composed as PyTorch composes them), and
-multilabel_margin_loss and embedding_bag (single nodes in PyTorch:
-MultilabelMarginLossBackward0, EmbeddingBagBackward0; symgrad records their parts).
-
-No new record: the gradients are those of gathers, hinges, sums and pooling the table
-already proves; which entries take part (targets, bags, padding) is decided in numpy.
+"""nn.functional's local_response_norm and triplet_margin_with_distance_loss (composed of
+recorded ops, as PyTorch composes them), and multilabel_margin_loss and embedding_bag: one
+record each, as PyTorch's MultilabelMarginLossBackward0 and EmbeddingBagBackward0 (users
+print ``grad_fn``). Which entries take part (targets, bags, padding) is decided in numpy
+and given to the records as parameters.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from symgrad.autograd.grad_mode import no_grad
 from symgrad.ops import compose as co
 from symgrad.ops import elementwise as ew
 from symgrad.ops import reduction as red
 from symgrad.ops import shape as sh
+from symgrad.ops._apply import apply
+from symgrad.ops._record import REAL, register
+from symgrad.ops._util import sp
+from symgrad.ops.namespaces import NUMPY
 from symgrad.ops.pooling import avg_pool2d, avg_pool3d
-from symgrad.ops.scatter import take_along_dim
 from symgrad.tensor import Tensor, as_tensor
 
 __all__ = ["local_response_norm", "triplet_margin_with_distance_loss",
@@ -81,7 +85,71 @@ def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative
     return _reduce(loss, reduction)
 
 
-# ================================================================ multilabel margin loss
+# ================================================================ multi-label margin
+# One node, as PyTorch's MultilabelMarginLossBackward0: per sample, the sum over target
+# classes y_j and non-target classes i of max(0, 1 - (x[y_j] - x[i])), divided by C.
+# ``labels`` (N, J) are the target classes (0 past the first -1), ``pairs`` (N, J, C) marks
+# the (target, non-target) pairs that count; both are parameters, not differentiated.
+def _ml_margins(xp, x, labels):
+    x2 = xp.reshape(x, (1, -1)) if x.ndim <= 1 else x
+    scores = xp.take_along_axis(x2, labels, axis=1)                          # (N, J)
+    return 1 - xp.expand_dims(scores, 2) + xp.expand_dims(x2, 1)            # (N, J, C)
+
+
+def _ml_reduce(xp, loss, x, reduction):
+    if x.ndim <= 1 and reduction == "none":
+        return xp.reshape(loss, ())
+    if reduction == "none":
+        return loss
+    total = xp.sum(loss)
+    return total if reduction == "sum" else total / loss.shape[0]
+
+
+def _multilabel_margin(xp, x, *, labels, pairs, reduction):
+    m = _ml_margins(xp, x, labels)
+    hinge = xp.where(pairs, m, 0)
+    hinge = xp.where(xp.greater(hinge, 0), hinge, 0)
+    return _ml_reduce(xp, xp.sum(hinge, axis=(1, 2)) / m.shape[2], x, reduction)
+
+
+def _multilabel_margin_vjp(xp, g, ans, x, *, labels, pairs, reduction):
+    m = _ml_margins(xp, x, labels)
+    n, c = m.shape[0], m.shape[2]
+    active = xp.where(xp.greater(xp.where(pairs, m, 0), 0), m * 0 + 1, 0)  # m's dtype
+    rows = xp.reshape(g, (-1, 1)) if reduction == "none" else (g / n if reduction == "mean"
+                                                               else g)
+    onehot = np.zeros(m.shape, dtype=np.int8)                               # y_j as a row
+    np.put_along_axis(onehot, labels[:, :, None], 1, axis=2)
+    toward = xp.sum(active, axis=1) - xp.sum(xp.expand_dims(xp.sum(active, axis=2), 2)
+                                             * onehot, axis=1)
+    return xp.reshape(rows * toward / c, tuple(x.shape))
+
+
+def _multilabel_margin_mirror(x, *, labels, pairs, reduction):
+    x2 = x.reshape(1, -1) if x.ndim <= 1 else x
+    n, c = x2.shape
+    loss = np.empty(n, dtype=object)
+    for r in range(n):
+        loss[r] = sum((sp.Max(0, 1 - x2[r, labels[r, j]] + x2[r, i])
+                       for j in range(labels.shape[1]) for i in range(c) if pairs[r, j, i]),
+                      sp.Integer(0)) / c
+    return _ml_reduce(np, loss, x, reduction)
+
+
+MULTILABEL_MARGIN = register(
+    "multilabel_margin_loss", "MultilabelMarginLossBackward0",
+    forward=_multilabel_margin,
+    vjp=_multilabel_margin_vjp,
+    mirror=_multilabel_margin_mirror,
+    kind="loss", domain=(REAL,),
+    examples=((((2, 3),), {"labels": np.array([[2, 0], [1, 0]]),
+                           "pairs": np.array([[[1, 1, 0], [0, 1, 0]], [[1, 0, 1], [0, 0, 0]]],
+                                             dtype=bool), "reduction": "mean"}),
+              (((3,),), {"labels": np.array([[1]]), "pairs": np.array([[[1, 0, 1]]], dtype=bool),
+                         "reduction": "none"})),
+)
+
+
 def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                            reduction: str = "mean") -> Tensor:
     """Per sample ``sum over targets j and non-targets i of max(0, 1 - (x[y_j] - x[i]))
@@ -93,25 +161,20 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
     if x.dim() not in (0, 1, 2) or tuple(t.shape) != tuple(x.shape):
         raise RuntimeError(f"inconsistent target size: {list(t.shape)} for input of size: "
                            f"{list(x.shape)}")
-    one_d = x.dim() <= 1
-    x2 = sh.reshape(x, (1, -1)) if one_d else x
-    tgt = t._data.reshape(x2.shape).astype(np.int64)
-    c = x2.shape[1]
+    shape2 = (1, max(x.numel(), 1)) if x.dim() <= 1 else tuple(x.shape)
+    tgt = t._data.reshape(shape2).astype(np.int64)
+    c = shape2[1]
     if ((tgt < -1) | (tgt >= c)).any():
         raise RuntimeError("argument #2 'target' is out of range")
     valid = np.cumprod(tgt >= 0, axis=1).astype(bool)          # before the first -1
     labels = np.where(valid, tgt, 0)
-    is_target = np.zeros(x2.shape, dtype=bool)
-    rows = np.broadcast_to(np.arange(x2.shape[0])[:, None], tgt.shape)
+    is_target = np.zeros(shape2, dtype=bool)
+    rows = np.broadcast_to(np.arange(shape2[0])[:, None], tgt.shape)
     is_target[rows[valid], labels[valid]] = True
-    scores = take_along_dim(x2, _const(labels), 1)               # x[y_j]: (N, J)
-    margins = ew.add(ew.sub(1.0, sh.unsqueeze(scores, 2)), sh.unsqueeze(x2, 1))  # (N, J, C)
-    pairs = _const(valid[:, :, None] & ~is_target[:, None, :])
-    hinge = ew.where(pairs, ew.relu(margins), 0.0)
-    loss = ew.div(red.sum(hinge, (1, 2)), c)
-    if one_d:
-        loss = sh.reshape(loss, ())
-    return _reduce(loss, reduction)
+    pairs = valid[:, :, None] & ~is_target[:, None, :]
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return apply(MULTILABEL_MARGIN, x, labels=labels, pairs=pairs, reduction=reduction)
 
 
 # ================================================================ embedding bag
@@ -144,6 +207,100 @@ def _bags(inp: np.ndarray, offsets, include_last_offset: bool) -> tuple[np.ndarr
     return inp, bag, len(starts)
 
 
+# One node, as PyTorch's EmbeddingBagBackward0: the rows ``weight[idx]`` (times the
+# per-sample weights ``psw`` at positions ``pos``, mode sum) reduced per bag (``bag``, a bag
+# number per row, ``n_bags`` bags) by sum, mean or max; an empty bag gives zeros.
+# ================================================================ embedding bag records
+def _bag_rows(xp, weight, psw, idx, pos):
+    rows = weight[idx]
+    return rows if psw is None else rows * xp.expand_dims(xp.reshape(psw, (-1,))[pos], 1)
+
+
+def _bag_counts(bag, n_bags, like):
+    dt = getattr(getattr(like, "_data", like), "dtype", np.dtype(np.float64))
+    counts = np.maximum(np.bincount(bag, minlength=n_bags), 1)[:, None]
+    return counts.astype(dt) if dt.kind == "f" else counts
+
+
+def _bag_winners(rows, bag, n_bags) -> np.ndarray:
+    """(n_bags, D): the row of each bag holding each feature's maximum (its first
+    occurrence, as PyTorch), -1 for an empty bag."""
+    data = np.asarray(rows)
+    out = np.full((n_bags, data.shape[1]), -1, dtype=np.int64)
+    for b in range(n_bags):
+        members = np.flatnonzero(bag == b)
+        if members.size:
+            out[b] = members[np.argmax(data[members], axis=0)]
+    return out
+
+
+def _embedding_bag_fw(xp, weight, psw, *, idx, pos, bag, n_bags, mode, winners=None):
+    rows = _bag_rows(xp, weight, psw, idx, pos)
+    if mode == "max":
+        win = winners
+        picked = xp.take_along_axis(rows, np.maximum(win, 0), axis=0)
+        return xp.where(win >= 0, picked, 0)
+    total = xp.index_add((n_bags, weight.shape[1]), (bag,), rows, like=rows)
+    return total if mode == "sum" else total / _bag_counts(bag, n_bags, rows)
+
+
+def _bag_rows_grad(xp, g, idx, bag, n_bags, mode, win):
+    """The gradient of the (weighted) rows, (K, D)."""
+    if mode != "max":
+        return g[bag] if mode == "sum" else (g / _bag_counts(bag, n_bags, g))[bag]
+    d = win.shape[1]
+    flat = (np.maximum(win, 0) * d + np.arange(d)).reshape(-1)
+    vals = xp.reshape(xp.where(win >= 0, g, 0), (-1,))
+    return xp.reshape(xp.index_add((len(idx) * d,), (flat,), vals, like=g), (len(idx), d))
+
+
+def _embedding_bag_vjp_weight(xp, g, ans, weight, psw, *, idx, pos, bag, n_bags, mode,
+                              winners=None):
+    gr = _bag_rows_grad(xp, g, idx, bag, n_bags, mode, winners)
+    if psw is not None:
+        gr = gr * xp.expand_dims(xp.reshape(psw, (-1,))[pos], 1)
+    return xp.index_add(tuple(weight.shape), (idx,), gr, like=gr)
+
+
+def _embedding_bag_vjp_psw(xp, g, ans, weight, psw, *, idx, pos, bag, n_bags, mode,
+                           winners=None):
+    gr = _bag_rows_grad(xp, g, idx, bag, n_bags, mode, winners)
+    per = xp.sum(gr * weight[idx], axis=1)
+    return xp.reshape(xp.index_add((math.prod(psw.shape),), (pos,), per, like=per),
+                      tuple(psw.shape))
+
+
+def _embedding_bag_mirror(weight, psw, *, idx, pos, bag, n_bags, mode, winners=None):
+    """Per bag the sum or mean of its rows; for max, the row chosen per feature (given, as
+    max(dim)'s record takes its indices)."""
+    rows = _bag_rows(NUMPY, weight, psw, idx, pos)
+    out = np.zeros((n_bags, weight.shape[1]), dtype=object)
+    for b in range(n_bags):
+        members = rows[bag == b]
+        for d in range(weight.shape[1] if len(members) else 0):
+            if mode == "max":
+                out[b, d] = rows[winners[b, d], d]
+            else:
+                out[b, d] = sp.Add(*members[:, d]) / (len(members) if mode == "mean" else 1)
+    return out
+
+
+EMBEDDING_BAG = register(
+    "embedding_bag", "EmbeddingBagBackward0",
+    forward=_embedding_bag_fw,
+    vjp=(_embedding_bag_vjp_weight, _embedding_bag_vjp_psw),
+    mirror=_embedding_bag_mirror,
+    kind="shape", domain=(REAL, REAL),
+    examples=tuple((((4, 2), (3,) if mode == "sum" else None),
+                    {"idx": np.array([0, 3, 1]), "pos": np.array([0, 1, 2]),
+                     "bag": np.array([0, 0, 2]), "n_bags": 3, "mode": mode,
+                     **({"winners": np.array([[1, 0], [-1, -1], [2, 2]])} if mode == "max"
+                        else {})})
+                   for mode in ("sum", "mean", "max")),
+    doc="F.embedding_bag: sums, means or maxima of bags of weight rows",
+)
+
+
 def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
                   max_norm: float | None = None, norm_type: float = 2,
                   scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
@@ -165,26 +322,13 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
     if padding_idx is not None:
         keep = flat != (padding_idx % w.shape[0])
     idx, bag = flat[keep], bag[keep]
-    rows = co.embedding(_const(idx.astype(np.int64)), w, max_norm=max_norm,
-                        norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq,
-                        sparse=sparse)                          # (K, D)
-    if per_sample_weights is not None:
-        psw = sh.reshape(as_tensor(per_sample_weights), (-1,))
-        psw = psw[_const(np.flatnonzero(keep))] if not keep.all() else psw
-        rows = ew.mul(rows, sh.unsqueeze(psw, 1))
-    dim = w.shape[1]
-    if mode == "max":
-        out = []
-        for b in range(n_bags):
-            members = np.flatnonzero(bag == b)
-            if members.size == 0:
-                out.append(_const(np.zeros((dim,), dtype=w._data.dtype)))
-            else:
-                out.append(red.max(rows[_const(members)], 0).values)
-        return sh.stack(out, 0) if out else _const(np.zeros((0, dim), dtype=w._data.dtype))
-    zeros = _const(np.zeros((n_bags, dim), dtype=rows._data.dtype))
-    total = co.index_add(zeros, 0, _const(bag.astype(np.int64)), rows)
-    if mode == "sum":
-        return total
-    counts = np.maximum(np.bincount(bag, minlength=n_bags), 1).astype(w._data.dtype)
-    return ew.div(total, _const(counts[:, None]))
+    if max_norm is not None or scale_grad_by_freq or sparse:   # the in-place renorm, checks
+        with no_grad():
+            co.embedding(_const(idx.astype(np.int64)), w, max_norm=max_norm,
+                         norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq,
+                         sparse=sparse)
+    psw = None if per_sample_weights is None else as_tensor(per_sample_weights)
+    idx, bag = idx.astype(np.int64), bag.astype(np.int64)
+    extra = {"winners": _bag_winners(w._data[idx], bag, n_bags)} if mode == "max" else {}
+    return apply(EMBEDDING_BAG, w, psw, idx=idx, pos=np.flatnonzero(keep).astype(np.int64),
+                 bag=bag, n_bags=int(n_bags), mode=mode, **extra)

@@ -200,8 +200,42 @@ def _cubic(n_in: int, n_out: int, align_corners: bool, scale) -> np.ndarray:
     return m
 
 
-def _matrix(mode: str, n_in: int, n_out: int, align_corners: bool, scale) -> np.ndarray:
-    if mode in ("nearest", "nearest-exact"):
+def _aa_filter(mode: str):
+    """(support width, filter) of the antialiased modes: the tent for bilinear, Keys' cubic
+    with a = -0.5 for bicubic (PIL's, which PyTorch follows)."""
+    if mode == "bilinear":
+        return 2, lambda x: np.maximum(0.0, 1.0 - np.abs(x))
+    a = -0.5
+
+    def cubic(x):
+        x = np.abs(x)
+        return np.where(x < 1, ((a + 2) * x - (a + 3)) * x * x + 1,
+                        np.where(x < 2, ((a * x - 5 * a) * x + 8 * a) * x - 4 * a, 0.0))
+    return 4, cubic
+
+
+def _antialiased(mode: str, n_in: int, n_out: int, align_corners: bool, scale) -> np.ndarray:
+    """Downsampling weights that average over the input pixels an output pixel covers: the
+    filter stretched by the scale (never narrower than itself), each row normalised."""
+    width, f = _aa_filter(mode)
+    s = _area_scale(n_in, n_out, align_corners, scale)
+    support = width / 2 * s if s >= 1 else width / 2
+    stretch = 1 / s if s >= 1 else 1.0
+    m = np.zeros((n_out, n_in))
+    for i in range(n_out):
+        center = s * (i + 0.5)
+        lo = max(int(center - support + 0.5), 0)
+        hi = min(int(center + support + 0.5), n_in)
+        w = f((np.arange(lo, hi) - center + 0.5) * stretch)
+        m[i, lo:hi] = w / w.sum()
+    return m
+
+
+def _matrix(mode: str, n_in: int, n_out: int, align_corners: bool, scale,
+            antialias: bool = False) -> np.ndarray:
+    if antialias:
+        m = _antialiased(mode, n_in, n_out, align_corners, scale)
+    elif mode in ("nearest", "nearest-exact"):
         m = _nearest(n_in, n_out, scale, mode == "nearest-exact")
     elif mode == "bicubic":
         m = _cubic(n_in, n_out, align_corners, scale)
@@ -226,8 +260,12 @@ def _exact_in(xp, m):
 
 def _resample(xp, x, matrices, transpose: bool):
     first = x.ndim - len(matrices)
+    dt = getattr(getattr(x, "_data", x), "dtype", None)
     for d, m in enumerate(matrices):
-        x = _along(xp, x, _exact_in(xp, m.T if transpose else m), first + d)
+        m = _exact_in(xp, m.T if transpose else m)
+        if dt is not None and dt.kind == "f" and m.dtype != dt:
+            m = m.astype(dt)    # float32 input, float32 output (as PyTorch)
+        x = _along(xp, x, m, first + d)
     return x
 
 
@@ -268,8 +306,10 @@ _NAMES = {"nearest": "UpsampleNearest{}DBackward0",
 _UPSAMPLE_OPS: dict = {}
 
 
-def _upsample_op(mode: str, nd: int):
+def _upsample_op(mode: str, nd: int, antialias: bool = False):
     name = _NAMES[mode].format(nd)
+    if antialias:
+        name = name.replace("2DBackward0", "2DAaBackward0")
     op = _UPSAMPLE_OPS.get(name)
     if op is None:
         op = UPSAMPLE if name == UPSAMPLE.grad_fn else UPSAMPLE.variant(name)
@@ -325,9 +365,9 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     if mode in ("nearest", "area", "nearest-exact") and align_corners is not None:
         raise ValueError("align_corners option can only be set with the interpolating modes: "
                          "linear | bilinear | bicubic | trilinear")
-    if antialias:
-        raise NotImplementedError("interpolate with antialias=True is not supported by "
-                                  "symgrad")
+    if antialias and (mode not in ("bilinear", "bicubic") or x.dim() != 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos "
+                         "modes and requires a 4-D tensor as input")
     nd = x.dim() - 2
     if nd not in (1, 2, 3):
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported "
@@ -350,9 +390,9 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         raise NotImplementedError(f"\"upsample_{mode}{nd}d_out_frame\" not implemented for "
                                   f"integer inputs")
     corners = bool(align_corners)
-    matrices = tuple(_matrix(mode, n, o, corners, s)
+    matrices = tuple(_matrix(mode, n, o, corners, s, antialias)
                      for n, o, s in zip(x.shape[2:], out, scales))
-    return apply(_upsample_op(mode, nd), x, matrices=matrices)
+    return apply(_upsample_op(mode, nd, antialias), x, matrices=matrices)
 
 
 def _deprecated(name: str) -> None:

@@ -12,9 +12,9 @@ from symgrad.nn.modules.activation import __all__ as _activations
 from symgrad.nn.modules.loss import *
 from symgrad.nn.modules.loss import __all__ as _losses
 from symgrad.nn.modules.normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, Embedding,
-                                              GroupNorm, LayerNorm, RMSNorm)
-from symgrad.nn.modules.instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
-from symgrad.nn.modules.embedding_bag import EmbeddingBag
+                                              EmbeddingBag, GroupNorm, InstanceNorm1d,
+                                              InstanceNorm2d,
+                                              InstanceNorm3d, LayerNorm, RMSNorm)
 from symgrad.nn.modules.distance import CosineSimilarity, PairwiseDistance
 from symgrad.nn.modules.fold import Fold, Unfold
 from symgrad.nn.modules.padding import *
@@ -34,8 +34,9 @@ __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", 
            "Identity",
            "Linear", "Bilinear", "Flatten", "Unflatten", "Dropout", "Dropout1d", "Dropout2d",
            "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "LayerNorm", "Embedding",
-           "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "RMSNorm",
-           "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "EmbeddingBag",
-           "CosineSimilarity", "PairwiseDistance", "Fold", "Unfold", *_pads,
+           "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "InstanceNorm1d",
+           "InstanceNorm2d", "InstanceNorm3d", "RMSNorm", "EmbeddingBag", "CosineSimilarity",
+           "PairwiseDistance",
+           "Fold", "Unfold", *_pads,
            *_activations, *_losses, *_convs, *_pools,
            *_transformers, *_rnns, *_lazies]

@@ -188,22 +188,22 @@ class Softmax(Module):
         return f"dim={self.dim}"
 
 
+class Softmax2d(Module):
+    """Softmax over the channels (dimension -3) of a (C, H, W) or (N, C, H, W) input."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.dim() not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.dim()}D "
+                             f"instead")
+        return F.softmax(input, -3)
+
+
 class LogSoftmax(Softmax):
     _fn = staticmethod(F.log_softmax)
 
 
 class Softmin(Softmax):
     _fn = staticmethod(F.softmin)
-
-
-class Softmax2d(Module):
-    """Softmax over the channels at each location of a (N, C, H, W) or (C, H, W) input."""
-
-    def forward(self, input: Tensor) -> Tensor:
-        if input.dim() not in (3, 4):
-            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.dim()}D "
-                             "instead")
-        return F.softmax(input, -3)
 
 
 class Threshold(Module):

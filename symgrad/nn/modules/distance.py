@@ -1,5 +1,4 @@
-"""``CosineSimilarity`` and ``PairwiseDistance``: the functional forms with their options
-fixed at construction."""
+"""``CosineSimilarity`` and ``PairwiseDistance``: the functional forms as layers."""
 
 from __future__ import annotations
 
@@ -22,7 +21,7 @@ class CosineSimilarity(Module):
 
 
 class PairwiseDistance(Module):
-    """The p-norm of ``x1 - x2 + eps`` along the last dimension."""
+    """``||x1 - x2 + eps||_p`` along the last dimension."""
 
     def __init__(self, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> None:
         super().__init__()

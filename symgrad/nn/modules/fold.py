@@ -1,9 +1,6 @@
-"""``Unfold`` (sliding blocks of an image as columns, im2col) and ``Fold`` (its adjoint,
-summing columns back into an image)."""
+"""``Fold`` and ``Unfold``: sliding blocks to columns and back (F.fold, F.unfold)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from symgrad.nn import functional as F
 from symgrad.nn.modules.module import Module
@@ -13,8 +10,9 @@ __all__ = ["Fold", "Unfold"]
 
 
 class Unfold(Module):
-    def __init__(self, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
-                 stride: Any = 1) -> None:
+    """Each ``kernel_size`` block of an image as a column (im2col)."""
+
+    def __init__(self, kernel_size, dilation=1, padding=0, stride=1) -> None:
         super().__init__()
         self.kernel_size, self.dilation = kernel_size, dilation
         self.padding, self.stride = padding, stride
@@ -27,17 +25,16 @@ class Unfold(Module):
                 f"padding={self.padding}, stride={self.stride}")
 
 
-class Fold(Module):
-    def __init__(self, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
-                 stride: Any = 1) -> None:
-        super().__init__()
-        self.output_size, self.kernel_size, self.dilation = output_size, kernel_size, dilation
-        self.padding, self.stride = padding, stride
+class Fold(Unfold):
+    """Columns summed back into an ``output_size`` image (col2im), Unfold's adjoint."""
+
+    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1) -> None:
+        super().__init__(kernel_size, dilation, padding, stride)
+        self.output_size = output_size
 
     def forward(self, input: Tensor) -> Tensor:
         return F.fold(input, self.output_size, self.kernel_size, self.dilation, self.padding,
                       self.stride)
 
     def extra_repr(self) -> str:
-        return (f"output_size={self.output_size}, kernel_size={self.kernel_size}, "
-                f"dilation={self.dilation}, padding={self.padding}, stride={self.stride}")
+        return f"output_size={self.output_size}, " + super().extra_repr()

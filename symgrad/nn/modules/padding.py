@@ -1,70 +1,71 @@
-"""Padding layers (``ZeroPad2d``, ``ConstantPad1d``, ``ReflectionPad2d``,
-``ReplicationPad3d``, ``CircularPad1d`` ...): ``F.pad`` with the padding fixed at
-construction, written out per dimension as PyTorch stores and prints it."""
+"""Padding layers: ``ZeroPad``, ``ConstantPad``, ``ReflectionPad``, ``ReplicationPad`` and
+``CircularPad`` in 1, 2 and 3 dimensions, each ``F.pad`` with its mode fixed."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 from symgrad.nn import functional as F
 from symgrad.nn.modules.module import Module
 from symgrad.tensor import Tensor
 
-__all__ = [f"{kind}Pad{n}d" for kind in ("Zero", "Constant", "Reflection", "Replication",
-                                         "Circular") for n in (1, 2, 3)]
+__all__ = [f"{kind}Pad{d}d" for kind in ("Zero", "Constant", "Reflection", "Replication",
+                                         "Circular") for d in (1, 2, 3)]
+
+
+def _padding(padding: int | Sequence[int], dims: int) -> tuple[int, ...]:
+    """An int pads every side; a sequence gives (left, right, top, bottom, front, back),
+    checked by F.pad when used (as PyTorch)."""
+    return (padding,) * (2 * dims) if isinstance(padding, int) else tuple(padding)
 
 
 class _PadNd(Module):
-    mode = "constant"
-    dims = 1
+    _mode = "constant"
+    _dims = 1
 
-    def __init__(self, padding: int | tuple[int, ...], value: float = 0.0) -> None:
+    def __init__(self, padding: int | Sequence[int]) -> None:
         super().__init__()
-        n = 2 * self.dims
-        if isinstance(padding, int):
-            padding = (padding,) * n
-        padding = tuple(padding)
-        if len(padding) != n:
-            raise ValueError(f"{type(self).__name__} expects padding as an int or a tuple of "
-                             f"{n} ints, got {padding}")
-        self.padding = padding
-        self.value = value
+        self.padding = _padding(padding, self._dims)
 
     def forward(self, input: Tensor) -> Tensor:
-        if self.mode == "constant":
-            return F.pad(input, self.padding, "constant", self.value)
-        return F.pad(input, self.padding, self.mode)
+        return F.pad(input, self.padding, self._mode)
 
     def extra_repr(self) -> str:
         return f"{self.padding}"
 
 
 class _ConstantPadNd(_PadNd):
-    def __init__(self, padding: int | tuple[int, ...], value: float) -> None:
-        super().__init__(padding, value)
+    def __init__(self, padding: int | Sequence[int], value: float) -> None:
+        super().__init__(padding)
+        self.value = value
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.pad(input, self.padding, "constant", self.value)
 
     def extra_repr(self) -> str:
         return f"padding={self.padding}, value={self.value}"
 
 
 class _ZeroPadNd(_ConstantPadNd):
-    def __init__(self, padding: int | tuple[int, ...]) -> None:
+    def __init__(self, padding: int | Sequence[int]) -> None:
         super().__init__(padding, 0.0)
 
     def extra_repr(self) -> str:
         return f"{self.padding}"
 
 
-def _layer(name: str, base: type, dims: int, mode: str) -> type:
-    doc = f"``F.pad(input, padding, {mode!r})`` over the last {dims} dimension(s)."
-    return type(name, (base,), {"dims": dims, "mode": mode, "__doc__": doc,
-                                "__module__": __name__})
+def _make(kind: str, base: type, mode: str, dims: int) -> type:
+    return type(f"{kind}Pad{dims}d", (base,), {
+        "_mode": mode, "_dims": dims, "__module__": __name__,
+        "__doc__": f"Pad the last {dims} dimension(s) with F.pad's {mode!r} mode."})
 
 
-_BASES: dict[str, tuple[type, str]] = {
-    "Zero": (_ZeroPadNd, "constant"), "Constant": (_ConstantPadNd, "constant"),
-    "Reflection": (_PadNd, "reflect"), "Replication": (_PadNd, "replicate"),
-    "Circular": (_PadNd, "circular")}
-_made: dict[str, Any] = {f"{k}Pad{n}d": _layer(f"{k}Pad{n}d", base, n, mode)
-                         for k, (base, mode) in _BASES.items() for n in (1, 2, 3)}
-globals().update(_made)
+ZeroPad1d, ZeroPad2d, ZeroPad3d = (_make("Zero", _ZeroPadNd, "constant", d) for d in (1, 2, 3))
+ConstantPad1d, ConstantPad2d, ConstantPad3d = (_make("Constant", _ConstantPadNd, "constant", d)
+                                               for d in (1, 2, 3))
+ReflectionPad1d, ReflectionPad2d, ReflectionPad3d = (_make("Reflection", _PadNd, "reflect", d)
+                                                     for d in (1, 2, 3))
+ReplicationPad1d, ReplicationPad2d, ReplicationPad3d = (
+    _make("Replication", _PadNd, "replicate", d) for d in (1, 2, 3))
+CircularPad1d, CircularPad2d, CircularPad3d = (_make("Circular", _PadNd, "circular", d)
+                                               for d in (1, 2, 3))

@@ -373,8 +373,8 @@ class RNNBase(Module):
             return self._forward_packed(input, hx)
         input, hx, batched = self._prepare(input, hx)
         out, h_n = self._run(input, hx)
-        if self.batch_first:
-            out = out.transpose(0, 1)
+        if self.batch_first:   # PyTorch's RNN and GRU kernels transpose in place, LSTM's not
+            out = out.transpose(0, 1) if self.mode == "LSTM" else out.transpose_(0, 1)
         if not batched:
             out = out.squeeze(0 if self.batch_first else 1)
             h_n = tuple(h.squeeze(1) for h in h_n)
