@@ -517,6 +517,17 @@ class Tensor:
             return sympy.ImmutableMatrix(a.tolist())
         return sympy.ImmutableDenseNDimArray(a.tolist(), a.shape)
 
+    # SymPy's printers call these: sympy.latex(g), sympy.pprint(H) print the entries as
+    # ``sympify`` gives them (without, SymPy reads the tensor as an expression and fails)
+    def _latex(self, printer) -> str:
+        return printer._print(self._sympy_())
+
+    def _pretty(self, printer):
+        return printer._print(self._sympy_())
+
+    def _sympystr(self, printer) -> str:
+        return printer._print(self._sympy_())
+
     def __int__(self) -> int:
         self._one_element()
         return int(self.item())

@@ -454,13 +454,24 @@ def _arg(input: Tensor, dim, keepdim: bool, largest: bool) -> Tensor:
         if data.size == 0:
             raise IndexError(f"{name}(): Expected reduction dim to be specified for "
                              "input.numel() == 0.")
-        out = np.asarray(fn(data.reshape(-1)), dtype=np.int64)
+        out = np.asarray(_symbolic_compare(name, fn, data.reshape(-1)), dtype=np.int64)
         return Tensor._wrap(out.reshape((1,) * data.ndim) if keepdim else out)
     d = _one_dim(input, dim, name)
     if d is None:
         return Tensor._wrap(np.zeros((), dtype=np.int64))
     _nonempty(input, (d,), name)
-    return Tensor._wrap(np.asarray(fn(data, axis=d, keepdims=keepdim), dtype=np.int64))
+    return Tensor._wrap(np.asarray(_symbolic_compare(name, fn, data, axis=d, keepdims=keepdim),
+                                   dtype=np.int64))
+
+
+def _symbolic_compare(name: str, fn, *args, **kwargs):
+    """``fn(*args)``, a numpy function that compares entries: on symbolic entries SymPy
+    cannot order (``x[0] < x[1]``) a TypeError that says so, not SymPy's own."""
+    try:
+        return fn(*args, **kwargs)
+    except TypeError:
+        raise TypeError(f"{name}() compares entries to choose its indices, which symbolic "
+                        "entries do not allow") from None
 
 
 def argmax(input: Tensor, dim=None, keepdim: bool = False, *, axis=None,

@@ -1335,7 +1335,7 @@ def to_dtype(input: Tensor, dtype) -> Tensor:
     target = _dtype.to_np(dtype)
     if input._data.dtype == object:
         return input
-    if target == object:   # numbers into SymPy's, exactly (a float is the rational it holds)
+    if target.kind == "O":   # numbers into SymPy's, exactly (a float is the rational it holds)
         return Tensor._wrap(to_exact(input._data))
     if target == input._data.dtype:
         return input
