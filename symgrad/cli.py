@@ -57,6 +57,10 @@ def _verify(args: argparse.Namespace) -> int:
     from symgrad.verify import cases
 
     if args.list:
+        if args.json:
+            print(json.dumps([{"name": c.name, "title": c.title} for c in cases.CASES.values()],
+                             indent=2))
+            return 0
         for c in cases.CASES.values():
             print(f"{c.name:<30} {c.title}")
         return 0
@@ -103,7 +107,12 @@ def _rules(args: argparse.Namespace) -> int:
     if args.op:
         unknown = [n for n in args.op if n not in OPS]
         if unknown:
-            raise UsageError(f"unknown op {unknown[0]!r}; ops are: {', '.join(OPS)}")
+            import difflib
+
+            near = difflib.get_close_matches(unknown[0], list(OPS), n=3)
+            hint = f"did you mean {', '.join(near)}? " if near else ""
+            raise UsageError(f"unknown op {unknown[0]!r}; {hint}(`symgrad rules` without "
+                             "--op lists every op it checks)")
     if args.points < 1:
         raise UsageError("--points must be at least 1")
     names = args.op or [n for n, op in OPS.items() if op.differentiable and op.mirror is not None]

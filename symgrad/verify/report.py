@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from symgrad.verify.compare import AGREE, KINK, Comparison
+from symgrad.verify.compare import AGREE, FORWARD_MISMATCH, KINK, MISMATCH, Comparison
 from symgrad.verify.localize import NodeFinding
 
 __all__ = ["Row", "KinkFinding", "Report"]
@@ -47,10 +47,20 @@ class Row:
              "central_difference_rel_error": _json_num(self.fd_rel_err)}
         if self.detail:
             d["detail"] = self.detail
+        if _accuracy_notes(self):
+            d["notes"] = _accuracy_notes(self)
         if with_values and self.numeric is not None and np.size(self.numeric) <= 10_000:
             d["numeric"] = np.asarray(self.numeric, dtype=float).tolist()
             d["exact"] = np.asarray(self.exact, dtype=float).tolist()
         return d
+
+
+def _accuracy_notes(row: Row) -> list[str]:
+    """What the float64 comparison noticed (an overflow, a nan, lost digits): about
+    float64's accuracy, so not shown when the rule or forward itself is wrong."""
+    if row.verdict in (MISMATCH, FORWARD_MISMATCH):
+        return []
+    return list(row.comparison.notes)
 
 
 def _closed_form(row: Row) -> str:
@@ -157,6 +167,8 @@ class Report:
                 lines.append(f"  closed form: {r.closed_form}")
             if r.detail:
                 lines.append(f"  note ({r.name}): {r.detail}")
+            for n in _accuracy_notes(r):
+                lines.append(f"  note ({r.name}): {n}")
         for k in self.kinks:
             lines.append(f"  kink: {k.describe()}")
         for f in self.findings:
