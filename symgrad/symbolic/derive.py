@@ -16,6 +16,7 @@ import mpmath
 import numpy as np
 import sympy
 
+from symgrad.ops.namespaces import exact_number
 from symgrad.symbolic import exactness
 from symgrad.symbolic.mirror import MirrorInfo, info
 from symgrad.symbolic.mpeval import Program, magnitude
@@ -372,7 +373,7 @@ def directional(exprs: Any, direction: Mapping[Any, Any], order: int = 1) -> Ten
     in closed form, however many symbols the expressions hold.
     """
     tt = sympy.Dummy("t", real=True)  # a complex t turns Abs into re/im derivatives
-    shift = {s: s + tt * sympy.sympify(v) for s, v in direction.items()}
+    shift = {s: s + tt * sympy.sympify(exact_number(v)) for s, v in direction.items()}
     e = as_object_array(exprs)
     out = np.empty(e.shape, dtype=object)
     for idx in np.ndindex(*e.shape):
@@ -540,7 +541,7 @@ def _point_of(exprs: Any, at: Mapping | None) -> dict:
                 point.update(zip(syms.reshape(-1), to_exact(np.broadcast_to(vals, syms.shape))
                                  .reshape(-1)))
             else:
-                point[k] = sympy.sympify(v)
+                point[k] = sympy.sympify(exact_number(v))
     return point
 
 
