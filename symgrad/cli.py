@@ -75,8 +75,8 @@ def _verify(args: argparse.Namespace) -> int:
         _write_graphs(results, graph_dir)
     ok = all(r.ok for r in results) and stopped is None
     if args.json:
-        print(json.dumps({"ok": ok, "complete": stopped is None, "stopped": stopped,
-                          "cases": [r.to_dict() for r in results]}, indent=2))
+        print(_json({"ok": ok, "complete": stopped is None, "stopped": stopped,
+                     "cases": [r.to_dict() for r in results]}))
         return _status(ok, stopped)
     if args.verbose or args.case:
         for r in results:
@@ -121,8 +121,8 @@ def _rules(args: argparse.Namespace) -> int:
         progress=None if args.json else "rules")
     ok = all(r.ok for r in results) and stopped is None
     if args.json:
-        print(json.dumps({"ok": ok, "complete": stopped is None, "stopped": stopped,
-                          "ops": [r.to_dict() for r in results]}, indent=2))
+        print(_json({"ok": ok, "complete": stopped is None, "stopped": stopped,
+                     "ops": [r.to_dict() for r in results]}))
         return _status(ok, stopped)
     print(f"{'op':<36} {'kind':<12} {'verdict':<10} {'time':>7}  detail")
     for r in results:
@@ -238,6 +238,13 @@ def _run_bounded(run_one, names, timeout, progress: str | None = None):
             signal.signal(signal.SIGALRM, old)
         if bar is not None:
             bar.close()
+
+
+def _json(data) -> str:
+    """Strict JSON (inf and nan as strings), whichever record a value came from."""
+    from symgrad.verify.report import json_safe
+
+    return json.dumps(json_safe(data), indent=2, allow_nan=False, default=str)
 
 
 def _status(ok: bool, stopped: str | None) -> int:

@@ -347,7 +347,9 @@ _MP_FUNCS = {"exp": mpmath.exp, "log": mpmath.log, "tanh": mpmath.tanh, "sin": m
              "sign": mpmath.sign, "atan2": mpmath.atan2, "cosh": mpmath.cosh,
              "sinh": mpmath.sinh, "erfc": mpmath.erfc,
              "Heaviside": lambda x, *h: mpmath.mpf(1) if x > 0 else mpmath.mpf(0)
-             if x < 0 else mpmath.mpf("nan")}
+             if x < 0 else mpmath.mpf("nan"),
+             # off its point (the points avoid every kink), the delta is 0
+             "DiracDelta": lambda x, *k: mpmath.mpf(0) if x else mpmath.mpf("nan")}
 
 
 def _mp(e: sympy.Basic, point: dict, memo: dict) -> Any:

@@ -201,10 +201,12 @@ def test_verifier_at_kinks_and_overflow():
     naive = verify.check(lambda z: (1 + z.exp()).log().sum(), sg.tensor([800.0]))
     assert not naive.ok and naive.rows[1].verdict == INACCURATE
     assert "float64 gave nan at (0,) where the exact value is 1" in naive.table()
-    assert naive.to_dict()["rows"][1]["notes"]
+    d = naive.to_dict()
+    assert d["rows"][1]["notes"] and d["rows"][1]["numeric"] == ["nan"]
+    json.dumps(d, allow_nan=False)   # strict JSON: inf and nan as strings
     over = verify.check(lambda z: z.exp().sum(), sg.tensor([800.0]))
     assert over.rows[1].verdict == AGREE and "beyond float64's range" in over.table()
-    json.dumps(over.to_dict())
+    json.dumps(over.to_dict(), allow_nan=False)
 
 
 def test_assert_gradients_match_fails_naming_the_op(mutate):
