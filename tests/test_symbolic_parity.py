@@ -123,6 +123,12 @@ def test_zero_dim_and_empty_tensors():
     assert S.jacobian(x * x, e).shape == (3, 0) and S.jacobian(e * 2, x).shape == (0, 3)
     assert S.hessian(f, e).shape == (0, 0)
     assert S.symbols("m", (2, 0)).shape == (2, 0)
+    # reductions of no entries: SymPy's nan where PyTorch gives nan, not ZeroDivisionError
+    with pytest.warns(UserWarning):
+        assert sg.tensor([]).var().isnan().item()
+        assert e.var()._data[()] is sympy.nan
+    for t in (e.mean(), F.mse_loss(e, e)):
+        assert t._data[()] is sympy.nan
 
 
 # ------------------------------------------------------------------ results and printing

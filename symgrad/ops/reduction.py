@@ -18,6 +18,7 @@ from symgrad import _dtype
 from symgrad.ops._apply import apply
 from symgrad.ops._record import NONZERO, REAL, Kink, register
 from symgrad.ops._util import lazy_head, norm_dims, sp, type_name
+from symgrad.ops.namespaces import exact_number
 from symgrad.tensor import Tensor
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin",
@@ -102,8 +103,10 @@ MEAN = register(
     forward=lambda xp, x, dim=None, keepdim=False: (
         xp.sum(x, axis=dim, keepdims=keepdim) / _count(x, dim)),
     vjp=lambda xp, g, ans, x, dim=None, keepdim=False: _kept(xp, g, dim, keepdim) / _count(x, dim),
+    # (a SymPy count: the mean of no entries is SymPy's nan, as PyTorch's is nan, not a
+    # ZeroDivisionError of Python's 0 / 0)
     mirror=lambda x, dim=None, keepdim=False: (
-        np.sum(x, axis=dim, keepdims=keepdim) / _count(x, dim)),
+        np.sum(x, axis=dim, keepdims=keepdim) / exact_number(_count(x, dim))),
     kind="reduction", domain=(REAL,),
     params={"dim": (None, (0,), (1,)), "keepdim": (False, True)},
 )
@@ -622,9 +625,9 @@ def _var_vjp(xp, g, ans, x, dim=None, keepdim=False, correction=1):
 
 
 def _var_mirror(x, dim=None, keepdim=False, correction=1):
-    n = _count(x, dim)
+    n = exact_number(_count(x, dim))   # nan, not ZeroDivisionError, for no entries
     d = x - np.sum(x, axis=dim, keepdims=True) / n
-    return np.sum(d * d, axis=dim, keepdims=keepdim) / (n - correction)
+    return np.sum(d * d, axis=dim, keepdims=keepdim) / (n - correction if n else n)
 
 
 _VAR_PARAMS = {"dim": (None, (1,)), "keepdim": (False, True), "correction": (1, 0)}
