@@ -113,6 +113,10 @@ def _rules(args: argparse.Namespace) -> int:
             hint = f"did you mean {', '.join(near)}? " if near else ""
             raise UsageError(f"unknown op {unknown[0]!r}; {hint}(`symgrad rules` without "
                              "--op lists every op it checks)")
+        idle = [n for n in args.op if not OPS[n].differentiable or OPS[n].mirror is None]
+        if idle:
+            raise UsageError(f"op {idle[0]!r} is not differentiable: it has no VJP rule to "
+                             "compare with a mirror")
     if args.points < 1:
         raise UsageError("--points must be at least 1")
     names = args.op or [n for n, op in OPS.items() if op.differentiable and op.mirror is not None]

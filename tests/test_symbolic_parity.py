@@ -227,6 +227,7 @@ def test_assert_gradients_match_fails_naming_the_op(mutate):
 @pytest.mark.parametrize("argv, words", [
     (["rules", "--op", "sigmod"], "did you mean sigmoid"),
     (["rules", "--points", "0"], "--points"),
+    (["rules", "--op", "eq"], "'eq' is not differentiable"),
     (["verify", "--case", "nope"], "unknown case"),
     (["verify", "--timeout", "x"], "--timeout"),
     (["bogus"], "invalid choice"),
@@ -235,6 +236,10 @@ def test_cli_bad_arguments_exit_2_with_one_line(argv, words, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert words in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_check_rules_takes_one_name():
+    assert [r.op for r in verify.check_rules("exp")] == ["exp"]
 
 
 def test_cli_list_json(capsys):
