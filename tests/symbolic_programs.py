@@ -239,7 +239,7 @@ def _constant_like(shape: tuple) -> tuple[sg.Tensor, np.ndarray]:
     return sg.tensor(vals), ref
 
 
-SHAPES = [(), (3,), (2, 3), (3, 2)]
+SHAPES = [(), (3,), (2, 3), (3, 2), (), (3,), (2, 3), (3, 2), (0, 3)]
 
 
 def build(seed: int, steps: int = 3) -> Program:

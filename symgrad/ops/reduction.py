@@ -179,7 +179,8 @@ def _over(x, dim, keepdim, fn):
     x = np.asarray(x, dtype=object)
     axes = tuple(range(x.ndim)) if dim is None else tuple(dim)
     rest = [a for a in range(x.ndim) if a not in axes]
-    flat = np.transpose(x, rest + list(axes)).reshape([x.shape[a] for a in rest] + [-1])
+    flat = np.transpose(x, rest + list(axes)).reshape(   # (no -1: rest may hold a 0)
+        [x.shape[a] for a in rest] + [math.prod(x.shape[a] for a in axes)])
     out = np.empty(flat.shape[:-1], dtype=object)
     for idx in np.ndindex(*out.shape):
         out[idx] = fn(*flat[idx])
