@@ -27,9 +27,11 @@ from symgrad.verify.compare import AGREE, INACCURATE, KINK, MISMATCH
 sys.path.insert(0, str(Path(__file__).parent))
 import symbolic_programs as programs  # noqa: E402
 
-# quick programs covering kinks (clamp, where, max), reductions, matmul, shape ops, losses,
-# softmax kin, mixed symbol/number inputs, positive symbols, numeric constants (int, float)
-SEEDS = [1, 2, 6, 14, 15, 28, 29, 31, 32, 49, 51, 53, 54, 55, 56, 58]
+# quick programs covering kinks (abs, relu, clamp, hardtanh, where, amax / amin, minimum),
+# reductions, matmul, shape ops, losses, log_softmax kin, mixed symbol/number inputs,
+# positive symbols, numeric constants (int and float), 0-d and empty (0, 3) inputs
+SEEDS = [0, 2, 5, 6, 11, 13, 17, 19, 23, 29, 31, 34, 36, 43, 45, 46, 52, 53, 54, 60, 67, 69,
+         71, 73, 77, 137]
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -42,7 +44,7 @@ def test_random_programs_match_sympy_without_any_vjp_rule(seed, mutate):
             mutate(op, vjp=tuple(None if r is None else boom for r in op.vjp))
     out = programs.compare(seed, steps=3, hessian=True, points=1)
     assert not out.problems, (out.steps, out.problems)
-    assert out.compared > 0
+    assert out.compared > 0 or any(0 in t.shape for t in programs.build(seed).inputs)
 
 
 def _sym(name, **kw):
