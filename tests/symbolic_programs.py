@@ -508,28 +508,25 @@ def compare(seed: int, steps: int = 3, hessian: bool = True, points: int = 2) ->
                 if not same_value(g._data[idx], expect, point):
                     out.problems.append(f"d/d{w[idx]}: {_short(g._data[idx])} vs "
                                         f"{_short(expect)}")
-        # the Jacobian of the program's vector output by the first input
-        jref = sympy.Matrix(len(ref_rows), 1, ref_rows).jacobian(x0_flat) if x0_flat \
-            else sympy.zeros(len(ref_rows), 0)
-        jflat = jac._data.reshape(len(ref_rows), len(x0_flat))
-        for i in range(len(ref_rows)):
-            for j in range(len(x0_flat)):
-                out.compared += 1
-                if not same_value(jflat[i, j], jref[i, j], point):
-                    out.problems.append(f"J[{i},{j}]: {_short(jflat[i, j])} vs "
-                                        f"{_short(jref[i, j])}")
+        # the Jacobian of the program's vector output by the first input, and the Hessian
+        n, m = len(ref_rows), len(x0_flat)
+        jref = sympy.Matrix(n, 1, ref_rows).jacobian(x0_flat) if m else sympy.zeros(n, 0)
+        _matrix_parity(out, "J", jac._data.reshape(n, m), jref, point)
         if hess is not None:
-            href = sympy.hessian(loss_r, x0_flat) if x0_flat else sympy.zeros(0, 0)
-            hflat = hess._data.reshape(len(x0_flat), len(x0_flat))
-            for i in range(len(x0_flat)):
-                for j in range(len(x0_flat)):
-                    out.compared += 1
-                    if not same_value(hflat[i, j], href[i, j], point):
-                        out.problems.append(f"H[{i},{j}]: {_short(hflat[i, j])} vs "
-                                            f"{_short(href[i, j])}")
+            href = sympy.hessian(loss_r, x0_flat) if m else sympy.zeros(0, 0)
+            _matrix_parity(out, "H", hess._data.reshape(m, m), href, point)
         if out.problems:
             break
     return out
+
+
+def _matrix_parity(out: Outcome, label: str, got: np.ndarray, ref: sympy.Matrix,
+                   point: dict) -> None:
+    """Compare a symgrad matrix (object array) entry by entry with SymPy's at ``point``."""
+    for i, j in np.ndindex(*got.shape):
+        out.compared += 1
+        if not same_value(got[i, j], ref[i, j], point):
+            out.problems.append(f"{label}[{i},{j}]: {_short(got[i, j])} vs {_short(ref[i, j])}")
 
 
 def _short(e: Any, n: int = 120) -> str:
