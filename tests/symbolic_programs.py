@@ -440,6 +440,9 @@ def same_value(a: Any, b: Any, point: dict) -> bool:
         with mpmath.workdps(dps):
             va = mpmath.mpf(va.p) / va.q if isinstance(va, sympy.Basic) else va
             vb = mpmath.mpf(vb.p) / vb.q if isinstance(vb, sympy.Basic) else vb
+            if mpmath.isnan(va) and mpmath.isnan(vb):
+                return True   # both undefined: a tie the point could not avoid (clamped
+                # entries meeting in amin), where Heaviside(0) and DiracDelta(0) stand
             if mpmath.isfinite(va) and mpmath.isfinite(vb):
                 return abs(va - vb) <= mpmath.mpf(10) ** -35 * (1 + abs(vb))
     return va == vb   # the same infinity even at 2000 digits: equal as far as can be seen
