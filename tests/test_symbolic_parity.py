@@ -217,6 +217,12 @@ def test_verifier_at_kinks_and_overflow():
     json.dumps(over.to_dict(), allow_nan=False)
 
 
+def test_integer_inputs_check_the_forward_and_say_so():
+    rep = verify.check(lambda n: n * 2.0, sg.tensor(3))
+    assert rep.ok and [r.what for r in rep.rows] == ["forward"]
+    assert "no input is differentiated" in rep.table()
+
+
 def test_assert_gradients_match_fails_naming_the_op(mutate):
     mutate(OPS["tanh"], vjp=(lambda xp, g, ans, x: g * (1 - ans * ans) * 1.01,))
     with pytest.raises(AssertionError) as e:

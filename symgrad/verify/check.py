@@ -229,6 +229,10 @@ def _check(fn: Callable[..., Tensor], inputs: list[Tensor], diff_idx: list[int],
     leaves = [args[i] for i in diff_idx]
     leaf_labels = [labels[i] for i in diff_idx]
     report = Report(title=title, mode=mode)
+    if not leaves:
+        report.notes.append("no input is differentiated (none requires grad or is floating: "
+                            "integer inputs have no gradient); only the forward value is "
+                            "checked")
 
     root = out.grad_fn if out.grad_fn is not None else (
         out._grad_accumulator() if out._requires_grad else None)
