@@ -7,7 +7,8 @@ draws a few inputs (some with assumptions, some entries exact constants), chains
 ops, and ends in a scalar (a sum or a loss). ``compare`` then puts
 ``symbolic.gradient / jacobian / hessian`` beside ``sympy.diff`` /
 ``Matrix.jacobian`` / ``sympy.hessian`` of the reference, at random rational points where
-no kink or tie sits, exactly (rationals) or to 40 digits.
+no kink or tie sits, exactly (rationals) or to 35 digits; ``symbolic.evaluate`` of the
+gradient must give the same float64 values as an independent evaluation here.
 
 Used by tests/test_symbolic_parity.py (a few programs) and
 scripts/fuzz_symbolic_parity.py (many).
@@ -511,6 +512,7 @@ def compare(seed: int, steps: int = 3, hessian: bool = True, points: int = 2) ->
                 if not same_value(g._data[idx], expect, point):
                     out.problems.append(f"d/d{w[idx]}: {_short(g._data[idx])} vs "
                                         f"{_short(expect)}")
+            _evaluate_parity(out, g, expect_at=lambda e: _value(e, point), point=point)
         # the Jacobian of the program's vector output by the first input, and the Hessian
         n, m = len(ref_rows), len(x0_flat)
         jref = sympy.Matrix(n, 1, ref_rows).jacobian(x0_flat) if m else sympy.zeros(n, 0)
@@ -521,6 +523,22 @@ def compare(seed: int, steps: int = 3, hessian: bool = True, points: int = 2) ->
         if out.problems:
             break
     return out
+
+
+def _evaluate_parity(out: Outcome, g: sg.Tensor, expect_at: Callable, point: dict) -> None:
+    """``symbolic.evaluate`` (symgrad's own evaluation of its closed forms) against the
+    value of the same closed form found here, as float64: equal to a unit in the last
+    place (both are correct roundings of values good to 35 digits or more)."""
+    got = S.evaluate(g, at=point)
+    for idx in np.ndindex(*g.shape):
+        v = expect_at(g._data[idx])
+        with mpmath.workdps(45):
+            ref = float(v) if isinstance(v, (mpmath.mpf, sympy.Rational)) else None
+        if ref is None or not np.isfinite(ref):
+            continue
+        out.compared += 1
+        if abs(got[idx] - ref) > abs(ref) * 2.3e-16:
+            out.problems.append(f"evaluate {idx}: {got[idx]!r} vs {ref!r}")
 
 
 def _matrix_parity(out: Outcome, label: str, got: np.ndarray, ref: sympy.Matrix,
