@@ -206,6 +206,9 @@ def test_verifier_at_kinks_and_overflow():
     rep = verify.check(lambda x: F.relu(x).sum() + x.abs().sum(), sg.tensor([0.0, 1.5]))
     assert rep.ok and {k.op for k in rep.kinks} == {"relu", "abs"}
     assert rep.rows[1].verdict == KINK and "non-differentiable" in rep.table()
+    at_abs = verify.check(lambda x: x.abs().sum(), sg.tensor([0.0, 2.0]))
+    assert at_abs.rows[1].verdict == AGREE   # abs'(0) = sign(0) = 0: SymPy's value too
+    assert "non-differentiable point" in at_abs.rows[1].detail and at_abs.kinks[0].left == -1
     naive = verify.check(lambda z: (1 + z.exp()).log().sum(), sg.tensor([800.0]))
     assert not naive.ok and naive.rows[1].verdict == INACCURATE
     assert "float64 gave nan at (0,) where the exact value is 1" in naive.table()

@@ -390,8 +390,13 @@ def _check(fn: Callable[..., Tensor], inputs: list[Tensor], diff_idx: list[int],
 
 def _at_kink(row: Row) -> None:
     """A derivative taken through a declared kink (or a singular point) is reported as
-    such: the exact value there is a convention or undefined, not a verdict on a rule."""
-    if row.verdict != AGREE:
+    such: the exact value there is a convention or undefined, not a verdict on a rule.
+    A value that equals SymPy's there (abs'(0) = sign(0) = 0, or relu(x)**2, smooth
+    through relu's kink) keeps its verdict, and the row says where it went through."""
+    if row.verdict == AGREE:
+        row.detail = ("the input reaches a non-differentiable point of an op (see kinks); "
+                      "the value there equals SymPy's derivative at the point")
+    else:
         row.detail = ("the input sits on a non-differentiable point of an op (see kinks); "
                       f"the exact-derivative verdict would be '{row.verdict}'")
         row.verdict = KINK
