@@ -57,6 +57,10 @@ def _verify(args: argparse.Namespace) -> int:
     from symgrad.verify import cases
 
     if args.list:
+        if args.json:
+            print(json.dumps([{"name": c.name, "title": c.title} for c in cases.CASES.values()],
+                             indent=2))
+            return 0
         for c in cases.CASES.values():
             print(f"{c.name:<30} {c.title}")
         return 0
@@ -71,8 +75,8 @@ def _verify(args: argparse.Namespace) -> int:
         _write_graphs(results, graph_dir)
     ok = all(r.ok for r in results) and stopped is None
     if args.json:
-        print(json.dumps({"ok": ok, "complete": stopped is None, "stopped": stopped,
-                          "cases": [r.to_dict() for r in results]}, indent=2))
+        print(_json({"ok": ok, "complete": stopped is None, "stopped": stopped,
+                     "cases": [r.to_dict() for r in results]}))
         return _status(ok, stopped)
     if args.verbose or args.case:
         for r in results:
@@ -103,7 +107,16 @@ def _rules(args: argparse.Namespace) -> int:
     if args.op:
         unknown = [n for n in args.op if n not in OPS]
         if unknown:
-            raise UsageError(f"unknown op {unknown[0]!r}; ops are: {', '.join(OPS)}")
+            import difflib
+
+            near = difflib.get_close_matches(unknown[0], list(OPS), n=3)
+            hint = f"did you mean {', '.join(near)}? " if near else ""
+            raise UsageError(f"unknown op {unknown[0]!r}; {hint}(`symgrad rules` without "
+                             "--op lists every op it checks)")
+        idle = [n for n in args.op if not OPS[n].differentiable or OPS[n].mirror is None]
+        if idle:
+            raise UsageError(f"op {idle[0]!r} is not differentiable: it has no VJP rule to "
+                             "compare with a mirror")
     if args.points < 1:
         raise UsageError("--points must be at least 1")
     names = args.op or [n for n, op in OPS.items() if op.differentiable and op.mirror is not None]
@@ -112,8 +125,8 @@ def _rules(args: argparse.Namespace) -> int:
         progress=None if args.json else "rules")
     ok = all(r.ok for r in results) and stopped is None
     if args.json:
-        print(json.dumps({"ok": ok, "complete": stopped is None, "stopped": stopped,
-                          "ops": [r.to_dict() for r in results]}, indent=2))
+        print(_json({"ok": ok, "complete": stopped is None, "stopped": stopped,
+                     "ops": [r.to_dict() for r in results]}))
         return _status(ok, stopped)
     print(f"{'op':<36} {'kind':<12} {'verdict':<10} {'time':>7}  detail")
     for r in results:
@@ -229,6 +242,13 @@ def _run_bounded(run_one, names, timeout, progress: str | None = None):
             signal.signal(signal.SIGALRM, old)
         if bar is not None:
             bar.close()
+
+
+def _json(data) -> str:
+    """Strict JSON (inf and nan as strings), whichever record a value came from."""
+    from symgrad.verify.report import json_safe
+
+    return json.dumps(json_safe(data), indent=2, allow_nan=False, default=str)
 
 
 def _status(ok: bool, stopped: str | None) -> int:

@@ -517,6 +517,17 @@ class Tensor:
             return sympy.ImmutableMatrix(a.tolist())
         return sympy.ImmutableDenseNDimArray(a.tolist(), a.shape)
 
+    # SymPy's printers call these: sympy.latex(g), sympy.pprint(H) print the entries as
+    # ``sympify`` gives them (without, SymPy reads the tensor as an expression and fails)
+    def _latex(self, printer) -> str:
+        return printer._print(self._sympy_())
+
+    def _pretty(self, printer):
+        return printer._print(self._sympy_())
+
+    def _sympystr(self, printer) -> str:
+        return printer._print(self._sympy_())
+
     def __int__(self) -> int:
         self._one_element()
         return int(self.item())
@@ -1004,6 +1015,10 @@ def to_array(data: Any, dtype=None) -> np.ndarray:
     if isinstance(data, Tensor):
         return data._data
     if isinstance(data, np.ndarray):
+        if data.dtype == object:   # a user's object array: plain numbers in it made exact
+            from symgrad.ops.namespaces import to_exact
+
+            return to_exact(data)
         return data
     if isinstance(data, (bool, np.bool_)):
         return np.array(data, dtype=np.bool_)
@@ -1064,10 +1079,15 @@ def _is_sympy_seq(flat) -> bool:
 
 
 def _object_array(data) -> np.ndarray:
+    """SymPy values as a symbolic array; Python numbers among them exact (0.5 is 1/2, as
+    floats are everywhere on the symbolic side), not SymPy Floats."""
     import sympy
 
+    from symgrad.ops.namespaces import exact_number
+
     arr = np.array(data, dtype=object)
-    return np.vectorize(sympy.sympify, otypes=[object])(arr) if arr.size else arr
+    return np.vectorize(lambda v: sympy.sympify(exact_number(v)),
+                        otypes=[object])(arr) if arr.size else arr
 
 
 def as_tensor(x: Any, dtype=None) -> Tensor:

@@ -25,6 +25,7 @@ def assert_gradients_match(fn: Callable[..., Tensor], *inputs: Any, **kwargs: An
     The message is the full report: each input's verdict and errors, and for a wrong rule
     the node, argument, shapes, expected closed form and both values.
     """
+    __tracebackhide__ = True   # pytest: the failure points at the caller's line
     report = check(fn, *inputs, **kwargs)
     if not report.ok:
         raise AssertionError("symgrad: derivatives disagree with the exact ones\n" +
@@ -34,6 +35,7 @@ def assert_gradients_match(fn: Callable[..., Tensor], *inputs: Any, **kwargs: An
 
 def assert_rules_hold(*ops: str, points: int = 20) -> None:
     """Raise AssertionError unless every named op's rule is proved or agrees."""
+    __tracebackhide__ = True
     from symgrad.verify.rules import check_rules
 
     bad = [r for r in check_rules(list(ops) or None, points=points) if not r.ok]

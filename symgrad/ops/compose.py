@@ -20,8 +20,8 @@ from symgrad.autograd.grad_mode import no_grad
 from symgrad.ops._apply import apply
 from symgrad.ops._util import (broadcast_check, check_along_bounds, check_kernel, norm_dims,
                                  type_name)
-from symgrad.ops.reduction import (LAYER_NORM, TRACE, _named_result, norm, return_types,
-                                   vector_norm)
+from symgrad.ops.reduction import (LAYER_NORM, TRACE, _named_result, _symbolic_compare, norm,
+                                   return_types, vector_norm)
 from symgrad.ops.reduction import sum as _sum
 from symgrad.ops.scatter import (DIAG_EMBED, EMBEDDING, INDEX_ADD_AT, SCATTER, SCATTER_ADD,
                                  SCATTER_VALUE, SORT, TOPK)
@@ -137,13 +137,13 @@ return_types.sort = _named_result("sort")
 return_types.topk = _named_result("topk")
 
 
-def _order(data: np.ndarray, dim: int, descending: bool) -> np.ndarray:
+def _order(data: np.ndarray, dim: int, descending: bool, name: str = "sort") -> np.ndarray:
     """Stable argsort along ``dim``; descending keeps equal entries in their order and puts
     nan first (nan counts as the largest value, as in PyTorch)."""
     if not descending:
-        return np.argsort(data, axis=dim, kind="stable")
+        return _symbolic_compare(name, np.argsort, data, axis=dim, kind="stable")
     n = data.shape[dim]
-    rev = np.argsort(np.flip(data, dim), axis=dim, kind="stable")
+    rev = _symbolic_compare(name, np.argsort, np.flip(data, dim), axis=dim, kind="stable")
     return np.flip(n - 1 - rev, dim)
 
 
@@ -175,7 +175,7 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
         raise RuntimeError("topk does not support bool dtypes on CPU")
     if nd == 0:
         return return_types.topk(x.clone(), Tensor._wrap(np.zeros((), dtype=np.int64)))
-    idx = np.take(_order(x._data, d, largest), np.arange(k), axis=d)
+    idx = np.take(_order(x._data, d, largest, "topk"), np.arange(k), axis=d)
     return return_types.topk(apply(TOPK, x, indices=idx, dim=d),
                              Tensor._wrap(idx.astype(np.int64)))
 

@@ -26,7 +26,7 @@ from symgrad.ops._apply import apply
 from symgrad.ops._record import POSITIVE, REAL, UNIT, Domain, Kink, register
 from symgrad.ops._util import (LAZY_SYMBOLS, broadcast_check, broadcast_mismatch, check_kernel,
                                lazy_head, numel, sp, type_name)
-from symgrad.ops.namespaces import NUMPY
+from symgrad.ops.namespaces import NUMPY, exact_number
 from symgrad.tensor import Tensor, as_tensor
 
 __all__ = ["binary_cross_entropy_with_logits", "binary_cross_entropy", "mse_loss", "l1_loss",
@@ -52,7 +52,7 @@ def _reduce_mirror(v, reduction):
     if reduction == "none":
         return v
     s = np.sum(v)
-    return s if reduction == "sum" else s / int(np.size(v))
+    return s if reduction == "sum" else s / exact_number(int(np.size(v)))   # 0/0: nan
 
 
 def _g_for(g, reduction, *arrays):

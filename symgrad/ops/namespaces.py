@@ -595,23 +595,39 @@ def to_mpmath(a) -> np.ndarray:
 
 
 def to_exact(a) -> np.ndarray:
-    """An object array of SymPy numbers equal to the array ``a`` (floats as exact rationals)."""
-    import sympy
+    """An object array of SymPy numbers equal to the array ``a`` (floats as exact rationals).
 
+    An object array passes through, but plain Python or numpy numbers inside it (a numeric
+    tensor converted to the symbolic dtype, a user's ``[x, 0.5]``) become exact too:
+    ``sympify`` would make 0.5 a Float and the closed forms inexact."""
     arr = np.asarray(a)
     if arr.dtype == object:
+        if any(type(v) in _PLAIN_NUMBERS or isinstance(v, np.number) for v in arr.flat):
+            out = np.frompyfunc(exact_number, 1, 1)(arr)
+            return out if isinstance(out, np.ndarray) else _object_scalar(out)
         return arr
     if arr.dtype.kind == "b":
         return arr
-
-    def conv(v):
-        if isinstance(v, float):
-            if math.isnan(v):
-                return sympy.nan
-            if math.isinf(v):
-                return sympy.oo if v > 0 else -sympy.oo
-            return sympy.Rational(v)
-        return sympy.Integer(v)
-
-    out = np.frompyfunc(conv, 1, 1)(arr.astype(np.float64) if arr.dtype.kind == "f" else arr)
+    out = np.frompyfunc(exact_number, 1, 1)(arr.astype(np.float64) if arr.dtype.kind == "f"
+                                            else arr)
     return out if isinstance(out, np.ndarray) else _object_scalar(out)
+
+
+_PLAIN_NUMBERS = (float, int)
+
+
+def exact_number(v):
+    """A Python or numpy number as an exact SymPy number (floats as the rational they
+    hold, nan and infinities as SymPy's); anything else (SymPy values, bools) unchanged."""
+    import sympy
+
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (float, int, np.number)):
+        return v
+    if isinstance(v, (float, np.floating)):
+        v = float(v)
+        if math.isnan(v):
+            return sympy.nan
+        if math.isinf(v):
+            return sympy.oo if v > 0 else -sympy.oo
+        return sympy.Rational(v)
+    return sympy.Integer(int(v))

@@ -18,6 +18,7 @@ from symgrad import _dtype
 from symgrad.ops._apply import apply
 from symgrad.ops._record import NONZERO, REAL, Kink, register
 from symgrad.ops._util import lazy_head, norm_dims, sp, type_name
+from symgrad.ops.namespaces import exact_number
 from symgrad.tensor import Tensor
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin",
@@ -102,8 +103,10 @@ MEAN = register(
     forward=lambda xp, x, dim=None, keepdim=False: (
         xp.sum(x, axis=dim, keepdims=keepdim) / _count(x, dim)),
     vjp=lambda xp, g, ans, x, dim=None, keepdim=False: _kept(xp, g, dim, keepdim) / _count(x, dim),
+    # (a SymPy count: the mean of no entries is SymPy's nan, as PyTorch's is nan, not a
+    # ZeroDivisionError of Python's 0 / 0)
     mirror=lambda x, dim=None, keepdim=False: (
-        np.sum(x, axis=dim, keepdims=keepdim) / _count(x, dim)),
+        np.sum(x, axis=dim, keepdims=keepdim) / exact_number(_count(x, dim))),
     kind="reduction", domain=(REAL,),
     params={"dim": (None, (0,), (1,)), "keepdim": (False, True)},
 )
@@ -176,7 +179,8 @@ def _over(x, dim, keepdim, fn):
     x = np.asarray(x, dtype=object)
     axes = tuple(range(x.ndim)) if dim is None else tuple(dim)
     rest = [a for a in range(x.ndim) if a not in axes]
-    flat = np.transpose(x, rest + list(axes)).reshape([x.shape[a] for a in rest] + [-1])
+    flat = np.transpose(x, rest + list(axes)).reshape(   # (no -1: rest may hold a 0)
+        [x.shape[a] for a in rest] + [math.prod(x.shape[a] for a in axes)])
     out = np.empty(flat.shape[:-1], dtype=object)
     for idx in np.ndindex(*out.shape):
         out[idx] = fn(*flat[idx])
@@ -454,13 +458,24 @@ def _arg(input: Tensor, dim, keepdim: bool, largest: bool) -> Tensor:
         if data.size == 0:
             raise IndexError(f"{name}(): Expected reduction dim to be specified for "
                              "input.numel() == 0.")
-        out = np.asarray(fn(data.reshape(-1)), dtype=np.int64)
+        out = np.asarray(_symbolic_compare(name, fn, data.reshape(-1)), dtype=np.int64)
         return Tensor._wrap(out.reshape((1,) * data.ndim) if keepdim else out)
     d = _one_dim(input, dim, name)
     if d is None:
         return Tensor._wrap(np.zeros((), dtype=np.int64))
     _nonempty(input, (d,), name)
-    return Tensor._wrap(np.asarray(fn(data, axis=d, keepdims=keepdim), dtype=np.int64))
+    return Tensor._wrap(np.asarray(_symbolic_compare(name, fn, data, axis=d, keepdims=keepdim),
+                                   dtype=np.int64))
+
+
+def _symbolic_compare(name: str, fn, *args, **kwargs):
+    """``fn(*args)``, a numpy function that compares entries: on symbolic entries SymPy
+    cannot order (``x[0] < x[1]``) a TypeError that says so, not SymPy's own."""
+    try:
+        return fn(*args, **kwargs)
+    except TypeError:
+        raise TypeError(f"{name}() compares entries to choose its indices, which symbolic "
+                        "entries do not allow") from None
 
 
 def argmax(input: Tensor, dim=None, keepdim: bool = False, *, axis=None,
@@ -611,9 +626,9 @@ def _var_vjp(xp, g, ans, x, dim=None, keepdim=False, correction=1):
 
 
 def _var_mirror(x, dim=None, keepdim=False, correction=1):
-    n = _count(x, dim)
+    n = exact_number(_count(x, dim))   # nan, not ZeroDivisionError, for no entries
     d = x - np.sum(x, axis=dim, keepdims=True) / n
-    return np.sum(d * d, axis=dim, keepdims=keepdim) / (n - correction)
+    return np.sum(d * d, axis=dim, keepdims=keepdim) / (n - correction if n else n)
 
 
 _VAR_PARAMS = {"dim": (None, (1,)), "keepdim": (False, True), "correction": (1, 0)}

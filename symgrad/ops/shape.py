@@ -1335,6 +1335,8 @@ def to_dtype(input: Tensor, dtype) -> Tensor:
     target = _dtype.to_np(dtype)
     if input._data.dtype == object:
         return input
+    if target.kind == "O":   # numbers into SymPy's, exactly (a float is the rational it holds)
+        return Tensor._wrap(to_exact(input._data))
     if target == input._data.dtype:
         return input
     out = apply(TO_DTYPE, input, dtype=target)

@@ -4,6 +4,10 @@
 ``gradient`` / ``jacobian`` / ``hessian`` / ``directional`` differentiate with
 ``sympy.diff``, and ``evaluate`` gives their exact values at a point. Nothing here reads
 a VJP rule.
+
+Results are symbolic tensors (entries SymPy expressions, numbers exact rationals):
+``sympy.Matrix(H)``, ``sympy.sympify(g)``, ``sympy.latex`` and ``sympy.lambdify`` take
+them as they are.
 """
 
 from symgrad.symbolic.derive import (directional, evaluate, gradient, hessian, jacobian)

@@ -16,6 +16,7 @@ import mpmath
 import numpy as np
 import sympy
 
+from symgrad.ops.namespaces import exact_number
 from symgrad.symbolic import exactness
 from symgrad.symbolic.mirror import MirrorInfo, info
 from symgrad.symbolic.mpeval import Program, magnitude
@@ -128,16 +129,38 @@ def _free_of(x: sympy.Basic, cache: PointCache | None) -> set:
 
 
 def as_object_array(x: Any) -> np.ndarray:
-    """An object array of SymPy expressions from a symbolic Tensor, array or expression."""
+    """An object array of SymPy expressions from a symbolic Tensor, array or expression.
+
+    A SymPy column or row vector (``Matrix([a, b])``) is 1-d, as ``Matrix.jacobian`` and
+    ``sympy.hessian`` treat it; any other Matrix keeps its two dimensions, an N-dim Array
+    its shape."""
     if isinstance(x, Tensor):
         return x._data if x._data.dtype == object else x._data.astype(object)
     if isinstance(x, np.ndarray):
         return x if x.dtype == object else x.astype(object)
+    if isinstance(x, sympy.MatrixBase):
+        a = np.empty(x.shape, dtype=object)
+        for idx in np.ndindex(*x.shape):
+            a[idx] = x[idx]
+        return a.reshape(-1) if 1 in x.shape else a
+    if isinstance(x, sympy.NDimArray):
+        a = np.empty(x.shape, dtype=object)
+        for idx in np.ndindex(*x.shape):
+            a[idx] = x[idx]
+        return a
     if isinstance(x, sympy.Basic):
         a = np.empty((), dtype=object)
         a[()] = x
         return a
     return np.asarray(x, dtype=object)
+
+
+def _several(wrt: Any) -> bool:
+    """Several things to differentiate by (a tuple of results): a list or tuple holding a
+    tensor or array. A list of SymPy symbols is one vector of them, as in SymPy's
+    ``hessian(f, [a, b])``."""
+    return isinstance(wrt, (list, tuple)) and not all(
+        isinstance(w, sympy.Basic) for w in wrt)
 
 
 def _wrt(expr: Any, wrt: Any) -> np.ndarray:
@@ -148,10 +171,15 @@ def _wrt(expr: Any, wrt: Any) -> np.ndarray:
             raise TypeError("wrt is a numeric tensor: pass the symbolic tensor of its symbols, "
                             "or differentiate an expression made by symbolic.mirror()")
         return meta.symbols_of(wrt)
+    if isinstance(wrt, str):
+        raise TypeError(f"wrt must be SymPy symbols or a symbolic tensor, got the string "
+                        f"{wrt!r} (sympy.Symbol({wrt!r}) is a symbol)")
     arr = as_object_array(wrt)
-    for s in arr.reshape(-1):
-        if not isinstance(s, sympy.Symbol):
-            raise TypeError(f"can only differentiate with respect to symbols, got {s!r}")
+    for idx in np.ndindex(*arr.shape):
+        if not isinstance(arr[idx], sympy.Symbol):
+            at = f" (entry {idx} of wrt)" if arr.ndim else ""
+            raise TypeError(f"can only differentiate with respect to symbols, got "
+                            f"{arr[idx]!r}{at}")
     return arr
 
 
@@ -169,7 +197,7 @@ def _diff(e: sympy.Expr, s: sympy.Symbol, free: set) -> sympy.Expr:
 
 def gradient(expr: Any, wrt: Any) -> Tensor | tuple[Tensor, ...]:
     """d(expr)/d(wrt) in closed form, shaped like ``wrt`` (a tuple for several ``wrt``)."""
-    if isinstance(wrt, (list, tuple)):
+    if _several(wrt):
         return tuple(gradient(expr, w) for w in wrt)
     e = as_object_array(expr)
     if e.size != 1:
@@ -208,7 +236,7 @@ def _terms_by_symbol(e: sympy.Expr) -> dict | None:
 
 def jacobian(exprs: Any, wrt: Any) -> Tensor | tuple[Tensor, ...]:
     """d(exprs[i...])/d(wrt[j...]) in closed form, with shape ``exprs.shape + wrt.shape``."""
-    if isinstance(wrt, (list, tuple)):
+    if _several(wrt):
         return tuple(jacobian(exprs, w) for w in wrt)
     e = as_object_array(exprs)
     syms = _wrt(exprs, wrt)
@@ -307,11 +335,23 @@ class Templates:
         return out
 
 
-def hessian(expr: Any, wrt: Any) -> Tensor:
-    """Second derivatives of one expression, shape ``wrt.shape + wrt.shape`` (symmetric)."""
+def hessian(expr: Any, wrt: Any) -> Tensor | tuple[tuple[Tensor, ...], ...]:
+    """Second derivatives of one expression, shape ``wrt.shape + wrt.shape`` (symmetric).
+
+    For several ``wrt`` (a tuple of tensors), the blocks ``H[i][j]`` of shape
+    ``wrt[i].shape + wrt[j].shape``, as ``torch.autograd.functional.hessian`` gives them."""
+    if _several(wrt):
+        parts = [_wrt(expr, w) for w in wrt]
+        sizes = [p.size for p in parts]
+        whole = np.concatenate([p.reshape(-1) for p in parts]) if parts else np.empty(0, object)
+        h = hessian(expr, Tensor._wrap(whole))._data
+        ends = np.cumsum([0] + sizes)
+        return tuple(tuple(_result(h[ends[i]:ends[i + 1], ends[j]:ends[j + 1]]
+                                   .reshape(parts[i].shape + parts[j].shape), expr)
+                           for j in range(len(parts))) for i in range(len(parts)))
     e = as_object_array(expr)
     if e.size != 1:
-        raise ValueError("hessian() needs a single expression")
+        raise ValueError(f"hessian() needs a single expression, got shape {e.shape}")
     e = sympy.sympify(e.reshape(())[()])
     syms = _wrt(expr, wrt)
     flat = list(syms.reshape(-1))
@@ -333,7 +373,7 @@ def directional(exprs: Any, direction: Mapping[Any, Any], order: int = 1) -> Ten
     in closed form, however many symbols the expressions hold.
     """
     tt = sympy.Dummy("t", real=True)  # a complex t turns Abs into re/im derivatives
-    shift = {s: s + tt * sympy.sympify(v) for s, v in direction.items()}
+    shift = {s: s + tt * sympy.sympify(exact_number(v)) for s, v in direction.items()}
     e = as_object_array(exprs)
     out = np.empty(e.shape, dtype=object)
     for idx in np.ndindex(*e.shape):
@@ -501,7 +541,7 @@ def _point_of(exprs: Any, at: Mapping | None) -> dict:
                 point.update(zip(syms.reshape(-1), to_exact(np.broadcast_to(vals, syms.shape))
                                  .reshape(-1)))
             else:
-                point[k] = sympy.sympify(v)
+                point[k] = sympy.sympify(exact_number(v))
     return point
 
 

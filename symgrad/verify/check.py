@@ -229,6 +229,10 @@ def _check(fn: Callable[..., Tensor], inputs: list[Tensor], diff_idx: list[int],
     leaves = [args[i] for i in diff_idx]
     leaf_labels = [labels[i] for i in diff_idx]
     report = Report(title=title, mode=mode)
+    if not leaves:
+        report.notes.append("no input is differentiated (none requires grad or is floating: "
+                            "integer inputs have no gradient); only the forward value is "
+                            "checked")
 
     root = out.grad_fn if out.grad_fn is not None else (
         out._grad_accumulator() if out._requires_grad else None)
@@ -386,8 +390,13 @@ def _check(fn: Callable[..., Tensor], inputs: list[Tensor], diff_idx: list[int],
 
 def _at_kink(row: Row) -> None:
     """A derivative taken through a declared kink (or a singular point) is reported as
-    such: the exact value there is a convention or undefined, not a verdict on a rule."""
-    if row.verdict != AGREE:
+    such: the exact value there is a convention or undefined, not a verdict on a rule.
+    A value that equals SymPy's there (abs'(0) = sign(0) = 0, or relu(x)**2, smooth
+    through relu's kink) keeps its verdict, and the row says where it went through."""
+    if row.verdict == AGREE:
+        row.detail = ("the input reaches a non-differentiable point of an op (see kinks); "
+                      "the value there equals SymPy's derivative at the point")
+    else:
         row.detail = ("the input sits on a non-differentiable point of an op (see kinks); "
                       f"the exact-derivative verdict would be '{row.verdict}'")
         row.verdict = KINK

@@ -174,7 +174,13 @@ def compare(numeric: np.ndarray, exact: np.ndarray, budget: float,
                     err = 0.0 if ok else math.inf
                     ulps = 0.0 if ok else math.inf
                     rel = 0.0 if ok else math.inf
+                    if ok and mpmath.isfinite(e) and not c.notes:
+                        c.notes.append(f"{mpmath.nstr(e, 6)} at {_unravel(f, shape)} is beyond "
+                                       f"float64's range: {n} is its correct rounding")
                 elif not math.isfinite(n):
+                    if not c.nonfinite:
+                        c.notes.append(f"float64 gave {n} at {_unravel(f, shape)} where the "
+                                       f"exact value is {fe:.6g}")
                     c.nonfinite = True
                     err = ulps = rel = math.inf
                 else:

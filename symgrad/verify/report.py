@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from symgrad.verify.compare import AGREE, KINK, Comparison
+from symgrad.verify.compare import AGREE, FORWARD_MISMATCH, KINK, MISMATCH, Comparison
 from symgrad.verify.localize import NodeFinding
 
 __all__ = ["Row", "KinkFinding", "Report"]
@@ -47,10 +47,20 @@ class Row:
              "central_difference_rel_error": _json_num(self.fd_rel_err)}
         if self.detail:
             d["detail"] = self.detail
+        if _accuracy_notes(self):
+            d["notes"] = _accuracy_notes(self)
         if with_values and self.numeric is not None and np.size(self.numeric) <= 10_000:
             d["numeric"] = np.asarray(self.numeric, dtype=float).tolist()
             d["exact"] = np.asarray(self.exact, dtype=float).tolist()
-        return d
+        return json_safe(d)
+
+
+def _accuracy_notes(row: Row) -> list[str]:
+    """What the float64 comparison noticed (an overflow, a nan, lost digits): about
+    float64's accuracy, so not shown when the rule or forward itself is wrong."""
+    if row.verdict in (MISMATCH, FORWARD_MISMATCH):
+        return []
+    return list(row.comparison.notes)
 
 
 def _closed_form(row: Row) -> str:
@@ -157,6 +167,8 @@ class Report:
                 lines.append(f"  closed form: {r.closed_form}")
             if r.detail:
                 lines.append(f"  note ({r.name}): {r.detail}")
+            for n in _accuracy_notes(r):
+                lines.append(f"  note ({r.name}): {n}")
         for k in self.kinks:
             lines.append(f"  kink: {k.describe()}")
         for f in self.findings:
@@ -169,10 +181,13 @@ class Report:
         return self.table()
 
     def to_dict(self, with_values: bool = True) -> dict[str, Any]:
-        return {"title": self.title, "mode": self.mode, "ok": self.ok,
-                "rows": [r.to_dict(with_values) for r in self.rows],
-                "findings": [f.to_dict() for f in self.findings],
-                "kinks": [k.to_dict() for k in self.kinks], "notes": list(self.notes)}
+        """Plain data for ``json.dumps`` (strict JSON: inf and nan are the strings "inf",
+        "-inf", "nan", as in the error columns)."""
+        return json_safe({"title": self.title, "mode": self.mode, "ok": self.ok,
+                          "rows": [r.to_dict(with_values) for r in self.rows],
+                          "findings": [f.to_dict() for f in self.findings],
+                          "kinks": [k.to_dict() for k in self.kinks],
+                          "notes": list(self.notes)})
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
@@ -205,6 +220,20 @@ def _u(x: float) -> str:
     if x != x or x in (float("inf"), float("-inf")):
         return str(x)
     return f"{x:.1f}" if x < 1e6 else f"{x:.1e}"
+
+
+def json_safe(x: Any) -> Any:
+    """``x`` with every non-finite float (also inside lists and dicts) as its string, numpy
+    scalars as Python ones: what ``json.dumps(..., allow_nan=False)`` accepts."""
+    if isinstance(x, dict):
+        return {k: json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [json_safe(v) for v in x]
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float) and not np.isfinite(x):
+        return str(x)
+    return x
 
 
 def _json_num(x: float | None):

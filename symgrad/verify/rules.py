@@ -289,8 +289,10 @@ def _fmt_point(where: dict) -> str:
 
 def check_rules(ops: Iterable[str] | None = None, points: int = 20, order: int = 1,
                 seed: int = 0) -> list[RuleResult]:
-    """One result per differentiable op (or per name in ``ops``): proved, agree or MISMATCH."""
-    names = list(OPS) if ops is None else list(ops)
+    """One result per differentiable op (or per name in ``ops``, a name or a list of them):
+    proved, agree or MISMATCH. Ops without a gradient or a mirror have no rule to prove and
+    give no result."""
+    names = list(OPS) if ops is None else [ops] if isinstance(ops, str) else list(ops)
     rng = np.random.default_rng(seed)
     results = []
     for name in names:
