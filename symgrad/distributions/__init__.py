@@ -1,10 +1,23 @@
-"""``symgrad.distributions``: the common distributions of ``torch.distributions`` (Normal,
-Uniform, Bernoulli, Categorical, Exponential), with ``log_prob``, ``entropy``, ``sample`` /
-``rsample`` and ``kl_divergence``, built from symgrad's ops so their gradients (the
-reparameterised samples, the log-likelihoods) are recorded and verifiable."""
+"""``symgrad.distributions``: the distributions of ``torch.distributions`` most used, with
+PyTorch's shapes (``batch_shape``, ``event_shape``, ``sample_shape``), argument and sample
+validation, ``log_prob`` / ``cdf`` / ``icdf`` / ``entropy`` / moments, ``rsample`` where the
+sample is a differentiable function of the parameters, and ``kl_divergence``.
 
-from symgrad.distributions.distributions import (Bernoulli, Categorical, Distribution,
-                                                 Exponential, Normal, Uniform, kl_divergence)
+Everything is built from symgrad's ops, so the gradients of log-likelihoods, entropies,
+KL divergences and reparameterised samples are recorded and can be verified exactly.
+Gamma, Beta, Dirichlet and StudentT sample without gradient (``has_rsample = False``;
+PyTorch differentiates its gamma sampler)."""
 
-__all__ = ["Distribution", "Normal", "Uniform", "Bernoulli", "Categorical", "Exponential",
-           "kl_divergence"]
+from symgrad.distributions import constraints
+from symgrad.distributions.continuous import (Cauchy, Exponential, Gamma, Gumbel, Laplace,
+                                              LogNormal, Normal, StudentT, Uniform)
+from symgrad.distributions.discrete import (Bernoulli, Binomial, Categorical, Geometric,
+                                            OneHotCategorical, Poisson)
+from symgrad.distributions.distribution import Distribution
+from symgrad.distributions.kl import kl_divergence, register_kl
+from symgrad.distributions.multivariate import Beta, Dirichlet, Independent, MultivariateNormal
+
+__all__ = ["Distribution", "constraints", "Normal", "Uniform", "Exponential", "Laplace",
+           "LogNormal", "Gamma", "Cauchy", "Gumbel", "StudentT", "Beta", "Dirichlet",
+           "MultivariateNormal", "Independent", "Bernoulli", "Binomial", "Categorical",
+           "Geometric", "OneHotCategorical", "Poisson", "kl_divergence", "register_kl"]
