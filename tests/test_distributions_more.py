@@ -314,7 +314,8 @@ def test_scalar_parameters_print_as_numbers(torch):
     for m in (sg, torch):
         d = m.distributions.Normal(m.tensor([0.5]), m.tensor(1.0, requires_grad=True))
         assert m.distributions.Exponential(1.0).__repr__() == "Exponential(rate: 1.0)"
-        assert repr(d) == "Normal(loc: tensor([0.5000]), scale: tensor([1.], grad_fn=<ExpandBackward0>))"
+        assert repr(d) == ("Normal(loc: tensor([0.5000]), "
+                           "scale: tensor([1.], grad_fn=<ExpandBackward0>))")
 
 
 def _message(m, fn):
@@ -404,8 +405,8 @@ def test_log_likelihoods_are_verified_exactly():
          sg.tensor(A), sg.tensor(S)),
         (lambda r, lg: D.Poisson(r).log_prob(k).sum() + D.Binomial(6, logits=lg).log_prob(k).sum(),
          sg.tensor(S), sg.tensor(A)),
-        (lambda loc, cov: D.MultivariateNormal(loc, cov).log_prob(x).sum(),
-         sg.tensor(A), sg.tensor(SPD)),
+        (lambda loc, cov: D.MultivariateNormal(loc, cov).log_prob(x[:, :2]).sum(),
+         sg.tensor(A[:2]), sg.tensor(SPD[:2, :2])),
     ]
     for fn, *inputs in cases:
         report = sg.verify.check(fn, *inputs)
@@ -416,16 +417,14 @@ def test_trigamma_gradients_are_exact():
     """The gradients compared loosely with PyTorch's (through digamma) agree with SymPy's
     exact derivatives of the same graphs."""
     D = sg.distributions
-    u, lg = sg.tensor(U[0]), sg.tensor(LOGITS)
+    u, lg = sg.tensor(U[0, :2]), sg.tensor(LOGITS[:, :3])
     cases = [
-        (lambda c1, c0: D.Beta(c1, c0).entropy().sum()
-         + D.kl_divergence(D.Beta(c1, c0), D.Beta(c0, c1 + 1)).sum()
-         + D.Beta(c1, c0).log_prob(u).sum(), sg.tensor(S + 1.0), sg.tensor(S[::-1].copy())),
-        (lambda df, s: D.StudentT(df, 0.5, s).entropy().sum(), sg.tensor(S + 2.2),
-         sg.tensor(S)),
-        (lambda c: D.Dirichlet(c).entropy().sum()
-         + D.kl_divergence(D.Dirichlet(c), D.Dirichlet(c.flip(-1) + 0.3)).sum(),
-         lg.exp() + 1.0),
+        (lambda c1, c0: D.Beta(c1, c0).entropy().sum() + D.Beta(c1, c0).log_prob(u).sum(),
+         sg.tensor(S[:2] + 1.0), sg.tensor(S[1:])),
+        (lambda df, s: D.StudentT(df, 0.5, s).entropy().sum(), sg.tensor(S[:2] + 2.2),
+         sg.tensor(S[:2])),
+        (lambda c: D.kl_divergence(D.Dirichlet(c), D.Dirichlet(c.flip(-1) + 0.3)).sum(),
+         lg[:1].exp() + 1.0),
     ]
     for fn, *inputs in cases:
         report = sg.verify.check(fn, *inputs)

@@ -32,16 +32,16 @@ class _LocScale(Distribution):
         super().__init__(self.loc.shape, validate_args=validate_args)
 
     @property
+    def mean(self) -> Tensor:
+        return self.loc
+
+    @property
     def mode(self) -> Tensor:
         return self.loc
 
 
 class Normal(_LocScale):
     """N(loc, scale^2); ``rsample`` is loc + scale * eps, so gradients reach the parameters."""
-
-    @property
-    def mean(self) -> Tensor:
-        return self.loc
 
     @property
     def stddev(self) -> Tensor:
@@ -72,10 +72,6 @@ class Normal(_LocScale):
 
 class Laplace(_LocScale):
     """Laplace(loc, scale); ``rsample`` inverts the CDF at a uniform draw in (-1, 1)."""
-
-    @property
-    def mean(self) -> Tensor:
-        return self.loc
 
     @property
     def variance(self) -> Tensor:

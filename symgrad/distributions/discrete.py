@@ -28,6 +28,11 @@ class _Binary(Distribution):
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
 
+    def __init__(self, probs: Any = None, logits: Any = None,
+                 validate_args: bool | None = None) -> None:
+        (param,) = self._set(probs, logits)
+        super().__init__(param.shape, validate_args=validate_args)
+
     def _set(self, probs: Any, logits: Any, *others: Any) -> list[Tensor]:
         _one_of(probs, logits)
         name = "probs" if probs is not None else "logits"
@@ -50,11 +55,6 @@ class Bernoulli(_Binary):
 
     support = constraints.boolean
     has_enumerate_support = True
-
-    def __init__(self, probs: Any = None, logits: Any = None,
-                 validate_args: bool | None = None) -> None:
-        (param,) = self._set(probs, logits)
-        super().__init__(param.shape, validate_args=validate_args)
 
     @property
     def mean(self) -> Tensor:
@@ -82,19 +82,13 @@ class Bernoulli(_Binary):
         return F.binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
 
     def enumerate_support(self, expand: bool = True) -> Tensor:
-        values = sg.arange(2, dtype=self._dtype).reshape((-1,) + (1,) * len(self.batch_shape))
-        return values.expand((-1,) + tuple(self.batch_shape)) if expand else values
+        return self._over_batch(sg.arange(2, dtype=self._dtype), expand)
 
 
 class Geometric(_Binary):
     """The number of failures before the first success."""
 
     support = constraints.nonnegative_integer
-
-    def __init__(self, probs: Any = None, logits: Any = None,
-                 validate_args: bool | None = None) -> None:
-        (param,) = self._set(probs, logits)
-        super().__init__(param.shape, validate_args=validate_args)
 
     @property
     def mean(self) -> Tensor:
@@ -137,7 +131,7 @@ class Binomial(_Binary):
                  validate_args: bool | None = None) -> None:
         param, count = self._set(probs, logits, total_count)
         self.total_count = count.to(param.dtype)
-        super().__init__(param.shape, validate_args=validate_args)
+        Distribution.__init__(self, param.shape, validate_args=validate_args)
 
     @property
     def support(self) -> constraints.Constraint:   # type: ignore[override]
@@ -173,9 +167,7 @@ class Binomial(_Binary):
         if not int(self.total_count.min()) == top:
             raise NotImplementedError("Inhomogeneous total count not supported by "
                                       "`enumerate_support`.")
-        values = sg.arange(1 + top, dtype=self._dtype)
-        values = values.reshape((-1,) + (1,) * len(self.batch_shape))
-        return values.expand((-1,) + tuple(self.batch_shape)) if expand else values
+        return self._over_batch(sg.arange(1 + top, dtype=self._dtype), expand)
 
     def entropy(self) -> Tensor:
         top = int(self.total_count.max())
@@ -283,8 +275,7 @@ class Categorical(Distribution):
         return -(logits * self.probs).sum(-1)
 
     def enumerate_support(self, expand: bool = True) -> Tensor:
-        values = sg.arange(self._num_events).reshape((-1,) + (1,) * len(self.batch_shape))
-        return values.expand((-1,) + tuple(self.batch_shape)) if expand else values
+        return self._over_batch(sg.arange(self._num_events), expand)
 
 
 class OneHotCategorical(Distribution):
@@ -336,8 +327,6 @@ class OneHotCategorical(Distribution):
         return self._categorical.entropy()
 
     def enumerate_support(self, expand: bool = True) -> Tensor:
-        n = self._categorical._num_events
-        values = sg.eye(n, dtype=self._dtype).reshape((n,) + (1,) * len(self.batch_shape)
-                                                      + (n,))
-        return values.expand((n,) + tuple(self.batch_shape) + (n,)) if expand else values
+        return self._over_batch(sg.eye(self._categorical._num_events, dtype=self._dtype),
+                                expand)
 

@@ -170,6 +170,13 @@ class Distribution:
     def enumerate_support(self, expand: bool = True) -> Tensor:
         raise NotImplementedError
 
+    def _over_batch(self, values: Tensor, expand: bool) -> Tensor:
+        """The support ``values`` (one per row, each of the event shape) along a new first
+        dimension, broadcast over the batch (``expand``) or with size-1 batch dimensions."""
+        event = tuple(values.shape[1:])
+        values = values.reshape((-1,) + (1,) * len(self._batch_shape) + event)
+        return values.expand((-1,) + tuple(self._batch_shape) + event) if expand else values
+
     def perplexity(self) -> Tensor:
         return self.entropy().exp()
 
