@@ -64,6 +64,19 @@ def _dists(m, name, P):
                       U, ALL[:6]),
         "independent": (lambda: D.Independent(D.Normal(t(X) * s, s), 1), X[::-1], U,
                         ALL[:6]),
+        "chi2": (lambda: D.Chi2(s), POS, U, ALL[:6]),
+        "halfnormal": (lambda: D.HalfNormal(s), POS, U, ALL),
+        "multinomial": (lambda: D.Multinomial(4, logits=lg), t([[1.0, 0.0, 2.0, 1.0]]), U,
+                        ALL[:4]),
+        "multinomial_probs": (lambda: D.Multinomial(3, probs=lg.exp()),
+                              t([[0.0, 0.0, 3.0, 0.0], [1.0, 1.0, 0.0, 1.0]]), U, ALL[:4]),
+        "mixture": (lambda: D.MixtureSameFamily(D.Categorical(logits=lg[:, :3]),
+                                                D.Normal(t(X) * s, c)),
+                    t([[0.3], [-1.2]]), U, ("log_prob", "mean", "variance", "cdf")),
+        "mixture_mvn": (lambda: D.MixtureSameFamily(
+            D.Categorical(logits=lg[0, :2]),
+            D.MultivariateNormal(t(X) * s, covariance_matrix=P["m2"])), X[::-1], U,
+            ("log_prob", "mean", "variance")),
     }
     make, values, probs, what = table[name]
     values = values if isinstance(values, (sg.Tensor, m.Tensor)) else t(values.copy())
@@ -106,7 +119,8 @@ CASES = ["normal", "laplace", "cauchy", "gumbel", "lognormal", "uniform", "expon
          "gamma", "gamma_cdf", "beta", "studentt", "studentt_tails", "poisson",
          "binomial_probs", "binomial_logits", "geometric_probs", "geometric_logits",
          "bernoulli", "categorical", "onehot", "onehot_probs", "dirichlet", "mvn_cov",
-         "mvn_prec", "mvn_tril", "mvn_batch", "independent"]
+         "mvn_prec", "mvn_tril", "mvn_batch", "independent", "chi2", "halfnormal",
+         "multinomial", "multinomial_probs", "mixture", "mixture_mvn"]
 
 
 def _close(got, want, rtol=1e-12):
@@ -117,7 +131,7 @@ def _close(got, want, rtol=1e-12):
 # is exact to float64, checked in test_trigamma_gradients_are_exact): gradients through a
 # digamma are compared with a tolerance that covers PyTorch's error, amplified where the
 # terms cancel
-TRIGAMMA = {"gamma", "beta", "studentt", "studentt_tails", "dirichlet"}
+TRIGAMMA = {"gamma", "chi2", "beta", "studentt", "studentt_tails", "dirichlet"}
 
 
 def _grad_rtol(name, rtol=1e-12):
@@ -148,6 +162,7 @@ def _kl(m, name):
         "gumbel": (D.Gumbel(a, s), D.Gumbel(c * 0.5, c)),
         "exponential": (D.Exponential(s), D.Exponential(c)),
         "gamma": (D.Gamma(s, c), D.Gamma(c + 0.5, s)),
+        "chi2": (D.Chi2(s), D.Chi2(c)),
         "beta": (D.Beta(s, c), D.Beta(c + 0.5, s)),
         "dirichlet": (D.Dirichlet(lg.exp()), D.Dirichlet((lg * 0.5).exp() + 0.3)),
         "uniform": (D.Uniform(a - s, a + s), D.Uniform(a - s - t([0.5, 0.0, 1.0]), a + c)),
@@ -172,6 +187,7 @@ def _kl(m, name):
 
 
 KL_PAIRS = ["normal", "lognormal", "laplace", "cauchy", "gumbel", "exponential", "gamma",
+            "chi2",
             "beta", "dirichlet", "uniform", "poisson", "bernoulli", "categorical", "onehot",
             "binomial", "geometric", "mvn", "independent"]
 
@@ -199,6 +215,7 @@ def _rsample_case(m, name):
     a, s, c = P["a"], P["s"], P["c"]
     return P, {
         "normal": lambda: D.Normal(a, s),
+        "halfnormal": lambda: D.HalfNormal(s),
         "lognormal": lambda: D.LogNormal(a, s),
         "laplace": lambda: D.Laplace(a, s),
         "cauchy": lambda: D.Cauchy(a, s),
@@ -237,8 +254,8 @@ def _feed_torch(torch, monkeypatch, noises):
     monkeypatch.setattr(torch.Tensor, "exponential_", fill(lambda v: v))
 
 
-@pytest.mark.parametrize("name", ["normal", "lognormal", "laplace", "cauchy", "gumbel",
-                                  "uniform", "exponential", "mvn", "mvn_batch",
+@pytest.mark.parametrize("name", ["normal", "halfnormal", "lognormal", "laplace", "cauchy",
+                                  "gumbel", "uniform", "exponential", "mvn", "mvn_batch",
                                   "independent"])
 def test_rsample_and_its_gradients_as_pytorch_with_the_same_noise(torch, monkeypatch, name):
     noises = []
@@ -282,7 +299,11 @@ def _family(m):
             D.OneHotCategorical(probs=lg.exp()), D.Dirichlet(lg.exp()),
             D.MultivariateNormal(a, covariance_matrix=t(SPD)),
             D.MultivariateNormal(t(X), scale_tril=t(SPD2).tril()),
-            D.Independent(D.Normal(t(X), 1.0), 1), D.Normal(0.0, 1.0), D.Poisson(2.0)]
+            D.Independent(D.Normal(t(X), 1.0), 1), D.Normal(0.0, 1.0), D.Poisson(2.0),
+            D.Chi2(s), D.HalfNormal(s), D.Multinomial(5, logits=lg),
+            D.MixtureSameFamily(D.Categorical(logits=lg[:, :3]), D.Normal(t(X), s)),
+            D.MixtureSameFamily(D.Categorical(logits=lg[0, :2]),
+                                D.MultivariateNormal(t(X), scale_tril=t(SPD2).tril()))]
 
 
 def _size(t):
@@ -295,7 +316,7 @@ def test_shapes_reprs_and_expand_as_pytorch(torch):
         assert tuple(ours.batch_shape) == tuple(theirs.batch_shape), ours
         assert tuple(ours.event_shape) == tuple(theirs.event_shape), ours
         assert ours.has_rsample == theirs.has_rsample or type(ours).__name__ in (
-            "Gamma", "Beta", "StudentT", "Dirichlet")
+            "Gamma", "Chi2", "Beta", "StudentT", "Dirichlet")
         assert repr(ours.support) == repr(theirs.support)
         for shape in [(), (5,), (2, 1)]:
             x, y = ours.sample(shape), theirs.sample(shape)
@@ -344,6 +365,13 @@ INVALID = {
     "mvn_loc": lambda D, t: D.MultivariateNormal(t(0.0), t([[1.0]])),
     "independent": lambda D, t: D.Independent(D.Normal(t([0.0]), 1.0), 2),
     "support": lambda D, t: D.Exponential(1.0).log_prob(t([-1.0, 2.0])),
+    "chi2": lambda D, t: D.Chi2(t([1.0, -1.0])),
+    "halfnormal": lambda D, t: D.HalfNormal(1.0).log_prob(t(-1.0)),
+    "multinomial": lambda D, t: D.Multinomial(3, t([0.5, 0.5])).log_prob(t([2.0, 2.0])),
+    "mixture_k": lambda D, t: D.MixtureSameFamily(D.Categorical(logits=t([0.0, 0.0])),
+                                                  D.Normal(t([0.0, 1.0, 2.0]), 1.0)),
+    "mixture_batch": lambda D, t: D.MixtureSameFamily(D.Categorical(logits=t([[0.0, 0.0]] * 3)),
+                                                      D.Normal(t([[0.0, 1.0]] * 2), 1.0)),
     "support_int": lambda D, t: D.Poisson(t([1.0, 2.0])).log_prob(t([1.5, 2.0])),
     "support_unit": lambda D, t: D.Beta(2.0, 3.0).log_prob(t(1.5)),
     "not_a_tensor": lambda D, t: D.Normal(0.0, 1.0).log_prob(0.5),

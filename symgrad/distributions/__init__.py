@@ -5,19 +5,22 @@ sample is a differentiable function of the parameters, and ``kl_divergence``.
 
 Everything is built from symgrad's ops, so the gradients of log-likelihoods, entropies,
 KL divergences and reparameterised samples are recorded and can be verified exactly.
-Gamma, Beta, Dirichlet and StudentT sample without gradient (``has_rsample = False``;
+Gamma, Chi2, Beta, Dirichlet and StudentT sample without gradient (``has_rsample = False``;
 PyTorch differentiates its gamma sampler)."""
 
 from symgrad.distributions import constraints
-from symgrad.distributions.continuous import (Cauchy, Exponential, Gamma, Gumbel, Laplace,
-                                              LogNormal, Normal, StudentT, Uniform)
+from symgrad.distributions.continuous import (Cauchy, Chi2, Exponential, Gamma, Gumbel,
+                                              HalfNormal, Laplace, LogNormal, Normal, StudentT,
+                                              Uniform)
 from symgrad.distributions.discrete import (Bernoulli, Binomial, Categorical, Geometric,
-                                            OneHotCategorical, Poisson)
+                                            Multinomial, OneHotCategorical, Poisson)
 from symgrad.distributions.distribution import Distribution
 from symgrad.distributions.kl import kl_divergence, register_kl
+from symgrad.distributions.mixture import MixtureSameFamily
 from symgrad.distributions.multivariate import Beta, Dirichlet, Independent, MultivariateNormal
 
-__all__ = ["Distribution", "constraints", "Normal", "Uniform", "Exponential", "Laplace",
-           "LogNormal", "Gamma", "Cauchy", "Gumbel", "StudentT", "Beta", "Dirichlet",
-           "MultivariateNormal", "Independent", "Bernoulli", "Binomial", "Categorical",
-           "Geometric", "OneHotCategorical", "Poisson", "kl_divergence", "register_kl"]
+__all__ = ["Distribution", "constraints", "Normal", "HalfNormal", "Uniform", "Exponential",
+           "Laplace", "LogNormal", "Gamma", "Chi2", "Cauchy", "Gumbel", "StudentT", "Beta",
+           "Dirichlet", "MultivariateNormal", "Independent", "MixtureSameFamily", "Bernoulli",
+           "Binomial", "Categorical", "Geometric", "OneHotCategorical", "Multinomial",
+           "Poisson", "kl_divergence", "register_kl"]

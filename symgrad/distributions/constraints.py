@@ -16,7 +16,7 @@ __all__ = ["Constraint", "real", "real_vector", "positive", "nonnegative", "unit
            "simplex", "boolean", "nonnegative_integer", "positive_integer", "lower_cholesky",
            "positive_definite", "dependent", "greater_than", "greater_than_eq", "less_than",
            "interval", "half_open_interval", "integer_interval", "independent", "one_hot",
-           "is_dependent"]
+           "multinomial", "is_dependent"]
 
 
 def _fmt(bound: Any) -> str:
@@ -126,6 +126,19 @@ class _OneHot(Constraint):
         return ((value == 0) | (value == 1)).all(-1) & (value.sum(-1) == 1)
 
 
+class _Multinomial(Constraint):
+    """Nonnegative counts summing to at most ``upper_bound`` (PyTorch's weaker check)."""
+
+    is_discrete = True
+    event_dim = 1
+
+    def __init__(self, upper_bound: Any) -> None:
+        self.upper_bound = upper_bound
+
+    def check(self, value: Tensor) -> Tensor:
+        return (value >= 0).all(-1) & (value.sum(-1) <= self.upper_bound)
+
+
 class _LowerCholesky(Constraint):
     event_dim = 2
 
@@ -183,3 +196,4 @@ interval = _Interval
 half_open_interval = _HalfOpenInterval
 integer_interval = _IntegerInterval
 independent = _IndependentConstraint
+multinomial = _Multinomial

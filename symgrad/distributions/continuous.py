@@ -14,8 +14,8 @@ from symgrad.distributions import constraints
 from symgrad.distributions.distribution import LOG_SQRT_2PI, Distribution, broadcast_all
 from symgrad.tensor import Tensor
 
-__all__ = ["Normal", "Uniform", "Exponential", "Laplace", "LogNormal", "Gamma", "Cauchy",
-           "Gumbel", "StudentT"]
+__all__ = ["Normal", "HalfNormal", "Uniform", "Exponential", "Laplace", "LogNormal", "Gamma",
+           "Chi2", "Cauchy", "Gumbel", "StudentT"]
 
 EULER = 0.57721566490153286060
 
@@ -350,6 +350,67 @@ class Gamma(Distribution):
     def entropy(self) -> Tensor:
         c = self.concentration
         return c - self.rate.log() + c.lgamma() + (1.0 - c) * c.digamma()
+
+
+class Chi2(Gamma):
+    """Chi-square with ``df`` degrees of freedom: Gamma(df / 2, 1 / 2)."""
+
+    arg_constraints = {"df": constraints.positive}
+
+    def __init__(self, df: Any, validate_args: bool | None = None) -> None:
+        super().__init__(0.5 * df, 0.5, validate_args=validate_args)
+
+    @property
+    def df(self) -> Tensor:
+        return self.concentration * 2
+
+
+class HalfNormal(Distribution):
+    """|X| for X ~ N(0, scale^2); ``rsample`` is |scale * eps|."""
+
+    arg_constraints = {"scale": constraints.positive}
+    support = constraints.nonnegative
+    has_rsample = True
+
+    def __init__(self, scale: Any, validate_args: bool | None = None) -> None:
+        self.base_dist = Normal(0, scale, validate_args=False)
+        super().__init__(self.base_dist.batch_shape, validate_args=validate_args)
+
+    @property
+    def scale(self) -> Tensor:
+        return self.base_dist.scale
+
+    @property
+    def mean(self) -> Tensor:
+        return self.scale * math.sqrt(2 / math.pi)
+
+    @property
+    def mode(self) -> Tensor:
+        return sg.zeros_like(self.scale)
+
+    @property
+    def variance(self) -> Tensor:
+        return self.scale.pow(2) * (1 - 2 / math.pi)
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        return self.base_dist.rsample(sample_shape).abs()
+
+    def log_prob(self, value: Any) -> Tensor:
+        value = self._checked(value)
+        lp = self.base_dist.log_prob(value) + math.log(2)
+        return sg.where(value >= 0, lp, -math.inf)
+
+    def cdf(self, value: Any) -> Tensor:
+        return 2 * self.base_dist.cdf(self._checked(value)) - 1
+
+    def icdf(self, prob: Any) -> Tensor:
+        return self.base_dist.icdf((prob + 1) / 2)
+
+    def entropy(self) -> Tensor:
+        return self.base_dist.entropy() - math.log(2)
+
+    def __repr__(self) -> str:
+        return "HalfNormal()"     # PyTorch's: its parameter lives on the base Normal
 
 
 class StudentT(Distribution):

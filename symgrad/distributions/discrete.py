@@ -15,7 +15,7 @@ from symgrad.nn import functional as F
 from symgrad.tensor import Tensor
 
 __all__ = ["Bernoulli", "Geometric", "Binomial", "Poisson", "Categorical",
-           "OneHotCategorical"]
+           "OneHotCategorical", "Multinomial"]
 
 
 def _one_of(probs: Any, logits: Any) -> None:
@@ -278,18 +278,10 @@ class Categorical(Distribution):
         return self._over_batch(sg.arange(self._num_events), expand)
 
 
-class OneHotCategorical(Distribution):
-    """A Categorical whose samples are one-hot vectors of the last dimension's size."""
+class _OverCategorical(Distribution):
+    """A distribution built on a Categorical ``_categorical``: its parameters are that one's."""
 
-    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
-    support = constraints.one_hot
-    has_enumerate_support = True
-
-    def __init__(self, probs: Any = None, logits: Any = None,
-                 validate_args: bool | None = None) -> None:
-        self._categorical = Categorical(probs, logits, validate_args=validate_args)
-        super().__init__(self._categorical.batch_shape,
-                         self._categorical.param_shape[-1:], validate_args=validate_args)
+    _categorical: Categorical
 
     @property
     def probs(self) -> Tensor:
@@ -302,6 +294,20 @@ class OneHotCategorical(Distribution):
     @property
     def param_shape(self) -> sg.Size:
         return self._categorical.param_shape
+
+
+class OneHotCategorical(_OverCategorical):
+    """A Categorical whose samples are one-hot vectors of the last dimension's size."""
+
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    support = constraints.one_hot
+    has_enumerate_support = True
+
+    def __init__(self, probs: Any = None, logits: Any = None,
+                 validate_args: bool | None = None) -> None:
+        self._categorical = Categorical(probs, logits, validate_args=validate_args)
+        super().__init__(self._categorical.batch_shape,
+                         self._categorical.param_shape[-1:], validate_args=validate_args)
 
     @property
     def mean(self) -> Tensor:
@@ -330,3 +336,52 @@ class OneHotCategorical(Distribution):
         return self._over_batch(sg.eye(self._categorical._num_events, dtype=self._dtype),
                                 expand)
 
+
+
+class Multinomial(_OverCategorical):
+    """Counts of ``total_count`` draws from a Categorical (the last dimension's categories);
+    ``log_prob`` reads the number of draws from the value, as PyTorch."""
+
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+
+    def __init__(self, total_count: int = 1, probs: Any = None, logits: Any = None,
+                 validate_args: bool | None = None) -> None:
+        if not isinstance(total_count, int):
+            raise NotImplementedError("inhomogeneous total_count is not supported")
+        self.total_count = total_count
+        self._categorical = Categorical(probs=probs, logits=logits)
+        self._binomial = Binomial(total_count=total_count, probs=self.probs)
+        super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:],
+                         validate_args=validate_args)
+
+    @property
+    def support(self) -> constraints.Constraint:   # type: ignore[override]
+        return constraints.multinomial(self.total_count)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.probs * self.total_count
+
+    @property
+    def variance(self) -> Tensor:
+        return self.total_count * self.probs * (1 - self.probs)
+
+    def sample(self, sample_shape: Any = ()) -> Tensor:
+        draws = self._categorical.sample((self.total_count,) + tuple(sample_shape))
+        counts = F.one_hot(draws, self._categorical._num_events).sum(0)
+        return counts.expand(self._extended_shape(sample_shape)).to(self.probs.dtype)
+
+    def log_prob(self, value: Any) -> Tensor:
+        value = self._checked(value)
+        logits, value = broadcast_all(self.logits, value)
+        # a category of probability 0 that was never drawn adds 0 (not 0 * -inf = nan)
+        logits = sg.where((value == 0) & (logits == -math.inf), 0.0, logits)
+        return ((value.sum(-1) + 1).lgamma() - (value + 1).lgamma().sum(-1)
+                + (logits * value).sum(-1))
+
+    def entropy(self) -> Tensor:
+        n = sg.tensor(float(self.total_count), dtype=self.probs.dtype)
+        term1 = n * self._categorical.entropy() - (n + 1).lgamma()
+        support = self._binomial.enumerate_support(expand=False)[1:]
+        binomial_probs = self._binomial.log_prob(support).exp()
+        return term1 + (binomial_probs * (support + 1).lgamma()).sum([0, -1])

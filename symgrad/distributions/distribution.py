@@ -4,6 +4,7 @@ validation with PyTorch's ``ValueError`` messages, ``expand``, ``perplexity``, t
 from __future__ import annotations
 
 import math
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -61,9 +62,10 @@ class Distribution:
         if not self._validate_args:
             return
         for name, constraint in self.arg_constraints.items():
-            if constraints.is_dependent(constraint) or name not in self.__dict__:
-                continue
-            value = self.__dict__[name]
+            lazy = isinstance(getattr(type(self), name, None), cached_property)
+            if constraints.is_dependent(constraint) or (lazy and name not in self.__dict__):
+                continue      # the parameter not given, derived from the other on first use
+            value = getattr(self, name)
             if not bool(constraint.check(value).all()):
                 raise ValueError(
                     f"Expected parameter {name} ({type(value).__name__} of shape "
