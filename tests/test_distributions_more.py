@@ -66,6 +66,11 @@ def _dists(m, name, P):
                         ALL[:6]),
         "chi2": (lambda: D.Chi2(s), POS, U, ALL[:6]),
         "halfnormal": (lambda: D.HalfNormal(s), POS, U, ALL),
+        "halfcauchy": (lambda: D.HalfCauchy(s), POS, U, ALL),
+        "negbinomial_probs": (lambda: D.NegativeBinomial(t([3.0, 0.0, 2.5]), probs=c / 3), K,
+                              U, ("log_prob", "mean", "variance", "mode")),
+        "negbinomial_logits": (lambda: D.NegativeBinomial(s, logits=a), K, U,
+                               ("log_prob", "mean", "variance", "mode")),
         "multinomial": (lambda: D.Multinomial(4, logits=lg), t([[1.0, 0.0, 2.0, 1.0]]), U,
                         ALL[:4]),
         "multinomial_probs": (lambda: D.Multinomial(3, probs=lg.exp()),
@@ -120,6 +125,7 @@ CASES = ["normal", "laplace", "cauchy", "gumbel", "lognormal", "uniform", "expon
          "binomial_probs", "binomial_logits", "geometric_probs", "geometric_logits",
          "bernoulli", "categorical", "onehot", "onehot_probs", "dirichlet", "mvn_cov",
          "mvn_prec", "mvn_tril", "mvn_batch", "independent", "chi2", "halfnormal",
+         "halfcauchy", "negbinomial_probs", "negbinomial_logits",
          "multinomial", "multinomial_probs", "mixture", "mixture_mvn"]
 
 
@@ -216,6 +222,7 @@ def _rsample_case(m, name):
     return P, {
         "normal": lambda: D.Normal(a, s),
         "halfnormal": lambda: D.HalfNormal(s),
+        "halfcauchy": lambda: D.HalfCauchy(s),
         "lognormal": lambda: D.LogNormal(a, s),
         "laplace": lambda: D.Laplace(a, s),
         "cauchy": lambda: D.Cauchy(a, s),
@@ -254,7 +261,8 @@ def _feed_torch(torch, monkeypatch, noises):
     monkeypatch.setattr(torch.Tensor, "exponential_", fill(lambda v: v))
 
 
-@pytest.mark.parametrize("name", ["normal", "halfnormal", "lognormal", "laplace", "cauchy",
+@pytest.mark.parametrize("name", ["normal", "halfnormal", "halfcauchy", "lognormal", "laplace",
+                                  "cauchy",
                                   "gumbel", "uniform", "exponential", "mvn", "mvn_batch",
                                   "independent"])
 def test_rsample_and_its_gradients_as_pytorch_with_the_same_noise(torch, monkeypatch, name):
@@ -300,7 +308,8 @@ def _family(m):
             D.MultivariateNormal(a, covariance_matrix=t(SPD)),
             D.MultivariateNormal(t(X), scale_tril=t(SPD2).tril()),
             D.Independent(D.Normal(t(X), 1.0), 1), D.Normal(0.0, 1.0), D.Poisson(2.0),
-            D.Chi2(s), D.HalfNormal(s), D.Multinomial(5, logits=lg),
+            D.Chi2(s), D.HalfNormal(s), D.HalfCauchy(s), D.Multinomial(5, logits=lg),
+            D.NegativeBinomial(s, probs=s / 3), D.NegativeBinomial(3, logits=a),
             D.MixtureSameFamily(D.Categorical(logits=lg[:, :3]), D.Normal(t(X), s)),
             D.MixtureSameFamily(D.Categorical(logits=lg[0, :2]),
                                 D.MultivariateNormal(t(X), scale_tril=t(SPD2).tril()))]
@@ -457,3 +466,28 @@ def test_trigamma_gradients_are_exact():
     for fn, *inputs in cases:
         report = sg.verify.check(fn, *inputs)
         assert report.ok, report.table()
+
+
+def test_reparameterised_samples_are_verified_exactly():
+    D = sg.distributions
+
+    def fn(loc, tril):
+        sg.manual_seed(3)      # the same noise at every replay
+        d = D.MultivariateNormal(loc, scale_tril=tril.tril())
+        return d.rsample((2,)).pow(2).sum() + D.Laplace(loc, tril[0, 0]).rsample((2,)).sum()
+    report = sg.verify.check(fn, sg.tensor([0.5, -1.0]), sg.tensor([[1.5, 0.0], [0.3, 2.0]]))
+    assert report.ok, report.table()
+
+
+def test_float32_parameters_give_float32_results_as_pytorch(torch):
+    def run(m):
+        D = m.distributions
+        p = m.tensor([0.5, 1.0], dtype=m.float32)
+        dists = [D.Normal(p, 1.0), D.Gamma(p, 2.0), D.Categorical(logits=p),
+                 D.Bernoulli(logits=p), D.Dirichlet(p), D.Uniform(p, 2.0),
+                 D.MultivariateNormal(p, scale_tril=m.eye(2, dtype=m.float32)),
+                 D.Geometric(probs=p * 0.5), D.Binomial(3, probs=p * 0.5),
+                 D.OneHotCategorical(logits=p), D.StudentT(p), D.Poisson(p)]
+        return [(d.sample((2,)).dtype, d.log_prob(d.sample()).dtype) for d in dists]
+    for (gs, gl), (ws, wl) in zip(run(sg), run(torch)):
+        assert str(gs)[8:] == str(ws)[6:] and str(gl)[8:] == str(wl)[6:]

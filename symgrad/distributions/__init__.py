@@ -10,17 +10,19 @@ PyTorch differentiates its gamma sampler)."""
 
 from symgrad.distributions import constraints
 from symgrad.distributions.continuous import (Cauchy, Chi2, Exponential, Gamma, Gumbel,
-                                              HalfNormal, Laplace, LogNormal, Normal, StudentT,
-                                              Uniform)
+                                              HalfCauchy, HalfNormal, Laplace, LogNormal,
+                                              Normal, StudentT, Uniform)
 from symgrad.distributions.discrete import (Bernoulli, Binomial, Categorical, Geometric,
-                                            Multinomial, OneHotCategorical, Poisson)
+                                            Multinomial, NegativeBinomial, OneHotCategorical,
+                                            Poisson)
 from symgrad.distributions.distribution import Distribution
 from symgrad.distributions.kl import kl_divergence, register_kl
 from symgrad.distributions.mixture import MixtureSameFamily
 from symgrad.distributions.multivariate import Beta, Dirichlet, Independent, MultivariateNormal
 
-__all__ = ["Distribution", "constraints", "Normal", "HalfNormal", "Uniform", "Exponential",
-           "Laplace", "LogNormal", "Gamma", "Chi2", "Cauchy", "Gumbel", "StudentT", "Beta",
-           "Dirichlet", "MultivariateNormal", "Independent", "MixtureSameFamily", "Bernoulli",
-           "Binomial", "Categorical", "Geometric", "OneHotCategorical", "Multinomial",
-           "Poisson", "kl_divergence", "register_kl"]
+__all__ = ["Distribution", "constraints", "Normal", "HalfNormal", "HalfCauchy", "Uniform",
+           "Exponential", "Laplace", "LogNormal", "Gamma", "Chi2", "Cauchy", "Gumbel",
+           "StudentT", "Beta", "Dirichlet", "MultivariateNormal", "Independent",
+           "MixtureSameFamily", "Bernoulli", "Binomial", "NegativeBinomial", "Categorical",
+           "Geometric", "OneHotCategorical", "Multinomial", "Poisson", "kl_divergence",
+           "register_kl"]

@@ -14,8 +14,8 @@ from symgrad.distributions import constraints
 from symgrad.distributions.distribution import LOG_SQRT_2PI, Distribution, broadcast_all
 from symgrad.tensor import Tensor
 
-__all__ = ["Normal", "HalfNormal", "Uniform", "Exponential", "Laplace", "LogNormal", "Gamma",
-           "Chi2", "Cauchy", "Gumbel", "StudentT"]
+__all__ = ["Normal", "HalfNormal", "HalfCauchy", "Uniform", "Exponential", "Laplace",
+           "LogNormal", "Gamma", "Chi2", "Cauchy", "Gumbel", "StudentT"]
 
 EULER = 0.57721566490153286060
 
@@ -365,32 +365,25 @@ class Chi2(Gamma):
         return self.concentration * 2
 
 
-class HalfNormal(Distribution):
-    """|X| for X ~ N(0, scale^2); ``rsample`` is |scale * eps|."""
+class _Half(Distribution):
+    """|X| for X of a location-0 ``base_dist`` symmetric about 0: the density and the
+    probabilities doubled on [0, inf); ``rsample`` is |X|."""
 
     arg_constraints = {"scale": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
 
-    def __init__(self, scale: Any, validate_args: bool | None = None) -> None:
-        self.base_dist = Normal(0, scale, validate_args=False)
-        super().__init__(self.base_dist.batch_shape, validate_args=validate_args)
+    def __init__(self, base: Distribution, validate_args: bool | None) -> None:
+        self.base_dist = base
+        super().__init__(base.batch_shape, validate_args=validate_args)
 
     @property
     def scale(self) -> Tensor:
         return self.base_dist.scale
 
     @property
-    def mean(self) -> Tensor:
-        return self.scale * math.sqrt(2 / math.pi)
-
-    @property
     def mode(self) -> Tensor:
         return sg.zeros_like(self.scale)
-
-    @property
-    def variance(self) -> Tensor:
-        return self.scale.pow(2) * (1 - 2 / math.pi)
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         return self.base_dist.rsample(sample_shape).abs()
@@ -410,7 +403,37 @@ class HalfNormal(Distribution):
         return self.base_dist.entropy() - math.log(2)
 
     def __repr__(self) -> str:
-        return "HalfNormal()"     # PyTorch's: its parameter lives on the base Normal
+        return f"{type(self).__name__}()"   # PyTorch's: the parameter lives on the base
+
+
+class HalfNormal(_Half):
+    """|X| for X ~ N(0, scale^2)."""
+
+    def __init__(self, scale: Any, validate_args: bool | None = None) -> None:
+        super().__init__(Normal(0, scale, validate_args=False), validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.scale * math.sqrt(2 / math.pi)
+
+    @property
+    def variance(self) -> Tensor:
+        return self.scale.pow(2) * (1 - 2 / math.pi)
+
+
+class HalfCauchy(_Half):
+    """|X| for X ~ Cauchy(0, scale): infinite mean and variance."""
+
+    def __init__(self, scale: Any, validate_args: bool | None = None) -> None:
+        super().__init__(Cauchy(0, scale, validate_args=False), validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        return sg.full(tuple(self._extended_shape()), math.inf, dtype=self.scale.dtype)
+
+    @property
+    def variance(self) -> Tensor:
+        return self.base_dist.variance
 
 
 class StudentT(Distribution):

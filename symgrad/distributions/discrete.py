@@ -14,7 +14,7 @@ from symgrad.distributions.distribution import Distribution, broadcast_all, prob
 from symgrad.nn import functional as F
 from symgrad.tensor import Tensor
 
-__all__ = ["Bernoulli", "Geometric", "Binomial", "Poisson", "Categorical",
+__all__ = ["Bernoulli", "Geometric", "Binomial", "NegativeBinomial", "Poisson", "Categorical",
            "OneHotCategorical", "Multinomial"]
 
 
@@ -175,6 +175,48 @@ class Binomial(_Binary):
             raise NotImplementedError("Inhomogeneous total count not supported by `entropy`.")
         lp = self.log_prob(self.enumerate_support(False))
         return -(lp.exp() * lp).sum(0)
+
+
+class NegativeBinomial(_Binary):
+    """Successes before ``total_count`` failures, each trial a success with ``probs``."""
+
+    arg_constraints = {"total_count": constraints.greater_than_eq(0),
+                       "probs": constraints.half_open_interval(0.0, 1.0),
+                       "logits": constraints.real}
+    support = constraints.nonnegative_integer
+
+    def __init__(self, total_count: Any, probs: Any = None, logits: Any = None,
+                 validate_args: bool | None = None) -> None:
+        param, count = self._set(probs, logits, total_count)
+        self.total_count = count.to(param.dtype)
+        Distribution.__init__(self, param.shape, validate_args=validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.total_count * self.logits.exp()
+
+    @property
+    def mode(self) -> Tensor:
+        return ((self.total_count - 1) * self.logits.exp()).floor().clamp(min=0.0)
+
+    @property
+    def variance(self) -> Tensor:
+        return self.mean / (-self.logits).sigmoid()
+
+    def sample(self, sample_shape: Any = ()) -> Tensor:
+        with sg.no_grad():
+            shape = self.total_count.detach().numpy()
+            rate = self._noise("gamma", sample_shape, shape=shape) * self.logits.detach().exp()
+            return sg.poisson(rate)
+
+    def log_prob(self, value: Any) -> Tensor:
+        value = self._checked(value)
+        n = self.total_count
+        unnormalised = n * F.logsigmoid(-self.logits) + value * F.logsigmoid(self.logits)
+        normalisation = -(n + value).lgamma() + (1.0 + value).lgamma() + n.lgamma()
+        # no trials and no successes: probability 1 (lgamma(0) would be inf)
+        normalisation = normalisation.masked_fill(n + value == 0.0, 0.0)
+        return unnormalised - normalisation
 
 
 class Poisson(Distribution):
