@@ -491,3 +491,10 @@ def test_float32_parameters_give_float32_results_as_pytorch(torch):
         return [(d.sample((2,)).dtype, d.log_prob(d.sample()).dtype) for d in dists]
     for (gs, gl), (ws, wl) in zip(run(sg), run(torch)):
         assert str(gs)[8:] == str(ws)[6:] and str(gl)[8:] == str(wl)[6:]
+
+
+def test_nearly_symmetric_covariances_are_accepted_as_by_pytorch(torch):
+    cov = SPD + np.triu(np.full((3, 3), 1e-9), 1)     # asymmetric in the 9th digit
+    for m in (sg, torch):
+        d = m.distributions.MultivariateNormal(m.tensor(A), m.tensor(cov))
+        assert tuple(d.log_prob(m.tensor(X)).shape) == (2,)

@@ -151,7 +151,7 @@ class _PositiveDefinite(Constraint):
     event_dim = 2
 
     def check(self, value: Tensor) -> Tensor:
-        symmetric = (value == value.mT).flatten(-2).all(-1)
+        symmetric = sg.isclose(value, value.mT, atol=1e-6).flatten(-2).all(-1)
         return symmetric & (sg.linalg.eigvalsh(value.detach()) > 0).all(-1)
 
 

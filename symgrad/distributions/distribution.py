@@ -4,6 +4,7 @@ validation with PyTorch's ``ValueError`` messages, ``expand``, ``perplexity``, t
 from __future__ import annotations
 
 import math
+import numbers
 from functools import cached_property
 from typing import Any
 
@@ -20,7 +21,7 @@ __all__ = ["Distribution", "broadcast_all"]
 def broadcast_all(*values: Any) -> list[Tensor]:
     """The values as tensors of one broadcast shape; numbers take the dtype of the first
     tensor among them (the default dtype when there is none), as PyTorch's helper."""
-    if not all(isinstance(v, (Tensor, int, float)) and not isinstance(v, bool) for v in values):
+    if not all(isinstance(v, (Tensor, numbers.Real)) for v in values):
         raise ValueError("Input arguments must all be instances of Number, torch.Tensor or "
                          "objects implementing __torch_function__.")
     like = next((v for v in values if isinstance(v, Tensor)), None)
