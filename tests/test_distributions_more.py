@@ -235,6 +235,19 @@ def _rsample_case(m, name):
     }[name]()
 
 
+def _record_noise(monkeypatch, scale=1.0):
+    """Keep (a copy of) every standard-noise draw symgrad's distributions make, scaled."""
+    noises = []
+    draw = Distribution._noise
+
+    def recording(self, kind, sample_shape, **kw):
+        out = draw(self, kind, sample_shape, **kw) * scale
+        noises.append(out.numpy().copy())
+        return out
+    monkeypatch.setattr(Distribution, "_noise", recording)
+    return noises
+
+
 def _feed_torch(torch, monkeypatch, noises):
     """Make PyTorch's own rsample code read symgrad's recorded standard noise."""
     queue = [torch.from_numpy(n) for n in noises]
@@ -266,14 +279,7 @@ def _feed_torch(torch, monkeypatch, noises):
                                   "gumbel", "uniform", "exponential", "mvn", "mvn_batch",
                                   "independent"])
 def test_rsample_and_its_gradients_as_pytorch_with_the_same_noise(torch, monkeypatch, name):
-    noises = []
-    draw = Distribution._noise
-
-    def recording(self, kind, sample_shape, **kw):
-        out = draw(self, kind, sample_shape, **kw)
-        noises.append(out.numpy().copy())
-        return out
-    monkeypatch.setattr(Distribution, "_noise", recording)
+    noises = _record_noise(monkeypatch)
     results = []
     for m in (sg, torch):
         if m is torch:
@@ -498,3 +504,68 @@ def test_nearly_symmetric_covariances_are_accepted_as_by_pytorch(torch):
     for m in (sg, torch):
         d = m.distributions.MultivariateNormal(m.tensor(A), m.tensor(cov))
         assert tuple(d.log_prob(m.tensor(X)).shape) == (2,)
+
+
+# ---------------------------------------------------------------- transformed distributions
+def _transformed(m, name):
+    D, T = m.distributions, m.distributions.transforms
+    P = _params(m)
+    a, s, c = P["a"], P["s"], P["c"]
+    base = D.Normal(a, s)
+    chains = {
+        "tanh": ([T.TanhTransform()], U * 1.8 - 0.9),
+        "sigmoid_affine": ([T.SigmoidTransform(), T.AffineTransform(c, -2.0)],
+                           -U + S[::-1]),
+        "exp_power": ([T.ExpTransform(), T.PowerTransform(c)], POS),
+        "affine_event": ([T.AffineTransform(a, c, event_dim=1), T.ExpTransform()], POS),
+        "exp_inverse": ([T.ExpTransform().inv, T.AffineTransform(1.0, s)],
+                        np.array([2.0, 1.5, 3.0])),
+    }
+    transforms, values = chains[name]
+    if name == "exp_inverse":
+        base = D.LogNormal(a, s)
+    d = D.TransformedDistribution(base, transforms)
+    v = m.tensor(np.asarray(values, dtype=np.float64))
+    outs = [d.log_prob(v)]
+    if name in ("tanh", "sigmoid_affine", "exp_inverse"):
+        outs += [d.cdf(v), d.icdf(m.tensor(U))]
+    total = sum((o * (k + 1)).sum() for k, o in enumerate(outs))
+    total.backward()
+    shapes = (tuple(d.batch_shape), tuple(d.event_shape), repr(d.support), repr(d))
+    return ([o.detach().numpy() for o in outs], {k: v.grad.numpy() for k, v in P.items()
+                                                 if v.grad is not None}, shapes)
+
+
+@pytest.mark.parametrize("name", ["tanh", "sigmoid_affine", "exp_power", "affine_event",
+                                  "exp_inverse"])
+def test_transformed_distributions_as_pytorch(torch, name):
+    (got, ggrads, gshapes), (want, wgrads, wshapes) = (_transformed(sg, name),
+                                                       _transformed(torch, name))
+    assert gshapes == wshapes
+    for g, w in zip(got, want):
+        _close(g, w)
+    assert sorted(ggrads) == sorted(wgrads)
+    for k in wgrads:
+        _close(ggrads[k], wgrads[k])
+
+
+def test_a_squashed_gaussian_scores_its_own_samples_as_pytorch(torch, monkeypatch):
+    """SAC's policy: tanh of a Normal rsample, and its log-probability through the cached
+    inverse (atanh of a saturated tanh would lose the pre-image)."""
+    noises = _record_noise(monkeypatch, scale=8.0)     # far into tanh's saturation
+    results = []
+    for m in (sg, torch):
+        if m is torch:
+            _feed_torch(torch, monkeypatch, noises)
+        P = _params(m)
+        D = m.distributions
+        d = D.TransformedDistribution(D.Normal(P["a"], P["s"]),
+                                      [D.transforms.TanhTransform(cache_size=1)])
+        x = d.rsample((2,))
+        lp = d.log_prob(x)
+        (lp.sum() - (x * x).sum()).backward()
+        results.append((x.detach().numpy(), lp.detach().numpy(),
+                        P["a"].grad.numpy(), P["s"].grad.numpy()))
+    for g, w in zip(*results):
+        _close(g, w)
+    assert np.isfinite(results[0][1]).all()

@@ -8,7 +8,7 @@ KL divergences and reparameterised samples are recorded and can be verified exac
 Gamma, Chi2, Beta, Dirichlet and StudentT sample without gradient (``has_rsample = False``;
 PyTorch differentiates its gamma sampler)."""
 
-from symgrad.distributions import constraints
+from symgrad.distributions import constraints, transforms
 from symgrad.distributions.continuous import (Cauchy, Chi2, Exponential, Gamma, Gumbel,
                                               HalfCauchy, HalfNormal, Laplace, LogNormal,
                                               Normal, StudentT, Uniform)
@@ -19,10 +19,16 @@ from symgrad.distributions.distribution import Distribution
 from symgrad.distributions.kl import kl_divergence, register_kl
 from symgrad.distributions.mixture import MixtureSameFamily
 from symgrad.distributions.multivariate import Beta, Dirichlet, Independent, MultivariateNormal
+from symgrad.distributions.transformed import TransformedDistribution
+from symgrad.distributions.transforms import (AffineTransform, ComposeTransform, ExpTransform,
+                                              PowerTransform, SigmoidTransform, TanhTransform,
+                                              Transform)
 
 __all__ = ["Distribution", "constraints", "Normal", "HalfNormal", "HalfCauchy", "Uniform",
            "Exponential", "Laplace", "LogNormal", "Gamma", "Chi2", "Cauchy", "Gumbel",
            "StudentT", "Beta", "Dirichlet", "MultivariateNormal", "Independent",
            "MixtureSameFamily", "Bernoulli", "Binomial", "NegativeBinomial", "Categorical",
            "Geometric", "OneHotCategorical", "Multinomial", "Poisson", "kl_divergence",
-           "register_kl"]
+           "register_kl", "TransformedDistribution", "transforms", "Transform",
+           "ComposeTransform", "ExpTransform", "AffineTransform", "SigmoidTransform",
+           "TanhTransform", "PowerTransform"]

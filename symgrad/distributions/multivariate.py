@@ -14,6 +14,7 @@ from typing import Any
 import symgrad as sg
 from symgrad.distributions import constraints
 from symgrad.distributions.distribution import Distribution, broadcast_all
+from symgrad.distributions.transforms import sum_rightmost
 from symgrad.tensor import Tensor
 
 __all__ = ["MultivariateNormal", "Dirichlet", "Beta", "Independent"]
@@ -274,8 +275,7 @@ class Independent(Distribution):
         return self.base_dist.rsample(sample_shape)
 
     def _sum_rightmost(self, t: Tensor) -> Tensor:
-        n = self.reinterpreted_batch_ndims
-        return t.reshape(tuple(t.shape[:t.ndim - n]) + (-1,)).sum(-1) if n else t
+        return sum_rightmost(t, self.reinterpreted_batch_ndims)
 
     def log_prob(self, value: Any) -> Tensor:
         return self._sum_rightmost(self.base_dist.log_prob(value))

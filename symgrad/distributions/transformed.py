@@ -1,0 +1,102 @@
+"""TransformedDistribution: a base distribution pushed through transforms; ``log_prob`` by
+the change of variables (the base density at the inverse, minus each log |det J|), so a
+tanh-squashed Normal (SAC's policy) scores its own reparameterised samples exactly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import symgrad as sg
+from symgrad.distributions import constraints
+from symgrad.distributions.distribution import Distribution
+from symgrad.distributions.multivariate import Independent
+from symgrad.distributions.transforms import ComposeTransform, Transform, sum_rightmost
+from symgrad.tensor import Tensor
+
+__all__ = ["TransformedDistribution"]
+
+
+class TransformedDistribution(Distribution):
+    arg_constraints: dict = {}
+
+    def __init__(self, base_distribution: Distribution, transforms: Any,
+                 validate_args: bool | None = None) -> None:
+        if isinstance(transforms, Transform):
+            transforms = [transforms]
+        elif not (isinstance(transforms, list)
+                  and all(isinstance(t, Transform) for t in transforms)):
+            raise ValueError("transforms must be a Transform or a list of Transforms")
+        self.transforms = transforms
+        base_shape = tuple(base_distribution.batch_shape) + tuple(base_distribution.event_shape)
+        base_event_dim = len(base_distribution.event_shape)
+        chain = ComposeTransform(transforms)
+        if len(base_shape) < chain.domain.event_dim:
+            raise ValueError(f"base_distribution needs to have shape with size at least "
+                             f"{chain.domain.event_dim}, but got {base_shape}.")
+        reinterpreted = chain.domain.event_dim - base_event_dim
+        if reinterpreted > 0:
+            base_distribution = Independent(base_distribution, reinterpreted)
+        self.base_dist = base_distribution
+        event_dim = chain.codomain.event_dim + max(base_event_dim - chain.domain.event_dim, 0)
+        cut = len(base_shape) - event_dim
+        super().__init__(base_shape[:cut], base_shape[cut:], validate_args=validate_args)
+
+    @property
+    def has_rsample(self) -> bool:   # type: ignore[override]
+        return self.base_dist.has_rsample
+
+    @property
+    def support(self) -> constraints.Constraint:   # type: ignore[override]
+        if not self.transforms:
+            return self.base_dist.support
+        support = self.transforms[-1].codomain
+        extra = len(self._event_shape) - support.event_dim
+        return constraints.independent(support, extra) if extra > 0 else support
+
+    def sample(self, sample_shape: Any = ()) -> Tensor:
+        with sg.no_grad():
+            x = self.base_dist.sample(sample_shape)
+            for t in self.transforms:
+                x = t(x)
+            return x
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        x = self.base_dist.rsample(sample_shape)
+        for t in self.transforms:
+            x = t(x)
+        return x
+
+    def log_prob(self, value: Any) -> Tensor:
+        y = self._checked(value)
+        event_dim = len(self._event_shape)
+        log_prob: Any = 0.0
+        for t in reversed(self.transforms):
+            x = t.inv(y)
+            event_dim += t.domain.event_dim - t.codomain.event_dim
+            log_prob = log_prob - sum_rightmost(t.log_abs_det_jacobian(x, y),
+                                                event_dim - t.domain.event_dim)
+            y = x
+        base = self.base_dist.log_prob(y)
+        return log_prob + sum_rightmost(base, event_dim - len(self.base_dist.event_shape))
+
+    def _monotonize_cdf(self, value: Tensor) -> Tensor:
+        """The base's CDF turned into this one's: 1 - F where the chain decreases."""
+        sign: Any = 1
+        for t in self.transforms:
+            sign = sign * t.sign
+        if isinstance(sign, int) and sign == 1:
+            return value
+        return sign * (value - 0.5) + 0.5
+
+    def cdf(self, value: Any) -> Tensor:
+        for t in reversed(self.transforms):
+            value = t.inv(value)
+        if self._validate_args:
+            self.base_dist._validate_sample(value)
+        return self._monotonize_cdf(self.base_dist.cdf(value))
+
+    def icdf(self, value: Any) -> Tensor:
+        value = self.base_dist.icdf(self._monotonize_cdf(value))
+        for t in self.transforms:
+            value = t(value)
+        return value
