@@ -569,3 +569,35 @@ def test_a_squashed_gaussian_scores_its_own_samples_as_pytorch(torch, monkeypatc
     for g, w in zip(*results):
         _close(g, w)
     assert np.isfinite(results[0][1]).all()
+
+
+@pytest.mark.parametrize("name", ["relaxed_bernoulli", "logit_relaxed_bernoulli",
+                                  "relaxed_one_hot", "exp_relaxed_categorical"])
+def test_relaxed_distributions_as_pytorch_with_the_same_noise(torch, monkeypatch, name):
+    noises = _record_noise(monkeypatch)
+    results = []
+    for m in (sg, torch):
+        if m is torch:
+            _feed_torch(torch, monkeypatch, noises)
+        P = _params(m)
+        D, temp = m.distributions, m.tensor(0.7, requires_grad=True)
+        if m is sg:
+            logit_rb = exp_rc = sg.distributions.relaxed
+        else:
+            logit_rb, exp_rc = D.relaxed_bernoulli, D.relaxed_categorical
+        d = {"relaxed_bernoulli": lambda: D.RelaxedBernoulli(temp, probs=P["s"] / 3),
+             "logit_relaxed_bernoulli": lambda: logit_rb.LogitRelaxedBernoulli(
+                 temp, logits=P["a"]),
+             "relaxed_one_hot": lambda: D.RelaxedOneHotCategorical(temp, logits=P["lg"]),
+             "exp_relaxed_categorical": lambda: exp_rc.ExpRelaxedCategorical(
+                 temp, probs=P["lg"].softmax(-1))}[name]()
+        x = d.rsample((3,))
+        lp = d.log_prob(x.detach())
+        (lp.sum() + (x * x).sum()).backward()
+        shapes = (tuple(d.batch_shape), tuple(d.event_shape), repr(d.support), d.has_rsample)
+        results.append([shapes, x.detach().numpy(), lp.detach().numpy(), temp.grad.numpy()]
+                       + [v.grad.numpy() for v in P.values() if v.grad is not None])
+    got, want = results
+    assert got[0] == want[0] and len(got) == len(want)
+    for g, w in zip(got[1:], want[1:]):
+        _close(g, w, rtol=1e-11)

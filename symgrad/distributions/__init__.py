@@ -19,6 +19,7 @@ from symgrad.distributions.distribution import Distribution
 from symgrad.distributions.kl import kl_divergence, register_kl
 from symgrad.distributions.mixture import MixtureSameFamily
 from symgrad.distributions.multivariate import Beta, Dirichlet, Independent, MultivariateNormal
+from symgrad.distributions.relaxed import RelaxedBernoulli, RelaxedOneHotCategorical
 from symgrad.distributions.transformed import TransformedDistribution
 from symgrad.distributions.transforms import (AffineTransform, ComposeTransform, ExpTransform,
                                               PowerTransform, SigmoidTransform, TanhTransform,
@@ -31,4 +32,5 @@ __all__ = ["Distribution", "constraints", "Normal", "HalfNormal", "HalfCauchy", 
            "Geometric", "OneHotCategorical", "Multinomial", "Poisson", "kl_divergence",
            "register_kl", "TransformedDistribution", "transforms", "Transform",
            "ComposeTransform", "ExpTransform", "AffineTransform", "SigmoidTransform",
-           "TanhTransform", "PowerTransform"]
+           "TanhTransform", "PowerTransform", "RelaxedBernoulli",
+           "RelaxedOneHotCategorical"]
