@@ -67,6 +67,8 @@ def _dists(m, name, P):
         "chi2": (lambda: D.Chi2(s), POS, U, ALL[:6]),
         "halfnormal": (lambda: D.HalfNormal(s), POS, U, ALL),
         "halfcauchy": (lambda: D.HalfCauchy(s), POS, U, ALL),
+        "weibull": (lambda: D.Weibull(s, c + 0.5), POS, U, ALL),
+        "pareto": (lambda: D.Pareto(s * 0.1, c + 2), POS + 0.2, U, ALL),
         "negbinomial_probs": (lambda: D.NegativeBinomial(t([3.0, 0.0, 2.5]), probs=c / 3), K,
                               U, ("log_prob", "mean", "variance", "mode")),
         "negbinomial_logits": (lambda: D.NegativeBinomial(s, logits=a), K, U,
@@ -125,7 +127,7 @@ CASES = ["normal", "laplace", "cauchy", "gumbel", "lognormal", "uniform", "expon
          "binomial_probs", "binomial_logits", "geometric_probs", "geometric_logits",
          "bernoulli", "categorical", "onehot", "onehot_probs", "dirichlet", "mvn_cov",
          "mvn_prec", "mvn_tril", "mvn_batch", "independent", "chi2", "halfnormal",
-         "halfcauchy", "negbinomial_probs", "negbinomial_logits",
+         "halfcauchy", "weibull", "pareto", "negbinomial_probs", "negbinomial_logits",
          "multinomial", "multinomial_probs", "mixture", "mixture_mvn"]
 
 
@@ -232,6 +234,8 @@ def _rsample_case(m, name):
         "mvn": lambda: D.MultivariateNormal(a, covariance_matrix=P["m"]),
         "mvn_batch": lambda: D.MultivariateNormal(a, scale_tril=P["m2"].tril()),
         "independent": lambda: D.Independent(D.Normal(a, s), 1),
+        "weibull": lambda: D.Weibull(s, c + 0.5),
+        "pareto": lambda: D.Pareto(s, c + 2),
     }[name]()
 
 
@@ -277,7 +281,7 @@ def _feed_torch(torch, monkeypatch, noises):
 @pytest.mark.parametrize("name", ["normal", "halfnormal", "halfcauchy", "lognormal", "laplace",
                                   "cauchy",
                                   "gumbel", "uniform", "exponential", "mvn", "mvn_batch",
-                                  "independent"])
+                                  "independent", "weibull", "pareto"])
 def test_rsample_and_its_gradients_as_pytorch_with_the_same_noise(torch, monkeypatch, name):
     noises = _record_noise(monkeypatch)
     results = []
@@ -315,6 +319,7 @@ def _family(m):
             D.MultivariateNormal(t(X), scale_tril=t(SPD2).tril()),
             D.Independent(D.Normal(t(X), 1.0), 1), D.Normal(0.0, 1.0), D.Poisson(2.0),
             D.Chi2(s), D.HalfNormal(s), D.HalfCauchy(s), D.Multinomial(5, logits=lg),
+            D.Weibull(s, a + 2), D.Pareto(s, 2.5),
             D.NegativeBinomial(s, probs=s / 3), D.NegativeBinomial(3, logits=a),
             D.MixtureSameFamily(D.Categorical(logits=lg[:, :3]), D.Normal(t(X), s)),
             D.MixtureSameFamily(D.Categorical(logits=lg[0, :2]),

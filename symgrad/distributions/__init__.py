@@ -20,7 +20,7 @@ from symgrad.distributions.kl import kl_divergence, register_kl
 from symgrad.distributions.mixture import MixtureSameFamily
 from symgrad.distributions.multivariate import Beta, Dirichlet, Independent, MultivariateNormal
 from symgrad.distributions.relaxed import RelaxedBernoulli, RelaxedOneHotCategorical
-from symgrad.distributions.transformed import TransformedDistribution
+from symgrad.distributions.transformed import Pareto, TransformedDistribution, Weibull
 from symgrad.distributions.transforms import (AffineTransform, ComposeTransform, ExpTransform,
                                               PowerTransform, SigmoidTransform, TanhTransform,
                                               Transform)
@@ -33,4 +33,4 @@ __all__ = ["Distribution", "constraints", "Normal", "HalfNormal", "HalfCauchy", 
            "register_kl", "TransformedDistribution", "transforms", "Transform",
            "ComposeTransform", "ExpTransform", "AffineTransform", "SigmoidTransform",
            "TanhTransform", "PowerTransform", "RelaxedBernoulli",
-           "RelaxedOneHotCategorical"]
+           "RelaxedOneHotCategorical", "Weibull", "Pareto"]

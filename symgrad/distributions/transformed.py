@@ -1,6 +1,7 @@
 """TransformedDistribution: a base distribution pushed through transforms; ``log_prob`` by
 the change of variables (the base density at the inverse, minus each log |det J|), so a
-tanh-squashed Normal (SAC's policy) scores its own reparameterised samples exactly."""
+tanh-squashed Normal (SAC's policy) scores its own reparameterised samples exactly.
+Weibull and Pareto are built on it, as PyTorch builds them."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ from typing import Any
 import symgrad as sg
 from symgrad.distributions import constraints
 from symgrad.distributions.distribution import Distribution
+from symgrad.distributions.continuous import EULER, Exponential
+from symgrad.distributions.distribution import broadcast_all
 from symgrad.distributions.multivariate import Independent
-from symgrad.distributions.transforms import ComposeTransform, Transform, sum_rightmost
+from symgrad.distributions.transforms import (AffineTransform, ComposeTransform, ExpTransform,
+                                              PowerTransform, Transform, sum_rightmost)
 from symgrad.tensor import Tensor
 
-__all__ = ["TransformedDistribution"]
+__all__ = ["TransformedDistribution", "Weibull", "Pareto"]
 
 
 class TransformedDistribution(Distribution):
@@ -100,3 +104,70 @@ class TransformedDistribution(Distribution):
         for t in self.transforms:
             value = t(value)
         return value
+
+
+class Weibull(TransformedDistribution):
+    """scale * E^(1 / concentration) for E ~ Exponential(1)."""
+
+    arg_constraints = {"scale": constraints.positive, "concentration": constraints.positive}
+    support = constraints.positive
+
+    def __init__(self, scale: Any, concentration: Any,
+                 validate_args: bool | None = None) -> None:
+        self.scale, self.concentration = broadcast_all(scale, concentration)
+        self.concentration_reciprocal = self.concentration.reciprocal()
+        base = Exponential(sg.ones_like(self.scale), validate_args=validate_args)
+        super().__init__(base, [PowerTransform(exponent=self.concentration_reciprocal),
+                                AffineTransform(loc=0, scale=self.scale)],
+                         validate_args=validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.scale * (1 + self.concentration_reciprocal).lgamma().exp()
+
+    @property
+    def mode(self) -> Tensor:
+        k = self.concentration
+        return self.scale * ((k - 1) / k) ** k.reciprocal()
+
+    @property
+    def variance(self) -> Tensor:
+        r = self.concentration_reciprocal
+        return self.scale.pow(2) * ((1 + 2 * r).lgamma().exp() - (2 * (1 + r).lgamma()).exp())
+
+    def entropy(self) -> Tensor:
+        r = self.concentration_reciprocal
+        return EULER * (1 - r) + (self.scale * r).log() + 1
+
+
+class Pareto(TransformedDistribution):
+    """scale * exp(E) for E ~ Exponential(alpha)."""
+
+    arg_constraints = {"alpha": constraints.positive, "scale": constraints.positive}
+
+    def __init__(self, scale: Any, alpha: Any, validate_args: bool | None = None) -> None:
+        self.scale, self.alpha = broadcast_all(scale, alpha)
+        base = Exponential(self.alpha, validate_args=validate_args)
+        super().__init__(base, [ExpTransform(), AffineTransform(loc=0, scale=self.scale)],
+                         validate_args=validate_args)
+
+    @property
+    def support(self) -> constraints.Constraint:   # type: ignore[override]
+        return constraints.greater_than_eq(self.scale)
+
+    @property
+    def mean(self) -> Tensor:
+        a = self.alpha.clamp(min=1)
+        return a * self.scale / (a - 1)
+
+    @property
+    def mode(self) -> Tensor:
+        return self.scale
+
+    @property
+    def variance(self) -> Tensor:
+        a = self.alpha.clamp(min=2)
+        return self.scale.pow(2) * a / ((a - 1).pow(2) * (a - 2))
+
+    def entropy(self) -> Tensor:
+        return (self.scale / self.alpha).log() + (1 + self.alpha.reciprocal())
