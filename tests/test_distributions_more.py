@@ -606,3 +606,11 @@ def test_relaxed_distributions_as_pytorch_with_the_same_noise(torch, monkeypatch
     assert got[0] == want[0] and len(got) == len(want)
     for g, w in zip(got[1:], want[1:]):
         _close(g, w, rtol=1e-11)
+
+
+def test_the_package_example_runs():
+    import doctest
+
+    import symgrad.distributions
+    result = doctest.testmod(symgrad.distributions)
+    assert result.attempted >= 6 and result.failed == 0

@@ -6,7 +6,24 @@ sample is a differentiable function of the parameters, and ``kl_divergence``.
 Everything is built from symgrad's ops, so the gradients of log-likelihoods, entropies,
 KL divergences and reparameterised samples are recorded and can be verified exactly.
 Gamma, Chi2, Beta, Dirichlet and StudentT sample without gradient (``has_rsample = False``;
-PyTorch differentiates its gamma sampler)."""
+PyTorch differentiates its gamma sampler).
+
+>>> import symgrad as sg
+>>> from symgrad.distributions import Normal, kl_divergence
+>>> loc = sg.tensor([0.0, 1.0], requires_grad=True)
+>>> d = Normal(loc, 2.0)
+>>> d.batch_shape, d.sample((5,)).shape
+(symgrad.Size([2]), symgrad.Size([5, 2]))
+>>> d.log_prob(sg.tensor([0.5, 0.5])).sum().backward()
+>>> loc.grad
+tensor([ 0.1250, -0.1250])
+>>> kl_divergence(d, Normal(0.0, 1.0))
+tensor([0.8069, 1.3069], grad_fn=<MulBackward0>)
+>>> Normal(0.0, -1.0)  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+ValueError: Expected parameter scale ... GreaterThan(lower_bound=0.0), but found invalid values:
+-1.0
+"""
 
 from symgrad.distributions import constraints, transforms
 from symgrad.distributions.continuous import (Cauchy, Chi2, Exponential, Gamma, Gumbel,
