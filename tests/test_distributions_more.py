@@ -21,6 +21,7 @@ SIMPLEX = np.array([[0.1, 0.2, 0.3, 0.4], [0.25, 0.25, 0.4, 0.1]])
 B = np.array([[1.0, 0.3, -0.2], [0.0, 0.8, 0.5], [0.4, -0.1, 1.2]])
 SPD = B @ B.T + 0.5 * np.eye(3)
 SPD2 = np.stack([SPD, np.diag([1.0, 2.0, 0.5]) + 0.2])
+W = np.array([[0.5, -0.2], [0.1, 0.8], [-0.3, 0.4]])          # a low-rank covariance factor
 ALL = ("log_prob", "entropy", "mean", "variance", "stddev", "mode", "cdf", "icdf")
 
 
@@ -62,6 +63,9 @@ def _dists(m, name, P):
         "mvn_tril": (lambda: D.MultivariateNormal(a, scale_tril=P["m"].tril()), X, U, ALL[:6]),
         "mvn_batch": (lambda: D.MultivariateNormal(t(X), covariance_matrix=P["m2"]), X[::-1],
                       U, ALL[:6]),
+        "mvn_lowrank": (lambda: D.LowRankMultivariateNormal(a, P["w"], s), X, U, ALL[:6]),
+        "mvn_lowrank_batch": (lambda: D.LowRankMultivariateNormal(t(X), P["w"], s), X[::-1],
+                              U, ALL[:6]),
         "independent": (lambda: D.Independent(D.Normal(t(X) * s, s), 1), X[::-1], U,
                         ALL[:6]),
         "chi2": (lambda: D.Chi2(s), POS, U, ALL[:6]),
@@ -94,7 +98,8 @@ def _params(m):
     return {"a": m.tensor(A, requires_grad=True), "s": m.tensor(S, requires_grad=True),
             "c": m.tensor(S[::-1].copy(), requires_grad=True),
             "lg": m.tensor(LOGITS, requires_grad=True),
-            "m": m.tensor(SPD, requires_grad=True), "m2": m.tensor(SPD2, requires_grad=True)}
+            "m": m.tensor(SPD, requires_grad=True), "m2": m.tensor(SPD2, requires_grad=True),
+            "w": m.tensor(W, requires_grad=True)}
 
 
 def _outputs(m, name):
@@ -126,7 +131,8 @@ CASES = ["normal", "laplace", "cauchy", "gumbel", "lognormal", "uniform", "expon
          "gamma", "gamma_cdf", "beta", "studentt", "studentt_tails", "poisson",
          "binomial_probs", "binomial_logits", "geometric_probs", "geometric_logits",
          "bernoulli", "categorical", "onehot", "onehot_probs", "dirichlet", "mvn_cov",
-         "mvn_prec", "mvn_tril", "mvn_batch", "independent", "chi2", "halfnormal",
+         "mvn_prec", "mvn_tril", "mvn_batch", "mvn_lowrank", "mvn_lowrank_batch",
+         "independent", "chi2", "halfnormal",
          "halfcauchy", "weibull", "pareto", "negbinomial_probs", "negbinomial_logits",
          "multinomial", "multinomial_probs", "mixture", "mixture_mvn"]
 
@@ -233,6 +239,7 @@ def _rsample_case(m, name):
         "exponential": lambda: D.Exponential(s),
         "mvn": lambda: D.MultivariateNormal(a, covariance_matrix=P["m"]),
         "mvn_batch": lambda: D.MultivariateNormal(a, scale_tril=P["m2"].tril()),
+        "mvn_lowrank": lambda: D.LowRankMultivariateNormal(a, P["w"], s),
         "independent": lambda: D.Independent(D.Normal(a, s), 1),
         "weibull": lambda: D.Weibull(s, c + 0.5),
         "pareto": lambda: D.Pareto(s, c + 2),
@@ -268,10 +275,11 @@ def _feed_torch(torch, monkeypatch, noises):
                 return self.copy_(unit_to(queue.pop(0), *args))
         return method
 
+    import torch.distributions.lowrank_multivariate_normal as lowrank_mod
     import torch.distributions.multivariate_normal as mvn_mod
     import torch.distributions.normal as normal_mod
-    monkeypatch.setattr(normal_mod, "_standard_normal", normal)
-    monkeypatch.setattr(mvn_mod, "_standard_normal", normal)
+    for mod in (normal_mod, mvn_mod, lowrank_mod):
+        monkeypatch.setattr(mod, "_standard_normal", normal)
     monkeypatch.setattr(torch, "rand", rand)
     monkeypatch.setattr(torch.Tensor, "uniform_", fill(lambda v, lo, hi: lo + v * (hi - lo)))
     monkeypatch.setattr(torch.Tensor, "cauchy_", fill(lambda v: v))
@@ -281,7 +289,7 @@ def _feed_torch(torch, monkeypatch, noises):
 @pytest.mark.parametrize("name", ["normal", "halfnormal", "halfcauchy", "lognormal", "laplace",
                                   "cauchy",
                                   "gumbel", "uniform", "exponential", "mvn", "mvn_batch",
-                                  "independent", "weibull", "pareto"])
+                                  "mvn_lowrank", "independent", "weibull", "pareto"])
 def test_rsample_and_its_gradients_as_pytorch_with_the_same_noise(torch, monkeypatch, name):
     noises = _record_noise(monkeypatch)
     results = []
@@ -320,6 +328,7 @@ def _family(m):
             D.Independent(D.Normal(t(X), 1.0), 1), D.Normal(0.0, 1.0), D.Poisson(2.0),
             D.Chi2(s), D.HalfNormal(s), D.HalfCauchy(s), D.Multinomial(5, logits=lg),
             D.Weibull(s, a + 2), D.Pareto(s, 2.5),
+            D.LowRankMultivariateNormal(t(X), t(W), s),
             D.NegativeBinomial(s, probs=s / 3), D.NegativeBinomial(3, logits=a),
             D.MixtureSameFamily(D.Categorical(logits=lg[:, :3]), D.Normal(t(X), s)),
             D.MixtureSameFamily(D.Categorical(logits=lg[0, :2]),
@@ -383,6 +392,10 @@ INVALID = {
     "neither": lambda D, t: D.Categorical(),
     "mvn_both": lambda D, t: D.MultivariateNormal(t([0.0]), t([[1.0]]), scale_tril=t([[1.0]])),
     "mvn_loc": lambda D, t: D.MultivariateNormal(t(0.0), t([[1.0]])),
+    "lowrank_factor": lambda D, t: D.LowRankMultivariateNormal(t([0.0, 0.0]), t([[1.0, 0.0]]),
+                                                               t([1.0, 1.0])),
+    "lowrank_diag": lambda D, t: D.LowRankMultivariateNormal(t([0.0, 0.0]), t(W[:2]),
+                                                             t([1.0, -1.0])),
     "independent": lambda D, t: D.Independent(D.Normal(t([0.0]), 1.0), 2),
     "support": lambda D, t: D.Exponential(1.0).log_prob(t([-1.0, 2.0])),
     "chi2": lambda D, t: D.Chi2(t([1.0, -1.0])),

@@ -35,7 +35,8 @@ from symgrad.distributions.discrete import (Bernoulli, Binomial, Categorical, Ge
 from symgrad.distributions.distribution import Distribution
 from symgrad.distributions.kl import kl_divergence, register_kl
 from symgrad.distributions.mixture import MixtureSameFamily
-from symgrad.distributions.multivariate import Beta, Dirichlet, Independent, MultivariateNormal
+from symgrad.distributions.multivariate import (Beta, Dirichlet, Independent,
+                                                LowRankMultivariateNormal, MultivariateNormal)
 from symgrad.distributions.relaxed import RelaxedBernoulli, RelaxedOneHotCategorical
 from symgrad.distributions.transformed import Pareto, TransformedDistribution, Weibull
 from symgrad.distributions.transforms import (AffineTransform, ComposeTransform, ExpTransform,
@@ -50,4 +51,5 @@ __all__ = ["Distribution", "constraints", "Normal", "HalfNormal", "HalfCauchy", 
            "register_kl", "TransformedDistribution", "transforms", "Transform",
            "ComposeTransform", "ExpTransform", "AffineTransform", "SigmoidTransform",
            "TanhTransform", "PowerTransform", "RelaxedBernoulli",
-           "RelaxedOneHotCategorical", "Weibull", "Pareto"]
+           "RelaxedOneHotCategorical", "Weibull", "Pareto",
+           "LowRankMultivariateNormal"]

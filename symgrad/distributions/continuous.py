@@ -11,7 +11,7 @@ from typing import Any
 
 import symgrad as sg
 from symgrad.distributions import constraints
-from symgrad.distributions.distribution import LOG_SQRT_2PI, Distribution, broadcast_all
+from symgrad.distributions.distribution import LocIsMean, LOG_SQRT_2PI, Distribution, broadcast_all
 from symgrad.tensor import Tensor
 
 __all__ = ["Normal", "HalfNormal", "HalfCauchy", "Uniform", "Exponential", "Laplace",
@@ -20,7 +20,7 @@ __all__ = ["Normal", "HalfNormal", "HalfCauchy", "Uniform", "Exponential", "Lapl
 EULER = 0.57721566490153286060
 
 
-class _LocScale(Distribution):
+class _LocScale(LocIsMean):
     """``loc`` (real) and ``scale`` (positive), broadcast to the batch shape."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
@@ -30,14 +30,6 @@ class _LocScale(Distribution):
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
         self.loc, self.scale = broadcast_all(loc, scale)
         super().__init__(self.loc.shape, validate_args=validate_args)
-
-    @property
-    def mean(self) -> Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> Tensor:
-        return self.loc
 
 
 class Normal(_LocScale):

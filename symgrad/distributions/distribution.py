@@ -115,11 +115,11 @@ class Distribution:
     def sample_n(self, n: int) -> Tensor:
         return self.sample((n,))
 
-    def _noise(self, kind: str, sample_shape: Any, **kw: Any) -> Tensor:
+    def _noise(self, kind: str, sample_shape: Any, size: Any = None, **kw: Any) -> Tensor:
         """Standard noise (``normal``, ``uniform`` in [tiny, 1), ``cauchy``, ``exponential``,
-        ``gamma`` with ``shape=``) of the extended shape, in the parameters' dtype, without a
-        graph: every draw of the distributions goes through here."""
-        shape = tuple(self._extended_shape(sample_shape))
+        ``gamma`` with ``shape=``) of the extended shape (or ``size``), in the parameters'
+        dtype, without a graph: every draw of the distributions goes through here."""
+        shape = tuple(self._extended_shape(sample_shape) if size is None else size)
         gen = _rng(None)
         if kind == "normal":
             arr = gen.standard_normal(shape)
@@ -214,6 +214,18 @@ class Distribution:
         names = [k for k in self.arg_constraints if k in self.__dict__]
         args = ", ".join(f"{k}: {_brief(self.__dict__[k])}" for k in names)
         return f"{type(self).__name__}({args})"
+
+
+class LocIsMean(Distribution):
+    """A distribution whose ``loc`` is its mean and its mode."""
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
 
 
 def _brief(t: Tensor) -> str:

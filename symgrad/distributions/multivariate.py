@@ -13,11 +13,12 @@ from typing import Any
 
 import symgrad as sg
 from symgrad.distributions import constraints
-from symgrad.distributions.distribution import Distribution, broadcast_all
+from symgrad.distributions.distribution import LocIsMean, Distribution, broadcast_all
 from symgrad.distributions.transforms import sum_rightmost
 from symgrad.tensor import Tensor
 
-__all__ = ["MultivariateNormal", "Dirichlet", "Beta", "Independent"]
+__all__ = ["MultivariateNormal", "LowRankMultivariateNormal", "Dirichlet", "Beta",
+           "Independent"]
 
 
 def mahalanobis(L: Tensor, x: Tensor) -> Tensor:
@@ -39,7 +40,18 @@ def _precision_to_scale_tril(P: Tensor) -> Tensor:
     return sg.linalg.solve_triangular(L_inv, eye.expand(L_inv.shape), upper=False)
 
 
-class MultivariateNormal(Distribution):
+class _Gaussian(LocIsMean):
+    """What the two Gaussians over vectors share: ``loc`` is the mean and the mode."""
+
+    support = constraints.real_vector
+    has_rsample = True
+
+    def _full(self, t: Tensor, *tail: int) -> Tensor:
+        """``t`` broadcast to batch + event shape (+ ``tail``)."""
+        return t.expand(tuple(self._batch_shape) + tuple(self._event_shape) + tail)
+
+
+class MultivariateNormal(_Gaussian):
     """N(loc, Sigma) with exactly one of ``covariance_matrix``, ``precision_matrix`` or
     ``scale_tril`` (lower Cholesky factor L of Sigma); ``rsample`` is loc + L eps."""
 
@@ -47,8 +59,6 @@ class MultivariateNormal(Distribution):
                        "covariance_matrix": constraints.positive_definite,
                        "precision_matrix": constraints.positive_definite,
                        "scale_tril": constraints.lower_cholesky}
-    support = constraints.real_vector
-    has_rsample = True
 
     def __init__(self, loc: Tensor, covariance_matrix: Tensor | None = None,
                  precision_matrix: Tensor | None = None, scale_tril: Tensor | None = None,
@@ -79,9 +89,6 @@ class MultivariateNormal(Distribution):
         else:
             self._unbroadcasted_scale_tril = _precision_to_scale_tril(matrix)
 
-    def _full(self, t: Tensor, *tail: int) -> Tensor:
-        return t.expand(tuple(self._batch_shape) + tuple(self._event_shape) + tail)
-
     @cached_property
     def scale_tril(self) -> Tensor:
         return self._full(self._unbroadcasted_scale_tril, self._event_shape[0])
@@ -95,14 +102,6 @@ class MultivariateNormal(Distribution):
     def precision_matrix(self) -> Tensor:
         return self._full(sg.cholesky_inverse(self._unbroadcasted_scale_tril),
                           self._event_shape[0])
-
-    @property
-    def mean(self) -> Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> Tensor:
-        return self.loc
 
     @property
     def variance(self) -> Tensor:
@@ -122,6 +121,96 @@ class MultivariateNormal(Distribution):
 
     def entropy(self) -> Tensor:
         H = 0.5 * self._event_shape[0] * (1.0 + math.log(2 * math.pi)) + self._half_log_det()
+        return H if len(self._batch_shape) == 0 else H.expand(tuple(self._batch_shape))
+
+
+def _plus_identity(K: Tensor) -> Tensor:
+    return K + sg.eye(K.shape[-1], dtype=K.dtype)
+
+
+class LowRankMultivariateNormal(_Gaussian):
+    """N(loc, W W^T + diag(D)) with ``cov_factor`` W (n x m) and ``cov_diag`` D: log-density
+    and entropy through the m x m capacitance matrix I + W^T D^-1 W, never an n x n one."""
+
+    arg_constraints = {"loc": constraints.real_vector,
+                       "cov_factor": constraints.independent(constraints.real, 2),
+                       "cov_diag": constraints.independent(constraints.positive, 1)}
+
+    def __init__(self, loc: Tensor, cov_factor: Tensor, cov_diag: Tensor,
+                 validate_args: bool | None = None) -> None:
+        if loc.dim() < 1:
+            raise ValueError("loc must be at least one-dimensional.")
+        event_shape = tuple(loc.shape[-1:])
+        if cov_factor.dim() < 2:
+            raise ValueError("cov_factor must be at least two-dimensional, with optional "
+                             "leading batch dimensions")
+        if tuple(cov_factor.shape[-2:-1]) != event_shape:
+            raise ValueError(f"cov_factor must be a batch of matrices with shape "
+                             f"{event_shape[0]} x m")
+        if tuple(cov_diag.shape[-1:]) != event_shape:
+            raise ValueError(f"cov_diag must be a batch of vectors with shape "
+                             f"{sg.Size(event_shape)}")
+        try:
+            loc_, self.cov_factor, diag_ = sg.broadcast_tensors(
+                loc.unsqueeze(-1), cov_factor, cov_diag.unsqueeze(-1))
+        except RuntimeError as e:
+            raise ValueError(f"Incompatible batch shapes: loc {loc.shape}, cov_factor "
+                             f"{cov_factor.shape}, cov_diag {cov_diag.shape}") from e
+        self.loc, self.cov_diag = loc_[..., 0], diag_[..., 0]
+        self._unbroadcasted_cov_factor = cov_factor
+        self._unbroadcasted_cov_diag = cov_diag
+        Wt_Dinv = cov_factor.mT / cov_diag.unsqueeze(-2)
+        self._unbroadcasted_capacitance_tril = sg.linalg.cholesky(
+            _plus_identity(Wt_Dinv @ cov_factor))
+        super().__init__(self.loc.shape[:-1], event_shape, validate_args=validate_args)
+
+    @property
+    def variance(self) -> Tensor:
+        W, D = self._unbroadcasted_cov_factor, self._unbroadcasted_cov_diag
+        return self._full(W.pow(2).sum(-1) + D)
+
+    @cached_property
+    def scale_tril(self) -> Tensor:
+        W, D = self._unbroadcasted_cov_factor, self._unbroadcasted_cov_diag
+        d_sqrt = D.sqrt().unsqueeze(-1)
+        Dinvsqrt_W = W / d_sqrt
+        K = _plus_identity(Dinvsqrt_W @ Dinvsqrt_W.mT)
+        return self._full(d_sqrt * sg.linalg.cholesky(K), self._event_shape[0])
+
+    @cached_property
+    def covariance_matrix(self) -> Tensor:
+        W, D = self._unbroadcasted_cov_factor, self._unbroadcasted_cov_diag
+        return self._full(W @ W.mT + sg.diag_embed(D), self._event_shape[0])
+
+    @cached_property
+    def precision_matrix(self) -> Tensor:
+        W, D = self._unbroadcasted_cov_factor, self._unbroadcasted_cov_diag
+        A = sg.linalg.solve_triangular(self._unbroadcasted_capacitance_tril,
+                                       W.mT / D.unsqueeze(-2), upper=False)
+        return self._full(sg.diag_embed(D.reciprocal()) - A.mT @ A, self._event_shape[0])
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        shape = tuple(self._extended_shape(sample_shape))
+        W, D = self._unbroadcasted_cov_factor, self._unbroadcasted_cov_diag
+        eps_W = self._noise("normal", sample_shape, size=shape[:-1] + tuple(W.shape[-1:]))
+        eps_D = self._noise("normal", sample_shape)
+        return self.loc + (W @ eps_W.unsqueeze(-1)).squeeze(-1) + D.sqrt() * eps_D
+
+    def _log_det(self) -> Tensor:
+        L = self._unbroadcasted_capacitance_tril
+        return (2 * L.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+                + self._unbroadcasted_cov_diag.log().sum(-1))
+
+    def log_prob(self, value: Any) -> Tensor:
+        x = self._checked(value) - self.loc
+        W, D = self._unbroadcasted_cov_factor, self._unbroadcasted_cov_diag
+        Wt_Dinv_x = ((W.mT / D.unsqueeze(-2)) @ x.unsqueeze(-1)).squeeze(-1)
+        M = (x.pow(2) / D).sum(-1) - mahalanobis(self._unbroadcasted_capacitance_tril,
+                                                 Wt_Dinv_x)
+        return -0.5 * (self._event_shape[0] * math.log(2 * math.pi) + self._log_det() + M)
+
+    def entropy(self) -> Tensor:
+        H = 0.5 * (self._event_shape[0] * (1.0 + math.log(2 * math.pi)) + self._log_det())
         return H if len(self._batch_shape) == 0 else H.expand(tuple(self._batch_shape))
 
 
