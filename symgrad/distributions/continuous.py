@@ -11,7 +11,8 @@ from typing import Any
 
 import symgrad as sg
 from symgrad.distributions import constraints
-from symgrad.distributions.distribution import LocIsMean, LOG_SQRT_2PI, Distribution, broadcast_all
+from symgrad.distributions.distribution import (LOG_SQRT_2PI, Distribution, LocIsMean,
+                                                broadcast_all)
 from symgrad.tensor import Tensor
 
 __all__ = ["Normal", "HalfNormal", "HalfCauchy", "Uniform", "Exponential", "Laplace",
