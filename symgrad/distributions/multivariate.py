@@ -13,7 +13,7 @@ from typing import Any
 
 import symgrad as sg
 from symgrad.distributions import constraints
-from symgrad.distributions.distribution import LocIsMean, Distribution, broadcast_all
+from symgrad.distributions.distribution import Distribution, LocIsMean, broadcast_all
 from symgrad.distributions.transforms import sum_rightmost
 from symgrad.tensor import Tensor
 
