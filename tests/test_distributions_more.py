@@ -73,6 +73,7 @@ def _dists(m, name, P):
         "halfcauchy": (lambda: D.HalfCauchy(s), POS, U, ALL),
         "weibull": (lambda: D.Weibull(s, c + 0.5), POS, U, ALL),
         "pareto": (lambda: D.Pareto(s * 0.1, c + 2), POS + 0.2, U, ALL),
+        "inverse_gamma": (lambda: D.InverseGamma(s + 1.5, c), POS, U, ALL[:6]),
         "negbinomial_probs": (lambda: D.NegativeBinomial(t([3.0, 0.0, 2.5]), probs=c / 3), K,
                               U, ("log_prob", "mean", "variance", "mode")),
         "negbinomial_logits": (lambda: D.NegativeBinomial(s, logits=a), K, U,
@@ -132,8 +133,8 @@ CASES = ["normal", "laplace", "cauchy", "gumbel", "lognormal", "uniform", "expon
          "binomial_probs", "binomial_logits", "geometric_probs", "geometric_logits",
          "bernoulli", "categorical", "onehot", "onehot_probs", "dirichlet", "mvn_cov",
          "mvn_prec", "mvn_tril", "mvn_batch", "mvn_lowrank", "mvn_lowrank_batch",
-         "independent", "chi2", "halfnormal",
-         "halfcauchy", "weibull", "pareto", "negbinomial_probs", "negbinomial_logits",
+         "independent", "chi2", "halfnormal", "halfcauchy", "weibull", "pareto",
+         "inverse_gamma", "negbinomial_probs", "negbinomial_logits",
          "multinomial", "multinomial_probs", "mixture", "mixture_mvn"]
 
 
@@ -145,7 +146,7 @@ def _close(got, want, rtol=1e-12):
 # is exact to float64, checked in test_trigamma_gradients_are_exact): gradients through a
 # digamma are compared with a tolerance that covers PyTorch's error, amplified where the
 # terms cancel
-TRIGAMMA = {"gamma", "chi2", "beta", "studentt", "studentt_tails", "dirichlet"}
+TRIGAMMA = {"gamma", "chi2", "inverse_gamma", "beta", "studentt", "studentt_tails", "dirichlet"}
 
 
 def _grad_rtol(name, rtol=1e-12):
@@ -327,7 +328,7 @@ def _family(m):
             D.MultivariateNormal(t(X), scale_tril=t(SPD2).tril()),
             D.Independent(D.Normal(t(X), 1.0), 1), D.Normal(0.0, 1.0), D.Poisson(2.0),
             D.Chi2(s), D.HalfNormal(s), D.HalfCauchy(s), D.Multinomial(5, logits=lg),
-            D.Weibull(s, a + 2), D.Pareto(s, 2.5),
+            D.Weibull(s, a + 2), D.Pareto(s, 2.5), D.InverseGamma(s, 2.0),
             D.LowRankMultivariateNormal(t(X), t(W), s),
             D.NegativeBinomial(s, probs=s / 3), D.NegativeBinomial(3, logits=a),
             D.MixtureSameFamily(D.Categorical(logits=lg[:, :3]), D.Normal(t(X), s)),
@@ -345,7 +346,7 @@ def test_shapes_reprs_and_expand_as_pytorch(torch):
         assert tuple(ours.batch_shape) == tuple(theirs.batch_shape), ours
         assert tuple(ours.event_shape) == tuple(theirs.event_shape), ours
         assert ours.has_rsample == theirs.has_rsample or type(ours).__name__ in (
-            "Gamma", "Chi2", "Beta", "StudentT", "Dirichlet")
+            "Gamma", "Chi2", "Beta", "StudentT", "Dirichlet", "InverseGamma")
         assert repr(ours.support) == repr(theirs.support)
         for shape in [(), (5,), (2, 1)]:
             x, y = ours.sample(shape), theirs.sample(shape)

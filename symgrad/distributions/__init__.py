@@ -5,8 +5,8 @@ sample is a differentiable function of the parameters, and ``kl_divergence``.
 
 Everything is built from symgrad's ops, so the gradients of log-likelihoods, entropies,
 KL divergences and reparameterised samples are recorded and can be verified exactly.
-Gamma, Chi2, Beta, Dirichlet and StudentT sample without gradient (``has_rsample = False``;
-PyTorch differentiates its gamma sampler).
+Gamma, Chi2, InverseGamma, Beta, Dirichlet and StudentT sample without gradient
+(``has_rsample = False``; PyTorch differentiates its gamma sampler).
 
 >>> import symgrad as sg
 >>> from symgrad.distributions import Normal, kl_divergence
@@ -38,7 +38,8 @@ from symgrad.distributions.mixture import MixtureSameFamily
 from symgrad.distributions.multivariate import (Beta, Dirichlet, Independent,
                                                 LowRankMultivariateNormal, MultivariateNormal)
 from symgrad.distributions.relaxed import RelaxedBernoulli, RelaxedOneHotCategorical
-from symgrad.distributions.transformed import Pareto, TransformedDistribution, Weibull
+from symgrad.distributions.transformed import (InverseGamma, Pareto, TransformedDistribution,
+                                               Weibull)
 from symgrad.distributions.transforms import (AffineTransform, ComposeTransform, ExpTransform,
                                               PowerTransform, SigmoidTransform, TanhTransform,
                                               Transform)
@@ -52,4 +53,4 @@ __all__ = ["Distribution", "constraints", "Normal", "HalfNormal", "HalfCauchy", 
            "ComposeTransform", "ExpTransform", "AffineTransform", "SigmoidTransform",
            "TanhTransform", "PowerTransform", "RelaxedBernoulli",
            "RelaxedOneHotCategorical", "Weibull", "Pareto",
-           "LowRankMultivariateNormal"]
+           "LowRankMultivariateNormal", "InverseGamma"]

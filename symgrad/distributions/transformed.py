@@ -1,7 +1,7 @@
 """TransformedDistribution: a base distribution pushed through transforms; ``log_prob`` by
 the change of variables (the base density at the inverse, minus each log |det J|), so a
 tanh-squashed Normal (SAC's policy) scores its own reparameterised samples exactly.
-Weibull and Pareto are built on it, as PyTorch builds them."""
+Weibull, Pareto and InverseGamma are built on it, as PyTorch builds them."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from typing import Any
 import symgrad as sg
 from symgrad.distributions import constraints
 from symgrad.distributions.distribution import Distribution
-from symgrad.distributions.continuous import EULER, Exponential
+from symgrad.distributions.continuous import EULER, Exponential, Gamma
 from symgrad.distributions.distribution import broadcast_all
 from symgrad.distributions.multivariate import Independent
 from symgrad.distributions.transforms import (AffineTransform, ComposeTransform, ExpTransform,
                                               PowerTransform, Transform, sum_rightmost)
 from symgrad.tensor import Tensor
 
-__all__ = ["TransformedDistribution", "Weibull", "Pareto"]
+__all__ = ["TransformedDistribution", "Weibull", "Pareto", "InverseGamma"]
 
 
 class TransformedDistribution(Distribution):
@@ -171,3 +171,42 @@ class Pareto(TransformedDistribution):
 
     def entropy(self) -> Tensor:
         return (self.scale / self.alpha).log() + (1 + self.alpha.reciprocal())
+
+
+class InverseGamma(TransformedDistribution):
+    """1 / G for G ~ Gamma(concentration, rate). Sampling only, as Gamma."""
+
+    arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
+    support = constraints.positive
+
+    def __init__(self, concentration: Any, rate: Any,
+                 validate_args: bool | None = None) -> None:
+        base = Gamma(concentration, rate, validate_args=validate_args)
+        minus_one = sg.tensor(-1.0, dtype=base.rate.dtype)
+        super().__init__(base, PowerTransform(minus_one), validate_args=validate_args)
+
+    @property
+    def concentration(self) -> Tensor:
+        return self.base_dist.concentration
+
+    @property
+    def rate(self) -> Tensor:
+        return self.base_dist.rate
+
+    @property
+    def mean(self) -> Tensor:
+        c = self.concentration
+        return sg.where(c > 1, self.rate / (c - 1), float("inf"))
+
+    @property
+    def mode(self) -> Tensor:
+        return self.rate / (self.concentration + 1)
+
+    @property
+    def variance(self) -> Tensor:
+        c = self.concentration
+        return sg.where(c > 2, self.rate.square() / ((c - 1).square() * (c - 2)), float("inf"))
+
+    def entropy(self) -> Tensor:
+        c = self.concentration
+        return c + self.rate.log() + c.lgamma() - (1 + c) * c.digamma()
