@@ -628,3 +628,40 @@ def test_the_package_example_runs():
     import symgrad.distributions
     result = doctest.testmod(symgrad.distributions)
     assert result.attempted >= 6 and result.failed == 0
+
+
+def _constrained(m):
+    D = m.distributions
+    C = D.constraints
+    out = []
+    x = m.tensor(X, requires_grad=True)
+    cases = [(D.biject_to, C.real), (D.biject_to, C.positive), (D.transform_to, C.nonnegative),
+             (D.biject_to, C.greater_than(2.0)), (D.biject_to, C.less_than(1.0)),
+             (D.biject_to, C.unit_interval), (D.transform_to, C.interval(-1.0, 3.0)),
+             (D.biject_to, C.half_open_interval(0.0, 1.0)), (D.biject_to, C.real_vector),
+             (D.transform_to, C.independent(C.positive, 1)), (D.transform_to, C.simplex)]
+    total = 0
+    for registry, c in cases:
+        t = registry(c)
+        y = t(x)
+        out += [repr(t), y.detach().numpy(), t.inv(y).detach().numpy()]
+        if t.bijective and not isinstance(t, D.transforms.SoftmaxTransform):
+            ladj = t.log_abs_det_jacobian(x, y)
+            out.append(ladj.detach().numpy())
+            total = total + ladj.sum()
+        total = total + (y * y).sum()
+    total.backward()
+    out.append(x.grad.numpy())
+    with pytest.raises(NotImplementedError) as info:
+        D.transform_to(C.boolean)
+    return out + [str(info.value)]
+
+
+def test_biject_to_and_transform_to_as_pytorch(torch):
+    for g, w in zip(_constrained(sg), _constrained(torch), strict=True):
+        if isinstance(w, str):
+            assert g == w
+        else:
+            _close(g, w)
+    with pytest.raises(NotImplementedError, match="_Simplex"):   # no stick-breaking yet
+        sg.distributions.biject_to(sg.distributions.constraints.simplex)

@@ -26,6 +26,7 @@ ValueError: Expected parameter scale ... GreaterThan(lower_bound=0.0), but found
 """
 
 from symgrad.distributions import constraints, transforms
+from symgrad.distributions.constraint_registry import biject_to, transform_to
 from symgrad.distributions.continuous import (Cauchy, Chi2, Exponential, Gamma, Gumbel,
                                               HalfCauchy, HalfNormal, Laplace, LogNormal,
                                               Normal, StudentT, Uniform)
@@ -41,7 +42,8 @@ from symgrad.distributions.relaxed import RelaxedBernoulli, RelaxedOneHotCategor
 from symgrad.distributions.transformed import (InverseGamma, Pareto, TransformedDistribution,
                                                Weibull)
 from symgrad.distributions.transforms import (AffineTransform, ComposeTransform, ExpTransform,
-                                              PowerTransform, SigmoidTransform, TanhTransform,
+                                              IndependentTransform, PowerTransform,
+                                              SigmoidTransform, SoftmaxTransform, TanhTransform,
                                               Transform)
 
 __all__ = ["Distribution", "constraints", "Normal", "HalfNormal", "HalfCauchy", "Uniform",
@@ -53,4 +55,5 @@ __all__ = ["Distribution", "constraints", "Normal", "HalfNormal", "HalfCauchy", 
            "ComposeTransform", "ExpTransform", "AffineTransform", "SigmoidTransform",
            "TanhTransform", "PowerTransform", "RelaxedBernoulli",
            "RelaxedOneHotCategorical", "Weibull", "Pareto",
-           "LowRankMultivariateNormal", "InverseGamma"]
+           "LowRankMultivariateNormal", "InverseGamma",
+           "biject_to", "transform_to", "IndependentTransform", "SoftmaxTransform"]

@@ -16,8 +16,9 @@ from symgrad.distributions import constraints
 from symgrad.nn import functional as F
 from symgrad.tensor import Tensor
 
-__all__ = ["Transform", "ComposeTransform", "ExpTransform", "AffineTransform",
-           "SigmoidTransform", "TanhTransform", "PowerTransform"]
+__all__ = ["Transform", "ComposeTransform", "IndependentTransform", "ExpTransform",
+           "AffineTransform", "SigmoidTransform", "TanhTransform", "PowerTransform",
+           "SoftmaxTransform", "identity_transform"]
 
 
 def sum_rightmost(t: Tensor, n: int) -> Tensor:
@@ -151,6 +152,35 @@ class ComposeTransform(Transform):
         return f"ComposeTransform(\n    {inner}\n)"
 
 
+class IndependentTransform(Transform):
+    """``base_transform`` with ``reinterpreted_batch_ndims`` more dimensions in one event:
+    its log |det J| sums over them."""
+
+    def __init__(self, base_transform: Transform, reinterpreted_batch_ndims: int,
+                 cache_size: int = 0) -> None:
+        super().__init__(cache_size)
+        self.base_transform, self.reinterpreted_batch_ndims = (base_transform,
+                                                                reinterpreted_batch_ndims)
+        self.domain = constraints.independent(base_transform.domain, reinterpreted_batch_ndims)
+        self.codomain = constraints.independent(base_transform.codomain,
+                                                reinterpreted_batch_ndims)
+        self.sign = base_transform.sign
+
+    def _call(self, x: Tensor) -> Tensor:
+        return self.base_transform(x)
+
+    def _inverse(self, y: Tensor) -> Tensor:
+        return self.base_transform.inv(y)
+
+    def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
+        return sum_rightmost(self.base_transform.log_abs_det_jacobian(x, y),
+                             self.reinterpreted_batch_ndims)
+
+    def __repr__(self) -> str:
+        return (f"IndependentTransform({self.base_transform!r}, "
+                f"{self.reinterpreted_batch_ndims})")
+
+
 class ExpTransform(Transform):
     codomain = constraints.positive
 
@@ -247,3 +277,21 @@ class AffineTransform(Transform):
             result = result.reshape(tuple(result.shape[:-self._event_dim]) + (-1,)).sum(-1)
             shape = shape[:-self._event_dim]
         return result.expand(shape)
+
+
+class SoftmaxTransform(Transform):
+    """Onto the simplex by exp and normalising (not a bijection: no log |det J|)."""
+
+    domain = constraints.real_vector
+    codomain = constraints.simplex
+    bijective = False
+
+    def _call(self, x: Tensor) -> Tensor:
+        probs = (x - x.max(-1, True)[0]).exp()
+        return probs / probs.sum(-1, True)
+
+    def _inverse(self, y: Tensor) -> Tensor:
+        return y.log()
+
+
+identity_transform = ComposeTransform([])
