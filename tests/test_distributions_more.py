@@ -639,7 +639,8 @@ def _constrained(m):
              (D.biject_to, C.greater_than(2.0)), (D.biject_to, C.less_than(1.0)),
              (D.biject_to, C.unit_interval), (D.transform_to, C.interval(-1.0, 3.0)),
              (D.biject_to, C.half_open_interval(0.0, 1.0)), (D.biject_to, C.real_vector),
-             (D.transform_to, C.independent(C.positive, 1)), (D.transform_to, C.simplex)]
+             (D.transform_to, C.independent(C.positive, 1)), (D.transform_to, C.simplex),
+             (D.biject_to, C.simplex)]
     total = 0
     for registry, c in cases:
         t = registry(c)
@@ -663,5 +664,3 @@ def test_biject_to_and_transform_to_as_pytorch(torch):
             assert g == w
         else:
             _close(g, w)
-    with pytest.raises(NotImplementedError, match="_Simplex"):   # no stick-breaking yet
-        sg.distributions.biject_to(sg.distributions.constraints.simplex)

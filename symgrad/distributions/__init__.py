@@ -43,8 +43,8 @@ from symgrad.distributions.transformed import (InverseGamma, Pareto, Transformed
                                                Weibull)
 from symgrad.distributions.transforms import (AffineTransform, ComposeTransform, ExpTransform,
                                               IndependentTransform, PowerTransform,
-                                              SigmoidTransform, SoftmaxTransform, TanhTransform,
-                                              Transform)
+                                              SigmoidTransform, SoftmaxTransform,
+                                              StickBreakingTransform, TanhTransform, Transform)
 
 __all__ = ["Distribution", "constraints", "Normal", "HalfNormal", "HalfCauchy", "Uniform",
            "Exponential", "Laplace", "LogNormal", "Gamma", "Chi2", "Cauchy", "Gumbel",
@@ -56,4 +56,5 @@ __all__ = ["Distribution", "constraints", "Normal", "HalfNormal", "HalfCauchy", 
            "TanhTransform", "PowerTransform", "RelaxedBernoulli",
            "RelaxedOneHotCategorical", "Weibull", "Pareto",
            "LowRankMultivariateNormal", "InverseGamma",
-           "biject_to", "transform_to", "IndependentTransform", "SoftmaxTransform"]
+           "biject_to", "transform_to", "IndependentTransform", "SoftmaxTransform",
+           "StickBreakingTransform"]

@@ -1,7 +1,8 @@
 """``biject_to`` / ``transform_to``: from a constraint to a transform that maps unconstrained
 reals onto it, so a constrained parameter (a positive scale, a probability) can be optimised
 as an unconstrained tensor. The same transforms as PyTorch's, for the constraints symgrad
-has transforms for; others raise NotImplementedError."""
+has transforms for (not the matrix ones: Cholesky factors, positive-definite and correlation
+matrices); others raise NotImplementedError."""
 
 from __future__ import annotations
 
@@ -87,6 +88,11 @@ def _to_interval(constraint: Any) -> T.Transform:
     return T.ComposeTransform([T.SigmoidTransform(), T.AffineTransform(lo, hi - lo)])
 
 
+@biject_to.register(C.simplex)
+def _biject_to_simplex(constraint: C.Constraint) -> T.Transform:
+    return T.StickBreakingTransform()
+
+
 @transform_to.register(C.simplex)
-def _to_simplex(constraint: C.Constraint) -> T.Transform:
+def _transform_to_simplex(constraint: C.Constraint) -> T.Transform:
     return T.SoftmaxTransform()

@@ -18,7 +18,7 @@ from symgrad.tensor import Tensor
 
 __all__ = ["Transform", "ComposeTransform", "IndependentTransform", "ExpTransform",
            "AffineTransform", "SigmoidTransform", "TanhTransform", "PowerTransform",
-           "SoftmaxTransform", "identity_transform"]
+           "SoftmaxTransform", "StickBreakingTransform", "identity_transform"]
 
 
 def sum_rightmost(t: Tensor, n: int) -> Tensor:
@@ -292,6 +292,35 @@ class SoftmaxTransform(Transform):
 
     def _inverse(self, y: Tensor) -> Tensor:
         return y.log()
+
+
+class StickBreakingTransform(Transform):
+    """A bijection from R^(k-1) onto the k-simplex: each coordinate breaks off a sigmoid
+    share of what is left of the stick (offset so that x = 0 gives the centre)."""
+
+    domain = constraints.real_vector
+    codomain = constraints.simplex
+
+    @staticmethod
+    def _offset(k: int, like: Tensor) -> Tensor:
+        return (k + 1 - sg.ones(k, dtype=like.dtype).cumsum(-1)).log()
+
+    def _call(self, x: Tensor) -> Tensor:
+        finfo = sg.finfo(x.dtype)
+        z = (x - self._offset(x.shape[-1], x)).sigmoid().clamp(min=float(finfo.tiny),
+                                                              max=1.0 - float(finfo.eps))
+        left = (1 - z).cumprod(-1)
+        return F.pad(z, [0, 1], value=1.0) * F.pad(left, [1, 0], value=1.0)
+
+    def _inverse(self, y: Tensor) -> Tensor:
+        crop = y[..., :-1]
+        offset = (y.shape[-1] - sg.ones(crop.shape[-1], dtype=y.dtype).cumsum(-1)).log()
+        left = (1 - crop.cumsum(-1)).clamp(min=float(sg.finfo(y.dtype).tiny))
+        return crop.log() - left.log() + offset
+
+    def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
+        x = x - self._offset(x.shape[-1], x)
+        return (-x + F.logsigmoid(x) + y[..., :-1].log()).sum(-1)
 
 
 identity_transform = ComposeTransform([])
