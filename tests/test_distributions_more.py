@@ -664,3 +664,13 @@ def test_biject_to_and_transform_to_as_pytorch(torch):
             assert g == w
         else:
             _close(g, w)
+
+
+def test_the_gamma_family_says_why_it_has_no_rsample():
+    D = sg.distributions
+    for d in [D.Gamma(2.0, 1.0), D.Chi2(3.0), D.InverseGamma(2.0, 1.0), D.Beta(1.0, 2.0),
+              D.Dirichlet(sg.ones(3)), D.StudentT(3.0)]:
+        assert not d.has_rsample
+        with pytest.raises(NotImplementedError, match="no differentiable gamma sampler"):
+            d.rsample()
+        assert tuple(d.sample((2,)).shape) == (2,) + tuple(d.event_shape)

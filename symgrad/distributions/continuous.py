@@ -306,6 +306,8 @@ class Gamma(Distribution):
     """Gamma(concentration, rate). Sampling only (numpy's gamma sampler, no gradient):
     symgrad has no differentiable standard-gamma op."""
 
+    _why_no_rsample = ("symgrad has no differentiable gamma sampler; PyTorch "
+                       "differentiates its own")
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.nonnegative
 
@@ -433,6 +435,8 @@ class StudentT(Distribution):
     """Student's t(df, loc, scale). Sampling only: its chi-square draw comes from numpy's
     gamma sampler (symgrad has no differentiable standard-gamma op)."""
 
+    _why_no_rsample = ("symgrad has no differentiable gamma sampler; PyTorch "
+                       "differentiates its own")
     arg_constraints = {"df": constraints.positive, "loc": constraints.real,
                        "scale": constraints.positive}
     support = constraints.real

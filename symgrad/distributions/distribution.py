@@ -108,9 +108,11 @@ class Distribution:
         with sg.no_grad():
             return self.rsample(sample_shape).detach()
 
+    _why_no_rsample = "no reparameterised sampling"
+
     def rsample(self, sample_shape: Any = ()) -> Tensor:
-        raise NotImplementedError(f"{type(self).__name__} has no rsample (no reparameterised "
-                                  "sampling): use sample()")
+        raise NotImplementedError(f"{type(self).__name__} has no rsample "
+                                  f"({self._why_no_rsample}): use sample()")
 
     def sample_n(self, n: int) -> Tensor:
         return self.sample((n,))

@@ -218,6 +218,8 @@ class Dirichlet(Distribution):
     """Dirichlet(concentration) on the simplex of the last dimension. Sampling only
     (normalised numpy gamma draws): symgrad has no differentiable standard-gamma op."""
 
+    _why_no_rsample = ("symgrad has no differentiable gamma sampler; PyTorch "
+                       "differentiates its own")
     arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
     support = constraints.simplex
 
@@ -268,6 +270,8 @@ class Dirichlet(Distribution):
 class Beta(Distribution):
     """Beta(concentration1, concentration0): a Dirichlet over (x, 1 - x). Sampling only."""
 
+    _why_no_rsample = ("symgrad has no differentiable gamma sampler; PyTorch "
+                       "differentiates its own")
     arg_constraints = {"concentration1": constraints.positive,
                        "concentration0": constraints.positive}
     support = constraints.unit_interval
