@@ -74,6 +74,8 @@ def _dists(m, name, P):
         "weibull": (lambda: D.Weibull(s, c + 0.5), POS, U, ALL),
         "pareto": (lambda: D.Pareto(s * 0.1, c + 2), POS + 0.2, U, ALL),
         "inverse_gamma": (lambda: D.InverseGamma(s + 1.5, c), POS, U, ALL[:6]),
+        "kumaraswamy": (lambda: D.Kumaraswamy(s + 0.5, c), U, U,
+                        ("log_prob", "entropy", "mean", "variance", "cdf", "icdf")),
         "negbinomial_probs": (lambda: D.NegativeBinomial(t([3.0, 0.0, 2.5]), probs=c / 3), K,
                               U, ("log_prob", "mean", "variance", "mode")),
         "negbinomial_logits": (lambda: D.NegativeBinomial(s, logits=a), K, U,
@@ -134,7 +136,7 @@ CASES = ["normal", "laplace", "cauchy", "gumbel", "lognormal", "uniform", "expon
          "bernoulli", "categorical", "onehot", "onehot_probs", "dirichlet", "mvn_cov",
          "mvn_prec", "mvn_tril", "mvn_batch", "mvn_lowrank", "mvn_lowrank_batch",
          "independent", "chi2", "halfnormal", "halfcauchy", "weibull", "pareto",
-         "inverse_gamma", "negbinomial_probs", "negbinomial_logits",
+         "inverse_gamma", "kumaraswamy", "negbinomial_probs", "negbinomial_logits",
          "multinomial", "multinomial_probs", "mixture", "mixture_mvn"]
 
 
@@ -146,7 +148,8 @@ def _close(got, want, rtol=1e-12):
 # is exact to float64, checked in test_trigamma_gradients_are_exact): gradients through a
 # digamma are compared with a tolerance that covers PyTorch's error, amplified where the
 # terms cancel
-TRIGAMMA = {"gamma", "chi2", "inverse_gamma", "beta", "studentt", "studentt_tails", "dirichlet"}
+TRIGAMMA = {"gamma", "chi2", "inverse_gamma", "kumaraswamy", "beta", "studentt",
+            "studentt_tails", "dirichlet"}
 
 
 def _grad_rtol(name, rtol=1e-12):
@@ -244,6 +247,7 @@ def _rsample_case(m, name):
         "independent": lambda: D.Independent(D.Normal(a, s), 1),
         "weibull": lambda: D.Weibull(s, c + 0.5),
         "pareto": lambda: D.Pareto(s, c + 2),
+        "kumaraswamy": lambda: D.Kumaraswamy(s, c),
     }[name]()
 
 
@@ -290,7 +294,8 @@ def _feed_torch(torch, monkeypatch, noises):
 @pytest.mark.parametrize("name", ["normal", "halfnormal", "halfcauchy", "lognormal", "laplace",
                                   "cauchy",
                                   "gumbel", "uniform", "exponential", "mvn", "mvn_batch",
-                                  "mvn_lowrank", "independent", "weibull", "pareto"])
+                                  "mvn_lowrank", "independent", "weibull", "pareto",
+                                  "kumaraswamy"])
 def test_rsample_and_its_gradients_as_pytorch_with_the_same_noise(torch, monkeypatch, name):
     noises = _record_noise(monkeypatch)
     results = []
@@ -329,6 +334,7 @@ def _family(m):
             D.Independent(D.Normal(t(X), 1.0), 1), D.Normal(0.0, 1.0), D.Poisson(2.0),
             D.Chi2(s), D.HalfNormal(s), D.HalfCauchy(s), D.Multinomial(5, logits=lg),
             D.Weibull(s, a + 2), D.Pareto(s, 2.5), D.InverseGamma(s, 2.0),
+            D.Kumaraswamy(s, 2.0),
             D.LowRankMultivariateNormal(t(X), t(W), s),
             D.NegativeBinomial(s, probs=s / 3), D.NegativeBinomial(3, logits=a),
             D.MixtureSameFamily(D.Categorical(logits=lg[:, :3]), D.Normal(t(X), s)),
@@ -674,3 +680,12 @@ def test_the_gamma_family_says_why_it_has_no_rsample():
         with pytest.raises(NotImplementedError, match="no differentiable gamma sampler"):
             d.rsample()
         assert tuple(d.sample((2,)).shape) == (2,) + tuple(d.event_shape)
+
+
+def test_kumaraswamy_mode_is_where_the_density_peaks():
+    """PyTorch's Kumaraswamy.mode is NaN for every parameter; symgrad's is the argmax."""
+    d = sg.distributions.Kumaraswamy(sg.tensor([2.0, 3.0, 0.5]), sg.tensor([3.0, 2.0, 2.0]))
+    x = sg.linspace(0.0005, 0.9995, 1999).unsqueeze(-1)
+    peak = x.squeeze(-1)[d.log_prob(x).argmax(0)[:2]]
+    np.testing.assert_allclose(d.mode[:2].numpy(), peak.numpy(), atol=5e-4)
+    assert np.isnan(d.mode[2].item())

@@ -39,8 +39,8 @@ from symgrad.distributions.mixture import MixtureSameFamily
 from symgrad.distributions.multivariate import (Beta, Dirichlet, Independent,
                                                 LowRankMultivariateNormal, MultivariateNormal)
 from symgrad.distributions.relaxed import RelaxedBernoulli, RelaxedOneHotCategorical
-from symgrad.distributions.transformed import (InverseGamma, Pareto, TransformedDistribution,
-                                               Weibull)
+from symgrad.distributions.transformed import (InverseGamma, Kumaraswamy, Pareto,
+                                               TransformedDistribution, Weibull)
 from symgrad.distributions.transforms import (AffineTransform, ComposeTransform, ExpTransform,
                                               IndependentTransform, PowerTransform,
                                               SigmoidTransform, SoftmaxTransform,
@@ -55,6 +55,6 @@ __all__ = ["Distribution", "constraints", "Normal", "HalfNormal", "HalfCauchy", 
            "ComposeTransform", "ExpTransform", "AffineTransform", "SigmoidTransform",
            "TanhTransform", "PowerTransform", "RelaxedBernoulli",
            "RelaxedOneHotCategorical", "Weibull", "Pareto",
-           "LowRankMultivariateNormal", "InverseGamma",
+           "LowRankMultivariateNormal", "InverseGamma", "Kumaraswamy",
            "biject_to", "transform_to", "IndependentTransform", "SoftmaxTransform",
            "StickBreakingTransform"]

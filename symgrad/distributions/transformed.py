@@ -1,7 +1,7 @@
 """TransformedDistribution: a base distribution pushed through transforms; ``log_prob`` by
 the change of variables (the base density at the inverse, minus each log |det J|), so a
 tanh-squashed Normal (SAC's policy) scores its own reparameterised samples exactly.
-Weibull, Pareto and InverseGamma are built on it, as PyTorch builds them."""
+Weibull, Pareto, InverseGamma and Kumaraswamy are built on it, as PyTorch builds them."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from typing import Any
 import symgrad as sg
 from symgrad.distributions import constraints
 from symgrad.distributions.distribution import Distribution
-from symgrad.distributions.continuous import EULER, Exponential, Gamma
+from symgrad.distributions.continuous import EULER, Exponential, Gamma, Uniform
 from symgrad.distributions.distribution import broadcast_all
 from symgrad.distributions.multivariate import Independent
 from symgrad.distributions.transforms import (AffineTransform, ComposeTransform, ExpTransform,
                                               PowerTransform, Transform, sum_rightmost)
 from symgrad.tensor import Tensor
 
-__all__ = ["TransformedDistribution", "Weibull", "Pareto", "InverseGamma"]
+__all__ = ["TransformedDistribution", "Weibull", "Pareto", "InverseGamma", "Kumaraswamy"]
 
 
 class TransformedDistribution(Distribution):
@@ -210,3 +210,52 @@ class InverseGamma(TransformedDistribution):
     def entropy(self) -> Tensor:
         c = self.concentration
         return c + self.rate.log() + c.lgamma() - (1 + c) * c.digamma()
+
+
+def _kumaraswamy_moment(a: Tensor, b: Tensor, n: int) -> Tensor:
+    """E[X^n] = b B(1 + n / a, b)."""
+    arg = 1 + n / a
+    return b * (arg.lgamma() + b.lgamma() - (arg + b).lgamma()).exp()
+
+
+class Kumaraswamy(TransformedDistribution):
+    """(1 - U^(1 / concentration0))^(1 / concentration1) for U uniform on [0, 1): a Beta
+    look-alike with a closed-form CDF, so ``rsample`` differentiates."""
+
+    arg_constraints = {"concentration1": constraints.positive,
+                       "concentration0": constraints.positive}
+    support = constraints.unit_interval
+    has_rsample = True
+
+    def __init__(self, concentration1: Any, concentration0: Any,
+                 validate_args: bool | None = None) -> None:
+        self.concentration1, self.concentration0 = broadcast_all(concentration1, concentration0)
+        c0 = self.concentration0
+        base = Uniform(sg.full_like(c0, 0), sg.full_like(c0, 1), validate_args=validate_args)
+        super().__init__(base, [PowerTransform(exponent=c0.reciprocal()),
+                                AffineTransform(loc=1.0, scale=-1.0),
+                                PowerTransform(exponent=self.concentration1.reciprocal())],
+                         validate_args=validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        return _kumaraswamy_moment(self.concentration1, self.concentration0, 1)
+
+    @property
+    def mode(self) -> Tensor:
+        """((a - 1) / (a b - 1))^(1 / a), NaN unless both concentrations are >= 1 (PyTorch's
+        formula gives NaN everywhere)."""
+        a, b = self.concentration1, self.concentration0
+        m = ((a - 1) / (a * b - 1)) ** a.reciprocal()
+        return sg.where((a < 1) | (b < 1) | ((a == 1) & (b == 1)), float("nan"), m)
+
+    @property
+    def variance(self) -> Tensor:
+        a, b = self.concentration1, self.concentration0
+        return _kumaraswamy_moment(a, b, 2) - self.mean.pow(2)
+
+    def entropy(self) -> Tensor:
+        t1 = 1 - self.concentration1.reciprocal()
+        t0 = 1 - self.concentration0.reciprocal()
+        h0 = (self.concentration0 + 1).digamma() + EULER
+        return t0 + t1 * h0 - self.concentration1.log() - self.concentration0.log()
