@@ -196,6 +196,13 @@ def _kl(m, name):
                 D.MultivariateNormal(c, scale_tril=P["m2"].tril())),
         "independent": (D.Independent(D.Normal(t(X) * a, s), 1),
                         D.Independent(D.Normal(c, s + 1), 1)),
+        "inverse_gamma": (D.InverseGamma(s, c), D.InverseGamma(c + 0.5, s)),
+        "transformed": (D.TransformedDistribution(D.Normal(a, s), [
+                            D.transforms.AffineTransform(1.0, t([2.0, 1.0, 3.0])),
+                            D.transforms.TanhTransform()]),
+                        D.TransformedDistribution(D.Normal(c, s + 1), [
+                            D.transforms.AffineTransform(1.0, t([2.0, 1.0, 3.0])),
+                            D.transforms.TanhTransform()])),
     }
     p, q = pairs[name]
     kl = D.kl_divergence(p, q)
@@ -207,7 +214,7 @@ def _kl(m, name):
 KL_PAIRS = ["normal", "lognormal", "laplace", "cauchy", "gumbel", "exponential", "gamma",
             "chi2",
             "beta", "dirichlet", "uniform", "poisson", "bernoulli", "categorical", "onehot",
-            "binomial", "geometric", "mvn", "independent"]
+            "binomial", "geometric", "mvn", "independent", "inverse_gamma", "transformed"]
 
 
 @pytest.mark.parametrize("name", KL_PAIRS)
@@ -220,10 +227,16 @@ def test_kl_divergence_as_pytorch(torch, name):
         _close(ggrads[k], wgrads[k], rtol=_grad_rtol(name))
 
 
-def test_kl_of_an_unregistered_pair_raises():
-    D = sg.distributions
-    with pytest.raises(NotImplementedError, match="No KL"):
-        D.kl_divergence(D.Normal(0.0, 1.0), D.Laplace(0.0, 1.0))
+def test_kl_of_an_unregistered_pair_raises(torch):
+    for m in (sg, torch):
+        D, T = m.distributions, m.distributions.transforms
+        with pytest.raises(NotImplementedError, match="No KL"):
+            D.kl_divergence(D.Normal(0.0, 1.0), D.Cauchy(0.0, 1.0))
+        with pytest.raises(NotImplementedError):        # different transforms
+            D.kl_divergence(D.TransformedDistribution(D.Normal(0.0, 1.0), T.AffineTransform(0, 2)),
+                            D.TransformedDistribution(D.Normal(0.0, 1.0), T.AffineTransform(0, 3)))
+        assert T.ExpTransform() == T.ExpTransform() and T.ExpTransform() != T.TanhTransform()
+        assert T.ExpTransform().inv == T.ExpTransform().inv
 
 
 # ---------------------------------------------------------------- reparameterised samples

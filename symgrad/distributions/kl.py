@@ -14,6 +14,7 @@ from symgrad.distributions.discrete import (Bernoulli, Binomial, Categorical, Ge
 from symgrad.distributions.distribution import Distribution
 from symgrad.distributions.multivariate import (Beta, Dirichlet, Independent,
                                                 MultivariateNormal, mahalanobis)
+from symgrad.distributions.transformed import TransformedDistribution
 from symgrad.nn import functional as F
 from symgrad.tensor import Tensor
 
@@ -182,3 +183,11 @@ def _independent(p: Independent, q: Independent) -> Tensor:
         raise NotImplementedError
     return p._sum_rightmost(kl_divergence(p.base_dist, q.base_dist))
 
+
+
+@register_kl(TransformedDistribution, TransformedDistribution)
+def _transformed(p: TransformedDistribution, q: TransformedDistribution) -> Tensor:
+    """The same bijections do not change a KL divergence: that of the bases."""
+    if p.transforms != q.transforms or p.event_shape != q.event_shape:
+        raise NotImplementedError
+    return kl_divergence(p.base_dist, q.base_dist)

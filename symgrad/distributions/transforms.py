@@ -26,6 +26,13 @@ def sum_rightmost(t: Tensor, n: int) -> Tensor:
     return t.reshape(tuple(t.shape[:t.ndim - n]) + (-1,)).sum(-1) if n > 0 else t
 
 
+def _equal(a: Any, b: Any) -> bool:
+    """Two parameters equal everywhere (numbers or tensors)."""
+    if isinstance(a, numbers.Number) and isinstance(b, numbers.Number):
+        return a == b
+    return bool((sg.as_tensor(a) == sg.as_tensor(b)).all())
+
+
 class Transform:
     """y = f(x): ``__call__``, ``inv`` (the inverse map, also a Transform), ``sign`` of the
     derivative (monotone maps) and ``log_abs_det_jacobian(x, y)``."""
@@ -77,6 +84,18 @@ class Transform:
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
+    def __eq__(self, other: object) -> bool:
+        """The same map: parameter-free transforms of one class are equal, the others when
+        their parameters are (PyTorch's rule; KL of transformed pairs relies on it)."""
+        if type(other) is not type(self):
+            return False
+        return self is other or self._same(other)
+
+    __hash__ = object.__hash__
+
+    def _same(self, other: Any) -> bool:
+        return True      # no parameters; the transforms with some compare them
+
 
 class _InverseTransform(Transform):
     def __init__(self, transform: Transform) -> None:
@@ -88,6 +107,9 @@ class _InverseTransform(Transform):
     @property
     def inv(self) -> Transform:
         return self._inv
+
+    def _same(self, other: Any) -> bool:
+        return self._inv == other._inv
 
     def __call__(self, x: Tensor) -> Tensor:
         return self._inv._inv_call(x)
@@ -121,6 +143,9 @@ class ComposeTransform(Transform):
             event_dim += part.codomain.event_dim - part.domain.event_dim
             event_dim = max(event_dim, part.codomain.event_dim)
         self.codomain = _widened(self.parts[-1].codomain, event_dim)
+
+    def _same(self, other: Any) -> bool:
+        return self.parts == other.parts
 
     def _call(self, x: Tensor) -> Tensor:
         for part in self.parts:
@@ -165,6 +190,10 @@ class IndependentTransform(Transform):
         self.codomain = constraints.independent(base_transform.codomain,
                                                 reinterpreted_batch_ndims)
         self.sign = base_transform.sign
+
+    def _same(self, other: Any) -> bool:
+        return (self.base_transform == other.base_transform
+                and self.reinterpreted_batch_ndims == other.reinterpreted_batch_ndims)
 
     def _call(self, x: Tensor) -> Tensor:
         return self.base_transform(x)
@@ -232,6 +261,9 @@ class PowerTransform(Transform):
         super().__init__(cache_size)
         self.exponent = exponent
 
+    def _same(self, other: Any) -> bool:
+        return _equal(self.exponent, other.exponent)
+
     def _call(self, x: Tensor) -> Tensor:
         return x.pow(self.exponent)
 
@@ -260,6 +292,9 @@ class AffineTransform(Transform):
         if isinstance(self.scale, numbers.Real):
             return 1 if float(self.scale) > 0 else -1 if float(self.scale) < 0 else 0
         return self.scale.sign()
+
+    def _same(self, other: Any) -> bool:
+        return _equal(self.loc, other.loc) and _equal(self.scale, other.scale)
 
     def _call(self, x: Tensor) -> Tensor:
         return self.loc + self.scale * x
