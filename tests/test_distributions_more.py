@@ -197,6 +197,14 @@ def _kl(m, name):
         "independent": (D.Independent(D.Normal(t(X) * a, s), 1),
                         D.Independent(D.Normal(c, s + 1), 1)),
         "inverse_gamma": (D.InverseGamma(s, c), D.InverseGamma(c + 0.5, s)),
+        "halfnormal": (D.HalfNormal(s), D.HalfNormal(c)),
+        "pareto": (D.Pareto(s, c), D.Pareto(t([1.0, 0.5, 0.5]), s)),    # one inf
+        "lowrank": (D.LowRankMultivariateNormal(a, P["w"], s),
+                    D.LowRankMultivariateNormal(c, P["w"].flip(0), c)),
+        "mvn_lowrank": (D.MultivariateNormal(t(X), covariance_matrix=P["m"]),
+                        D.LowRankMultivariateNormal(c, P["w"], s)),
+        "lowrank_mvn": (D.LowRankMultivariateNormal(a, P["w"], s),
+                        D.MultivariateNormal(t(X), scale_tril=P["m2"].tril())),
         "transformed": (D.TransformedDistribution(D.Normal(a, s), [
                             D.transforms.AffineTransform(1.0, t([2.0, 1.0, 3.0])),
                             D.transforms.TanhTransform()]),
@@ -214,7 +222,8 @@ def _kl(m, name):
 KL_PAIRS = ["normal", "lognormal", "laplace", "cauchy", "gumbel", "exponential", "gamma",
             "chi2",
             "beta", "dirichlet", "uniform", "poisson", "bernoulli", "categorical", "onehot",
-            "binomial", "geometric", "mvn", "independent", "inverse_gamma", "transformed"]
+            "binomial", "geometric", "mvn", "independent", "inverse_gamma", "transformed",
+            "halfnormal", "pareto", "lowrank", "mvn_lowrank", "lowrank_mvn"]
 
 
 @pytest.mark.parametrize("name", KL_PAIRS)

@@ -8,13 +8,14 @@ from collections.abc import Callable
 
 import symgrad as sg
 from symgrad.distributions.continuous import (EULER, Cauchy, Exponential, Gamma, Gumbel,
-                                              Laplace, LogNormal, Normal, Uniform)
+                                              HalfNormal, Laplace, LogNormal, Normal, Uniform)
 from symgrad.distributions.discrete import (Bernoulli, Binomial, Categorical, Geometric,
                                             OneHotCategorical, Poisson)
 from symgrad.distributions.distribution import Distribution
 from symgrad.distributions.multivariate import (Beta, Dirichlet, Independent,
-                                                MultivariateNormal, mahalanobis)
-from symgrad.distributions.transformed import TransformedDistribution
+                                                LowRankMultivariateNormal, MultivariateNormal,
+                                                mahalanobis, trace_xxt)
+from symgrad.distributions.transformed import Pareto, TransformedDistribution
 from symgrad.nn import functional as F
 from symgrad.tensor import Tensor
 
@@ -53,6 +54,19 @@ def _normal(p: Normal, q: Normal) -> Tensor:
 @register_kl(LogNormal, LogNormal)
 def _lognormal(p: LogNormal, q: LogNormal) -> Tensor:
     return _normal(p.base_dist, q.base_dist)
+
+
+@register_kl(HalfNormal, HalfNormal)
+def _halfnormal(p: HalfNormal, q: HalfNormal) -> Tensor:
+    return _normal(p.base_dist, q.base_dist)
+
+
+@register_kl(Pareto, Pareto)
+def _pareto(p: Pareto, q: Pareto) -> Tensor:
+    scale_ratio = p.scale / q.scale
+    alpha_ratio = q.alpha / p.alpha
+    result = q.alpha * scale_ratio.log() - alpha_ratio.log() + alpha_ratio - 1
+    return sg.where(p.scale < q.scale, INF, result)
 
 
 @register_kl(Laplace, Laplace)
@@ -129,11 +143,63 @@ def _mvn(p: MultivariateNormal, q: MultivariateNormal) -> Tensor:
     half_term1 = q._half_log_det() - p._half_log_det()
     n = p.event_shape[0]
     batch = tuple(sg.broadcast_shapes(tuple(Lq.shape[:-2]), tuple(Lp.shape[:-2])))
-    ratio = sg.linalg.solve_triangular(Lq.expand(batch + (n, n)), Lp.expand(batch + (n, n)),
-                                       upper=False)
-    term2 = ratio.reshape(batch + (-1,)).pow(2).sum(-1)
+    term2 = trace_xxt(sg.linalg.solve_triangular(Lq.expand(batch + (n, n)),
+                                                 Lp.expand(batch + (n, n)), upper=False))
     term3 = mahalanobis(Lq, q.loc - p.loc)
     return half_term1 + 0.5 * (term2 + term3 - n)
+
+
+def _same_event(p: Distribution, q: Distribution) -> None:
+    if p.event_shape != q.event_shape:
+        raise ValueError("KL-divergence between two (Low Rank) Multivariate Normals with "
+                         "different event shapes cannot be computed")
+
+
+def _lowrank_q_solve(q: LowRankMultivariateNormal) -> Tensor:
+    """C^-1 W^T D^-1 of q (C its capacitance factor): the low-rank part of q's precision."""
+    qWt_qDinv = q._unbroadcasted_cov_factor.mT / q._unbroadcasted_cov_diag.unsqueeze(-2)
+    return sg.linalg.solve_triangular(q._unbroadcasted_capacitance_tril, qWt_qDinv,
+                                      upper=False)
+
+
+@register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
+def _lowrank_lowrank(p: LowRankMultivariateNormal, q: LowRankMultivariateNormal) -> Tensor:
+    _same_event(p, q)
+    term1 = q._log_det() - p._log_det()
+    term3 = q._mahalanobis(q.loc - p.loc)
+    A = _lowrank_q_solve(q)
+    pW, pD, qD = p._unbroadcasted_cov_factor, p._unbroadcasted_cov_diag, q._unbroadcasted_cov_diag
+    term2 = ((pD / qD).sum(-1) + trace_xxt(pW * qD.rsqrt().unsqueeze(-1))
+             - trace_xxt(A * pD.sqrt().unsqueeze(-2)) - trace_xxt(A @ pW))
+    return 0.5 * (term1 + term2 + term3 - p.event_shape[0])
+
+
+@register_kl(MultivariateNormal, LowRankMultivariateNormal)
+def _mvn_lowrank(p: MultivariateNormal, q: LowRankMultivariateNormal) -> Tensor:
+    _same_event(p, q)
+    term1 = q._log_det() - 2 * p._half_log_det()
+    term3 = q._mahalanobis(q.loc - p.loc)
+    A = _lowrank_q_solve(q)
+    L, qD = p._unbroadcasted_scale_tril, q._unbroadcasted_cov_diag
+    term2 = trace_xxt(L * qD.rsqrt().unsqueeze(-1)) - trace_xxt(A @ L)
+    return 0.5 * (term1 + term2 + term3 - p.event_shape[0])
+
+
+@register_kl(LowRankMultivariateNormal, MultivariateNormal)
+def _lowrank_mvn(p: LowRankMultivariateNormal, q: MultivariateNormal) -> Tensor:
+    _same_event(p, q)
+    Lq = q._unbroadcasted_scale_tril
+    term1 = 2 * q._half_log_det() - p._log_det()
+    term3 = mahalanobis(Lq, q.loc - p.loc)
+    n = p.event_shape[0]
+    pW = p._unbroadcasted_cov_factor
+    batch = tuple(sg.broadcast_shapes(tuple(Lq.shape[:-2]), tuple(pW.shape[:-2])))
+    Lq = Lq.expand(batch + (n, n))
+    diag = sg.diag_embed(p._unbroadcasted_cov_diag.sqrt()).expand(batch + (n, n))
+    term2 = (trace_xxt(sg.linalg.solve_triangular(Lq, pW.expand(batch + tuple(pW.shape[-2:])),
+                                                  upper=False))
+             + trace_xxt(sg.linalg.solve_triangular(Lq, diag, upper=False)))
+    return 0.5 * (term1 + term2 + term3 - n)
 
 
 @register_kl(Bernoulli, Bernoulli)

@@ -31,6 +31,11 @@ def mahalanobis(L: Tensor, x: Tensor) -> Tensor:
     return sol.squeeze(-1).pow(2).sum(-1)
 
 
+def trace_xxt(m: Tensor) -> Tensor:
+    """trace(M M^T): the sum of squares of each matrix of the batch."""
+    return m.reshape(tuple(m.shape[:-2]) + (-1,)).pow(2).sum(-1)
+
+
 def _precision_to_scale_tril(P: Tensor) -> Tensor:
     """The lower Cholesky factor of P^{-1}, without inverting P: the reversed-order Cholesky
     factor of P, transposed and flipped, is the inverse of the wanted factor."""
@@ -201,12 +206,15 @@ class LowRankMultivariateNormal(_Gaussian):
         return (2 * L.diagonal(dim1=-2, dim2=-1).log().sum(-1)
                 + self._unbroadcasted_cov_diag.log().sum(-1))
 
-    def log_prob(self, value: Any) -> Tensor:
-        x = self._checked(value) - self.loc
+    def _mahalanobis(self, x: Tensor) -> Tensor:
+        """x^T (W W^T + D)^-1 x by the Woodbury identity."""
         W, D = self._unbroadcasted_cov_factor, self._unbroadcasted_cov_diag
         Wt_Dinv_x = ((W.mT / D.unsqueeze(-2)) @ x.unsqueeze(-1)).squeeze(-1)
-        M = (x.pow(2) / D).sum(-1) - mahalanobis(self._unbroadcasted_capacitance_tril,
-                                                 Wt_Dinv_x)
+        return (x.pow(2) / D).sum(-1) - mahalanobis(self._unbroadcasted_capacitance_tril,
+                                                    Wt_Dinv_x)
+
+    def log_prob(self, value: Any) -> Tensor:
+        M = self._mahalanobis(self._checked(value) - self.loc)
         return -0.5 * (self._event_shape[0] * math.log(2 * math.pi) + self._log_det() + M)
 
     def entropy(self) -> Tensor:
