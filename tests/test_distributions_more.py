@@ -74,6 +74,9 @@ def _dists(m, name, P):
         "weibull": (lambda: D.Weibull(s, c + 0.5), POS, U, ALL),
         "pareto": (lambda: D.Pareto(s * 0.1, c + 2), POS + 0.2, U, ALL),
         "inverse_gamma": (lambda: D.InverseGamma(s + 1.5, c), POS, U, ALL[:6]),
+        "cbern_probs": (lambda: D.ContinuousBernoulli(probs=c / 4), U, U, ALL[:5] + ALL[6:]),
+        "cbern_logits": (lambda: D.ContinuousBernoulli(logits=a * t([1.0, 0.001, 1.0])), U, U,
+                         ALL[:5] + ALL[6:]),
         "kumaraswamy": (lambda: D.Kumaraswamy(s + 0.5, c), U, U,
                         ("log_prob", "entropy", "mean", "variance", "cdf", "icdf")),
         "negbinomial_probs": (lambda: D.NegativeBinomial(t([3.0, 0.0, 2.5]), probs=c / 3), K,
@@ -136,7 +139,8 @@ CASES = ["normal", "laplace", "cauchy", "gumbel", "lognormal", "uniform", "expon
          "bernoulli", "categorical", "onehot", "onehot_probs", "dirichlet", "mvn_cov",
          "mvn_prec", "mvn_tril", "mvn_batch", "mvn_lowrank", "mvn_lowrank_batch",
          "independent", "chi2", "halfnormal", "halfcauchy", "weibull", "pareto",
-         "inverse_gamma", "kumaraswamy", "negbinomial_probs", "negbinomial_logits",
+         "inverse_gamma", "kumaraswamy", "cbern_probs", "cbern_logits", "negbinomial_probs",
+         "negbinomial_logits",
          "multinomial", "multinomial_probs", "mixture", "mixture_mvn"]
 
 
@@ -270,6 +274,7 @@ def _rsample_case(m, name):
         "weibull": lambda: D.Weibull(s, c + 0.5),
         "pareto": lambda: D.Pareto(s, c + 2),
         "kumaraswamy": lambda: D.Kumaraswamy(s, c),
+        "cbern": lambda: D.ContinuousBernoulli(probs=c / 4),
     }[name]()
 
 
@@ -314,10 +319,9 @@ def _feed_torch(torch, monkeypatch, noises):
 
 
 @pytest.mark.parametrize("name", ["normal", "halfnormal", "halfcauchy", "lognormal", "laplace",
-                                  "cauchy",
-                                  "gumbel", "uniform", "exponential", "mvn", "mvn_batch",
-                                  "mvn_lowrank", "independent", "weibull", "pareto",
-                                  "kumaraswamy"])
+                                  "cauchy", "gumbel", "uniform", "exponential", "mvn",
+                                  "mvn_batch", "mvn_lowrank", "independent", "weibull", "pareto",
+                                  "kumaraswamy", "cbern"])
 def test_rsample_and_its_gradients_as_pytorch_with_the_same_noise(torch, monkeypatch, name):
     noises = _record_noise(monkeypatch)
     results = []
@@ -356,7 +360,7 @@ def _family(m):
             D.Independent(D.Normal(t(X), 1.0), 1), D.Normal(0.0, 1.0), D.Poisson(2.0),
             D.Chi2(s), D.HalfNormal(s), D.HalfCauchy(s), D.Multinomial(5, logits=lg),
             D.Weibull(s, a + 2), D.Pareto(s, 2.5), D.InverseGamma(s, 2.0),
-            D.Kumaraswamy(s, 2.0),
+            D.Kumaraswamy(s, 2.0), D.ContinuousBernoulli(probs=s / 3),
             D.LowRankMultivariateNormal(t(X), t(W), s),
             D.NegativeBinomial(s, probs=s / 3), D.NegativeBinomial(3, logits=a),
             D.MixtureSameFamily(D.Categorical(logits=lg[:, :3]), D.Normal(t(X), s)),
@@ -428,6 +432,7 @@ INVALID = {
     "independent": lambda D, t: D.Independent(D.Normal(t([0.0]), 1.0), 2),
     "support": lambda D, t: D.Exponential(1.0).log_prob(t([-1.0, 2.0])),
     "chi2": lambda D, t: D.Chi2(t([1.0, -1.0])),
+    "cbern": lambda D, t: D.ContinuousBernoulli(t([0.5, 1.5]), validate_args=True),
     "halfnormal": lambda D, t: D.HalfNormal(1.0).log_prob(t(-1.0)),
     "multinomial": lambda D, t: D.Multinomial(3, t([0.5, 0.5])).log_prob(t([2.0, 2.0])),
     "mixture_k": lambda D, t: D.MixtureSameFamily(D.Categorical(logits=t([0.0, 0.0])),

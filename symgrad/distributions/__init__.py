@@ -38,7 +38,8 @@ from symgrad.distributions.kl import kl_divergence, register_kl
 from symgrad.distributions.mixture import MixtureSameFamily
 from symgrad.distributions.multivariate import (Beta, Dirichlet, Independent,
                                                 LowRankMultivariateNormal, MultivariateNormal)
-from symgrad.distributions.relaxed import RelaxedBernoulli, RelaxedOneHotCategorical
+from symgrad.distributions.relaxed import (ContinuousBernoulli, RelaxedBernoulli,
+                                           RelaxedOneHotCategorical)
 from symgrad.distributions.transformed import (InverseGamma, Kumaraswamy, Pareto,
                                                TransformedDistribution, Weibull)
 from symgrad.distributions.transforms import (AffineTransform, ComposeTransform, ExpTransform,
@@ -55,6 +56,6 @@ __all__ = ["Distribution", "constraints", "Normal", "HalfNormal", "HalfCauchy", 
            "ComposeTransform", "ExpTransform", "AffineTransform", "SigmoidTransform",
            "TanhTransform", "PowerTransform", "RelaxedBernoulli",
            "RelaxedOneHotCategorical", "Weibull", "Pareto",
-           "LowRankMultivariateNormal", "InverseGamma", "Kumaraswamy",
+           "LowRankMultivariateNormal", "InverseGamma", "Kumaraswamy", "ContinuousBernoulli",
            "biject_to", "transform_to", "IndependentTransform", "SoftmaxTransform",
            "StickBreakingTransform"]

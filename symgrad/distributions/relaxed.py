@@ -1,11 +1,15 @@
 """The relaxed (Concrete / Gumbel-softmax) distributions: continuous stand-ins for Bernoulli
 and one-hot Categorical draws whose samples differentiate in the probabilities, sharper as
 ``temperature`` goes to 0. Built as PyTorch builds them: a distribution over logits (or
-log-probabilities) pushed through a sigmoid (or exp)."""
+log-probabilities) pushed through a sigmoid (or exp). And ContinuousBernoulli: the Bernoulli
+likelihood made a proper density on [0, 1] (for [0, 1]-valued data in VAEs)."""
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
+
+import math
 
 import symgrad as sg
 from symgrad.distributions import constraints
@@ -13,10 +17,11 @@ from symgrad.distributions.discrete import Categorical, _Binary, _OverCategorica
 from symgrad.distributions.distribution import Distribution, broadcast_all
 from symgrad.distributions.transformed import TransformedDistribution
 from symgrad.distributions.transforms import ExpTransform, SigmoidTransform
+from symgrad.nn import functional as F
 from symgrad.tensor import Tensor
 
 __all__ = ["LogitRelaxedBernoulli", "RelaxedBernoulli", "ExpRelaxedCategorical",
-           "RelaxedOneHotCategorical"]
+           "RelaxedOneHotCategorical", "ContinuousBernoulli"]
 
 
 def _clamp_probs(p: Tensor) -> Tensor:
@@ -123,3 +128,89 @@ class RelaxedOneHotCategorical(_Relaxed):
                  validate_args: bool | None = None) -> None:
         base = ExpRelaxedCategorical(temperature, probs, logits, validate_args=validate_args)
         super().__init__(base, ExpTransform(), validate_args=validate_args)
+
+
+class ContinuousBernoulli(_Binary):
+    """Density C(p) p^x (1 - p)^(1 - x) on [0, 1]; near p = 1/2 (inside ``lims``), where
+    the closed forms divide 0 by 0, PyTorch's Taylor expansions are used instead.
+    ``rsample`` inverts the CDF at a uniform draw."""
+
+    support = constraints.unit_interval
+    has_rsample = True
+
+    def __init__(self, probs: Any = None, logits: Any = None,
+                 lims: tuple[float, float] = (0.499, 0.501),
+                 validate_args: bool | None = None) -> None:
+        (param,) = self._set(probs, logits)
+        if probs is not None:
+            if validate_args is not None and not bool(
+                    constraints.unit_interval.check(param).all()):
+                raise ValueError("The parameter probs has invalid values")
+            self.probs = _clamp_probs(param)
+        self._lims = lims
+        Distribution.__init__(self, param.shape, validate_args=validate_args)
+
+    @cached_property
+    def probs(self) -> Tensor:
+        return _clamp_probs(self.logits.sigmoid())
+
+    def _stable(self) -> Tensor:
+        return (self.probs <= self._lims[0]) | (self.probs > self._lims[1])
+
+    def _cut_probs(self) -> Tensor:
+        return sg.where(self._stable(), self.probs, self._lims[0] * sg.ones_like(self.probs))
+
+    def _log_norm(self) -> Tensor:
+        """log C(p)."""
+        cut = self._cut_probs()
+        below = sg.where(cut <= 0.5, cut, sg.zeros_like(cut))
+        above = sg.where(cut >= 0.5, cut, sg.ones_like(cut))
+        log_norm = ((-cut).log1p() - cut.log()).abs().log() - sg.where(
+            cut <= 0.5, (-2.0 * below).log1p(), (2.0 * above - 1.0).log())
+        x = (self.probs - 0.5).pow(2)
+        taylor = math.log(2.0) + (4.0 / 3.0 + 104.0 / 45.0 * x) * x
+        return sg.where(self._stable(), log_norm, taylor)
+
+    @property
+    def mean(self) -> Tensor:
+        cut = self._cut_probs()
+        mus = cut / (2.0 * cut - 1.0) + 1.0 / ((-cut).log1p() - cut.log())
+        x = self.probs - 0.5
+        taylor = 0.5 + (1.0 / 3.0 + 16.0 / 45.0 * x.pow(2)) * x
+        return sg.where(self._stable(), mus, taylor)
+
+    @property
+    def variance(self) -> Tensor:
+        cut = self._cut_probs()
+        var = (cut * (cut - 1.0) / (1.0 - 2.0 * cut).pow(2)
+               + 1.0 / ((-cut).log1p() - cut.log()).pow(2))
+        x = (self.probs - 0.5).pow(2)
+        taylor = 1.0 / 12.0 - (1.0 / 15.0 - 128.0 / 945.0 * x) * x
+        return sg.where(self._stable(), var, taylor)
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        return self.icdf(self._noise("uniform", sample_shape))
+
+    def log_prob(self, value: Any) -> Tensor:
+        value = self._checked(value)
+        logits, value = broadcast_all(self.logits, value)
+        return (-F.binary_cross_entropy_with_logits(logits, value, reduction="none")
+                + self._log_norm())
+
+    def cdf(self, value: Any) -> Tensor:
+        value = self._checked(value)
+        cut = self._cut_probs()
+        cdfs = (cut.pow(value) * (1.0 - cut).pow(1.0 - value) + cut - 1.0) / (2.0 * cut - 1.0)
+        inside = sg.where(self._stable(), cdfs, value)
+        return sg.where(value <= 0.0, sg.zeros_like(value),
+                        sg.where(value >= 1.0, sg.ones_like(value), inside))
+
+    def icdf(self, value: Any) -> Tensor:
+        cut = self._cut_probs()
+        inverse = (((-cut + value * (2.0 * cut - 1.0)).log1p() - (-cut).log1p())
+                   / (cut.log() - (-cut).log1p()))
+        return sg.where(self._stable(), inverse, value)
+
+    def entropy(self) -> Tensor:
+        log_p0, log_p1 = (-self.probs).log1p(), self.probs.log()
+        return self.mean * (log_p0 - log_p1) - self._log_norm() - log_p0
