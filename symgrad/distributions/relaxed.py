@@ -6,10 +6,9 @@ likelihood made a proper density on [0, 1] (for [0, 1]-valued data in VAEs)."""
 
 from __future__ import annotations
 
+import math
 from functools import cached_property
 from typing import Any
-
-import math
 
 import symgrad as sg
 from symgrad.distributions import constraints
