@@ -1,4 +1,4 @@
-"""``kl_divergence(p, q)``: closed forms for pairs of the same family, one registered
+"""``kl_divergence(p, q)``: closed forms for pairs of families, one registered
 function per pair (``register_kl``), looked up along both classes' MROs as PyTorch does.
 Where q has no mass that p has, the value is inf (not a NaN)."""
 
