@@ -29,7 +29,7 @@ from symgrad.distributions import constraints, transforms
 from symgrad.distributions.constraint_registry import biject_to, transform_to
 from symgrad.distributions.continuous import (Cauchy, Chi2, Exponential, Gamma, Gumbel,
                                               HalfCauchy, HalfNormal, Laplace, LogNormal,
-                                              Normal, StudentT, Uniform)
+                                              Normal, StudentT, Uniform, VonMises)
 from symgrad.distributions.discrete import (Bernoulli, Binomial, Categorical, Geometric,
                                             Multinomial, NegativeBinomial, OneHotCategorical,
                                             Poisson)
@@ -57,5 +57,6 @@ __all__ = ["Distribution", "constraints", "Normal", "HalfNormal", "HalfCauchy", 
            "TanhTransform", "PowerTransform", "RelaxedBernoulli",
            "RelaxedOneHotCategorical", "Weibull", "Pareto",
            "LowRankMultivariateNormal", "InverseGamma", "Kumaraswamy", "ContinuousBernoulli",
+           "VonMises",
            "biject_to", "transform_to", "IndependentTransform", "SoftmaxTransform",
            "StickBreakingTransform"]

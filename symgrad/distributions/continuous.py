@@ -9,14 +9,17 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 import symgrad as sg
 from symgrad.distributions import constraints
 from symgrad.distributions.distribution import (LOG_SQRT_2PI, Distribution, LocIsMean,
                                                 broadcast_all)
+from symgrad.factories import _rng
 from symgrad.tensor import Tensor
 
 __all__ = ["Normal", "HalfNormal", "HalfCauchy", "Uniform", "Exponential", "Laplace",
-           "LogNormal", "Gamma", "Chi2", "Cauchy", "Gumbel", "StudentT"]
+           "LogNormal", "Gamma", "Chi2", "Cauchy", "Gumbel", "StudentT", "VonMises"]
 
 EULER = 0.57721566490153286060
 
@@ -482,3 +485,39 @@ class StudentT(Distribution):
         return (self.scale.log()
                 + 0.5 * (df + 1) * ((0.5 * (df + 1)).digamma() - (0.5 * df).digamma())
                 + 0.5 * df.log() + lbeta)
+
+
+class VonMises(LocIsMean):
+    """Angles around ``loc`` with ``concentration`` kappa: density exp(kappa cos(x - loc)) /
+    (2 pi I0(kappa)). I0 is symgrad's exact Bessel op (PyTorch uses a polynomial
+    approximation, good to about 1e-7). Sampling only (numpy's von Mises sampler), as
+    PyTorch; mean and variance are the circular ones."""
+
+    arg_constraints = {"loc": constraints.real, "concentration": constraints.positive}
+    support = constraints.real
+
+    def __init__(self, loc: Any, concentration: Any, validate_args: bool | None = None) -> None:
+        self.loc, self.concentration = broadcast_all(loc, concentration)
+        super().__init__(self.loc.shape, validate_args=validate_args)
+
+    def _log_i0(self) -> Tensor:
+        k = self.concentration
+        return sg.special.i0e(k).log() + k
+
+    @property
+    def variance(self) -> Tensor:
+        k = self.concentration
+        return 1 - sg.special.i1e(k) / sg.special.i0e(k)
+
+    def sample(self, sample_shape: Any = ()) -> Tensor:
+        with sg.no_grad():
+            shape = tuple(self._extended_shape(sample_shape))
+            loc = np.broadcast_to(self.loc.detach().numpy(), shape)
+            kappa = np.broadcast_to(self.concentration.detach().numpy(), shape)
+            draws = _rng(None).vonmises(loc, kappa)
+            return sg.tensor((draws + math.pi) % (2 * math.pi) - math.pi, dtype=self.loc.dtype)
+
+    def log_prob(self, value: Any) -> Tensor:
+        value = self._checked(value)
+        return (self.concentration * (value - self.loc).cos() - math.log(2 * math.pi)
+                - self._log_i0())
