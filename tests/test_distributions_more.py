@@ -545,7 +545,11 @@ def test_float32_parameters_give_float32_results_as_pytorch(torch):
                  D.Bernoulli(logits=p), D.Dirichlet(p), D.Uniform(p, 2.0),
                  D.MultivariateNormal(p, scale_tril=m.eye(2, dtype=m.float32)),
                  D.Geometric(probs=p * 0.5), D.Binomial(3, probs=p * 0.5),
-                 D.OneHotCategorical(logits=p), D.StudentT(p), D.Poisson(p)]
+                 D.OneHotCategorical(logits=p), D.StudentT(p), D.Poisson(p),
+                 D.Kumaraswamy(p, 2.0), D.VonMises(p, 1.0), D.ContinuousBernoulli(probs=p / 2),
+                 D.LowRankMultivariateNormal(p, m.ones(2, 1, dtype=m.float32), p),
+                 D.MixtureSameFamily(D.Categorical(logits=p), D.Normal(p, 1.0)),
+                 D.Multinomial(3, probs=p), D.InverseGamma(p, 1.0)]
         return [(d.sample((2,)).dtype, d.log_prob(d.sample()).dtype) for d in dists]
     for (gs, gl), (ws, wl) in zip(run(sg), run(torch)):
         assert str(gs)[8:] == str(ws)[6:] and str(gl)[8:] == str(wl)[6:]
