@@ -152,8 +152,8 @@ def _close(got, want, rtol=1e-12):
 # is exact to float64, checked in test_trigamma_gradients_are_exact): gradients through a
 # digamma are compared with a tolerance that covers PyTorch's error, amplified where the
 # terms cancel
-TRIGAMMA = {"gamma", "chi2", "inverse_gamma", "kumaraswamy", "beta", "studentt",
-            "studentt_tails", "dirichlet"}
+TRIGAMMA = {"gamma", "chi2", "inverse_gamma", "gamma_exponential", "kumaraswamy", "beta",
+            "studentt", "studentt_tails", "dirichlet"}
 
 
 def _grad_rtol(name, rtol=1e-12):
@@ -209,6 +209,14 @@ def _kl(m, name):
                                 D.LowRankMultivariateNormal(c, P["w"], s)),
         "lowrank_mvn": lambda: (D.LowRankMultivariateNormal(a, P["w"], s),
                                 D.MultivariateNormal(t(X), scale_tril=P["m2"].tril())),
+        "exponential_gamma": lambda: (D.Exponential(s), D.Gamma(c, s)),
+        "gamma_exponential": lambda: (D.Gamma(c, s), D.Exponential(s)),
+        "exponential_normal": lambda: (D.Exponential(s), D.Normal(a, c)),
+        "laplace_normal": lambda: (D.Laplace(a, s), D.Normal(c, s)),
+        "normal_laplace": lambda: (D.Normal(a, s), D.Laplace(c, s)),
+        "normal_gumbel": lambda: (D.Normal(a, s), D.Gumbel(c, s)),
+        "uniform_normal": lambda: (D.Uniform(a, a + s), D.Normal(c, s)),
+        "uniform_exponential": lambda: (D.Uniform(a, a + s), D.Exponential(c)),    # one inf
         "transformed": lambda: (D.TransformedDistribution(D.Normal(a, s), [
                                     D.transforms.AffineTransform(1.0, t([2.0, 1.0, 3.0])),
                                     D.transforms.TanhTransform()]),
@@ -227,7 +235,9 @@ KL_PAIRS = ["normal", "lognormal", "laplace", "cauchy", "gumbel", "exponential",
             "chi2",
             "beta", "dirichlet", "uniform", "poisson", "bernoulli", "categorical", "onehot",
             "binomial", "geometric", "mvn", "independent", "inverse_gamma", "transformed",
-            "halfnormal", "pareto", "lowrank", "mvn_lowrank", "lowrank_mvn"]
+            "halfnormal", "pareto", "lowrank", "mvn_lowrank", "lowrank_mvn",
+            "exponential_gamma", "gamma_exponential", "exponential_normal", "laplace_normal",
+            "normal_laplace", "normal_gumbel", "uniform_normal", "uniform_exponential"]
 
 
 @pytest.mark.parametrize("name", KL_PAIRS)
