@@ -153,7 +153,8 @@ def _close(got, want, rtol=1e-12):
 # digamma are compared with a tolerance that covers PyTorch's error, amplified where the
 # terms cancel
 TRIGAMMA = {"gamma", "chi2", "inverse_gamma", "gamma_exponential", "kumaraswamy", "beta",
-            "studentt", "studentt_tails", "dirichlet"}
+            "studentt", "studentt_tails", "dirichlet", "gamma_normal", "gamma_gumbel",
+            "beta_normal", "beta_uniform"}
 
 
 def _grad_rtol(name, rtol=1e-12):
@@ -217,6 +218,14 @@ def _kl(m, name):
         "normal_gumbel": lambda: (D.Normal(a, s), D.Gumbel(c, s)),
         "uniform_normal": lambda: (D.Uniform(a, a + s), D.Normal(c, s)),
         "uniform_exponential": lambda: (D.Uniform(a, a + s), D.Exponential(c)),    # one inf
+        "uniform_gumbel": lambda: (D.Uniform(a, a + s), D.Gumbel(c, s)),
+        "exponential_gumbel": lambda: (D.Exponential(s), D.Gumbel(a, c)),
+        "gamma_normal": lambda: (D.Gamma(c, s), D.Normal(a, s)),
+        "gamma_gumbel": lambda: (D.Gamma(c, s), D.Gumbel(a, c)),
+        "gumbel_normal": lambda: (D.Gumbel(a, s), D.Normal(c, s)),
+        "beta_normal": lambda: (D.Beta(s, c), D.Normal(a, c)),
+        "beta_uniform": lambda: (D.Beta(s, c), D.Uniform(t([0.0, -1.0, 0.5]), c + 0.5)),
+        "bernoulli_poisson": lambda: (D.Bernoulli(logits=a), D.Poisson(s)),
         "transformed": lambda: (D.TransformedDistribution(D.Normal(a, s), [
                                     D.transforms.AffineTransform(1.0, t([2.0, 1.0, 3.0])),
                                     D.transforms.TanhTransform()]),
@@ -237,7 +246,9 @@ KL_PAIRS = ["normal", "lognormal", "laplace", "cauchy", "gumbel", "exponential",
             "binomial", "geometric", "mvn", "independent", "inverse_gamma", "transformed",
             "halfnormal", "pareto", "lowrank", "mvn_lowrank", "lowrank_mvn",
             "exponential_gamma", "gamma_exponential", "exponential_normal", "laplace_normal",
-            "normal_laplace", "normal_gumbel", "uniform_normal", "uniform_exponential"]
+            "normal_laplace", "normal_gumbel", "uniform_normal", "uniform_exponential",
+            "uniform_gumbel", "exponential_gumbel", "gamma_normal", "gamma_gumbel",
+            "gumbel_normal", "beta_normal", "beta_uniform", "bernoulli_poisson"]
 
 
 @pytest.mark.parametrize("name", KL_PAIRS)

@@ -320,3 +320,63 @@ def _uniform_normal(p: Uniform, q: Normal) -> Tensor:
 def _uniform_exponential(p: Uniform, q: Exponential) -> Tensor:
     result = q.rate * (p.high + p.low) / 2 - ((p.high - p.low) * q.rate).log()
     return sg.where(p.low < 0, INF, result)
+
+
+@register_kl(Uniform, Gumbel)
+def _uniform_gumbel(p: Uniform, q: Gumbel) -> Tensor:
+    common = q.scale / (p.high - p.low)
+    high, low = (p.high - q.loc) / q.scale, (p.low - q.loc) / q.scale
+    return common.log() + 0.5 * (high + low) - common * ((-high).exp() - (-low).exp())
+
+
+@register_kl(Exponential, Gumbel)
+def _exponential_gumbel(p: Exponential, q: Gumbel) -> Tensor:
+    prod, loc_ratio = p.rate * q.scale, q.loc / q.scale
+    return (prod.log() - 1 - loc_ratio + loc_ratio.exp() * prod / (prod + 1)
+            + prod.reciprocal())
+
+
+@register_kl(Gamma, Normal)
+def _gamma_normal(p: Gamma, q: Normal) -> Tensor:
+    c, var_normal, beta_sqr = p.concentration, q.scale.pow(2), p.rate.pow(2)
+    t1 = 0.5 * (beta_sqr * var_normal * 2 * math.pi).log() - c - c.lgamma()
+    t234 = 0.5 * (c.pow(2) + c) / beta_sqr - q.loc * c / p.rate + 0.5 * q.loc.pow(2)
+    return t1 + (c - 1) * c.digamma() + t234 / var_normal
+
+
+@register_kl(Gamma, Gumbel)
+def _gamma_gumbel(p: Gamma, q: Gumbel) -> Tensor:
+    c, prod, loc_ratio = p.concentration, p.rate * q.scale, q.loc / q.scale
+    t1 = (c - 1) * c.digamma() - c.lgamma() - c
+    t2 = prod.log() + c / prod
+    t3 = loc_ratio.exp() * (1 + prod.reciprocal()).pow(-c) - loc_ratio
+    return t1 + t2 + t3
+
+
+@register_kl(Gumbel, Normal)
+def _gumbel_normal(p: Gumbel, q: Normal) -> Tensor:
+    ratio = p.scale / q.scale
+    t1 = (ratio / math.sqrt(2 * math.pi)).log()
+    t2 = (math.pi * ratio * 0.5).pow(2) / 3
+    t3 = ((p.loc + p.scale * EULER - q.loc) / q.scale).pow(2) * 0.5
+    return -t1 + t2 + t3 - (EULER + 1)
+
+
+@register_kl(Beta, Normal)
+def _beta_normal(p: Beta, q: Normal) -> Tensor:
+    total = p.concentration1 + p.concentration0
+    mean, var_normal = p.concentration1 / total, q.scale.pow(2)
+    t2 = 0.5 * (var_normal * 2 * math.pi).log()
+    t3 = (mean * (1 - mean) / (total + 1) + mean.pow(2)) * 0.5
+    return -p.entropy() + t2 + (t3 - q.loc * mean + q.loc.pow(2) * 0.5) / var_normal
+
+
+@register_kl(Beta, Uniform)
+def _beta_uniform(p: Beta, q: Uniform) -> Tensor:
+    result = -p.entropy() + (q.high - q.low).log()
+    return sg.where((q.low > 0) | (q.high < 1), INF, result)
+
+
+@register_kl(Bernoulli, Poisson)
+def _bernoulli_poisson(p: Bernoulli, q: Poisson) -> Tensor:
+    return -p.entropy() - (p.probs * q.rate.log() - q.rate)
