@@ -2,7 +2,8 @@
 and inverse CDFs, entropies, moments, modes, KL divergences and their gradients with respect
 to the parameters; reparameterised samples and their gradients with the same noise fed to
 PyTorch's own rsample; shapes of samples, ``expand``, the reprs and the ValueErrors of
-argument and sample validation."""
+argument and sample validation; transformed and relaxed distributions, ``biject_to`` /
+``transform_to``; and exact checks (SymPy) of a few of the graphs."""
 
 import numpy as np
 import pytest
