@@ -134,7 +134,7 @@ def poisson(input: Tensor, generator=None) -> Tensor:
         raise NotImplementedError(f"\"poisson_cpu\" not implemented for '{type_name(x)}'")
     if np.any(x._data < 0):
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
-    return Tensor._wrap(_rng(generator).poisson(x._data).astype(x._data.dtype))
+    return Tensor._wrap(np.asarray(_rng(generator).poisson(x._data)).astype(x._data.dtype))
 
 
 def binomial(count: Tensor, prob: Tensor, generator=None) -> Tensor:
