@@ -1,0 +1,143 @@
+"""Published PyTorch tutorial programs, shrunk, run once with symgrad and once with PyTorch
+on the same data: what they print (values, shapes, dtypes, grad_fn names) must agree, and
+the differences they showed are pinned here."""
+
+import math
+
+import numpy as np
+import pytest
+
+import symgrad as sg
+from symgrad.autograd import functional as AF
+
+
+def _fit_cubic(m, steps=30, n=200):
+    """"Learning PyTorch with Examples": the sin fit by autograd, losses per step."""
+    x = m.tensor(np.linspace(-math.pi, math.pi, n), dtype=m.float32)   # same points in both
+    y = m.sin(x)
+    a, b, c, d = (m.tensor(v, dtype=m.float32, requires_grad=True)
+                  for v in (0.1, -0.4, 0.2, 0.05))
+    losses = []
+    for _ in range(steps):
+        loss = (a + b * x + c * x ** 2 + d * x ** 3 - y).pow(2).sum()
+        loss.backward()
+        with m.no_grad():
+            for p in (a, b, c, d):
+                p -= 1e-5 * p.grad
+                p.grad = None
+        losses.append(loss.item())
+    return losses, loss.grad_fn.name()
+
+
+def test_cubic_fit_prints_pytorchs_losses(torch):
+    """The by-hand autograd fit in float32 follows PyTorch's losses step by step."""
+    got, want = _fit_cubic(sg), _fit_cubic(torch)
+    assert got[1] == want[1] == "SumBackward0"
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("exponent", [3, 3.0, -2, 2])
+def test_scalar_powers_round_as_pytorch(torch, dtype, exponent):
+    x = np.random.default_rng(1).standard_normal(4000).astype(dtype)
+    got = (sg.tensor(x) ** exponent).numpy()
+    want = (torch.tensor(x) ** exponent).numpy()
+    np.testing.assert_array_equal(got, want)
+
+
+def test_integer_cube_stays_integer(torch):
+    got = sg.tensor([1, -2, 3]) ** 3
+    want = torch.tensor([1, -2, 3]) ** 3
+    assert got.tolist() == want.tolist() and got.dtype.name == "int64" == str(want.dtype)[6:]
+
+
+def _legendre(m):
+    class LegendrePolynomial3(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, input):
+            ctx.save_for_backward(input)
+            return 0.5 * (5 * input ** 3 - 3 * input)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            input, = ctx.saved_tensors
+            return grad_output * 1.5 * (5 * input ** 2 - 1)
+
+    x = m.tensor(np.linspace(-1, 1, 7))
+    c = m.full((), 0.1, requires_grad=True)
+    d = m.full((), 0.3, requires_grad=True)
+    p = LegendrePolynomial3.apply(c + d * x)
+    (p * x).sum().backward()
+    return p.tolist(), type(p.grad_fn).__name__, c.grad.item(), d.grad.item()
+
+
+def test_custom_function_legendre(torch):
+    got, want = _legendre(sg), _legendre(torch)
+    assert got[1] == want[1] == "LegendrePolynomial3Backward"
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-14)
+    np.testing.assert_allclose(got[2:], want[2:], rtol=1e-14)
+
+
+def _poly_nn(m, opt_name):
+    x = m.tensor(np.linspace(-math.pi, math.pi, 50))
+    xx = x.unsqueeze(-1).pow(m.tensor([1, 2, 3]))
+    model = m.nn.Sequential(m.nn.Linear(3, 1), m.nn.Flatten(0, 1))
+    model.load_state_dict({"0.weight": m.tensor([[0.2, -0.1, 0.05]]), "0.bias": m.tensor([0.3])})
+    loss_fn = m.nn.MSELoss(reduction="sum")
+    opt = (m.optim.RMSprop(model.parameters(), lr=1e-3) if opt_name == "rmsprop"
+           else m.optim.SGD(model.parameters(), lr=1e-5, momentum=0.9))
+    out = []
+    for _ in range(20):
+        y_pred = model(xx)
+        loss = loss_fn(y_pred, m.sin(x))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        out.append(loss.item())
+    return out, tuple(y_pred.shape), y_pred.grad_fn.name(), str(xx.dtype)[-7:]
+
+
+@pytest.mark.parametrize("opt_name", ["rmsprop", "sgd"])
+def test_sequential_flatten_mse_sum(torch, opt_name):
+    got, want = _poly_nn(sg, opt_name), _poly_nn(torch, opt_name)
+    assert got[1:] == want[1:]
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-12)
+
+
+def test_jacobian_forward_mode_nests_in_lists_as_pytorch(torch):
+    """PyTorch's forward-mode strategy returns lists where reverse-mode returns tuples."""
+    def shapes(r):
+        if isinstance(r, (list, tuple)):
+            return type(r).__name__, [shapes(e) for e in r]
+        return tuple(r.shape)
+
+    a, b = np.array([0.3, 0.7]), np.array([1.5, -0.5])
+    cases = [
+        lambda m, F, x, y: F.jacobian(lambda p, q: 2 * p.exp() + 3 * q, (x, y),
+                                      vectorize=True, strategy="forward-mode"),
+        lambda m, F, x, y: F.jacobian(lambda p, q: (p * q, p + q), (x, y),
+                                      vectorize=True, strategy="forward-mode"),
+        lambda m, F, x, y: F.jacobian(lambda p: (p, 2 * p), x, vectorize=True,
+                                      strategy="forward-mode"),
+        lambda m, F, x, y: F.jacobian(lambda p, q: (p * q, p + q), (x, y)),
+        lambda m, F, x, y: F.hessian(lambda p, q: (p * p * q).sum(), (x, y), vectorize=True,
+                                     outer_jacobian_strategy="forward-mode"),
+        lambda m, F, x, y: F.hessian(lambda p, q: (p * p * q).sum(), (x, y)),
+    ]
+    import torch.autograd.functional as TF
+
+    for case in cases:
+        got = case(sg, AF, sg.tensor(a), sg.tensor(b))
+        want = case(torch, TF, torch.tensor(a), torch.tensor(b))
+        assert shapes(got) == shapes(want)
+        flat_g = [got] if not isinstance(got, (list, tuple)) else got
+        flat_w = [want] if not isinstance(want, (list, tuple)) else want
+        for g, w in zip(_leaves(flat_g), _leaves(flat_w)):
+            # (PyTorch's forward-over-reverse Hessian leaves its results attached to a graph)
+            np.testing.assert_allclose(g.numpy(), w.detach().numpy(), rtol=1e-14)
+
+
+def _leaves(r):
+    if isinstance(r, (list, tuple)):
+        return [t for e in r for t in _leaves(e)]
+    return [r]
