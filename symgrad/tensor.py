@@ -1007,6 +1007,8 @@ def to_array(data: Any, dtype=None) -> np.ndarray:
         return data
     if isinstance(data, (bool, np.bool_)):
         return np.array(data, dtype=np.bool_)
+    if isinstance(data, np.number) and data.dtype.kind in "iuf":
+        return np.array(data)    # a numpy scalar keeps its dtype (np.float32(1.5): float32)
     if isinstance(data, numbers.Integral):
         return np.array(data, dtype=np.int64)
     if isinstance(data, numbers.Real):
@@ -1016,6 +1018,9 @@ def to_array(data: Any, dtype=None) -> np.ndarray:
         if any(isinstance(x, Tensor) for x in flat):
             data = _replace_tensors(data)
             flat = _flatten(data)
+        if any(isinstance(x, np.generic) for x in flat) and all(
+                isinstance(x, (numbers.Real, np.bool_)) for x in flat):
+            return np.array(data, dtype=_promoted_scalar_dtype(flat))
         if flat and all(isinstance(x, (bool, np.bool_)) for x in flat):
             return np.array(data, dtype=np.bool_)
         if flat and all(isinstance(x, (numbers.Integral, np.bool_)) for x in flat):
@@ -1034,6 +1039,22 @@ def to_array(data: Any, dtype=None) -> np.ndarray:
     if hasattr(data, "__array__"):
         return np.asarray(data)
     raise TypeError(f"cannot make a tensor from an object of type {type(data).__name__}")
+
+
+def _promoted_scalar_dtype(flat: list) -> np.dtype:
+    """PyTorch's dtype for a sequence mixing numpy scalars with Python numbers: numpy
+    scalars bring their own dtype, Python floats the default, ints int64; any floating
+    type wins over integers (so ``[np.float32(1), 2]`` is float32, not numpy's float64)."""
+    default = _dtype.get_default_dtype().np
+    dts = [x.dtype if isinstance(x, np.generic) else
+           np.dtype(np.bool_) if isinstance(x, bool) else
+           np.dtype(np.int64) if isinstance(x, numbers.Integral) else np.dtype(default)
+           for x in flat]
+    for kinds in ("f", "iu"):
+        some = [d for d in dts if d.kind in kinds]
+        if some:
+            return np.result_type(*some)
+    return np.dtype(np.bool_)
 
 
 def _flatten(seq) -> list:

@@ -141,3 +141,35 @@ def _leaves(r):
     if isinstance(r, (list, tuple)):
         return [t for e in r for t in _leaves(e)]
     return [r]
+
+
+NUMPY_SCALAR_DATA = {   # tutorials feed numpy results straight into torch.tensor
+    "float32_scalar": lambda: np.float32(1.5),
+    "float64_scalar": lambda: np.float64(1.5),
+    "int32_scalar": lambda: np.int32(3),
+    "float16_scalar": lambda: np.float16(1.5),
+    "uint8_scalar": lambda: np.uint8(7),
+    "float32_and_int": lambda: [np.float32(1), 2],
+    "float16_and_float": lambda: [np.float16(1), 2.0],
+    "int16_and_int8": lambda: [[np.int16(1)], [np.int8(2)]],
+    "uint8_and_int8": lambda: [np.uint8(1), np.int8(1)],
+    "int32_and_int": lambda: [np.int32(1), 2],
+    "float32_and_numpy_bool": lambda: [np.float32(1), np.bool_(True)],
+    "float_and_numpy_bool": lambda: [1.0, np.bool_(True)],
+    "mean_of_float32_array": lambda: np.arange(4, dtype=np.float32).mean(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NUMPY_SCALAR_DATA))
+def test_numpy_scalars_keep_their_dtype(torch, name):
+    data = NUMPY_SCALAR_DATA[name]
+    got, want = sg.tensor(data()), torch.tensor(data())
+    assert got.dtype.name == str(want.dtype).removeprefix("torch.")
+    assert got.tolist() == want.tolist()
+    assert sg.as_tensor(data()).dtype.name == str(torch.as_tensor(data()).dtype)[6:]
+
+
+@pytest.mark.parametrize("fill", [np.float32(2), np.int32(2)])
+def test_full_with_numpy_scalar_takes_the_python_numbers_dtype(torch, fill):
+    got, want = sg.full((2,), fill), torch.full((2,), fill)
+    assert got.dtype.name == str(want.dtype).removeprefix("torch.")
