@@ -173,3 +173,31 @@ def test_numpy_scalars_keep_their_dtype(torch, name):
 def test_full_with_numpy_scalar_takes_the_python_numbers_dtype(torch, fill):
     got, want = sg.full((2,), fill), torch.full((2,), fill)
     assert got.dtype.name == str(want.dtype).removeprefix("torch.")
+
+
+MIXED_DTYPES = {   # float32 data into a float64 model: PyTorch's words for it
+    "matmul": lambda m, F: m.ones(2, 2, dtype=m.float32) @ m.ones(2, 2),
+    "matmul_long": lambda m, F: m.ones(2, 2, dtype=m.float32) @ m.ones(2, 2, dtype=m.int64),
+    "dot": lambda m, F: m.ones(2, dtype=m.float32) @ m.ones(2),
+    "linear": lambda m, F: F.linear(m.ones(1, 2, dtype=m.float32), m.ones(3, 2)),
+    "conv_bias": lambda m, F: F.conv2d(m.ones(1, 1, 4, 4, dtype=m.float32), m.ones(1, 1, 2, 2),
+                                       m.ones(1)),
+    "conv_no_bias": lambda m, F: F.conv2d(m.ones(1, 1, 4, 4, dtype=m.float32),
+                                          m.ones(1, 1, 2, 2)),
+    "conv_bias_only": lambda m, F: F.conv1d(m.ones(1, 1, 4), m.ones(1, 1, 2),
+                                            m.ones(1, dtype=m.float32)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MIXED_DTYPES))
+def test_mixed_float_dtypes_fail_with_pytorchs_message(torch, name):
+    import torch.nn.functional as TF
+
+    from symgrad.nn import functional as F
+
+    messages = []
+    for m, f in ((torch, TF), (sg, F)):
+        with pytest.raises(RuntimeError) as info:
+            MIXED_DTYPES[name](m, f)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
