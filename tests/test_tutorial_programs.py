@@ -201,3 +201,15 @@ def test_mixed_float_dtypes_fail_with_pytorchs_message(torch, name):
             MIXED_DTYPES[name](m, f)
         messages.append(str(info.value))
     assert messages[0] == messages[1]
+
+
+def test_step_lr_state_dict_prints_as_pytorchs(torch):
+    """Tutorials print scheduler.state_dict(); its keys and values follow PyTorch's order."""
+    states = []
+    for m in (sg, torch):
+        opt = m.optim.SGD([m.nn.Parameter(m.ones(2))], lr=0.1)
+        sched = m.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+        opt.step()
+        sched.step()
+        states.append(sched.state_dict())
+    assert list(states[0].items()) == list(states[1].items())
