@@ -213,3 +213,41 @@ def test_step_lr_state_dict_prints_as_pytorchs(torch):
         sched.step()
         states.append(sched.state_dict())
     assert list(states[0].items()) == list(states[1].items())
+
+
+ZERO_DIM_SCATTER = {   # the Transforms tutorial's one-hot target_transform, and its relatives
+    "one_hot_scatter_": lambda m: m.zeros(10).scatter_(0, m.tensor(3), value=1),
+    "scatter_value": lambda m: m.zeros(10).scatter(0, m.tensor(3), 5.0),
+    "scatter_0d_src": lambda m: m.zeros(10).scatter(0, m.tensor(3), m.tensor(7.0)),
+    "scatter_1d_src": lambda m: m.zeros(4).scatter(0, m.tensor(1), m.tensor([7.0, 8.0])),
+    "scatter_add": lambda m: m.zeros(4).scatter_add(0, m.tensor(2), m.tensor(7.0)),
+    "scatter_into_0d": lambda m: m.tensor(2.0).scatter(0, m.tensor([0]), m.tensor([9.0])),
+    "scatter_all_0d": lambda m: m.tensor(2.0).scatter(0, m.tensor(0), m.tensor(9.0)),
+    "gather": lambda m: m.arange(5.0).gather(0, m.tensor(3)),
+    "scatter_reduce": lambda m: m.zeros(4).scatter_reduce(0, m.tensor(1), m.tensor(3.0),
+                                                          reduce="sum"),
+    "still_refused_on_2d": lambda m: m.zeros(2, 3).scatter(1, m.tensor(1), 1.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ZERO_DIM_SCATTER))
+def test_zero_dim_index_counts_as_one_entry(torch, name):
+    def outcome(m):
+        try:
+            r = ZERO_DIM_SCATTER[name](m)
+        except RuntimeError as e:
+            return str(e)
+        return tuple(r.shape), r.tolist()
+
+    assert outcome(sg) == outcome(torch)
+
+
+def test_zero_dim_gather_and_scatter_gradients(torch):
+    grads = []
+    for m in (sg, torch):
+        x = m.arange(5.0).requires_grad_()
+        v = m.tensor(2.0, requires_grad=True)
+        y = m.zeros(5).scatter(0, m.tensor(1), v * x.gather(0, m.tensor(3)))
+        (y * m.arange(5.0)).sum().backward()
+        grads.append((x.grad.tolist(), v.grad.item()))
+    assert grads[0] == grads[1]
