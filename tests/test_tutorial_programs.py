@@ -251,3 +251,47 @@ def test_zero_dim_gather_and_scatter_gradients(torch):
         (y * m.arange(5.0)).sum().backward()
         grads.append((x.grad.tolist(), v.grad.item()))
     assert grads[0] == grads[1]
+
+
+BATCHES = {   # what a DataLoader yields for the sample types the data tutorials use
+    "python_floats": lambda: [1.5, 2.5],
+    "python_ints": lambda: [1, 2],
+    "bools": lambda: [True, False],
+    "numpy_float32_scalars": lambda: [np.float32(1.5), np.float32(2.5)],
+    "numpy_arrays": lambda: [np.arange(3), np.arange(3)],
+    "tuples_of_numbers": lambda: [(1, 1.5), (2, 2.5)],
+    "dicts": lambda: [{"y": 1, "w": 0.5, "name": "a"}, {"y": 2, "w": 1.5, "name": "b"}],
+}
+
+
+def _described(b):
+    if isinstance(b, (list, tuple)):
+        return type(b).__name__, [_described(e) for e in b]
+    if isinstance(b, dict):
+        return {k: _described(v) for k, v in b.items()}
+    if hasattr(b, "dtype"):
+        return str(b.dtype).split(".")[-1], b.tolist()
+    return b
+
+
+@pytest.mark.parametrize("batch_size", [2, None])
+@pytest.mark.parametrize("name", sorted(BATCHES))
+def test_dataloader_batches_as_pytorchs(torch, name, batch_size):
+    from torch.utils.data import DataLoader as TorchLoader
+
+    from symgrad.utils.data import DataLoader
+
+    got = list(DataLoader(BATCHES[name](), batch_size=batch_size))
+    want = list(TorchLoader(BATCHES[name](), batch_size=batch_size))
+    assert _described(got) == _described(want)
+
+
+def test_unbatched_tensor_dataset_yields_lists(torch):
+    from torch.utils.data import DataLoader as TorchLoader
+    from torch.utils.data import TensorDataset as TorchDS
+
+    from symgrad.utils.data import DataLoader, TensorDataset
+
+    got = next(iter(DataLoader(TensorDataset(sg.arange(4.0)), batch_size=None)))
+    want = next(iter(TorchLoader(TorchDS(torch.arange(4.0)), batch_size=None)))
+    assert _described(got) == _described(want)

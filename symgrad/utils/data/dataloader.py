@@ -12,12 +12,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from symgrad._dtype import float64
 from symgrad.factories import tensor
 from symgrad.sampling import randperm
 from symgrad.ops import stack
 from symgrad.tensor import Tensor
 
-__all__ = ["DataLoader", "default_collate"]
+__all__ = ["DataLoader", "default_collate", "default_convert"]
 
 
 def default_collate(batch: Sequence[Any]) -> Any:
@@ -28,6 +29,8 @@ def default_collate(batch: Sequence[Any]) -> Any:
         return stack(list(batch))
     if isinstance(first, np.ndarray):
         return stack([tensor(b) for b in batch])
+    if isinstance(first, float) and not isinstance(first, np.generic):
+        return tensor(list(batch), dtype=float64)   # Python floats: float64, as PyTorch
     if isinstance(first, (numbers.Number, np.number)):
         return tensor(list(batch))
     if isinstance(first, (str, bytes)):
@@ -42,6 +45,20 @@ def default_collate(batch: Sequence[Any]) -> Any:
         return [default_collate(list(f)) for f in zip(*batch)]
     raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, "
                     f"dicts or lists; found {type(first)}")
+
+
+def default_convert(data: Any) -> Any:
+    """What ``batch_size=None`` yields: arrays and numpy scalars as tensors, containers
+    converted entry by entry (a tuple becomes a list, as in PyTorch), anything else as is."""
+    if isinstance(data, (np.ndarray, np.number, np.bool_)):
+        return tensor(data)
+    if isinstance(data, Mapping):
+        return {k: default_convert(v) for k, v in data.items()}
+    if isinstance(data, tuple) and hasattr(data, "_fields"):   # a namedtuple
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, (tuple, list)):
+        return [default_convert(d) for d in data]
+    return data
 
 
 class DataLoader:
@@ -61,7 +78,7 @@ class DataLoader:
         self.dataset, self.batch_size, self.shuffle = dataset, batch_size, bool(shuffle)
         self.sampler, self.drop_last = sampler, drop_last
         self.collate_fn = collate_fn or (default_collate if batch_size is not None
-                                         else (lambda x: x))
+                                         else default_convert)
         self.num_workers = num_workers
         self.generator = generator
 
