@@ -295,3 +295,13 @@ def test_unbatched_tensor_dataset_yields_lists(torch):
     got = next(iter(DataLoader(TensorDataset(sg.arange(4.0)), batch_size=None)))
     want = next(iter(TorchLoader(TorchDS(torch.arange(4.0)), batch_size=None)))
     assert _described(got) == _described(want)
+
+
+@pytest.mark.parametrize("data", [[1.0, 2.0], []])
+def test_truth_value_of_many_or_no_values_is_refused_in_pytorchs_words(torch, data):
+    messages = []
+    for m in (sg, torch):
+        with pytest.raises(RuntimeError) as info:
+            bool(m.tensor(data))
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
