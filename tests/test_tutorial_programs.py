@@ -305,3 +305,94 @@ def test_truth_value_of_many_or_no_values_is_refused_in_pytorchs_words(torch, da
             bool(m.tensor(data))
         messages.append(str(info.value))
     assert messages[0] == messages[1]
+
+
+def _lenet(m):
+    """The "Neural Networks" tutorial: LeNet, one backward with a given gradient, the MSE
+    loss's grad_fn chain, conv1.bias.grad before/after, and an SGD step."""
+    nn, F = m.nn, m.nn.functional
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 6, 5)
+            self.conv2 = nn.Conv2d(6, 16, 5)
+            self.fc1 = nn.Linear(16 * 5 * 5, 120)
+            self.fc2 = nn.Linear(120, 84)
+            self.fc3 = nn.Linear(84, 10)
+
+        def forward(self, x):
+            x = F.max_pool2d(F.relu(self.conv1(x)), (2, 2))
+            x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+            x = m.flatten(x, 1)
+            return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+
+    rng = np.random.default_rng(0)
+    net = Net()
+    net.load_state_dict({k: m.tensor(rng.uniform(-0.2, 0.2, tuple(v.shape)))
+                         for k, v in net.state_dict().items()})
+    input = m.tensor(rng.standard_normal((1, 1, 32, 32)))
+    out = net(input)
+    net.zero_grad()
+    out.backward(m.tensor(rng.standard_normal((1, 10))))
+    first = net.conv1.bias.grad.tolist()
+    target = m.tensor(rng.standard_normal(10)).view(1, -1)
+    loss = nn.MSELoss()(net(input), target)
+    chain, g = [], loss.grad_fn
+    while g is not None:
+        chain.append(g.name())
+        g = next((f for f, _ in g.next_functions if f is not None), None)
+    net.zero_grad()
+    before = net.conv1.bias.grad
+    loss.backward()
+    after = net.conv1.bias.grad.tolist()
+    opt = m.optim.SGD(net.parameters(), lr=0.01)
+    opt.step()
+    return (out.tolist(), first, loss.item(), chain, before, after,
+            net(input).tolist(), len(list(net.parameters())), tuple(net.conv1.weight.size()))
+
+
+def test_lenet_tutorial(torch):
+    got, want = _lenet(sg), _lenet(torch)
+    assert got[3] == want[3] == ["MseLossBackward0", "AddmmBackward0",
+                                 "torch::autograd::AccumulateGrad"]
+    assert got[4] is None and want[4] is None
+    assert got[7:] == want[7:]
+    for a, b in zip(got[:3] + got[5:7], want[:3] + want[5:7]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def _jacobian_products(m):
+    inp = m.eye(4, 5, requires_grad=True)
+    out = (inp + 1).pow(2).t()
+    seen = []
+    out.backward(m.ones_like(out), retain_graph=True)
+    seen.append(inp.grad.tolist())
+    out.backward(m.ones_like(out), retain_graph=True)
+    seen.append(inp.grad.tolist())
+    inp.grad.zero_()
+    out.backward(m.ones_like(out), retain_graph=True)
+    seen.append(inp.grad.tolist())
+    return seen, out.grad_fn.name(), tuple(out.shape)
+
+
+def test_learn_the_basics_jacobian_products_accumulate(torch):
+    assert _jacobian_products(sg) == _jacobian_products(torch)
+
+
+def _gentle_intro(m):
+    a = m.tensor([2., 3.], requires_grad=True)
+    b = m.tensor([6., 4.], requires_grad=True)
+    q = 3 * a ** 3 - b ** 2
+    q.backward(gradient=m.tensor([1., 1.]))
+    model = m.nn.Sequential(m.nn.Linear(3, 4), m.nn.ReLU())
+    model.fc = m.nn.Linear(4, 2)
+    for p in model[0].parameters():
+        p.requires_grad = False
+    trainable = [n for n, p in model.named_parameters() if p.requires_grad]
+    return ((9 * a ** 2 == a.grad).tolist(), (-2 * b == b.grad).tolist(), q.grad_fn.name(),
+            [f.name() for f, _ in q.grad_fn.next_functions], trainable)
+
+
+def test_gentle_introduction_to_autograd(torch):
+    assert _gentle_intro(sg) == _gentle_intro(torch)
