@@ -396,3 +396,25 @@ def _gentle_intro(m):
 
 def test_gentle_introduction_to_autograd(torch):
     assert _gentle_intro(sg) == _gentle_intro(torch)
+
+
+def test_custom_function_node_prints_as_pytorchs(torch):
+    """Extending-autograd docs print ``out.grad_fn`` of a custom Function."""
+    import re
+
+    shown = []
+    for m in (sg, torch):
+        class LinearFunction(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2
+
+        out = LinearFunction.apply(m.ones(2, requires_grad=True))
+        text = re.sub(r"0x[0-9a-f]+", "0x", str(out.grad_fn)).replace("symgrad.", "torch.")
+        shown.append((text, type(out.grad_fn).__name__, repr(out)))
+    assert shown[0] == shown[1]
+    assert shown[0][0] == "<torch.autograd.function.LinearFunctionBackward object at 0x>"
