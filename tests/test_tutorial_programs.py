@@ -418,3 +418,12 @@ def test_custom_function_node_prints_as_pytorchs(torch):
         shown.append((text, type(out.grad_fn).__name__, repr(out)))
     assert shown[0] == shown[1]
     assert shown[0][0] == "<torch.autograd.function.LinearFunctionBackward object at 0x>"
+
+
+def test_gradient_of_wrong_shape_is_refused_naming_sizes(torch):
+    messages = []
+    for m in (sg, torch):
+        with pytest.raises(RuntimeError) as info:
+            m.ones(2, requires_grad=True).sum().backward(m.ones(2))
+        messages.append(str(info.value).replace("symgrad.", "torch."))
+    assert messages[0] == messages[1]
