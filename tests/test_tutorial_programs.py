@@ -427,3 +427,20 @@ def test_gradient_of_wrong_shape_is_refused_naming_sizes(torch):
             m.ones(2, requires_grad=True).sum().backward(m.ones(2))
         messages.append(str(info.value).replace("symgrad.", "torch."))
     assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta",
+                                  "Adamax", "NAdam", "RAdam", "ASGD", "Rprop"])
+def test_optimizer_state_prints_in_pytorchs_order(torch, name):
+    """A printed optimizer.state_dict() lists each parameter's state as PyTorch's does."""
+    states = []
+    for m in (sg, torch):
+        w = m.nn.Parameter(m.tensor([0.5, -0.5]))
+        opt = getattr(m.optim, name)([w], lr=0.01, **({"momentum": 0.9} if name == "SGD" else {}))
+        (w * w).sum().backward()
+        opt.step()
+        states.append([(k, np.asarray(v.tolist() if hasattr(v, "tolist") else v).tolist())
+                       for k, v in opt.state_dict()["state"][0].items()])
+    assert [k for k, _ in states[0]] == [k for k, _ in states[1]]
+    for (_, a), (_, b) in zip(*states):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
