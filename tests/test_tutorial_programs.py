@@ -444,3 +444,17 @@ def test_optimizer_state_prints_in_pytorchs_order(torch, name):
     assert [k for k, _ in states[0]] == [k for k, _ in states[1]]
     for (_, a), (_, b) in zip(*states):
         np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "bilinear", "bicubic", "nearest-exact"])
+def test_float32_upsampling_stays_float32(torch, mode):
+    x = np.random.default_rng(0).standard_normal((1, 2, 3, 4)).astype(np.float32)
+    a, b = sg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ya = sg.nn.functional.interpolate(a, scale_factor=2, mode=mode)
+    yb = torch.nn.functional.interpolate(b, scale_factor=2, mode=mode)
+    ya.sum().backward()
+    yb.sum().backward()
+    assert ya.dtype.name == a.grad.dtype.name == "float32" == str(yb.dtype)[6:]
+    np.testing.assert_allclose(ya.detach().numpy(), yb.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-5, atol=1e-6)
+    assert sg.nn.Upsample(scale_factor=2)(sg.ones(1, 1, 2, dtype=sg.float32)).dtype == sg.float32
