@@ -458,3 +458,32 @@ def test_float32_upsampling_stays_float32(torch, mode):
     np.testing.assert_allclose(ya.detach().numpy(), yb.detach().numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-5, atol=1e-6)
     assert sg.nn.Upsample(scale_factor=2)(sg.ones(1, 1, 2, dtype=sg.float32)).dtype == sg.float32
+
+
+NUMPY_SCALAR_OPERANDS = {   # x * np.sqrt(2), x / np.float32(255), idx + np.int64(1), ...
+    "float32_plus_float64": ("float32", lambda x: x + np.float64(1.5)),
+    "float64_scalar_times_float32": ("float32", lambda x: np.sqrt(2.0) * x),
+    "float32_over_int64": ("float32", lambda x: x / np.int64(3)),
+    "int32_plus_int64": ("int32", lambda x: x + np.int64(3)),
+    "int32_times_float32": ("int32", lambda x: x * np.float32(0.5)),
+    "int8_minus_int64": ("int8", lambda x: x - np.int64(1)),
+    "uint8_compare_int64": ("uint8", lambda x: x > np.int64(0)),
+    "float32_clamp": ("float32", lambda x: x.clamp(max=np.float64(0.5))),
+    "float32_where": ("float32", lambda x: (x > 0).float().where(x > 0, np.float64(2.0))),
+    "int64_pow_negative": ("int64", lambda x: x ** np.int8(-2)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NUMPY_SCALAR_OPERANDS))
+def test_numpy_scalar_operands_act_as_python_numbers(torch, name):
+    dtype, f = NUMPY_SCALAR_OPERANDS[name]
+    out = []
+    for m in (sg, torch):
+        x = m.tensor([1, 2, 3], dtype=getattr(m, dtype))
+        try:
+            y = f(x)
+        except RuntimeError as e:
+            out.append(str(e))
+        else:
+            out.append((str(y.dtype).split(".")[-1], y.tolist()))
+    assert out[0] == out[1]

@@ -190,6 +190,9 @@ def _promote(datas: list) -> list:
 
 
 def _promote_slow(datas: list) -> list:
+    if any(isinstance(d, np.generic) for d in datas):   # a numpy scalar counts as a Python
+        datas = [d.item() if isinstance(d, np.generic) and d.dtype.kind in "biuf" else d
+                 for d in datas]                        # number, as in PyTorch
     arrays = [d for d in datas if type(d) is _ndarray]
     if not arrays:
         return datas

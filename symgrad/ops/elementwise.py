@@ -397,9 +397,9 @@ def pow(input, exponent) -> Tensor:
         return apply(POW_SCALAR_BASE, exponent, base=base)
     if not isinstance(input, Tensor):
         raise TypeError("pow needs a tensor for the base or the exponent")
-    if input._data.dtype.kind in "biu" and isinstance(exponent, int) and exponent < 0:
-        raise RuntimeError("Integers to negative integer powers are not allowed.")
     e = exponent.item() if hasattr(exponent, "item") else exponent
+    if input._data.dtype.kind in "biu" and isinstance(e, int) and e < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
     kind = input._data.dtype.kind
     if isinstance(e, float) and kind in "biu":
         input = _floating(input)   # PyTorch: int ** 0.5 has the default floating dtype
