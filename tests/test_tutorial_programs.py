@@ -487,3 +487,13 @@ def test_numpy_scalar_operands_act_as_python_numbers(torch, name):
         else:
             out.append((str(y.dtype).split(".")[-1], y.tolist()))
     assert out[0] == out[1]
+
+
+def test_distribution_number_parameters_follow_the_tensor_dtype(torch):
+    got = sg.distributions.Normal(sg.zeros(2, dtype=sg.float32), 1.0)
+    want = torch.distributions.Normal(torch.zeros(2, dtype=torch.float32), 1.0)
+    x = np.array([0.5, -1.0], dtype=np.float32)
+    a, b = got.log_prob(sg.tensor(x)), want.log_prob(torch.tensor(x))
+    assert a.dtype.name == str(b.dtype)[6:] == "float32"
+    assert got.scale.dtype.name == "float32"
+    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6)

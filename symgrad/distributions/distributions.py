@@ -16,8 +16,10 @@ __all__ = ["Distribution", "Normal", "Uniform", "Bernoulli", "Categorical", "Exp
 
 
 def _params(*values: Any) -> list[Tensor]:
-    """The parameters as tensors of one broadcast shape (numbers in the default dtype)."""
-    ts = [v if isinstance(v, Tensor) else sg.tensor(float(v)) for v in values]
+    """The parameters as tensors of one broadcast shape; numbers take the dtype of the
+    first tensor parameter (the default dtype when there is none), as in PyTorch."""
+    like = next((v.dtype for v in values if isinstance(v, Tensor)), None)
+    ts = [v if isinstance(v, Tensor) else sg.tensor(float(v), dtype=like) for v in values]
     shape = sg.broadcast_shapes(*[t.shape for t in ts])
     return [t.expand(shape) if tuple(t.shape) != tuple(shape) else t for t in ts]
 
