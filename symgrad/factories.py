@@ -265,8 +265,9 @@ def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value`` (its dtype follows the value)."""
     _device(device)
-    if dtype is None:
-        dtype = to_array(fill_value).dtype
+    if dtype is None:   # (a numpy scalar fill counts as the Python number it holds)
+        dtype = to_array(fill_value.item() if isinstance(fill_value, np.number)
+                         else fill_value).dtype
     else:
         dtype = _dtype.to_np(dtype)
         if isinstance(fill_value, (int, float, np.number)):

@@ -486,8 +486,9 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} values is "
-                               "ambiguous")
+            raise RuntimeError("Boolean value of Tensor with "
+                               f"{'no values' if not self._data.size else 'more than one value'}"
+                               " is ambiguous")
         v = self._data.reshape(()).item()
         if self._data.dtype is _OBJECT:
             try:
@@ -1022,6 +1023,8 @@ def to_array(data: Any, dtype=None) -> np.ndarray:
         return data
     if isinstance(data, (bool, np.bool_)):
         return np.array(data, dtype=np.bool_)
+    if isinstance(data, np.number) and data.dtype.kind in "iuf":
+        return np.array(data)    # a numpy scalar keeps its dtype (np.float32(1.5): float32)
     if isinstance(data, numbers.Integral):
         return np.array(data, dtype=np.int64)
     if isinstance(data, numbers.Real):
@@ -1031,6 +1034,9 @@ def to_array(data: Any, dtype=None) -> np.ndarray:
         if any(isinstance(x, Tensor) for x in flat):
             data = _replace_tensors(data)
             flat = _flatten(data)
+        if any(isinstance(x, np.generic) for x in flat) and all(
+                isinstance(x, (numbers.Real, np.bool_)) for x in flat):
+            return np.array(data, dtype=_promoted_scalar_dtype(flat))
         if flat and all(isinstance(x, (bool, np.bool_)) for x in flat):
             return np.array(data, dtype=np.bool_)
         if flat and all(isinstance(x, (numbers.Integral, np.bool_)) for x in flat):
@@ -1049,6 +1055,22 @@ def to_array(data: Any, dtype=None) -> np.ndarray:
     if hasattr(data, "__array__"):
         return np.asarray(data)
     raise TypeError(f"cannot make a tensor from an object of type {type(data).__name__}")
+
+
+def _promoted_scalar_dtype(flat: list) -> np.dtype:
+    """PyTorch's dtype for a sequence mixing numpy scalars with Python numbers: numpy
+    scalars bring their own dtype, Python floats the default, ints int64; any floating
+    type wins over integers (so ``[np.float32(1), 2]`` is float32, not numpy's float64)."""
+    default = _dtype.get_default_dtype().np
+    dts = [x.dtype if isinstance(x, np.generic) else
+           np.dtype(np.bool_) if isinstance(x, bool) else
+           np.dtype(np.int64) if isinstance(x, numbers.Integral) else np.dtype(default)
+           for x in flat]
+    for kinds in ("f", "iu"):
+        some = [d for d in dts if d.kind in kinds]
+        if some:
+            return np.result_type(*some)
+    return np.dtype(np.bool_)
 
 
 def _flatten(seq) -> list:

@@ -108,8 +108,8 @@ def _seed(t: Tensor, g, i: int, create_graph: bool, shared: set):
         g = Tensor._wrap(np.asarray(g, dtype=out.dtype))
     data = g._data
     if data.shape != out.shape:  # (what ``.shape`` wraps, without building two Sizes)
-        raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} "
-                           f"and output[{i}] has a shape of {tuple(t.shape)}.")
+        raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape!r} "
+                           f"and output[{i}] has a shape of {t.shape!r}.")
     dtype = out.dtype
     if data.dtype.kind != dtype.kind:
         raise RuntimeError(f"For complex or floating outputs, grad_output[{i}] must have a "

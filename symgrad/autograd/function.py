@@ -182,6 +182,9 @@ class FunctionNode(Node):
     def name(self) -> str:
         return f"{self.fn.__name__}Backward"
 
+    def __repr__(self) -> str:   # PyTorch's: the class lives in its autograd.function module
+        return f"<{_MODULE}.{type(self).__name__} object at {id(self):#x}>"
+
     # ------------------------------------------------------------------ outputs
     def _output_grads(self, g: Any) -> list:
         n = len(self._out_meta)
@@ -599,6 +602,7 @@ class Function(metaclass=_FunctionMeta):
 
 
 _NODE_CLASSES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_MODULE = __name__   # "symgrad.autograd.function", where PyTorch's node classes live too
 
 
 def _node_class(fn: type) -> type:
@@ -606,7 +610,7 @@ def _node_class(fn: type) -> type:
     klass = _NODE_CLASSES.get(fn)
     if klass is None:
         klass = _NODE_CLASSES[fn] = type(f"{fn.__name__}Backward", (FunctionNode,),
-                                         {"__slots__": (), "__module__": fn.__module__})
+                                         {"__slots__": (), "__module__": _MODULE})
     return klass
 
 

@@ -146,6 +146,8 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
         ins = _prepare(inputs_t, create_graph)
         out = func(*ins)
         tout, outs = _as_tuple(out, "outputs of the user-provided function", "jacobian")
+        # PyTorch's forward-mode path leaves its nesting in lists, where reverse-mode has tuples
+        seq = list if strategy == "forward-mode" else tuple
         result = []
         for o in outs:
             rows: list[list] = [[] for _ in ins]
@@ -164,8 +166,8 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
                 else:
                     j = Tensor._wrap(np.zeros(tuple(o.shape) + tuple(t.shape), t._data.dtype))
                 per_input.append(_post(j, create_graph))
-            result.append(tuple(per_input) if tin else per_input[0])
-    return tuple(result) if tout else result[0]
+            result.append(seq(per_input) if tin else per_input[0])
+    return (seq(result) if tin else tuple(result)) if tout else result[0]
 
 
 def _check_strategy(strict: bool, vectorize: bool, strategy: str) -> None:
@@ -200,7 +202,7 @@ def hessian(func: Callable, inputs: Any, create_graph: bool = False, strict: boo
         return g if tin else g[0]
 
     return jacobian(grad_func, inputs_t if tin else inputs_t[0], create_graph=create_graph,
-                    strict=strict)
+                    strict=strict, vectorize=vectorize, strategy=outer_jacobian_strategy)
 
 
 def vhp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,

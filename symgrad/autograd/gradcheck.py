@@ -504,8 +504,8 @@ def _grad_outputs(grad_outputs: Any, outputs: list[Tensor]) -> tuple:
     for i, (g, o) in enumerate(zip(given, outputs)):
         if g._data.shape != o._data.shape:
             raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
-                               f"{tuple(g.shape)} and output[{i}] has a shape of "
-                               f"{tuple(o.shape)}.")
+                               f"{g.shape!r} and output[{i}] has a shape of "
+                               f"{o.shape!r}.")
     return given
 
 

@@ -193,6 +193,8 @@ def _promote_slow(datas: list) -> list:
     arrays = [d for d in datas if type(d) is _ndarray]
     if not arrays:
         return datas
+    if any(isinstance(d, np.generic) for d in datas):
+        datas = _numbers_of(datas, arrays)
     res = arrays[0].dtype
     ref = arrays[0]
     for b in arrays[1:]:
@@ -208,6 +210,15 @@ def _promote_slow(datas: list) -> list:
     if all(type(d) is not _ndarray or d.dtype == res for d in datas):
         return datas
     return [d.astype(res) if type(d) is _ndarray and d.dtype != res else d for d in datas]
+
+
+def _numbers_of(datas: list, arrays: list) -> list:
+    """Numpy scalars as the Python numbers they hold (PyTorch's reading: ``x_f32 +
+    np.float64(1.5)`` stays float32), except one already in the arrays' own dtype, which
+    an op may pass on purpose to compute in that precision."""
+    kinds = {a.dtype for a in arrays}
+    return [d.item() if isinstance(d, np.generic) and d.dtype.kind in "biuf"
+            and d.dtype not in kinds else d for d in datas]
 
 
 def _wrap_int(v: int, res: np.dtype) -> int:

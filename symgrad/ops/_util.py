@@ -151,6 +151,19 @@ def type_name(x: Any) -> str:
     return _SCALAR_TYPE_NAMES.get(name, name)
 
 
+def c_type_name(x: Any) -> str:
+    """The C++ name PyTorch prints for a tensor's (or numpy dtype's) element type in some
+    messages (``float``, ``double``, ``long int``)."""
+    data = getattr(x, "_data", None)
+    name = np.dtype(data.dtype if data is not None else x).name
+    return _C_TYPE_NAMES.get(name, name)
+
+
+_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
+                 "int64": "long int", "int32": "int", "int16": "short int",
+                 "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
+
+
 def check_kernel(kernel: str, x: Any, refused: str = "biu") -> None:
     """Raise PyTorch's ``"abs_cpu" not implemented for 'Bool'`` when tensor (or dtype) ``x``
     has a numpy kind in ``refused`` ("b" bool, "i"/"u" integers): PyTorch has no kernel for

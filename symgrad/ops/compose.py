@@ -372,6 +372,11 @@ def scatter_add(input, dim: int, index, src) -> Tensor:
     if not isinstance(src, Tensor):
         raise TypeError(f"scatter_add(): argument 'src' must be Tensor, not "
                         f"{type(src).__name__}")
+    lifted = sh.lift_0d(x, index, src)
+    if lifted is not None:
+        x, index, src, was_0d = lifted
+        out = scatter_add(x, dim, index, src)
+        return out.reshape(()) if was_0d else out
     idx, d = _scatter_index("scatter_add", x, dim, index, src)
     return apply(SCATTER_ADD, x, _scatter_src(src, idx, x), indices=idx, dim=d)
 
@@ -387,6 +392,11 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None) -> Ten
     x = as_tensor(input)
     if src is None:
         src = value
+    lifted = sh.lift_0d(x, index, src)
+    if lifted is not None:
+        x, index, src, was_0d = lifted
+        out = scatter(x, dim, index, src)
+        return out.reshape(()) if was_0d else out
     idx, d = _scatter_index("scatter", x, dim, index, src)
     written = np.zeros(x._data.shape, dtype=bool)
     np.put_along_axis(written, idx, True, d)

@@ -19,7 +19,7 @@ import numpy as np
 
 from symgrad.ops._apply import apply
 from symgrad.ops._record import REAL, register
-from symgrad.ops._util import type_name
+from symgrad.ops._util import c_type_name, type_name
 from symgrad.ops.namespaces import NUMPY
 from symgrad.tensor import Tensor, as_tensor
 
@@ -326,10 +326,13 @@ def _check_common(input: Tensor, weight: Tensor, bias, nd: int, stride, dilation
     if not isinstance(groups, (int, np.integer)) or groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
     dt = input._data.dtype
-    for what, t in (("weight", weight), ("bias", bias)):
-        if t is not None and t._data.dtype != dt and object not in (dt, t._data.dtype):
-            raise RuntimeError(f"expected scalar type {type_name(input)} but found "
-                               f"{type_name(t)} ({what})")
+    # PyTorch looks at the bias first, naming both types as C++ does ("float", "double")
+    if bias is not None and bias._data.dtype != dt and object not in (dt, bias._data.dtype):
+        raise RuntimeError(f"Input type ({c_type_name(dt)}) and bias type "
+                           f"({c_type_name(bias)}) should be the same")
+    if weight._data.dtype != dt and object not in (dt, weight._data.dtype):
+        raise RuntimeError(f"expected scalar type {type_name(input)} but found "
+                           f"{type_name(weight)}")
     if dt.kind == "b":
         raise RuntimeError(f"\"slow_conv{nd}d_cpu\" not implemented for 'Bool'")
     if bias is not None and (bias.dim() != 1 or bias.shape[0] != out_channels):

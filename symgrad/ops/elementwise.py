@@ -315,9 +315,19 @@ def neg(input) -> Tensor:
 
 
 # ---------------------------------------------------------------- powers
+def _pow_scalar(xp, x, *, exponent) -> Any:
+    # PyTorch's kernel computes the cube as two products and -2 as 1/(x*x), not with pow():
+    # the same roundings give the same printed losses (e.g. the tutorials' x ** 3 fits)
+    if exponent == 3 and xp.name == "numpy" and x.dtype.kind == "f":
+        return x * x * x
+    if exponent == -2 and xp.name == "numpy" and x.dtype.kind == "f":
+        return 1.0 / (x * x)
+    return x ** exponent
+
+
 POW = register(
     "pow", "PowBackward0",
-    forward=lambda xp, x, *, exponent: x ** exponent,
+    forward=_pow_scalar,
     vjp=lambda xp, g, ans, x, *, exponent: (
         g * exponent * x ** (exponent - 1) if exponent != 0 else xp.zeros_like(g)),
     mirror=lambda x, *, exponent: _power_mirror(x, exponent),
@@ -387,9 +397,9 @@ def pow(input, exponent) -> Tensor:
         return apply(POW_SCALAR_BASE, exponent, base=base)
     if not isinstance(input, Tensor):
         raise TypeError("pow needs a tensor for the base or the exponent")
-    if input._data.dtype.kind in "biu" and isinstance(exponent, int) and exponent < 0:
-        raise RuntimeError("Integers to negative integer powers are not allowed.")
     e = exponent.item() if hasattr(exponent, "item") else exponent
+    if input._data.dtype.kind in "biu" and isinstance(e, int) and e < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
     kind = input._data.dtype.kind
     if isinstance(e, float) and kind in "biu":
         input = _floating(input)   # PyTorch: int ** 0.5 has the default floating dtype

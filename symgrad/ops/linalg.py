@@ -13,7 +13,7 @@ import numpy as np
 
 from symgrad.ops._apply import apply
 from symgrad.ops._record import REAL, register
-from symgrad.ops._util import check_kernel, type_name
+from symgrad.ops._util import c_type_name, check_kernel, type_name
 from symgrad.tensor import Tensor, as_tensor
 
 # ``linear`` is torch.nn.functional.linear only (not a torch.* function nor a Tensor
@@ -122,8 +122,11 @@ def _check(a: Tensor, b: Tensor) -> None:
             raise RuntimeError(f"matmul: batch dimensions of shapes {tuple(sa)} and {tuple(sb)} "
                                "do not broadcast") from None
     if a._data.dtype != b._data.dtype and a._data.dtype != object and b._data.dtype != object:
+        if len(sa) == len(sb) == 1:
+            raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
+                               f"{type_name(a)} and {type_name(b)}")
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
-                           f"{a.dtype!r} != {b.dtype!r}")
+                           f"{c_type_name(a)} != {c_type_name(b)}")
     if a._data.dtype.kind == "b":   # (only then: this runs for every product)
         check_kernel(_kernel(len(sa), len(sb)), a, "b")
 

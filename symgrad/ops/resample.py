@@ -253,19 +253,19 @@ def _along(xp, x, m, axis: int):
     return _einsum(xp, f"{letters},z{letters[axis]}->{out}", x, m)
 
 
-def _exact_in(xp, m):
-    """The weights as exact numbers where the namespace is exact (rule proofs)."""
-    return to_exact(m) if is_namespace(xp, "sympy") else m
+def _weights_in(xp, x, m):
+    """The weights as exact numbers where the namespace is exact (rule proofs), else in
+    ``x``'s floating dtype, so float32 stays float32 as in PyTorch."""
+    if is_namespace(xp, "sympy"):
+        return to_exact(m)
+    dt = getattr(x, "_data", x).dtype
+    return m.astype(dt, copy=False) if dt.kind == "f" else m
 
 
 def _resample(xp, x, matrices, transpose: bool):
     first = x.ndim - len(matrices)
-    dt = getattr(getattr(x, "_data", x), "dtype", None)
     for d, m in enumerate(matrices):
-        m = _exact_in(xp, m.T if transpose else m)
-        if dt is not None and dt.kind == "f" and m.dtype != dt:
-            m = m.astype(dt)    # float32 input, float32 output (as PyTorch)
-        x = _along(xp, x, m, first + d)
+        x = _along(xp, x, _weights_in(xp, x, m.T if transpose else m), first + d)
     return x
 
 

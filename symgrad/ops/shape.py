@@ -870,11 +870,27 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     return _c_order(apply(INDEX_SELECT, input, index=_at(d, idx), in_shape=shape))
 
 
+def lift_0d(x: Tensor, index: Any, src: Any = None) -> tuple | None:
+    """PyTorch's reading of 0-d operands in gather/scatter: a 0-d self, index or src
+    counts as 1-d of length 1 (``zeros(10).scatter_(0, tensor(3), value=1)``). None when
+    nothing is 0-d; else ``(x, index, src, self_was_0d)`` with the 0-d ones made 1-d."""
+    if not isinstance(index, Tensor) or (index._data.ndim and x._data.ndim):
+        return None
+    was_0d = x._data.ndim == 0
+    one = (1,)
+    return (x.reshape(one) if was_0d else x,
+            index.reshape(one) if index._data.ndim == 0 else index,
+            src.reshape(one) if isinstance(src, Tensor) and src._data.ndim == 0 else src,
+            was_0d)
+
+
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
     """``out[i][j][k] = input[index[i][j][k]][j][k]`` (for ``dim=0``): entries of ``input``
     along ``dim`` at ``index``, which has ``input``'s number of dimensions and is no larger
     apart from ``dim``. Repeated positions accumulate in the gradient."""
     idx = _index_tensor(index, "gather", 3, "int32/int64")
+    if idx.ndim == 0 and input._data.ndim == 1:   # a 0-d index reads one entry, 0-d
+        return gather(input, dim, index.reshape((1,))).reshape(())
     shape = input._data.shape
     d = _axis(_int(dim, "dim"), len(shape))
     if idx.ndim != len(shape) and not (not shape and idx.ndim <= 1):

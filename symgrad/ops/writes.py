@@ -263,6 +263,11 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
     x, s = as_tensor(input), as_tensor(src)
     if not isinstance(index, Tensor) or index._data.dtype != np.int64:
         raise RuntimeError("scatter(): Expected dtype int64 for index")
+    lifted = sh.lift_0d(x, index, s)
+    if lifted is not None:
+        x, index, s, was_0d = lifted
+        out = scatter_reduce(x, dim, index, s, reduce, include_self=include_self)
+        return out.reshape(()) if was_0d else out
     _same_dtype("scatter_reduce", x, s)
     idx = index._data
     nd = builtins.max(x._data.ndim, 1)

@@ -34,7 +34,7 @@ class ASGD(Optimizer):
         lr, lambd = group["lr"], group["lambd"]
         for p in self._params_with_grad(group):
             g = grad_of(p, group)
-            state = self._state_of(p, "ax")
+            state = self._state_of(p, "ax", eta=lr, mu=1)
             if "eta" not in state:
                 state["eta"], state["mu"] = scalar_step(), scalar_step()
                 state["eta"]._data[...] = lr

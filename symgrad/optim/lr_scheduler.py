@@ -44,6 +44,7 @@ class LRScheduler:
         """The step a scheduler takes when made (``SequentialLR`` repeats it)."""
         self._step_count = 0
         self._is_initial = True
+        self._get_lr_called_within_step = False   # (PyTorch's flag, kept for its state_dict)
         try:
             self.step()
         finally:
@@ -69,13 +70,17 @@ class LRScheduler:
 
     def _update_lr(self, epoch: int | None = None) -> None:
         """Set ``last_epoch`` (the next one, or ``epoch`` by the closed form) and the rates."""
-        if epoch is None:
-            self.last_epoch += 1
-            values = self.get_lr()
-        else:
-            self.last_epoch = epoch
-            closed = getattr(self, "_closed_form", None)
-            values = closed() if closed is not None else self.get_lr()
+        self._get_lr_called_within_step = True
+        try:
+            if epoch is None:
+                self.last_epoch += 1
+                values = self.get_lr()
+            else:
+                self.last_epoch = epoch
+                closed = getattr(self, "_closed_form", None)
+                values = closed() if closed is not None else self.get_lr()
+        finally:
+            self._get_lr_called_within_step = False
         self._set_lrs(values)
 
     def _set_lrs(self, values: Iterable[float]) -> None:

@@ -38,8 +38,8 @@ class NAdam(Optimizer):
         psi = group["momentum_decay"]
         for p in self._params_with_grad(group):
             g = grad_of(p, group)
-            state = self._state_of(p, *MOMENTS)
-            if "mu_product" not in state:   # the product of the momentum factors so far
+            state = self._state_of(p, *MOMENTS, mu_product=1.0)
+            if "mu_product" not in state:   # (a state loaded without the product so far)
                 state["mu_product"] = scalar_step()
                 state["mu_product"]._data[...] = 1.0
             step = bump_step(state)

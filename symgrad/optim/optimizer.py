@@ -146,12 +146,16 @@ class Optimizer:
     def _params_with_grad(self, group: dict[str, Any]) -> list[Tensor]:
         return [p for p in group["params"] if p._grad is not None]
 
-    def _state_of(self, p: Tensor, *zeros: str) -> dict[str, Any]:
-        """``p``'s state, made at its first step: a step counter and a zero tensor for
-        each name in ``zeros`` (moving averages)."""
+    def _state_of(self, p: Tensor, *zeros: str, **scalars: float) -> dict[str, Any]:
+        """``p``'s state, made at its first step: a step counter, 0-d tensors holding
+        ``scalars``, and a zero tensor for each name in ``zeros`` (moving averages), in
+        PyTorch's order (which a printed state_dict shows)."""
         state = self.state[p]
         if not state:
             state["step"] = scalar_step()
+            for name, value in scalars.items():
+                state[name] = scalar_step()
+                state[name]._data[...] = value
             for name in zeros:
                 state[name] = zeros_like(p)
         return state

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from symgrad._dtype import float64
 from symgrad.factories import tensor
 from symgrad.ops import stack
 from symgrad.tensor import Tensor
@@ -29,6 +30,8 @@ def default_collate(batch: Sequence[Any]) -> Any:
         return stack(list(batch))
     if isinstance(first, np.ndarray):
         return stack([tensor(b) for b in batch])
+    if isinstance(first, float) and not isinstance(first, np.generic):
+        return tensor(list(batch), dtype=float64)   # Python floats: float64, as PyTorch
     if isinstance(first, (numbers.Number, np.number)):
         return tensor(list(batch))
     if isinstance(first, (str, bytes)):
@@ -46,16 +49,19 @@ def default_collate(batch: Sequence[Any]) -> Any:
 
 
 def default_convert(data: Any) -> Any:
-    """One sample as tensors, without batching: numpy arrays become tensors, containers
-    are converted entry by entry, anything else is kept."""
+    """What ``batch_size=None`` yields: arrays (but not of strings or objects) and numpy
+    scalars as tensors, containers converted entry by entry (a tuple becomes a list, as in
+    PyTorch), anything else as is."""
     if isinstance(data, np.ndarray) and data.dtype.kind not in "USO":
+        return tensor(data)
+    if isinstance(data, (np.number, np.bool_)):
         return tensor(data)
     if isinstance(data, Mapping):
         return {k: default_convert(v) for k, v in data.items()}
-    if isinstance(data, tuple) and hasattr(data, "_fields"):
+    if isinstance(data, tuple) and hasattr(data, "_fields"):   # a namedtuple
         return type(data)(*(default_convert(d) for d in data))
     if isinstance(data, (tuple, list)):
-        return type(data)(default_convert(d) for d in data)
+        return [default_convert(d) for d in data]
     return data
 
 
