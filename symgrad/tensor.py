@@ -683,6 +683,24 @@ class Tensor:
     def __ixor__(self, other: Any) -> Tensor:
         return self._bitwise(Tensor.bitwise_xor_, other)
 
+    def __lshift__(self, other: Any) -> Tensor:
+        return self._bitwise(_F.bitwise_left_shift, other)
+
+    def __rlshift__(self, other: Any) -> Tensor:
+        return self._bitwise(_F.bitwise_left_shift, other, reflected=True)
+
+    def __rshift__(self, other: Any) -> Tensor:
+        return self._bitwise(_F.bitwise_right_shift, other)
+
+    def __rrshift__(self, other: Any) -> Tensor:
+        return self._bitwise(_F.bitwise_right_shift, other, reflected=True)
+
+    def __ilshift__(self, other: Any) -> Tensor:
+        return self._bitwise(Tensor.bitwise_left_shift_, other)
+
+    def __irshift__(self, other: Any) -> Tensor:
+        return self._bitwise(Tensor.bitwise_right_shift_, other)
+
     def bitwise_and_(self, other: Any) -> Tensor:
         return _F.inplace(self, _F.bitwise_and, other)
 
@@ -716,6 +734,12 @@ class Tensor:
 
     def __ipow__(self, other):
         return _F.inplace(self, _F.pow, other)
+
+    def __ifloordiv__(self, other):   # without it ``t //= 2`` would rebind t to a new tensor
+        return self.floor_divide_(other)
+
+    def __imod__(self, other):
+        return self.remainder_(other)
 
     def __imatmul__(self, other):
         return _F.inplace(self, _F.matmul, other)

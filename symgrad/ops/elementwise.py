@@ -603,9 +603,15 @@ def _quotients(x, y) -> Any:
 
 
 # x - y floor(x / y): d/dx = 1, d/dy = -floor(x / y) (floor' = 0 away from its jumps)
+def _remainder(xp, x, y) -> Any:
+    """``x % y``; a zero result has the sign of ``x`` as PyTorch's (numpy's has ``y``'s)."""
+    r = x % y
+    return xp.where(xp.equal(r, 0), 0 * x, r)
+
+
 REMAINDER = register(
     "remainder", "RemainderBackward1",
-    forward=lambda xp, x, y: x % y,
+    forward=_remainder,
     vjp=(lambda xp, g, ans, x, y: g, lambda xp, g, ans, x, y: -g * xp.floor_divide(x, y)),
     mirror=lambda x, y: x - y * _floor_ae(x / y),
     kind="elementwise", elementwise=True, promote=True, domain=(REAL, NONZERO),

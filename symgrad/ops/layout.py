@@ -199,7 +199,10 @@ def take(input, index) -> Tensor:
     if bad.any():
         raise IndexError(f"out of range: tried to access index {int(idx[bad].flat[0])} on a "
                          f"tensor of {n} elements.")
-    return sh.reshape(x, (-1,))[_const(idx % builtins.max(n, 1))]
+    idx = idx % builtins.max(n, 1)
+    if idx.ndim == 0:   # numpy would read a 0-d index as a basic one: a view, not a copy
+        return sh.reshape(sh.reshape(x, (-1,))[_const(idx.reshape(1))], ())
+    return sh.reshape(x, (-1,))[_const(idx)]
 
 
 # ================================================================ stacking

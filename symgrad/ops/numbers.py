@@ -108,9 +108,14 @@ def ldexp(input, other) -> Tensor:
     if not isinstance(other, Tensor):
         raise TypeError(f"ldexp(): argument 'other' (position 2) must be Tensor, not "
                         f"{type(other).__name__}")
+    dt = _dtype.result_type(x._data, other._data)   # PyTorch's promotion: f32 with i64 is f32
+    if dt.kind != "f":
+        dt = _dtype.get_default_dtype().np
     if other._data.dtype.kind in "biu":
-        other = Tensor._wrap(other._data.astype(_dtype.get_default_dtype().np))
-    return ew.mul(ew._floating(x), ew.pow(2.0, other))
+        other = Tensor._wrap(other._data.astype(dt))
+    if x._data.dtype.kind in "biu":
+        x = sh.to_dtype(x, _dtype.from_numpy_dtype(dt))
+    return ew.mul(x, ew.pow(2.0, other))
 
 
 def frexp(input):
@@ -139,19 +144,19 @@ def _integers(name: str, input, other) -> tuple[np.ndarray, np.ndarray]:
 def gcd(input: Tensor, other: Tensor) -> Tensor:
     """The greatest common divisor, entry by entry (non-negative; gcd(0, 0) = 0)."""
     a, b = _integers("gcd", input, other)
-    return Tensor._wrap(np.asarray(np.gcd(a, b)))
+    return Tensor._wrap(np.asarray(np.gcd(a, b), dtype=_dtype.result_type(a, b)))
 
 
 def lcm(input: Tensor, other: Tensor) -> Tensor:
     """The least common multiple, entry by entry (non-negative)."""
     a, b = _integers("lcm", input, other)
-    return Tensor._wrap(np.asarray(np.abs(np.lcm(a, b))))
+    return Tensor._wrap(np.asarray(np.abs(np.lcm(a, b)), dtype=_dtype.result_type(a, b)))
 
 
 def nextafter(input: Tensor, other: Tensor) -> Tensor:
     """The next floating-point value after ``input`` towards ``other``. No gradient."""
     x, y = as_tensor(input), as_tensor(other)
-    dt = np.result_type(x._data, y._data)
+    dt = _dtype.result_type(x._data, y._data)
     if dt.kind != "f":
         raise NotImplementedError(f"\"nextafter_cpu\" not implemented for "
                                   f"'{type_name(_dtype.from_numpy_dtype(dt))}'")
@@ -163,7 +168,7 @@ def _shift(name: str, input, other, left: bool) -> Tensor:
     for v in (x, y):
         check_kernel(f"{'l' if left else 'r'}shift_cpu", v._data.dtype, "fO")
     a, b = np.broadcast_arrays(x._data, y._data)
-    dt = np.result_type(x._data, y._data)
+    dt = _dtype.result_type(x._data, y._data)
     out = np.left_shift(a, b) if left else np.right_shift(a, b)
     return Tensor._wrap(np.asarray(out, dtype=dt))
 

@@ -1068,7 +1068,8 @@ def _tile(xp, x, repeats, in_shape):
     full, inter, big = _tiled(repeats, in_shape)
     out = xp.reshape(xp.broadcast_to(xp.reshape(x, inter), big),
                      tuple(r * s for r, s in zip(repeats, full)))
-    return out if any(r > 1 for r in repeats) else out * 1    # always a copy, as PyTorch
+    # always a copy, as PyTorch (``where`` copies keeping the dtype; ``* 1`` made bools int)
+    return out if any(r > 1 for r in repeats) else xp.where(True, out, out)
 
 
 def _untile(xp, g, repeats, in_shape):

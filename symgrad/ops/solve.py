@@ -189,7 +189,9 @@ def cholesky(input: Tensor, upper: bool = False) -> Tensor:
 
 
 def _gram(factor: Tensor, upper: bool) -> Tensor:
+    """``L L^T`` (``U^T U``) of the factor's triangle only: PyTorch reads no other entry."""
     f = as_tensor(factor)
+    f = co.triu(f) if upper else co.tril(f)
     ft = sh.transpose(f, -2, -1)
     return matmul(ft, f) if upper else matmul(f, ft)
 

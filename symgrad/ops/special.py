@@ -479,7 +479,8 @@ def _gamma_call(op, name: str, input, other) -> Tensor:
                             f"(position {pos}) must be Tensor, not {type(v).__name__}")
     if input.requires_grad and is_grad_enabled():
         raise NotImplementedError(f"the derivative for '{name}: input' is not implemented.")
-    a, x = _floating(input), _floating(other)
+    check_kernel(f"{name}_cpu", _dtype.result_type(input._data, other._data))
+    a, x = _both_floating(input, other)   # int with float32 is float32, as PyTorch
     return _binary(op, a, x)
 
 
