@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 from collections.abc import Sequence
 
@@ -12,7 +13,8 @@ from symgrad.tensor import Tensor
 
 __all__ = ["numel", "norm_dims", "broadcast_check", "broadcast_mismatch", "shape_of",
            "is_scalar", "size_args", "sp", "type_name", "check_kernel", "check_along_bounds",
-           "lazy_head", "LAZY_SYMBOLS", "checked_scalar", "C_TYPES"]
+           "lazy_head", "LAZY_SYMBOLS", "checked_scalar", "C_TYPES", "not_tensor",
+           "tensor_input"]
 
 
 def shape_of(a: Any) -> tuple:
@@ -149,6 +151,21 @@ def type_name(x: Any) -> str:
     data = getattr(x, "_data", None)
     name = data.dtype.name if data is not None else getattr(x, "name", str(x))
     return _SCALAR_TYPE_NAMES.get(name, name)
+
+
+def not_tensor(fn: str, value: Any, arg: str = "input", position: int = 1) -> TypeError:
+    """PyTorch's TypeError for a Python number (or other non-tensor) where a Tensor is
+    required, e.g. ``torch.exp(2.0)``: returned for the caller to raise."""
+    return TypeError(f"{fn}(): argument '{arg}' (position {position}) must be Tensor, not "
+                     f"{type(value).__name__}")
+
+
+def tensor_input(x: Any) -> Any:
+    """``x`` when it is a Tensor, else PyTorch's TypeError naming the calling function
+    (``torch.eq(2, t)``: a Python number cannot be ``input``)."""
+    if isinstance(x, Tensor):
+        return x
+    raise not_tensor(sys._getframe(1).f_code.co_name, x)
 
 
 def check_kernel(kernel: str, x: Any, refused: str = "biu") -> None:

@@ -17,6 +17,7 @@ from symgrad import _dtype
 from symgrad.ops import compose as co
 from symgrad.ops import elementwise as ew
 from symgrad.ops import shape as sh
+from symgrad.ops._util import tensor_input
 from symgrad.tensor import Size, Tensor, _axis, as_tensor
 
 __all__ = ["atleast_1d", "atleast_2d", "atleast_3d", "broadcast_tensors", "broadcast_shapes",
@@ -153,7 +154,7 @@ def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor
 
 def diagflat(input, offset: int = 0) -> Tensor:
     """The flattened input as the ``offset``-th diagonal of a square matrix."""
-    return co.diag(sh.reshape(as_tensor(input), (-1,)), offset)
+    return co.diag(sh.reshape(tensor_input(input), (-1,)), offset)
 
 
 # ================================================================ rotation, take

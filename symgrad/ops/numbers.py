@@ -22,7 +22,7 @@ from symgrad.ops import shape as sh
 from symgrad.ops import special as special_ops
 from symgrad.ops._apply import apply
 from symgrad.ops._record import POSITIVE, REAL, register
-from symgrad.ops._util import check_kernel, lazy_head, sp, type_name
+from symgrad.ops._util import check_kernel, lazy_head, sp, tensor_input, type_name
 from symgrad.ops.reduction import _named_result, return_types
 from symgrad.tensor import Tensor, as_tensor
 
@@ -48,7 +48,7 @@ ERFC = register(
 
 def erfc(input) -> Tensor:
     """The complementary error function ``1 - erf(x)``, accurate where erf is near 1."""
-    return apply(ERFC, ew._floating(input))
+    return apply(ERFC, ew._float_input(input))
 
 
 # ================================================================ entr (torch.special.entr)
@@ -67,7 +67,7 @@ ENTR = register(
 
 def entr(input) -> Tensor:
     """``-x * log(x)``: 0 at 0, -inf below 0 (``torch.special.entr``)."""
-    return apply(ENTR, ew._floating(input))
+    return apply(ENTR, ew._float_input(input))
 
 
 def fix(input) -> Tensor:
@@ -78,7 +78,7 @@ def fix(input) -> Tensor:
 # ================================================================ signs
 def signbit(input) -> Tensor:
     """True where the sign bit is set (negative numbers, -0.0 and -nan)."""
-    x = as_tensor(input)
+    x = tensor_input(input)
     return Tensor._wrap(np.asarray(np.signbit(x._data)))
 
 
@@ -94,7 +94,7 @@ def _sign_of(other: Any, like: np.dtype) -> Any:
 def copysign(input, other) -> Tensor:
     """``|input|`` with the sign of ``other``; the gradient flows to ``input`` only (0 where
     input is 0), as in PyTorch."""
-    x = as_tensor(input)
+    x = tensor_input(input)
     if x._data.dtype.kind in "biu":
         if not isinstance(other, Tensor) or other._data.dtype.kind in "biu":
             x = ew._floating(x)
@@ -121,7 +121,7 @@ def ldexp(input, other) -> Tensor:
 def frexp(input):
     """``(mantissa, exponent)`` with ``input = mantissa * 2**exponent`` and
     ``0.5 <= |mantissa| < 1`` (exponent int32). No gradient."""
-    x = as_tensor(input)
+    x = tensor_input(input)
     if x._data.dtype.kind != "f":
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
     m, e = np.frexp(x._data)
@@ -155,7 +155,7 @@ def lcm(input: Tensor, other: Tensor) -> Tensor:
 
 def nextafter(input: Tensor, other: Tensor) -> Tensor:
     """The next floating-point value after ``input`` towards ``other``. No gradient."""
-    x, y = as_tensor(input), as_tensor(other)
+    x, y = tensor_input(input), as_tensor(other)
     dt = _dtype.result_type(x._data, y._data)
     if dt.kind != "f":
         raise NotImplementedError(f"\"nextafter_cpu\" not implemented for "
@@ -169,6 +169,7 @@ def _shift(name: str, input, other, left: bool) -> Tensor:
         check_kernel(f"{'l' if left else 'r'}shift_cpu", v._data.dtype, "fO")
     a, b = np.broadcast_arrays(x._data, y._data)
     dt = _dtype.result_type(x._data, y._data)
+    check_kernel(f"{'l' if left else 'r'}shift_cpu", dt, "b")   # bool << bool: no kernel
     out = np.left_shift(a, b) if left else np.right_shift(a, b)
     return Tensor._wrap(np.asarray(out, dtype=dt))
 
@@ -187,7 +188,7 @@ def bitwise_right_shift(input, other) -> Tensor:
 def mvlgamma(input: Tensor, p: int) -> Tensor:
     """The log of the multivariate gamma function of dimension ``p``:
     ``p (p - 1) / 4 log(pi) + sum_j lgamma(x - j / 2)``, j = 0 ... p - 1."""
-    x = ew._floating(as_tensor(input))
+    x = ew._floating(tensor_input(input))
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
     shifts = Tensor._wrap(-np.arange(p, dtype=x._data.dtype) / 2)
@@ -198,7 +199,7 @@ def mvlgamma(input: Tensor, p: int) -> Tensor:
 # ================================================================ complex parts of real tensors
 def isreal(input) -> Tensor:
     """True everywhere: symgrad's tensors are real."""
-    return Tensor._wrap(np.ones(as_tensor(input)._data.shape, dtype=bool))
+    return Tensor._wrap(np.ones(tensor_input(input)._data.shape, dtype=bool))
 
 
 def _itself(name: str, what: str):

@@ -21,8 +21,8 @@ from symgrad.autograd.grad_mode import is_grad_enabled
 from symgrad.ops import _special_np
 from symgrad.ops._apply import apply
 from symgrad.ops._record import NONZERO, POSITIVE, REAL, Domain, Kink, register
-from symgrad.ops._util import check_kernel, lazy_head, sp
-from symgrad.ops.elementwise import SIGN, _binary, _c, _floating, _pi
+from symgrad.ops._util import check_kernel, lazy_head, not_tensor, sp, tensor_input
+from symgrad.ops.elementwise import SIGN, _binary, _c, _float_input, _floating, _pi
 from symgrad.tensor import Tensor, as_tensor
 
 __all__ = ["xlogy", "sinc", "heaviside", "fmax", "fmin", "logaddexp2", "deg2rad", "rad2deg",
@@ -101,7 +101,7 @@ SINC = register(
 
 def sinc(input) -> Tensor:
     """The normalised sinc, ``sin(pi x) / (pi x)`` (1 at 0)."""
-    return apply(SINC, _floating(input))
+    return apply(SINC, _float_input(input))
 
 
 # ================================================================ heaviside (no derivative)
@@ -233,7 +233,9 @@ RAD2DEG = register(
 
 def _angle_input(input, name: str) -> Tensor:
     # bool and integer tensors become the default float dtype (PyTorch: deg2rad(bool) works)
-    return _floating(as_tensor(input))
+    if not isinstance(input, Tensor):
+        raise not_tensor(name.removeprefix("torch."), input)
+    return _floating(input)
 
 
 def deg2rad(input) -> Tensor:
@@ -252,7 +254,7 @@ SGN = SIGN.variant("SgnBackward0")
 def sgn(input) -> Tensor:
     """``input / |input|`` extended by 0 at 0: for real tensors, ``sign`` (recorded as
     PyTorch records sgn); its derivative is 0."""
-    x = as_tensor(input)
+    x = tensor_input(input)
     if x._data.dtype.kind == "b":
         return Tensor._wrap(x._data.copy())
     return apply(SGN, x)
@@ -321,7 +323,9 @@ ERFINV = register(
 
 def _special_input(input, kernel: str) -> Tensor:
     # bool and integer tensors become the default float dtype, as PyTorch (lgamma(bool) works)
-    return _floating(as_tensor(input))
+    if not isinstance(input, Tensor):
+        raise not_tensor(kernel.split("_")[0], input)
+    return _floating(input)
 
 
 def lgamma(input) -> Tensor:
