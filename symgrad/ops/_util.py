@@ -44,6 +44,8 @@ def norm_dims(dim: Any, ndim: int) -> tuple[int, ...] | None:
     """``dim`` (None, an int or a sequence) as a sorted tuple of non-negative axes."""
     if dim is None:
         return None
+    if isinstance(dim, Tensor) and dim.ndim == 0 and dim._data.dtype.kind in "biu":
+        dim = int(dim._data)   # a 0-d integer tensor is an int to PyTorch
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     n = max(ndim, 1)
     out = []

@@ -81,7 +81,10 @@ def _spacing(x: Any, y: Tensor, d: int) -> Tensor:
 
 def _segments(y, x, dx, dim: int, name: str) -> tuple[Tensor, int]:
     """The areas of the trapezoids along ``dim``, and that dimension."""
-    y = _floating(as_tensor(y))
+    y = as_tensor(y)
+    if isinstance(x, Tensor) and x._data.dtype.kind == "f" and y._data.dtype.kind in "biu":
+        y = y.to(x.dtype)
+    y = _floating(y)
     if x is not None and dx is not None:
         raise TypeError(f"{name}(): pass either x or dx, not both")
     d = _axis(dim, max(y._data.ndim, 1))

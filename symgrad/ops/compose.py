@@ -293,10 +293,15 @@ def tile(input, dims) -> Tensor:
     return sh.repeat(x, *dims)
 
 
-def repeat_interleave(input, repeats, dim: int | None = None) -> Tensor:
+def repeat_interleave(input, repeats=None, dim: int | None = None) -> Tensor:
     """Each slice along ``dim`` repeated ``repeats`` times in place (a flattened input
-    when ``dim`` is None); the gradient adds the copies back."""
+    when ``dim`` is None); the gradient adds the copies back. Alone, an integer tensor
+    ``input`` repeats the indices ``0, 1, ...``: ``[1, 2] -> [0, 1, 1]``."""
     x = tensor_input(input)
+    if repeats is None:
+        if x._data.ndim > 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        return repeat_interleave(Tensor._wrap(np.arange(x._data.size, dtype=np.int64)), x)
     if isinstance(repeats, Tensor):
         reps = repeats._data
         if reps.dtype not in (np.int64, np.int32):

@@ -2119,9 +2119,9 @@ def _where_operands(input, other) -> list:
 def where(condition, input=None, other=None) -> Tensor | tuple[Tensor, ...]:
     """``input`` where ``condition`` holds, else ``other`` (broadcasting; numbers allowed).
     With the condition alone: the indices of its True entries, one tensor per dimension."""
-    if input is None and other is None:
-        cond = _where_condition(condition)
-        return tuple(Tensor._wrap(i) for i in np.nonzero(cond._data))
+    if input is None and other is None:   # nonzero(condition, as_tuple=True): any dtype
+        c = tensor_input(condition)._data
+        return tuple(Tensor._wrap(i) for i in np.nonzero(c.reshape(1) if c.ndim == 0 else c))
     if input is None or other is None:
         raise TypeError("where() takes a condition and both input and other (or the "
                         "condition alone)")

@@ -99,7 +99,7 @@ def broadcast_tensors(*tensors) -> tuple[Tensor, ...]:
     """The tensors expanded to their common broadcast shape (views; gradients sum back)."""
     ts = [as_tensor(t) for t in _sequence(tensors)[0]]
     shape = tuple(broadcast_shapes(*[t._data.shape for t in ts]))
-    return tuple(sh.expand(t, shape) for t in ts)
+    return tuple(t if t._data.shape == shape else sh.expand(t, shape) for t in ts)
 
 
 # ================================================================ diagonals and blocks
@@ -110,12 +110,13 @@ def block_diag(*tensors) -> Tensor:
         if t._data.ndim > 2:
             raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer "
                                f"dimensions. Input {k} has {t._data.ndim} dimensions")
-    ts = [_at_least_2d(t) for t in ts]
     if not ts:
         return Tensor._wrap(np.zeros((1, 0), dtype=_dtype.get_default_dtype().np))
-    dt = ts[0]._data.dtype
-    for t in ts[1:]:
-        dt = _dtype.result_type(np.empty((1, 1), dt), t._data)
+    ordered = [t for t in ts if t._data.ndim] + [t for t in ts if not t._data.ndim]
+    dt = ordered[0]._data.dtype
+    for t in ordered[1:]:
+        dt = _dtype.result_type(np.empty((1,) * ordered[0]._data.ndim, dt), t._data)
+    ts = [_at_least_2d(t) for t in ts]
     ts = [t if t._data.dtype == dt else t.to(_dtype.from_numpy_dtype(dt)) for t in ts]
     cols = builtins.sum(t._data.shape[1] for t in ts)
     rows, left = [], 0

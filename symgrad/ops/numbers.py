@@ -95,6 +95,8 @@ def copysign(input, other) -> Tensor:
     """``|input|`` with the sign of ``other``; the gradient flows to ``input`` only (0 where
     input is 0), as in PyTorch."""
     x = tensor_input(input)
+    if x._data.dtype.kind == "b":   # (abs has no bool kernel; the result is floating anyway)
+        x = Tensor._wrap(x._data.astype(np.int64))
     if x._data.dtype.kind in "biu":
         if not isinstance(other, Tensor) or other._data.dtype.kind in "biu":
             x = ew._floating(x)
@@ -137,7 +139,8 @@ def _integers(name: str, input, other) -> tuple[np.ndarray, np.ndarray]:
                             f"(position {pos}) must be Tensor, not {type(v).__name__}")
     a, b = input._data, other._data
     for v in (a, b):
-        check_kernel(f"{name}_cpu", v.dtype, "fbO")
+        check_kernel(f"{name}_cpu", v.dtype, "fO")
+    check_kernel(f"{name}_cpu", _dtype.result_type(a, b), "b")
     return a, b
 
 

@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from symgrad import _dtype
-from symgrad.autograd.grad_mode import is_grad_enabled
 from symgrad.ops import _special_np
 from symgrad.ops._apply import apply
 from symgrad.ops._record import NONZERO, POSITIVE, REAL, Domain, Kink, register
@@ -481,8 +480,6 @@ def _gamma_call(op, name: str, input, other) -> Tensor:
         if not isinstance(v, Tensor):
             raise TypeError(f"{name}(): argument '{'input' if pos == 1 else 'other'}' "
                             f"(position {pos}) must be Tensor, not {type(v).__name__}")
-    if input.requires_grad and is_grad_enabled():
-        raise NotImplementedError(f"the derivative for '{name}: input' is not implemented.")
     check_kernel(f"{name}_cpu", _dtype.result_type(input._data, other._data))
     a, x = _both_floating(input, other)   # int with float32 is float32, as PyTorch
     return _binary(op, a, x)
