@@ -140,6 +140,33 @@ def test_a_number_first_in_a_binary_function_is_a_type_error(torch, name):
         getattr(sg, name)(2.0, sg.tensor([1.0, 3.0]))
 
 
+OTHER_TENSOR = ["atan2", "fmax", "fmin", "logaddexp", "logaddexp2", "logical_and",
+                "logical_or", "logical_xor", "kron", "inner", "dist", "isclose", "allclose",
+                "equal", "is_same_size"]
+
+
+@pytest.mark.parametrize("name", OTHER_TENSOR)
+def test_a_number_as_other_is_a_type_error_where_torch_wants_a_tensor(torch, name):
+    with pytest.raises(TypeError):
+        getattr(torch, name)(torch.tensor([1.0, 3.0]), 2)
+    with pytest.raises(TypeError, match="argument 'other' \\(position 2\\) must be Tensor"):
+        getattr(sg, name)(sg.tensor([1.0, 3.0]), 2)
+
+
+def test_isclose_wants_one_dtype(torch):
+    for m in (torch, sg):
+        with pytest.raises(RuntimeError, match="Double did not match Float"):
+            m.isclose(m.ones(2), m.ones(2, dtype=m.float32))
+
+
+def test_diff_of_order_0_is_a_copy(torch):
+    for m in (torch, sg):
+        x = m.ones(3)
+        r = m.diff(x, n=0)
+        r.add_(1)
+        assert x.tolist() == [1.0, 1.0, 1.0]
+
+
 def test_clamp_of_a_number_is_a_type_error(torch):
     for m in (torch, sg):
         for call in (lambda: m.clamp(2.0, 0, 1), lambda: m.clamp_min(2.0, 0),

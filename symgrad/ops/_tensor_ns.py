@@ -139,7 +139,8 @@ def _logaddexp(a, b):
 
 def _compare(name: str):
     def cmp(a, b):   # (a number first is a constant tensor: comparisons want a Tensor input)
-        return getattr(ops, name)(as_tensor(a) if isinstance(a, _NUMBERS) else _t(a), _t(b))
+        a, b = (as_tensor(v) if isinstance(v, _NUMBERS) else _t(v) for v in (a, b))
+        return getattr(ops, name)(a, b)
     return cmp
 
 

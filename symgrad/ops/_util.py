@@ -14,7 +14,7 @@ from symgrad.tensor import Tensor
 __all__ = ["numel", "norm_dims", "broadcast_check", "broadcast_mismatch", "shape_of",
            "is_scalar", "size_args", "sp", "type_name", "check_kernel", "check_along_bounds",
            "lazy_head", "LAZY_SYMBOLS", "checked_scalar", "C_TYPES", "not_tensor",
-           "tensor_input"]
+           "tensor_input", "tensor_pair"]
 
 
 def shape_of(a: Any) -> tuple:
@@ -168,6 +168,15 @@ def tensor_input(x: Any) -> Any:
     if isinstance(x, Tensor):
         return x
     raise not_tensor(sys._getframe(1).f_code.co_name, x)
+
+
+def tensor_pair(input: Any, other: Any) -> tuple[Any, Any]:
+    """``(input, other)`` when both are Tensors, else PyTorch's TypeError naming the calling
+    function and the argument (``torch.atan2(t, 2)``: ``other`` must be a Tensor)."""
+    for pos, (arg, v) in enumerate((("input", input), ("other", other)), 1):
+        if not isinstance(v, Tensor):
+            raise not_tensor(sys._getframe(1).f_code.co_name, v, arg, pos)
+    return input, other
 
 
 def check_kernel(kernel: str, x: Any, refused: str = "biu") -> None:

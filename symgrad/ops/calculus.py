@@ -57,7 +57,7 @@ def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
             break
         later, earlier = _steps(x, d)
         x = ew.ne(later, earlier) if x._data.dtype == np.bool_ else ew.sub(later, earlier)
-    return x
+    return sh.clone(x) if x is input else x   # (n = 0: a copy, never the input itself)
 
 
 def _floating(y: Tensor) -> Tensor:

@@ -19,7 +19,7 @@ from symgrad.ops import shape as sh
 from symgrad.autograd.grad_mode import no_grad
 from symgrad.ops._apply import apply
 from symgrad.ops._util import (broadcast_check, check_along_bounds, check_kernel, norm_dims,
-                               tensor_input, type_name)
+                               tensor_input, tensor_pair, type_name)
 from symgrad.ops.reduction import (LAYER_NORM, TRACE, _named_result, norm, return_types,
                                    vector_norm)
 from symgrad.ops.reduction import sum as _sum
@@ -238,8 +238,10 @@ def any(input, dim=None, keepdim: bool = False) -> Tensor:
 def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08,
             equal_nan: bool = False) -> Tensor:
     """``|input - other| <= atol + rtol * |other|`` entry by entry."""
-    return _bool(np.isclose(tensor_input(input)._data, as_tensor(other)._data, rtol=rtol,
-                            atol=atol, equal_nan=equal_nan))
+    a, b = tensor_pair(input, other)
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"{type_name(a._data.dtype)} did not match {type_name(b._data.dtype)}")
+    return _bool(np.isclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08,
@@ -250,7 +252,7 @@ def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08,
 
 def equal(input, other) -> bool:
     """True when both tensors have the same shape and entries."""
-    a, b = tensor_input(input)._data, as_tensor(other)._data
+    a, b = (t._data for t in tensor_pair(input, other))
     return a.shape == b.shape and builtins.bool(np.array_equal(a, b))
 
 

@@ -19,7 +19,8 @@ from symgrad import _dtype
 from symgrad.ops._apply import _wrap_int, apply
 from symgrad.ops._record import NONZERO, POSITIVE, REAL, Domain, Kink, register
 from symgrad.ops._util import (C_TYPES, broadcast_check, check_kernel, checked_scalar, lazy_head,
-                               not_tensor, sp, tensor_input, type_name)
+                               not_tensor, sp, tensor_input, tensor_pair,
+                               type_name)
 from symgrad.ops.namespaces import NUMPY
 from symgrad.tensor import Tensor
 
@@ -457,7 +458,7 @@ LOGADDEXP = register(
 
 def logaddexp(input, other) -> Tensor:
     """``log(exp(input) + exp(other))``, without overflow; floating point only."""
-    if _all_integral(tensor_input(input), other):
+    if _all_integral(*tensor_pair(input, other)):
         arrays = [v._data if isinstance(v, Tensor) else np.asarray(v) for v in (input, other)]
         check_kernel("logaddexp_cpu", _dtype.result_type(*arrays))
     return _binary(LOGADDEXP, input, other)
@@ -695,15 +696,15 @@ def ge(input, other) -> Tensor:
 
 
 def logical_and(input, other) -> Tensor:
-    return _binary(AND, tensor_input(input), other)
+    return _binary(AND, *tensor_pair(input, other))
 
 
 def logical_or(input, other) -> Tensor:
-    return _binary(OR, tensor_input(input), other)
+    return _binary(OR, *tensor_pair(input, other))
 
 
 def logical_xor(input, other) -> Tensor:
-    return _binary(XOR, tensor_input(input), other)
+    return _binary(XOR, *tensor_pair(input, other))
 
 
 def logical_not(input) -> Tensor:
@@ -2048,7 +2049,7 @@ def _all_integral(*operands) -> bool:
 
 def atan2(input, other) -> Tensor:
     """The angle of the point (other, input): ``atan2(y=input, x=other)``, in (-pi, pi]."""
-    if _all_integral(tensor_input(input), other):
+    if _all_integral(*tensor_pair(input, other)):
         input, other = _floating(input), _floating(other)
     return _binary(ATAN2, input, other)
 

@@ -20,7 +20,8 @@ from symgrad import _dtype
 from symgrad.ops import _special_np
 from symgrad.ops._apply import apply
 from symgrad.ops._record import NONZERO, POSITIVE, REAL, Domain, Kink, register
-from symgrad.ops._util import check_kernel, lazy_head, not_tensor, sp, tensor_input
+from symgrad.ops._util import (check_kernel, lazy_head, not_tensor, sp, tensor_input,
+                               tensor_pair)
 from symgrad.ops.elementwise import SIGN, _binary, _c, _float_input, _floating, _pi
 from symgrad.tensor import Tensor, as_tensor
 
@@ -170,12 +171,12 @@ FMIN = register(
 
 def fmax(input, other) -> Tensor:
     """Entrywise maximum that skips nan (nan only where both are nan), broadcasting."""
-    return _binary(FMAX, input, other)
+    return _binary(FMAX, *tensor_pair(input, other))
 
 
 def fmin(input, other) -> Tensor:
     """Entrywise minimum that skips nan (nan only where both are nan), broadcasting."""
-    return _binary(FMIN, input, other)
+    return _binary(FMIN, *tensor_pair(input, other))
 
 
 # ================================================================ base 2 and angles
@@ -205,6 +206,7 @@ LOGADDEXP2 = register(
 
 def logaddexp2(input, other) -> Tensor:
     """``log2(2**input + 2**other)``, without overflow; floating point only."""
+    tensor_pair(input, other)
     kinds = [v._data.dtype.kind if isinstance(v, Tensor) else
              ("f" if isinstance(v, float) else "i") for v in (input, other)]
     if all(k in "biu" for k in kinds):
