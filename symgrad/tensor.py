@@ -801,11 +801,11 @@ class Tensor:
     def clamp_(self, min=None, max=None):
         return _F.inplace(self, _F.clamp, min=min, max=max)
 
-    def clamp_min_(self, min):
-        return _F.inplace(self, _F.clamp, min=min)
+    def clamp_min_(self, min):   # (clamp_min's node names: ClampMinBackward0 / 1)
+        return _F.inplace(self, _F.clamp_min, min)
 
     def clamp_max_(self, max):
-        return _F.inplace(self, _F.clamp, max=max)
+        return _F.inplace(self, _F.clamp_max, max)
 
     def addcmul_(self, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
         return _F.inplace(self, _F.addcmul, tensor1, tensor2, value=value)

@@ -21,8 +21,8 @@ from symgrad.ops import reduction as red
 from symgrad.ops import shape as sh
 from symgrad.ops import special as special_ops
 from symgrad.ops._apply import apply
-from symgrad.ops._record import POSITIVE, REAL, register
-from symgrad.ops._util import check_kernel, lazy_head, sp, tensor_input, type_name
+from symgrad.ops._record import POSITIVE, REAL, Kink, register
+from symgrad.ops._util import check_kernel, lazy_head, sp, tensor_input, tensor_pair, type_name
 from symgrad.ops.reduction import _named_result, return_types
 from symgrad.tensor import Tensor, as_tensor
 
@@ -120,14 +120,27 @@ def ldexp(input, other) -> Tensor:
     return ew.mul(x, ew.pow(2.0, other))
 
 
+# The mantissa is input / 2**exponent, the power a constant found by numpy: PyTorch's
+# FrexpBackward0 passes g / 2**exponent (the exponent has no gradient).
+FREXP = register(
+    "frexp", "FrexpBackward0",
+    forward=lambda xp, x, power: x / power,
+    vjp=(lambda xp, g, ans, x, power: g / power, None),
+    mirror=lambda x, power: x / power,
+    kind="elementwise", elementwise=True, domain=(REAL, POSITIVE),
+)
+
+
 def frexp(input):
     """``(mantissa, exponent)`` with ``input = mantissa * 2**exponent`` and
-    ``0.5 <= |mantissa| < 1`` (exponent int32). No gradient."""
+    ``0.5 <= |mantissa| < 1`` (exponent int32); the mantissa's gradient is
+    ``g / 2**exponent``, as PyTorch's."""
     x = tensor_input(input)
     if x._data.dtype.kind != "f":
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
-    m, e = np.frexp(x._data)
-    return return_types.frexp(Tensor._wrap(np.asarray(m)),
+    _, e = np.frexp(x._data)
+    m = apply(FREXP, x, Tensor._wrap(np.asarray(np.ldexp(np.ones((), x._data.dtype), e))))
+    return return_types.frexp(m,
                               Tensor._wrap(np.asarray(e, dtype=np.int32)))
 
 
@@ -156,14 +169,35 @@ def lcm(input: Tensor, other: Tensor) -> Tensor:
     return Tensor._wrap(np.asarray(np.abs(np.lcm(a, b)), dtype=_dtype.result_type(a, b)))
 
 
+# nextafter(x, y) = x + step, the step (one ulp, found by numpy) a constant, and numpy's
+# value (a constant) where x == y or the step is not finite (x infinite or nan). As
+# PyTorch's NextafterBackward0: the gradient is g for input (0 where x == y), 0 for other.
+NEXTAFTER = register(
+    "nextafter", "NextafterBackward0",
+    forward=lambda xp, x, y, step, value: xp.where(xp.isfinite(step), x + step, value),
+    vjp=(lambda xp, g, ans, x, y, step, value: xp.where(xp.equal(x, y), 0 * g, g),
+         lambda xp, g, ans, x, y, step, value: xp.zeros_like(g), None, None),
+    mirror=lambda x, y, step, value: sp.Piecewise((value, sp.Eq(x, y)), (x + step, True)),
+    kind="elementwise", elementwise=True, domain=(REAL, REAL, REAL, REAL),
+    kinks=Kink(lambda x, y, step, value: np.equal(x, y), "where input == other the result "
+               "is other itself: the rule gives input no gradient there, as PyTorch"),
+)
+
+
 def nextafter(input: Tensor, other: Tensor) -> Tensor:
-    """The next floating-point value after ``input`` towards ``other``. No gradient."""
-    x, y = tensor_input(input), as_tensor(other)
+    """The next floating-point value after ``input`` towards ``other``."""
+    x, y = tensor_pair(input, other)
     dt = _dtype.result_type(x._data, y._data)
     if dt.kind != "f":
         raise NotImplementedError(f"\"nextafter_cpu\" not implemented for "
                                   f"'{type_name(_dtype.from_numpy_dtype(dt))}'")
-    return Tensor._wrap(np.asarray(np.nextafter(x._data.astype(dt), y._data.astype(dt))))
+    a, b = x._data.astype(dt), y._data.astype(dt)
+    value = np.asarray(np.nextafter(a, b))
+    with np.errstate(invalid="ignore", over="ignore"):
+        step = np.asarray(value - a)   # exact: neighbours differ by one ulp
+    x, y = (t if t._data.dtype == dt else sh.to_dtype(t, _dtype.from_numpy_dtype(dt))
+            for t in (x, y))
+    return apply(NEXTAFTER, x, y, Tensor._wrap(step), Tensor._wrap(value))
 
 
 def _shift(name: str, input, other, left: bool) -> Tensor:
