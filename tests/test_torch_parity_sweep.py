@@ -114,7 +114,9 @@ NUMBER_INPUT = [
     "positive", "reciprocal", "relu", "round", "rsqrt", "sigmoid", "sign", "sin", "sinc",
     "sinh", "sqrt", "tan", "tanh", "trunc", "logical_not", "isnan", "isinf", "isfinite",
     "isposinf", "isneginf", "signbit", "sgn", "all", "any", "count_nonzero", "nansum",
-    "nanmean", "frexp", "nan_to_num", "logit", "fix", "sort", "argsort",
+    "nanmean", "frexp", "nan_to_num", "logit", "fix", "sort", "argsort", "conj", "is_neg",
+    "resolve_conj", "nonzero", "unique", "histc", "sin_", "exp_", "reshape",
+    "flatten", "t", "squeeze",
 ]
 NUMBER_FIRST = [
     "eq", "ne", "lt", "le", "gt", "ge", "greater", "less_equal", "not_equal", "maximum",
@@ -165,6 +167,15 @@ def test_diff_of_order_0_is_a_copy(torch):
         r = m.diff(x, n=0)
         r.add_(1)
         assert x.tolist() == [1.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize("name", ["broadcast_tensors", "block_diag", "meshgrid", "atleast_1d",
+                                  "atleast_2d"])
+def test_a_number_among_tensors_is_a_type_error(torch, name):
+    with pytest.raises(TypeError):
+        getattr(torch, name)(torch.ones(2), 2.0)
+    with pytest.raises(TypeError, match="expected Tensor as element 1 in argument 0"):
+        getattr(sg, name)(sg.ones(2), 2.0)
 
 
 def test_clamp_of_a_number_is_a_type_error(torch):

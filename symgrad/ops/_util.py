@@ -14,7 +14,7 @@ from symgrad.tensor import Tensor
 __all__ = ["numel", "norm_dims", "broadcast_check", "broadcast_mismatch", "shape_of",
            "is_scalar", "size_args", "sp", "type_name", "check_kernel", "check_along_bounds",
            "lazy_head", "LAZY_SYMBOLS", "checked_scalar", "C_TYPES", "not_tensor",
-           "tensor_input", "tensor_pair"]
+           "tensor_input", "tensor_pair", "tensor_items"]
 
 
 def shape_of(a: Any) -> tuple:
@@ -177,6 +177,17 @@ def tensor_pair(input: Any, other: Any) -> tuple[Any, Any]:
         if not isinstance(v, Tensor):
             raise not_tensor(sys._getframe(1).f_code.co_name, v, arg, pos)
     return input, other
+
+
+def tensor_items(items: Any) -> list:
+    """The tensors of a tuple/list argument, with PyTorch's TypeError for another item
+    (``torch.broadcast_tensors(t, 2)``: "expected Tensor as element 1 in argument 0")."""
+    out = list(items)
+    for i, t in enumerate(out):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
+    return out
 
 
 def check_kernel(kernel: str, x: Any, refused: str = "biu") -> None:

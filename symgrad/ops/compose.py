@@ -19,7 +19,7 @@ from symgrad.ops import shape as sh
 from symgrad.autograd.grad_mode import no_grad
 from symgrad.ops._apply import apply
 from symgrad.ops._util import (broadcast_check, check_along_bounds, check_kernel, norm_dims,
-                               tensor_input, tensor_pair, type_name)
+                               tensor_input, tensor_items, tensor_pair, type_name)
 from symgrad.ops.reduction import (LAYER_NORM, TRACE, _named_result, norm, return_types,
                                    vector_norm)
 from symgrad.ops.reduction import sum as _sum
@@ -484,7 +484,7 @@ def meshgrid(*tensors, indexing: str = "ij") -> tuple[Tensor, ...]:
         tensors = tuple(tensors[0])
     if indexing not in ("ij", "xy"):
         raise RuntimeError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
-    ts = [as_tensor(t) for t in tensors]
+    ts = tensor_items(tensors)
     n = len(ts)
     order = list(range(n))
     if indexing == "xy" and n >= 2:

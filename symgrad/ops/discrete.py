@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from symgrad.ops._util import type_name
+from symgrad.ops._util import not_tensor, type_name
 from symgrad.ops.reduction import _named_result, return_types
 from symgrad.tensor import Tensor, as_tensor
 
@@ -28,7 +28,9 @@ NOT_METHODS = ("searchsorted", "bucketize", "isin", "unravel_index", "histogramd
 
 
 def _numeric(t: Any, name: str) -> Tensor:
-    x = as_tensor(t)
+    if not isinstance(t, Tensor):
+        raise not_tensor(name, t)
+    x = t
     if x._data.dtype == object:
         raise TypeError(f"{name}() needs numeric entries (symbolic ones cannot be compared)")
     return x

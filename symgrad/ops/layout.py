@@ -17,7 +17,7 @@ from symgrad import _dtype
 from symgrad.ops import compose as co
 from symgrad.ops import elementwise as ew
 from symgrad.ops import shape as sh
-from symgrad.ops._util import tensor_input
+from symgrad.ops._util import tensor_input, tensor_items
 from symgrad.tensor import Size, Tensor, _axis, as_tensor
 
 __all__ = ["atleast_1d", "atleast_2d", "atleast_3d", "broadcast_tensors", "broadcast_shapes",
@@ -38,8 +38,8 @@ def _sequence(tensors: tuple) -> tuple[list, bool]:
     """``f(a, b)`` and ``f([a, b])`` both mean the tensors a, b; the flag says whether a
     single tensor was given (then a single tensor is returned)."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
-        return list(tensors[0]), False
-    return list(tensors), len(tensors) == 1
+        return tensor_items(tensors[0]), False
+    return tensor_items(tensors), len(tensors) == 1
 
 
 # ================================================================ atleast_nd
@@ -105,7 +105,7 @@ def broadcast_tensors(*tensors) -> tuple[Tensor, ...]:
 # ================================================================ diagonals and blocks
 def block_diag(*tensors) -> Tensor:
     """The tensors (0-d as 1x1, 1-d as one row) as blocks along a diagonal, zeros elsewhere."""
-    ts = [as_tensor(t) for t in tensors]
+    ts = tensor_items(tensors)
     for k, t in enumerate(ts):
         if t._data.ndim > 2:
             raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer "

@@ -22,7 +22,8 @@ from symgrad.ops import shape as sh
 from symgrad.ops import special as special_ops
 from symgrad.ops._apply import apply
 from symgrad.ops._record import POSITIVE, REAL, Kink, register
-from symgrad.ops._util import check_kernel, lazy_head, sp, tensor_input, tensor_pair, type_name
+from symgrad.ops._util import (check_kernel, lazy_head, not_tensor, sp, tensor_input,
+                               tensor_pair, type_name)
 from symgrad.ops.reduction import _named_result, return_types
 from symgrad.tensor import Tensor, as_tensor
 
@@ -241,6 +242,8 @@ def isreal(input) -> Tensor:
 
 def _itself(name: str, what: str):
     def fn(input: Tensor) -> Tensor:
+        if not isinstance(input, Tensor):
+            raise not_tensor(name, input)
         return input
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"{what}: a real tensor itself."
@@ -249,6 +252,8 @@ def _itself(name: str, what: str):
 
 def _never(name: str):
     def fn(input: Tensor) -> bool:
+        if not isinstance(input, Tensor):
+            raise not_tensor(name, input)
         return False
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = "False: real tensors carry no conjugate or negative bit."
