@@ -277,24 +277,26 @@ def compare(ds: dict, dt: dict) -> list[tuple[str, str]]:
     return diffs
 
 
+def _attempt(m, kind, name, args, kwargs):
+    """(description, None) of one call in library ``m``, or (None, the error it raised);
+    _Skip propagates."""
+    try:
+        leaves, real, r = _call(m, kind, name, args, kwargs)
+        return _describe(m, leaves, real, r), None
+    except _Skip:
+        raise
+    except Exception as e:  # noqa: BLE001 - the outcome is the error
+        return None, e
+
+
 def run_case(torch, kind, name, args, kwargs):
-    """One case: (status, diffs) with status 'ok', 'both_raise', 'skip'."""
+    """One case: (status, diffs); status 'ok', 'both_raise', 'torch_raises', 'sg_raises',
+    'skip'."""
     try:
-        lt, rt_, rt = _call(torch, kind, name, args, kwargs)
-        dt = _describe(torch, lt, rt_, rt)
-        terr = None
+        dt, terr = _attempt(torch, kind, name, args, kwargs)
+        ds, serr = _attempt(sg, kind, name, args, kwargs)
     except _Skip:
         return "skip", []
-    except Exception as e:  # noqa: BLE001
-        terr = e
-    try:
-        ls, rs_, rs = _call(sg, kind, name, args, kwargs)
-        ds = _describe(sg, ls, rs_, rs)
-        serr = None
-    except _Skip:
-        return "skip", []
-    except Exception as e:  # noqa: BLE001
-        serr = e
     if terr is not None and serr is not None:
         if type(terr) is not type(serr) and not (
                 isinstance(serr, type(terr)) or isinstance(terr, type(serr))):

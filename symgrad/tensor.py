@@ -683,24 +683,6 @@ class Tensor:
     def __ixor__(self, other: Any) -> Tensor:
         return self._bitwise(Tensor.bitwise_xor_, other)
 
-    def __lshift__(self, other: Any) -> Tensor:
-        return self._bitwise(_F.bitwise_left_shift, other)
-
-    def __rlshift__(self, other: Any) -> Tensor:
-        return self._bitwise(_F.bitwise_left_shift, other, reflected=True)
-
-    def __rshift__(self, other: Any) -> Tensor:
-        return self._bitwise(_F.bitwise_right_shift, other)
-
-    def __rrshift__(self, other: Any) -> Tensor:
-        return self._bitwise(_F.bitwise_right_shift, other, reflected=True)
-
-    def __ilshift__(self, other: Any) -> Tensor:
-        return self._bitwise(Tensor.bitwise_left_shift_, other)
-
-    def __irshift__(self, other: Any) -> Tensor:
-        return self._bitwise(Tensor.bitwise_right_shift_, other)
-
     def bitwise_and_(self, other: Any) -> Tensor:
         return _F.inplace(self, _F.bitwise_and, other)
 
@@ -1258,6 +1240,22 @@ def _float_power_(self, exponent):
 
 
 Tensor.float_power_ = _float_power_
+
+
+def _shift_operator(fn: Callable, reflected: bool = False) -> Callable:
+    def method(self: Tensor, other: Any) -> Any:
+        return self._bitwise(fn, other, reflected)
+    return method
+
+
+# ``<<`` and ``>>`` (reflected, in place) as ``& | ^``: PyTorch's bitwise shifts
+for _name, _fn, _reflected in (
+        ("__lshift__", _F.bitwise_left_shift, False), ("__rlshift__", _F.bitwise_left_shift, True),
+        ("__rshift__", _F.bitwise_right_shift, False),
+        ("__rrshift__", _F.bitwise_right_shift, True),
+        ("__ilshift__", Tensor.bitwise_left_shift_, False),
+        ("__irshift__", Tensor.bitwise_right_shift_, False)):
+    setattr(Tensor, _name, _shift_operator(_fn, _reflected))
 
 from symgrad.ops._apply import apply as _apply  # noqa: E402
 
