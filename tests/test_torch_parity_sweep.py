@@ -279,16 +279,18 @@ def test_a_missing_derivative_raises_at_backward_as_torch(torch):
             r.sum().backward()
 
 
-@pytest.mark.parametrize("case", ["nextafter", "frexp"])
-def test_nextafter_and_frexp_differentiate_as_torch(torch, case):
+@pytest.mark.parametrize("case", ["nextafter", "frexp", "ldexp"])
+def test_nextafter_frexp_ldexp_differentiate_as_torch(torch, case):
     from torch_parity import compare
 
     x = [1.0, -2.0, 3.0, 0.1]
     if case == "nextafter":
         compare(torch, lambda m, a, b: m.nextafter(a, b), [x, [2.0, -3.0, 3.0, 0.0]])
+    elif case == "ldexp":
+        compare(torch, lambda m, a, b: m.ldexp(a, b), [x, [2.0, -3.0, 0.5, 0.0]])
     else:
         compare(torch, lambda m, a: m.frexp(a).mantissa, [x])
-    for m in (torch, sg):   # infinities and nan: numpy's values, as PyTorch's
+    for m in (torch, sg):   # nextafter of infinities and nan: numpy's values, as PyTorch's
         r = m.nextafter(m.tensor([np.inf, -np.inf, np.nan]), m.tensor([0.0, 0.0, 1.0]))
         assert np.array_equal(r.numpy(), [np.finfo(float).max, -np.finfo(float).max, np.nan],
                               equal_nan=True)

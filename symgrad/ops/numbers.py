@@ -105,12 +105,19 @@ def copysign(input, other) -> Tensor:
     return ew.mul(ew.abs(x), _sign_of(other, like))
 
 
+LDEXP = register(
+    "ldexp", "LdexpBackward0",
+    forward=lambda xp, x, e: x * 2 ** e,
+    vjp=(lambda xp, g, ans, x, e: g * 2 ** e,
+         lambda xp, g, ans, x, e: g * x * 2 ** e * ew._c(xp.log(2))),
+    mirror=lambda x, e: x * 2 ** e,
+    kind="elementwise", elementwise=True, promote=True, domain=(REAL, REAL),
+)
+
+
 def ldexp(input, other) -> Tensor:
     """``input * 2**other``."""
-    x = as_tensor(input)
-    if not isinstance(other, Tensor):
-        raise TypeError(f"ldexp(): argument 'other' (position 2) must be Tensor, not "
-                        f"{type(other).__name__}")
+    x, other = tensor_pair(input, other)
     dt = _dtype.result_type(x._data, other._data)   # PyTorch's promotion: f32 with i64 is f32
     if dt.kind != "f":
         dt = _dtype.get_default_dtype().np
@@ -118,7 +125,7 @@ def ldexp(input, other) -> Tensor:
         other = Tensor._wrap(other._data.astype(dt))
     if x._data.dtype.kind in "biu":
         x = sh.to_dtype(x, _dtype.from_numpy_dtype(dt))
-    return ew.mul(x, ew.pow(2.0, other))
+    return ew._binary(LDEXP, x, other)
 
 
 # The mantissa is input / 2**exponent, the power a constant found by numpy: PyTorch's
