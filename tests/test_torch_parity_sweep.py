@@ -279,7 +279,7 @@ def test_a_missing_derivative_raises_at_backward_as_torch(torch):
             r.sum().backward()
 
 
-@pytest.mark.parametrize("case", ["nextafter", "frexp", "ldexp"])
+@pytest.mark.parametrize("case", ["nextafter", "frexp", "ldexp", "copysign", "copysign_number"])
 def test_nextafter_frexp_ldexp_differentiate_as_torch(torch, case):
     from torch_parity import compare
 
@@ -288,6 +288,11 @@ def test_nextafter_frexp_ldexp_differentiate_as_torch(torch, case):
         compare(torch, lambda m, a, b: m.nextafter(a, b), [x, [2.0, -3.0, 3.0, 0.0]])
     elif case == "ldexp":
         compare(torch, lambda m, a, b: m.ldexp(a, b), [x, [2.0, -3.0, 0.5, 0.0]])
+    elif case == "copysign":
+        compare(torch, lambda m, a, b: m.copysign(a, b), [[1.0, -2.0, 0.0, -0.0],
+                                                         [-1.0, 2.0, -3.0, 4.0]])
+    elif case == "copysign_number":
+        compare(torch, lambda m, a: m.copysign(a, -2.0), [[1.0, -2.0, 0.0, -0.0]])
     else:
         compare(torch, lambda m, a: m.frexp(a).mantissa, [x])
     for m in (torch, sg):   # nextafter of infinities and nan: numpy's values, as PyTorch's

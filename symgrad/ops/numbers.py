@@ -21,7 +21,7 @@ from symgrad.ops import reduction as red
 from symgrad.ops import shape as sh
 from symgrad.ops import special as special_ops
 from symgrad.ops._apply import apply
-from symgrad.ops._record import POSITIVE, REAL, Kink, register
+from symgrad.ops._record import NONZERO, POSITIVE, REAL, Kink, register
 from symgrad.ops._util import (check_kernel, lazy_head, not_tensor, sp, tensor_input,
                                tensor_pair, type_name)
 from symgrad.ops.reduction import _named_result, return_types
@@ -92,9 +92,26 @@ def _sign_of(other: Any, like: np.dtype) -> Any:
     return -1.0 if math.copysign(1.0, float(other)) < 0 else 1.0
 
 
+# |x| times other's sign, found by numpy as the constant ``sign`` (+-1 by the sign bit, so
+# -0.0 counts as negative). As PyTorch's CopysignBackward0: input gets g * sign(x) * sign
+# (0 at x = 0), other 0.
+COPYSIGN = register(
+    "copysign", "CopysignBackward0",
+    forward=lambda xp, x, y, sign: xp.abs(x) * sign,
+    vjp=(lambda xp, g, ans, x, y, sign: xp.where(xp.equal(x, 0), xp.zeros_like(g),
+                                                 g * xp.sign(x) * sign),
+         lambda xp, g, ans, x, y, sign: xp.zeros_like(g), None),
+    mirror=lambda x, y, sign: sp.Abs(x) * sign,
+    kind="elementwise", elementwise=True, promote=True, domain=(NONZERO, REAL, REAL),
+    kinks=Kink(lambda x, y, sign: np.equal(x, 0), "|x| has a kink at 0: the rule gives "
+               "input the gradient 0 there, as PyTorch"),
+)
+COPYSIGN_SCALAR = COPYSIGN.variant("CopysignBackward1")   # copysign(tensor, number)
+
+
 def copysign(input, other) -> Tensor:
-    """``|input|`` with the sign of ``other``; the gradient flows to ``input`` only (0 where
-    input is 0), as in PyTorch."""
+    """``|input|`` with the sign of ``other``; the gradient flows to ``input`` (0 where
+    input is 0), and 0 to ``other``, as in PyTorch."""
     x = tensor_input(input)
     if x._data.dtype.kind == "b":   # (abs has no bool kernel; the result is floating anyway)
         x = Tensor._wrap(x._data.astype(np.int64))
@@ -102,7 +119,8 @@ def copysign(input, other) -> Tensor:
         if not isinstance(other, Tensor) or other._data.dtype.kind in "biu":
             x = ew._floating(x)
     like = x._data.dtype if x._data.dtype.kind == "f" else _dtype.get_default_dtype().np
-    return ew.mul(ew.abs(x), _sign_of(other, like))
+    op = COPYSIGN if isinstance(other, Tensor) else COPYSIGN_SCALAR
+    return ew._apply_checked(op, x, other, _sign_of(other, like))
 
 
 LDEXP = register(
