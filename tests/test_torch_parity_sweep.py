@@ -235,6 +235,8 @@ def test_augmented_assignment_writes_in_place(torch, op, dtype):
     "m.ones(2, 3).sum(m.tensor(1))", "m.ones(2, 3).amax(m.tensor(0))",
     "m.where(m.tensor(True))[0]", "m.where(m.tensor([0.0, 2.0]))[0]",
     "m.gcd(m.tensor([4, 6]), m.tensor([True, False]))", "m.repeat_interleave(m.tensor([1, 2]))",
+    "m.repeat_interleave(m.tensor([1, 2], dtype=m.int32))", "m.unique_consecutive(m.ones(0))",
+    "m.unique_consecutive(m.ones(0, 3), dim=0)",
     "m.copysign(m.tensor([True, False]), m.tensor([-1.0, 2.0], dtype=m.float32))",
     "m.ones(2, 3).tile(2, 1)", "m.ones(2, 3).tile((1, 2))",
     "m.block_diag(m.ones(2, dtype=m.float32), m.tensor(2.0))",

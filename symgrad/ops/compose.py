@@ -303,7 +303,8 @@ def repeat_interleave(input, repeats=None, dim: int | None = None) -> Tensor:
     if repeats is None:
         if x._data.ndim > 1:
             raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
-        return repeat_interleave(Tensor._wrap(np.arange(x._data.size, dtype=np.int64)), x)
+        index = np.arange(x._data.size, dtype=x._data.dtype)   # (int32 repeats: int32)
+        return repeat_interleave(Tensor._wrap(index), x)
     if isinstance(repeats, Tensor):
         reps = repeats._data
         if reps.dtype not in (np.int64, np.int32):

@@ -193,7 +193,7 @@ def unique_consecutive(input, return_inverse: bool = False, return_counts: bool 
         d = dim % max(data.ndim, 1)
         moved = np.moveaxis(data, d, 0)
     n = moved.shape[0]
-    rows = moved.reshape(n, -1)
+    rows = moved.reshape(n, int(np.prod(moved.shape[1:])))   # (-1 is ambiguous when n = 0)
     starts = np.ones(n, dtype=bool)
     if n > 1:
         starts[1:] = np.any(rows[1:] != rows[:-1], axis=1)
