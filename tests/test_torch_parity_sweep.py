@@ -116,7 +116,7 @@ NUMBER_INPUT = [
     "isposinf", "isneginf", "signbit", "sgn", "all", "any", "count_nonzero", "nansum",
     "nanmean", "frexp", "nan_to_num", "logit", "fix", "sort", "argsort", "conj", "is_neg",
     "resolve_conj", "nonzero", "unique", "histc", "sin_", "exp_", "reshape",
-    "flatten", "t", "squeeze",
+    "flatten", "t", "squeeze", "i0", "cov", "corrcoef",
 ]
 NUMBER_FIRST = [
     "eq", "ne", "lt", "le", "gt", "ge", "greater", "less_equal", "not_equal", "maximum",
@@ -176,6 +176,15 @@ def test_a_number_among_tensors_is_a_type_error(torch, name):
         getattr(torch, name)(torch.ones(2), 2.0)
     with pytest.raises(TypeError, match="expected Tensor as element 1 in argument 0"):
         getattr(sg, name)(sg.ones(2), 2.0)
+
+
+@pytest.mark.parametrize("name", ["remainder", "xlogy", "bitwise_left_shift"])
+def test_two_numbers_are_a_type_error_one_is_not(torch, name):
+    for m in (torch, sg):
+        with pytest.raises(TypeError):
+            getattr(m, name)(2, 3)
+        assert getattr(m, name)(2, m.tensor([3, 1])).tolist() == getattr(torch, name)(
+            2, torch.tensor([3, 1])).tolist()
 
 
 def test_clamp_of_a_number_is_a_type_error(torch):

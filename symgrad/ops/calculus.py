@@ -14,6 +14,7 @@ import numpy as np
 from symgrad import _dtype
 from symgrad.ops import elementwise as ew
 from symgrad.ops import shape as sh
+from symgrad.ops._util import tensor_input
 from symgrad.ops.reduction import sum as _sum
 from symgrad.ops.scan import cumsum
 from symgrad.tensor import Tensor, _axis, as_tensor
@@ -176,7 +177,7 @@ def gradient(input, *, spacing=1, dim=None, edge_order: int = 1) -> tuple[Tensor
     (of order ``edge_order``) at the ends, along each dimension in ``dim`` (default: all).
     ``spacing``: one number for every dimension, one per dimension, or the coordinates of
     the samples (1-d tensors) per dimension."""
-    f = as_tensor(input)
+    f = tensor_input(input)
     if f._data.dtype.kind in "biu":
         f = ew._floating(f)
     nd = f._data.ndim

@@ -751,6 +751,8 @@ def floor_divide(input, other) -> Tensor:
 def remainder(input, other) -> Tensor:
     """Python-style modulus, with the sign of ``other``: ``input - other * floor(input /
     other)``, differentiable in both (PyTorch: 1 and -floor(input / other))."""
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise not_tensor("remainder", other, "other", 2)   # (a number may be one of them)
     _integer_division("remainder_cpu", input, other)
     if isinstance(other, (int, float)) and isinstance(input, Tensor):
         return apply(REMAINDER_SCALAR, input, other)

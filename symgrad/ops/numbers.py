@@ -227,6 +227,8 @@ def nextafter(input: Tensor, other: Tensor) -> Tensor:
 
 
 def _shift(name: str, input, other, left: bool) -> Tensor:
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):   # (one may be a number)
+        raise not_tensor(name, other, "other", 2)
     x, y = as_tensor(input), as_tensor(other)
     for v in (x, y):
         check_kernel(f"{'l' if left else 'r'}shift_cpu", v._data.dtype, "fO")

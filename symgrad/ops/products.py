@@ -18,7 +18,7 @@ import numpy as np
 from symgrad.ops import elementwise as ew
 from symgrad.ops import linalg as la
 from symgrad.ops import shape as sh
-from symgrad.ops._util import tensor_pair, type_name
+from symgrad.ops._util import tensor_input, tensor_pair, type_name
 from symgrad.ops.reduction import sum as _sum
 from symgrad.ops.reduction import vector_norm
 from symgrad.tensor import Tensor, _axis, as_tensor
@@ -154,7 +154,8 @@ def addmv(input, mat, vec, *, beta=1, alpha=1) -> Tensor:
 
 def addr(input, vec1, vec2, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * outer(vec1, vec2)``."""
-    return _plus_input(input, la.outer(as_tensor(vec1), as_tensor(vec2)), beta, alpha)
+    return _plus_input(tensor_input(input), la.outer(as_tensor(vec1), as_tensor(vec2)), beta,
+                       alpha)
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:

@@ -68,6 +68,8 @@ XLOGY_SCALAR_OTHER = XLOGY.variant("XlogyBackward2")    # xlogy(tensor, number)
 
 def xlogy(input, other) -> Tensor:
     """``input * log(other)``, with 0 where ``input`` is 0 (nan if ``other`` is nan)."""
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise not_tensor("xlogy", other, "other", 2)   # (a number may be one of them)
     input, other = _both_floating(input, other)
     if not isinstance(input, Tensor):
         return _binary(XLOGY_SCALAR_SELF, float(input), other)
@@ -428,7 +430,7 @@ def bessel(record, input) -> Tensor:
 
 def i0(input) -> Tensor:
     """The modified Bessel function of the first kind of order 0."""
-    return bessel(I0, input)
+    return bessel(I0, tensor_input(input))
 
 
 # ================================================================ regularized incomplete gamma
