@@ -41,6 +41,7 @@ from symgrad.functional_forms import *  # noqa: F401,F403
 from symgrad._out import OUT_FUNCTIONS as _OUT_FUNCTIONS, with_out as _with_out
 from symgrad._storage_options import (STORAGE_FACTORIES as _STORAGE_FACTORIES,
                                       with_storage_options as _with_storage_options)
+from symgrad.ops._util import not_tensor as _not_tensor
 
 __version__ = "0.1.0"
 
@@ -118,8 +119,24 @@ for _name in ("bernoulli", "multinomial", "is_complex", "hardshrink", "prelu", "
     if not hasattr(Tensor, _name):
         setattr(Tensor, _name, globals()[_name])
 globals().update({k: v for k, v in ops.FUNCTIONS_ONLY.items() if k not in globals()})
+
+
+def _inplace_function(name: str):
+    """``symgrad.sin_(t)``: the method ``t.sin_()``, with PyTorch's TypeError for a number."""
+    method = getattr(Tensor, name)
+
+    def fn(input, *args, **kwargs):
+        if not isinstance(input, Tensor):
+            raise _not_tensor(name, input)
+        return method(input, *args, **kwargs)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = method.__doc__
+    return fn
+
+
 # PyTorch's module-level in-place functions: symgrad.sin_(t) is t.sin_()
-globals().update({k: getattr(Tensor, k) for k in (
+globals().update({k: _inplace_function(k) for k in (
     "abs_", "acos_", "acosh_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_",
     "arctanh_", "asin_", "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_",
     "clamp_min_", "clip_", "cos_", "cosh_", "detach_", "erf_", "exp_", "expm1_", "fill_",

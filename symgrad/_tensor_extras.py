@@ -328,6 +328,17 @@ def _alias(name: str) -> Callable:
     return method
 
 
+def tile(self: Tensor, *dims, **kwargs) -> Tensor:
+    """``t.tile(2, 1)`` or ``t.tile((2, 1))``: the method takes the repeats either way."""
+    from symgrad.ops.compose import tile as _tile
+
+    if "dims" in kwargs:
+        dims = (kwargs.pop("dims"),)
+    if kwargs:
+        raise TypeError(f"tile() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    return _tile(self, dims[0] if len(dims) == 1 else dims)
+
+
 def _install() -> None:
     for fn in (stride, storage_offset, data_ptr, get_device, byte, char, short, bfloat16,
                is_signed, is_nonzero, fill_diagonal_, random_, exponential_, cauchy_,
@@ -337,6 +348,7 @@ def _install() -> None:
                to_dense, pin_memory, untyped_storage, storage):
         if fn.__name__ not in Tensor.__dict__:
             setattr(Tensor, fn.__name__, fn)
+    Tensor.tile = tile   # (over the op table's one-argument form)
     Tensor.nbytes = property(lambda self: self._data.nbytes, doc="Bytes the entries take.")
     Tensor.itemsize = property(lambda self: self._data.itemsize, doc="Bytes of one entry.")
     Tensor.is_cpu = property(lambda self: True, doc="Always True: symgrad runs on the CPU.")

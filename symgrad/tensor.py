@@ -729,6 +729,12 @@ class Tensor:
     def __ipow__(self, other):
         return _F.inplace(self, _F.pow, other)
 
+    def __ifloordiv__(self, other):   # without it ``t //= 2`` would rebind t to a new tensor
+        return self.floor_divide_(other)
+
+    def __imod__(self, other):
+        return self.remainder_(other)
+
     def __imatmul__(self, other):
         return _F.inplace(self, _F.matmul, other)
 
@@ -789,11 +795,11 @@ class Tensor:
     def clamp_(self, min=None, max=None):
         return _F.inplace(self, _F.clamp, min=min, max=max)
 
-    def clamp_min_(self, min):
-        return _F.inplace(self, _F.clamp, min=min)
+    def clamp_min_(self, min):   # (clamp_min's node names: ClampMinBackward0 / 1)
+        return _F.inplace(self, _F.clamp_min, min)
 
     def clamp_max_(self, max):
-        return _F.inplace(self, _F.clamp, max=max)
+        return _F.inplace(self, _F.clamp_max, max)
 
     def addcmul_(self, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
         return _F.inplace(self, _F.addcmul, tensor1, tensor2, value=value)
@@ -1276,6 +1282,22 @@ def _float_power_(self, exponent):
 
 
 Tensor.float_power_ = _float_power_
+
+
+def _shift_operator(fn: Callable, reflected: bool = False) -> Callable:
+    def method(self: Tensor, other: Any) -> Any:
+        return self._bitwise(fn, other, reflected)
+    return method
+
+
+# ``<<`` and ``>>`` (reflected, in place) as ``& | ^``: PyTorch's bitwise shifts
+for _name, _fn, _reflected in (
+        ("__lshift__", _F.bitwise_left_shift, False), ("__rlshift__", _F.bitwise_left_shift, True),
+        ("__rshift__", _F.bitwise_right_shift, False),
+        ("__rrshift__", _F.bitwise_right_shift, True),
+        ("__ilshift__", Tensor.bitwise_left_shift_, False),
+        ("__irshift__", Tensor.bitwise_right_shift_, False)):
+    setattr(Tensor, _name, _shift_operator(_fn, _reflected))
 
 from symgrad.ops._apply import apply as _apply  # noqa: E402
 

@@ -135,10 +135,10 @@ class OpNode(Node):
 
     def _no_rule(self, i: int) -> None:
         op = self.op
-        raise RuntimeError(
-            f"the derivative of {op.name} with respect to its argument "
-            f"'{self.arg_name(i)}' is not implemented ({self.name()}); pass that "
-            "argument as a tensor that does not require grad (e.g. .detach())")
+        raise NotImplementedError(   # PyTorch's type and words, and what to do about it
+            f"the derivative for '{op.name}: {self.arg_name(i)}' is not implemented "
+            f"({self.name()}); pass that argument as a tensor that does not require grad "
+            "(e.g. .detach())")
 
     def vjp_with(self, xp: Any, g: Any, args: Any, ans: Any) -> list:
         """Run the op's rules in namespace ``xp`` on the given values, one gradient per

@@ -28,9 +28,19 @@ def _t(x: Any) -> Any:
     return as_tensor(x)
 
 
+_NUMBERS = (int, float, bool)
+
+
 def _op(name: str) -> Callable:
-    """The op function ``name`` of symgrad.ops, looked up when first called."""
+    """The op function ``name`` of symgrad.ops, looked up when first called. A number as
+    the first argument (``xp.log(2.0)`` in a rule) becomes a constant 0-d tensor, as the
+    ops want a Tensor input like PyTorch's (and a 0-d tensor promotes as a number does);
+    polygamma's first argument is its order ``n``, a number."""
+    number_first = name == "polygamma"
+
     def call(*args, **kwargs):
+        if args and isinstance(args[0], _NUMBERS) and not number_first:
+            args = (as_tensor(args[0]),) + args[1:]
         fn = getattr(ops, name, None)
         if fn is None:
             raise NotImplementedError(
@@ -128,8 +138,9 @@ def _logaddexp(a, b):
 
 
 def _compare(name: str):
-    def cmp(a, b):
-        return getattr(ops, name)(_t(a), _t(b))
+    def cmp(a, b):   # (a number first is a constant tensor: comparisons want a Tensor input)
+        a, b = (as_tensor(v) if isinstance(v, _NUMBERS) else _t(v) for v in (a, b))
+        return getattr(ops, name)(a, b)
     return cmp
 
 

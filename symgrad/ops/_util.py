@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 from collections.abc import Sequence
 
@@ -12,7 +13,8 @@ from symgrad.tensor import Tensor
 
 __all__ = ["numel", "norm_dims", "broadcast_check", "broadcast_mismatch", "shape_of",
            "is_scalar", "size_args", "sp", "type_name", "check_kernel", "check_along_bounds",
-           "lazy_head", "LAZY_SYMBOLS", "checked_scalar", "C_TYPES"]
+           "lazy_head", "LAZY_SYMBOLS", "checked_scalar", "C_TYPES", "not_tensor",
+           "tensor_input", "tensor_pair", "tensor_items"]
 
 
 def shape_of(a: Any) -> tuple:
@@ -42,6 +44,8 @@ def norm_dims(dim: Any, ndim: int) -> tuple[int, ...] | None:
     """``dim`` (None, an int or a sequence) as a sorted tuple of non-negative axes."""
     if dim is None:
         return None
+    if isinstance(dim, Tensor) and dim.ndim == 0 and dim._data.dtype.kind in "biu":
+        dim = int(dim._data)   # a 0-d integer tensor is an int to PyTorch
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     n = max(ndim, 1)
     out = []
@@ -162,6 +166,41 @@ def c_type_name(x: Any) -> str:
 _C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
                  "int64": "long int", "int32": "int", "int16": "short int",
                  "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
+
+
+def not_tensor(fn: str, value: Any, arg: str = "input", position: int = 1) -> TypeError:
+    """PyTorch's TypeError for a Python number (or other non-tensor) where a Tensor is
+    required, e.g. ``torch.exp(2.0)``: returned for the caller to raise."""
+    return TypeError(f"{fn}(): argument '{arg}' (position {position}) must be Tensor, not "
+                     f"{type(value).__name__}")
+
+
+def tensor_input(x: Any) -> Any:
+    """``x`` when it is a Tensor, else PyTorch's TypeError naming the calling function
+    (``torch.eq(2, t)``: a Python number cannot be ``input``)."""
+    if isinstance(x, Tensor):
+        return x
+    raise not_tensor(sys._getframe(1).f_code.co_name, x)
+
+
+def tensor_pair(input: Any, other: Any) -> tuple[Any, Any]:
+    """``(input, other)`` when both are Tensors, else PyTorch's TypeError naming the calling
+    function and the argument (``torch.atan2(t, 2)``: ``other`` must be a Tensor)."""
+    for pos, (arg, v) in enumerate((("input", input), ("other", other)), 1):
+        if not isinstance(v, Tensor):
+            raise not_tensor(sys._getframe(1).f_code.co_name, v, arg, pos)
+    return input, other
+
+
+def tensor_items(items: Any) -> list:
+    """The tensors of a tuple/list argument, with PyTorch's TypeError for another item
+    (``torch.broadcast_tensors(t, 2)``: "expected Tensor as element 1 in argument 0")."""
+    out = list(items)
+    for i, t in enumerate(out):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
+    return out
 
 
 def check_kernel(kernel: str, x: Any, refused: str = "biu") -> None:

@@ -143,7 +143,7 @@ _SHRINK_DOMAIN = Domain(((-np.inf, -1.0), (-1.0, -0.5), (-0.5, 0.5), (0.5, 1.0),
                         (-2.0, 2.0))
 HARDSHRINK = register(
     "hardshrink", "HardshrinkBackward0",
-    forward=lambda xp, x, lambd=0.5: xp.where(_inside(xp, x, lambd), 0 * x, x),
+    forward=lambda xp, x, lambd=0.5: xp.where(_inside(xp, x, lambd), xp.zeros_like(x), x),
     vjp=lambda xp, g, ans, x, lambd=0.5: xp.where(_inside(xp, x, lambd), xp.zeros_like(g), g),
     mirror=lambda x, lambd=0.5: sp.Piecewise((0, (x >= -lambd) & (x <= lambd)), (x, True)),
     kind="elementwise", elementwise=True, domain=(_SHRINK_DOMAIN,),

@@ -14,6 +14,7 @@ import numpy as np
 from symgrad import _dtype
 from symgrad.ops import elementwise as ew
 from symgrad.ops import shape as sh
+from symgrad.ops._util import tensor_input
 from symgrad.ops.reduction import sum as _sum
 from symgrad.ops.scan import cumsum
 from symgrad.tensor import Tensor, _axis, as_tensor
@@ -57,7 +58,7 @@ def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
             break
         later, earlier = _steps(x, d)
         x = ew.ne(later, earlier) if x._data.dtype == np.bool_ else ew.sub(later, earlier)
-    return x
+    return sh.clone(x) if x is input else x   # (n = 0: a copy, never the input itself)
 
 
 def _floating(y: Tensor) -> Tensor:
@@ -81,7 +82,10 @@ def _spacing(x: Any, y: Tensor, d: int) -> Tensor:
 
 def _segments(y, x, dx, dim: int, name: str) -> tuple[Tensor, int]:
     """The areas of the trapezoids along ``dim``, and that dimension."""
-    y = _floating(as_tensor(y))
+    y = as_tensor(y)
+    if isinstance(x, Tensor) and x._data.dtype.kind == "f" and y._data.dtype.kind in "biu":
+        y = y.to(x.dtype)
+    y = _floating(y)
     if x is not None and dx is not None:
         raise TypeError(f"{name}(): pass either x or dx, not both")
     d = _axis(dim, max(y._data.ndim, 1))
@@ -173,7 +177,7 @@ def gradient(input, *, spacing=1, dim=None, edge_order: int = 1) -> tuple[Tensor
     (of order ``edge_order``) at the ends, along each dimension in ``dim`` (default: all).
     ``spacing``: one number for every dimension, one per dimension, or the coordinates of
     the samples (1-d tensors) per dimension."""
-    f = as_tensor(input)
+    f = tensor_input(input)
     if f._data.dtype.kind in "biu":
         f = ew._floating(f)
     nd = f._data.ndim

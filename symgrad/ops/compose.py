@@ -19,7 +19,7 @@ from symgrad.ops import shape as sh
 from symgrad.autograd.grad_mode import no_grad
 from symgrad.ops._apply import apply
 from symgrad.ops._util import (broadcast_check, check_along_bounds, check_kernel, norm_dims,
-                                 type_name)
+                               tensor_input, tensor_items, tensor_pair, type_name)
 from symgrad.ops.reduction import (LAYER_NORM, TRACE, _named_result, _symbolic_compare, norm,
                                    return_types, vector_norm)
 from symgrad.ops.reduction import sum as _sum
@@ -149,7 +149,7 @@ def _order(data: np.ndarray, dim: int, descending: bool, name: str = "sort") -> 
 
 def sort(input, dim: int = -1, descending: bool = False, stable: bool = False):
     """``(values, indices)`` sorted along ``dim`` (stable, whatever ``stable`` says)."""
-    x = as_tensor(input)
+    x = tensor_input(input)
     if x._data.ndim == 0:
         return return_types.sort(x.clone(), Tensor._wrap(np.zeros((), dtype=np.int64)))
     d = _axis(dim, x._data.ndim)
@@ -187,23 +187,23 @@ def _bool(a: np.ndarray) -> Tensor:
 
 
 def isnan(input) -> Tensor:
-    return _bool(np.isnan(as_tensor(input)._data))
+    return _bool(np.isnan(tensor_input(input)._data))
 
 
 def isinf(input) -> Tensor:
-    return _bool(np.isinf(as_tensor(input)._data))
+    return _bool(np.isinf(tensor_input(input)._data))
 
 
 def isfinite(input) -> Tensor:
-    return _bool(np.isfinite(as_tensor(input)._data))
+    return _bool(np.isfinite(tensor_input(input)._data))
 
 
 def isposinf(input) -> Tensor:
-    return _bool(np.isposinf(as_tensor(input)._data))
+    return _bool(np.isposinf(tensor_input(input)._data))
 
 
 def isneginf(input) -> Tensor:
-    return _bool(np.isneginf(as_tensor(input)._data))
+    return _bool(np.isneginf(tensor_input(input)._data))
 
 
 def argwhere(input) -> Tensor:
@@ -225,21 +225,23 @@ def _truth(x: Tensor, a: np.ndarray) -> Tensor:
 
 def all(input, dim=None, keepdim: bool = False) -> Tensor:
     """True where every entry (along ``dim``) is nonzero."""
-    x = as_tensor(input)
+    x = tensor_input(input)
     return _truth(x, np.all(x._data, axis=_dims(x, dim), keepdims=keepdim))
 
 
 def any(input, dim=None, keepdim: bool = False) -> Tensor:
     """True where some entry (along ``dim``) is nonzero."""
-    x = as_tensor(input)
+    x = tensor_input(input)
     return _truth(x, np.any(x._data, axis=_dims(x, dim), keepdims=keepdim))
 
 
 def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08,
             equal_nan: bool = False) -> Tensor:
     """``|input - other| <= atol + rtol * |other|`` entry by entry."""
-    return _bool(np.isclose(as_tensor(input)._data, as_tensor(other)._data, rtol=rtol,
-                            atol=atol, equal_nan=equal_nan))
+    a, b = tensor_pair(input, other)
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"{type_name(a._data.dtype)} did not match {type_name(b._data.dtype)}")
+    return _bool(np.isclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08,
@@ -250,13 +252,13 @@ def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08,
 
 def equal(input, other) -> bool:
     """True when both tensors have the same shape and entries."""
-    a, b = as_tensor(input)._data, as_tensor(other)._data
+    a, b = (t._data for t in tensor_pair(input, other))
     return a.shape == b.shape and builtins.bool(np.array_equal(a, b))
 
 
 def count_nonzero(input, dim=None) -> Tensor:
     """The number of nonzero entries (along ``dim``; an empty ``dim`` counts them all)."""
-    x = as_tensor(input)
+    x = tensor_input(input)
     return Tensor._wrap(np.asarray(np.count_nonzero(x._data, axis=_dims(x, dim) or None),
                                    dtype=np.int64))
 
@@ -287,16 +289,22 @@ def vstack(tensors) -> Tensor:
 # ================================================================ repeating and scattering
 def tile(input, dims) -> Tensor:
     """``input`` repeated ``dims[i]`` times along each dimension (missing leading ones)."""
-    x = as_tensor(input)
+    x = tensor_input(input)
     dims = tuple(dims) if not isinstance(dims, int) else (dims,)
     dims = (1,) * builtins.max(0, x._data.ndim - len(dims)) + dims
     return sh.repeat(x, *dims)
 
 
-def repeat_interleave(input, repeats, dim: int | None = None) -> Tensor:
+def repeat_interleave(input, repeats=None, dim: int | None = None) -> Tensor:
     """Each slice along ``dim`` repeated ``repeats`` times in place (a flattened input
-    when ``dim`` is None); the gradient adds the copies back."""
-    x = as_tensor(input)
+    when ``dim`` is None); the gradient adds the copies back. Alone, an integer tensor
+    ``input`` repeats the indices ``0, 1, ...``: ``[1, 2] -> [0, 1, 1]``."""
+    x = tensor_input(input)
+    if repeats is None:
+        if x._data.ndim > 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        index = np.arange(x._data.size, dtype=x._data.dtype)   # (int32 repeats: int32)
+        return repeat_interleave(Tensor._wrap(index), x)
     if isinstance(repeats, Tensor):
         reps = repeats._data
         if reps.dtype not in (np.int64, np.int32):
@@ -487,7 +495,7 @@ def meshgrid(*tensors, indexing: str = "ij") -> tuple[Tensor, ...]:
         tensors = tuple(tensors[0])
     if indexing not in ("ij", "xy"):
         raise RuntimeError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
-    ts = [as_tensor(t) for t in tensors]
+    ts = tensor_items(tensors)
     n = len(ts)
     order = list(range(n))
     if indexing == "xy" and n >= 2:

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from symgrad.ops._util import type_name
+from symgrad.ops._util import not_tensor, type_name
 from symgrad.ops.reduction import _named_result, return_types
 from symgrad.tensor import Tensor, as_tensor
 
@@ -28,7 +28,9 @@ NOT_METHODS = ("searchsorted", "bucketize", "isin", "unravel_index", "histogramd
 
 
 def _numeric(t: Any, name: str) -> Tensor:
-    x = as_tensor(t)
+    if not isinstance(t, Tensor):
+        raise not_tensor(name, t)
+    x = t
     if x._data.dtype == object:
         raise TypeError(f"{name}() needs numeric entries (symbolic ones cannot be compared)")
     return x
@@ -191,7 +193,7 @@ def unique_consecutive(input, return_inverse: bool = False, return_counts: bool 
         d = dim % max(data.ndim, 1)
         moved = np.moveaxis(data, d, 0)
     n = moved.shape[0]
-    rows = moved.reshape(n, -1)
+    rows = moved.reshape(n, int(np.prod(moved.shape[1:])))   # (-1 is ambiguous when n = 0)
     starts = np.ones(n, dtype=bool)
     if n > 1:
         starts[1:] = np.any(rows[1:] != rows[:-1], axis=1)

@@ -9,6 +9,7 @@ broadcast; their rules return gradients in the broadcast shape and the node sums
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 from typing import Any
 
@@ -18,9 +19,10 @@ from symgrad import _dtype
 from symgrad.ops._apply import _wrap_int, apply
 from symgrad.ops._record import NONZERO, POSITIVE, REAL, Domain, Kink, register
 from symgrad.ops._util import (C_TYPES, broadcast_check, check_kernel, checked_scalar, lazy_head,
-                               sp, type_name)
+                               not_tensor, sp, tensor_input, tensor_pair,
+                               type_name)
 from symgrad.ops.namespaces import NUMPY
-from symgrad.tensor import Tensor, as_tensor
+from symgrad.tensor import Tensor
 
 __all__ = ["add", "sub", "rsub", "mul", "div", "neg", "pow", "exp", "log", "sigmoid", "tanh",
            "relu", "eq", "ne", "lt", "le", "gt", "ge", "logical_not", "logical_and",
@@ -55,6 +57,16 @@ def _power_mirror(x, exponent):
     from symgrad.ops import _sums   # imports SymPy: not at start-up
 
     return _sums.power(x, exponent)
+
+
+def _float_input(x: Any) -> Any:
+    """``_floating`` of a function's ``input``, which must be a Tensor: PyTorch raises a
+    TypeError for ``torch.exp(2.0)`` (the caller's name goes into the message)."""
+    if not isinstance(x, Tensor):
+        raise not_tensor(sys._getframe(1).f_code.co_name, x)
+    if x._data.dtype.kind in "biu":
+        return Tensor._wrap(x._data.astype(_dtype.get_default_dtype().np))
+    return x
 
 
 def _floating(x: Any) -> Any:
@@ -221,7 +233,7 @@ def sub(input, other, *, alpha=1) -> Tensor:
 
 def rsub(input, other, *, alpha=1) -> Tensor:
     """``other - alpha * input`` (PyTorch's reversed subtraction)."""
-    if _is_bool(input) or _is_bool(other):
+    if _is_bool(tensor_input(input)) or _is_bool(other):
         _no_bool_subtraction(input, other)
     op = RSUB if not isinstance(other, Tensor) else RSUB_TENSOR
     if alpha is not _ONE:
@@ -293,7 +305,7 @@ RECIPROCAL = register(
 
 def reciprocal(input) -> Tensor:
     """``1 / input``."""
-    return apply(RECIPROCAL, _floating(input))
+    return apply(RECIPROCAL, _float_input(input))
 
 
 NEG = register(
@@ -307,7 +319,7 @@ NEG = register(
 
 def neg(input) -> Tensor:
     """``-input``."""
-    if isinstance(input, Tensor) and input._data.dtype.kind == "b":
+    if tensor_input(input)._data.dtype.kind == "b":
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
                            "you are trying to invert a mask, use the `~` or `logical_not()` "
                            "operator instead.")
@@ -422,7 +434,7 @@ EXP = register(
 
 def exp(input) -> Tensor:
     """``e ** input``."""
-    return apply(EXP, _floating(input))
+    return apply(EXP, _float_input(input))
 
 
 LOG = register(
@@ -436,7 +448,7 @@ LOG = register(
 
 def log(input) -> Tensor:
     """Natural logarithm (``nan`` below 0, ``-inf`` at 0, as numpy and PyTorch)."""
-    return apply(LOG, _floating(input))
+    return apply(LOG, _float_input(input))
 
 
 # numpy's logaddexp shifts by the larger argument: no overflow, and the same infinity
@@ -456,7 +468,7 @@ LOGADDEXP = register(
 
 def logaddexp(input, other) -> Tensor:
     """``log(exp(input) + exp(other))``, without overflow; floating point only."""
-    if _all_integral(input, other):
+    if _all_integral(*tensor_pair(input, other)):
         arrays = [v._data if isinstance(v, Tensor) else np.asarray(v) for v in (input, other)]
         check_kernel("logaddexp_cpu", _dtype.result_type(*arrays))
     return _binary(LOGADDEXP, input, other)
@@ -474,7 +486,7 @@ SIGMOID = register(
 
 def sigmoid(input) -> Tensor:
     """``1 / (1 + exp(-input))``, computed without overflow for any input."""
-    return apply(SIGMOID, _floating(input))
+    return apply(SIGMOID, _float_input(input))
 
 
 TANH = register(
@@ -488,7 +500,7 @@ TANH = register(
 
 def tanh(input) -> Tensor:
     """Hyperbolic tangent."""
-    return apply(TANH, _floating(input))
+    return apply(TANH, _float_input(input))
 
 
 def _backward_op(op, xp, *args, **params) -> Any:
@@ -527,7 +539,7 @@ RELU_BACKWARD = register(
 
 def relu(input) -> Tensor:
     """``max(input, 0)``."""
-    if isinstance(input, Tensor) and input._data.dtype.kind == "b":
+    if tensor_input(input)._data.dtype.kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
     return apply(RELU, input)
 
@@ -613,9 +625,15 @@ def _quotients(x, y) -> Any:
 
 
 # x - y floor(x / y): d/dx = 1, d/dy = -floor(x / y) (floor' = 0 away from its jumps)
+def _remainder(xp, x, y) -> Any:
+    """``x % y``; a zero result has the sign of ``x`` as PyTorch's (numpy's has ``y``'s)."""
+    r = x % y
+    return xp.where(xp.equal(r, 0), 0 * x, r)
+
+
 REMAINDER = register(
     "remainder", "RemainderBackward1",
-    forward=lambda xp, x, y: x % y,
+    forward=_remainder,
     vjp=(lambda xp, g, ans, x, y: g, lambda xp, g, ans, x, y: -g * xp.floor_divide(x, y)),
     mirror=lambda x, y: x - y * _floor_ae(x / y),
     kind="elementwise", elementwise=True, promote=True, domain=(REAL, NONZERO),
@@ -664,43 +682,43 @@ FMOD_SCALAR = FMOD.variant("FmodBackward0")   # fmod(tensor, number)
 
 def eq(input, other) -> Tensor:
     """Entrywise ``==`` (a bool tensor; never requires grad)."""
-    return _binary(EQ, input, other)
+    return _binary(EQ, tensor_input(input), other)
 
 
 def ne(input, other) -> Tensor:
-    return _binary(NE, input, other)
+    return _binary(NE, tensor_input(input), other)
 
 
 def lt(input, other) -> Tensor:
-    return _binary(LT, input, other)
+    return _binary(LT, tensor_input(input), other)
 
 
 def le(input, other) -> Tensor:
-    return _binary(LE, input, other)
+    return _binary(LE, tensor_input(input), other)
 
 
 def gt(input, other) -> Tensor:
-    return _binary(GT, input, other)
+    return _binary(GT, tensor_input(input), other)
 
 
 def ge(input, other) -> Tensor:
-    return _binary(GE, input, other)
+    return _binary(GE, tensor_input(input), other)
 
 
 def logical_and(input, other) -> Tensor:
-    return _binary(AND, input, other)
+    return _binary(AND, *tensor_pair(input, other))
 
 
 def logical_or(input, other) -> Tensor:
-    return _binary(OR, input, other)
+    return _binary(OR, *tensor_pair(input, other))
 
 
 def logical_xor(input, other) -> Tensor:
-    return _binary(XOR, input, other)
+    return _binary(XOR, *tensor_pair(input, other))
 
 
 def logical_not(input) -> Tensor:
-    return apply(NOT, input)
+    return apply(NOT, tensor_input(input))
 
 
 def _kind(v: Any) -> str:
@@ -743,6 +761,8 @@ def floor_divide(input, other) -> Tensor:
 def remainder(input, other) -> Tensor:
     """Python-style modulus, with the sign of ``other``: ``input - other * floor(input /
     other)``, differentiable in both (PyTorch: 1 and -floor(input / other))."""
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise not_tensor("remainder", other, "other", 2)   # (a number may be one of them)
     _integer_division("remainder_cpu", input, other)
     if isinstance(other, (int, float)) and isinstance(input, Tensor):
         return apply(REMAINDER_SCALAR, input, other)
@@ -752,7 +772,7 @@ def remainder(input, other) -> Tensor:
 def fmod(input, other) -> Tensor:
     """C-style remainder, with the sign of ``input``: ``input - other * trunc(input /
     other)``, differentiable in both (PyTorch: 1 and -trunc(input / other))."""
-    _integer_division("fmod_cpu", input, other)
+    _integer_division("fmod_cpu", tensor_input(input), other)
     if isinstance(other, (int, float)) and isinstance(input, Tensor):
         return apply(FMOD_SCALAR, input, other)
     return _binary(FMOD, input, other)
@@ -895,7 +915,7 @@ SIN = register(
 
 def sin(input) -> Tensor:
     """Sine (radians)."""
-    return apply(SIN, _floating(input))
+    return apply(SIN, _float_input(input))
 
 
 COS = register(
@@ -909,7 +929,7 @@ COS = register(
 
 def cos(input) -> Tensor:
     """Cosine (radians)."""
-    return apply(COS, _floating(input))
+    return apply(COS, _float_input(input))
 
 
 TAN = register(
@@ -924,7 +944,7 @@ TAN = register(
 
 def tan(input) -> Tensor:
     """Tangent (radians); its poles are at pi/2 + k*pi."""
-    return apply(TAN, _floating(input))
+    return apply(TAN, _float_input(input))
 
 
 ASIN = register(
@@ -941,7 +961,7 @@ ASIN = register(
 
 def asin(input) -> Tensor:
     """Inverse sine; ``nan`` outside [-1, 1]."""
-    return apply(ASIN, _floating(input))
+    return apply(ASIN, _float_input(input))
 
 
 ACOS = register(
@@ -958,7 +978,7 @@ ACOS = register(
 
 def acos(input) -> Tensor:
     """Inverse cosine; ``nan`` outside [-1, 1]."""
-    return apply(ACOS, _floating(input))
+    return apply(ACOS, _float_input(input))
 
 
 ATAN = register(
@@ -972,7 +992,7 @@ ATAN = register(
 
 def atan(input) -> Tensor:
     """Inverse tangent."""
-    return apply(ATAN, _floating(input))
+    return apply(ATAN, _float_input(input))
 
 
 arcsin, arccos, arctan = asin, acos, atan
@@ -989,7 +1009,7 @@ SINH = register(
 
 def sinh(input) -> Tensor:
     """Hyperbolic sine."""
-    return apply(SINH, _floating(input))
+    return apply(SINH, _float_input(input))
 
 
 COSH = register(
@@ -1003,7 +1023,7 @@ COSH = register(
 
 def cosh(input) -> Tensor:
     """Hyperbolic cosine."""
-    return apply(COSH, _floating(input))
+    return apply(COSH, _float_input(input))
 
 
 ASINH = register(
@@ -1017,7 +1037,7 @@ ASINH = register(
 
 def asinh(input) -> Tensor:
     """Inverse hyperbolic sine."""
-    return apply(ASINH, _floating(input))
+    return apply(ASINH, _float_input(input))
 
 
 # (x - 1)(x + 1) rather than x*x - 1 (and (1 - x)(1 + x) for atanh): no cancellation near
@@ -1036,7 +1056,7 @@ ACOSH = register(
 
 def acosh(input) -> Tensor:
     """Inverse hyperbolic cosine; ``nan`` below 1."""
-    return apply(ACOSH, _floating(input))
+    return apply(ACOSH, _float_input(input))
 
 
 ATANH = register(
@@ -1051,7 +1071,7 @@ ATANH = register(
 
 def atanh(input) -> Tensor:
     """Inverse hyperbolic tangent; ``+-inf`` at +-1, ``nan`` outside [-1, 1]."""
-    return apply(ATANH, _floating(input))
+    return apply(ATANH, _float_input(input))
 
 
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
@@ -1071,7 +1091,7 @@ SQRT = register(
 
 def sqrt(input) -> Tensor:
     """Square root; ``nan`` below 0."""
-    return apply(SQRT, _floating(input))
+    return apply(SQRT, _float_input(input))
 
 
 RSQRT = register(
@@ -1085,7 +1105,7 @@ RSQRT = register(
 
 def rsqrt(input) -> Tensor:
     """``1 / sqrt(input)``."""
-    return apply(RSQRT, _floating(input))
+    return apply(RSQRT, _float_input(input))
 
 
 def square(input) -> Tensor:
@@ -1104,7 +1124,7 @@ EXPM1 = register(
 
 def expm1(input) -> Tensor:
     """``exp(input) - 1``, accurate near 0."""
-    return apply(EXPM1, _floating(input))
+    return apply(EXPM1, _float_input(input))
 
 
 LOG1P = register(
@@ -1119,7 +1139,7 @@ LOG1P = register(
 
 def log1p(input) -> Tensor:
     """``log(1 + input)``, accurate near 0."""
-    return apply(LOG1P, _floating(input))
+    return apply(LOG1P, _float_input(input))
 
 
 LOG2 = register(
@@ -1133,7 +1153,7 @@ LOG2 = register(
 
 def log2(input) -> Tensor:
     """Base-2 logarithm."""
-    return apply(LOG2, _floating(input))
+    return apply(LOG2, _float_input(input))
 
 
 LOG10 = register(
@@ -1147,7 +1167,7 @@ LOG10 = register(
 
 def log10(input) -> Tensor:
     """Base-10 logarithm."""
-    return apply(LOG10, _floating(input))
+    return apply(LOG10, _float_input(input))
 
 
 ERF = register(
@@ -1161,7 +1181,7 @@ ERF = register(
 
 def erf(input) -> Tensor:
     """The error function ``2/sqrt(pi) * integral_0^x exp(-t**2) dt``."""
-    return apply(ERF, _floating(input))
+    return apply(ERF, _float_input(input))
 
 
 # ---------------------------------------------------------------- abs and sign
@@ -1177,7 +1197,7 @@ ABS = register(
 
 def abs(input) -> Tensor:
     """``|input|``; integers stay integers."""
-    check_kernel("abs_cpu", input, "b")
+    check_kernel("abs_cpu", tensor_input(input), "b")
     return apply(ABS, input)
 
 
@@ -1194,7 +1214,7 @@ SIGN = register(
 
 def sign(input) -> Tensor:
     """-1, 0 or 1 (0 for nan, as PyTorch); its derivative is 0. Bools are their own sign."""
-    if isinstance(input, Tensor) and input._data.dtype.kind == "b":
+    if tensor_input(input)._data.dtype.kind == "b":
         return Tensor._wrap(input._data.copy())
     return apply(SIGN, input)
 
@@ -1270,6 +1290,8 @@ FLOOR = register(
 def _integral(input, kernel: str) -> Tensor | None:
     """floor/ceil/round/trunc of an integer tensor: a copy, as PyTorch (numpy gives floats);
     of a bool tensor: PyTorch's error."""
+    if not isinstance(input, Tensor):
+        raise not_tensor(kernel.split("_")[0], input)
     check_kernel(kernel, input, "b")
     if isinstance(input, Tensor) and input._data.dtype.kind in "iu":
         return Tensor._wrap(input._data.copy())
@@ -1333,7 +1355,7 @@ def round(input, *, decimals: int = 0) -> Tensor:
     if decimals == 0:
         same = _integral(input, "round_vml_cpu")
         return same if same is not None else apply(ROUND, input)
-    check_kernel("round_cpu", input, "b")
+    check_kernel("round_cpu", tensor_input(input), "b")
     return apply(ROUND_DECIMALS, input, decimals=int(decimals))
 
 
@@ -1486,7 +1508,7 @@ FRAC = register(
 
 def frac(input) -> Tensor:
     """The fractional part, ``input - trunc(input)`` (its derivative is 1)."""
-    check_kernel("frac_cpu", input)
+    check_kernel("frac_cpu", tensor_input(input))
     return apply(FRAC, input)
 
 
@@ -1495,7 +1517,7 @@ EXP2 = POW_SCALAR_BASE.variant("Exp2Backward0")
 
 def exp2(input) -> Tensor:
     """``2 ** input`` (Exp2Backward0); integers and bools give the default float dtype."""
-    return apply(EXP2, _floating(as_tensor(input)), base=2.0)
+    return apply(EXP2, _float_input(input), base=2.0)
 
 
 def _logit_vjp(xp, g, ans, x, *, lo=None, hi=None):
@@ -1538,7 +1560,7 @@ LOGIT = register(
 def logit(input, eps: float | None = None) -> Tensor:
     """``log(p / (1 - p))``; with ``eps`` (>= 0), ``p`` is first clamped to [eps, 1 - eps]
     and the gradient is 0 outside. Integers and bools give the default float dtype."""
-    x = _floating(as_tensor(input))
+    x = _floating(tensor_input(input))
     if eps is None or eps < 0:
         return apply(LOGIT, x)
     return apply(LOGIT, x, lo=float(eps), hi=1 - float(eps))
@@ -1920,6 +1942,7 @@ def _apply_checked(op, *args, **params) -> Tensor:
 
 def clamp(input, min=None, max=None) -> Tensor:
     """``input`` limited to [min, max]; either bound may be None, numbers or tensors."""
+    tensor_input(input)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -1953,6 +1976,7 @@ clip = clamp
 
 def clamp_min(input, min) -> Tensor:
     """``max(input, min)`` (PyTorch's clamp with a lower bound only)."""
+    tensor_input(input)
     if isinstance(min, Tensor):
         return _apply_checked(CLAMP_MIN_TENSOR, input, min)
     return _clamp_numbers(CLAMP_MIN, input, min=_number_bound(min))
@@ -1960,6 +1984,7 @@ def clamp_min(input, min) -> Tensor:
 
 def clamp_max(input, max) -> Tensor:
     """``min(input, max)`` (PyTorch's clamp with an upper bound only)."""
+    tensor_input(input)
     if isinstance(max, Tensor):
         return _apply_checked(CLAMP_MAX_TENSOR, input, max)
     return _clamp_numbers(CLAMP_MAX, input, max=_number_bound(max))
@@ -1983,7 +2008,7 @@ MAXIMUM = register(
 
 def maximum(input, other) -> Tensor:
     """Entrywise larger of two tensors (nan if either is nan), broadcasting."""
-    return _binary(MAXIMUM, input, other)
+    return _binary(MAXIMUM, tensor_input(input), other)
 
 
 MINIMUM = register(
@@ -2002,7 +2027,7 @@ MINIMUM = register(
 
 def minimum(input, other) -> Tensor:
     """Entrywise smaller of two tensors (nan if either is nan), broadcasting."""
-    return _binary(MINIMUM, input, other)
+    return _binary(MINIMUM, tensor_input(input), other)
 
 
 def _inv_norm2(xp, y, x) -> Any:
@@ -2036,7 +2061,7 @@ def _all_integral(*operands) -> bool:
 
 def atan2(input, other) -> Tensor:
     """The angle of the point (other, input): ``atan2(y=input, x=other)``, in (-pi, pi]."""
-    if _all_integral(input, other):
+    if _all_integral(*tensor_pair(input, other)):
         input, other = _floating(input), _floating(other)
     return _binary(ATAN2, input, other)
 
@@ -2107,9 +2132,9 @@ def _where_operands(input, other) -> list:
 def where(condition, input=None, other=None) -> Tensor | tuple[Tensor, ...]:
     """``input`` where ``condition`` holds, else ``other`` (broadcasting; numbers allowed).
     With the condition alone: the indices of its True entries, one tensor per dimension."""
-    if input is None and other is None:
-        cond = _where_condition(condition)
-        return tuple(Tensor._wrap(i) for i in np.nonzero(cond._data))
+    if input is None and other is None:   # nonzero(condition, as_tuple=True): any dtype
+        c = tensor_input(condition)._data
+        return tuple(Tensor._wrap(i) for i in np.nonzero(c.reshape(1) if c.ndim == 0 else c))
     if input is None or other is None:
         raise TypeError("where() takes a condition and both input and other (or the "
                         "condition alone)")
@@ -2129,7 +2154,7 @@ def nan_to_num(input, nan: float = 0.0, posinf: float | None = None,
                neginf: float | None = None) -> Tensor:
     """nan, +inf and -inf replaced (by 0 and the dtype's largest and smallest finite
     values unless given); the gradient passes only where the input was finite."""
-    x = as_tensor(input)
+    x = tensor_input(input)
     d = x._data
     if d.dtype.kind != "f":
         return Tensor._wrap(d.copy())
@@ -2157,7 +2182,7 @@ def sgn(input) -> Tensor:
 
 def positive(input) -> Tensor:
     """``input`` itself (``+input``); bools are refused, as PyTorch."""
-    if isinstance(input, Tensor) and input._data.dtype.kind == "b":
+    if tensor_input(input)._data.dtype.kind == "b":
         raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
     return input
 

@@ -215,6 +215,8 @@ FILL = register(
     examples=((((2, 3), ()), {}), (((2, 3), (3,)), {})),
 )
 FILL_TENSOR = FILL.variant("FillBackward3")
+FILL_OUT = FILL.variant("FillBackward0")          # out-of-place torch.fill(t, number)
+FILL_OUT_TENSOR = FILL.variant("FillBackward1")   # and torch.fill(t, 0-d tensor)
 ZERO = FILL.variant("ZeroBackward0")
 COPY = FILL.variant("CopyBackwards")
 COPY.node_class.qualified_name = "torch::autograd::CopyBackwards"
@@ -225,7 +227,13 @@ def fill(input: Tensor, value) -> Tensor:
     if isinstance(value, Tensor) and value.ndim != 0:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                            f"{value.ndim} dimensions.")
-    return apply(FILL_TENSOR if isinstance(value, Tensor) else FILL, input, value)
+    if isinstance(value, Tensor):   # the result keeps input's dtype, as PyTorch's
+        if value.dtype != input.dtype and not input.is_symbolic:
+            from symgrad.ops import to_dtype
+
+            value = to_dtype(value, input.dtype)
+        return apply(FILL_OUT_TENSOR, input, value)
+    return apply(FILL_OUT, input, _written_value(input, value))
 
 
 def _zero(input: Tensor) -> Tensor:
@@ -252,7 +260,15 @@ def fill_(t: Tensor, value) -> Tensor:
             t._data[...] = v
         t._vc[0] += 1
         return t
-    return inplace(t, fill, value)
+    return inplace(t, _fill_recorded, value)
+
+
+def _fill_recorded(input: Tensor, value) -> Tensor:
+    """``fill_``'s new value when recorded: PyTorch's in-place names (FillBackward2 / 3)."""
+    return apply(FILL_TENSOR if isinstance(value, Tensor) else FILL, input, value)
+
+
+_fill_recorded.__name__ = "fill"
 
 
 def _copy(input: Tensor, src: Tensor) -> Tensor:

@@ -17,6 +17,7 @@ from symgrad import _dtype
 from symgrad.ops import compose as co
 from symgrad.ops import elementwise as ew
 from symgrad.ops import shape as sh
+from symgrad.ops._util import tensor_input, tensor_items
 from symgrad.tensor import Size, Tensor, _axis, as_tensor
 
 __all__ = ["atleast_1d", "atleast_2d", "atleast_3d", "broadcast_tensors", "broadcast_shapes",
@@ -37,8 +38,8 @@ def _sequence(tensors: tuple) -> tuple[list, bool]:
     """``f(a, b)`` and ``f([a, b])`` both mean the tensors a, b; the flag says whether a
     single tensor was given (then a single tensor is returned)."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
-        return list(tensors[0]), False
-    return list(tensors), len(tensors) == 1
+        return tensor_items(tensors[0]), False
+    return tensor_items(tensors), len(tensors) == 1
 
 
 # ================================================================ atleast_nd
@@ -98,23 +99,24 @@ def broadcast_tensors(*tensors) -> tuple[Tensor, ...]:
     """The tensors expanded to their common broadcast shape (views; gradients sum back)."""
     ts = [as_tensor(t) for t in _sequence(tensors)[0]]
     shape = tuple(broadcast_shapes(*[t._data.shape for t in ts]))
-    return tuple(sh.expand(t, shape) for t in ts)
+    return tuple(t if t._data.shape == shape else sh.expand(t, shape) for t in ts)
 
 
 # ================================================================ diagonals and blocks
 def block_diag(*tensors) -> Tensor:
     """The tensors (0-d as 1x1, 1-d as one row) as blocks along a diagonal, zeros elsewhere."""
-    ts = [as_tensor(t) for t in tensors]
+    ts = tensor_items(tensors)
     for k, t in enumerate(ts):
         if t._data.ndim > 2:
             raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer "
                                f"dimensions. Input {k} has {t._data.ndim} dimensions")
-    ts = [_at_least_2d(t) for t in ts]
     if not ts:
         return Tensor._wrap(np.zeros((1, 0), dtype=_dtype.get_default_dtype().np))
-    dt = ts[0]._data.dtype
-    for t in ts[1:]:
-        dt = _dtype.result_type(np.empty((1, 1), dt), t._data)
+    ordered = [t for t in ts if t._data.ndim] + [t for t in ts if not t._data.ndim]
+    dt = ordered[0]._data.dtype
+    for t in ordered[1:]:
+        dt = _dtype.result_type(np.empty((1,) * ordered[0]._data.ndim, dt), t._data)
+    ts = [_at_least_2d(t) for t in ts]
     ts = [t if t._data.dtype == dt else t.to(_dtype.from_numpy_dtype(dt)) for t in ts]
     cols = builtins.sum(t._data.shape[1] for t in ts)
     rows, left = [], 0
@@ -153,7 +155,7 @@ def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor
 
 def diagflat(input, offset: int = 0) -> Tensor:
     """The flattened input as the ``offset``-th diagonal of a square matrix."""
-    return co.diag(sh.reshape(as_tensor(input), (-1,)), offset)
+    return co.diag(sh.reshape(tensor_input(input), (-1,)), offset)
 
 
 # ================================================================ rotation, take
@@ -199,7 +201,10 @@ def take(input, index) -> Tensor:
     if bad.any():
         raise IndexError(f"out of range: tried to access index {int(idx[bad].flat[0])} on a "
                          f"tensor of {n} elements.")
-    return sh.reshape(x, (-1,))[_const(idx % builtins.max(n, 1))]
+    idx = idx % builtins.max(n, 1)
+    if idx.ndim == 0:   # numpy would read a 0-d index as a basic one: a view, not a copy
+        return sh.reshape(sh.reshape(x, (-1,))[_const(idx.reshape(1))], ())
+    return sh.reshape(x, (-1,))[_const(idx)]
 
 
 # ================================================================ stacking

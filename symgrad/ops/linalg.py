@@ -13,7 +13,7 @@ import numpy as np
 
 from symgrad.ops._apply import apply
 from symgrad.ops._record import REAL, register
-from symgrad.ops._util import c_type_name, check_kernel, type_name
+from symgrad.ops._util import c_type_name, check_kernel, tensor_input, type_name
 from symgrad.tensor import Tensor, as_tensor
 
 # ``linear`` is torch.nn.functional.linear only (not a torch.* function nor a Tensor
@@ -154,20 +154,20 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """Matrix @ matrix (both 2-d)."""
-    if input.ndim != 2 or mat2.ndim != 2:
+    if tensor_input(input).ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mm: both arguments must be 2D, got {input.ndim}D and {mat2.ndim}D")
     return matmul(input, mat2)
 
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:
-    if input.ndim != 2 or vec.ndim != 1:
+    if tensor_input(input).ndim != 2 or vec.ndim != 1:
         raise RuntimeError("mv: expected a 2D matrix and a 1D vector")
     return matmul(input, vec)
 
 
 def dot(input: Tensor, other: Tensor) -> Tensor:
     """Inner product of two 1-d tensors."""
-    if input.ndim != 1 or other.ndim != 1:
+    if tensor_input(input).ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
     if input.shape[0] != other.shape[0]:
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{input.shape[0]}] and src "
@@ -178,7 +178,7 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     """Batched matrix product of two 3-d tensors with the same batch size."""
-    if input.ndim != 3 or mat2.ndim != 3:
+    if tensor_input(input).ndim != 3 or mat2.ndim != 3:
         raise RuntimeError(f"bmm: batch1 must be a 3D tensor and batch2 must be a 3D tensor, got "
                            f"{input.ndim}D and {mat2.ndim}D")
     if input.shape[0] != mat2.shape[0]:

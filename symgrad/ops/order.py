@@ -23,12 +23,12 @@ import numpy as np
 from symgrad.ops import elementwise as ew
 from symgrad.ops import shape as sh
 from symgrad.ops._apply import apply
-from symgrad.ops._util import type_name
+from symgrad.ops._util import tensor_input, type_name
 from symgrad.ops.compose import sort
 from symgrad.ops.reduction import AMAX, AMIN, MAX_DIM, _named_result, amax, amin, return_types
 from symgrad.ops.reduction import sum as _sum
 from symgrad.ops.scatter import take_along_dim
-from symgrad.tensor import Tensor, _axis, as_tensor
+from symgrad.tensor import Tensor, _axis
 
 __all__ = ["median", "nanmedian", "kthvalue", "mode", "quantile", "nanquantile", "msort",
            "aminmax", "nansum", "nanmean"]
@@ -236,7 +236,7 @@ def aminmax(input, *, dim: int | None = None, keepdim: bool = False):
 # ================================================================ nan-skipping sums
 def nansum(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """``sum`` with nan entries counted as 0 (their gradient is 0)."""
-    x = as_tensor(input)
+    x = tensor_input(input)
     if x._data.dtype.kind == "f":
         x = ew.where(Tensor._wrap(np.isnan(x._data)), 0, x)
     return _sum(x, dim, keepdim, dtype=dtype)
@@ -244,7 +244,7 @@ def nansum(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
 
 def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """The mean of the entries that are not nan (nan where all are)."""
-    x = as_tensor(input)
+    x = tensor_input(input)
     if dtype is not None:
         x = x.to(dtype)
     if x._data.dtype.kind != "f":

@@ -18,6 +18,7 @@ from symgrad.ops import shape as sh
 from symgrad.ops._apply import apply
 from symgrad.ops._record import REAL, register
 from symgrad.ops.reduction import sum as _sum
+from symgrad.ops._util import tensor_input, tensor_pair
 from symgrad.tensor import Tensor, _axis, as_tensor
 
 __all__ = ["ravel", "hsplit", "vsplit", "dsplit", "split_with_sizes", "unsafe_split",
@@ -130,7 +131,8 @@ def narrow_copy(input: Tensor, dim: int, start: int, length: int) -> Tensor:
 
 
 def is_same_size(input: Tensor, other: Tensor) -> bool:
-    return tuple(as_tensor(input)._data.shape) == tuple(as_tensor(other)._data.shape)
+    a, b = tensor_pair(input, other)
+    return tuple(a._data.shape) == tuple(b._data.shape)
 
 
 # ================================================================ unfold: a view of windows
@@ -265,7 +267,7 @@ def as_strided(input: Tensor, size, stride, storage_offset: int | None = None) -
     """The view of ``input``'s memory with the given ``size`` and ``stride`` (in entries),
     starting ``storage_offset`` entries into its storage (default: where ``input`` starts).
     Entries read twice get both gradients."""
-    x = as_tensor(input)
+    x = tensor_input(input)
     pos = strided_positions(x, size, stride, storage_offset)
     if not x._data.ndim:
         x = sh.reshape(x, (1,))

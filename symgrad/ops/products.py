@@ -18,7 +18,7 @@ import numpy as np
 from symgrad.ops import elementwise as ew
 from symgrad.ops import linalg as la
 from symgrad.ops import shape as sh
-from symgrad.ops._util import type_name
+from symgrad.ops._util import tensor_input, tensor_pair, type_name
 from symgrad.ops.reduction import sum as _sum
 from symgrad.ops.reduction import vector_norm
 from symgrad.tensor import Tensor, _axis, as_tensor
@@ -48,7 +48,7 @@ def _plus_input(input, product: Tensor, beta, alpha) -> Tensor:
 def kron(input, other) -> Tensor:
     """The Kronecker product: every entry of ``input`` times the whole of ``other``, laid
     out block by block (the shorter shape padded with leading 1s)."""
-    a, b = as_tensor(input), as_tensor(other)
+    a, b = tensor_pair(input, other)
     nd = builtins.max(a._data.ndim, b._data.ndim)
     sa = (1,) * (nd - a._data.ndim) + a._data.shape
     sb = (1,) * (nd - b._data.ndim) + b._data.shape
@@ -96,7 +96,7 @@ def tensordot(a, b, dims=2) -> Tensor:
 
 def inner(input, other) -> Tensor:
     """Sum of products over the last dimension of both (a product when either is 0-d)."""
-    a, b = as_tensor(input), as_tensor(other)
+    a, b = tensor_pair(input, other)
     if a._data.ndim == 0 or b._data.ndim == 0:
         return ew.mul(a, b)
     if a._data.shape[-1] != b._data.shape[-1]:
@@ -154,7 +154,8 @@ def addmv(input, mat, vec, *, beta=1, alpha=1) -> Tensor:
 
 def addr(input, vec1, vec2, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * outer(vec1, vec2)``."""
-    return _plus_input(input, la.outer(as_tensor(vec1), as_tensor(vec2)), beta, alpha)
+    return _plus_input(tensor_input(input), la.outer(as_tensor(vec1), as_tensor(vec2)), beta,
+                       alpha)
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
@@ -226,7 +227,7 @@ def matrix_power(input, n: int) -> Tensor:
 def dist(input, other, p: float = 2) -> Tensor:
     """The p-norm of ``input - other`` over all entries (p > 0 or inf; p = 0 counts the
     entries that differ and has no gradient)."""
-    diff = ew.sub(as_tensor(input), as_tensor(other))
+    diff = ew.sub(*tensor_pair(input, other))
     if p == 0:
         return Tensor._wrap(np.asarray(np.count_nonzero(diff._data), dtype=diff._data.dtype))
     return vector_norm(diff, p)

@@ -25,7 +25,7 @@ from symgrad.ops._apply import apply
 from symgrad.ops._record import REAL, register
 from symgrad.autograd.grad_mode import is_grad_enabled
 from symgrad.ops._util import (broadcast_check, check_along_bounds, checked_scalar, size_args,
-                               type_name)
+                               tensor_input, type_name)
 from symgrad.ops.namespaces import along_index, to_exact
 from symgrad.tensor import Tensor, _axis
 
@@ -138,7 +138,7 @@ def _viewable(data: np.ndarray, shape: tuple[int, ...]) -> bool:
 def reshape(input: Tensor, *args, shape=None) -> Tensor:
     """The same entries in a new shape (one dimension may be -1): a view where the layout
     allows it (ViewBackward0 / ReshapeAliasBackward0), else a copy (UnsafeViewBackward0)."""
-    new = _infer_shape(size_args(_args_or_kw("shape", args, shape)), input._data.size)
+    new = _infer_shape(size_args(_args_or_kw("shape", args, shape)), tensor_input(input)._data.size)
     data = input._data
     if data.flags.c_contiguous:
         op = RESHAPE
@@ -172,7 +172,7 @@ def reshape_as(input: Tensor, other: Tensor) -> Tensor:
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions ``start_dim`` ... ``end_dim`` into one (a reshape)."""
-    shape = input._data.shape
+    shape = tensor_input(input)._data.shape
     s, e = _axis(start_dim, len(shape)), _axis(end_dim, len(shape))
     if not shape:
         return reshape(input, 1)
@@ -185,7 +185,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
     """Split dimension ``dim`` into ``sizes`` (one may be -1); always a view."""
-    shape = input._data.shape
+    shape = tensor_input(input)._data.shape
     d = _axis(dim, len(shape))
     sizes = size_args((sizes,))
     if not sizes:
@@ -225,7 +225,7 @@ T = TRANSPOSE.variant("TBackward0")
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions."""
-    n = input._data.ndim
+    n = tensor_input(input)._data.ndim
     return apply(TRANSPOSE, input, dim0=_axis(dim0, n), dim1=_axis(dim1, n))
 
 
@@ -234,7 +234,7 @@ swapaxes = swapdims = transpose
 
 def t(input: Tensor) -> Tensor:
     """Transpose of a matrix; 0-d and 1-d tensors come back unchanged (still TBackward0)."""
-    n = input._data.ndim
+    n = tensor_input(input)._data.ndim
     if n > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {n}D")
     return apply(T, input, dim0=0, dim1=1 if n == 2 else 0)
@@ -252,7 +252,7 @@ PERMUTE = register(
 
 def permute(input: Tensor, *args, dims=None) -> Tensor:
     """Reorder the dimensions."""
-    n = input._data.ndim
+    n = tensor_input(input)._data.ndim
     args = _args_or_kw("dims", args, dims)
     if not args:
         raise TypeError('permute() missing 1 required positional arguments: "dims"')
@@ -280,7 +280,7 @@ def numpy_T(input: Tensor) -> Tensor:
 
 def movedim(input: Tensor, source, destination) -> Tensor:
     """Move dimensions ``source`` to positions ``destination``, keeping the others in order."""
-    n = input._data.ndim
+    n = tensor_input(input)._data.ndim
     src = [_axis(_int(d, "source"), n) for d in ((source,) if isinstance(
         source, (int, np.integer)) else source)]
     dst = [_axis(_int(d, "destination"), n) for d in ((destination,) if isinstance(
@@ -317,7 +317,7 @@ EXPAND = register(
 def expand(input: Tensor, *args, size=None) -> Tensor:
     """A broadcast view with ``sizes`` (-1 keeps a dimension)."""
     sizes = size_args(_args_or_kw("size", args, size))
-    shape = input._data.shape
+    shape = tensor_input(input)._data.shape
     if len(sizes) < len(shape):
         raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater "
                            f"or equal to the number of dimensions in the tensor ({len(shape)})")
@@ -366,7 +366,7 @@ SQUEEZE_DIMS = SQUEEZE.variant("SqueezeBackward2")
 def squeeze(input: Tensor, dim=None) -> Tensor:
     """Drop dimensions of size 1: all of them, or those in ``dim`` (an int or a tuple) that
     have size 1; naming a dimension of another size is allowed and leaves it."""
-    shape = input._data.shape
+    shape = tensor_input(input)._data.shape
     if dim is None:
         return apply(SQUEEZE, input, dim=tuple(i for i, s in enumerate(shape) if s == 1))
     op = SQUEEZE_DIM if isinstance(dim, (int, np.integer)) else SQUEEZE_DIMS
@@ -385,7 +385,7 @@ UNSQUEEZE = register(
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """Insert a dimension of size 1 at ``dim``."""
-    n = input._data.ndim + 1
+    n = tensor_input(input)._data.ndim + 1
     dim = _int(dim, "dim")
     if not -n <= dim < n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
@@ -804,7 +804,7 @@ def _numpy_item(tok: tuple) -> Any:
 # ================================================================ select, narrow, gather
 def select(input: Tensor, dim: int, index) -> Tensor:
     """The slice at ``index`` of dimension ``dim``, which it removes (SelectBackward0)."""
-    shape = input._data.shape
+    shape = tensor_input(input)._data.shape
     if not shape:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
     d = _axis(_int(dim, "dim"), len(shape))
@@ -959,7 +959,7 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple[Tensor,
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """At most ``chunks`` pieces of equal size ``ceil(n / chunks)`` (the last smaller)."""
-    shape = input._data.shape
+    shape = tensor_input(input)._data.shape
     if not shape:
         raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     chunks = _int(chunks, "chunks")
@@ -974,7 +974,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
 
 def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     """The slices along ``dim``, with ``dim`` removed (UnbindBackward0 each)."""
-    shape = input._data.shape
+    shape = tensor_input(input)._data.shape
     if not shape:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = _axis(_int(dim, "dim"), len(shape))
@@ -1084,7 +1084,8 @@ def _tile(xp, x, repeats, in_shape):
     full, inter, big = _tiled(repeats, in_shape)
     out = xp.reshape(xp.broadcast_to(xp.reshape(x, inter), big),
                      tuple(r * s for r, s in zip(repeats, full)))
-    return out if any(r > 1 for r in repeats) else out * 1    # always a copy, as PyTorch
+    # always a copy, as PyTorch (``where`` copies keeping the dtype; ``* 1`` made bools int)
+    return out if any(r > 1 for r in repeats) else xp.where(True, out, out)
 
 
 def _untile(xp, g, repeats, in_shape):
@@ -1158,13 +1159,13 @@ def flip(input: Tensor, *args, dims=None) -> Tensor:
 
 
 def fliplr(input: Tensor) -> Tensor:
-    if input._data.ndim < 2:
+    if tensor_input(input)._data.ndim < 2:
         raise RuntimeError("Input must be >= 2-d.")
     return flip(input, 1)
 
 
 def flipud(input: Tensor) -> Tensor:
-    if input._data.ndim < 1:
+    if tensor_input(input)._data.ndim < 1:
         raise RuntimeError("Input must be >= 1-d.")
     return flip(input, 0)
 

@@ -195,7 +195,16 @@ def cholesky(input: Tensor, upper: bool = False) -> Tensor:
 
 
 def _gram(factor: Tensor, upper: bool) -> Tensor:
+    """``L L^T`` (``U^T U``) of the factor's triangle: PyTorch reads no other entry, yet
+    passes every entry the gradient of the formula in the whole matrix; so does this (the
+    other triangle's entries are cancelled by a constant)."""
     f = as_tensor(factor)
+    data = f._data
+    tri = np.triu(data) if upper else np.tril(data)
+    if f.is_symbolic:
+        f = co.triu(f) if upper else co.tril(f)
+    elif not np.array_equal(tri, data):
+        f = ew.add(f, Tensor._wrap(tri - data))
     ft = sh.transpose(f, -2, -1)
     return matmul(ft, f) if upper else matmul(f, ft)
 

@@ -17,12 +17,12 @@ from typing import Any
 import numpy as np
 
 from symgrad import _dtype
-from symgrad.autograd.grad_mode import is_grad_enabled
 from symgrad.ops import _special_np
 from symgrad.ops._apply import apply
 from symgrad.ops._record import NONZERO, POSITIVE, REAL, Domain, Kink, register
-from symgrad.ops._util import check_kernel, lazy_head, sp
-from symgrad.ops.elementwise import SIGN, _binary, _c, _floating, _pi
+from symgrad.ops._util import (check_kernel, lazy_head, not_tensor, sp, tensor_input,
+                               tensor_pair)
+from symgrad.ops.elementwise import SIGN, _binary, _c, _float_input, _floating, _pi
 from symgrad.tensor import Tensor, as_tensor
 
 __all__ = ["xlogy", "sinc", "heaviside", "fmax", "fmin", "logaddexp2", "deg2rad", "rad2deg",
@@ -68,6 +68,8 @@ XLOGY_SCALAR_OTHER = XLOGY.variant("XlogyBackward2")    # xlogy(tensor, number)
 
 def xlogy(input, other) -> Tensor:
     """``input * log(other)``, with 0 where ``input`` is 0 (nan if ``other`` is nan)."""
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise not_tensor("xlogy", other, "other", 2)   # (a number may be one of them)
     input, other = _both_floating(input, other)
     if not isinstance(input, Tensor):
         return _binary(XLOGY_SCALAR_SELF, float(input), other)
@@ -101,7 +103,7 @@ SINC = register(
 
 def sinc(input) -> Tensor:
     """The normalised sinc, ``sin(pi x) / (pi x)`` (1 at 0)."""
-    return apply(SINC, _floating(input))
+    return apply(SINC, _float_input(input))
 
 
 # ================================================================ heaviside (no derivative)
@@ -171,12 +173,12 @@ FMIN = register(
 
 def fmax(input, other) -> Tensor:
     """Entrywise maximum that skips nan (nan only where both are nan), broadcasting."""
-    return _binary(FMAX, input, other)
+    return _binary(FMAX, *tensor_pair(input, other))
 
 
 def fmin(input, other) -> Tensor:
     """Entrywise minimum that skips nan (nan only where both are nan), broadcasting."""
-    return _binary(FMIN, input, other)
+    return _binary(FMIN, *tensor_pair(input, other))
 
 
 # ================================================================ base 2 and angles
@@ -206,6 +208,7 @@ LOGADDEXP2 = register(
 
 def logaddexp2(input, other) -> Tensor:
     """``log2(2**input + 2**other)``, without overflow; floating point only."""
+    tensor_pair(input, other)
     kinds = [v._data.dtype.kind if isinstance(v, Tensor) else
              ("f" if isinstance(v, float) else "i") for v in (input, other)]
     if all(k in "biu" for k in kinds):
@@ -233,7 +236,9 @@ RAD2DEG = register(
 
 def _angle_input(input, name: str) -> Tensor:
     # bool and integer tensors become the default float dtype (PyTorch: deg2rad(bool) works)
-    return _floating(as_tensor(input))
+    if not isinstance(input, Tensor):
+        raise not_tensor(name.removeprefix("torch."), input)
+    return _floating(input)
 
 
 def deg2rad(input) -> Tensor:
@@ -252,7 +257,7 @@ SGN = SIGN.variant("SgnBackward0")
 def sgn(input) -> Tensor:
     """``input / |input|`` extended by 0 at 0: for real tensors, ``sign`` (recorded as
     PyTorch records sgn); its derivative is 0."""
-    x = as_tensor(input)
+    x = tensor_input(input)
     if x._data.dtype.kind == "b":
         return Tensor._wrap(x._data.copy())
     return apply(SGN, x)
@@ -321,7 +326,9 @@ ERFINV = register(
 
 def _special_input(input, kernel: str) -> Tensor:
     # bool and integer tensors become the default float dtype, as PyTorch (lgamma(bool) works)
-    return _floating(as_tensor(input))
+    if not isinstance(input, Tensor):
+        raise not_tensor(kernel.split("_")[0], input)
+    return _floating(input)
 
 
 def lgamma(input) -> Tensor:
@@ -423,7 +430,7 @@ def bessel(record, input) -> Tensor:
 
 def i0(input) -> Tensor:
     """The modified Bessel function of the first kind of order 0."""
-    return bessel(I0, input)
+    return bessel(I0, tensor_input(input))
 
 
 # ================================================================ regularized incomplete gamma
@@ -477,9 +484,8 @@ def _gamma_call(op, name: str, input, other) -> Tensor:
         if not isinstance(v, Tensor):
             raise TypeError(f"{name}(): argument '{'input' if pos == 1 else 'other'}' "
                             f"(position {pos}) must be Tensor, not {type(v).__name__}")
-    if input.requires_grad and is_grad_enabled():
-        raise NotImplementedError(f"the derivative for '{name}: input' is not implemented.")
-    a, x = _floating(input), _floating(other)
+    check_kernel(f"{name}_cpu", _dtype.result_type(input._data, other._data))
+    a, x = _both_floating(input, other)   # int with float32 is float32, as PyTorch
     return _binary(op, a, x)
 
 

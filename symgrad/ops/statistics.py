@@ -21,7 +21,7 @@ from symgrad.ops.linalg import matmul
 from symgrad.ops.matrix import det
 from symgrad.ops.reduction import _named_result, return_types
 from symgrad.ops.scan import cumprod
-from symgrad.ops._util import type_name
+from symgrad.ops._util import tensor_input, type_name
 from symgrad.tensor import Tensor, as_tensor
 
 __all__ = ["cov", "corrcoef", "vander", "logdet", "slogdet", "frobenius_norm"]
@@ -66,7 +66,7 @@ def cov(input, *, correction: int = 1, fweights=None, aweights=None) -> Tensor:
     """The covariance matrix of the variables in the rows of ``input`` (observations in
     columns; a vector is one variable, giving a 0-d result), optionally weighted by the
     integer frequencies ``fweights`` and the observation weights ``aweights``."""
-    was_vector = as_tensor(input)._data.ndim < 2
+    was_vector = tensor_input(input)._data.ndim < 2
     x = _observations(input, "cov")
     n = x._data.shape[1]
     fw = _weights(fweights, n, "fweights", True)
