@@ -9,30 +9,25 @@ __all__ = ["layout", "strided", "sparse_coo", "sparse_csr", "sparse_csc", "spars
            "channels_last_3d", "preserve_format"]
 
 
-class layout:  # noqa: N801 - PyTorch's name
+class _Name:
+    """A named constant that prints as ``symgrad.<name>`` and unpickles as itself."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"symgrad.{self.name}"
+
+    def __reduce__(self):
+        return self.name
+
+
+class layout(_Name):  # noqa: N801 - PyTorch's name
     """How a tensor's entries are stored (only ``strided`` is used by symgrad)."""
 
-    def __init__(self, name: str) -> None:
-        self.name = name
 
-    def __repr__(self) -> str:
-        return f"symgrad.{self.name}"
-
-    def __reduce__(self):
-        return self.name
-
-
-class memory_format:  # noqa: N801 - PyTorch's name
+class memory_format(_Name):  # noqa: N801 - PyTorch's name
     """An ordering of a dense tensor's dimensions in memory (accepted, without effect)."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"symgrad.{self.name}"
-
-    def __reduce__(self):
-        return self.name
 
 
 strided = layout("strided")
