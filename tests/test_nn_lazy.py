@@ -58,3 +58,14 @@ def test_uninitialized_parameter_refuses_its_shape(torch):
         assert repr(w) == "<UninitializedParameter>"
         with pytest.raises(RuntimeError, match="Can.t access the shape of an uninitialized"):
             _ = w.shape
+
+
+def test_lazy_batch_norm_without_parameters_as_pytorch(torch):
+    """affine=False leaves no parameter to tell the layer is uninitialized: it still reads
+    its size from the first input (this once recursed without end)."""
+    shown = []
+    for m in (sg, torch):
+        layer = m.nn.LazyBatchNorm1d(affine=False)
+        out = layer(m.tensor(np.arange(12.0).reshape(4, 3)))
+        shown.append((repr(layer), out.detach().numpy().round(12).tolist()))
+    assert shown[0] == shown[1]

@@ -92,7 +92,9 @@ class _Lazy:
         return int(input.shape[1])
 
     def has_uninitialized_params(self) -> bool:
-        return any(isinstance(p, UninitializedParameter) for p in self._parameters.values())
+        """Whether the first call is still to come (a layer without affine parameters
+        counts too: its size is not known either)."""
+        return "_lazy_kwargs" in self.__dict__
 
     def initialize_parameters(self, input: Tensor, *args: Any, **kwargs: Any) -> None:
         """Build the full layer for ``input``'s size and take over its state and class."""
