@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["LinAlgError", "zero_pivot_info", "cholesky_info", "partial_cholesky",
+__all__ = ["LinAlgError", "getrf", "zero_pivot_info", "cholesky_info", "partial_cholesky",
            "failure_message"]
 
 
@@ -21,19 +21,25 @@ def _per_matrix(a: np.ndarray, one) -> np.ndarray:
     return np.array([one(m) for m in flat], dtype=np.int32).reshape(a.shape[:-2])
 
 
-def _zero_pivot(m: np.ndarray) -> int:
+def getrf(m: np.ndarray) -> tuple[np.ndarray, int]:
+    """LAPACK's getrf on one matrix, in numpy: its 1-based row swaps (partial pivoting,
+    the first largest entry) and its info, the first zero pivot (LAPACK carries on past
+    it) or 0."""
     w = np.array(m, dtype=np.float64 if m.dtype.kind != "c" else m.dtype)
-    n = min(w.shape)
+    k = min(w.shape)
+    piv = np.empty(k, dtype=np.int32)
     first = 0
-    for k in range(n):
-        p = k + int(np.argmax(np.abs(w[k:, k])))
-        if w[p, k] == 0:
-            first = first or k + 1   # LAPACK carries on; info is the first zero pivot
+    for j in range(k):
+        p = j + int(np.argmax(np.abs(w[j:, j])))
+        piv[j] = p + 1
+        if p != j:
+            w[[j, p]] = w[[p, j]]
+        if w[j, j] == 0:
+            first = first or j + 1
             continue
-        w[[k, p]] = w[[p, k]]
-        w[k + 1:, k] /= w[k, k]
-        w[k + 1:, k + 1:] -= np.outer(w[k + 1:, k], w[k, k + 1:])
-    return first
+        w[j + 1:, j] /= w[j, j]
+        w[j + 1:, j + 1:] -= np.outer(w[j + 1:, j], w[j, j + 1:])
+    return piv, first
 
 
 def partial_cholesky(m: np.ndarray) -> tuple[np.ndarray, int]:
@@ -55,7 +61,7 @@ def partial_cholesky(m: np.ndarray) -> tuple[np.ndarray, int]:
 
 def zero_pivot_info(a: np.ndarray) -> np.ndarray:
     """Per matrix of ``a`` (..., n, n): the 1-based first zero pivot of LU, or 0."""
-    return _per_matrix(a, _zero_pivot)
+    return _per_matrix(a, lambda m: getrf(m)[1])
 
 
 def cholesky_info(a: np.ndarray) -> np.ndarray:

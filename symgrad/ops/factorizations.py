@@ -21,6 +21,7 @@ from symgrad.autograd.grad_mode import is_grad_enabled
 from symgrad.ops import compose as co
 from symgrad.ops import elementwise as ew
 from symgrad.ops import shape as sh
+from symgrad.ops._lapack_info import getrf
 from symgrad.ops._util import type_name
 from symgrad.ops.linalg import matmul
 from symgrad.ops.reduction import _named_result, return_types
@@ -204,19 +205,10 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
 # ================================================================ LU (differentiable)
 def _pivots(a: np.ndarray) -> np.ndarray:
     """LAPACK's getrf pivots (1-based row swaps, in order) of each matrix of a batch."""
-    m, n = a.shape[-2:]
-    k = min(m, n)
+    k = min(a.shape[-2:])
     piv = np.empty(a.shape[:-2] + (k,), dtype=np.int32)
     for idx in np.ndindex(*a.shape[:-2]):
-        work = a[idx].astype(np.float64, copy=True)
-        for j in range(k):
-            p = j + int(np.argmax(np.abs(work[j:, j])))
-            piv[idx + (j,)] = p + 1
-            if p != j:
-                work[[j, p]] = work[[p, j]]
-            if work[j, j] != 0:
-                work[j + 1:, j] /= work[j, j]
-                work[j + 1:, j + 1:] -= np.outer(work[j + 1:, j], work[j, j + 1:])
+        piv[idx] = getrf(a[idx])[0]
     return piv
 
 
