@@ -37,24 +37,22 @@ def get_ema_avg_fn(decay: float = 0.999) -> Callable[[Tensor, Tensor, Any], Tens
     return ema_update
 
 
-def get_swa_multi_avg_fn() -> Callable[[list, list, Any], None]:
-    """``get_swa_avg_fn`` over lists of tensors, in place."""
-    one = get_swa_avg_fn()
-
-    def swa_update(averaged: list, current: list, num_averaged: Any) -> None:
+def _in_place(one: Callable[[Tensor, Tensor, Any], Tensor]) -> Callable[[list, list, Any], None]:
+    """``one`` applied to lists of tensors, writing into the averages."""
+    def update(averaged: list, current: list, num_averaged: Any) -> None:
         for a, c in zip(averaged, current):
             a.copy_(one(a, c, num_averaged))
-    return swa_update
+    return update
+
+
+def get_swa_multi_avg_fn() -> Callable[[list, list, Any], None]:
+    """``get_swa_avg_fn`` over lists of tensors, in place."""
+    return _in_place(get_swa_avg_fn())
 
 
 def get_ema_multi_avg_fn(decay: float = 0.999) -> Callable[[list, list, Any], None]:
     """``get_ema_avg_fn`` over lists of tensors, in place."""
-    one = get_ema_avg_fn(decay)
-
-    def ema_update(averaged: list, current: list, num_averaged: Any) -> None:
-        for a, c in zip(averaged, current):
-            a.copy_(one(a, c, num_averaged))
-    return ema_update
+    return _in_place(get_ema_avg_fn(decay))
 
 
 class AveragedModel(Module):

@@ -119,13 +119,8 @@ class DataLoader:
             for sample in self.dataset:
                 yield self.collate_fn(sample)
             return
-        batch: list = []
-        for sample in self.dataset:
-            batch.append(sample)
-            if len(batch) == self.batch_size:
-                yield self.collate_fn(batch)
-                batch = []
-        if batch and not self.drop_last:
+        # (BatchSampler groups whatever it iterates: here the stream's samples themselves)
+        for batch in BatchSampler(self.dataset, self.batch_size, self.drop_last):
             yield self.collate_fn(batch)
 
     def __len__(self) -> int:
