@@ -106,15 +106,17 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_leng
     start[:, :2] = 0.0
     start[~valid] = _IMPOSSIBLE
     alpha = ew.add(Tensor._wrap(start.astype(lp._data.dtype)), lp[0].gather(1, index))
-    impossible = Tensor._wrap(np.asarray(_IMPOSSIBLE, dtype=lp._data.dtype))
+    dt = lp._data.dtype
+    impossible = Tensor._wrap(np.asarray(_IMPOSSIBLE, dtype=dt))
+    may_skip, is_state = Tensor._wrap(skip), Tensor._wrap(valid)
+
+    def shifted(k: int) -> Tensor:   # alpha of state s - k at state s (impossible for s < k)
+        return sh.cat([Tensor._wrap(np.full((N, k), _IMPOSSIBLE, dt)), alpha[:, :-k]], 1)
+
     for t in range(1, T):
-        pad1 = sh.cat([Tensor._wrap(np.full((N, 1), _IMPOSSIBLE, lp._data.dtype)),
-                       alpha[:, :-1]], 1)
-        pad2 = sh.cat([Tensor._wrap(np.full((N, 2), _IMPOSSIBLE, lp._data.dtype)),
-                       alpha[:, :-2]], 1)
-        pad2 = ew.where(Tensor._wrap(skip), pad2, impossible)
-        new = ew.add(red.logsumexp(sh.stack([alpha, pad1, pad2]), 0), lp[t].gather(1, index))
-        new = ew.where(Tensor._wrap(valid), new, impossible)
+        came = sh.stack([alpha, shifted(1), ew.where(may_skip, shifted(2), impossible)])
+        new = ew.where(is_state, ew.add(red.logsumexp(came, 0), lp[t].gather(1, index)),
+                       impossible)
         alpha = ew.where(Tensor._wrap((t < in_len)[:, None]), new, alpha)
     last = 2 * tg_len                       # the final blank; the final label before it
     ends = np.stack([last, np.maximum(last - 1, 0)], 1)
